@@ -1,0 +1,189 @@
+// amimo-sweep: link-level BER-vs-SNR sweeps of linear MIMO detection over solver backends.
+
+#include <amimo/core/error.h>
+#include <amimo/core/version.h>
+#include <amimo/report/atomic_file.h>
+#include <amimo/sweep/sweep_output.h>
+#include <amimo/sweep/sweep_runner.h>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace {
+
+amimo::sweep::sweep_control g_control;
+std::atomic<long long> g_last_interrupt_ms{-1000000};
+
+long long monotonic_ms() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<long long>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Ctrl-C ends the current point (what it measured is kept); a second Ctrl-C within a
+// second, or SIGTERM, ends the run. Either way the files are still written.
+extern "C" void on_signal(int signal_number) {
+  if (signal_number == SIGINT) {
+    const long long now = monotonic_ms();
+    if (now - g_last_interrupt_ms.exchange(now) < 1000) g_control.stop_run = true;
+    g_control.skip_point = true;
+  } else {
+    g_control.stop_run = true;
+  }
+}
+
+void install_signal_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+std::string shell_quote(const std::string& arg) {
+  if (!arg.empty() && arg.find_first_of(" \t\"'\\$`;&|<>*?()[]{}") == std::string::npos) return arg;
+  std::string quoted = "'";
+  for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw amimo::io_error("cannot read config file '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw amimo::io_error("cannot read config file '" + path + "'");
+  return text.str();
+}
+
+class terminal_observer final : public amimo::sweep::sweep_observer {
+ public:
+  explicit terminal_observer(bool live) : live_(live) {}
+  void on_progress(const amimo::sweep::point_result& partial) override {
+    if (!live_) return;
+    std::fprintf(stderr, "\r\033[K%s", amimo::sweep::progress_line(partial).c_str());
+    std::fflush(stderr);
+  }
+  void on_point_done(const amimo::sweep::point_result& point) override {
+    if (live_) std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+    std::fputs(amimo::sweep::table_rows(point).c_str(), stdout);
+    if (point.stop_reason == "interrupted") std::fputs("# (point interrupted: partial statistics)\n", stdout);
+    std::fflush(stdout);
+  }
+
+ private:
+  bool live_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace amimo;
+  CLI::App app{"amimo-sweep: BER-vs-SNR sweeps of ZF/MMSE MIMO detection over solver backends"};
+  app.set_version_flag("--version", std::string(version_string));
+
+  // A repeated option takes its last value, so a flag appended to a command overrides.
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  std::string config_path;
+  int antennas = 0, users = 0, threads = 0, vectors = 0;
+  std::string modulation, detector, solvers, channel, snr, out, mode;
+  double rho_bs = 0.0, rho_ue = 0.0, max_seconds = 0.0, max_bits = 0.0;
+  std::uint64_t min_errors = 0, seed = 0;
+  std::string progress = "auto";
+
+  app.add_option("--config", config_path, "YAML configuration (default: the embedded configs/sweep-default.yaml)");
+  auto* o_antennas = app.add_option("--antennas,-N", antennas, "receive antennas N");
+  auto* o_users = app.add_option("--users,-K", users, "users K");
+  auto* o_mod = app.add_option("--modulation", modulation, "bpsk | qpsk | qam16 | qam64 | qam256");
+  auto* o_det = app.add_option("--detector", detector, "zf | mmse, or a comma-separated list");
+  auto* o_mode = app.add_option("--mode", mode, "per-vector | per-block");
+  auto* o_solver = app.add_option("--solver", solvers, "solver backend(s), comma-separated (e.g. digital-f64,digital-f32)");
+  auto* o_channel = app.add_option("--channel", channel, "rayleigh | kronecker | awgn");
+  auto* o_rho_bs = app.add_option("--rho-bs", rho_bs, "Kronecker: BS-side correlation coefficient in [0, 1)");
+  auto* o_rho_ue = app.add_option("--rho-ue", rho_ue, "Kronecker: user-side correlation coefficient in [0, 1)");
+  auto* o_snr = app.add_option("--snr", snr, "Es/N0 in dB: a:step:b or a,b,c");
+  auto* o_vectors = app.add_option("--vectors-per-channel", vectors, "received vectors per channel realisation");
+  auto* o_min_errors = app.add_option("--min-errors", min_errors, "stop a point at this many bit errors (every curve)");
+  auto* o_max_bits = app.add_option("--max-bits", max_bits, "stop a point at this many bits per curve");
+  auto* o_max_seconds = app.add_option("--max-seconds", max_seconds, "stop a point after this wall time (s)");
+  auto* o_seed = app.add_option("--seed", seed, "random seed");
+  auto* o_threads = app.add_option("--threads", threads, "worker threads (0: one per core)");
+  auto* o_out = app.add_option("--out", out, "output directory for ber.csv, ber.json, ber.png");
+  app.add_option("--progress", progress, "live progress line on stderr: auto | on | off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + shell_quote(argv[i]);
+
+  sweep::sweep_config config;
+  try {
+    const std::string yaml = config_path.empty() ? std::string(sweep::embedded_default_config())
+                                                 : read_text_file(config_path);
+    config = sweep::parse_sweep_yaml(yaml);
+    if (*o_antennas) config.antennas = antennas;
+    if (*o_users) config.users = users;
+    if (*o_mod) config.modulation = modem::parse_modulation(modulation);
+    if (*o_det) config.detectors = sweep::parse_detector_list(detector);
+    if (*o_mode) config.mode = detect::parse_detection_mode(mode);
+    if (*o_solver) config.solvers = sweep::parse_solver_list(solvers);
+    if (*o_channel) config.channel = channel;
+    if (*o_rho_bs) config.rho_bs = rho_bs;
+    if (*o_rho_ue) config.rho_ue = rho_ue;
+    if (*o_snr) config.snr_db = sweep::parse_snr_list(snr);
+    if (*o_vectors) config.vectors_per_channel = vectors;
+    if (*o_min_errors) config.min_errors = min_errors;
+    if (*o_max_bits) {
+      if (!(max_bits >= 1.0) || max_bits > 1e15) throw config_error("--max-bits must be in 1..1e15");
+      config.max_bits = static_cast<std::uint64_t>(max_bits);
+    }
+    if (*o_max_seconds) config.max_seconds = max_seconds;
+    if (*o_seed) config.seed = seed;
+    if (*o_threads) config.threads = threads;
+    if (*o_out) config.out = out;
+    sweep::validate(config);
+    report::ensure_writable_directory(config.out);
+  } catch (const config_error& e) {
+    std::cerr << "amimo-sweep: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const io_error& e) {
+    std::cerr << "amimo-sweep: " << e.what() << "\n";
+    return 3;
+  }
+
+  const bool live = progress == "on" || (progress == "auto" && isatty(STDERR_FILENO) != 0);
+  std::fputs(sweep::parameter_header(config, command_line).c_str(), stdout);
+  std::fputs(sweep::table_header().c_str(), stdout);
+  std::fflush(stdout);
+
+  install_signal_handlers();
+  terminal_observer observer(live);
+  sweep::sweep_result result;
+  try {
+    result = sweep::run_sweep(config, observer, g_control);
+    sweep::write_outputs(config.out, config, command_line, result);
+  } catch (const io_error& e) {
+    std::cerr << "amimo-sweep: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "amimo-sweep: error: " << e.what() << "\n";
+    return 1;
+  }
+  std::printf("# Wrote %s/ber.csv, ber.json, ber.png%s\n", config.out.c_str(),
+              result.interrupted ? " (run interrupted: partial results)" : "");
+  return result.interrupted ? 130 : 0;
+}

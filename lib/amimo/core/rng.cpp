@@ -1,0 +1,93 @@
+#include <amimo/core/rng.h>
+
+#include <cmath>
+
+namespace amimo {
+
+std::uint64_t derive_seed(std::uint64_t base, std::initializer_list<std::uint64_t> path) noexcept {
+  std::uint64_t h = mix64(base ^ 0x616d696d6f2d7631ULL);  // "amimo-v1"
+  for (const std::uint64_t index : path) {
+    h = mix64(h ^ mix64(index + 0x5851f42d4c957f2dULL));
+  }
+  return h;
+}
+
+namespace {
+constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
+  return (x << static_cast<unsigned>(k)) | (x >> static_cast<unsigned>(64 - k));
+}
+}  // namespace
+
+void rng::reseed(std::uint64_t seed) noexcept {
+  std::uint64_t x = seed;
+  for (auto& word : s_) {
+    x += 0x9e3779b97f4a7c15ULL;
+    word = mix64(x);
+  }
+  has_spare_ = false;
+}
+
+std::uint64_t rng::next_u64() noexcept {
+  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
+  const std::uint64_t t = s_[1] << 17U;
+  s_[2] ^= s_[0];
+  s_[3] ^= s_[1];
+  s_[1] ^= s_[2];
+  s_[0] ^= s_[3];
+  s_[2] ^= t;
+  s_[3] = rotl(s_[3], 45);
+  return result;
+}
+
+std::uint64_t rng::below(std::uint64_t n) noexcept {
+  __extension__ using u128 = unsigned __int128;  // GCC/Clang extension, fine under -Wpedantic
+  const u128 product = static_cast<u128>(next_u64()) * n;
+  return static_cast<std::uint64_t>(product >> 64U);
+}
+
+double rng::normal() noexcept {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_normal_;
+  }
+  double u = 0.0;
+  double v = 0.0;
+  double s = 0.0;
+  do {
+    u = 2.0 * uniform() - 1.0;
+    v = 2.0 * uniform() - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  const double factor = std::sqrt(-2.0 * std::log(s) / s);
+  spare_normal_ = v * factor;
+  has_spare_ = true;
+  return u * factor;
+}
+
+cf64 rng::complex_normal(double variance) noexcept {
+  const double sigma = std::sqrt(variance / 2.0);
+  const double re = normal();
+  const double im = normal();
+  return {sigma * re, sigma * im};
+}
+
+void rng::fill_complex_normal(cmat_ref out, double variance) noexcept {
+  for (Eigen::Index c = 0; c < out.cols(); ++c) {
+    for (Eigen::Index r = 0; r < out.rows(); ++r) {
+      out(r, c) = complex_normal(variance);
+    }
+  }
+}
+
+void rng::fill_bits(std::span<bit> out) noexcept {
+  std::size_t i = 0;
+  while (i < out.size()) {
+    std::uint64_t word = next_u64();
+    for (int b = 0; b < 64 && i < out.size(); ++b, ++i) {
+      out[i] = static_cast<bit>(word & 1U);
+      word >>= 1U;
+    }
+  }
+}
+
+}  // namespace amimo

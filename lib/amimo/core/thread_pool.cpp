@@ -1,0 +1,65 @@
+#include <amimo/core/thread_pool.h>
+
+#include <algorithm>
+
+namespace amimo {
+
+int thread_pool::hardware_threads() noexcept {
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+}
+
+thread_pool::thread_pool(int threads) {
+  const int count = threads > 0 ? threads : hardware_threads();
+  workers_.reserve(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+}
+
+thread_pool::~thread_pool() {
+  {
+    const std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void thread_pool::parallel_for(std::size_t items, const std::function<void(int, std::size_t)>& job) {
+  if (items == 0) return;
+  std::unique_lock lock(mutex_);
+  job_ = &job;
+  items_ = items;
+  next_item_ = 0;
+  finished_items_ = 0;
+  error_ = nullptr;
+  ++generation_;
+  wake_.notify_all();
+  done_.wait(lock, [this] { return finished_items_ == items_; });
+  job_ = nullptr;
+  if (error_) std::rethrow_exception(error_);
+}
+
+void thread_pool::worker_loop(int index) {
+  std::size_t seen_generation = 0;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [&] { return stopping_ || (generation_ != seen_generation && next_item_ < items_); });
+    if (stopping_) return;
+    while (job_ != nullptr && next_item_ < items_) {
+      const std::size_t item = next_item_++;
+      const auto* job = job_;
+      lock.unlock();
+      try {
+        (*job)(index, item);
+      } catch (...) {
+        lock.lock();
+        if (!error_) error_ = std::current_exception();
+        lock.unlock();
+      }
+      lock.lock();
+      if (++finished_items_ == items_) done_.notify_all();
+    }
+    seen_generation = generation_;
+  }
+}
+
+}  // namespace amimo

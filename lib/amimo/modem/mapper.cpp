@@ -1,0 +1,132 @@
+#include <amimo/core/error.h>
+#include <amimo/modem/liquid_constellation.h>
+#include <amimo/modem/mapper.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+namespace amimo::modem {
+namespace {
+
+// Distinct values of a coordinate, sorted, merging values closer than a tolerance.
+std::vector<double> distinct_levels(const std::vector<cf64>& points, bool imaginary) {
+  std::vector<double> values;
+  values.reserve(points.size());
+  for (const cf64& p : points) values.push_back(imaginary ? p.imag() : p.real());
+  std::sort(values.begin(), values.end());
+  std::vector<double> levels;
+  for (const double v : values) {
+    if (levels.empty() || v - levels.back() > 1e-6) levels.push_back(v);
+  }
+  return levels;
+}
+
+std::size_t nearest_level(const std::vector<double>& levels, double x) noexcept {
+  // Levels are few (at most 16) and sorted: a linear scan beats anything clever.
+  std::size_t best = 0;
+  for (std::size_t i = 1; i < levels.size(); ++i) {
+    if (std::abs(x - levels[i]) < std::abs(x - levels[best])) best = i;
+  }
+  return best;
+}
+
+std::size_t level_index(const std::vector<double>& levels, double x) {
+  const std::size_t i = nearest_level(levels, x);
+  if (std::abs(levels[i] - x) > 1e-6) throw config_error("constellation is not a grid");
+  return i;
+}
+
+}  // namespace
+
+mapper::mapper(modulation scheme)
+    : scheme_(scheme), bits_per_symbol_(amimo::modem::bits_per_symbol(scheme)), points_(liquid_constellation(scheme)) {
+  if (points_.size() != (std::size_t{1} << bits_per_symbol_)) {
+    throw config_error("liquid-dsp constellation for " + std::string(to_string(scheme)) +
+                       " has an unexpected size");
+  }
+  double energy = 0.0;
+  for (const cf64& p : points_) energy += std::norm(p);
+  const double scale = 1.0 / std::sqrt(energy / static_cast<double>(points_.size()));
+  for (cf64& p : points_) p *= scale;
+
+  i_levels_ = distinct_levels(points_, false);
+  q_levels_ = distinct_levels(points_, true);
+  if (i_levels_.size() * q_levels_.size() != points_.size()) {
+    throw config_error("constellation of " + std::string(to_string(scheme)) +
+                       " is not a rectangular grid");
+  }
+  grid_labels_.assign(points_.size(), 0U);
+  for (unsigned label = 0; label < points_.size(); ++label) {
+    const std::size_t i = level_index(i_levels_, points_[label].real());
+    const std::size_t q = level_index(q_levels_, points_[label].imag());
+    grid_labels_[i * q_levels_.size() + q] = label;
+  }
+}
+
+void mapper::map(std::span<cf64> symbols, std::span<const bit> bits) const {
+  if (bits.size() != symbols.size() * bits_per_symbol_) {
+    throw std::invalid_argument("mapper::map: bit count does not match symbol count");
+  }
+  for (std::size_t s = 0; s < symbols.size(); ++s) {
+    unsigned label = 0;
+    for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+      label = (label << 1U) | (bits[s * bits_per_symbol_ + b] & 1U);
+    }
+    symbols[s] = points_[label];
+  }
+}
+
+unsigned mapper::decide(cf64 sample) const noexcept {
+  const std::size_t i = nearest_level(i_levels_, sample.real());
+  const std::size_t q = nearest_level(q_levels_, sample.imag());
+  return grid_labels_[i * q_levels_.size() + q];
+}
+
+void mapper::demap_hard(std::span<bit> bits, std::span<const cf64> samples) const {
+  if (bits.size() != samples.size() * bits_per_symbol_) {
+    throw std::invalid_argument("mapper::demap_hard: bit count does not match sample count");
+  }
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    const unsigned label = decide(samples[s]);
+    for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+      bits[s * bits_per_symbol_ + b] = static_cast<bit>((label >> (bits_per_symbol_ - 1 - b)) & 1U);
+    }
+  }
+}
+
+void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
+                       std::span<const double> noise_variance) const {
+  if (llrs.size() != samples.size() * bits_per_symbol_ || noise_variance.size() != samples.size()) {
+    throw std::invalid_argument("mapper::demap_soft: buffer sizes do not match");
+  }
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    float* out = llrs.data() + s * bits_per_symbol_;
+    const double variance = noise_variance[s];
+    if (!std::isfinite(variance) || !std::isfinite(samples[s].real()) ||
+        !std::isfinite(samples[s].imag())) {
+      std::fill(out, out + bits_per_symbol_, 0.0F);
+      continue;
+    }
+    double min0[8];
+    double min1[8];
+    std::fill(min0, min0 + 8, inf);
+    std::fill(min1, min1 + 8, inf);
+    for (unsigned label = 0; label < points_.size(); ++label) {
+      const double d = std::norm(samples[s] - points_[label]);
+      for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+        const bool one = ((label >> (bits_per_symbol_ - 1 - b)) & 1U) != 0U;
+        double& slot = one ? min1[b] : min0[b];
+        slot = std::min(slot, d);
+      }
+    }
+    const double inv_var = 1.0 / std::max(variance, 1e-300);
+    for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+      out[b] = static_cast<float>((min1[b] - min0[b]) * inv_var);
+    }
+  }
+}
+
+}  // namespace amimo::modem

@@ -1,0 +1,48 @@
+#pragma once
+// Gray-mapped symbol mapper with hard and max-log soft demapping.
+//
+// The constellation (point for each label) is liquid-dsp's, normalised to unit average
+// energy; mapping and demapping run on amimo's own tables so the hot path neither
+// allocates nor crosses into liquid-dsp per symbol.
+
+#include <amimo/core/types.h>
+#include <amimo/modem/modulation.h>
+
+#include <span>
+#include <vector>
+
+namespace amimo::modem {
+
+class mapper {
+ public:
+  explicit mapper(modulation scheme);
+
+  modulation scheme() const noexcept { return scheme_; }
+  unsigned bits_per_symbol() const noexcept { return bits_per_symbol_; }
+  /// Point for each label; label bits are most significant first.
+  std::span<const cf64> constellation() const noexcept { return points_; }
+
+  /// bits.size() must equal symbols.size() * bits_per_symbol().
+  void map(std::span<cf64> symbols, std::span<const bit> bits) const;
+  /// Label of the nearest constellation point (ties broken towards the lower level).
+  unsigned decide(cf64 sample) const noexcept;
+  /// Hard decisions, bits_per_symbol() bits per sample.
+  void demap_hard(std::span<bit> bits, std::span<const cf64> samples) const;
+  /// Max-log LLRs, ln P(b=0|y)/P(b=1|y) ≈ (min_{x:b=1}|y−x|² − min_{x:b=0}|y−x|²) / σ²,
+  /// with σ² the post-detection noise variance of each sample (one per sample).
+  /// An infinite variance (a stream the detector could not resolve) gives LLR 0.
+  void demap_soft(std::span<float> llrs, std::span<const cf64> samples,
+                  std::span<const double> noise_variance) const;
+
+ private:
+  modulation scheme_;
+  unsigned bits_per_symbol_;
+  std::vector<cf64> points_;
+  // Separable grid slicer: the constellation is the product of these in-phase and
+  // quadrature levels; grid_labels_[i * q_levels_.size() + q] is the label at (i, q).
+  std::vector<double> i_levels_;
+  std::vector<double> q_levels_;
+  std::vector<unsigned> grid_labels_;
+};
+
+}  // namespace amimo::modem

@@ -1,0 +1,34 @@
+#pragma once
+// Creates solver backends by name. One instance per worker thread: backends keep state
+// (factorisations, programmed arrays, noise generators) and are not thread-safe.
+
+#include <amimo/solver/linear_solver.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace amimo::solver {
+
+/// A backend name and its options ("key" → "value"), e.g. {"analog", {{"iters", "3"}}}.
+struct solver_spec {
+  std::string name;
+  std::map<std::string, std::string> options;
+};
+
+/// Backend names the factory accepts.
+std::vector<std::string> available_solvers();
+
+/// Validates the name and options without creating anything; throws amimo::config_error
+/// naming the problem (unknown backend, unknown option, bad value).
+void validate_solver_spec(const solver_spec& spec);
+
+/// Creates a backend able to take matrices up to max_size×max_size. seed feeds any
+/// randomness the backend has (device variation, read noise), so runs reproduce.
+/// Throws amimo::config_error for an unknown name or option.
+std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int max_size,
+                                                    std::uint64_t seed);
+
+}  // namespace amimo::solver

@@ -1,0 +1,175 @@
+#include <amimo/core/error.h>
+#include <amimo/sweep/sweep_config.h>
+
+#include <channel_models/flat_models.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <set>
+
+#include "sweep_default_config.h"  // generated: kSweepDefaultYaml
+
+namespace amimo::sweep {
+namespace {
+
+std::string trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t");
+  return std::string(s.substr(first, last - first + 1));
+}
+
+std::vector<std::string> split(std::string_view text, char separator) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t end = text.find(separator, start);
+    parts.push_back(trim(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start)));
+    if (end == std::string_view::npos) break;
+    start = end + 1;
+  }
+  return parts;
+}
+
+double parse_number(const std::string& text, std::string_view what) {
+  double value = 0.0;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || !std::isfinite(value)) {
+    throw config_error("invalid number '" + text + "' in " + std::string(what));
+  }
+  return value;
+}
+
+template <typename T>
+T scalar(const YAML::Node& node, const std::string& key) {
+  try {
+    return node.as<T>();
+  } catch (const YAML::Exception&) {
+    throw config_error("config key '" + key + "' has an invalid value");
+  }
+}
+
+// A key that may hold a YAML list or one comma-separated string.
+std::string joined(const YAML::Node& node, const std::string& key) {
+  if (node.IsSequence()) {
+    std::string text;
+    for (const YAML::Node& item : node) text += (text.empty() ? "" : ",") + scalar<std::string>(item, key);
+    return text;
+  }
+  return scalar<std::string>(node, key);
+}
+
+}  // namespace
+
+std::string_view embedded_default_config() noexcept { return kSweepDefaultYaml; }
+
+std::vector<double> parse_snr_list(std::string_view text) {
+  const std::string spec = trim(text);
+  std::vector<double> values;
+  if (spec.find(':') != std::string::npos) {
+    const std::vector<std::string> parts = split(spec, ':');
+    if (parts.size() != 3) throw config_error("SNR range must be a:step:b (got '" + spec + "')");
+    const double first = parse_number(parts[0], "SNR range");
+    const double step = parse_number(parts[1], "SNR range");
+    const double last = parse_number(parts[2], "SNR range");
+    if (!(step > 0.0) || last < first) throw config_error("SNR range '" + spec + "' needs step > 0 and a <= b");
+    const double count = std::floor((last - first) / step + 1e-9) + 1.0;
+    if (count > 1000.0) throw config_error("SNR range '" + spec + "' has more than 1000 points");
+    for (int i = 0; i < static_cast<int>(count); ++i) values.push_back(first + i * step);
+  } else {
+    for (const std::string& part : split(spec, ',')) values.push_back(parse_number(part, "SNR list"));
+  }
+  if (values.empty()) throw config_error("empty SNR list");
+  return values;
+}
+
+std::vector<detect::detector_kind> parse_detector_list(std::string_view text) {
+  std::vector<detect::detector_kind> kinds;
+  for (const std::string& name : split(text, ',')) {
+    const detect::detector_kind kind = detect::parse_detector_kind(name);
+    if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) kinds.push_back(kind);
+  }
+  return kinds;
+}
+
+std::vector<solver::solver_spec> parse_solver_list(std::string_view text) {
+  std::vector<solver::solver_spec> specs;
+  for (const std::string& name : split(text, ',')) {
+    if (name.empty()) throw config_error("empty solver name in '" + std::string(text) + "'");
+    specs.push_back({name, {}});
+  }
+  return specs;
+}
+
+sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& base) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    throw config_error(std::string("config is not valid YAML: ") + e.what());
+  }
+  sweep_config config = base;
+  if (root.IsNull()) return config;
+  if (!root.IsMap()) throw config_error("config must be a YAML mapping of keys to values");
+
+  for (const auto& entry : root) {
+    const std::string key = scalar<std::string>(entry.first, "(key)");
+    const YAML::Node& value = entry.second;
+    if (key == "antennas") config.antennas = scalar<int>(value, key);
+    else if (key == "users") config.users = scalar<int>(value, key);
+    else if (key == "modulation") config.modulation = modem::parse_modulation(scalar<std::string>(value, key));
+    else if (key == "detector") config.detectors = parse_detector_list(joined(value, key));
+    else if (key == "detection_mode") config.mode = detect::parse_detection_mode(scalar<std::string>(value, key));
+    else if (key == "solver") config.solvers = parse_solver_list(joined(value, key));
+    else if (key == "channel") config.channel = scalar<std::string>(value, key);
+    else if (key == "rho_bs") config.rho_bs = scalar<double>(value, key);
+    else if (key == "rho_ue") config.rho_ue = scalar<double>(value, key);
+    else if (key == "snr_db") config.snr_db = parse_snr_list(joined(value, key));
+    else if (key == "vectors_per_channel") config.vectors_per_channel = scalar<int>(value, key);
+    else if (key == "min_errors") config.min_errors = scalar<std::uint64_t>(value, key);
+    else if (key == "max_bits") config.max_bits = static_cast<std::uint64_t>(scalar<double>(value, key));
+    else if (key == "max_seconds") config.max_seconds = scalar<double>(value, key);
+    else if (key == "seed") config.seed = scalar<std::uint64_t>(value, key);
+    else if (key == "threads") config.threads = scalar<int>(value, key);
+    else if (key == "out") config.out = scalar<std::string>(value, key);
+    else throw config_error("unknown config key '" + key + "'");
+  }
+  return config;
+}
+
+void validate(const sweep_config& c) {
+  if (c.antennas <= 0) throw config_error("antennas must be positive (got " + std::to_string(c.antennas) + ")");
+  if (c.users <= 0) throw config_error("users must be positive (got " + std::to_string(c.users) + ")");
+  if (c.antennas > 1024 || c.users > 256) throw config_error("at most 1024 antennas and 256 users");
+  for (const detect::detector_kind kind : c.detectors) {
+    if (kind == detect::detector_kind::zf && c.users > c.antennas) {
+      throw config_error("zero-forcing needs users <= antennas (got K = " + std::to_string(c.users) +
+                         " > N = " + std::to_string(c.antennas) + ")");
+    }
+  }
+  if (c.detectors.empty()) throw config_error("no detector given");
+  if (c.solvers.empty()) throw config_error("no solver given");
+  std::set<std::string> names;
+  for (const solver::solver_spec& spec : c.solvers) {
+    solver::validate_solver_spec(spec);
+    if (!names.insert(spec.name).second) throw config_error("solver '" + spec.name + "' given twice");
+  }
+  if (c.vectors_per_channel <= 0 || c.vectors_per_channel > 100000) {
+    throw config_error("vectors_per_channel must be in 1..100000");
+  }
+  if (c.max_bits == 0) throw config_error("max_bits must be positive");
+  if (!(c.max_seconds > 0.0)) throw config_error("max_seconds must be positive");
+  if (c.threads < 0 || c.threads > 1024) throw config_error("threads must be in 0..1024 (0: all cores)");
+  if (c.snr_db.empty()) throw config_error("empty SNR list");
+  for (const double snr : c.snr_db) {
+    if (!std::isfinite(snr) || snr < -50.0 || snr > 100.0) throw config_error("SNR values must lie in -50..100 dB");
+  }
+  if (c.out.empty()) throw config_error("output directory must not be empty");
+  // The channel model checks its own parameters (ρ range, awgn shape).
+  (void)channel_models::create_flat_channel_model({c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue});
+}
+
+}  // namespace amimo::sweep

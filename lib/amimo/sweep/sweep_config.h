@@ -1,0 +1,53 @@
+#pragma once
+// Parameters of a BER-vs-SNR sweep, read from YAML and overridden from the command line.
+
+#include <amimo/detect/linear_detector.h>
+#include <amimo/modem/modulation.h>
+#include <amimo/solver/solver_factory.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace amimo::sweep {
+
+struct sweep_config {
+  int antennas = 16;
+  int users = 4;
+  modem::modulation modulation = modem::modulation::qpsk;
+  std::vector<detect::detector_kind> detectors{detect::detector_kind::zf};
+  detect::detection_mode mode = detect::detection_mode::per_vector;
+  std::vector<solver::solver_spec> solvers{{"digital-f64", {}}};
+  std::string channel = "rayleigh";
+  double rho_bs = 0.0;
+  double rho_ue = 0.0;
+  std::vector<double> snr_db{0.0, 5.0, 10.0};
+  /// Received vectors per channel realisation (one frame = one coherence block).
+  int vectors_per_channel = 16;
+  std::uint64_t min_errors = 1000;
+  std::uint64_t max_bits = 10'000'000;
+  double max_seconds = 60.0;  ///< per SNR point (wall time; the only non-deterministic stop)
+  std::uint64_t seed = 1;
+  int threads = 0;  ///< 0: one per core
+  std::string out = "results/sweep";
+};
+
+/// The default configuration compiled into the program (configs/sweep-default.yaml).
+std::string_view embedded_default_config() noexcept;
+
+/// Parses a YAML document on top of `base`. Throws config_error naming the key for an
+/// unknown key, a wrong type or an invalid value.
+sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& base = {});
+
+/// "a:step:b" (inclusive range) or "a,b,c" → SNR list in dB.
+std::vector<double> parse_snr_list(std::string_view text);
+/// "zf,mmse" → detectors; "digital-f64,digital-f32" → solver specs.
+std::vector<detect::detector_kind> parse_detector_list(std::string_view text);
+std::vector<solver::solver_spec> parse_solver_list(std::string_view text);
+
+/// Checks everything that does not need the file system: sizes, ZF with K > N, stop
+/// rules, solver names. Throws config_error naming the problem.
+void validate(const sweep_config& config);
+
+}  // namespace amimo::sweep

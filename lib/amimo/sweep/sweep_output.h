@@ -1,0 +1,29 @@
+#pragma once
+// How a sweep talks to a person and to files: the parameter header, the aff3ct-style
+// table, and ber.csv / ber.json / ber.png. Measured figures (errors, BER, wall time) and
+// modelled ones (analog energy and latency) are labelled as such.
+
+#include <amimo/sweep/sweep_runner.h>
+
+#include <filesystem>
+#include <string>
+
+namespace amimo::sweep {
+
+/// "# Parameters" block: version, command line, seed and every configuration value.
+std::string parameter_header(const sweep_config& config, const std::string& command_line);
+
+/// Legend lines of the result table and one final line per curve of a point.
+std::string table_header();
+std::string table_rows(const point_result& point);
+/// The provisional line for a point in progress (no trailing newline).
+std::string progress_line(const point_result& partial);
+
+std::string to_csv(const sweep_result& result);
+std::string to_json(const sweep_config& config, const std::string& command_line, const sweep_result& result);
+
+/// Writes ber.csv, ber.json and ber.png into directory, each atomically.
+void write_outputs(const std::filesystem::path& directory, const sweep_config& config,
+                   const std::string& command_line, const sweep_result& result);
+
+}  // namespace amimo::sweep

@@ -1,0 +1,200 @@
+#include <amimo/sweep/sweep_runner.h>
+
+#include <amimo/channel/flat_channel.h>
+#include <amimo/core/rng.h>
+#include <amimo/core/thread_pool.h>
+#include <amimo/detect/linear_detector.h>
+#include <amimo/modem/mapper.h>
+
+#include <channel_models/flat_models.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+namespace amimo::sweep {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+struct curve_id {
+  detect::detector_kind detector;
+  std::size_t solver_index;
+};
+
+// What one frame contributed to one curve.
+struct frame_outcome {
+  std::uint64_t bit_errors = 0;
+  std::uint64_t symbol_errors = 0;
+  bool unresolved = false;
+  solver::solver_stats stats;
+};
+
+// Everything one worker thread owns: its channel model, mapper, a solver and detector
+// per curve, and buffers sized once.
+class frame_worker {
+ public:
+  frame_worker(const sweep_config& config, const std::vector<curve_id>& curves)
+      : config_(config), mapper_(config.modulation),
+        channel_(channel_models::create_flat_channel_model(
+            {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue})),
+        h_(config.antennas, config.users), s_(config.users, config.vectors_per_channel),
+        noise_(config.antennas, config.vectors_per_channel), y_(config.antennas, config.vectors_per_channel),
+        s_hat_(config.users, config.vectors_per_channel),
+        tx_bits_(static_cast<std::size_t>(config.users) * config.vectors_per_channel * mapper_.bits_per_symbol()),
+        rx_bits_(tx_bits_.size()) {
+    for (const curve_id& curve : curves) {
+      auto solver = std::make_unique<solver::accounting_solver>(solver::create_linear_solver(
+          config.solvers[curve.solver_index], config.users, config.seed));
+      detectors_.push_back(std::make_unique<detect::linear_detector>(
+          curve.detector, config.mode, *solver, config.antennas, config.users, config.vectors_per_channel));
+      solvers_.push_back(std::move(solver));
+    }
+  }
+
+  // Simulates frame `frame` at noise variance n0 for the active curves; writes one
+  // outcome per curve (inactive curves are left untouched).
+  void run_frame(std::uint64_t frame, double n0, const std::vector<bool>& active, frame_outcome* outcomes) {
+    rng gen(derive_seed(config_.seed, {0, frame}));
+    channel_->draw(h_, gen);
+    gen.fill_bits(tx_bits_);
+    // Symbols in column-major order: user k of vector t takes symbol index t*K + k.
+    mapper_.map(std::span<cf64>(s_.data(), static_cast<std::size_t>(s_.size())), tx_bits_);
+    gen.fill_complex_normal(noise_, 1.0);
+    y_.noalias() = h_ * s_;
+    y_ += std::sqrt(n0) * noise_;
+
+    for (std::size_t c = 0; c < detectors_.size(); ++c) {
+      if (!active[c]) continue;
+      frame_outcome& out = outcomes[c];
+      solvers_[c]->reset_stats();
+      solvers_[c]->reseed(derive_seed(config_.seed, {1, frame, c}));
+      const detect::channel_report report = detectors_[c]->set_channel(h_, n0);
+      const bool ok = detectors_[c]->detect(s_hat_, y_);
+      out.unresolved = !report.resolved || !ok;
+      const auto samples = std::span<const cf64>(s_hat_.data(), static_cast<std::size_t>(s_hat_.size()));
+      mapper_.demap_hard(rx_bits_, samples);
+      out.bit_errors = 0;
+      out.symbol_errors = 0;
+      const unsigned bps = mapper_.bits_per_symbol();
+      for (std::size_t s = 0; s < samples.size(); ++s) {
+        unsigned wrong = 0;
+        for (unsigned b = 0; b < bps; ++b) wrong += tx_bits_[s * bps + b] != rx_bits_[s * bps + b] ? 1U : 0U;
+        out.bit_errors += wrong;
+        out.symbol_errors += wrong > 0 ? 1U : 0U;
+      }
+      out.stats = solvers_[c]->stats();
+    }
+  }
+
+ private:
+  const sweep_config& config_;
+  modem::mapper mapper_;
+  std::unique_ptr<channel::flat_channel_model> channel_;
+  std::vector<std::unique_ptr<solver::accounting_solver>> solvers_;
+  std::vector<std::unique_ptr<detect::linear_detector>> detectors_;
+  cmat h_;
+  cmat s_;
+  cmat noise_;
+  cmat y_;
+  cmat s_hat_;
+  std::vector<bit> tx_bits_;
+  std::vector<bit> rx_bits_;
+};
+
+// Frames per round: about 32k bits, whatever the thread count (determinism).
+std::uint64_t frames_per_round(std::uint64_t bits_per_frame) {
+  return std::clamp<std::uint64_t>((32768 + bits_per_frame - 1) / bits_per_frame, 4, 512);
+}
+
+}  // namespace
+
+sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, sweep_control& control) {
+  std::vector<curve_id> curves;
+  for (const detect::detector_kind detector : config.detectors) {
+    for (std::size_t s = 0; s < config.solvers.size(); ++s) curves.push_back({detector, s});
+  }
+  thread_pool pool(config.threads);
+  std::vector<std::unique_ptr<frame_worker>> workers;
+  for (int w = 0; w < pool.size(); ++w) workers.push_back(std::make_unique<frame_worker>(config, curves));
+
+  const unsigned bps = modem::bits_per_symbol(config.modulation);
+  const std::uint64_t symbols_per_frame = static_cast<std::uint64_t>(config.users) * config.vectors_per_channel;
+  const std::uint64_t bits_per_frame = symbols_per_frame * bps;
+  const std::uint64_t round_frames = frames_per_round(bits_per_frame);
+  std::vector<frame_outcome> outcomes(round_frames * curves.size());
+  std::vector<bool> active(curves.size(), true);
+
+  sweep_result result;
+  for (const double snr_db : config.snr_db) {
+    if (std::none_of(active.begin(), active.end(), [](bool a) { return a; })) break;
+    const double n0 = channel::noise_variance_from_snr_db(snr_db);
+    point_result point;
+    point.snr_db = snr_db;
+    point.ebn0_db = channel::ebn0_db_from_snr_db(snr_db, bps);
+    std::vector<std::size_t> point_curves;
+    for (std::size_t c = 0; c < curves.size(); ++c) {
+      if (!active[c]) continue;
+      point_curves.push_back(c);
+      curve_point cp;
+      cp.detector = curves[c].detector;
+      cp.solver = config.solvers[curves[c].solver_index].name;
+      point.curves.push_back(cp);
+    }
+    control.skip_point = false;
+    const clock::time_point start = clock::now();
+    clock::time_point last_progress = start;
+    std::uint64_t frames_done = 0;
+    while (true) {
+      const std::uint64_t bits_done = frames_done * bits_per_frame;
+      const std::uint64_t frames_left = (config.max_bits - std::min(config.max_bits, bits_done) + bits_per_frame - 1) / bits_per_frame;
+      const std::uint64_t frames = std::min(round_frames, frames_left);
+      const std::uint64_t first = frames_done;
+      pool.parallel_for(frames, [&](int worker, std::size_t i) {
+        workers[static_cast<std::size_t>(worker)]->run_frame(first + i, n0, active, &outcomes[i * curves.size()]);
+      });
+      // Reduce in frame order so floating-point sums are reproducible.
+      for (std::size_t i = 0; i < frames; ++i) {
+        for (std::size_t p = 0; p < point_curves.size(); ++p) {
+          const frame_outcome& o = outcomes[i * curves.size() + point_curves[p]];
+          curve_point& cp = point.curves[p];
+          cp.errors.add_frame(bits_per_frame, o.bit_errors, symbols_per_frame, o.symbol_errors);
+          cp.stats.merge(o.stats);
+          if (o.unresolved) ++cp.unresolved_channels;
+        }
+      }
+      frames_done += frames;
+      const clock::time_point now = clock::now();
+      point.seconds = std::chrono::duration<double>(now - start).count();
+
+      const bool enough_errors = std::all_of(point.curves.begin(), point.curves.end(), [&](const curve_point& cp) {
+        return cp.errors.bit_errors() >= config.min_errors;
+      });
+      if (enough_errors) point.stop_reason = "min_errors";
+      else if (frames_done * bits_per_frame >= config.max_bits) point.stop_reason = "max_bits";
+      else if (point.seconds >= config.max_seconds) point.stop_reason = "max_seconds";
+      else if (control.stop_run || control.skip_point) point.stop_reason = "interrupted";
+      if (!point.stop_reason.empty()) break;
+      if (now - last_progress >= std::chrono::milliseconds(500)) {
+        observer.on_progress(point);
+        last_progress = now;
+      }
+    }
+    // A curve with no error at max_bits is done: higher SNRs would only cost time.
+    if (point.stop_reason == "max_bits") {
+      for (std::size_t p = 0; p < point_curves.size(); ++p) {
+        if (point.curves[p].errors.bit_errors() == 0) active[point_curves[p]] = false;
+      }
+    }
+    observer.on_point_done(point);
+    result.points.push_back(std::move(point));
+    if (control.stop_run) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  return result;
+}
+
+}  // namespace amimo::sweep

@@ -1,0 +1,121 @@
+#include <amimo/core/error.h>
+#include <amimo/core/rng.h>
+#include <amimo/detect/linear_detector.h>
+#include <amimo/solver/solver_factory.h>
+
+#include <Eigen/LU>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace amimo::detect {
+namespace {
+
+struct fixture {
+  std::unique_ptr<solver::linear_solver> solver = solver::create_linear_solver({"digital-f64", {}}, 8, 1);
+};
+
+TEST(LinearDetector, ZeroForcingInvertsANoiselessChannelExactlyInBothModes) {
+  rng gen(1);
+  cmat h(8, 4), s(4, 10);
+  gen.fill_complex_normal(h);
+  gen.fill_complex_normal(s);
+  const cmat y = h * s;
+  for (const detection_mode mode : {detection_mode::per_vector, detection_mode::per_block}) {
+    fixture f;
+    linear_detector det(detector_kind::zf, mode, *f.solver, 8, 4, 10);
+    ASSERT_TRUE(det.set_channel(h, 0.1).resolved);
+    cmat s_hat(4, 10);
+    ASSERT_TRUE(det.detect(s_hat, y));
+    EXPECT_LT((s_hat - s).norm(), 1e-9 * s.norm());
+  }
+}
+
+TEST(LinearDetector, MmseMatchesDirectUnbiasedFormulaAndBothModesAgree) {
+  rng gen(2);
+  const double n0 = 0.3;
+  cmat h(6, 3), y(6, 5);
+  gen.fill_complex_normal(h);
+  gen.fill_complex_normal(y);
+  const cmat a = h.adjoint() * h + n0 * cmat::Identity(3, 3);
+  const cmat a_inv = a.inverse();
+  const cmat biased = a_inv * h.adjoint() * y;
+  cmat vector_out(3, 5), block_out(3, 5);
+  fixture f1, f2;
+  linear_detector per_vector(detector_kind::mmse, detection_mode::per_vector, *f1.solver, 6, 3, 5);
+  linear_detector per_block(detector_kind::mmse, detection_mode::per_block, *f2.solver, 6, 3, 5);
+  per_vector.set_channel(h, n0);
+  per_block.set_channel(h, n0);
+  per_vector.detect(vector_out, y);
+  per_block.detect(block_out, y);
+  for (int k = 0; k < 3; ++k) {
+    const double beta = 1.0 - n0 * a_inv(k, k).real();
+    const double sinr = 1.0 / (n0 * a_inv(k, k).real()) - 1.0;
+    EXPECT_NEAR(per_vector.sinr()[k], sinr, 1e-9 * sinr);
+    EXPECT_NEAR(per_block.sinr()[k], sinr, 1e-9 * sinr);
+    EXPECT_NEAR(per_vector.noise_variance()[k], 1.0 / sinr, 1e-9 / sinr);
+    EXPECT_LT((vector_out.row(k) - biased.row(k) / beta).norm(), 1e-9 * biased.row(k).norm());
+  }
+  EXPECT_LT((vector_out - block_out).norm(), 1e-9 * vector_out.norm());
+}
+
+TEST(LinearDetector, ZeroForcingMeanPostDetectionSnrIsSnrTimesNMinusKPlusOne) {
+  // 1/[(HᴴH)⁻¹]_kk ~ Gamma(N−K+1, 1) in i.i.d. Rayleigh, so E[SINR] = (Es/N0)(N−K+1).
+  fixture f;
+  const int n = 8, k = 3;
+  const double n0 = 0.5;
+  linear_detector det(detector_kind::zf, detection_mode::per_block, *f.solver, n, k, 1);
+  rng gen(3);
+  cmat h(n, k);
+  double sum = 0.0;
+  const int draws = 20000;
+  for (int i = 0; i < draws; ++i) {
+    gen.fill_complex_normal(h);
+    det.set_channel(h, n0);
+    sum += det.sinr()[0];
+  }
+  const double expected = (n - k + 1) / n0;
+  // Standard error of the Gamma(6) mean over 20000 draws ≈ 0.12%.
+  EXPECT_NEAR(sum / draws, expected, 0.01 * expected);
+}
+
+TEST(LinearDetector, SingularChannelGivesZeroSymbolsAndInfiniteNoiseVariance) {
+  fixture f;
+  linear_detector det(detector_kind::zf, detection_mode::per_vector, *f.solver, 4, 2, 3);
+  cmat h = cmat::Zero(4, 2);
+  h(0, 0) = 1.0;  // second user never reaches the array
+  EXPECT_FALSE(det.set_channel(h, 0.1).resolved);
+  cmat s_hat = cmat::Ones(2, 3);
+  EXPECT_FALSE(det.detect(s_hat, cmat::Ones(4, 3)));
+  EXPECT_EQ(s_hat, cmat::Zero(2, 3));
+  EXPECT_EQ(det.sinr()[1], 0.0);
+  EXPECT_TRUE(std::isinf(det.noise_variance()[1]));
+}
+
+TEST(LinearDetector, NanChannelIsUnresolvedNotPropagated) {
+  fixture f;
+  linear_detector det(detector_kind::mmse, detection_mode::per_block, *f.solver, 4, 2, 1);
+  cmat h = cmat::Ones(4, 2);
+  h(2, 1) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(det.set_channel(h, 0.1).resolved);
+  cmat s_hat(2, 1);
+  det.detect(s_hat, cmat::Ones(4, 1));
+  EXPECT_TRUE(s_hat.allFinite());
+}
+
+TEST(LinearDetector, ZeroForcingWithMoreUsersThanAntennasIsAConfigError) {
+  fixture f;
+  EXPECT_THROW(linear_detector(detector_kind::zf, detection_mode::per_vector, *f.solver, 2, 4, 1), config_error);
+  EXPECT_NO_THROW(linear_detector(detector_kind::mmse, detection_mode::per_vector, *f.solver, 2, 4, 1));
+}
+
+TEST(LinearDetector, NamesParseAndUnknownNamesAreRejected) {
+  EXPECT_EQ(parse_detector_kind("mmse"), detector_kind::mmse);
+  EXPECT_EQ(parse_detection_mode("per-block"), detection_mode::per_block);
+  EXPECT_THROW(parse_detector_kind("ml"), config_error);
+  EXPECT_THROW(parse_detection_mode("batch"), config_error);
+}
+
+}  // namespace
+}  // namespace amimo::detect

@@ -1,0 +1,146 @@
+#include <amimo/core/error.h>
+#include <amimo/core/rng.h>
+#include <amimo/modem/liquid_constellation.h>
+#include <amimo/modem/mapper.h>
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace amimo::modem {
+namespace {
+
+class MapperTest : public ::testing::TestWithParam<modulation> {};
+
+TEST_P(MapperTest, UnitAverageEnergyAndDistinctPoints) {
+  const mapper m(GetParam());
+  double energy = 0.0;
+  for (const cf64 p : m.constellation()) energy += std::norm(p);
+  EXPECT_NEAR(energy / static_cast<double>(m.constellation().size()), 1.0, 1e-12);
+  for (std::size_t i = 0; i < m.constellation().size(); ++i) {
+    for (std::size_t j = i + 1; j < m.constellation().size(); ++j) {
+      EXPECT_GT(std::abs(m.constellation()[i] - m.constellation()[j]), 1e-3);
+    }
+  }
+}
+
+TEST_P(MapperTest, GrayMappedNearestNeighboursDifferInOneBit) {
+  const mapper m(GetParam());
+  const auto points = m.constellation();
+  double dmin = std::numeric_limits<double>::infinity();
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    for (std::size_t j = i + 1; j < points.size(); ++j) dmin = std::min(dmin, std::abs(points[i] - points[j]));
+  }
+  int neighbour_pairs = 0;
+  for (unsigned i = 0; i < points.size(); ++i) {
+    for (unsigned j = i + 1; j < points.size(); ++j) {
+      if (std::abs(points[i] - points[j]) < dmin * 1.001) {
+        ++neighbour_pairs;
+        EXPECT_EQ(std::popcount(i ^ j), 1) << "labels " << i << " and " << j;
+      }
+    }
+  }
+  EXPECT_GT(neighbour_pairs, 0);
+}
+
+TEST_P(MapperTest, MapThenHardDemapReturnsTheBits) {
+  const mapper m(GetParam());
+  rng gen(3);
+  std::vector<bit> bits(m.bits_per_symbol() * 1000), back(bits.size());
+  gen.fill_bits(bits);
+  std::vector<cf64> symbols(1000);
+  m.map(symbols, bits);
+  m.demap_hard(back, symbols);
+  EXPECT_EQ(bits, back);
+}
+
+TEST_P(MapperTest, SlicerAgreesWithLiquidDemodulatorOnNoisySamples) {
+  // liquid-dsp's own hard demodulator is an independent reference for the grid slicer.
+  const mapper m(GetParam());
+  const std::vector<cf64> raw = liquid_constellation(GetParam());
+  double energy = 0.0;
+  for (const cf64 p : raw) energy += std::norm(p);
+  const double liquid_scale = std::sqrt(energy / static_cast<double>(raw.size()));
+  rng gen(5);
+  std::vector<cf64> samples(2000), scaled(2000);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i] = m.constellation()[gen.below(m.constellation().size())] + gen.complex_normal(0.05);
+    scaled[i] = samples[i] * liquid_scale;
+  }
+  const std::vector<unsigned> reference = liquid_hard_decisions(GetParam(), scaled);
+  for (std::size_t i = 0; i < samples.size(); ++i) EXPECT_EQ(m.decide(samples[i]), reference[i]) << samples[i];
+}
+
+TEST_P(MapperTest, MaxLogLlrMatchesBruteForceDefinitionAndHardDecisionSigns) {
+  const mapper m(GetParam());
+  const unsigned bps = m.bits_per_symbol();
+  rng gen(8);
+  std::vector<cf64> samples(300);
+  std::vector<double> variance(samples.size());
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i] = m.constellation()[gen.below(m.constellation().size())] + gen.complex_normal(0.1);
+    variance[i] = 0.05 + gen.uniform();
+  }
+  std::vector<float> llr(samples.size() * bps);
+  std::vector<bit> hard(samples.size() * bps);
+  m.demap_soft(llr, samples, variance);
+  m.demap_hard(hard, samples);
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    for (unsigned b = 0; b < bps; ++b) {
+      double d0 = 1e300, d1 = 1e300;
+      for (unsigned label = 0; label < m.constellation().size(); ++label) {
+        const double d = std::norm(samples[s] - m.constellation()[label]);
+        if ((label >> (bps - 1 - b)) & 1U) {
+          d1 = std::min(d1, d);
+        } else {
+          d0 = std::min(d0, d);
+        }
+      }
+      const double expected = (d1 - d0) / variance[s];
+      EXPECT_NEAR(llr[s * bps + b], expected, 1e-4 * (1.0 + std::abs(expected)));
+      if (std::abs(expected) > 1e-6) {
+        EXPECT_EQ(hard[s * bps + b], expected < 0 ? 1 : 0);
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(AllSchemes, MapperTest,
+                         ::testing::Values(modulation::bpsk, modulation::qpsk, modulation::qam16,
+                                           modulation::qam64, modulation::qam256),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+TEST(Mapper, BpskLlrIsFourYOverSigmaSquared) {
+  const mapper m(modulation::bpsk);
+  const double sign = m.constellation()[0].real() > 0 ? 1.0 : -1.0;  // label 0 at +1 or −1
+  std::vector<cf64> y{{0.3, 0.2}, {-1.4, 0.0}};
+  std::vector<double> var{0.5, 2.0};
+  std::vector<float> llr(2);
+  m.demap_soft(llr, y, var);
+  EXPECT_NEAR(llr[0], sign * 4 * 0.3 / 0.5, 1e-6);
+  EXPECT_NEAR(llr[1], sign * 4 * -1.4 / 2.0, 1e-6);
+}
+
+TEST(Mapper, UnresolvedStreamsAndNonFiniteSamplesGiveZeroLlr) {
+  const mapper m(modulation::qam16);
+  std::vector<cf64> y{{0.3, 0.2}, {std::nan(""), 0.0}};
+  std::vector<double> var{std::numeric_limits<double>::infinity(), 1.0};
+  std::vector<float> llr(8, 1.0F);
+  m.demap_soft(llr, y, var);
+  for (const float v : llr) EXPECT_EQ(v, 0.0F);
+}
+
+TEST(Modulation, NamesRoundTripAndUnknownNamesAreRejected) {
+  for (const modulation mod : {modulation::bpsk, modulation::qpsk, modulation::qam16, modulation::qam64,
+                               modulation::qam256}) {
+    EXPECT_EQ(parse_modulation(to_string(mod)), mod);
+  }
+  EXPECT_EQ(bits_per_symbol(modulation::qam256), 8U);
+  EXPECT_THROW(parse_modulation("qam1024"), config_error);
+}
+
+}  // namespace
+}  // namespace amimo::modem

@@ -1,0 +1,80 @@
+#include <amimo/core/error.h>
+#include <amimo/sweep/sweep_config.h>
+
+#include <gtest/gtest.h>
+
+namespace amimo::sweep {
+namespace {
+
+TEST(SweepConfig, EmbeddedDefaultParsesAndValidates) {
+  const sweep_config c = parse_sweep_yaml(embedded_default_config());
+  EXPECT_NO_THROW(validate(c));
+  EXPECT_EQ(c.antennas, 16);
+  EXPECT_EQ(c.solvers.size(), 2U);
+  EXPECT_GE(c.snr_db.size(), 3U);
+}
+
+TEST(SweepConfig, YamlOverridesBaseAndAcceptsListsOrCommaStrings) {
+  const sweep_config c = parse_sweep_yaml(
+      "antennas: 32\nusers: 8\nmodulation: qam64\ndetector: zf,mmse\nsolver: [digital-f32]\n"
+      "snr_db: [1, 2.5]\nchannel: kronecker\nrho_bs: 0.5\nmax_bits: 1e6\n");
+  EXPECT_EQ(c.antennas, 32);
+  EXPECT_EQ(c.modulation, modem::modulation::qam64);
+  EXPECT_EQ(c.detectors.size(), 2U);
+  EXPECT_EQ(c.solvers.at(0).name, "digital-f32");
+  EXPECT_EQ(c.snr_db, (std::vector<double>{1.0, 2.5}));
+  EXPECT_EQ(c.max_bits, 1000000U);
+  EXPECT_DOUBLE_EQ(c.rho_bs, 0.5);
+}
+
+TEST(SweepConfig, SnrRangesAndLists) {
+  EXPECT_EQ(parse_snr_list("0:5:20"), (std::vector<double>{0, 5, 10, 15, 20}));
+  EXPECT_EQ(parse_snr_list("0:0.5:1"), (std::vector<double>{0, 0.5, 1}));
+  EXPECT_EQ(parse_snr_list("3, 7"), (std::vector<double>{3, 7}));
+  EXPECT_THROW(parse_snr_list("0:-1:5"), config_error);
+  EXPECT_THROW(parse_snr_list("5:1:0"), config_error);
+  EXPECT_THROW(parse_snr_list("1:2"), config_error);
+  EXPECT_THROW(parse_snr_list("abc"), config_error);
+  EXPECT_THROW(parse_snr_list("0:0.001:100"), config_error);
+}
+
+TEST(SweepConfig, UnknownKeysAndBadValuesNameTheProblem) {
+  try {
+    parse_sweep_yaml("antenas: 4\n");
+    FAIL();
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("antenas"), std::string::npos);
+  }
+  EXPECT_THROW(parse_sweep_yaml("antennas: many\n"), config_error);
+  EXPECT_THROW(parse_sweep_yaml("modulation: qam512\n"), config_error);
+  EXPECT_THROW(parse_sweep_yaml("[1, 2]\n"), config_error);
+  EXPECT_THROW(parse_sweep_yaml("antennas: [\n"), config_error);
+}
+
+TEST(SweepConfig, ValidationRejectsImpossibleSetups) {
+  sweep_config c;
+  c.users = 8;
+  c.antennas = 4;
+  c.detectors = {detect::detector_kind::zf};
+  EXPECT_THROW(validate(c), config_error);
+  c.detectors = {detect::detector_kind::mmse};
+  EXPECT_NO_THROW(validate(c));
+  c.antennas = -4;
+  EXPECT_THROW(validate(c), config_error);
+  c = {};
+  c.solvers = {{"nope", {}}};
+  EXPECT_THROW(validate(c), config_error);
+  c = {};
+  c.solvers = {{"digital-f64", {}}, {"digital-f64", {}}};
+  EXPECT_THROW(validate(c), config_error);
+  c = {};
+  c.channel = "kronecker";
+  c.rho_ue = 1.5;
+  EXPECT_THROW(validate(c), config_error);
+  c = {};
+  c.max_bits = 0;
+  EXPECT_THROW(validate(c), config_error);
+}
+
+}  // namespace
+}  // namespace amimo::sweep

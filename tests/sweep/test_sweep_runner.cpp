@@ -1,0 +1,154 @@
+#include "sweep_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace amimo::sweep {
+namespace {
+
+using detect::detector_kind;
+using testing::curve;
+using testing::run_quietly;
+
+sweep_config small_config() {
+  sweep_config c;
+  c.antennas = 4;
+  c.users = 2;
+  c.modulation = modem::modulation::qpsk;
+  c.detectors = {detector_kind::zf, detector_kind::mmse};
+  c.solvers = {{"digital-f64", {}}, {"digital-f32", {}}};
+  c.snr_db = {0.0, 6.0};
+  c.min_errors = 300;
+  c.max_bits = 200000;
+  c.vectors_per_channel = 4;
+  c.seed = 5;
+  return c;
+}
+
+TEST(SweepRunner, ResultForASeedDoesNotDependOnTheThreadCount) {
+  sweep_config c = small_config();
+  c.threads = 1;
+  const sweep_result one = run_quietly(c);
+  for (const int threads : {2, 3}) {
+    c.threads = threads;
+    const sweep_result many = run_quietly(c);
+    ASSERT_EQ(one.points.size(), many.points.size());
+    for (std::size_t p = 0; p < one.points.size(); ++p) {
+      ASSERT_EQ(one.points[p].curves.size(), many.points[p].curves.size());
+      EXPECT_EQ(one.points[p].stop_reason, many.points[p].stop_reason);
+      for (std::size_t i = 0; i < one.points[p].curves.size(); ++i) {
+        const auto& a = one.points[p].curves[i];
+        const auto& b = many.points[p].curves[i];
+        EXPECT_EQ(a.errors.bits(), b.errors.bits());
+        EXPECT_EQ(a.errors.bit_errors(), b.errors.bit_errors());
+        EXPECT_EQ(a.errors.symbol_errors(), b.errors.symbol_errors());
+        EXPECT_EQ(a.errors.frame_errors(), b.errors.frame_errors());
+        EXPECT_EQ(a.stats.solves, b.stats.solves);
+      }
+    }
+  }
+}
+
+TEST(SweepRunner, DifferentSeedsGiveDifferentRealisations) {
+  sweep_config c = small_config();
+  const sweep_result a = run_quietly(c);
+  c.seed = 6;
+  const sweep_result b = run_quietly(c);
+  EXPECT_NE(a.points[0].curves[0].errors.bit_errors(), b.points[0].curves[0].errors.bit_errors());
+}
+
+TEST(SweepRunner, AddingASolverDoesNotChangeWhatTheOthersSee) {
+  // Every curve sees the same channel, bits and noise: the f64 curve is identical
+  // whether or not f32 runs beside it, and the two differ from each other only by precision.
+  sweep_config c = small_config();
+  c.solvers = {{"digital-f64", {}}};
+  const sweep_result alone = run_quietly(c);
+  c.solvers = {{"digital-f32", {}}, {"digital-f64", {}}};
+  const sweep_result together = run_quietly(c);
+  for (std::size_t p = 0; p < alone.points.size(); ++p) {
+    for (const detector_kind kind : {detector_kind::zf, detector_kind::mmse}) {
+      const auto& a = curve(alone.points[p], kind, "digital-f64");
+      const auto& b = curve(together.points[p], kind, "digital-f64");
+      const auto& f32 = curve(together.points[p], kind, "digital-f32");
+      EXPECT_EQ(a.errors.bit_errors(), b.errors.bit_errors());
+      EXPECT_EQ(a.errors.bits(), b.errors.bits());
+      // Well-conditioned 4×2 systems: FP32 makes the same decisions almost everywhere.
+      EXPECT_NEAR(static_cast<double>(f32.errors.bit_errors()), static_cast<double>(b.errors.bit_errors()),
+                  0.01 * static_cast<double>(b.errors.bit_errors()) + 2.0);
+    }
+  }
+}
+
+TEST(SweepRunner, MmseIsNeverWorseThanZfBeyondNoise) {
+  sweep_config c = small_config();
+  c.antennas = 8;
+  c.users = 6;
+  c.modulation = modem::modulation::qam16;
+  c.solvers = {{"digital-f64", {}}};
+  c.snr_db = {0.0, 5.0, 10.0, 15.0};
+  c.min_errors = 1000;
+  c.max_bits = 400000;
+  for (const point_result& p : run_quietly(c).points) {
+    const auto& zf = curve(p, detector_kind::zf, "digital-f64");
+    const auto& mmse = curve(p, detector_kind::mmse, "digital-f64");
+    EXPECT_LE(mmse.errors.ber_interval().low, zf.errors.ber_interval().high) << "SNR " << p.snr_db;
+    // Same realisations for both: MMSE should in fact be strictly better at low SNR.
+    if (p.snr_db <= 5.0) {
+      EXPECT_LT(mmse.errors.ber(), zf.errors.ber());
+    }
+  }
+}
+
+TEST(SweepRunner, Qam256AtHighSnrIsErrorFree) {
+  sweep_config c = small_config();
+  c.antennas = 16;
+  c.users = 4;
+  c.modulation = modem::modulation::qam256;
+  c.snr_db = {45.0};
+  c.max_bits = 200000;
+  const sweep_result r = run_quietly(c);
+  for (const curve_point& cp : r.points.at(0).curves) {
+    EXPECT_EQ(cp.errors.bit_errors(), 0U) << detect::to_string(cp.detector) << "/" << cp.solver;
+    EXPECT_GE(cp.errors.bits(), 200000U);
+  }
+  EXPECT_EQ(r.points[0].stop_reason, "max_bits");
+}
+
+TEST(SweepRunner, StopRulesMinErrorsMaxBitsAndSkippingErrorFreeCurves) {
+  sweep_config c = small_config();
+  c.snr_db = {-5.0, 40.0, 45.0};
+  c.min_errors = 100;
+  c.max_bits = 50000;
+  const sweep_result r = run_quietly(c);
+  ASSERT_EQ(r.points.size(), 2U);  // 45 dB skipped: every curve was error-free at 40 dB
+  EXPECT_EQ(r.points[0].stop_reason, "min_errors");
+  for (const curve_point& cp : r.points[0].curves) EXPECT_GE(cp.errors.bit_errors(), 100U);
+  EXPECT_EQ(r.points[1].stop_reason, "max_bits");
+  for (const curve_point& cp : r.points[1].curves) {
+    EXPECT_EQ(cp.errors.bits(), 50000U - 50000U % 16U + (50000U % 16U ? 16U : 0U));
+  }
+}
+
+TEST(SweepRunner, StopRequestEndsTheRunAndKeepsWhatWasMeasured) {
+  sweep_config c = small_config();
+  c.snr_db = {30.0, 31.0, 32.0};
+  c.min_errors = 1000000;
+  c.max_bits = 1'000'000'000;
+  c.max_seconds = 30.0;
+  sweep_observer observer;
+  sweep_control control;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    control.stop_run = true;
+  });
+  const sweep_result r = run_sweep(c, observer, control);
+  stopper.join();
+  EXPECT_TRUE(r.interrupted);
+  ASSERT_EQ(r.points.size(), 1U);
+  EXPECT_EQ(r.points[0].stop_reason, "interrupted");
+  EXPECT_GT(r.points[0].curves[0].errors.bits(), 0U);
+}
+
+}  // namespace
+}  // namespace amimo::sweep

@@ -10,6 +10,7 @@ TEST(SweepConfig, EmbeddedDefaultParsesAndValidates) {
   const sweep_config c = parse_sweep_yaml(embedded_default_config());
   EXPECT_NO_THROW(validate(c));
   EXPECT_EQ(c.antennas, 16);
+  EXPECT_EQ(c.users, 8);
   EXPECT_EQ(c.solvers.size(), 2U);
   EXPECT_GE(c.snr_db.size(), 3U);
 }

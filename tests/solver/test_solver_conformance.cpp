@@ -169,3 +169,22 @@ TEST(DigitalF32, IsLessPreciseThanF64OnIllConditionedSystems) {
 
 }  // namespace
 }  // namespace amimo::solver
+
+namespace amimo::solver {
+namespace {
+
+TEST(DigitalSolver, MatricesLargerThanTheDeclaredSizeStillSolve) {
+  // max_size sizes buffers up front; a larger system grows them instead of failing.
+  for (const std::string& name : available_solvers()) {
+    auto solver = create_linear_solver({name, {}}, 2, 1);
+    const cmat a = 4.0 * cmat::Identity(6, 6) + cmat::Ones(6, 6);
+    const cmat x_true = cmat::Ones(6, 9);
+    cmat x(6, 9);
+    ASSERT_TRUE(solver->set_matrix(a, matrix_structure::hermitian).ok);
+    ASSERT_TRUE(solver->solve(x, a * x_true).ok);
+    EXPECT_LT((x - x_true).norm(), 1e-4) << name;
+  }
+}
+
+}  // namespace
+}  // namespace amimo::solver

@@ -17,8 +17,7 @@ class digital_solver final : public linear_solver {
 
  public:
   explicit digital_solver(int max_size)
-      : a_(max_size, max_size), b_(max_size, max_size), x_(max_size, max_size),
-        llt_(max_size), ldlt_(max_size), lu_(max_size) {}
+      : a_(max_size, max_size), work_(max_size, max_size), llt_(max_size), ldlt_(max_size), lu_(max_size) {}
 
   std::string_view name() const noexcept override {
     return std::is_same_v<Real, float> ? "digital-f32" : "digital-f64";
@@ -67,13 +66,19 @@ class digital_solver final : public linear_solver {
       status.ok = false;
       return status;
     }
-    b_ = b.template cast<scalar>();
-    switch (method_) {
-      case method::llt: x_ = llt_.solve(b_); break;
-      case method::ldlt: x_ = ldlt_.solve(b_); break;
-      case method::lu: x_ = lu_.solve(b_); break;
+    // Work in a corner of buffers that only ever grow, so alternating right-hand-side
+    // counts (identity columns, then received vectors) do not reallocate.
+    if (work_.rows() < b.rows() || work_.cols() < b.cols()) {
+      work_.resize(std::max(work_.rows(), b.rows()), std::max(work_.cols(), b.cols()));
     }
-    x = x_.template cast<cf64>();
+    auto work = work_.topLeftCorner(b.rows(), b.cols());
+    work = b.template cast<scalar>();
+    switch (method_) {
+      case method::llt: llt_.solveInPlace(work); break;
+      case method::ldlt: ldlt_.solveInPlace(work); break;
+      case method::lu: work = lu_.solve(work); break;
+    }
+    x = work.template cast<cf64>();
     if (!x.allFinite()) {
       x.setZero();
       status.ok = false;
@@ -84,8 +89,7 @@ class digital_solver final : public linear_solver {
  private:
   enum class method { llt, ldlt, lu };
   matrix a_;
-  matrix b_;
-  matrix x_;
+  matrix work_;  // right-hand sides in, solutions out (rows = max size, columns grow on demand)
   Eigen::LLT<matrix> llt_;
   Eigen::LDLT<matrix> ldlt_;
   Eigen::PartialPivLU<matrix> lu_;

@@ -167,12 +167,6 @@ TEST(DigitalF32, IsLessPreciseThanF64OnIllConditionedSystems) {
   EXPECT_GT((x32 - x_true).norm() / x_true.norm(), 1e-6);  // FP32 really is FP32
 }
 
-}  // namespace
-}  // namespace amimo::solver
-
-namespace amimo::solver {
-namespace {
-
 TEST(DigitalSolver, MatricesLargerThanTheDeclaredSizeStillSolve) {
   // max_size sizes buffers up front; a larger system grows them instead of failing.
   for (const std::string& name : available_solvers()) {

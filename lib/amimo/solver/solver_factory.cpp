@@ -1,7 +1,9 @@
+#include <amimo/analog/cost_model.h>
 #include <amimo/core/error.h>
 #include <amimo/solver/digital_solver.h>
 #include <amimo/solver/solver_factory.h>
 
+#include <algorithm>
 #include <functional>
 
 namespace amimo::solver {
@@ -11,18 +13,50 @@ struct backend_entry {
   const char* name;
   std::vector<std::string> option_keys;
   std::function<std::unique_ptr<linear_solver>(const solver_spec&, int, std::uint64_t)> create;
+  std::function<void(const solver_spec&)> validate;
 };
+
+// The analog profile a spec asks for: "profile" (built-in name or YAML path, default
+// paper-board) with the other options applied on top.
+analog::analog_profile analog_profile_of(const solver_spec& spec) {
+  const auto it = spec.options.find("profile");
+  analog::analog_profile profile = analog::load_analog_profile(it == spec.options.end() ? "paper-board" : it->second);
+  analog::apply_analog_options(profile, spec.options);
+  return profile;
+}
+
+std::vector<std::string> analog_keys() {
+  std::vector<std::string> keys = analog::analog_option_keys();
+  keys.emplace_back("profile");
+  return keys;
+}
+
+std::unique_ptr<linear_solver> make_analog(const solver_spec& spec, int n, std::uint64_t seed, analog::analog_mode mode) {
+  return analog::create_analog_backend(analog_profile_of(spec), mode, n, seed);
+}
 
 const std::vector<backend_entry>& backends() {
   static const std::vector<backend_entry> table = {
       {"digital-f64", {},
        [](const solver_spec&, int n, std::uint64_t) {
          return create_digital_solver(digital_precision::f64, n);
-       }},
+       },
+       nullptr},
       {"digital-f32", {},
        [](const solver_spec&, int n, std::uint64_t) {
          return create_digital_solver(digital_precision::f32, n);
-       }},
+       },
+       nullptr},
+      {"analog", analog_keys(),
+       [](const solver_spec& spec, int n, std::uint64_t seed) {
+         return make_analog(spec, n, seed, analog::analog_mode::refine);
+       },
+       [](const solver_spec& spec) { (void)analog_profile_of(spec); }},
+      {"analog-lp", analog_keys(),
+       [](const solver_spec& spec, int n, std::uint64_t seed) {
+         return make_analog(spec, n, seed, analog::analog_mode::lp_only);
+       },
+       [](const solver_spec& spec) { (void)analog_profile_of(spec); }},
   };
   return table;
 }
@@ -52,7 +86,10 @@ std::vector<std::string> available_solvers() {
   return names;
 }
 
-void validate_solver_spec(const solver_spec& spec) { (void)find_backend(spec); }
+void validate_solver_spec(const solver_spec& spec) {
+  const backend_entry& entry = find_backend(spec);
+  if (entry.validate) entry.validate(spec);
+}
 
 std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int max_size,
                                                     std::uint64_t seed) {

@@ -1,0 +1,61 @@
+#include <amimo/analog/bit_slicing.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace amimo::analog {
+
+double slice_full_scale(int levels, int slices) noexcept {
+  return 1.0 - std::pow(static_cast<double>(levels), -static_cast<double>(slices));
+}
+
+void slice_matrix(const rmat& a, int levels, int slices, std::vector<rmat>& digits, rmat& a_q) {
+  digits.resize(static_cast<std::size_t>(slices));
+  for (rmat& d : digits) d.resize(a.rows(), a.cols());
+  a_q.resize(a.rows(), a.cols());
+  const auto l = static_cast<double>(levels);
+  const double top = l - 1.0;
+  for (Eigen::Index j = 0; j < a.cols(); ++j) {
+    for (Eigen::Index i = 0; i < a.rows(); ++i) {
+      // Nearest signed digit at every level; the remainder (either sign, |rest| ≤ 1)
+      // goes to the next slice.
+      double t = a(i, j) * l;
+      double value = 0.0;
+      double weight = 1.0;
+      for (int s = 0; s < slices; ++s) {
+        weight /= l;
+        const double digit = std::clamp(std::nearbyint(t), -top, top);
+        digits[static_cast<std::size_t>(s)](i, j) = digit;
+        value += digit * weight;
+        t = (t - digit) * l;
+      }
+      a_q(i, j) = value;
+    }
+  }
+}
+
+void truncate_to_digits(const rmat& m, double scale, int levels, rmat& digits) {
+  digits.resize(m.rows(), m.cols());
+  const auto l = static_cast<double>(levels);
+  for (Eigen::Index j = 0; j < m.cols(); ++j) {
+    for (Eigen::Index i = 0; i < m.rows(); ++i) {
+      digits(i, j) = std::clamp(std::nearbyint(m(i, j) / scale * l), -(l - 1.0), l - 1.0);
+    }
+  }
+}
+
+double quantise_input(const rvec& x, int bits, std::vector<std::int64_t>& x_q) {
+  x_q.resize(static_cast<std::size_t>(x.size()));
+  const double scale = x.size() > 0 ? x.cwiseAbs().maxCoeff() : 0.0;
+  if (!(scale > 0.0)) {
+    std::fill(x_q.begin(), x_q.end(), 0);
+    return 0.0;
+  }
+  const double full = std::ldexp(1.0, bits) - 1.0;
+  for (Eigen::Index j = 0; j < x.size(); ++j) {
+    x_q[static_cast<std::size_t>(j)] = static_cast<std::int64_t>(std::nearbyint(x(j) / scale * full));
+  }
+  return scale;
+}
+
+}  // namespace amimo::analog

@@ -1,0 +1,70 @@
+#pragma once
+// LP-INV (DESIGN.md §1.1 steps 4 and 7): the closed-loop op-amp circuit around an RRAM
+// array that solves A0 y = r in one analog step, A0 = D_0/L the most significant slice.
+//
+// Each INV circuit inverts what is really programmed, Ã (write error, stuck cells, drift,
+// IR drop), plus the finite open-loop gain term diag(ΣG + G_in)/(A_ol·G_in); it settles
+// only when every eigenvalue of that matrix has a positive real part (checked at
+// programming, never assumed). Read noise is drawn per operation as a first-order
+// conductance perturbation: y = Ã⁻¹r − Ã⁻¹(δÃ·Ã⁻¹r). The input goes through a DAC, the
+// output through an ADC whose full scale the periphery sets from the programmed operator
+// (rails clip anything beyond).
+//
+// BlockAMC: above the array size the matrix is split at an array boundary,
+//   A0 = [A1 A2; A3 A4],  S = A4 − A3·A1⁻¹·A2 (formed at programming, programmed as its
+//   own m-bit block with its own scale), y2 = S⁻¹(r2 − A3·A1⁻¹r1), y1 = A1⁻¹(r1 − A2·y2),
+// recursively; A2 and A3 are analog MVM arrays. Intermediate values stay analog.
+
+#include <amimo/analog/activity.h>
+#include <amimo/analog/analog_profile.h>
+#include <amimo/analog/device_model.h>
+#include <amimo/core/rng.h>
+#include <amimo/core/types.h>
+
+#include <Eigen/LU>
+
+#include <memory>
+#include <vector>
+
+namespace amimo::analog {
+
+class lp_inv {
+ public:
+  lp_inv(const analog_profile& profile, const device_model& devices);
+  ~lp_inv();
+  lp_inv(const lp_inv&) = delete;
+  lp_inv& operator=(const lp_inv&) = delete;
+
+  /// Programs the digits of A0 (n×n). Returns false when the circuit cannot solve it (a
+  /// singular block, a Schur complement that vanishes, an unstable INV circuit).
+  bool program(const rmat& digits, rng& gen, programming_activity& activity);
+
+  /// Smallest real eigenvalue part over the INV circuits (normalised units).
+  double lambda_min() const noexcept { return lambda_min_; }
+
+  /// y ≈ A0⁻¹ r for ‖r‖∞ ≤ 1, as the circuit computes it (y has r's size).
+  void apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity);
+
+  /// The noise-free operator applied to r, no DAC/ADC (for tests and ranging).
+  void apply_noise_free(const rvec& r, rvec& y);
+
+ private:
+  struct node;
+  int build(int size, int depth);
+  bool program_node(int index, const rmat& digits, std::uint64_t key, rng& gen, programming_activity& activity);
+  void apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z, rng* gen, solve_activity* activity);
+
+  analog_profile profile_;
+  const device_model& devices_;
+  int levels_;
+  std::vector<std::unique_ptr<node>> nodes_;
+  int size_ = 0;
+  double lambda_min_ = 0.0;
+  double full_scale_ = 1.0;
+  rvec r_q_;
+  rvec scratch_;
+  rvec unit_;
+  rvec row_abs_;
+};
+
+}  // namespace amimo::analog

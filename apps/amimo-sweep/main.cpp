@@ -66,7 +66,7 @@ std::string read_text_file(const std::string& path) {
 
 class terminal_observer final : public amimo::sweep::sweep_observer {
  public:
-  explicit terminal_observer(bool live) : live_(live) {}
+  terminal_observer(bool live, const amimo::sweep::sweep_config& config) : live_(live), config_(config) {}
   void on_progress(const amimo::sweep::point_result& partial) override {
     if (!live_) return;
     std::fprintf(stderr, "\r\033[K%s", amimo::sweep::progress_line(partial).c_str());
@@ -75,13 +75,14 @@ class terminal_observer final : public amimo::sweep::sweep_observer {
   void on_point_done(const amimo::sweep::point_result& point) override {
     if (live_) std::fprintf(stderr, "\r\033[K");
     std::fflush(stderr);
-    std::fputs(amimo::sweep::table_rows(point).c_str(), stdout);
+    std::fputs(amimo::sweep::table_rows(point, config_).c_str(), stdout);
     if (point.stop_reason == "interrupted") std::fputs("# (point interrupted: partial statistics)\n", stdout);
     std::fflush(stdout);
   }
 
  private:
   bool live_;
+  const amimo::sweep::sweep_config& config_;
 };
 
 }  // namespace
@@ -106,7 +107,13 @@ int main(int argc, char** argv) {
   auto* o_mod = app.add_option("--modulation", modulation, "bpsk | qpsk | qam16 | qam64 | qam256");
   auto* o_det = app.add_option("--detector", detector, "zf | mmse, or a comma-separated list");
   auto* o_mode = app.add_option("--mode", mode, "per-vector | per-block");
-  auto* o_solver = app.add_option("--solver", solvers, "solver backend(s), comma-separated (e.g. digital-f64,digital-f32)");
+  auto* o_solver = app.add_option("--solver", solvers, "solver backend(s), comma-separated: digital-f64, digital-f32, analog, analog-lp");
+  std::string analog_profile, analog_iters, analog_tol, analog_array;
+  auto* o_aprofile = app.add_option("--analog-profile", analog_profile,
+                                    "analog backends: ideal | paper-board | projected | path to a profile YAML");
+  auto* o_aiters = app.add_option("--analog-iters", analog_iters, "analog backends: refinement iterations (LP-INV solves)");
+  auto* o_atol = app.add_option("--analog-tol", analog_tol, "analog backends: stop at this relative residual (0: fixed iterations)");
+  auto* o_aarray = app.add_option("--analog-array", analog_array, "analog backends: array size (BlockAMC above it)");
   auto* o_channel = app.add_option("--channel", channel, "rayleigh | kronecker | awgn");
   auto* o_rho_bs = app.add_option("--rho-bs", rho_bs, "Kronecker: BS-side correlation coefficient in [0, 1)");
   auto* o_rho_ue = app.add_option("--rho-ue", rho_ue, "Kronecker: user-side correlation coefficient in [0, 1)");
@@ -141,6 +148,10 @@ int main(int argc, char** argv) {
     if (*o_det) config.detectors = sweep::parse_detector_list(detector);
     if (*o_mode) config.mode = detect::parse_detection_mode(mode);
     if (*o_solver) config.solvers = sweep::parse_solver_list(solvers);
+    if (*o_aprofile) config.analog_options["profile"] = analog_profile;
+    if (*o_aiters) config.analog_options["iters"] = analog_iters;
+    if (*o_atol) config.analog_options["tol"] = analog_tol;
+    if (*o_aarray) config.analog_options["array"] = analog_array;
     if (*o_channel) config.channel = channel;
     if (*o_rho_bs) config.rho_bs = rho_bs;
     if (*o_rho_ue) config.rho_ue = rho_ue;
@@ -167,11 +178,11 @@ int main(int argc, char** argv) {
 
   const bool live = progress == "on" || (progress == "auto" && isatty(STDERR_FILENO) != 0);
   std::fputs(sweep::parameter_header(config, command_line).c_str(), stdout);
-  std::fputs(sweep::table_header().c_str(), stdout);
+  std::fputs(sweep::table_header(config).c_str(), stdout);
   std::fflush(stdout);
 
   install_signal_handlers();
-  terminal_observer observer(live);
+  terminal_observer observer(live, config);
   sweep::sweep_result result;
   try {
     result = sweep::run_sweep(config, observer, g_control);

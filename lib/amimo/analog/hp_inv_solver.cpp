@@ -176,8 +176,12 @@ std::span<const double> hp_inv_solver::last_residual_history() const noexcept {
 
 solver::matrix_status hp_inv_solver::set_matrix(cmat_cref a, solver::matrix_structure structure) {
   impl& m = *impl_;
-  if (a.rows() != a.cols() || a.rows() > m.max_size || a.rows() == 0) {
-    throw config_error("analog solver: matrix must be square, 1…" + std::to_string(m.max_size) + " rows");
+  // Larger than max_size is allowed (buffers grow, like the digital backends); a
+  // non-square or empty matrix is a caller error reported as an unusable matrix.
+  if (a.rows() != a.cols() || a.rows() == 0) {
+    m.matrix_ok = false;
+    m.programming = {};
+    return {false, false, 0.0, 0.0};
   }
   m.programming = {};
   m.structure = structure;
@@ -248,7 +252,7 @@ solver::solve_status hp_inv_solver::solve(cmat_ref x, cmat_cref b) {
   m.activity.reset();
   std::fill(m.history.begin(), m.history.end(), 0.0);
   solver::solve_status status;
-  if (!m.matrix_ok) {
+  if (!m.matrix_ok || b.rows() != m.n || x.rows() != m.n || x.cols() != b.cols()) {
     x.setZero();
     status.ok = false;
     return status;

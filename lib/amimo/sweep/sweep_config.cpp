@@ -95,6 +95,21 @@ std::vector<detect::detector_kind> parse_detector_list(std::string_view text) {
   return kinds;
 }
 
+bool is_analog_solver(std::string_view name) noexcept { return name == "analog" || name == "analog-lp"; }
+
+solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_t index) {
+  solver::solver_spec spec = config.solvers.at(index);
+  if (is_analog_solver(spec.name)) {
+    for (const auto& [key, value] : config.analog_options) spec.options.emplace(key, value);
+  }
+  return spec;
+}
+
+bool has_analog_solver(const sweep_config& config) noexcept {
+  return std::any_of(config.solvers.begin(), config.solvers.end(),
+                     [](const solver::solver_spec& s) { return is_analog_solver(s.name); });
+}
+
 std::vector<solver::solver_spec> parse_solver_list(std::string_view text) {
   std::vector<solver::solver_spec> specs;
   for (const std::string& name : split(text, ',')) {
@@ -124,6 +139,13 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
     else if (key == "detector") config.detectors = parse_detector_list(joined(value, key));
     else if (key == "detection_mode") config.mode = detect::parse_detection_mode(scalar<std::string>(value, key));
     else if (key == "solver") config.solvers = parse_solver_list(joined(value, key));
+    else if (key == "analog") {
+      if (!value.IsMap()) throw config_error("'analog' must be a mapping (profile, iters, tol, array, …)");
+      for (const auto& option : value) {
+        config.analog_options[scalar<std::string>(option.first, "analog key")] =
+            scalar<std::string>(option.second, "analog." + option.first.as<std::string>());
+      }
+    }
     else if (key == "channel") config.channel = scalar<std::string>(value, key);
     else if (key == "rho_bs") config.rho_bs = scalar<double>(value, key);
     else if (key == "rho_ue") config.rho_ue = scalar<double>(value, key);
@@ -153,7 +175,8 @@ void validate(const sweep_config& c) {
   if (c.detectors.empty()) throw config_error("no detector given");
   if (c.solvers.empty()) throw config_error("no solver given");
   std::set<std::string> names;
-  for (const solver::solver_spec& spec : c.solvers) {
+  for (std::size_t i = 0; i < c.solvers.size(); ++i) {
+    const solver::solver_spec spec = effective_solver_spec(c, i);
     solver::validate_solver_spec(spec);
     if (!names.insert(spec.name).second) throw config_error("solver '" + spec.name + "' given twice");
   }

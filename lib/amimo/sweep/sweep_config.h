@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <map>
 #include <string_view>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct sweep_config {
   std::vector<detect::detector_kind> detectors{detect::detector_kind::zf};
   detect::detection_mode mode = detect::detection_mode::per_vector;
   std::vector<solver::solver_spec> solvers{{"digital-f64", {}}};
+  /// Options for every analog backend in `solvers` ("profile", "iters", "tol", "array", …;
+  /// see amimo/analog/analog_profile.h). YAML key `analog:`, flags --analog-*.
+  std::map<std::string, std::string> analog_options;
   std::string channel = "rayleigh";
   double rho_bs = 0.0;
   double rho_ue = 0.0;
@@ -32,6 +36,15 @@ struct sweep_config {
   int threads = 0;  ///< 0: one per core
   std::string out = "results/sweep";
 };
+
+/// Whether a solver name is an analog backend (takes analog_options).
+bool is_analog_solver(std::string_view name) noexcept;
+
+/// The spec the sweep really creates for solvers[index]: analog options merged in.
+solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_t index);
+
+/// Whether any configured solver is an analog backend.
+bool has_analog_solver(const sweep_config& config) noexcept;
 
 /// The default configuration compiled into the program (configs/sweep-default.yaml).
 std::string_view embedded_default_config() noexcept;

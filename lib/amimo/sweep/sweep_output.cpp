@@ -20,9 +20,14 @@ std::string join_snr(const std::vector<double>& values) {
   return text;
 }
 
-std::string join_solvers(const std::vector<solver::solver_spec>& specs) {
+std::string join_solvers(const sweep_config& c) {
   std::string text;
-  for (const auto& s : specs) text += (text.empty() ? "" : ",") + s.name;
+  for (std::size_t i = 0; i < c.solvers.size(); ++i) {
+    const solver::solver_spec spec = effective_solver_spec(c, i);
+    std::string options;
+    for (const auto& [key, value] : spec.options) options += (options.empty() ? "" : " ") + key + "=" + value;
+    text += (text.empty() ? "" : ",") + spec.name + (options.empty() ? "" : " (" + options + ")");
+  }
   return text;
 }
 
@@ -32,7 +37,16 @@ std::string join_detectors(const std::vector<detect::detector_kind>& kinds) {
   return text;
 }
 
-const report::text_table& result_table() {
+const report::text_table& result_table(bool analog) {
+  static const report::text_table with_analog({
+      {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
+      {"Receiver", {{"detector", 8}, {"solver", 12}}},
+      {"Errors (measured)", {{"bits", 10}, {"bit err", 9}, {"BER", 9}, {"BER 95% CI", 19}, {"SER", 9}, {"FER", 9}}},
+      {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}, {"resid.", 8}}},
+      {"Analog (modelled)", {{"nJ/solve", 9}, {"us/solve", 9}, {"nJ/prog", 9}}},
+      {"Time (measured)", {{"point s", 8}, {"us/solve", 9}}},
+  });
+  if (analog) return with_analog;
   static const report::text_table table({
       {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
       {"Receiver", {{"detector", 8}, {"solver", 12}}},
@@ -62,7 +76,7 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
   line("modulation", std::string(modem::to_string(c.modulation)));
   line("detectors", join_detectors(c.detectors));
   line("detection mode", std::string(detect::to_string(c.mode)));
-  line("solvers", join_solvers(c.solvers));
+  line("solvers", join_solvers(c));
   line("channel", c.channel == "kronecker" ? fmt::format("kronecker (rho_bs {}, rho_ue {})", c.rho_bs, c.rho_ue)
                                            : c.channel);
   line("Es/N0 (dB)", join_snr(c.snr_db));
@@ -75,13 +89,14 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
   return h;
 }
 
-std::string table_header() { return result_table().header(); }
+std::string table_header(const sweep_config& config) { return result_table(has_analog_solver(config)).header(); }
 
-std::string table_rows(const point_result& point) {
+std::string table_rows(const point_result& point, const sweep_config& config) {
+  const bool analog = has_analog_solver(config);
   std::string text;
   for (const curve_point& cp : point.curves) {
     const metrics::interval ci = cp.errors.ber_interval();
-    text += result_table().row({
+    std::vector<std::string> cells = {
         fmt::format("{:.2f}", point.snr_db),
         fmt::format("{:.2f}", point.ebn0_db),
         std::string(detect::to_string(cp.detector)),
@@ -95,9 +110,18 @@ std::string table_rows(const point_result& point) {
         fmt::format("{:.2f}", cp.stats.mean_iterations()),
         std::to_string(cp.stats.fallbacks),
         std::to_string(cp.unresolved_channels),
-        fmt::format("{:.2f}", point.seconds),
-        fmt::format("{:.2f}", 1e6 * per_solve(cp.stats.measured_seconds, cp.stats.solves)),
-    });
+    };
+    if (analog) {
+      const bool modelled = is_analog_solver(cp.solver);
+      const double residual = cp.stats.mean_residual();
+      cells.push_back(std::isfinite(residual) ? fmt::format("{:.1e}", residual) : "-");
+      cells.push_back(modelled ? fmt::format("{:.3g}", 1e9 * per_solve(cp.stats.modelled_solve_joules, cp.stats.solves)) : "-");
+      cells.push_back(modelled ? fmt::format("{:.3g}", 1e6 * per_solve(cp.stats.modelled_solve_seconds, cp.stats.solves)) : "-");
+      cells.push_back(modelled ? fmt::format("{:.3g}", 1e9 * per_solve(cp.stats.modelled_matrix_joules, cp.stats.matrices)) : "-");
+    }
+    cells.push_back(fmt::format("{:.2f}", point.seconds));
+    cells.push_back(fmt::format("{:.2f}", 1e6 * per_solve(cp.stats.measured_seconds, cp.stats.solves)));
+    text += result_table(analog).row(cells);
   }
   return text;
 }
@@ -147,7 +171,7 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   params["modulation"] = modem::to_string(c.modulation);
   params["detectors"] = join_detectors(c.detectors);
   params["detection_mode"] = detect::to_string(c.mode);
-  params["solvers"] = join_solvers(c.solvers);
+  params["solvers"] = join_solvers(c);
   params["channel"] = c.channel;
   params["rho_bs"] = c.rho_bs;
   params["rho_ue"] = c.rho_ue;

@@ -14,8 +14,10 @@ namespace amimo::sweep {
 std::string parameter_header(const sweep_config& config, const std::string& command_line);
 
 /// Legend lines of the result table and one final line per curve of a point.
-std::string table_header();
-std::string table_rows(const point_result& point);
+/// The result table; with an analog backend configured it gains modelled columns
+/// (final residual, energy and latency per solve).
+std::string table_header(const sweep_config& config);
+std::string table_rows(const point_result& point, const sweep_config& config);
 /// The provisional line for a point in progress (no trailing newline).
 std::string progress_line(const point_result& partial);
 

@@ -46,7 +46,7 @@ class frame_worker {
         rx_bits_(tx_bits_.size()) {
     for (const curve_id& curve : curves) {
       auto solver = std::make_unique<solver::accounting_solver>(solver::create_linear_solver(
-          config.solvers[curve.solver_index], config.users, config.seed));
+          effective_solver_spec(config, curve.solver_index), config.users, config.seed));
       detectors_.push_back(std::make_unique<detect::linear_detector>(
           curve.detector, config.mode, *solver, config.antennas, config.users, config.vectors_per_channel));
       solvers_.push_back(std::move(solver));

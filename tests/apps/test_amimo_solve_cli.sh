@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# amimo-solve as a user runs it: bad input fails cleanly with no files, the refinement
+# converges (ideal profile to below 1e-6, the paper board to the paper's ~1e-7 at 16x16),
+# results reproduce from the seed, Matrix Market input works, and the outputs parse.
+set -u
+solve="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+pass=0
+check() {  # check NAME CONDITION...
+  local name="$1"; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+
+# --- bad input: exit 2 (configuration) or 3 (files), a message naming the problem, no files
+expect_error() {  # expect_error NAME EXIT_CODE PATTERN ARGS...
+  local name="$1" code="$2" pattern="$3"; shift 3
+  local out="$work/bad-$name"
+  "$solve" --out "$out" "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  check "$name: exit $code (got $rc)" test "$rc" -eq "$code"
+  check "$name: message names the problem" grep -qi -- "$pattern" "$work/stderr"
+  check "$name: no output files" test ! -e "$out/solve.csv" -a ! -e "$out/solve.json" -a ! -e "$out/solve.png"
+  if [ "$code" -eq 2 ]; then check "$name: no output directory" test ! -e "$out"; fi
+}
+expect_error size-zero 2 "--size" --size 0
+expect_error size-too-large 2 "--size" --size 513
+expect_error size-not-a-number 2 "size" --size abc
+expect_error cond-below-one 2 "--cond" --cond 0.5
+expect_error iters-zero 2 "--iters" --iters 0
+expect_error iters-too-many 2 "--iters" --iters 65
+expect_error trials-zero 2 "--trials" --trials 0
+expect_error unknown-kind 2 "--kind" --kind lower
+expect_error unknown-profile 2 "nosuch" --profile nosuch
+expect_error array-too-small 2 "array" --array 1
+expect_error unknown-flag 2 "sizes" --sizes 4
+expect_error missing-matrix 3 "missing.mtx" --matrix "$work/missing.mtx"
+expect_error missing-profile-file 3 "nothere.yaml" --profile "$work/nothere.yaml"
+printf '%%%%MatrixMarket matrix coordinate real general\n2 3 1\n1 1 1\n' >"$work/nonsquare.mtx"
+expect_error non-square-matrix 2 "nonsquare.mtx', line 2: .*square" --matrix "$work/nonsquare.mtx"
+printf '%%%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n3 1 1\n' >"$work/index.mtx"
+expect_error index-out-of-range 2 "index.mtx', line 4: index (3, 1) is outside" --matrix "$work/index.mtx"
+printf '%%%%MatrixMarket matrix coordinate pattern general\n2 2 1\n1 1\n' >"$work/pattern.mtx"
+expect_error pattern-matrix 2 "pattern" --matrix "$work/pattern.mtx"
+mkdir -p "$work/ro" && touch "$work/ro/file"
+expect_error unwritable-out 3 "output directory" --out "$work/ro/file/sub" --trials 1
+
+"$solve" --help >"$work/help.txt" 2>&1
+check "--help exits 0" test $? -eq 0
+check "--help lists --matrix" grep -q -- "--matrix" "$work/help.txt"
+
+# --- ideal profile (quantisation only): converges, and fast ------------------------------
+run_ok() {  # run_ok NAME ARGS...: runs, checks exit 0 and the three files
+  local name="$1"; shift
+  "$solve" --out "$work/$name" "$@" >"$work/$name.txt" 2>"$work/$name.err"
+  local rc=$?
+  check "$name: exit 0 (got $rc)" test "$rc" -eq 0
+  for f in solve.csv solve.json solve.png; do check "$name: writes $f" test -s "$work/$name/$f"; done
+}
+run_ok ideal --profile ideal --size 16 --cond 1.5 --iters 10 --trials 5 --seed 3
+check "header has version" grep -q "^# amimo-solve [0-9]" "$work/ideal.txt"
+check "header has parameters" grep -q "^# Parameters:" "$work/ideal.txt"
+check "header has seed" grep -q "seed *: 3$" "$work/ideal.txt"
+check "header has profile" grep -q "profile *: ideal" "$work/ideal.txt"
+check "header lists the profile values" grep -q "device.read_noise *: 0" "$work/ideal.txt"
+check "table says simulated" grep -q "rel. error (simulated)" "$work/ideal.txt"
+check "summary labels modelled cost" grep -q "time per solve (modelled) *: [0-9.]* [a-zµ]*s" "$work/ideal.txt"
+check "summary counts fallbacks" grep -q "analog fallbacks.*: [0-9]*/5" "$work/ideal.txt"
+check "png signature" bash -c "head -c 8 '$work/ideal/solve.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
+median_column() {  # median_column CSV: the median_rel_error column, one value per line
+  python3 - "$1" <<'PY'
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1])):
+    print(r["median_rel_error"] or "nan")
+PY
+}
+check "ideal: csv rectangular, one row per iteration, p10 <= median <= p90" python3 - "$work/ideal/solve.csv" <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+assert rows[0] == ["iteration", "median_rel_error", "p10", "p90", "trials"], rows[0]
+assert len(rows) == 11 and all(len(r) == 5 for r in rows), rows
+data = [dict(zip(rows[0], r)) for r in rows[1:]]
+assert [int(d["iteration"]) for d in data] == list(range(1, 11))
+for d in data:
+    assert 1 <= int(d["trials"]) <= 5, d
+    assert float(d["p10"]) <= float(d["median_rel_error"]) <= float(d["p90"]), d
+PY
+# Each of the first iterations gains precision (at least a factor 2 each).
+check "ideal: median error decreasing over the first iterations" python3 -c "
+import sys
+med = [float(v) for v in sys.argv[1:]]
+assert med[0] < 0.5 and med[1] < med[0] / 2 and med[2] < med[1] / 2, med
+" $(median_column "$work/ideal/solve.csv")
+check "ideal 16x16 cond 1.5: median rel. error < 1e-6 after 10 iterations" python3 -c "
+import sys
+med = [float(v) for v in sys.argv[1:]]
+assert med[-1] < 1e-6, med
+" $(median_column "$work/ideal/solve.csv")
+check "ideal 16x16 cond 1.5 (diagonally dominant, no noise): no fallbacks" grep -q "analog fallbacks.*: 0/5" "$work/ideal.txt"
+check "ideal: json parses and agrees with the csv" python3 - "$work/ideal/solve.json" "$work/ideal/solve.csv" <<'PY'
+import csv, json, sys
+doc = json.load(open(sys.argv[1]))
+p = doc["params"]
+assert p["seed"] == 3 and p["size"] == 16 and p["cond"] == 1.5 and p["iters"] == 10 and p["trials"] == 5, p
+assert p["profile"] == "ideal" and doc["profile"]["name"] == "ideal"
+rows = list(csv.DictReader(open(sys.argv[2])))
+it = doc["per_iteration"]
+assert len(it["median_rel_error"]) == 10 == len(rows)
+for r, m, n in zip(rows, it["median_rel_error"], it["trials"]):
+    assert abs(float(r["median_rel_error"]) - m) <= 1e-8 * m and int(r["trials"]) == n, (r, m)
+assert len(doc["trials"]) == 5
+for t in doc["trials"]:
+    for key in ("final_rel_error", "fallback", "modelled_solve_seconds", "modelled_solve_joules",
+                "modelled_programming_joules", "endurance_fraction", "lambda_min", "analog_lp_rel_error",
+                "digital_f32_rel_error", "digital_f64_rel_error", "rel_error_per_iteration"):
+        assert key in t, key
+    assert len(t["rel_error_per_iteration"]) == 10
+    assert t["modelled_solve_seconds"] > 0 and t["modelled_programming_joules"] > 0, t
+    # The returned x of an analog solve is its last iterate.
+    if not t["fallback"]:
+        assert abs(t["rel_error_per_iteration"][-1] - t["final_rel_error"]) <= 1e-9 * t["final_rel_error"], t
+ref = doc["references"]
+# The references make sense: f64 ~ 1e-15, f32 ~ 1e-7, one analog LP-INV step ~ 3 bits.
+assert ref["digital_f64_median_rel_error"] < 1e-13, ref
+assert 1e-9 < ref["digital_f32_median_rel_error"] < 1e-5, ref
+assert 1e-3 < ref["analog_lp_median_rel_error"] < 0.5, ref
+assert doc["summary"]["fallbacks"] == sum(t["fallback"] for t in doc["trials"])
+PY
+
+# --- paper board, 16x16: the paper's ~1e-7 (FP32 level) after 10 iterations --------------
+run_ok board --profile paper-board --size 16 --cond 1.5 --iters 10 --trials 20 --seed 1
+check "paper-board 16x16 cond 1.5: median rel. error <= 1e-7 at iteration 10 (the paper's ~1e-7)" python3 -c "
+import sys
+med = [float(v) for v in sys.argv[1:]]
+assert med[-1] <= 1e-7, med
+" $(median_column "$work/board/solve.csv")
+check "paper-board 16x16 cond 1.5: no fallbacks" grep -q "analog fallbacks.*: 0/20" "$work/board.txt"
+
+# --- reproducible from the seed -----------------------------------------------------------
+"$solve" --profile paper-board --size 12 --cond 8 --iters 6 --trials 4 --seed 7 --out "$work/s7a" >/dev/null 2>&1
+"$solve" --profile paper-board --size 12 --cond 8 --iters 6 --trials 4 --seed 7 --out "$work/s7b" >/dev/null 2>&1
+"$solve" --profile paper-board --size 12 --cond 8 --iters 6 --trials 4 --seed 8 --out "$work/s8" >/dev/null 2>&1
+check "same seed: byte-identical solve.csv" cmp -s "$work/s7a/solve.csv" "$work/s7b/solve.csv"
+check "different seed: different solve.csv" bash -c "! cmp -s '$work/s7a/solve.csv' '$work/s8/solve.csv'"
+# A repeated flag takes its last value.
+"$solve" --size 0 --size 6 --iters 3 --trials 2 --profile ideal --out "$work/last" >/dev/null 2>&1
+check "repeated flag: last value wins" python3 -c "import json; assert json.load(open('$work/last/solve.json'))['params']['size'] == 6"
+
+# --- Matrix Market input -----------------------------------------------------------------
+cat >"$work/spd.mtx" <<'EOF'
+%%MatrixMarket matrix coordinate real symmetric
+% a small SPD matrix (diagonally dominant), lower triangle
+4 4 7
+1 1 4.0
+2 1 1.0
+2 2 3.0
+3 2 -0.5
+3 3 5.0
+4 1 0.25
+4 4 2.0
+EOF
+run_ok mtx --matrix "$work/spd.mtx" --profile ideal --iters 10 --trials 3
+check "mtx: header names the file" grep -q "spd.mtx (4 x 4, real, hermitian" "$work/mtx.txt"
+check "mtx: solves the file's matrix" python3 - "$work/mtx/solve.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["params"]["size"] == 4 and doc["params"]["matrix"].endswith("spd.mtx"), doc["params"]
+assert doc["params"]["structure"] == "hermitian"
+assert doc["summary"]["fallbacks"] == 0
+assert doc["summary"]["final_median_rel_error"] < 1e-6, doc["summary"]
+PY
+# A complex Hermitian positive definite matrix: the chip solves its real embedding, and the
+# iterates the observer sees ([Re x; Im x]) must map back to the complex solution.
+cat >"$work/herm.mtx" <<'EOF'
+%%MatrixMarket matrix coordinate complex hermitian
+3 3 5
+1 1 4.0 0
+2 1 1.0 -0.5
+2 2 3.0 0
+3 2 0.25 0.75
+3 3 5.0 0
+EOF
+run_ok herm --matrix "$work/herm.mtx" --profile ideal --iters 10 --trials 3
+check "herm: header says complex" grep -q "herm.mtx (3 x 3, complex, hermitian" "$work/herm.txt"
+check "herm: per-iteration error of the complex iterates converges" python3 - "$work/herm/solve.json" <<'PY'
+import json, sys
+doc = json.load(open(sys.argv[1]))
+med = doc["per_iteration"]["median_rel_error"]
+assert doc["params"]["complex"] and doc["summary"]["fallbacks"] == 0, doc["summary"]
+assert med[0] < 0.5 and med[-1] < 1e-6, med
+PY
+
+# --- general matrices: fallbacks are shown and counted, never hidden ------------------------
+run_ok general --kind general --size 8 --cond 4 --iters 6 --trials 10 --profile ideal
+check "general: fallback count consistent between stdout and json" python3 - "$work/general/solve.json" "$work/general.txt" <<'PY'
+import json, re, sys
+doc = json.load(open(sys.argv[1]))
+fallbacks = sum(t["fallback"] for t in doc["trials"])
+assert doc["summary"]["fallbacks"] == fallbacks
+text = open(sys.argv[2]).read()
+m = re.search(r"analog fallbacks[^:]*: (\d+)/10", text)
+assert m and int(m.group(1)) == fallbacks, (m and m.group(0), fallbacks)
+# Every trial still returns an answer: fallbacks are solved digitally.
+assert all(t["final_rel_error"] is not None and t["final_rel_error"] < 1e-6 or not t["fallback"]
+           for t in doc["trials"]), doc["trials"]
+PY
+
+echo "amimo-solve CLI: $pass passed, $failures failed"
+test "$failures" -eq 0

@@ -11,6 +11,7 @@
 #include <amimo/core/rng.h>
 #include <amimo/core/version.h>
 #include <amimo/report/atomic_file.h>
+#include <amimo/report/command_line.h>
 #include <amimo/report/line_plot.h>
 #include <amimo/report/text_table.h>
 #include <amimo/solver/solver_factory.h>
@@ -71,13 +72,6 @@ struct trial_result {
   bool lp_fallback = false;
   double f32_error = kNaN, f64_error = kNaN;
 };
-
-std::string shell_quote(const std::string& arg) {
-  if (!arg.empty() && arg.find_first_of(" \t\"'\\$`;&|<>*?()[]{}") == std::string::npos) return arg;
-  std::string quoted = "'";
-  for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
-}
 
 /// Quantile q of the finite values (linear interpolation between order statistics); NaN if none.
 double quantile(std::vector<double> values, double q) {
@@ -268,8 +262,7 @@ int main(int argc, char** argv) {
   }
   o.array_given = static_cast<bool>(*o_array);
 
-  std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + shell_quote(argv[i]);
+  const std::string command_line = report::command_line(argc, argv);
 
   // --- configuration: everything is checked before anything is written ---------------------
   analog::analog_profile profile;

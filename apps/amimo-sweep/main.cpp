@@ -3,6 +3,7 @@
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
 #include <amimo/report/atomic_file.h>
+#include <amimo/report/command_line.h>
 #include <amimo/sweep/sweep_output.h>
 #include <amimo/sweep/sweep_runner.h>
 
@@ -46,13 +47,6 @@ void install_signal_handlers() {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
-}
-
-std::string shell_quote(const std::string& arg) {
-  if (!arg.empty() && arg.find_first_of(" \t\"'\\$`;&|<>*?()[]{}") == std::string::npos) return arg;
-  std::string quoted = "'";
-  for (const char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return quoted + "'";
 }
 
 std::string read_text_file(const std::string& path) {
@@ -134,8 +128,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
-  std::string command_line;
-  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + shell_quote(argv[i]);
+  const std::string command_line = report::command_line(argc, argv);
 
   sweep::sweep_config config;
   try {

@@ -18,7 +18,6 @@ struct hp_inv_solver::impl {
   impl(analog_profile p, analog_mode m, int max, std::uint64_t chip_seed)
       : profile(std::move(p)),
         mode(m),
-        max_size(max),
         devices(profile.device, chip_seed),
         mvm(profile, devices),
         inv(profile, devices),
@@ -43,7 +42,6 @@ struct hp_inv_solver::impl {
 
   analog_profile profile;
   analog_mode mode;
-  int max_size;
   rng gen;
   device_model devices;
   hp_mvm mvm;

@@ -137,13 +137,12 @@ void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity
   if (fast_) {
     multiply_fast(unit, y, gen, activity);
   } else {
-    multiply_slow(unit, y, gen, activity);
+    multiply_slow(unit, y, gen);
   }
 }
 
 void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activity) {
   // The exact integer product Σ_s L^−(s+1) D_s x_q (faults corrected).
-  for (int i = 0; i < n_; ++i) v_(i) = 0.0;
   for (int j = 0; j < n_; ++j) u_(j) = static_cast<double>(x_q_[static_cast<std::size_t>(j)]);
   y.noalias() = a_q_ * u_;
   if (!(tau_ < INFINITY)) {
@@ -190,7 +189,7 @@ void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activ
   y *= unit;
 }
 
-void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen, solve_activity& activity) {
+void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen) {
   y.setZero(n_);
   const double sigma = profile_.device.read_noise;
   const bool correct = profile_.refinement.faults == fault_policy::correct;
@@ -225,7 +224,6 @@ void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen, solve_activity& activ
       }
     }
   }
-  (void)activity;
   y *= unit;
 }
 

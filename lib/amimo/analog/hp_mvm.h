@@ -42,7 +42,7 @@ class hp_mvm {
 
  private:
   void multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activity);
-  void multiply_slow(double unit, rvec& y, rng& gen, solve_activity& activity);
+  void multiply_slow(double unit, rvec& y, rng& gen);
   double tail_normal(rng& gen) const noexcept;
 
   analog_profile profile_;

@@ -49,7 +49,7 @@ lp_inv::lp_inv(const analog_profile& profile, const device_model& devices)
 
 lp_inv::~lp_inv() = default;
 
-int lp_inv::build(int size, int depth) {
+int lp_inv::build(int size) {
   const int index = static_cast<int>(nodes_.size());
   nodes_.push_back(std::make_unique<node>());
   node& nd = *nodes_.back();
@@ -66,13 +66,14 @@ int lp_inv::build(int size, int depth) {
     nd.u.resize(n2);
     nd.x2.resize(n2);
     nd.lu11 = Eigen::PartialPivLU<rmat>(n1);
-    const int a1 = build(n1, depth + 1);
-    const int s = build(n2, depth + 1);
+    const int a1 = build(n1);
+    const int s = build(n2);
     nodes_[static_cast<std::size_t>(index)]->child_a1 = a1;
     nodes_[static_cast<std::size_t>(index)]->child_s = s;
   } else {
     nd.lu = Eigen::PartialPivLU<rmat>(size);
-    nd.eig = Eigen::EigenSolver<rmat>(size);
+    // The eigen-solver sizes its workspace on its first compute(); nodes are rebuilt only
+    // when the matrix size changes, so later programming reuses it.
   }
   return index;
 }
@@ -82,7 +83,7 @@ bool lp_inv::program(const rmat& digits, rng& gen, programming_activity& activit
   if (n != size_) {
     nodes_.clear();
     size_ = n;
-    build(n, 0);
+    build(n);
     r_q_.resize(n);
     scratch_.resize(n);
     unit_.resize(n);

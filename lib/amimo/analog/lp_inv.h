@@ -50,7 +50,7 @@ class lp_inv {
 
  private:
   struct node;
-  int build(int size, int depth);
+  int build(int size);
   bool program_node(int index, const rmat& digits, std::uint64_t key, rng& gen, programming_activity& activity);
   void apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z, rng* gen, solve_activity* activity);
 

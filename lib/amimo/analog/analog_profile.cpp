@@ -103,6 +103,15 @@ const std::vector<field>& fields() {
       AMIMO_INT(circuit, lp_dac_bits, "lp_dac_bits"),
       AMIMO_INT(circuit, lp_adc_bits, "lp_adc_bits"),
       AMIMO_DOUBLE(circuit, lp_headroom, "lp_headroom"),
+      field{"circuit", "lp_diagonal",
+            [](analog_profile& p, const std::string& v) {
+              if (v != "array" && v != "feedback") {
+                throw config_error("circuit.lp_diagonal: '" + v + "' is not array|feedback");
+              }
+              p.circuit.lp_diagonal = v;
+            },
+            [](const analog_profile& p) { return p.circuit.lp_diagonal; }},
+      AMIMO_DOUBLE(circuit, feedback_sigma, "feedback_sigma"),
       AMIMO_INT(circuit, mvm_dac_bits, "mvm_dac_bits"),
       AMIMO_INT(circuit, mvm_adc_bits, "mvm_adc_bits"),
       AMIMO_DOUBLE(circuit, mvm_read_s, "mvm_read_s"),
@@ -115,6 +124,11 @@ const std::vector<field>& fields() {
       AMIMO_INT(refinement, iterations, "iterations"),
       AMIMO_DOUBLE(refinement, tolerance, "tolerance"),
       AMIMO_DOUBLE(refinement, divergence_growth, "divergence_growth"),
+      field{"refinement", "equilibrate",
+            [](analog_profile& p, const std::string& v) {
+              p.refinement.equilibrate = to_bool(v, "refinement.equilibrate");
+            },
+            [](const analog_profile& p) { return std::string(p.refinement.equilibrate ? "true" : "false"); }},
       field{"refinement", "faults",
             [](analog_profile& p, const std::string& v) {
               if (v == "correct") {
@@ -251,6 +265,8 @@ void validate(const analog_profile& p) {
   check(c.lp_dac_bits >= 2 && c.lp_dac_bits <= 24 && c.lp_adc_bits >= 2 && c.lp_adc_bits <= 24,
         "LP-INV DAC/ADC bits must be 2…24");
   check(c.lp_headroom >= 1 && c.lp_headroom <= 16, "circuit.lp_headroom must be 1…16");
+  check(c.lp_diagonal == "array" || c.lp_diagonal == "feedback", "circuit.lp_diagonal must be array|feedback");
+  check(c.feedback_sigma >= 0 && c.feedback_sigma < 0.5, "circuit.feedback_sigma must be in [0, 0.5)");
   check(c.mvm_dac_bits >= 1 && c.mvm_dac_bits <= 16 && c.mvm_adc_bits >= 2 && c.mvm_adc_bits <= 24,
         "HP-MVM DAC bits must be 1…16, ADC bits 2…24");
   check(c.mvm_read_s >= 0 && c.adc_conversion_s >= 0 && c.adc_fom_j >= 0 && c.dac_fom_j >= 0 &&
@@ -266,7 +282,8 @@ void validate(const analog_profile& p) {
 
 const std::vector<std::string>& analog_option_keys() {
   static const std::vector<std::string> keys = {"iters", "tol", "array", "slices", "bits", "time",
-                                                "stuck", "read-noise", "program-sigma", "faults"};
+                                                "stuck", "read-noise", "program-sigma", "faults",
+                                                "equilibrate", "lp-diagonal"};
   return keys;
 }
 
@@ -294,8 +311,10 @@ void apply_analog_options(analog_profile& profile, const std::map<std::string, s
       profile.device.read_noise = to_double(value, what);
     } else if (key == "program-sigma") {
       profile.device.program_sigma = to_double(value, what);
-    } else if (key == "faults") {
-      find_field("refinement", "faults")->set(profile, value);
+    } else if (key == "faults" || key == "equilibrate") {
+      find_field("refinement", key)->set(profile, value);
+    } else if (key == "lp-diagonal") {
+      find_field("circuit", "lp_diagonal")->set(profile, value);
     } else {
       throw config_error("unknown " + what);
     }

@@ -44,6 +44,12 @@ struct circuit_params {
   int lp_dac_bits = 8;               ///< LP-INV input DAC (bits incl. sign)
   int lp_adc_bits = 8;               ///< LP-INV output ADC (bits incl. sign)
   double lp_headroom = 1.0;          ///< ADC full scale / largest noise-free output
+  /// Where LP-INV puts the matrix diagonal: "array" (the whole matrix on the RRAM array,
+  /// A0 = D_0/L, DESIGN.md §1.1 step 4) or "feedback" (each op-amp's own feedback
+  /// conductance holds the diagonal; the array holds the off-diagonal part at its own
+  /// full scale, so small couplings are not rounded away).
+  std::string lp_diagonal = "feedback";
+  double feedback_sigma = 1e-3;      ///< relative error of a feedback conductance (fixed per programming)
   int mvm_dac_bits = 1;              ///< HP-MVM input chunk width (magnitude bits per DAC step)
   int mvm_adc_bits = 8;              ///< HP-MVM readout ADC (bits incl. sign)
   double mvm_read_s = 100e-9;        ///< settling + integration time of one array read (s)
@@ -67,6 +73,9 @@ struct refinement_params {
   int iterations = 3;                ///< LP-INV solves per right-hand side (max when tol > 0)
   double tolerance = 0.0;            ///< stop when ‖r‖/‖b‖ ≤ tol (0: fixed iteration count)
   double divergence_growth = 1.0;    ///< residual growing by more than this factor → diverged
+  /// Digital symmetric diagonal scaling D·A·D (D = diag(1/√a_ii)) before mapping, so a
+  /// positive diagonal lands exactly on the top level of the most significant slice.
+  bool equilibrate = true;
   fault_policy faults = fault_policy::correct;
   std::string fallback = "digital-f64";  ///< digital backend answering diverged solves
 };

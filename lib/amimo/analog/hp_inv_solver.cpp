@@ -60,6 +60,8 @@ struct hp_inv_solver::impl {
   double lambda = 0.0;
   double divergence_floor = 0.0;
   double lp_gain = 1.0;  // LP-INV input gain set from the diagonal at programming
+  bool equilibrated = false;
+  rvec scale;            // D of the equilibration D·A·D (ones when not equilibrated)
   rmat a_real;
   rmat a_bar;
   rmat a_q;
@@ -98,7 +100,7 @@ hp_inv_solver::impl::column_result hp_inv_solver::impl::refine(int column, const
     result.iterations = k;
     if (mode == analog_mode::lp_only) {
       if (observer) {
-        x_obs = x_bar / alpha;
+        x_obs = x_bar.cwiseProduct(scale) / alpha;
         observer(column, k, std::span<const double>(x_obs.data(), static_cast<std::size_t>(nr)));
       }
       break;
@@ -109,7 +111,7 @@ hp_inv_solver::impl::column_result hp_inv_solver::impl::refine(int column, const
     rel = r.norm() / b_norm;
     history[static_cast<std::size_t>(k)] = std::max(history[static_cast<std::size_t>(k)], rel);
     if (observer) {
-      x_obs = x_bar / alpha;
+      x_obs = x_bar.cwiseProduct(scale) / alpha;
       observer(column, k, std::span<const double>(x_obs.data(), static_cast<std::size_t>(nr)));
     }
     if (!std::isfinite(rel) || (rel > rp.divergence_growth * previous && rel > divergence_floor)) {
@@ -126,7 +128,7 @@ hp_inv_solver::impl::column_result hp_inv_solver::impl::refine(int column, const
       return result;
     }
   }
-  out = x_bar / alpha;
+  out = x_bar.cwiseProduct(scale) / alpha;
   return result;
 }
 
@@ -209,24 +211,41 @@ solver::matrix_status hp_inv_solver::set_matrix(cmat_cref a, solver::matrix_stru
     m.a_real.bottomRightCorner(m.n, m.n) = a.real();
   }
   const int levels = 1 << m.profile.device.bits;
+  // Equilibration (digital, at programming time): D·A·D with D = diag(1/√a_ii) gives a
+  // unit diagonal, the largest entry of a positive definite matrix, and α = L/(L−1) puts
+  // it exactly on the top level of the most significant slice, so A0 holds the diagonal
+  // without quantisation error. A matrix with a non-positive diagonal is mapped unscaled.
+  m.equilibrated = m.profile.refinement.equilibrate && (m.a_real.diagonal().array() > 0.0).all();
+  if (m.equilibrated) {
+    m.scale = m.a_real.diagonal().cwiseSqrt().cwiseInverse();
+    m.a_real = m.scale.asDiagonal() * m.a_real * m.scale.asDiagonal();
+    m.programming.digital_ops += 3.0 * static_cast<double>(m.nr) * m.nr;
+  } else {
+    m.scale.setOnes(m.nr);
+  }
   const double largest = m.a_real.cwiseAbs().maxCoeff();
-  m.analog_usable = largest > 0.0;
+  m.analog_usable = largest > 0.0 && std::isfinite(largest);
   if (m.analog_usable) {
-    m.alpha = largest / slice_full_scale(levels, m.profile.refinement.slices);
+    m.alpha = m.equilibrated ? largest * levels / (levels - 1.0)
+                             : largest / slice_full_scale(levels, m.profile.refinement.slices);
     m.a_bar = m.a_real / m.alpha;
     slice_matrix(m.a_bar, levels, m.profile.refinement.slices, m.digits, m.a_q);
     if (m.mode == analog_mode::refine) {
       m.mvm.program(m.digits, m.a_q, m.gen, m.programming);
       if (m.profile.refinement.faults == fault_policy::fallback && m.mvm.faults() > 0) m.analog_usable = false;
     }
-    const bool inv_ok = m.inv.program(m.digits[0], m.gen, m.programming);
+    const bool inv_ok = m.inv.program(m.a_bar, m.gen, m.programming);
     // The periphery sets the INV circuit's input gain so that A0/g matches Ā on the
-    // diagonal in the least-squares sense (the top digit saturates at (L−1)/L, which
-    // would otherwise bias every LP-INV output): g = Σ A0_ii² / Σ A0_ii·Ā_ii.
-    const auto a0_diag = m.digits[0].diagonal() / static_cast<double>(levels);
-    const double num = a0_diag.squaredNorm();
-    const double den = a0_diag.dot(m.a_bar.diagonal());
-    m.lp_gain = den > 0.0 && num > 0.0 ? num / den : 1.0;
+    // diagonal in the least-squares sense (with lp_diagonal = array the top digit
+    // saturates at (L−1)/L, which would otherwise bias every LP-INV output):
+    // g = Σ A0_ii² / Σ A0_ii·Ā_ii, A0 as the periphery believes it is programmed.
+    m.lp_gain = 1.0;
+    if (inv_ok) {
+      const auto a0_diag = m.inv.nominal().diagonal();
+      const double num = a0_diag.squaredNorm();
+      const double den = a0_diag.dot(m.a_bar.diagonal());
+      if (den > 0.0 && num > 0.0) m.lp_gain = num / den;
+    }
     m.programming.digital_ops += 4.0 * m.nr;
     m.lambda = m.inv.lambda_min();
     m.analog_usable = m.analog_usable && inv_ok;
@@ -271,6 +290,10 @@ solver::solve_status hp_inv_solver::solve(cmat_ref x, cmat_cref b) {
         } else {
           m.b_r.head(m.n) = b.col(j).real();
           m.b_r.tail(m.n) = b.col(j).imag();
+        }
+        if (m.equilibrated) {
+          m.b_r.array() *= m.scale.array();
+          m.activity.digital_ops += 2.0 * m.nr;  // D·b and D·x̄
         }
         const impl::column_result res = m.refine(static_cast<int>(j), m.b_r, m.x_r);
         status.iterations = std::max(status.iterations, res.iterations);

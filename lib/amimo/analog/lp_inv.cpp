@@ -13,17 +13,23 @@ struct lp_inv::node {
   int n1 = 0;  // 0 for a leaf
   int child_a1 = -1;
   int child_s = -1;
-  double gain = 1.0;  // the node's matrix is gain · D / L
+  double gain = 1.0;  // array scale β: a leaf's matrix is β·D/L + diag(fb)
+  rmat nominal;       // what the periphery believes the node inverts
   // Leaf: the INV circuit.
+  rmat digits;
+  rvec fb;            // nominal feedback diagonal (node units; zero with lp_diagonal = array)
+  rvec fb_g;          // |programmed feedback conductance| in units of G_in
   programmed_cells cells;
-  rmat circuit;  // Ã + finite-gain term, normalised units
+  rmat circuit;  // Ã/β + diag(fb)/β + finite-gain term, in units of G_in
   Eigen::PartialPivLU<rmat> lu;
   Eigen::EigenSolver<rmat> eig;
   double lambda_min = 0.0;
-  // Split: coupling MVM arrays A2 (n1×n2) and A3 (n2×n1), buffers.
+  // Split: coupling MVM arrays A2 (n1×n2) and A3 (n2×n1) with their scales, buffers.
   programmed_cells a2;
   programmed_cells a3;
-  rmat d11, d12, d21, d22, s_matrix, s_digits, solved12;
+  double a2_scale = 1.0;
+  double a3_scale = 1.0;
+  rmat d12, d21, q12, q21, s_target, solved12;
   Eigen::PartialPivLU<rmat> lu11;
   rvec t1, u, x2, v, x1, z0, dz;
 };
@@ -78,8 +84,8 @@ int lp_inv::build(int size) {
   return index;
 }
 
-bool lp_inv::program(const rmat& digits, rng& gen, programming_activity& activity) {
-  const int n = static_cast<int>(digits.rows());
+bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activity) {
+  const int n = static_cast<int>(target.rows());
   if (n != size_) {
     nodes_.clear();
     size_ = n;
@@ -90,7 +96,10 @@ bool lp_inv::program(const rmat& digits, rng& gen, programming_activity& activit
     row_abs_.resize(n);
   }
   lambda_min_ = INFINITY;
-  if (!program_node(0, digits, 1000, gen, activity)) return false;
+  // "array": the root keeps the slices' scale (A0 = D_0/L, the most significant slice);
+  // "feedback": every array is scaled to its own off-diagonal range.
+  const bool own_scale = profile_.circuit.lp_diagonal == "feedback";
+  if (!program_node(0, target, own_scale, 1000, gen, activity)) return false;
   // Ranging: the ADC full scale is the largest output the programmed operator can give
   // for a full-scale input, ‖M‖∞, found column by column.
   row_abs_.setZero();
@@ -104,23 +113,61 @@ bool lp_inv::program(const rmat& digits, rng& gen, programming_activity& activit
   return std::isfinite(full_scale_) && full_scale_ > 0.0;
 }
 
-bool lp_inv::program_node(int index, const rmat& digits, std::uint64_t key, rng& gen,
+const rmat& lp_inv::nominal() const noexcept { return nodes_.front()->nominal; }
+
+// Digits of a block for one array; returns its scale β (block ≈ β·D/L). own_scale puts
+// the block's largest (off-diagonal, with split_diagonal) entry on the top level; otherwise
+// the slices' scale 1 is kept and larger entries saturate.
+double lp_inv::map_block(const rmat& target, bool own_scale, bool split_diagonal, rmat& digits) const {
+  const auto l = static_cast<double>(levels_);
+  double largest = 0.0;
+  for (Eigen::Index j = 0; j < target.cols(); ++j) {
+    for (Eigen::Index i = 0; i < target.rows(); ++i) {
+      if (!(split_diagonal && i == j)) largest = std::max(largest, std::abs(target(i, j)));
+    }
+  }
+  const double scale = own_scale && largest > 0.0 ? largest * l / (l - 1.0) : 1.0;
+  truncate_to_digits(target, scale, levels_, digits);
+  if (split_diagonal) digits.diagonal().setZero();
+  return scale;
+}
+
+void lp_inv::count(const programmed_cells& cells, programming_activity& activity) const {
+  ++activity.arrays;
+  activity.devices += cells.devices;
+  activity.pulses += cells.pulses;
+  activity.unverified_cells += cells.faults.size();
+  activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, cells.max_device_pulses);
+}
+
+bool lp_inv::program_node(int index, const rmat& target, bool own_scale, std::uint64_t key, rng& gen,
                           programming_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
-  ++activity.arrays;
+  const bool feedback = profile_.circuit.lp_diagonal == "feedback";
   if (nd.n1 == 0) {
-    devices_.program(digits, key, profile_.circuit.array_size, gen, nd.cells);
-    activity.devices += nd.cells.devices;
-    activity.pulses += nd.cells.pulses;
-    activity.unverified_cells += nd.cells.faults.size();
-    activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, nd.cells.max_device_pulses);
-    // G_in = L·ΔG (one normalised unit); finite gain adds (ΣG_row + G_in)/(A_ol·G_in).
-    const double g_in = l * devices_.delta_g();
+    nd.gain = map_block(target, own_scale, feedback, nd.digits);
+    if (feedback) {
+      nd.fb = target.diagonal();
+    } else {
+      nd.fb.setZero(nd.size);
+    }
+    devices_.program(nd.digits, key, profile_.circuit.array_size, gen, nd.cells);
+    count(nd.cells, activity);
+    nd.nominal = nd.digits * (nd.gain / l);
+    nd.nominal.diagonal() += nd.fb;
+    // G_in = L·ΔG (one normalised unit); finite gain adds (ΣG_row + G_fb + G_in)/(A_ol·G_in).
     nd.circuit = nd.cells.effective / l;
+    nd.fb_g.resize(nd.size);
+    for (int i = 0; i < nd.size; ++i) {
+      const double fb = nd.fb(i) == 0.0 ? 0.0 : nd.fb(i) * (1.0 + profile_.circuit.feedback_sigma * gen.normal());
+      nd.circuit(i, i) += fb / nd.gain;
+      nd.fb_g(i) = std::abs(fb / nd.gain);
+    }
     if (std::isfinite(profile_.circuit.opamp_gain)) {
+      const double g_in = l * devices_.delta_g();
       for (int i = 0; i < nd.size; ++i) {
-        nd.circuit(i, i) += (nd.cells.row_g(i) + g_in) / (profile_.circuit.opamp_gain * g_in);
+        nd.circuit(i, i) += (nd.cells.row_g(i) / g_in + nd.fb_g(i) + 1.0) / profile_.circuit.opamp_gain;
       }
     }
     nd.lu.compute(nd.circuit);
@@ -132,36 +179,39 @@ bool lp_inv::program_node(int index, const rmat& digits, std::uint64_t key, rng&
     activity.digital_ops += static_cast<double>(nd.size) * nd.size * nd.size;  // ranging
     return nd.lambda_min > 0.0;
   }
-  // BlockAMC split: Schur complement from the target digits (what the periphery knows).
+  // BlockAMC split. A1 and the coupling arrays map their blocks of the target; the Schur
+  // complement is formed from what the periphery knows they hold (their nominal values)
+  // and programmed as its own block with its own scale.
+  ++activity.arrays;
   const int n1 = nd.n1;
   const int n2 = nd.size - n1;
-  nd.d11 = digits.topLeftCorner(n1, n1);
-  nd.d12 = digits.topRightCorner(n1, n2);
-  nd.d21 = digits.bottomLeftCorner(n2, n1);
-  nd.d22 = digits.bottomRightCorner(n2, n2);
-  nd.lu11.compute(nd.d11);
-  if (!lu_usable(nd.lu11)) return false;
-  nd.solved12 = nd.lu11.solve(nd.d12);
-  // S = D22/L − (D21/L)(D11/L)⁻¹(D12/L) = (D22 − D21·D11⁻¹·D12)/L.
-  nd.s_matrix.noalias() = nd.d21 * nd.solved12;
-  nd.s_matrix = (nd.d22 - nd.s_matrix) / l;
-  activity.digital_ops += 2.0 * n1 * n1 * n1 / 3.0 + 2.0 * n1 * n1 * n2 + 2.0 * n2 * n1 * n2;
-  const double largest = nd.s_matrix.cwiseAbs().maxCoeff();
-  if (!(largest > 0.0) || !std::isfinite(largest)) return false;
-  node& s_node = *nodes_[static_cast<std::size_t>(nd.child_s)];
-  s_node.gain = largest * l / (l - 1.0);
-  truncate_to_digits(nd.s_matrix, s_node.gain, levels_, nd.s_digits);
+  node& a1 = *nodes_[static_cast<std::size_t>(nd.child_a1)];
+  if (!program_node(nd.child_a1, target.topLeftCorner(n1, n1), own_scale, key * 4 + 3, gen, activity)) return false;
+  nd.a2_scale = map_block(target.topRightCorner(n1, n2), own_scale, false, nd.d12);
+  nd.a3_scale = map_block(target.bottomLeftCorner(n2, n1), own_scale, false, nd.d21);
   devices_.program(nd.d12, key * 4 + 1, profile_.circuit.array_size, gen, nd.a2);
   devices_.program(nd.d21, key * 4 + 2, profile_.circuit.array_size, gen, nd.a3);
-  for (const programmed_cells* c : {&nd.a2, &nd.a3}) {
-    activity.devices += c->devices;
-    activity.pulses += c->pulses;
-    activity.unverified_cells += c->faults.size();
-    activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, c->max_device_pulses);
-  }
-  activity.arrays += 2;
-  return program_node(nd.child_a1, nd.d11, key * 4 + 3, gen, activity) &&
-         program_node(nd.child_s, nd.s_digits, key * 4 + 4, gen, activity);
+  count(nd.a2, activity);
+  count(nd.a3, activity);
+  nd.q12 = nd.d12 * (nd.a2_scale / l);
+  nd.q21 = nd.d21 * (nd.a3_scale / l);
+  nd.lu11.compute(a1.nominal);
+  if (!lu_usable(nd.lu11)) return false;
+  nd.solved12 = nd.lu11.solve(nd.q12);
+  nd.s_target.noalias() = nd.q21 * nd.solved12;
+  nd.s_target = target.bottomRightCorner(n2, n2) - nd.s_target;
+  activity.digital_ops += 2.0 * n1 * n1 * n1 / 3.0 + 2.0 * n1 * n1 * n2 + 2.0 * n2 * n1 * n2;
+  const double largest = nd.s_target.cwiseAbs().maxCoeff();
+  if (!(largest > 0.0) || !std::isfinite(largest)) return false;
+  if (!program_node(nd.child_s, nd.s_target, true, key * 4 + 4, gen, activity)) return false;
+  const node& sc = *nodes_[static_cast<std::size_t>(nd.child_s)];
+  nd.nominal.resize(nd.size, nd.size);
+  nd.nominal.topLeftCorner(n1, n1) = a1.nominal;
+  nd.nominal.topRightCorner(n1, n2) = nd.q12;
+  nd.nominal.bottomLeftCorner(n2, n1) = nd.q21;
+  nd.nominal.bottomRightCorner(n2, n2) = sc.nominal + nd.q21 * nd.solved12;
+  nd.gain = 1.0;
+  return true;
 }
 
 void lp_inv::apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z, rng* gen,
@@ -187,20 +237,25 @@ void lp_inv::apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z,
       ++activity->inv_settles;
       activity->inv_settle_weight += inv_lambda;
       activity->inv_opamp_weight += nd.size * inv_lambda;
-      if (peak > 0.0) activity->inv_conductance_weight += nd.cells.col_g.dot((nd.z0 / peak).cwiseAbs2()) * inv_lambda;
+      if (peak > 0.0) {
+        const double g_in = static_cast<double>(levels_) * devices_.delta_g();
+        const double g = nd.cells.col_g.dot((nd.z0 / peak).cwiseAbs2()) + g_in * nd.fb_g.dot((nd.z0 / peak).cwiseAbs2());
+        activity->inv_conductance_weight += g * inv_lambda;
+      }
     }
     z /= nd.gain;
     return;
   }
   const int n1 = nd.n1;
   const int n2 = nd.size - n1;
-  const auto mvm = [&](const programmed_cells& cells, const rvec& in, rvec& out) {
-    out.noalias() = cells.effective * in / l;
+  const auto mvm = [&](const programmed_cells& cells, double scale, const rvec& in, rvec& out) {
+    out.noalias() = cells.effective * in;
     if (sigma > 0.0) {
       for (Eigen::Index i = 0; i < out.size(); ++i) {
-        out(i) += sigma * std::sqrt(cells.noise_w.row(i).dot(in.cwiseAbs2())) / l * gen->normal();
+        out(i) += sigma * std::sqrt(cells.noise_w.row(i).dot(in.cwiseAbs2())) * gen->normal();
       }
     }
+    out *= scale / l;
     if (activity != nullptr) {
       const double peak = in.cwiseAbs().maxCoeff();
       ++activity->block_mvm_reads;
@@ -209,10 +264,10 @@ void lp_inv::apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z,
     }
   };
   apply_node(nd.child_a1, r.head(n1), nd.t1, gen, activity);
-  mvm(nd.a3, nd.t1, nd.u);
+  mvm(nd.a3, nd.a3_scale, nd.t1, nd.u);
   nd.u = r.tail(n2) - nd.u;
   apply_node(nd.child_s, nd.u, nd.x2, gen, activity);
-  mvm(nd.a2, nd.x2, nd.v);
+  mvm(nd.a2, nd.a2_scale, nd.x2, nd.v);
   nd.v = r.head(n1) - nd.v;
   apply_node(nd.child_a1, nd.v, nd.x1, gen, activity);
   z.head(n1) = nd.x1 / nd.gain;

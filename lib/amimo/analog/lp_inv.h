@@ -1,6 +1,12 @@
 #pragma once
 // LP-INV (DESIGN.md §1.1 steps 4 and 7): the closed-loop op-amp circuit around an RRAM
-// array that solves A0 y = r in one analog step, A0 = D_0/L the most significant slice.
+// array that solves A0 y = r in one analog step. With circuit.lp_diagonal = "array", A0 =
+// D_0/L, the most significant slice of the normalised matrix. With "feedback", each
+// op-amp's own feedback conductance (a trimmed element, relative error feedback_sigma)
+// holds the diagonal and the array holds the off-diagonal part at its own full scale β:
+// A0 = diag(a_ii) + β·D/L. The feedback path of op-amp i is exactly where the array's
+// diagonal cell sits in the INV circuit, so this is a mapping choice, not a new circuit;
+// it keeps couplings far below the diagonal (MIMO Gram matrices) from rounding to zero.
 //
 // Each INV circuit inverts what is really programmed, Ã (write error, stuck cells, drift,
 // IR drop), plus the finite open-loop gain term diag(ΣG + G_in)/(A_ol·G_in); it settles
@@ -35,9 +41,13 @@ class lp_inv {
   lp_inv(const lp_inv&) = delete;
   lp_inv& operator=(const lp_inv&) = delete;
 
-  /// Programs the digits of A0 (n×n). Returns false when the circuit cannot solve it (a
-  /// singular block, a Schur complement that vanishes, an unstable INV circuit).
-  bool program(const rmat& digits, rng& gen, programming_activity& activity);
+  /// Maps the normalised matrix (n×n, |entries| ≤ 1) to A0 and programs it. Returns false
+  /// when the circuit cannot solve it (a singular block, a Schur complement that vanishes,
+  /// an unstable INV circuit).
+  bool program(const rmat& target, rng& gen, programming_activity& activity);
+
+  /// A0 as the periphery believes it is programmed (nominal conductances), n×n.
+  const rmat& nominal() const noexcept;
 
   /// Smallest real eigenvalue part over the INV circuits (normalised units).
   double lambda_min() const noexcept { return lambda_min_; }
@@ -51,7 +61,10 @@ class lp_inv {
  private:
   struct node;
   int build(int size);
-  bool program_node(int index, const rmat& digits, std::uint64_t key, rng& gen, programming_activity& activity);
+  bool program_node(int index, const rmat& target, bool own_scale, std::uint64_t key, rng& gen,
+                    programming_activity& activity);
+  double map_block(const rmat& target, bool own_scale, bool split_diagonal, rmat& digits) const;
+  void count(const programmed_cells& cells, programming_activity& activity) const;
   void apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z, rng* gen, solve_activity* activity);
 
   analog_profile profile_;

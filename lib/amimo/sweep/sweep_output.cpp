@@ -43,8 +43,8 @@ const report::text_table& result_table(bool analog) {
       {"Receiver", {{"detector", 8}, {"solver", 12}}},
       {"Errors (measured)", {{"bits", 10}, {"bit err", 9}, {"BER", 9}, {"BER 95% CI", 19}, {"SER", 9}, {"FER", 9}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}, {"resid.", 8}}},
-      {"Analog (modelled)", {{"nJ/solve", 9}, {"us/solve", 9}, {"nJ/prog", 9}}},
-      {"Time (measured)", {{"point s", 8}, {"us/solve", 9}}},
+      {"Analog (modelled)", {{"nJ/RHS", 9}, {"us/RHS", 9}, {"nJ/prog", 9}}},
+      {"Time (measured)", {{"point s", 8}, {"us/RHS", 9}}},
   });
   if (analog) return with_analog;
   static const report::text_table table({
@@ -52,7 +52,7 @@ const report::text_table& result_table(bool analog) {
       {"Receiver", {{"detector", 8}, {"solver", 12}}},
       {"Errors (measured)", {{"bits", 10}, {"bit err", 9}, {"BER", 9}, {"BER 95% CI", 19}, {"SER", 9}, {"FER", 9}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}}},
-      {"Time (measured)", {{"point s", 8}, {"us/solve", 9}}},
+      {"Time (measured)", {{"point s", 8}, {"us/RHS", 9}}},
   });
   return table;
 }
@@ -115,12 +115,12 @@ std::string table_rows(const point_result& point, const sweep_config& config) {
       const bool modelled = is_analog_solver(cp.solver);
       const double residual = cp.stats.mean_residual();
       cells.push_back(std::isfinite(residual) ? fmt::format("{:.1e}", residual) : "-");
-      cells.push_back(modelled ? fmt::format("{:.3g}", 1e9 * per_solve(cp.stats.modelled_solve_joules, cp.stats.solves)) : "-");
-      cells.push_back(modelled ? fmt::format("{:.3g}", 1e6 * per_solve(cp.stats.modelled_solve_seconds, cp.stats.solves)) : "-");
+      cells.push_back(modelled ? fmt::format("{:.3g}", 1e9 * per_solve(cp.stats.modelled_solve_joules, cp.stats.right_hand_sides)) : "-");
+      cells.push_back(modelled ? fmt::format("{:.3g}", 1e6 * per_solve(cp.stats.modelled_solve_seconds, cp.stats.right_hand_sides)) : "-");
       cells.push_back(modelled ? fmt::format("{:.3g}", 1e9 * per_solve(cp.stats.modelled_matrix_joules, cp.stats.matrices)) : "-");
     }
     cells.push_back(fmt::format("{:.2f}", point.seconds));
-    cells.push_back(fmt::format("{:.2f}", 1e6 * per_solve(cp.stats.measured_seconds, cp.stats.solves)));
+    cells.push_back(fmt::format("{:.2f}", 1e6 * per_solve(cp.stats.measured_seconds, cp.stats.right_hand_sides)));
     text += result_table(analog).row(cells);
   }
   return text;
@@ -140,7 +140,7 @@ std::string to_csv(const sweep_result& result) {
   std::string csv =
       "snr_db,ebn0_db,detector,solver,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,symbols,symbol_errors,"
       "ser,frame_errors,fer,seconds,stop_reason,unresolved_channels,solves,mean_iterations,mean_residual,"
-      "fallbacks,failed_solves,measured_seconds_per_solve,modelled_seconds_per_solve,modelled_joules_per_solve,"
+      "fallbacks,failed_solves,measured_seconds_per_rhs,modelled_seconds_per_rhs,modelled_joules_per_rhs,"
       "modelled_programming_joules_per_channel\n";
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
@@ -153,8 +153,8 @@ std::string to_csv(const sweep_result& result) {
                          cp.errors.symbols(), cp.errors.symbol_errors(), cp.errors.ser(), cp.errors.frame_errors(),
                          cp.errors.fer(), p.seconds, p.stop_reason, cp.unresolved_channels, s.solves,
                          s.mean_iterations(), std::isfinite(residual) ? fmt::format("{:.6g}", residual) : "",
-                         s.fallbacks, s.failed_solves, per_solve(s.measured_seconds, s.solves),
-                         per_solve(s.modelled_solve_seconds, s.solves), per_solve(s.modelled_solve_joules, s.solves),
+                         s.fallbacks, s.failed_solves, per_solve(s.measured_seconds, s.right_hand_sides),
+                         per_solve(s.modelled_solve_seconds, s.right_hand_sides), per_solve(s.modelled_solve_joules, s.right_hand_sides),
                          per_solve(s.modelled_matrix_joules, s.matrices));
     }
   }
@@ -214,9 +214,9 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
       solver["mean_residual"] = std::isfinite(residual) ? nlohmann::ordered_json(residual) : nlohmann::ordered_json();
       solver["fallbacks"] = s.fallbacks;
       solver["failed_solves"] = s.failed_solves;
-      solver["measured_seconds_per_solve"] = per_solve(s.measured_seconds, s.solves);
-      solver["modelled_seconds_per_solve"] = per_solve(s.modelled_solve_seconds, s.solves);
-      solver["modelled_joules_per_solve"] = per_solve(s.modelled_solve_joules, s.solves);
+      solver["measured_seconds_per_rhs"] = per_solve(s.measured_seconds, s.right_hand_sides);
+      solver["modelled_seconds_per_rhs"] = per_solve(s.modelled_solve_seconds, s.right_hand_sides);
+      solver["modelled_joules_per_rhs"] = per_solve(s.modelled_solve_joules, s.right_hand_sides);
       solver["modelled_programming_joules_per_channel"] = per_solve(s.modelled_matrix_joules, s.matrices);
       j["solver_stats"] = solver;
       points.push_back(j);
@@ -227,8 +227,8 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   doc["interrupted"] = result.interrupted;
   doc["points"] = points;
   doc["units"] = {{"snr_db", "dB (Es/N0)"}, {"ebn0_db", "dB"}, {"seconds", "s, measured wall time"},
-                  {"measured_seconds_per_solve", "s, measured"}, {"modelled_seconds_per_solve", "s, modelled"},
-                  {"modelled_joules_per_solve", "J, modelled"}};
+                  {"measured_seconds_per_rhs", "s, measured"}, {"modelled_seconds_per_rhs", "s, modelled"},
+                  {"modelled_joules_per_rhs", "J, modelled"}};
   return doc.dump(2) + "\n";
 }
 

@@ -1,0 +1,147 @@
+// The analog backend's cost model against hand-computed closed forms, its activity counts
+// against the structure of the algorithm, and the promise that a solve does not allocate.
+#include "analog_test_support.h"
+
+#include <amimo/analog/cost_model.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+#include <numbers>
+
+namespace {
+std::atomic<bool> counting{false};
+std::atomic<long> allocations{0};
+}  // namespace
+
+// Counting global allocator for this test executable (only active inside a window). GCC
+// cannot see that the replaced new and delete pair up through malloc/free.
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+void* operator new(std::size_t size) {
+  if (counting.load(std::memory_order_relaxed)) allocations.fetch_add(1, std::memory_order_relaxed);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace amimo::analog {
+namespace {
+
+analog_profile board(std::map<std::string, std::string> options = {}) {
+  analog_profile p = load_analog_profile("paper-board");
+  apply_analog_options(p, options);
+  return p;
+}
+
+TEST(AnalogAllocation, SolvesAfterTheFirstDoNotAllocate) {
+  // The counter itself works.
+  allocations = 0;
+  counting = true;
+  void* probe = ::operator new(64);
+  counting = false;
+  ::operator delete(probe);
+  ASSERT_EQ(allocations.load(), 1);
+  // Real 16×16 through BlockAMC (8×8 arrays) and a complex 4×4 through the embedding,
+  // read noise on (the slow per-readout path is exercised too with a large noise).
+  struct setup {
+    const char* what;
+    std::map<std::string, std::string> options;
+    bool complex;
+  };
+  for (const setup& s : {setup{"real 16x16 BlockAMC", {}, false}, setup{"complex 4x4", {}, true},
+                         setup{"noisy readout path", {{"read-noise", "0.05"}, {"iters", "2"}}, false}}) {
+    auto backend = create_analog_backend(board(s.options), analog_mode::refine, 16, 1);
+    rng gen(3);
+    cmat a;
+    if (s.complex) {
+      cmat h(16, 4);
+      gen.fill_complex_normal(h);
+      a = h.adjoint() * h;
+    } else {
+      a = testing::spd_matrix(16, 2.0, gen).cast<cf64>();
+    }
+    cmat b(a.rows(), 4);
+    gen.fill_complex_normal(b);
+    if (!s.complex) b = b.real().cast<cf64>();
+    cmat x(a.rows(), 4);
+    ASSERT_TRUE(backend->set_matrix(a, solver::matrix_structure::hermitian).ok);
+    ASSERT_TRUE(backend->solve(x, b).ok);  // warm-up
+    allocations = 0;
+    counting = true;
+    for (int k = 0; k < 20; ++k) backend->solve(x, b);
+    counting = false;
+    EXPECT_EQ(allocations.load(), 0) << s.what;
+  }
+}
+
+TEST(AnalogCost, SolveCostIsTheClosedFormOfTheCounts) {
+  const analog_profile p = board();
+  const circuit_params& c = p.circuit;
+  solve_activity a;
+  a.inv_settle_weight = 3.0 / 0.5;  // three settles at λ_min = 0.5
+  a.inv_opamp_weight = 8 * 3.0 / 0.5;
+  a.inv_conductance_weight = 2e-4;
+  a.hp_mvm_steps = 72;
+  a.block_mvm_reads = 4;
+  a.lp_inv_ops = 3;
+  a.adc_steps = 1000.0 * 256.0;
+  a.dac_steps = 24.0 * 2.0;
+  a.read_conductance = 5e-3;
+  a.tia_reads = 1536;
+  a.digital_ops = 4000.0;
+  const cost_breakdown cost = model_solve_cost(p, a);
+  const double tau = std::log(std::ldexp(1.0, c.lp_adc_bits + 1)) / (2.0 * std::numbers::pi * c.opamp_gbw_hz);
+  const double seconds = 6.0 * tau + 72.0 * (c.mvm_read_s + c.adc_conversion_s) + 4.0 * c.mvm_read_s +
+                         3.0 * c.adc_conversion_s;
+  const double v2 = c.read_voltage_v * c.read_voltage_v;
+  const double joules = 256000.0 * c.adc_fom_j + 48.0 * c.dac_fom_j + v2 * (5e-3 * c.mvm_read_s + 2e-4 * tau) +
+                        c.opamp_power_w * (48.0 * tau + 1536.0 * c.mvm_read_s) + 4000.0 * c.digital_j_per_op;
+  EXPECT_NEAR(cost.seconds, seconds, 1e-12 * seconds);
+  EXPECT_NEAR(cost.joules, joules, 1e-12 * joules);
+  EXPECT_NEAR(cost.adc_j + cost.dac_j + cost.array_j + cost.opamp_j + cost.digital_j, cost.joules, 1e-15);
+
+  programming_activity prog;
+  prog.pulses = 12800;
+  prog.max_pulses_per_device = 100.0;
+  prog.digital_ops = 500.0;
+  const programming_cost pc = model_programming_cost(p, prog);
+  EXPECT_NEAR(pc.seconds, 12800.0 * p.device.pulse_s / p.device.parallel_devices, 1e-15);
+  EXPECT_NEAR(pc.joules, 12800.0 * p.device.pulse_j + 500.0 * c.digital_j_per_op, 1e-18);
+  EXPECT_DOUBLE_EQ(pc.endurance_fraction, 100.0 / p.device.endurance_cycles);
+}
+
+TEST(AnalogCost, ActivityFollowsTheAlgorithmsStructure) {
+  // k iterations per right-hand side: k LP-INV evaluations, k HP-MVMs, each HP-MVM 24
+  // bit-serial input chunks (24-bit input, 1-bit DAC); modelled time grows linearly in k.
+  const int n = 8;
+  rng gen(4);
+  const rmat a = testing::spd_matrix(n, 2.0, gen);
+  cmat b(n, 3);
+  gen.fill_complex_normal(b);
+  b = b.real().cast<cf64>();
+  double previous_seconds = 0.0;
+  for (int k : {1, 2, 4}) {
+    auto backend = create_analog_backend(board({{"iters", std::to_string(k)}}), analog_mode::refine, n, 1);
+    cmat x(n, 3);
+    backend->set_matrix(a.cast<cf64>(), solver::matrix_structure::hermitian);
+    const auto status = backend->solve(x, b);
+    const solve_activity& act = backend->engine().last_solve();
+    EXPECT_EQ(act.lp_inv_ops, 3U * k);
+    EXPECT_EQ(act.hp_mvm_ops, 3U * k);
+    EXPECT_EQ(act.hp_mvm_steps, 3U * k * 24U);
+    EXPECT_EQ(act.inv_settles, 3U * k);  // one 8×8 array: no BlockAMC
+    EXPECT_GT(status.modelled_seconds, previous_seconds);
+    previous_seconds = status.modelled_seconds;
+    const programming_activity& prog = backend->engine().last_programming();
+    // 8 HP-MVM slices + 1 LP-INV array, two devices per cell.
+    EXPECT_EQ(prog.arrays, 9U);
+    EXPECT_EQ(prog.devices, 9U * 2U * n * n);
+  }
+}
+
+}  // namespace
+}  // namespace amimo::analog

@@ -101,8 +101,14 @@ int main(int argc, char** argv) {
   auto* o_mod = app.add_option("--modulation", modulation, "bpsk | qpsk | qam16 | qam64 | qam256");
   auto* o_det = app.add_option("--detector", detector, "zf | mmse, or a comma-separated list");
   auto* o_mode = app.add_option("--mode", mode, "per-vector | per-block");
-  auto* o_solver = app.add_option("--solver", solvers, "solver backend(s), comma-separated: digital-f64, digital-f32, analog, analog-lp");
+  auto* o_solver = app.add_option("--solver", solvers, "solver backend(s), comma-separated: digital-f64, digital-f32, analog, analog-lp, "
+                                   "remote:tcp://HOST:PORT (amimo-solverd)");
   std::string analog_profile, analog_iters, analog_tol, analog_array;
+  std::string remote_backend, remote_timeout, remote_retries;
+  auto* o_rbackend = app.add_option("--remote-backend", remote_backend,
+                                    "remote solvers: backend the service runs (default digital-f64)");
+  auto* o_rtimeout = app.add_option("--remote-timeout-ms", remote_timeout, "remote solvers: timeout per request (ms)");
+  auto* o_rretries = app.add_option("--remote-retries", remote_retries, "remote solvers: retries before the local fallback");
   auto* o_aprofile = app.add_option("--analog-profile", analog_profile,
                                     "analog backends: ideal | paper-board | projected | path to a profile YAML");
   auto* o_aiters = app.add_option("--analog-iters", analog_iters, "analog backends: refinement iterations (LP-INV solves)");
@@ -145,6 +151,9 @@ int main(int argc, char** argv) {
     if (*o_aiters) config.analog_options["iters"] = analog_iters;
     if (*o_atol) config.analog_options["tol"] = analog_tol;
     if (*o_aarray) config.analog_options["array"] = analog_array;
+    if (*o_rbackend) config.remote_options["backend"] = remote_backend;
+    if (*o_rtimeout) config.remote_options["timeout-ms"] = remote_timeout;
+    if (*o_rretries) config.remote_options["retries"] = remote_retries;
     if (*o_channel) config.channel = channel;
     if (*o_rho_bs) config.rho_bs = rho_bs;
     if (*o_rho_ue) config.rho_ue = rho_ue;

@@ -1,5 +1,6 @@
 #include <amimo/analog/cost_model.h>
 #include <amimo/core/error.h>
+#include <amimo/remote/remote_solver.h>
 #include <amimo/solver/digital_solver.h>
 #include <amimo/solver/solver_factory.h>
 
@@ -14,6 +15,7 @@ struct backend_entry {
   std::vector<std::string> option_keys;
   std::function<std::unique_ptr<linear_solver>(const solver_spec&, int, std::uint64_t)> create;
   std::function<void(const solver_spec&)> validate;
+  bool open_options = false;  ///< options beyond option_keys are passed through (remote)
 };
 
 // The analog profile a spec asks for: "profile" (built-in name or YAML path, default
@@ -41,22 +43,31 @@ const std::vector<backend_entry>& backends() {
        [](const solver_spec&, int n, std::uint64_t) {
          return create_digital_solver(digital_precision::f64, n);
        },
-       nullptr},
+       nullptr, false},
       {"digital-f32", {},
        [](const solver_spec&, int n, std::uint64_t) {
          return create_digital_solver(digital_precision::f32, n);
        },
-       nullptr},
+       nullptr, false},
       {"analog", analog_keys(),
        [](const solver_spec& spec, int n, std::uint64_t seed) {
          return make_analog(spec, n, seed, analog::analog_mode::refine);
        },
-       [](const solver_spec& spec) { (void)analog_profile_of(spec); }},
+       [](const solver_spec& spec) { (void)analog_profile_of(spec); }, false},
       {"analog-lp", analog_keys(),
        [](const solver_spec& spec, int n, std::uint64_t seed) {
          return make_analog(spec, n, seed, analog::analog_mode::lp_only);
        },
-       [](const solver_spec& spec) { (void)analog_profile_of(spec); }},
+       [](const solver_spec& spec) { (void)analog_profile_of(spec); }, false},
+      {"remote", {"endpoint", "backend", "timeout-ms", "retries", "element", "curve-server-key"},
+       [](const solver_spec& spec, int n, std::uint64_t seed) -> std::unique_ptr<linear_solver> {
+         return std::make_unique<remote::remote_solver>(remote::parse_remote_options(spec.options), n, seed);
+       },
+       [](const solver_spec& spec) {
+         const remote::remote_options options = remote::parse_remote_options(spec.options);
+         validate_solver_spec(options.backend);
+       },
+       true},
   };
   return table;
 }
@@ -65,8 +76,8 @@ const backend_entry& find_backend(const solver_spec& spec) {
   for (const backend_entry& entry : backends()) {
     if (spec.name == entry.name) {
       for (const auto& [key, value] : spec.options) {
-        if (std::find(entry.option_keys.begin(), entry.option_keys.end(), key) ==
-            entry.option_keys.end()) {
+        if (!entry.open_options &&
+            std::find(entry.option_keys.begin(), entry.option_keys.end(), key) == entry.option_keys.end()) {
           throw config_error("solver '" + spec.name + "' has no option '" + key + "'");
         }
       }

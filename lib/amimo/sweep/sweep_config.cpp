@@ -97,23 +97,42 @@ std::vector<detect::detector_kind> parse_detector_list(std::string_view text) {
 
 bool is_analog_solver(std::string_view name) noexcept { return name == "analog" || name == "analog-lp"; }
 
+namespace {
+std::string remote_backend(const sweep_config& config) {
+  const auto it = config.remote_options.find("backend");
+  return it == config.remote_options.end() ? "digital-f64" : it->second;
+}
+}  // namespace
+
 solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_t index) {
   solver::solver_spec spec = config.solvers.at(index);
-  if (is_analog_solver(spec.name)) {
+  if (spec.name == "remote") {
+    for (const auto& [key, value] : config.remote_options) spec.options.emplace(key, value);
+  }
+  if (is_analog_solver(spec.name) || (spec.name == "remote" && is_analog_solver(remote_backend(config)))) {
     for (const auto& [key, value] : config.analog_options) spec.options.emplace(key, value);
   }
   return spec;
 }
 
+bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept {
+  return is_analog_solver(solver_name) || (solver_name == "remote" && is_analog_solver(remote_backend(config)));
+}
+
 bool has_analog_solver(const sweep_config& config) noexcept {
   return std::any_of(config.solvers.begin(), config.solvers.end(),
-                     [](const solver::solver_spec& s) { return is_analog_solver(s.name); });
+                     [&](const solver::solver_spec& s) { return reports_modelled_cost(config, s.name); });
 }
 
 std::vector<solver::solver_spec> parse_solver_list(std::string_view text) {
   std::vector<solver::solver_spec> specs;
   for (const std::string& name : split(text, ',')) {
     if (name.empty()) throw config_error("empty solver name in '" + std::string(text) + "'");
+    if (name.rfind("remote:", 0) == 0) {
+      // remote:tcp://HOST:PORT — the service endpoint is the rest of the word.
+      specs.push_back({"remote", {{"endpoint", name.substr(7)}}});
+      continue;
+    }
     specs.push_back({name, {}});
   }
   return specs;
@@ -144,6 +163,13 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
       for (const auto& option : value) {
         config.analog_options[scalar<std::string>(option.first, "analog key")] =
             scalar<std::string>(option.second, "analog." + option.first.as<std::string>());
+      }
+    }
+    else if (key == "remote") {
+      if (!value.IsMap()) throw config_error("'remote' must be a mapping (backend, timeout-ms, retries, …)");
+      for (const auto& option : value) {
+        config.remote_options[scalar<std::string>(option.first, "remote key")] =
+            scalar<std::string>(option.second, "remote." + option.first.as<std::string>());
       }
     }
     else if (key == "channel") config.channel = scalar<std::string>(value, key);

@@ -23,6 +23,10 @@ struct sweep_config {
   /// Options for every analog backend in `solvers` ("profile", "iters", "tol", "array", …;
   /// see amimo/analog/analog_profile.h). YAML key `analog:`, flags --analog-*.
   std::map<std::string, std::string> analog_options;
+  /// Options for every `remote:ENDPOINT` solver ("backend", "timeout-ms", "retries",
+  /// "element", "curve-server-key"). YAML key `remote:`, flags --remote-*. With an analog
+  /// backend the analog options travel along.
+  std::map<std::string, std::string> remote_options;
   std::string channel = "rayleigh";
   double rho_bs = 0.0;
   double rho_ue = 0.0;
@@ -42,6 +46,10 @@ bool is_analog_solver(std::string_view name) noexcept;
 
 /// The spec the sweep really creates for solvers[index]: analog options merged in.
 solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_t index);
+
+/// Whether a curve's figures include modelled (analog) cost: an analog backend, or a
+/// remote one whose service runs an analog backend.
+bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept;
 
 /// Whether any configured solver is an analog backend.
 bool has_analog_solver(const sweep_config& config) noexcept;

@@ -112,7 +112,7 @@ std::string table_rows(const point_result& point, const sweep_config& config) {
         std::to_string(cp.unresolved_channels),
     };
     if (analog) {
-      const bool modelled = is_analog_solver(cp.solver);
+      const bool modelled = reports_modelled_cost(config, cp.solver);
       const double residual = cp.stats.mean_residual();
       cells.push_back(std::isfinite(residual) ? fmt::format("{:.1e}", residual) : "-");
       cells.push_back(modelled ? fmt::format("{:.3g}", 1e9 * per_solve(cp.stats.modelled_solve_joules, cp.stats.right_hand_sides)) : "-");

@@ -1,0 +1,300 @@
+#include <amimo/core/error.h>
+#include <amimo/remote/remote_solver.h>
+#include <amimo/solver/digital_solver.h>
+
+#include <zmq.hpp>
+
+#include <atomic>
+#include <charconv>
+#include <fstream>
+#include <random>
+
+namespace amimo::remote {
+
+struct remote_client::impl {
+  client_options options;
+  zmq::context_t context{1};
+  std::unique_ptr<zmq::socket_t> socket;
+
+  void connect() {
+    socket = std::make_unique<zmq::socket_t>(context, zmq::socket_type::dealer);
+    socket->set(zmq::sockopt::linger, 0);
+    socket->set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(options.limits.max_message));
+    if (!options.curve_server_key_file.empty()) {
+      if (!zmq_has("curve")) throw io_error("this libzmq has no CURVE support");
+      char public_key[41] = {};
+      char secret_key[41] = {};
+      if (zmq_curve_keypair(public_key, secret_key) != 0) throw io_error("zmq_curve_keypair failed");
+      socket->set(zmq::sockopt::curve_serverkey, read_curve_key(options.curve_server_key_file));
+      socket->set(zmq::sockopt::curve_publickey, std::string(public_key));
+      socket->set(zmq::sockopt::curve_secretkey, std::string(secret_key));
+    }
+    try {
+      socket->connect(options.endpoint);
+    } catch (const zmq::error_t& e) {
+      throw config_error("remote endpoint '" + options.endpoint + "': " + e.what());
+    }
+  }
+};
+
+remote_client::remote_client(client_options options) : impl_(std::make_unique<impl>()) {
+  impl_->options = std::move(options);
+  impl_->connect();
+}
+
+remote_client::~remote_client() = default;
+
+void remote_client::reconnect() { impl_->connect(); }
+
+void remote_client::send(const request& r) { send(encode_request(r)); }
+
+void remote_client::send(const bytes& encoded) {
+  // DEALER queues while the peer is away (up to the high-water mark); never blocks here.
+  (void)impl_->socket->send(zmq::buffer(encoded.data(), encoded.size()), zmq::send_flags::dontwait);
+}
+
+std::optional<std::variant<reply, error_reply>> remote_client::receive(std::chrono::milliseconds timeout) {
+  zmq::pollitem_t item{impl_->socket->handle(), 0, ZMQ_POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    try {
+      zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      throw;
+    }
+    if ((item.revents & ZMQ_POLLIN) == 0) return std::nullopt;
+    zmq::message_t frame;
+    if (!impl_->socket->recv(frame, zmq::recv_flags::dontwait)) continue;
+    bool extra = false;
+    while (impl_->socket->get(zmq::sockopt::rcvmore) != 0) {
+      zmq::message_t more;
+      (void)impl_->socket->recv(more, zmq::recv_flags::none);
+      extra = true;
+    }
+    const std::span<const std::byte> payload(static_cast<const std::byte*>(frame.data()), frame.size());
+    try {
+      if (extra) throw wire_error(error_code::malformed, "multi-frame response");
+      return decode_response(payload, impl_->options.limits);
+    } catch (const wire_error& e) {
+      std::uint64_t id = 0;
+      std::uint64_t session = 0;
+      peek_ids(payload, id, session);
+      return error_reply{id, session, error_code::malformed, e.what()};
+    }
+  }
+}
+
+remote_options parse_remote_options(const std::map<std::string, std::string>& options) {
+  remote_options r;
+  std::map<std::string, std::string> passthrough;
+  const auto to_int = [](const std::string& key, const std::string& v, int lo, int hi) {
+    int out = 0;
+    const auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+    if (ec != std::errc() || ptr != v.data() + v.size() || out < lo || out > hi) {
+      throw config_error("remote option '" + key + "': '" + v + "' is not an integer in " + std::to_string(lo) + "…" +
+                         std::to_string(hi));
+    }
+    return out;
+  };
+  for (const auto& [key, value] : options) {
+    if (key == "endpoint") {
+      r.endpoint = value;
+    } else if (key == "backend") {
+      r.backend.name = value;
+    } else if (key == "timeout-ms") {
+      r.timeout_ms = to_int(key, value, 1, 3'600'000);
+    } else if (key == "retries") {
+      r.retries = to_int(key, value, 0, 100);
+    } else if (key == "element") {
+      if (value != "cf64" && value != "cf32") throw config_error("remote option 'element' must be cf64|cf32");
+      r.element = value == "cf32" ? element_type::cf32 : element_type::cf64;
+    } else if (key == "curve-server-key") {
+      r.curve_server_key_file = value;
+    } else {
+      passthrough[key] = value;
+    }
+  }
+  if (r.endpoint.rfind("tcp://", 0) != 0 && r.endpoint.rfind("ipc://", 0) != 0) {
+    throw config_error("remote endpoint '" + r.endpoint + "' must be tcp://HOST:PORT or ipc://PATH");
+  }
+  if (r.backend.name == "remote") throw config_error("remote backend cannot itself be 'remote'");
+  r.backend.options = std::move(passthrough);
+  return r;
+}
+
+std::string read_curve_key(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw io_error("cannot read key file " + path);
+  std::string key;
+  in >> key;
+  if (key.size() != 40) throw io_error("key file " + path + " does not hold a 40-character Z85 key");
+  return key;
+}
+
+struct remote_solver::impl {
+  remote_options options;
+  int max_size;
+  std::uint64_t create_seed;
+  std::unique_ptr<remote_client> client;
+  std::uint64_t session = 0;
+  std::uint64_t next_id = 1;
+  bool session_lost = false;     // the current matrix epoch is served locally
+  bool reseed_pending = false;
+  std::uint64_t reseed_seed = 0;
+  cmat a;                        // the current matrix, for the local fallback
+  solver::matrix_structure structure = solver::matrix_structure::hermitian;
+  std::unique_ptr<solver::linear_solver> local;
+  bool local_loaded = false;
+  remote_counters counters;
+  request req;
+  // Circuit breaker: after a timeout the service is not asked again until this time
+  // (back-off doubling from 0.5 s to 30 s), so a dead service costs one timeout, not one
+  // per matrix.
+  std::chrono::steady_clock::time_point retry_after{};
+  std::chrono::milliseconds backoff{500};
+
+  void new_session() {
+    static std::atomic<std::uint64_t> counter{0};
+    std::random_device device;
+    session = (static_cast<std::uint64_t>(device()) << 32U) ^ device() ^ (++counter << 48U);
+    if (session == 0) session = 1;
+    next_id = 1;
+  }
+
+  // Sends req and waits for its reply (retrying with the same id); nullopt when the
+  // service did not answer or refused.
+  std::optional<reply> exchange() {
+    req.id = next_id++;
+    req.session = session;
+    const bytes encoded = encode_request(req);
+    ++counters.requests;
+    for (int attempt = 0; attempt <= options.retries; ++attempt) {
+      if (attempt > 0) ++counters.retries;
+      client->send(encoded);
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options.timeout_ms);
+      for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        auto response = client->receive(left);
+        if (!response) break;
+        if (auto* r = std::get_if<reply>(&*response)) {
+          if (r->id != req.id || r->session != session) continue;  // a late reply of an abandoned request
+        backoff = std::chrono::milliseconds(500);
+          if (r->items.size() != req.items.size()) {
+            ++counters.error_replies;
+            return std::nullopt;
+          }
+          return std::move(*r);
+        }
+        const auto& e = std::get<error_reply>(*response);
+        if (e.id != req.id && e.code != error_code::malformed) continue;
+        ++counters.error_replies;
+        return std::nullopt;
+      }
+    }
+    ++counters.timeouts;
+    client->reconnect();  // drop what is queued for a dead peer
+    retry_after = std::chrono::steady_clock::now() + backoff;
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+    return std::nullopt;
+  }
+
+  void lose_session() {
+    session_lost = true;
+    new_session();
+  }
+
+  solver::linear_solver& local_backend() {
+    if (!local_loaded) {
+      local->set_matrix(a, structure);
+      local_loaded = true;
+    }
+    return *local;
+  }
+};
+
+remote_solver::remote_solver(remote_options options, int max_size, std::uint64_t seed) : impl_(std::make_unique<impl>()) {
+  impl& m = *impl_;
+  m.options = std::move(options);
+  m.max_size = max_size;
+  m.create_seed = seed;
+  m.client = std::make_unique<remote_client>(client_options{m.options.endpoint, m.options.curve_server_key_file, {}});
+  m.local = solver::create_digital_solver(solver::digital_precision::f64, max_size);
+  m.new_session();
+}
+
+remote_solver::~remote_solver() = default;
+
+const remote_counters& remote_solver::counters() const noexcept { return impl_->counters; }
+
+void remote_solver::reseed(std::uint64_t seed) noexcept {
+  impl_->reseed_pending = true;
+  impl_->reseed_seed = seed;
+}
+
+solver::matrix_status remote_solver::set_matrix(cmat_cref a, solver::matrix_structure structure) {
+  impl& m = *impl_;
+  m.a = a;
+  m.structure = structure;
+  m.local_loaded = false;
+  m.session_lost = false;
+  m.req.create_seed = m.create_seed;
+  m.req.max_size = static_cast<std::uint32_t>(std::max<Eigen::Index>(m.max_size, a.rows()));
+  m.req.element = m.options.element;
+  m.req.spec = m.options.backend;
+  m.req.items.clear();
+  if (m.reseed_pending) m.req.items.push_back({item_op::reseed, structure, m.reseed_seed, cmat()});
+  m.req.items.push_back({item_op::set_matrix, structure, 0, a});
+  m.reseed_pending = false;
+  const bool square = a.rows() == a.cols() && a.rows() > 0 && a.rows() <= static_cast<Eigen::Index>(wire_limits{}.max_dim);
+  const bool service_up = std::chrono::steady_clock::now() >= m.retry_after;
+  std::optional<reply> r = square && service_up ? m.exchange() : std::nullopt;
+  if (!r) {
+    // Unanswered (or not sendable): the local backend loads the matrix; its solves count as fallbacks.
+    m.lose_session();
+    return m.local_backend().set_matrix(a, structure);
+  }
+  const item_result& res = r->items.back();
+  solver::matrix_status status;
+  status.ok = res.ok;
+  status.positive_definite = res.positive_definite;
+  status.modelled_seconds = res.modelled_seconds;
+  status.modelled_joules = res.modelled_joules;
+  return status;
+}
+
+solver::solve_status remote_solver::solve(cmat_ref x, cmat_cref b) {
+  impl& m = *impl_;
+  solver::solve_status status;
+  if (!m.session_lost && b.cols() > 0 && b.cols() <= static_cast<Eigen::Index>(wire_limits{}.max_dim)) {
+    m.req.items.clear();
+    m.req.items.push_back({item_op::solve, m.structure, 0, b});
+    std::optional<reply> r = m.exchange();
+    if (r && r->items.back().x.rows() == x.rows() && r->items.back().x.cols() == x.cols()) {
+      const item_result& res = r->items.back();
+      x = res.x;
+      status.ok = res.ok;
+      status.fallback = res.fallback;
+      status.iterations = res.iterations;
+      status.residual = res.residual;
+      status.modelled_seconds = res.modelled_seconds;
+      status.modelled_joules = res.modelled_joules;
+      return status;
+    }
+    if (r && !r->items.back().ok && r->items.back().code == error_code::none) {
+      // The service answered "no solution" (an unusable matrix): that is data, not a failure.
+      x.setZero();
+      status.ok = false;
+      return status;
+    }
+    m.lose_session();
+  }
+  ++m.counters.local_fallbacks;
+  status = m.local_backend().solve(x, b);
+  status.fallback = true;
+  return status;
+}
+
+}  // namespace amimo::remote

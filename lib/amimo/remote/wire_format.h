@@ -1,0 +1,138 @@
+#pragma once
+// The solver-offload wire format, version 1 (README "Solver offload"). One ZeroMQ frame
+// per message, all integers little-endian, matrices column-major with interleaved
+// (re, im) in the request's element type.
+//
+// Request  = header(48) · spec text · item*      Reply = header(48) · item_result*
+//   header:  u32 magic "AMSV" · u16 version · u16 type (1 request, 2 reply, 3 error) ·
+//            u64 request id · u64 session id ·
+//            request: u64 create seed · u32 max size · u32 item count · u32 spec length ·
+//                     u8 element (1 cf32, 2 cf64) · 3 zero bytes
+//            reply:   u32 item count · u32 zero · u8 element · 15 zero bytes
+//            error:   u32 error code · u32 message length · 16 zero bytes, then the text
+//   item:    u8 op (1 reseed, 2 set_matrix, 3 solve) · u8 structure (0 hermitian,
+//            1 general) · u16 0 · u32 rows · u32 cols · u32 0 · u64 seed · payload
+//   result:  u8 op · u8 flags (1 ok, 2 fallback, 4 positive definite) · u16 0 ·
+//            u32 item error code · i32 iterations · u32 rows · u32 cols · u32 0 ·
+//            f64 residual · f64 modelled s · f64 modelled J · payload (solve results)
+// The spec text is the backend name, then "\n"-separated key=value options.
+// Decoding checks every field before use (sizes against limits, lengths against the
+// frame, reserved bytes zero) and throws wire_error with a code; nothing is trusted.
+
+#include <amimo/core/types.h>
+#include <amimo/solver/linear_solver.h>
+#include <amimo/solver/solver_factory.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace amimo::remote {
+
+inline constexpr std::uint32_t wire_magic = 0x56534D41U;  // bytes "AMSV"
+inline constexpr std::uint16_t wire_version = 1;
+inline constexpr std::size_t header_bytes = 48;
+inline constexpr std::size_t item_header_bytes = 24;
+inline constexpr std::size_t result_header_bytes = 48;
+
+/// Bounds every decoder enforces (a message beyond them is refused, not allocated).
+struct wire_limits {
+  std::uint32_t max_items = 4096;
+  std::uint32_t max_dim = 1024;       ///< matrix order and right-hand sides per item
+  std::uint32_t max_spec = 4096;      ///< bytes of spec text
+  std::size_t max_message = 64U << 20U;
+};
+
+enum class element_type : std::uint8_t { cf32 = 1, cf64 = 2 };
+enum class item_op : std::uint8_t { reseed = 1, set_matrix = 2, solve = 3 };
+
+enum class error_code : std::uint32_t {
+  none = 0,
+  malformed = 1,            ///< bad magic, reserved bytes, lengths that do not add up
+  unsupported_version = 2,
+  too_large = 3,            ///< beyond wire_limits
+  bad_spec = 4,             ///< unknown backend or option
+  non_finite = 5,           ///< NaN/Inf in a matrix or right-hand side (item code)
+  session_limit = 6,        ///< the service holds its maximum number of sessions
+  stale_request = 7,        ///< request id older than the session's last
+  dimension_mismatch = 8,   ///< solve without a matrix, or rows ≠ matrix order (item code)
+  internal = 9,
+};
+
+const char* to_string(error_code code) noexcept;
+
+class wire_error : public std::runtime_error {
+ public:
+  wire_error(error_code code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  error_code code() const noexcept { return code_; }
+
+ private:
+  error_code code_;
+};
+
+struct request_item {
+  item_op op = item_op::solve;
+  solver::matrix_structure structure = solver::matrix_structure::hermitian;
+  std::uint64_t seed = 0;  ///< reseed only
+  cmat data;               ///< set_matrix: A (n×n); solve: B (n×m); reseed: empty
+};
+
+struct request {
+  std::uint64_t id = 0;
+  std::uint64_t session = 0;
+  std::uint64_t create_seed = 0;
+  std::uint32_t max_size = 0;
+  element_type element = element_type::cf64;
+  solver::solver_spec spec;
+  std::vector<request_item> items;
+};
+
+struct item_result {
+  item_op op = item_op::solve;
+  bool ok = false;
+  bool fallback = false;
+  bool positive_definite = false;
+  error_code code = error_code::none;
+  int iterations = 0;
+  double residual = 0.0;
+  double modelled_seconds = 0.0;
+  double modelled_joules = 0.0;
+  cmat x;  ///< solve: X (n×m); otherwise empty
+};
+
+struct reply {
+  std::uint64_t id = 0;
+  std::uint64_t session = 0;
+  element_type element = element_type::cf64;
+  std::vector<item_result> items;
+};
+
+struct error_reply {
+  std::uint64_t id = 0;
+  std::uint64_t session = 0;
+  error_code code = error_code::internal;
+  std::string message;
+};
+
+using bytes = std::vector<std::byte>;
+
+std::string encode_spec(const solver::solver_spec& spec);
+solver::solver_spec decode_spec(std::string_view text);
+
+bytes encode_request(const request& r);
+bytes encode_reply(const reply& r);
+bytes encode_error(const error_reply& e);
+
+/// Decoders throw wire_error; values are copied out (cf32 widened to cf64).
+request decode_request(std::span<const std::byte> frame, const wire_limits& limits = {});
+std::variant<reply, error_reply> decode_response(std::span<const std::byte> frame, const wire_limits& limits = {});
+
+/// Request and session id of a frame that at least has a header-sized prefix with the
+/// right magic; false otherwise (used to address error replies and route by session).
+bool peek_ids(std::span<const std::byte> frame, std::uint64_t& request_id, std::uint64_t& session_id) noexcept;
+
+}  // namespace amimo::remote

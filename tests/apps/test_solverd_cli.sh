@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# amimo-solverd and the remote backend as a user runs them, over real loopback sockets:
+# the service starts on a free port and stops on SIGTERM; a remote sweep reproduces the
+# in-process one for the same seed; killing the service mid-sweep still completes the
+# sweep with the fallbacks reported; bad flags and endpoints fail cleanly.
+set -u
+solverd="$1"
+sweep="$2"
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
+trap cleanup EXIT
+failures=0
+pass=0
+check() {  # check NAME CONDITION...
+  local name="$1"; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+start_service() {  # start_service NAME [flags...] → sets endpoint and pid
+  local name="$1"; shift
+  rm -f "$work/$name.port"
+  "$solverd" --port-file "$work/$name.port" "$@" >"$work/$name.log" 2>&1 &
+  pid=$!
+  pids+=("$pid")
+  for _ in $(seq 100); do [ -s "$work/$name.port" ] && break; sleep 0.05; done
+  endpoint=$(cat "$work/$name.port" 2>/dev/null)
+}
+# The comparable part of ber.csv: everything but wall times.
+comparable() { cut -d, -f1-15,17-23,25-27 "$1"; }
+
+# --- bad input -------------------------------------------------------------------------
+"$solverd" --workers 0 >/dev/null 2>"$work/err"; rc=$?
+check "workers 0 refused" test "$rc" -ne 0
+"$solverd" --bind "tcp://256.1.1.1:1" >/dev/null 2>"$work/err"; rc=$?
+check "unbindable endpoint: non-zero exit" test "$rc" -ne 0
+check "unbindable endpoint: message" grep -q "cannot bind" "$work/err"
+"$sweep" --solver "remote:udp://x" --out "$work/bad" --progress off >/dev/null 2>"$work/err"; rc=$?
+check "bad remote endpoint refused" test "$rc" -ne 0
+check "bad remote endpoint named" grep -q "endpoint" "$work/err"
+"$sweep" --solver "remote:tcp://127.0.0.1:1" --remote-backend digital-f16 --out "$work/bad" --progress off \
+  >/dev/null 2>"$work/err"; rc=$?
+check "bad remote backend refused before running" test "$rc" -ne 0
+
+# --- identical results, remote vs in-process ---------------------------------------------
+start_service main --workers 2
+check "service wrote its endpoint" grep -q "^tcp://127.0.0.1:[0-9]*$" "$work/main.port"
+common=(--antennas 16 --users 4 --modulation qam16 --detector zf,mmse --snr 6:4:14 --max-bits 100000
+        --seed 7 --progress off)
+for backend in digital-f32 analog; do
+  "$sweep" "${common[@]}" --solver "$backend" --out "$work/local-$backend" >/dev/null 2>&1
+  "$sweep" "${common[@]}" --solver "remote:$endpoint" --remote-backend "$backend" --analog-iters 3 \
+    --out "$work/remote-$backend" >"$work/remote-$backend.txt" 2>&1
+  rc=$?
+  check "remote $backend sweep ran" test "$rc" -eq 0
+  if [ "$backend" = analog ]; then
+    "$sweep" "${common[@]}" --solver analog --analog-iters 3 --out "$work/local-$backend" >/dev/null 2>&1
+  fi
+  check "remote $backend = in-process $backend (same seed)" \
+    diff <(comparable "$work/local-$backend/ber.csv" | sed "s/,$backend,/,X,/") \
+         <(comparable "$work/remote-$backend/ber.csv" | sed "s/,remote,/,X,/")
+done
+check "no fallbacks while the service runs" \
+  test "$(cut -d, -f22 "$work/remote-analog/ber.csv" | tail -n +2 | sort -u)" = "0"
+
+# --- the service dies mid-sweep ---------------------------------------------------------
+"$sweep" --antennas 4 --users 4 --snr 0:1:30 --max-bits 100000 --min-errors 100000000 --progress off \
+  --solver "remote:$endpoint" --remote-timeout-ms 200 --remote-retries 1 --out "$work/killed" \
+  >"$work/killed.txt" 2>&1 &
+sweep_pid=$!
+sleep 1
+kill -9 "$pid"
+wait "$sweep_pid"; rc=$?
+check "sweep completes after the service died" test "$rc" -eq 0
+check "all points written" test "$(tail -n +2 "$work/killed/ber.csv" | wc -l)" -ge 31
+fallbacks=$(tail -n +2 "$work/killed/ber.csv" | cut -d, -f22 | awk "{s+=\$1} END {print s+0}")
+check "fallbacks reported after the kill ($fallbacks)" test "$fallbacks" -gt 0
+check "early points served remotely (no fallback at 0 dB)" \
+  test "$(sed -n 2p "$work/killed/ber.csv" | cut -d, -f22)" = "0"
+
+# --- SIGTERM stops the service cleanly ----------------------------------------------------
+start_service term --workers 1
+kill -TERM "$pid"; wait "$pid"; rc=$?
+check "SIGTERM: exit 0" test "$rc" -eq 0
+check "SIGTERM: summary printed" grep -q "stopped" "$work/term.log"
+
+echo "$pass checks passed, $failures failed"
+[ "$failures" -eq 0 ]

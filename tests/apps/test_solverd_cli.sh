@@ -77,6 +77,19 @@ check "fallbacks reported after the kill ($fallbacks)" test "$fallbacks" -gt 0
 check "early points served remotely (no fallback at 0 dB)" \
   test "$(sed -n 2p "$work/killed/ber.csv" | cut -d, -f22)" = "0"
 
+# --- CURVE: keys from files; a client without the server key is not served -------------
+"$solverd" --gen-keys "$work" >/dev/null
+check "secret key is private" test "$(stat -c %a "$work/server.key")" = 600
+start_service curve --curve-secret-key "$work/server.key"
+printf 'remote:\n  curve-server-key: %s\n' "$work/server.pub" >"$work/curve.yaml"
+small=(--antennas 4 --users 2 --detector zf --snr 10 --max-bits 4000 --progress off)
+"$sweep" --config "$work/curve.yaml" --solver "remote:$endpoint" "${small[@]}" --out "$work/curve-ok" >/dev/null 2>&1
+check "CURVE client with the key: served (0 fallbacks)" test "$(sed -n 2p "$work/curve-ok/ber.csv" | cut -d, -f22)" = "0"
+"$sweep" --solver "remote:$endpoint" --remote-timeout-ms 200 "${small[@]}" --out "$work/curve-no" >/dev/null 2>&1
+check "plain client against CURVE: every solve a fallback" \
+  test "$(sed -n 2p "$work/curve-no/ber.csv" | cut -d, -f22)" = "$(sed -n 2p "$work/curve-no/ber.csv" | cut -d, -f19)"
+kill "$pid"
+
 # --- SIGTERM stops the service cleanly ----------------------------------------------------
 start_service term --workers 1
 kill -TERM "$pid"; wait "$pid"; rc=$?

@@ -67,7 +67,7 @@ check "no fallbacks while the service runs" \
   --solver "remote:$endpoint" --remote-timeout-ms 200 --remote-retries 1 --out "$work/killed" \
   >"$work/killed.txt" 2>&1 &
 sweep_pid=$!
-sleep 1
+sleep 2
 kill -9 "$pid"
 wait "$sweep_pid"; rc=$?
 check "sweep completes after the service died" test "$rc" -eq 0

@@ -97,6 +97,15 @@ class reader {
   std::size_t at_ = 0;
 };
 
+// The 24-byte prefix every message starts with.
+void put_prefix(writer& out, std::uint16_t type, std::uint64_t id, std::uint64_t session) {
+  out.put(wire_magic);
+  out.put(wire_version);
+  out.put(type);
+  out.put(id);
+  out.put(session);
+}
+
 std::size_t scalar_bytes(element_type e) { return e == element_type::cf32 ? sizeof(float) : sizeof(double); }
 
 element_type read_element(std::uint8_t v) {
@@ -186,11 +195,7 @@ bytes encode_request(const request& r) {
     size += item_header_bytes + static_cast<std::size_t>(item.data.size()) * 2 * scalar_bytes(r.element);
   }
   writer out(size);
-  out.put(wire_magic);
-  out.put(wire_version);
-  out.put(std::uint16_t{1});
-  out.put(r.id);
-  out.put(r.session);
+  put_prefix(out, 1, r.id, r.session);
   out.put(r.create_seed);
   out.put(r.max_size);
   out.put(static_cast<std::uint32_t>(r.items.size()));
@@ -260,11 +265,7 @@ bytes encode_reply(const reply& r) {
     size += result_header_bytes + static_cast<std::size_t>(item.x.size()) * 2 * scalar_bytes(r.element);
   }
   writer out(size);
-  out.put(wire_magic);
-  out.put(wire_version);
-  out.put(std::uint16_t{2});
-  out.put(r.id);
-  out.put(r.session);
+  put_prefix(out, 2, r.id, r.session);
   out.put(static_cast<std::uint32_t>(r.items.size()));
   out.zeros(4);
   out.put(static_cast<std::uint8_t>(r.element));
@@ -288,11 +289,7 @@ bytes encode_reply(const reply& r) {
 
 bytes encode_error(const error_reply& e) {
   writer out(header_bytes + e.message.size());
-  out.put(wire_magic);
-  out.put(wire_version);
-  out.put(std::uint16_t{3});
-  out.put(e.id);
-  out.put(e.session);
+  put_prefix(out, 3, e.id, e.session);
   out.put(static_cast<std::uint32_t>(e.code));
   out.put(static_cast<std::uint32_t>(e.message.size()));
   out.zeros(16);

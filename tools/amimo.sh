@@ -12,7 +12,7 @@ jobs="${AMIMO_JOBS:-$(nproc)}"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git python3
   libeigen3-dev libliquid-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpng-dev
-  libarmadillo-dev libgtest-dev libgmock-dev libbenchmark-dev libzmq3-dev cppzmq-dev clang
+  libarmadillo-dev libgtest-dev libgmock-dev libbenchmark-dev libzmq3-dev cppzmq-dev clang libuhd-dev libboost-dev
 )
 
 install_packages() {

@@ -1,0 +1,145 @@
+// amimo-ue: the user side and the air. Generates K users' OFDM frames (preamble, comb
+// pilots, PRBS data), passes them through a channel model (TDL-A/B/C, flat, awgn; Doppler,
+// per-user CFO and timing offsets, AWGN) and writes N antenna streams to a radio sink
+// (ZeroMQ in either convention, or a SigMF recording), paced to real time or as fast as
+// possible.
+
+#include "../link_cli.h"
+
+#include <amimo/core/error.h>
+#include <amimo/core/version.h>
+#include <amimo/ofdm/uplink_emulator.h>
+#include <amimo/pipeline/link_config.h>
+#include <amimo/radio/radio_factory.h>
+#include <amimo/report/atomic_file.h>
+#include <amimo/report/command_line.h>
+
+#include <channel_models/tdl_models.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+extern "C" void on_signal(int) { g_stop = true; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace amimo;
+  CLI::App app{"amimo-ue: K-user OFDM uplink transmitter and channel emulator feeding a radio transport"};
+  app.set_version_flag("--version", std::string(version_string));
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  apps::link_flags flags;
+  apps::add_common_link_flags(app, flags);
+  flags.add(app, "--sink", "sink", "zmq-push:ENDPOINTS | zmq-pub:ENDPOINTS | srsran:ARGS | sigmf:PATH");
+  flags.add(app, "--cfo", "cfo_hz", "per-user carrier-frequency offsets (Hz), comma-separated");
+  flags.add(app, "--timing-offsets", "timing_offsets", "per-user timing offsets (samples), comma-separated");
+  bool realtime = false;
+  std::string port_file;
+  double wait_receivers = 5.0;
+  auto* o_rt = app.add_flag("--realtime", realtime, "pace the output to the sample rate");
+  app.add_option("--port-file", port_file, "write the bound endpoints here (one per line) once listening");
+  app.add_option("--wait-receivers", wait_receivers, "zmq-pub: wait this long for every subscriber (s)");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  const std::string command_line = report::command_line(argc, argv);
+
+  pipeline::link_config config;
+  std::unique_ptr<ofdm::frame_layout> layout;
+  std::unique_ptr<channel::selective_channel_model> channel;
+  std::unique_ptr<ofdm::uplink_emulator> emulator;
+  std::unique_ptr<radio::radio_sink> sink;
+  try {
+    const std::string yaml = flags.config_path.empty() ? std::string(pipeline::embedded_link_config())
+                                                       : apps::read_text_file(flags.config_path);
+    auto overrides = flags.overrides();
+    if (*o_rt) overrides["realtime"] = realtime ? "true" : "false";
+    config = pipeline::parse_link_config(yaml, overrides);
+    if (config.sink.empty()) throw config_error("no sink: give --sink (zmq-push:…, zmq-pub:…, srsran:…, sigmf:PATH)");
+    layout = std::make_unique<ofdm::frame_layout>(config.rx.layout, config.rx.users, config.rx.modulation);
+    channel = channel_models::create_selective_channel_model(config.channel);
+    emulator = std::make_unique<ofdm::uplink_emulator>(*layout, *channel, config.snr_db, config.rx.seed,
+                                                       ofdm::user_impairments{config.cfo_hz, config.timing_offsets});
+    sink = radio::open_radio_sink(config.sink,
+                                  {config.rx.antennas, config.rx.layout.sample_rate, config.center_frequency});
+    const auto endpoints = radio::bound_endpoints(*sink);
+    if (!port_file.empty()) {
+      std::string text;
+      for (const auto& e : endpoints) text += e + "\n";
+      report::write_file_atomically(port_file, text);
+    }
+    for (const auto& e : endpoints) std::cout << "# listening: " << e << "\n";
+  } catch (const config_error& e) {
+    std::cerr << "amimo-ue: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "amimo-ue: " << e.what() << "\n";
+    return 3;
+  }
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  const auto& n = config.rx.layout;
+  std::cout << fmt::format(
+      "# amimo-ue {}: {} users → {} antennas, {}, FFT {} / CP {} / {} used, {:.3f} Msps, channel {} "
+      "(DS {} ns, Doppler {} Hz), Es/N0 {} dB, seed {}, sink {}, {}\n",
+      version_string, config.rx.users, config.rx.antennas, modem::to_string(config.rx.modulation), n.fft_size,
+      n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, config.channel.model, config.channel.delay_spread_s * 1e9,
+      config.channel.doppler_hz, config.snr_db, config.rx.seed, config.sink,
+      config.realtime ? "paced to real time" : "as fast as possible");
+  std::cout.flush();
+  if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))))
+    std::cerr << "amimo-ue: warning: not every channel has a subscriber yet; messages sent before are lost\n";
+
+  const auto len = static_cast<std::size_t>(n.frame_length());
+  std::vector<std::vector<cf32>> frame(static_cast<std::size_t>(config.rx.antennas), std::vector<cf32>(len));
+  std::vector<cf32*> ptrs;
+  std::vector<const cf32*> cptrs;
+  for (auto& row : frame) {
+    ptrs.push_back(row.data());
+    cptrs.push_back(row.data());
+  }
+  using clock = std::chrono::steady_clock;
+  const auto t0 = clock::now();
+  double generate_seconds = 0.0;
+  std::uint64_t sent = 0;
+  std::uint64_t late = 0;
+  try {
+    for (std::uint64_t f = 0; (config.frames == 0 || f < config.frames) && !g_stop; ++f) {
+      const auto g0 = clock::now();
+      emulator->generate(ptrs, f);
+      generate_seconds += std::chrono::duration<double>(clock::now() - g0).count();
+      sink->write(cptrs, len);
+      ++sent;
+      if (config.realtime) {
+        const auto due = t0 + std::chrono::duration_cast<clock::duration>(
+                                  std::chrono::duration<double>(static_cast<double>(f + 1) * n.frame_seconds()));
+        if (clock::now() > due) ++late;
+        std::this_thread::sleep_until(due);
+      }
+    }
+    sink->close();
+  } catch (const std::exception& e) {
+    std::cerr << "amimo-ue: error: " << e.what() << "\n";
+    return 3;
+  }
+  const double wall = std::chrono::duration<double>(clock::now() - t0).count();
+  const double signal = static_cast<double>(sent) * n.frame_seconds();
+  std::cout << fmt::format(
+      "# sent {} frames ({} samples/antenna, {:.3f} s of signal) in {:.3f} s wall (measured): generation {:.2f}x "
+      "real time{}\n",
+      sent, sent * len, signal, wall, generate_seconds > 0 ? signal / generate_seconds : 0.0,
+      config.realtime ? fmt::format(", {} frames late", late) : std::string());
+  return g_stop ? 130 : 0;
+}

@@ -1,0 +1,66 @@
+#pragma once
+// Command-line options shared by amimo-ue and amimo-bs: each flag is a YAML key of the
+// link configuration (configs/link-default.yaml) and overrides the file.
+
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace amimo::apps {
+
+struct link_flags {
+  std::string config_path;
+  std::map<std::string, std::string> values;  // key → YAML text
+  std::vector<std::string> sets;              // --set key=value
+  std::vector<std::pair<std::string, CLI::Option*>> options;
+  std::vector<std::string> storage = std::vector<std::string>(64);
+
+  void add(CLI::App& app, const std::string& flag, const std::string& key, const std::string& help) {
+    auto& slot = storage.at(options.size());
+    options.emplace_back(key, app.add_option(flag, slot, help));
+  }
+
+  std::map<std::string, std::string> overrides() const {
+    std::map<std::string, std::string> out;
+    for (std::size_t i = 0; i < options.size(); ++i) {
+      if (*options[i].second) out[options[i].first] = storage[i];
+    }
+    for (const auto& s : sets) {
+      const auto eq = s.find('=');
+      if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--set", "expected key=value, got '" + s + "'");
+      out[s.substr(0, eq)] = s.substr(eq + 1);
+    }
+    return out;
+  }
+};
+
+/// The flags both executables take.
+inline void add_common_link_flags(CLI::App& app, link_flags& f) {
+  app.add_option("--config", f.config_path, "YAML configuration (default: the embedded configs/link-default.yaml)");
+  f.add(app, "--preset", "preset", "MIMO shape and numerology: 16x4 | 32x8 | 64x16 | 128x8");
+  f.add(app, "--antennas,-N", "antennas", "receive antennas N");
+  f.add(app, "--users,-K", "users", "users K");
+  f.add(app, "--modulation", "modulation", "bpsk | qpsk | qam16 | qam64 | qam256");
+  f.add(app, "--seed", "seed", "PRBS / channel / noise seed (transmitter and receiver must agree)");
+  f.add(app, "--frames", "frames", "frames to send / decode (0: until the stream ends)");
+  f.add(app, "--channel", "channel", "tdl-a | tdl-b | tdl-c | flat | awgn");
+  f.add(app, "--delay-spread", "delay_spread", "TDL delay spread (s)");
+  f.add(app, "--doppler", "doppler", "maximum Doppler (Hz)");
+  f.add(app, "--snr", "snr_db", "Es/N0 (dB) per user symbol per antenna");
+  f.add(app, "--sample-rate", "sample_rate", "samples/s");
+  app.add_option("--set", f.sets, "any configuration key: --set key=value (repeatable)");
+}
+
+inline std::string read_text_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("cannot read config file '" + path + "'");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace amimo::apps

@@ -1,0 +1,33 @@
+#pragma once
+// Unitary FFT of one size on cf32 samples (liquid-dsp's plan, FFTW underneath on Debian).
+// A plan owns its buffers; one per thread. execute() does not allocate.
+
+#include <amimo/core/types.h>
+
+#include <span>
+
+namespace amimo::ofdm {
+
+class fft_plan {
+ public:
+  enum class direction { forward, inverse };
+  fft_plan(int size, direction dir);
+  ~fft_plan();
+  fft_plan(const fft_plan&) = delete;
+  fft_plan& operator=(const fft_plan&) = delete;
+
+  int size() const noexcept { return size_; }
+  /// The input buffer to fill before execute().
+  std::span<cf32> input() noexcept { return {in_, static_cast<std::size_t>(size_)}; }
+  /// The output, valid after execute(); scaled by 1/√size (unitary).
+  std::span<const cf32> output() const noexcept { return {out_, static_cast<std::size_t>(size_)}; }
+  void execute() noexcept;
+
+ private:
+  int size_;
+  cf32* in_ = nullptr;
+  cf32* out_ = nullptr;
+  void* plan_ = nullptr;
+};
+
+}  // namespace amimo::ofdm

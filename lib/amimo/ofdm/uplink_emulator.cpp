@@ -1,0 +1,161 @@
+#include <amimo/ofdm/uplink_emulator.h>
+
+#include <amimo/core/error.h>
+
+#include <cmath>
+#include <numbers>
+#include <string>
+
+namespace amimo::ofdm {
+
+uplink_emulator::uplink_emulator(const frame_layout& layout,
+                                 channel::selective_channel_model& channel, double snr_db,
+                                 std::uint64_t seed, user_impairments impairments)
+    : layout_(layout),
+      channel_(channel),
+      antennas_(channel.antennas()),
+      users_(layout.users()),
+      n0_(std::pow(10.0, -snr_db / 10.0)),
+      seed_(seed),
+      impairments_(std::move(impairments)),
+      channel_gen_(derive_seed(seed, {0xC4A7ULL})),
+      noise_gen_(derive_seed(seed, {0x7015EULL})),
+      ifft_(layout.layout().fft_size, fft_plan::direction::inverse) {
+  if (channel.users() != users_)
+    throw config_error("channel model has " + std::to_string(channel.users()) + " users, frame " +
+                       std::to_string(users_));
+  if (!std::isfinite(snr_db)) throw config_error("snr_db must be finite");
+  const auto check = [&](const std::vector<double>& v, const char* what) {
+    if (!v.empty() && static_cast<int>(v.size()) != users_)
+      throw config_error(std::string(what) + " needs one value per user (" +
+                         std::to_string(users_) + "), got " + std::to_string(v.size()));
+    for (double x : v)
+      if (!std::isfinite(x)) throw config_error(std::string(what) + " must be finite");
+  };
+  check(impairments_.cfo_hz, "cfo_hz");
+  check(impairments_.timing_offset_samples, "timing_offset_samples");
+  for (double t : impairments_.timing_offset_samples)
+    if (t < 0.0 || t >= layout.layout().cp_length)
+      throw config_error("timing_offset_samples must be in [0, cp_length)");
+
+  const auto& n = layout.layout();
+  const auto used = static_cast<std::size_t>(n.used_subcarriers);
+  h_tmp_.resize(antennas_, users_);
+  response_.resize(used * static_cast<std::size_t>(antennas_ * users_));
+  symbols_.resize(static_cast<std::size_t>(users_) * n.symbols_per_frame() * used);
+  bits_.resize(layout.bits_per_user());
+  data_tmp_.resize(static_cast<std::size_t>(n.data_symbols) * used);
+  groups_.assign(static_cast<std::size_t>(users_), 0);
+  for (int k = 0; k < users_; ++k) {
+    if (!impairments_.cfo_hz.empty() && impairments_.cfo_hz[static_cast<std::size_t>(k)] != 0.0)
+      groups_[static_cast<std::size_t>(k)] = group_count_++;
+  }
+}
+
+Eigen::Map<const cmat> uplink_emulator::last_response(int u) const noexcept {
+  const auto block = static_cast<std::size_t>(antennas_ * users_);
+  return {response_.data() + static_cast<std::size_t>(u) * block, antennas_, users_};
+}
+
+void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
+  const auto& n = layout_.layout();
+  const auto used = static_cast<std::size_t>(n.used_subcarriers);
+  const auto per_user = static_cast<std::size_t>(n.symbols_per_frame()) * used;
+  for (int k = 0; k < users_; ++k) {
+    cf64* grid = symbols_.data() + static_cast<std::size_t>(k) * per_user;
+    for (std::size_t u = 0; u < used; ++u) grid[u] = layout_.preamble(static_cast<int>(u));
+    for (int p = 0; p < n.pilot_symbols; ++p) {
+      cf64* row = grid + static_cast<std::size_t>(1 + p) * used;
+      for (std::size_t u = 0; u < used; ++u) {
+        const int ui = static_cast<int>(u);
+        row[u] = layout_.pilot_user(p, ui) == k ? layout_.pilot(ui) : cf64{};
+      }
+    }
+    layout_.data_bits(bits_, seed_, k, frame_index);
+    layout_.mapper().map(data_tmp_, bits_);
+    std::copy(data_tmp_.begin(), data_tmp_.end(),
+              grid + static_cast<std::size_t>(1 + n.pilot_symbols) * used);
+  }
+}
+
+void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_index) {
+  const auto& n = layout_.layout();
+  const auto used = static_cast<std::size_t>(n.used_subcarriers);
+  const auto block = static_cast<std::size_t>(antennas_ * users_);
+  const int frame_len = n.frame_length();
+
+  // This frame's channel on every used subcarrier, timing ramps folded in.
+  channel_.next_frame(channel_gen_);
+  for (std::size_t u = 0; u < used; ++u) {
+    const int bin = n.bin_of(static_cast<int>(u));
+    channel_.frequency_response(h_tmp_, bin, n.fft_size);
+    for (int k = 0; k < users_; ++k) {
+      if (impairments_.timing_offset_samples.empty()) break;
+      const double tau = impairments_.timing_offset_samples[static_cast<std::size_t>(k)];
+      h_tmp_.col(k) *= std::polar(1.0, -2.0 * std::numbers::pi * bin * tau / n.fft_size);
+    }
+    Eigen::Map<cmat>(response_.data() + u * block, antennas_, users_) = h_tmp_;
+  }
+  build_user_symbols(frame_index);
+
+  const auto per_user = static_cast<std::size_t>(n.symbols_per_frame()) * used;
+  const auto fft_n = static_cast<std::size_t>(n.fft_size);
+  const auto cp = static_cast<std::size_t>(n.cp_length);
+  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
+  for (int a = 0; a < antennas_; ++a) {
+    cf32* dst = out[static_cast<std::size_t>(a)];
+    std::fill(dst, dst + frame_len, cf32{});
+  }
+  for (int g = 0; g < group_count_; ++g) {
+    int cfo_user = -1;
+    for (int k = 0; k < users_; ++k)
+      if (g > 0 && groups_[static_cast<std::size_t>(k)] == g) cfo_user = k;
+    for (int a = 0; a < antennas_; ++a) {
+      cf32* dst = out[static_cast<std::size_t>(a)];
+      for (int s = 0; s < n.symbols_per_frame(); ++s) {
+        auto in = ifft_.input();
+        std::fill(in.begin(), in.end(), cf32{});
+        for (std::size_t u = 0; u < used; ++u) {
+          const cf64* h = response_.data() + u * block;
+          cf64 acc{};
+          for (int k = 0; k < users_; ++k) {
+            if (groups_[static_cast<std::size_t>(k)] != g) continue;
+            acc += h[static_cast<std::size_t>(k * antennas_ + a)] *
+                   symbols_[static_cast<std::size_t>(k) * per_user +
+                            static_cast<std::size_t>(s) * used + u];
+          }
+          in[static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)))] = cf32(acc);
+        }
+        ifft_.execute();
+        const auto body = ifft_.output();
+        cf32* sym = dst + static_cast<std::size_t>(s) * sym_len;
+        if (cfo_user < 0) {
+          for (std::size_t i = 0; i < cp; ++i) sym[i] += body[fft_n - cp + i];
+          for (std::size_t i = 0; i < fft_n; ++i) sym[cp + i] += body[i];
+        } else {
+          const double eps = impairments_.cfo_hz[static_cast<std::size_t>(cfo_user)];
+          const double t0 = static_cast<double>(frame_index) * frame_len +
+                            static_cast<double>(static_cast<std::size_t>(s) * sym_len);
+          for (std::size_t i = 0; i < sym_len; ++i) {
+            const cf32 v = i < cp ? body[fft_n - cp + i] : body[i - cp];
+            const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(i)) /
+                                 n.sample_rate;
+            sym[i] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
+          }
+        }
+      }
+    }
+  }
+  // AWGN, CN(0, N0) per sample.
+  const auto sigma = static_cast<float>(std::sqrt(n0_ / 2.0));
+  for (int a = 0; a < antennas_; ++a) {
+    cf32* dst = out[static_cast<std::size_t>(a)];
+    for (int i = 0; i < frame_len; ++i) {
+      const double re = noise_gen_.normal();
+      const double im = noise_gen_.normal();
+      dst[i] += cf32(sigma * static_cast<float>(re), sigma * static_cast<float>(im));
+    }
+  }
+}
+
+}  // namespace amimo::ofdm

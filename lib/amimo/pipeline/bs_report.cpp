@@ -1,0 +1,264 @@
+#include <amimo/pipeline/bs_report.h>
+
+#include <amimo/core/version.h>
+#include <amimo/metrics/error_stats.h>
+#include <amimo/report/atomic_file.h>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+
+namespace amimo::pipeline {
+namespace {
+
+double stream_seconds(const receiver_stats& s, const link_config& c) {
+  return static_cast<double>(s.samples) / c.rx.layout.sample_rate;
+}
+
+std::string solver_list(const link_config& c) {
+  std::string text;
+  for (const auto& ch : c.rx.chains) {
+    text += (text.empty() ? "" : ", ") + ch.label();
+    if (!ch.solver.options.empty()) {
+      text += " (";
+      bool first = true;
+      for (const auto& [k, v] : ch.solver.options) {
+        text += fmt::format("{}{}={}", first ? "" : " ", k, v);
+        first = false;
+      }
+      text += ")";
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+double modelled_joules_per_frame(const chain_stats& ch) noexcept {
+  if (ch.frames == 0) return 0.0;
+  return (ch.solver.modelled_matrix_joules + ch.solver.modelled_solve_joules) / static_cast<double>(ch.frames);
+}
+
+double real_time_factor(const receiver_stats& s, const link_config& c) noexcept {
+  return s.busy_seconds > 0.0 ? stream_seconds(s, c) / s.busy_seconds : 0.0;
+}
+
+std::string status_line(const receiver_stats& s, const link_config& c, double wall_seconds) {
+  std::string line = fmt::format("frames {}", s.frames);
+  for (const auto& ch : s.chains) line += fmt::format(" | {} BER {:.2e}", ch.label, ch.ber());
+  const double msps = wall_seconds > 0.0 ? static_cast<double>(s.samples) / wall_seconds / 1e6 : 0.0;
+  line += fmt::format(" | {:.2f} Msps/antenna | RTF {:.2f}", msps, real_time_factor(s, c));
+  for (int st = 0; st < static_cast<int>(stage::count); ++st) {
+    const auto& rec = s.latency[static_cast<std::size_t>(st)];
+    if (rec.count() == 0) continue;
+    line += fmt::format(" | {} {:.2f}/{:.2f} ms", to_string(static_cast<stage>(st)), rec.quantile(0.5) * 1e3,
+                        rec.quantile(0.99) * 1e3);
+  }
+  for (std::size_t i = 0; i < s.chains.size(); ++i) {
+    if (!chain_is_analog(c, c.rx.chains[i])) continue;
+    line += fmt::format(" | {} {:.1f} uJ/frame (modelled)", s.chains[i].label, modelled_joules_per_frame(s.chains[i]) * 1e6);
+  }
+  return line;
+}
+
+std::string parameter_header(const link_config& c, const std::string& command_line) {
+  const auto& n = c.rx.layout;
+  std::string h = "# ----------------------------------------------------\n";
+  h += fmt::format("# amimo-bs {} — streaming OFDM uplink receiver\n# Parameters:\n", version_string);
+  const auto line = [&h](std::string_view key, const std::string& value) {
+    h += fmt::format("#   {:<22}: {}\n", key, value);
+  };
+  line("command line", command_line);
+  line("seed", std::to_string(c.rx.seed));
+  line("antennas x users", fmt::format("{} x {}", c.rx.antennas, c.rx.users));
+  line("modulation", std::string(modem::to_string(c.rx.modulation)));
+  line("numerology", fmt::format("FFT {}, CP {}, {} used subcarriers, {:.3f} Msps, {:.1f} kHz spacing", n.fft_size,
+                                 n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, n.subcarrier_spacing() / 1e3));
+  line("frame", fmt::format("1 preamble + {} pilot + {} data symbols = {} samples ({:.3f} ms)", n.pilot_symbols,
+                            n.data_symbols, n.frame_length(), n.frame_seconds() * 1e3));
+  line("chains", solver_list(c));
+  line("detection mode", std::string(detect::to_string(c.rx.mode)));
+  line("source", c.source);
+  if (c.source == "synthetic") {
+    line("channel", fmt::format("{} (delay spread {} ns, Doppler {} Hz, rho_bs {}, rho_ue {})", c.channel.model,
+                                c.channel.delay_spread_s * 1e9, c.channel.doppler_hz, c.channel.rho_bs,
+                                c.channel.rho_ue));
+    line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
+  }
+  line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
+                                 c.rx.estimation_smoothing));
+  line("frames", c.frames == 0 ? std::string("until the stream ends") : std::to_string(c.frames));
+  line("threads", c.rx.threads == 0 ? "all cores" : std::to_string(c.rx.threads));
+  line("output", c.out);
+  h += "# ----------------------------------------------------\n";
+  return h;
+}
+
+std::string summary_table(const receiver_stats& s, const link_config& c, const run_summary& r) {
+  std::string t;
+  t += fmt::format("# {:<22} {:>7} {:>11} {:>10} {:>21} {:>8} {:>10} {:>9} {:>12} {:>12}\n", "chain", "frames",
+                   "bits", "BER", "BER 95% CI", "EVM %", "fallbacks", "unresolv", "solve us/fr", "uJ/frame");
+  t += fmt::format("# {:<22} {:>7} {:>11} {:>10} {:>21} {:>8} {:>10} {:>9} {:>12} {:>12}\n", "", "", "measured",
+                   "measured", "measured", "measured", "measured", "measured", "measured", "modelled");
+  for (std::size_t i = 0; i < s.chains.size(); ++i) {
+    const auto& ch = s.chains[i];
+    const auto ci = metrics::wilson_interval(static_cast<double>(ch.bit_errors), static_cast<double>(ch.bits));
+    double evm2 = 0.0;
+    std::uint64_t syms = 0;
+    for (std::size_t k = 0; k < ch.user_symbols.size(); ++k) {
+      evm2 += ch.user_error_energy[k];
+      syms += ch.user_symbols[k];
+    }
+    const double evm = syms == 0 ? 0.0 : std::sqrt(evm2 / static_cast<double>(syms)) * 100.0;
+    const double us = ch.frames == 0 ? 0.0 : ch.solver.measured_seconds / static_cast<double>(ch.frames) * 1e6;
+    const bool analog = chain_is_analog(c, c.rx.chains[i]);
+    t += fmt::format("  {:<22} {:>7} {:>11} {:>10.3e} [{:.2e}, {:.2e}] {:>8.2f} {:>10} {:>9} {:>12.1f} {:>12}\n",
+                     ch.label, ch.frames, ch.bits, ch.ber(), ci.low, ci.high, evm, ch.solver.fallbacks,
+                     ch.unresolved_subcarriers, us,
+                     analog ? fmt::format("{:.2f}", modelled_joules_per_frame(ch) * 1e6) : std::string("-"));
+  }
+  const double wall = r.wall_seconds;
+  t += fmt::format("# stream: {} frames decoded, {} samples/antenna ({:.3f} s of signal) in {:.3f} s wall (measured)\n",
+                   s.frames, s.samples, stream_seconds(s, c), wall);
+  t += fmt::format("# throughput: {:.2f} Msamples/s per antenna over the run, receiver real-time factor {:.2f} "
+                   "(stream time / processing time, measured; {} threads)\n",
+                   wall > 0 ? static_cast<double>(s.samples) / wall / 1e6 : 0.0, real_time_factor(s, c),
+                   c.rx.threads == 0 ? std::string("all") : std::to_string(c.rx.threads));
+  t += "# latency per frame p50/p99 (measured, ms):";
+  for (int st = 0; st < static_cast<int>(stage::count); ++st) {
+    const auto& rec = s.latency[static_cast<std::size_t>(st)];
+    t += fmt::format(" {} {:.3f}/{:.3f}", to_string(static_cast<stage>(st)), rec.quantile(0.5) * 1e3,
+                     rec.quantile(0.99) * 1e3);
+  }
+  t += "\n";
+  t += fmt::format("# events: acquisitions {}, sync losses {}, missed frames {}, unmatched frames {}, "
+                   "NaN/Inf samples {} (frames dropped {}), radio: timeouts {}, overflows {}, dropped messages {}, "
+                   "dropped samples {}\n",
+                   s.acquisitions, s.sync_losses, s.missed_frames, s.unmatched_frames, s.nonfinite_samples,
+                   s.nonfinite_frames, r.radio.timeouts, r.radio.overflows, r.radio.dropped_messages,
+                   r.radio.dropped_samples);
+  t += fmt::format("# noise variance from guard bins (measured): {:.3e} ({:.2f} dB Es/N0); stopped: {}\n",
+                   s.noise_variance, s.noise_variance > 0 ? -10.0 * std::log10(s.noise_variance) : 0.0,
+                   r.stop_reason);
+  return t;
+}
+
+void write_bs_report(const std::string& dir, const link_config& c, const receiver_stats& s, const run_summary& r) {
+  using nlohmann::json;
+  json j;
+  j["version"] = version_string;
+  j["command_line"] = r.command_line;
+  const auto& n = c.rx.layout;
+  j["params"] = {{"seed", c.rx.seed},
+                 {"antennas", c.rx.antennas},
+                 {"users", c.rx.users},
+                 {"modulation", std::string(modem::to_string(c.rx.modulation))},
+                 {"fft_size", n.fft_size},
+                 {"cp_length", n.cp_length},
+                 {"used_subcarriers", n.used_subcarriers},
+                 {"sample_rate", n.sample_rate},
+                 {"pilot_symbols", n.pilot_symbols},
+                 {"data_symbols", n.data_symbols},
+                 {"mode", std::string(detect::to_string(c.rx.mode))},
+                 {"source", c.source},
+                 {"channel", c.channel.model},
+                 {"delay_spread_s", c.channel.delay_spread_s},
+                 {"doppler_hz", c.channel.doppler_hz},
+                 {"snr_db", c.snr_db},
+                 {"threads", c.rx.threads},
+                 {"estimation_smoothing", c.rx.estimation_smoothing}};
+  j["units"] = {{"ber", "measured, fraction"},
+                {"evm", "measured, RMS fraction (data-aided)"},
+                {"solver_measured_seconds", "measured, s (wall, inside the solver)"},
+                {"modelled_joules_per_frame", "modelled, J (analog cost model)"},
+                {"latency", "measured, s per frame"},
+                {"real_time_factor", "measured, stream s / processing s"}};
+  j["stop_reason"] = r.stop_reason;
+  j["wall_seconds"] = r.wall_seconds;
+  j["source_seconds"] = r.source_seconds;
+  j["receiver"] = {{"samples", s.samples},
+                   {"frames", s.frames},
+                   {"acquisitions", s.acquisitions},
+                   {"sync_losses", s.sync_losses},
+                   {"discarded_samples", s.discarded_samples},
+                   {"nonfinite_samples", s.nonfinite_samples},
+                   {"nonfinite_frames", s.nonfinite_frames},
+                   {"unmatched_frames", s.unmatched_frames},
+                   {"missed_frames", s.missed_frames},
+                   {"noise_variance", s.noise_variance},
+                   {"busy_seconds", s.busy_seconds},
+                   {"real_time_factor", real_time_factor(s, c)}};
+  j["radio"] = {{"samples", r.radio.samples},
+                {"timeouts", r.radio.timeouts},
+                {"overflows", r.radio.overflows},
+                {"late_packets", r.radio.late_packets},
+                {"dropped_messages", r.radio.dropped_messages},
+                {"dropped_samples", r.radio.dropped_samples},
+                {"nonfinite_samples", r.radio.nonfinite_samples},
+                {"other_errors", r.radio.other_errors}};
+  json lat = json::object();
+  for (int st = 0; st < static_cast<int>(stage::count); ++st) {
+    const auto& rec = s.latency[static_cast<std::size_t>(st)];
+    lat[std::string(to_string(static_cast<stage>(st)))] = {
+        {"p50", rec.quantile(0.5)}, {"p99", rec.quantile(0.99)}, {"mean", rec.count() ? rec.total() / static_cast<double>(rec.count()) : 0.0}};
+  }
+  j["latency"] = lat;
+  std::string csv =
+      "chain,detector,solver,user,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,evm,solves,fallbacks,"
+      "unresolved_subcarriers,solver_measured_seconds,modelled_joules_per_frame,modelled_seconds_per_frame\n";
+  json chains = json::array();
+  for (std::size_t i = 0; i < s.chains.size(); ++i) {
+    const auto& ch = s.chains[i];
+    const auto& spec = c.rx.chains[i];
+    const double fr = ch.frames == 0 ? 1.0 : static_cast<double>(ch.frames);
+    const double mj = modelled_joules_per_frame(ch);
+    const double ms = (ch.solver.modelled_matrix_seconds + ch.solver.modelled_solve_seconds) / fr;
+    json users = json::array();
+    for (int k = -1; k < c.rx.users; ++k) {
+      const std::uint64_t bits = k < 0 ? ch.bits : ch.user_bits[static_cast<std::size_t>(k)];
+      const std::uint64_t errors = k < 0 ? ch.bit_errors : ch.user_errors[static_cast<std::size_t>(k)];
+      double evm = 0.0;
+      if (k < 0) {
+        double e2 = 0.0;
+        std::uint64_t syms = 0;
+        for (std::size_t u = 0; u < ch.user_symbols.size(); ++u) {
+          e2 += ch.user_error_energy[u];
+          syms += ch.user_symbols[u];
+        }
+        evm = syms ? std::sqrt(e2 / static_cast<double>(syms)) : 0.0;
+      } else {
+        evm = ch.user_evm(k);
+      }
+      const auto ci = metrics::wilson_interval(static_cast<double>(errors), static_cast<double>(bits));
+      const double ber = bits ? static_cast<double>(errors) / static_cast<double>(bits) : 0.0;
+      csv += fmt::format("{},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{},{},{},{:.6e},{:.6e},{:.6e}\n", ch.label,
+                         detect::to_string(spec.detector), spec.solver.name, k < 0 ? std::string("all") : std::to_string(k),
+                         ch.frames, bits, errors, ber, ci.low, ci.high, evm, ch.solver.solves, ch.solver.fallbacks,
+                         ch.unresolved_subcarriers, ch.solver.measured_seconds, mj, ms);
+      if (k >= 0) users.push_back({{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", ber}, {"evm", evm}});
+    }
+    chains.push_back({{"label", ch.label},
+                      {"detector", std::string(detect::to_string(spec.detector))},
+                      {"solver", spec.solver.name},
+                      {"solver_options", spec.solver.options},
+                      {"frames", ch.frames},
+                      {"bits", ch.bits},
+                      {"bit_errors", ch.bit_errors},
+                      {"ber", ch.ber()},
+                      {"unresolved_subcarriers", ch.unresolved_subcarriers},
+                      {"solves", ch.solver.solves},
+                      {"fallbacks", ch.solver.fallbacks},
+                      {"mean_iterations", ch.solver.mean_iterations()},
+                      {"solver_measured_seconds", ch.solver.measured_seconds},
+                      {"modelled", chain_is_analog(c, spec)},
+                      {"modelled_joules_per_frame", mj},
+                      {"modelled_seconds_per_frame", ms},
+                      {"users", users}});
+  }
+  j["chains"] = chains;
+  report::write_file_atomically(std::filesystem::path(dir) / "bs.json", j.dump(2) + "\n");
+  report::write_file_atomically(std::filesystem::path(dir) / "bs.csv", csv);
+}
+
+}  // namespace amimo::pipeline

@@ -1,0 +1,38 @@
+#pragma once
+// What amimo-bs prints and writes: the live status line, the final comparison of chains
+// (BER with its 95% interval, EVM, throughput, modelled analog energy) and the report
+// files bs.json / bs.csv. Every figure says whether it is measured or modelled.
+
+#include <amimo/pipeline/link_config.h>
+#include <amimo/pipeline/receiver.h>
+#include <amimo/radio/radio.h>
+
+#include <string>
+
+namespace amimo::pipeline {
+
+struct run_summary {
+  std::string command_line;
+  std::string source;
+  std::string stop_reason;          ///< "frames", "end of stream", "idle", "interrupted"
+  double wall_seconds = 0.0;        ///< measured
+  double source_seconds = 0.0;      ///< measured time generating samples (synthetic source)
+  radio::radio_events radio;
+};
+
+/// One provisional line (no newline) for stderr.
+std::string status_line(const receiver_stats& s, const link_config& c, double wall_seconds);
+/// "# Parameters" block printed first.
+std::string parameter_header(const link_config& c, const std::string& command_line);
+/// The final table on stdout.
+std::string summary_table(const receiver_stats& s, const link_config& c, const run_summary& r);
+/// Writes DIR/bs.json and DIR/bs.csv atomically.
+void write_bs_report(const std::string& dir, const link_config& c, const receiver_stats& s,
+                     const run_summary& r);
+
+/// Modelled analog energy (J) per frame of a chain (0 for digital chains).
+double modelled_joules_per_frame(const chain_stats& chain) noexcept;
+/// Real-time factor: stream seconds processed per second of receiver processing (measured).
+double real_time_factor(const receiver_stats& s, const link_config& c) noexcept;
+
+}  // namespace amimo::pipeline

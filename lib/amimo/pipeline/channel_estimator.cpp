@@ -1,0 +1,132 @@
+#include <amimo/pipeline/channel_estimator.h>
+
+#include <amimo/core/error.h>
+
+#include <algorithm>
+
+namespace amimo::pipeline {
+
+channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int antennas, int smoothing)
+    : layout_(layout), antennas_(antennas), users_(layout.users()), smoothing_(smoothing) {
+  const auto& n = layout.layout();
+  if (antennas < 1) throw config_error("antennas must be at least 1");
+  if (smoothing < -1) throw config_error("estimation smoothing must be ≥ −1");
+  const auto users = static_cast<std::size_t>(users_);
+  positions_.resize(users);
+  position_symbols_.resize(users);
+  for (int k = 0; k < users_; ++k) {
+    auto& pos = positions_[static_cast<std::size_t>(k)];
+    auto& syms = position_symbols_[static_cast<std::size_t>(k)];
+    for (int u = 0; u < n.used_subcarriers; ++u) {
+      std::vector<int> carriers;
+      for (int p = 0; p < n.pilot_symbols; ++p)
+        if (layout.pilot_user(p, u) == k) carriers.push_back(p);
+      if (!carriers.empty()) {
+        pos.push_back(u);
+        syms.push_back(std::move(carriers));
+      }
+    }
+    if (pos.empty()) throw config_error("a user has no pilots");
+  }
+  // Interpolation in frequency (bins, so the DC gap counts), held flat beyond the ends.
+  left_.assign(users, std::vector<int>(static_cast<std::size_t>(n.used_subcarriers)));
+  weight_.assign(users, std::vector<double>(static_cast<std::size_t>(n.used_subcarriers)));
+  for (std::size_t k = 0; k < users; ++k) {
+    const auto& pos = positions_[k];
+    std::size_t i = 0;
+    for (int u = 0; u < n.used_subcarriers; ++u) {
+      while (i + 1 < pos.size() && pos[i + 1] <= u) ++i;
+      const auto uu = static_cast<std::size_t>(u);
+      left_[k][uu] = static_cast<int>(i);
+      if (u <= pos.front() || i + 1 >= pos.size()) {
+        weight_[k][uu] = 0.0;
+        if (u < pos.front()) left_[k][uu] = 0;
+      } else {
+        const double b0 = n.bin_of(pos[i]);
+        const double b1 = n.bin_of(pos[i + 1]);
+        weight_[k][uu] = (n.bin_of(u) - b0) / (b1 - b0);
+      }
+    }
+    ls_.emplace_back(pos.size() * static_cast<std::size_t>(antennas), cf64{});
+    smoothed_.emplace_back(pos.size() * static_cast<std::size_t>(antennas), cf64{});
+  }
+  estimate_.assign(static_cast<std::size_t>(n.used_subcarriers * antennas * users_), cf64{});
+  std::vector<bool> used(static_cast<std::size_t>(n.fft_size), false);
+  for (int u = 0; u < n.used_subcarriers; ++u) used[static_cast<std::size_t>(n.fft_index_of(u))] = true;
+  for (int b = 1; b < n.fft_size; ++b)
+    if (!used[static_cast<std::size_t>(b)]) guard_bins_.push_back(b);
+}
+
+void channel_estimator::estimate(std::span<const cf32* const> pilot_symbols) {
+  const auto& n = layout_.layout();
+  const auto fft = static_cast<std::size_t>(n.fft_size);
+  const auto ant = static_cast<std::size_t>(antennas_);
+  for (std::size_t k = 0; k < static_cast<std::size_t>(users_); ++k) {
+    const auto& pos = positions_[k];
+    auto& ls = ls_[k];
+    for (std::size_t i = 0; i < pos.size(); ++i) {
+      const int u = pos[i];
+      const auto bin = static_cast<std::size_t>(n.fft_index_of(u));
+      const cf64 inv = 1.0 / layout_.pilot(u);
+      const auto& syms = position_symbols_[k][i];
+      const double share = 1.0 / static_cast<double>(syms.size());
+      for (std::size_t a = 0; a < ant; ++a) {
+        cf64 acc{};
+        for (int p : syms) acc += cf64(pilot_symbols[static_cast<std::size_t>(p)][a * fft + bin]);
+        ls[i * ant + a] = acc * inv * share;
+      }
+    }
+    // Moving average over ±smoothing pilots (prefix sums over positions).
+    auto& sm = smoothed_[k];
+    const auto count = pos.size();
+    const std::size_t w = smoothing_ < 0 ? count : static_cast<std::size_t>(smoothing_);
+    if (w == 0) {
+      sm = ls;
+    } else {
+      for (std::size_t a = 0; a < ant; ++a) {
+        // Window [i − w, i + w] clipped to the band; running sum updated incrementally.
+        cf64 sum{};
+        std::size_t lo = 0;
+        std::size_t hi = 0;  // exclusive
+        for (std::size_t i = 0; i < count; ++i) {
+          const std::size_t want_lo = i > w ? i - w : 0;
+          const std::size_t want_hi = std::min(count, i + w + 1);
+          while (hi < want_hi) sum += ls[(hi++) * ant + a];
+          while (lo < want_lo) sum -= ls[(lo++) * ant + a];
+          sm[i * ant + a] = sum / static_cast<double>(hi - lo);
+        }
+      }
+    }
+    // Interpolate to every used subcarrier.
+    const auto block = ant * static_cast<std::size_t>(users_);
+    for (int u = 0; u < n.used_subcarriers; ++u) {
+      const auto uu = static_cast<std::size_t>(u);
+      const auto l = static_cast<std::size_t>(left_[k][uu]);
+      const double wr = weight_[k][uu];
+      cf64* dst = estimate_.data() + uu * block + k * ant;
+      const cf64* left = sm.data() + l * ant;
+      if (wr == 0.0) {
+        std::copy(left, left + ant, dst);
+      } else {
+        const cf64* right = left + ant;
+        for (std::size_t a = 0; a < ant; ++a) dst[a] = (1.0 - wr) * left[a] + wr * right[a];
+      }
+    }
+  }
+}
+
+double channel_estimator::noise_variance(std::span<const cf32* const> symbols) const noexcept {
+  const auto fft = static_cast<std::size_t>(layout_.layout().fft_size);
+  double sum = 0.0;
+  std::size_t count = 0;
+  for (const cf32* sym : symbols) {
+    for (std::size_t a = 0; a < static_cast<std::size_t>(antennas_); ++a) {
+      const cf32* row = sym + a * fft;
+      for (int b : guard_bins_) sum += std::norm(row[static_cast<std::size_t>(b)]);
+      count += guard_bins_.size();
+    }
+  }
+  return count == 0 ? 0.0 : sum / static_cast<double>(count);
+}
+
+}  // namespace amimo::pipeline

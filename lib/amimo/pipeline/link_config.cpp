@@ -1,0 +1,178 @@
+#include <amimo/pipeline/link_config.h>
+
+#include <amimo/core/error.h>
+#include <amimo/sweep/sweep_config.h>
+
+#include <link_default_config.h>
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+
+namespace amimo::pipeline {
+namespace {
+
+std::string joined(const YAML::Node& node) {
+  if (!node.IsSequence()) return node.as<std::string>();
+  std::string text;
+  for (const auto& item : node) text += (text.empty() ? "" : ",") + item.as<std::string>();
+  return text;
+}
+
+std::vector<double> number_list(const YAML::Node& node, const std::string& key) {
+  std::vector<double> values;
+  if (node.IsNull()) return values;
+  if (node.IsSequence()) {
+    for (const auto& item : node) values.push_back(item.as<double>());
+    return values;
+  }
+  const std::string text = node.as<std::string>();
+  std::size_t at = 0;
+  while (at <= text.size() && !text.empty()) {
+    const std::size_t comma = text.find(',', at);
+    const std::string word = text.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    try {
+      std::size_t used = 0;
+      values.push_back(std::stod(word, &used));
+      if (used != word.size()) throw std::invalid_argument(word);
+    } catch (const std::exception&) {
+      throw config_error("'" + key + "': '" + word + "' is not a number");
+    }
+    if (comma == std::string::npos) break;
+    at = comma + 1;
+  }
+  return values;
+}
+
+std::map<std::string, std::string> option_map(const YAML::Node& node, const std::string& key) {
+  if (!node.IsMap()) throw config_error("'" + key + "' must be a map of options");
+  std::map<std::string, std::string> options;
+  for (const auto& item : node) options[item.first.as<std::string>()] = item.second.as<std::string>();
+  return options;
+}
+
+const std::set<std::string>& known_keys() {
+  static const std::set<std::string> keys = {
+      "preset", "antennas", "users", "modulation", "fft_size", "cp_length", "used_subcarriers",
+      "sample_rate", "pilot_symbols", "data_symbols", "seed", "channel", "delay_spread", "doppler",
+      "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "center_frequency", "detector",
+      "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
+      "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
+      "idle_timeout", "out"};
+  return keys;
+}
+
+void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
+  auto& rx = c.rx;
+  auto& n = rx.layout;
+  if (key == "preset") {
+    const auto& p = ofdm::find_preset(v.as<std::string>());
+    rx.antennas = p.antennas;
+    rx.users = p.users;
+    n = p.layout;
+  } else if (key == "antennas") rx.antennas = v.as<int>();
+  else if (key == "users") rx.users = v.as<int>();
+  else if (key == "modulation") rx.modulation = modem::parse_modulation(v.as<std::string>());
+  else if (key == "fft_size") n.fft_size = v.as<int>();
+  else if (key == "cp_length") n.cp_length = v.as<int>();
+  else if (key == "used_subcarriers") n.used_subcarriers = v.as<int>();
+  else if (key == "sample_rate") n.sample_rate = v.as<double>();
+  else if (key == "pilot_symbols") n.pilot_symbols = v.as<int>();
+  else if (key == "data_symbols") n.data_symbols = v.as<int>();
+  else if (key == "seed") rx.seed = v.as<std::uint64_t>();
+  else if (key == "channel") c.channel.model = v.as<std::string>();
+  else if (key == "delay_spread") c.channel.delay_spread_s = v.as<double>();
+  else if (key == "doppler") c.channel.doppler_hz = v.as<double>();
+  else if (key == "rho_bs") c.channel.rho_bs = v.as<double>();
+  else if (key == "rho_ue") c.channel.rho_ue = v.as<double>();
+  else if (key == "snr_db") c.snr_db = v.as<double>();
+  else if (key == "cfo_hz") c.cfo_hz = number_list(v, key);
+  else if (key == "timing_offsets") c.timing_offsets = number_list(v, key);
+  else if (key == "center_frequency") c.center_frequency = v.as<double>();
+  else if (key == "detector") c.detectors = sweep::parse_detector_list(joined(v));
+  else if (key == "solver") c.solvers = sweep::parse_solver_list(joined(v));
+  else if (key == "mode") rx.mode = detect::parse_detection_mode(v.as<std::string>());
+  else if (key == "analog") c.analog_options = option_map(v, key);
+  else if (key == "remote") c.remote_options = option_map(v, key);
+  else if (key == "threads") rx.threads = v.as<int>();
+  else if (key == "subcarrier_blocks") rx.subcarrier_blocks = v.as<int>();
+  else if (key == "estimation_smoothing") rx.estimation_smoothing = v.as<int>();
+  else if (key == "fft_backoff") rx.fft_backoff = v.as<int>();
+  else if (key == "sync_threshold") rx.sync_threshold = v.as<double>();
+  else if (key == "frame_search") rx.frame_search = v.as<int>();
+  else if (key == "frames") c.frames = v.as<std::uint64_t>();
+  else if (key == "source") c.source = v.as<std::string>();
+  else if (key == "sink") c.sink = v.as<std::string>();
+  else if (key == "realtime") c.realtime = v.as<bool>();
+  else if (key == "idle_timeout") c.idle_timeout = v.as<double>();
+  else if (key == "out") c.out = v.as<std::string>();
+}
+
+}  // namespace
+
+std::string_view embedded_link_config() noexcept { return kLinkDefaultYaml; }
+
+link_config parse_link_config(std::string_view yaml, const std::map<std::string, std::string>& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    throw config_error(std::string("malformed YAML: ") + e.what());
+  }
+  if (!root.IsNull() && !root.IsMap()) throw config_error("the configuration must be a YAML map");
+  if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  for (const auto& [key, value] : overrides) {
+    try {
+      root[key] = YAML::Load(value);
+    } catch (const YAML::Exception& e) {
+      throw config_error("'" + key + "': cannot read value '" + value + "'");
+    }
+  }
+  link_config c;
+  std::vector<std::string> order;
+  for (const auto& item : root) {
+    const auto key = item.first.as<std::string>();
+    if (known_keys().count(key) == 0) throw config_error("unknown key '" + key + "'");
+    if (key == "preset") order.insert(order.begin(), key);
+    else order.push_back(key);
+  }
+  for (const auto& key : order) {
+    try {
+      apply_key(c, key, root[key]);
+    } catch (const YAML::Exception&) {
+      throw config_error("'" + key + "': bad value");
+    } catch (const config_error& e) {
+      throw config_error("'" + key + "': " + e.what());
+    }
+  }
+  auto& rx = c.rx;
+  c.channel.antennas = rx.antennas;
+  c.channel.users = rx.users;
+  c.channel.sample_rate = rx.layout.sample_rate;
+  c.channel.frame_seconds = rx.layout.frame_seconds();
+  if (!std::isfinite(c.snr_db)) throw config_error("'snr_db' must be finite");
+  if (c.idle_timeout <= 0.0 || !std::isfinite(c.idle_timeout)) throw config_error("'idle_timeout' must be positive");
+  if (!std::isfinite(c.center_frequency) || c.center_frequency < 0.0)
+    throw config_error("'center_frequency' must be ≥ 0");
+  // Chains: every detector × every solver, with the shared analog/remote options merged.
+  sweep::sweep_config merge;
+  merge.solvers = c.solvers;
+  merge.analog_options = c.analog_options;
+  merge.remote_options = c.remote_options;
+  rx.chains.clear();
+  for (auto d : c.detectors) {
+    for (std::size_t i = 0; i < c.solvers.size(); ++i) {
+      rx.chains.push_back({d, sweep::effective_solver_spec(merge, i)});
+    }
+  }
+  validate(rx);
+  (void)channel_models::create_selective_channel_model(c.channel);  // validates the channel
+  return c;
+}
+
+bool chain_is_analog(const link_config& config, const chain_spec& chain) noexcept {
+  sweep::sweep_config merge;
+  merge.remote_options = config.remote_options;
+  return sweep::reports_modelled_cost(merge, chain.solver.name);
+}
+
+}  // namespace amimo::pipeline

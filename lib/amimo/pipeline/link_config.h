@@ -1,0 +1,52 @@
+#pragma once
+// The configuration shared by amimo-ue and amimo-bs (both read the same YAML, so a
+// transmitter and a receiver started from one file agree on numerology, users, PRBS seed):
+// numerology, MIMO shape, modulation, channel and impairments (transmitter / synthetic
+// source), detection chains (receiver), stream endpoints and stop rules.
+// configs/link-default.yaml is the embedded default; YAML keys are listed in README.
+
+#include <amimo/pipeline/receiver.h>
+
+#include <channel_models/tdl_models.h>
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace amimo::pipeline {
+
+struct link_config {
+  receiver_config rx;  ///< numerology, shape, modulation, chains, seed, threads, receiver knobs
+  std::vector<detect::detector_kind> detectors{detect::detector_kind::mmse};
+  std::vector<solver::solver_spec> solvers{{"digital-f32", {}}};
+  std::map<std::string, std::string> analog_options;
+  std::map<std::string, std::string> remote_options;
+  channel_models::selective_channel_config channel;  ///< sizes/rate filled from rx
+  double snr_db = 20.0;
+  std::vector<double> cfo_hz;
+  std::vector<double> timing_offsets;  ///< samples
+  double center_frequency = 3.5e9;     ///< Hz, recorded in SigMF metadata / UHD tuning
+  std::string source = "synthetic";    ///< amimo-bs input (see radio_factory.h)
+  std::string sink;                    ///< amimo-ue output
+  bool realtime = false;               ///< amimo-ue: pace to the sample rate
+  std::uint64_t frames = 200;          ///< frames to send / decode (0: until the stream ends)
+  double idle_timeout = 5.0;           ///< amimo-bs: stop after this long without samples (s)
+  std::string out = "results/bs";
+};
+
+/// The embedded default (configs/link-default.yaml).
+std::string_view embedded_link_config() noexcept;
+
+/// Parses YAML, then applies overrides (key → YAML value text, the same keys as the file,
+/// e.g. {"snr_db", "12"}, {"solver", "digital-f32,analog"}); a `preset` (in the file or an
+/// override) is applied before every other key. Builds rx.chains (detectors × solvers, with
+/// analog/remote options merged) and validates everything. Throws config_error naming the
+/// key for an unknown key or a bad value.
+link_config parse_link_config(std::string_view yaml,
+                              const std::map<std::string, std::string>& overrides = {});
+
+/// Whether a chain's backend reports modelled analog cost.
+bool chain_is_analog(const link_config& config, const chain_spec& chain) noexcept;
+
+}  // namespace amimo::pipeline

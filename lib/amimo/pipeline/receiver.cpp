@@ -1,0 +1,541 @@
+#include <amimo/pipeline/receiver.h>
+
+#include <amimo/core/error.h>
+#include <amimo/core/rng.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numbers>
+
+namespace amimo::pipeline {
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t0) {
+  return std::chrono::duration<double>(clock_type::now() - t0).count();
+}
+
+/// Σ conj(p[m]) x[m] over n samples (float accumulations the compiler can vectorise).
+cf64 correlate(const cf32* p, const cf32* x, std::size_t n) noexcept {
+  float re = 0.0F;
+  float im = 0.0F;
+  for (std::size_t m = 0; m < n; ++m) {
+    const float pr = p[m].real();
+    const float pi = p[m].imag();
+    const float xr = x[m].real();
+    const float xi = x[m].imag();
+    re += pr * xr + pi * xi;
+    im += pr * xi - pi * xr;
+  }
+  return {re, im};
+}
+
+// Frame identification thresholds: a wrong PRBS frame gives a bit error fraction of 0.5
+// (std 0.5/√bits); the right one gives the BER.
+constexpr double kPrefixMatch = 0.42;
+constexpr double kFullMatch = 0.45;
+constexpr std::size_t kPrefixBits = 1024;
+
+}  // namespace
+
+std::string chain_spec::label() const {
+  return std::string(detect::to_string(detector)) + "/" + solver.name;
+}
+
+void validate(const receiver_config& c) {
+  ofdm::validate(c.layout);
+  if (c.antennas < 1 || c.antennas > 1024) throw config_error("antennas must be in [1, 1024]");
+  if (c.users < 1 || c.users > 256) throw config_error("users must be in [1, 256]");
+  if (c.chains.empty()) throw config_error("at least one detector × solver chain is needed");
+  for (const auto& ch : c.chains) {
+    if (ch.detector == detect::detector_kind::zf && c.users > c.antennas)
+      throw config_error("zero-forcing needs users ≤ antennas");
+    solver::validate_solver_spec(ch.solver);
+  }
+  if (c.subcarrier_blocks < 1 || c.subcarrier_blocks > c.layout.used_subcarriers)
+    throw config_error("subcarrier_blocks must be in [1, used_subcarriers]");
+  if (c.fft_backoff < 0 || c.fft_backoff > c.layout.cp_length)
+    throw config_error("fft_backoff must be in [0, cp_length]");
+  if (!(c.sync_threshold > 0.0 && c.sync_threshold < 1.0))
+    throw config_error("sync_threshold must be in (0, 1)");
+  if (c.frame_search < 1) throw config_error("frame_search must be at least 1");
+}
+
+std::string_view to_string(stage s) noexcept {
+  switch (s) {
+    case stage::sync: return "sync";
+    case stage::fft: return "fft";
+    case stage::estimate: return "estimate";
+    case stage::detect: return "detect";
+    case stage::demap: return "demap";
+    case stage::count: break;
+  }
+  return "?";
+}
+
+void latency_record::add(double seconds) noexcept {
+  samples_[count_ % samples_.size()] = seconds;
+  ++count_;
+  total_ += seconds;
+}
+
+double latency_record::quantile(double q) const {
+  const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(count_, samples_.size()));
+  if (n == 0) return 0.0;
+  std::vector<double> copy(samples_.begin(), samples_.begin() + static_cast<std::ptrdiff_t>(n));
+  const auto idx = static_cast<std::size_t>(std::clamp(q, 0.0, 1.0) * static_cast<double>(n - 1) + 0.5);
+  std::nth_element(copy.begin(), copy.begin() + static_cast<std::ptrdiff_t>(idx), copy.end());
+  return copy[idx];
+}
+
+double chain_stats::ber() const noexcept {
+  return bits == 0 ? 0.0 : static_cast<double>(bit_errors) / static_cast<double>(bits);
+}
+double chain_stats::user_ber(int k) const noexcept {
+  const auto i = static_cast<std::size_t>(k);
+  return user_bits[i] == 0 ? 0.0 : static_cast<double>(user_errors[i]) / static_cast<double>(user_bits[i]);
+}
+double chain_stats::user_evm(int k) const noexcept {
+  const auto i = static_cast<std::size_t>(k);
+  return user_symbols[i] == 0 ? 0.0 : std::sqrt(user_error_energy[i] / static_cast<double>(user_symbols[i]));
+}
+
+struct receiver::worker {
+  std::vector<std::unique_ptr<solver::accounting_solver>> solvers;
+  std::vector<std::unique_ptr<detect::linear_detector>> detectors;
+  cmat h;
+  cmat y;
+  cmat s;
+};
+
+receiver::receiver(const receiver_config& config)
+    : config_(config),
+      layout_((validate(config), config.layout), config.users, config.modulation),
+      estimator_(layout_, config.antennas, config.estimation_smoothing) {
+  const auto& n = config_.layout;
+  const auto ant = static_cast<std::size_t>(config_.antennas);
+  const auto fft = static_cast<std::size_t>(n.fft_size);
+  const auto used = static_cast<std::size_t>(n.used_subcarriers);
+  const auto users = static_cast<std::size_t>(config_.users);
+  const auto frame_len = static_cast<std::size_t>(n.frame_length());
+
+  pool_ = std::make_unique<thread_pool>(config_.threads);
+  for (int w = 0; w < pool_->size(); ++w) {
+    auto wk = std::make_unique<worker>();
+    for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+      const auto& ch = config_.chains[c];
+      wk->solvers.push_back(std::make_unique<solver::accounting_solver>(
+          solver::create_linear_solver(ch.solver, config_.users, derive_seed(config_.seed, {0x5017ULL, c}))));
+      wk->detectors.push_back(std::make_unique<detect::linear_detector>(
+          ch.detector, config_.mode, *wk->solvers.back(), config_.antennas, config_.users, n.data_symbols));
+    }
+    wk->h.resize(config_.antennas, config_.users);
+    wk->y.resize(config_.antennas, n.data_symbols);
+    wk->s.resize(config_.users, n.data_symbols);
+    workers_.push_back(std::move(wk));
+    ffts_.push_back(std::make_unique<ofdm::fft_plan>(n.fft_size, ofdm::fft_plan::direction::forward));
+  }
+
+  capacity_ = 4 * frame_len + static_cast<std::size_t>(n.symbol_length());
+  buffer_.assign(ant, std::vector<cf32>(capacity_));
+  write_ptrs_.resize(ant);
+  bad_.reserve(256);
+
+  const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
+  grid_.assign(symbols * ant * fft, cf32{});
+  for (std::size_t s = 0; s < symbols; ++s) {
+    const cf32* p = grid_.data() + s * ant * fft;
+    symbol_ptrs_.push_back(p);
+    if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
+  }
+  backoff_ramp_.resize(fft);
+  for (std::size_t b = 0; b < fft; ++b) {
+    backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) *
+                                                config_.fft_backoff / n.fft_size));
+  }
+  const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * used;
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    equalised_.emplace_back(users * per_user, cf64{});
+    variance_.emplace_back(users * per_user, 0.0);
+    llr_.emplace_back(users * layout_.bits_per_user(), 0.0F);
+    chain_stats cs;
+    cs.label = config_.chains[c].label();
+    cs.user_bits.assign(users, 0);
+    cs.user_errors.assign(users, 0);
+    cs.user_error_energy.assign(users, 0.0);
+    cs.user_symbols.assign(users, 0);
+    stats_.chains.push_back(std::move(cs));
+  }
+  reference_.assign(users, std::vector<bit>(layout_.bits_per_user()));
+  candidate_.assign(kPrefixBits, 0);
+  reference_symbols_.assign(per_user, cf64{});
+  block_unresolved_.assign(config_.chains.size() * static_cast<std::size_t>(config_.subcarrier_blocks), 0);
+}
+
+receiver::~receiver() = default;
+
+std::span<cf32* const> receiver::input(std::size_t& max) {
+  const auto frame_len = static_cast<std::size_t>(config_.layout.frame_length());
+  if (capacity_ - tail_ < frame_len) compact();
+  max = std::min(max, capacity_ - tail_);
+  for (std::size_t a = 0; a < buffer_.size(); ++a) write_ptrs_[a] = buffer_[a].data() + tail_;
+  return write_ptrs_;
+}
+
+void receiver::compact() {
+  // Keep a few samples before head_ for the tracking window (lag − 2).
+  const std::size_t keep_from = head_ >= 8 ? head_ - 8 : 0;
+  if (keep_from == 0) return;
+  for (auto& row : buffer_) {
+    std::copy(row.begin() + static_cast<std::ptrdiff_t>(keep_from),
+              row.begin() + static_cast<std::ptrdiff_t>(tail_), row.begin());
+  }
+  head_ -= keep_from;
+  tail_ -= keep_from;
+  frame_start_ = frame_start_ >= keep_from ? frame_start_ - keep_from : 0;
+  head_abs_ += keep_from;
+}
+
+void receiver::push(std::span<const cf32* const> channels, std::size_t count) {
+  std::size_t done = 0;
+  while (done < count) {
+    std::size_t room = count - done;
+    auto dst = input(room);
+    for (std::size_t a = 0; a < dst.size(); ++a) {
+      std::copy(channels[a] + done, channels[a] + done + room, dst[a]);
+    }
+    commit(room);
+    done += room;
+  }
+}
+
+void receiver::commit(std::size_t count) {
+  const auto t0 = clock_type::now();
+  // NaN/Inf samples are zeroed (so correlations stay finite) and their span remembered:
+  // a frame overlapping one is dropped and counted.
+  const std::uint64_t abs0 = head_abs_ + tail_;  // head_abs_ is the absolute index of buffer[0]
+  std::uint64_t bad_first = 0;
+  std::uint64_t bad_last = 0;
+  std::uint64_t bad_count = 0;
+  for (auto& row : buffer_) {
+    cf32* p = row.data() + tail_;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!std::isfinite(p[i].real()) || !std::isfinite(p[i].imag())) {
+        p[i] = cf32{};
+        const std::uint64_t at = abs0 + i;
+        if (bad_count == 0 || at < bad_first) bad_first = at;
+        bad_last = std::max(bad_last, at + 1);
+        ++bad_count;
+      }
+    }
+  }
+  if (bad_count > 0) {
+    stats_.nonfinite_samples += bad_count;
+    if (bad_.size() == bad_.capacity()) bad_.erase(bad_.begin());
+    bad_.emplace_back(bad_first, bad_last);
+  }
+  tail_ += count;
+  stats_.samples += count;
+  process();
+  stats_.busy_seconds += seconds_since(t0);
+}
+
+bool receiver::frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept {
+  return std::any_of(bad_.begin(), bad_.end(),
+                     [&](const auto& iv) { return iv.first < last && iv.second > first; });
+}
+
+double receiver::preamble_metric(std::size_t lag) const noexcept {
+  const auto& n = config_.layout;
+  const auto len = static_cast<std::size_t>(n.fft_size);
+  const std::size_t at = lag + static_cast<std::size_t>(n.cp_length);
+  const auto pre = layout_.preamble_waveform();
+  double corr = 0.0;
+  double energy = 0.0;
+  for (const auto& row : buffer_) {
+    const cf32* x = row.data() + at;
+    corr += std::norm(correlate(pre.data(), x, len));
+    double e = 0.0;
+    for (std::size_t m = 0; m < len; ++m) e += static_cast<double>(std::norm(x[m]));
+    energy += e;
+  }
+  double p_energy = 0.0;
+  for (const cf32& v : pre) p_energy += static_cast<double>(std::norm(v));
+  return energy > 0.0 ? corr / (energy * p_energy) : 0.0;
+}
+
+bool receiver::acquire() {
+  const auto& n = config_.layout;
+  const auto frame_len = static_cast<std::size_t>(n.frame_length());
+  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
+  if (tail_ - head_ < frame_len + sym_len) return false;
+  double best = -1.0;
+  std::size_t best_lag = head_;
+  for (std::size_t lag = head_; lag < head_ + frame_len; ++lag) {
+    const double m = preamble_metric(lag);
+    if (m > best) {
+      best = m;
+      best_lag = lag;
+    }
+  }
+  stats_.last_sync_metric = best;
+  if (best < config_.sync_threshold) {
+    head_ += frame_len;
+    stats_.discarded_samples += frame_len;
+    return true;
+  }
+  // Earliest path: the first lag within half a CP before the peak that reaches half of it.
+  const std::size_t span = static_cast<std::size_t>(n.cp_length) / 2;
+  std::size_t start = best_lag;
+  for (std::size_t lag = best_lag > head_ + span ? best_lag - span : head_; lag < best_lag; ++lag) {
+    if (preamble_metric(lag) >= 0.5 * best) {
+      start = lag;
+      break;
+    }
+  }
+  stats_.discarded_samples += start - head_;
+  head_ = start;
+  frame_start_ = start;
+  locked_ = true;
+  ++stats_.acquisitions;
+  return true;
+}
+
+void receiver::process() {
+  const auto& n = config_.layout;
+  const auto frame_len = static_cast<std::size_t>(n.frame_length());
+  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
+  for (;;) {
+    if (!locked_) {
+      if (!acquire()) return;
+      continue;
+    }
+    // A frame is taken only once the next frame's preamble is where it should be: samples
+    // lost inside the frame (a transport gap) move that preamble, so a truncated frame is
+    // dropped and counted instead of being decoded as errors.
+    const std::size_t next = frame_start_ + frame_len;
+    if (tail_ < next + sym_len + 2) return;
+    const auto t0 = clock_type::now();
+    double best = -1.0;
+    std::size_t best_lag = next;
+    for (std::size_t lag = next - 2; lag <= next + 2; ++lag) {
+      const double m = preamble_metric(lag);
+      if (m > best) {
+        best = m;
+        best_lag = lag;
+      }
+    }
+    stats_.last_sync_metric = best;
+    if (best < config_.sync_threshold) {
+      ++stats_.sync_losses;
+      locked_ = false;
+      head_ = frame_start_ + sym_len;  // search again past this frame's preamble
+      continue;
+    }
+    // Follow a drift only when the peak clearly moved (multipath peaks wobble).
+    const std::size_t next_start = best > 1.2 * preamble_metric(next) ? best_lag : next;
+    stats_.latency[static_cast<int>(stage::sync)].add(seconds_since(t0));
+    take_frame(frame_start_);
+    frame_start_ = next_start;
+    head_ = frame_start_;
+  }
+}
+
+void receiver::take_frame(std::size_t start) {
+  const auto frame_len = static_cast<std::uint64_t>(config_.layout.frame_length());
+  const std::uint64_t abs_first = head_abs_ + start;
+  if (frame_has_bad_samples(abs_first, abs_first + frame_len)) {
+    ++stats_.nonfinite_frames;
+    ++expected_index_;
+  } else {
+    process_frame(start);
+  }
+}
+
+void receiver::finish() {
+  const auto t0 = clock_type::now();
+  const auto frame_len = static_cast<std::size_t>(config_.layout.frame_length());
+  if (locked_ && tail_ >= frame_start_ + frame_len) {
+    take_frame(frame_start_);
+    frame_start_ += frame_len;
+    head_ = std::min(frame_start_, tail_);
+  }
+  locked_ = false;
+  stats_.busy_seconds += seconds_since(t0);
+}
+
+void receiver::process_frame(std::size_t start) {
+  const auto& n = config_.layout;
+  const auto ant = static_cast<std::size_t>(config_.antennas);
+  const auto fft = static_cast<std::size_t>(n.fft_size);
+  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
+  const auto offset = static_cast<std::size_t>(n.cp_length - config_.fft_backoff);
+  const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
+
+  auto t0 = clock_type::now();
+  pool_->parallel_for(symbols * ant, [&](int w, std::size_t item) {
+    const std::size_t s = item / ant;
+    const std::size_t a = item % ant;
+    auto& plan = *ffts_[static_cast<std::size_t>(w)];
+    const cf32* src = buffer_[a].data() + start + s * sym_len + offset;
+    std::copy(src, src + fft, plan.input().begin());
+    plan.execute();
+    cf32* dst = grid_.data() + (s * ant + a) * fft;
+    const auto out = plan.output();
+    for (std::size_t b = 0; b < fft; ++b) dst[b] = out[b] * backoff_ramp_[b];
+  });
+  stats_.latency[static_cast<int>(stage::fft)].add(seconds_since(t0));
+
+  t0 = clock_type::now();
+  estimator_.estimate(pilot_ptrs_);
+  noise_variance_ = std::max(estimator_.noise_variance(symbol_ptrs_), 1e-12);
+  stats_.noise_variance = noise_variance_;
+  stats_.latency[static_cast<int>(stage::estimate)].add(seconds_since(t0));
+
+  t0 = clock_type::now();
+  std::fill(block_unresolved_.begin(), block_unresolved_.end(), 0);
+  pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [&](int w, std::size_t block) {
+    detect_block(*workers_[static_cast<std::size_t>(w)], block);
+  });
+  stats_.latency[static_cast<int>(stage::detect)].add(seconds_since(t0));
+
+  t0 = clock_type::now();
+  const auto users = static_cast<std::size_t>(config_.users);
+  const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * static_cast<std::size_t>(n.used_subcarriers);
+  const std::size_t bpu = layout_.bits_per_user();
+  pool_->parallel_for(config_.chains.size() * users, [&](int, std::size_t item) {
+    const std::size_t c = item / users;
+    const std::size_t k = item % users;
+    layout_.mapper().demap_soft(std::span<float>(llr_[c]).subspan(k * bpu, bpu),
+                                std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
+                                std::span<const double>(variance_[c]).subspan(k * per_user, per_user));
+  });
+  count_frame();
+  stats_.latency[static_cast<int>(stage::demap)].add(seconds_since(t0));
+}
+
+void receiver::detect_block(worker& w, std::size_t block) {
+  const auto& n = config_.layout;
+  const auto ant = static_cast<std::size_t>(config_.antennas);
+  const auto fft = static_cast<std::size_t>(n.fft_size);
+  const auto used = static_cast<std::size_t>(n.used_subcarriers);
+  const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
+  const std::size_t u0 = block * used / blocks;
+  const std::size_t u1 = (block + 1) * used / blocks;
+  const auto data0 = static_cast<std::size_t>(1 + n.pilot_symbols);
+  const auto data = static_cast<std::size_t>(n.data_symbols);
+  const std::size_t per_user = data * used;
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    w.solvers[c]->reseed(derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c}));
+    auto& det = *w.detectors[c];
+    cf64* eq = equalised_[c].data();
+    double* var = variance_[c].data();
+    for (std::size_t u = u0; u < u1; ++u) {
+      w.h = estimator_.response(static_cast<int>(u));
+      const auto bin = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
+      for (std::size_t d = 0; d < data; ++d) {
+        const cf32* sym = grid_.data() + (data0 + d) * ant * fft;
+        for (std::size_t a = 0; a < ant; ++a) w.y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
+      }
+      const bool resolved = det.set_channel(w.h, noise_variance_).resolved;
+      const bool ok = det.detect(w.s, w.y);
+      if (!resolved || !ok) ++block_unresolved_[c * blocks + block];
+      const auto nv = det.noise_variance();
+      for (std::size_t k = 0; k < static_cast<std::size_t>(config_.users); ++k) {
+        for (std::size_t d = 0; d < data; ++d) {
+          eq[k * per_user + d * used + u] = w.s(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
+          var[k * per_user + d * used + u] = nv[k];
+        }
+      }
+    }
+  }
+}
+
+void receiver::count_frame() {
+  const auto users = static_cast<std::size_t>(config_.users);
+  const std::size_t bpu = layout_.bits_per_user();
+  const auto& llr0 = llr_[0];
+  auto errors_against = [&](std::size_t bits, auto&& reference_of) {
+    std::uint64_t errors = 0;
+    for (std::size_t k = 0; k < users; ++k) {
+      const bit* ref = reference_of(k);
+      const float* l = llr0.data() + k * bpu;
+      for (std::size_t i = 0; i < bits; ++i) errors += static_cast<std::uint64_t>((l[i] < 0.0F) != (ref[i] != 0));
+    }
+    return static_cast<double>(errors) / static_cast<double>(bits * users);
+  };
+  auto load = [&](std::uint64_t index) {
+    for (std::size_t k = 0; k < users; ++k) layout_.data_bits(reference_[k], config_.seed, static_cast<int>(k), index);
+  };
+  ++processed_frames_;
+
+  // Which PRBS frame is this?
+  std::uint64_t index = expected_index_;
+  load(index);
+  bool matched = errors_against(bpu, [&](std::size_t k) { return reference_[k].data(); }) <= kFullMatch;
+  if (!matched) {
+    const std::size_t prefix = std::min(kPrefixBits, bpu);
+    const std::uint64_t first = index_known_ ? expected_index_ + 1 : 0;
+    const std::uint64_t last = first + static_cast<std::uint64_t>(config_.frame_search);
+    for (std::uint64_t cand = first; cand < last && !matched; ++cand) {
+      if (cand == expected_index_) continue;
+      double frac = 0.0;
+      std::uint64_t errors = 0;
+      for (std::size_t k = 0; k < users; ++k) {
+        layout_.data_bits(std::span<bit>(candidate_).first(prefix), config_.seed, static_cast<int>(k), cand);
+        const float* l = llr0.data() + k * bpu;
+        for (std::size_t i = 0; i < prefix; ++i) errors += static_cast<std::uint64_t>((l[i] < 0.0F) != (candidate_[i] != 0));
+      }
+      frac = static_cast<double>(errors) / static_cast<double>(prefix * users);
+      if (frac <= kPrefixMatch) {
+        load(cand);
+        if (errors_against(bpu, [&](std::size_t k) { return reference_[k].data(); }) <= kFullMatch) {
+          matched = true;
+          index = cand;
+        }
+      }
+    }
+  }
+  if (!matched) {
+    ++stats_.unmatched_frames;
+    ++expected_index_;
+    return;
+  }
+  if (index_known_ && index > expected_index_) stats_.missed_frames += index - expected_index_;
+  expected_index_ = index + 1;
+  index_known_ = true;
+  stats_.last_frame_index = index;
+  ++stats_.frames;
+
+  const auto& n = config_.layout;
+  const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * static_cast<std::size_t>(n.used_subcarriers);
+  const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    auto& cs = stats_.chains[c];
+    ++cs.frames;
+    for (std::size_t b = 0; b < blocks; ++b) cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
+    for (std::size_t k = 0; k < users; ++k) {
+      const float* l = llr_[c].data() + k * bpu;
+      const bit* ref = reference_[k].data();
+      std::uint64_t errors = 0;
+      for (std::size_t i = 0; i < bpu; ++i) errors += static_cast<std::uint64_t>((l[i] < 0.0F) != (ref[i] != 0));
+      layout_.mapper().map(reference_symbols_, reference_[k]);
+      const cf64* eq = equalised_[c].data() + k * per_user;
+      double energy = 0.0;
+      for (std::size_t i = 0; i < per_user; ++i) energy += std::norm(eq[i] - reference_symbols_[i]);
+      cs.user_bits[k] += bpu;
+      cs.user_errors[k] += errors;
+      cs.user_error_energy[k] += energy;
+      cs.user_symbols[k] += per_user;
+      cs.bits += bpu;
+      cs.bit_errors += errors;
+    }
+    solver::solver_stats merged;
+    for (const auto& w : workers_) merged.merge(w->solvers[c]->stats());
+    cs.solver = merged;
+  }
+}
+
+}  // namespace amimo::pipeline

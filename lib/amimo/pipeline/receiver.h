@@ -1,0 +1,187 @@
+#pragma once
+// The streaming base-station receiver (amimo-bs's engine): antenna samples in; frame
+// synchronisation on the preamble, CP removal, FFT, LS channel estimation with
+// interpolation, ZF/MMSE detection through the solver interface (one or several
+// detector × backend chains on the same frames, side by side), max-log soft demapping,
+// and per-user BER/EVM against the regenerated PRBS.
+//
+// Synchronisation: acquisition searches one frame length of lags for the peak of the
+// normalised preamble cross-correlation summed over antennas; once locked, a frame is
+// decoded when the next frame's preamble is found at the expected lag ±2 samples (else the
+// frame is dropped as truncated, lock is lost and counted, and acquisition starts again). The FFT window starts `fft_backoff` samples inside the cyclic prefix and
+// the known phase ramp of that shift is removed. The frame index (which PRBS frame it is)
+// is the expected one when its bits match, otherwise found by searching forward.
+//
+// Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
+// worker owns one backend per chain (backends are not thread-safe) and backends are
+// reseeded per (frame, block, chain), so results do not depend on the thread count.
+// No allocation per frame.
+
+#include <amimo/core/thread_pool.h>
+#include <amimo/core/types.h>
+#include <amimo/detect/linear_detector.h>
+#include <amimo/ofdm/fft.h>
+#include <amimo/ofdm/frame.h>
+#include <amimo/pipeline/channel_estimator.h>
+#include <amimo/solver/accounting_solver.h>
+#include <amimo/solver/solver_factory.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace amimo::pipeline {
+
+struct chain_spec {
+  detect::detector_kind detector = detect::detector_kind::mmse;
+  solver::solver_spec solver{"digital-f64", {}};
+  std::string label() const;  ///< "mmse/digital-f64"
+};
+
+struct receiver_config {
+  ofdm::numerology layout;
+  int antennas = 16;
+  int users = 4;
+  modem::modulation modulation = modem::modulation::qam16;
+  detect::detection_mode mode = detect::detection_mode::per_block;
+  std::vector<chain_spec> chains{chain_spec{}};
+  std::uint64_t seed = 1;       ///< the transmitter's PRBS seed; also seeds the backends
+  int threads = 0;              ///< 0: one per core
+  int subcarrier_blocks = 12;   ///< work units per frame (fixed: results independent of threads)
+  int estimation_smoothing = 2; ///< pilots averaged each side (−1: whole band)
+  int fft_backoff = 4;          ///< FFT window start inside the CP, samples
+  double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
+  int frame_search = 4096;      ///< frames searched forward for the PRBS frame index
+};
+
+/// Validates sizes and chains (throws config_error naming the problem).
+void validate(const receiver_config& config);
+
+enum class stage : int { sync, fft, estimate, detect, demap, count };
+std::string_view to_string(stage s) noexcept;
+
+/// Measured latency samples of one stage (seconds per frame), kept in a fixed ring.
+class latency_record {
+ public:
+  explicit latency_record(std::size_t capacity = 8192) : samples_(capacity, 0.0) {}
+  void add(double seconds) noexcept;
+  /// Quantile q in [0, 1] of the kept samples (allocates: for reporting, not the hot path).
+  double quantile(double q) const;
+  std::uint64_t count() const noexcept { return count_; }
+  double total() const noexcept { return total_; }
+
+ private:
+  std::vector<double> samples_;
+  std::uint64_t count_ = 0;
+  double total_ = 0.0;
+};
+
+struct chain_stats {
+  std::string label;
+  std::uint64_t frames = 0;
+  std::uint64_t bits = 0;
+  std::uint64_t bit_errors = 0;
+  std::vector<std::uint64_t> user_bits;
+  std::vector<std::uint64_t> user_errors;
+  std::vector<double> user_error_energy;  ///< Σ|ŝ − s|² (Es = 1): EVM² × symbols
+  std::vector<std::uint64_t> user_symbols;
+  std::uint64_t unresolved_subcarriers = 0;  ///< singular channel or failed solve
+  solver::solver_stats solver;               ///< merged over workers
+  double ber() const noexcept;
+  double user_ber(int k) const noexcept;
+  double user_evm(int k) const noexcept;  ///< RMS EVM (fraction, data-aided)
+};
+
+struct receiver_stats {
+  std::uint64_t samples = 0;            ///< samples per antenna taken in
+  std::uint64_t frames = 0;             ///< frames detected and counted
+  std::uint64_t acquisitions = 0;       ///< times the synchroniser locked
+  std::uint64_t sync_losses = 0;        ///< expected preamble missing after lock
+  std::uint64_t discarded_samples = 0;  ///< searched without finding a preamble
+  std::uint64_t nonfinite_samples = 0;  ///< NaN/Inf samples (zeroed)
+  std::uint64_t nonfinite_frames = 0;   ///< frames dropped because they held NaN/Inf samples
+  std::uint64_t unmatched_frames = 0;   ///< frames whose PRBS index could not be found
+  std::uint64_t missed_frames = 0;      ///< frame indices skipped (lost in transport)
+  std::uint64_t last_frame_index = 0;
+  double last_sync_metric = 0.0;
+  double noise_variance = 0.0;          ///< last estimate from the guard bins (measured)
+  double busy_seconds = 0.0;            ///< processing time (measured, wall)
+  std::vector<chain_stats> chains;
+  std::array<latency_record, static_cast<int>(stage::count)> latency;
+};
+
+class receiver {
+ public:
+  explicit receiver(const receiver_config& config);
+  ~receiver();
+  receiver(const receiver&) = delete;
+  receiver& operator=(const receiver&) = delete;
+
+  const receiver_config& config() const noexcept { return config_; }
+  const ofdm::frame_layout& layout() const noexcept { return layout_; }
+
+  /// Room for up to `max` new samples per antenna: pointers to write into, then commit().
+  /// max is clipped to the free space (at least one frame is always available).
+  std::span<cf32* const> input(std::size_t& max);
+  /// Takes `count` written samples and processes every complete frame.
+  void commit(std::size_t count);
+  /// Convenience: copies and commits (used by tests and file sources).
+  void push(std::span<const cf32* const> channels, std::size_t count);
+  /// End of stream: the last frame is decoded without waiting for a next preamble.
+  void finish();
+
+  const receiver_stats& stats() const noexcept { return stats_; }
+
+ private:
+  struct worker;
+  void process();
+  double preamble_metric(std::size_t lag) const noexcept;
+  bool acquire();
+  void take_frame(std::size_t start);
+  void process_frame(std::size_t start);
+  void detect_block(worker& w, std::size_t block);
+  void count_frame();
+  bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
+  void compact();
+
+  receiver_config config_;
+  ofdm::frame_layout layout_;
+  channel_estimator estimator_;
+  std::unique_ptr<thread_pool> pool_;
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::unique_ptr<ofdm::fft_plan>> ffts_;  // one per worker
+
+  // Sample buffer: antennas rows; [head_, tail_) valid; absolute index of head_ kept.
+  std::size_t capacity_;
+  std::vector<std::vector<cf32>> buffer_;
+  std::vector<cf32*> write_ptrs_;
+  std::size_t head_ = 0;
+  std::size_t tail_ = 0;
+  std::uint64_t head_abs_ = 0;  // absolute sample index of buffer index 0
+  bool locked_ = false;
+  std::size_t frame_start_ = 0;  // buffer index of the locked frame's first sample
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> bad_;  // NaN intervals [a, b)
+
+  // Frame working set.
+  std::vector<cf32> grid_;  // symbols × antennas × fft_size (FFT outputs)
+  std::vector<const cf32*> pilot_ptrs_;
+  std::vector<const cf32*> symbol_ptrs_;
+  std::vector<cf32> backoff_ramp_;   // per FFT bin
+  double noise_variance_ = 0.0;
+  std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
+  std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)
+  std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
+  std::vector<std::vector<bit>> reference_;    // per user: bits_per_user
+  std::vector<bit> candidate_;
+  std::vector<cf64> reference_symbols_;
+  std::vector<std::uint64_t> block_unresolved_;  // per chain × block
+  std::uint64_t expected_index_ = 0;
+  std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
+  bool index_known_ = false;
+  receiver_stats stats_;
+};
+
+}  // namespace amimo::pipeline

@@ -1,0 +1,143 @@
+#pragma once
+// ZeroMQ radio transports as radio_source / radio_sink, in two wire conventions that other
+// software already speaks (README "ZeroMQ radio").
+//
+// A) GNU Radio's gr-zeromq blocks (PUSH Sink / PULL Source, PUB Sink / SUB Source), "pass
+//    tags" off, no key: one socket per antenna channel; every message is one ZeroMQ frame of
+//    raw interleaved little-endian float32 (re, im) pairs, 8 bytes per sample, no header.
+//    Sinks bind, sources connect (as in GNU Radio). The sample count of a message is free.
+//    - Spec: one endpoint, or a comma list of exactly `channels` endpoints. One tcp
+//      endpoint with a numeric port serves channel c at port + c; port `*` gives every
+//      channel an ephemeral port (sinks only). endpoints() lists what was really bound.
+//    - PUSH blocks write() when a receiver's queue is full (ZMQ_SNDHWM messages) or no
+//      receiver is connected: lossless back-pressure. The pub_sub sink binds XPUB (the same
+//      wire protocol as GNU Radio's PUB) so that it can see subscriptions
+//      (wait_for_receivers); it never blocks: messages beyond the HWM, or sent before a
+//      subscription arrived ("slow joiner"), are dropped by libzmq without any report, so
+//      they cannot be counted here.
+//    - The source keeps one FIFO per channel and delivers only the samples present on
+//      every channel, so channels stay aligned. A FIFO holds at most max_backlog_samples;
+//      samples beyond are dropped (dropped_samples, and one overflow per event).
+//    - Refused messages (counted in dropped_messages; their samples in dropped_samples):
+//      empty, size not a multiple of 8, multi-part. NaN/Inf samples are counted in
+//      nonfinite_samples and delivered. A message larger than max_message_bytes never
+//      reaches amimo: libzmq (ZMQ_MAXMSGSIZE) closes that connection and, unlike after an
+//      ordinary disconnect, does not reconnect; the source then reconnects itself (when
+//      libzmq has not announced a retry within 100 ms). Every lost connection is counted in
+//      other_errors; messages in flight on it are lost uncounted.
+//    - GNU Radio has no end marker: a source never reports end_of_stream unless an idle
+//      limit is set (zmq_gr_options::idle_end); a sink's close() only flushes.
+// B) srsRAN's ZMQ radio (srsRAN 4G lib/src/phy/rf/rf_zmq_imp*.c), REQ/REP: per channel the
+//    transmitter binds a REP socket at tx_port<c>, the receiver connects a REQ socket to
+//    rx_port<c>; the receiver sends a request (1 byte, 0xFF; its content is ignored), the
+//    transmitter answers with one block of fc32 samples (the block written).
+//    - Args: comma-separated key=value (README). Unknown keys throw config_error.
+//    - The sink's write() waits until every channel has a request, then answers them all
+//      with the block (so channels stay aligned); after trx_timeout_ms without requests on
+//      every channel it drops the block (timeouts, dropped_messages, dropped_samples).
+//    - The source keeps one request outstanding per channel; a request unanswered for
+//      trx_timeout_ms is sent again (ZMQ_REQ_RELAXED: the REQ socket never deadlocks on a
+//      lost request or a vanished transmitter; a late reply is still delivered in order).
+//    - amimo's end marker: the sink's close() answers each channel's next request (waiting
+//      at most trx_timeout_ms, and at most 1 s) with an empty reply; the source then reports
+//      end_of_stream after the aligned samples. srsRAN ignores empty replies, so this stays
+//      compatible. Requests after close() go unanswered: the receiver times out (counted).
+//    - No resampling: base_srate, when given, must equal the stream's sample rate (srsRAN
+//      decimates/interpolates by an integer factor instead). Other refusals as in A.
+//
+// No call throws for transport trouble; bad specs/args and failed bind/connect throw
+// amimo::config_error naming the token or endpoint, at construction.
+
+#include <amimo/radio/radio.h>
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace amimo::radio {
+
+enum class zmq_pattern {
+  push_pull,  ///< PUSH sink / PULL source (lossless, back-pressure)
+  pub_sub,    ///< PUB sink / SUB source (subscribes to everything; drops at the HWM)
+};
+
+/// Options of the GNU Radio convention (A).
+struct zmq_gr_options {
+  zmq_pattern pattern = zmq_pattern::push_pull;
+  std::size_t max_message_bytes = 64U << 20U;    ///< source: ZMQ_MAXMSGSIZE
+  std::size_t max_backlog_samples = 1U << 22U;   ///< source: per-channel FIFO bound
+  int send_hwm = 64;                             ///< sink: ZMQ_SNDHWM (messages per channel)
+  int receive_hwm = 64;                          ///< source: ZMQ_RCVHWM (messages per channel)
+  std::chrono::milliseconds linger{1000};        ///< sink: ZMQ_LINGER, unsent data at close
+  /// source: after this long without any message (since the last one, or since
+  /// construction) read() reports end_of_stream from then on; 0: never.
+  std::chrono::milliseconds idle_end{0};
+};
+
+/// Options of the srsRAN convention (B) that srsRAN's args string does not carry.
+struct zmq_srsran_options {
+  /// source: ZMQ_MAXMSGSIZE; srsRAN's receive buffer (3,072,000 samples) by default.
+  std::size_t max_message_bytes = 3072000U * 8U;
+  std::size_t max_backlog_samples = 1U << 22U;   ///< source: per-channel FIFO bound
+  std::chrono::milliseconds linger{1000};        ///< sink: ZMQ_LINGER, unsent data at close
+};
+
+/// A sink that binds one socket per channel.
+class zmq_sink : public radio_sink {
+ public:
+  /// The endpoints actually bound (ZMQ_LAST_ENDPOINT), one per channel, e.g.
+  /// "tcp://127.0.0.1:40123" for a requested "tcp://127.0.0.1:*".
+  virtual std::vector<std::string> endpoints() const = 0;
+  /// Waits at most `timeout` until every channel has a receiver and says whether it has.
+  /// pub_sub: a subscription has arrived on every channel (the sink binds XPUB, the same
+  /// wire protocol as PUB, to see them); writing before that loses messages, and since
+  /// subscriptions complete at different moments, leaves channels misaligned by whole
+  /// messages. push_pull and srsRAN hold messages until a receiver is there: true at once.
+  virtual bool wait_for_receivers(std::chrono::milliseconds timeout) = 0;
+};
+
+/// The endpoints of a GNU Radio-convention spec (A), one per channel. `for_bind` allows
+/// port `*`. Throws config_error naming the bad token.
+std::vector<std::string> parse_zmq_endpoints(const std::string& spec, int channels,
+                                             bool for_bind);
+
+/// A parsed srsRAN args string (B).
+struct srsran_zmq_args {
+  std::vector<std::string> tx_ports;  ///< per channel ("" where not given)
+  std::vector<std::string> rx_ports;  ///< per channel ("" where not given)
+  double base_srate = 0.0;            ///< 0: not given
+  std::string id;
+  std::chrono::milliseconds trx_timeout{2000};  ///< srsRAN's ZMQ_TIMEOUT_MS; 0: wait forever
+};
+
+/// Parses "key=value,key=value". Keys: tx_port, tx_port<c>, rx_port, rx_port<c> (the
+/// unindexed key is channel 0), base_srate, id, trx_timeout_ms, tx_format/rx_format (fc32
+/// only). Throws config_error naming the bad token (unknown key, duplicate, bad number,
+/// channel index >= channels).
+srsran_zmq_args parse_srsran_zmq_args(const std::string& args, int channels);
+
+/// GNU Radio ZMQ PUSH/PUB sink: binds one socket per channel; write() sends one message
+/// per channel (channel order 0 … channels-1).
+std::unique_ptr<zmq_sink> create_zmq_gr_sink(const std::string& spec,
+                                             const stream_description& description,
+                                             const zmq_gr_options& options = {});
+
+/// GNU Radio ZMQ PULL/SUB source: connects one socket per channel.
+std::unique_ptr<radio_source> create_zmq_gr_source(const std::string& spec,
+                                                   const stream_description& description,
+                                                   const zmq_gr_options& options = {});
+
+/// srsRAN ZMQ transmitter (REP, bound at tx_port<c>). If args give base_srate and the
+/// description a sample rate, they must agree (no resampling).
+std::unique_ptr<zmq_sink> create_srsran_zmq_sink(const std::string& args,
+                                                 const stream_description& description,
+                                                 const zmq_srsran_options& options = {});
+
+/// srsRAN ZMQ receiver (REQ, connected to rx_port<c>).
+std::unique_ptr<radio_source> create_srsran_zmq_source(const std::string& args,
+                                                       const stream_description& description,
+                                                       const zmq_srsran_options& options = {});
+
+}  // namespace amimo::radio

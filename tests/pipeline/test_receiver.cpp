@@ -1,0 +1,226 @@
+// The streaming receiver end to end in process: uplink emulator → samples → receiver,
+// against known bits (the PRBS), the true channel (genie) and closed-form estimator noise.
+#include <amimo/core/error.h>
+#include <amimo/ofdm/uplink_emulator.h>
+#include <amimo/pipeline/channel_estimator.h>
+#include <amimo/pipeline/receiver.h>
+
+#include "../ofdm/ofdm_test_support.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+namespace amimo::pipeline {
+namespace {
+
+using test_support::fixed_channel;
+using test_support::frame_buffer;
+
+receiver_config small_config(int antennas, int users, modem::modulation m) {
+  receiver_config c;
+  c.antennas = antennas;
+  c.users = users;
+  c.modulation = m;
+  c.chains = {{detect::detector_kind::mmse, {"digital-f64", {}}}, {detect::detector_kind::zf, {"digital-f32", {}}}};
+  c.threads = 2;
+  c.seed = 11;
+  return c;
+}
+
+void randomise(fixed_channel& ch, std::uint64_t seed, const std::vector<double>& powers) {
+  rng gen(seed);
+  for (std::size_t l = 0; l < ch.gains.size(); ++l) gen.fill_complex_normal(ch.gains[l], powers[l]);
+}
+
+/// Streams `frames` emulated frames into the receiver in chunks of `chunk` samples.
+void stream(ofdm::uplink_emulator& em, receiver& rx, int frames, std::size_t chunk = 3000,
+            std::uint64_t first_index = 0) {
+  const int len = rx.layout().layout().frame_length();
+  frame_buffer buf(em.antennas(), len);
+  for (int f = 0; f < frames; ++f) {
+    em.generate(buf.pointers(), first_index + static_cast<std::uint64_t>(f));
+    for (std::size_t at = 0; at < static_cast<std::size_t>(len); at += chunk) {
+      const std::size_t n = std::min(chunk, static_cast<std::size_t>(len) - at);
+      std::vector<const cf32*> p;
+      for (auto& r : buf.rows) p.push_back(r.data() + at);
+      rx.push(p, n);
+    }
+  }
+}
+
+TEST(Receiver, FlatChannelHighSnrDecodesEveryFrameWithoutErrors) {
+  auto cfg = small_config(8, 2, modem::modulation::qam16);
+  receiver rx(cfg);
+  fixed_channel ch(8, 2, {0});
+  randomise(ch, 1, {1.0});
+  ofdm::uplink_emulator em(rx.layout(), ch, 40.0, cfg.seed);
+  stream(em, rx, 5);
+  const auto& s = rx.stats();
+  EXPECT_EQ(s.acquisitions, 1U);
+  // The last frame waits for 2 samples of the next one (tracking window) before it is done.
+  EXPECT_EQ(s.frames, 4U);
+  EXPECT_EQ(s.last_frame_index, 3U);
+  for (const auto& c : s.chains) {
+    EXPECT_EQ(c.bit_errors, 0U) << c.label;
+    EXPECT_EQ(c.bits, 4U * 2U * rx.layout().bits_per_user());
+    EXPECT_LT(c.user_evm(0), 0.05) << c.label;
+  }
+  // Noise estimate from the guard bins: N0 = 1e-4 (measured within a few per cent).
+  EXPECT_NEAR(s.noise_variance, 1e-4, 1e-5);
+}
+
+TEST(Receiver, MultipathWithinCpAndTimingOffsetsDecodeWithoutErrors) {
+  auto cfg = small_config(8, 4, modem::modulation::qpsk);
+  cfg.estimation_smoothing = 0;
+  receiver rx(cfg);
+  fixed_channel ch(8, 4, {0, 2, 5});
+  randomise(ch, 2, {0.6, 0.3, 0.1});
+  ofdm::uplink_emulator em(rx.layout(), ch, 35.0, cfg.seed, {{}, {0.0, 1.5, 3.0, 0.25}});
+  stream(em, rx, 4);
+  EXPECT_EQ(rx.stats().frames, 3U);
+  for (const auto& c : rx.stats().chains) EXPECT_EQ(c.bit_errors, 0U) << c.label;
+}
+
+TEST(Receiver, AcquiresMidStreamAndFindsTheFrameIndex) {
+  auto cfg = small_config(4, 2, modem::modulation::qpsk);
+  receiver rx(cfg);
+  fixed_channel ch(4, 2, {0});
+  randomise(ch, 3, {1.0});
+  ofdm::uplink_emulator em(rx.layout(), ch, 30.0, cfg.seed);
+  const int len = rx.layout().layout().frame_length();
+  frame_buffer buf(4, len);
+  // Start in the middle of frame 5 (frames 0–4 never reach the receiver).
+  for (std::uint64_t f = 0; f < 5; ++f) em.generate(buf.pointers(), f);
+  em.generate(buf.pointers(), 5);
+  std::vector<const cf32*> p;
+  for (auto& r : buf.rows) p.push_back(r.data() + 1234);
+  rx.push(p, static_cast<std::size_t>(len - 1234));
+  stream(em, rx, 4, 4096, 6);
+  const auto& s = rx.stats();
+  EXPECT_EQ(s.acquisitions, 1U);
+  EXPECT_EQ(s.frames, 3U);
+  EXPECT_EQ(s.last_frame_index, 8U);
+  EXPECT_EQ(s.chains[0].bit_errors, 0U);
+  EXPECT_GT(s.discarded_samples, 0U);
+}
+
+TEST(Receiver, NanSamplesDropTheirFrameOnlyAndAreCounted) {
+  auto cfg = small_config(4, 2, modem::modulation::qpsk);
+  receiver rx(cfg);
+  fixed_channel ch(4, 2, {0});
+  randomise(ch, 4, {1.0});
+  ofdm::uplink_emulator em(rx.layout(), ch, 30.0, cfg.seed);
+  const int len = rx.layout().layout().frame_length();
+  frame_buffer buf(4, len);
+  for (std::uint64_t f = 0; f < 6; ++f) {
+    em.generate(buf.pointers(), f);
+    if (f == 2) {
+      buf.rows[1][3000] = cf32(std::numeric_limits<float>::quiet_NaN(), 0.0F);
+      buf.rows[3][3001] = cf32(0.0F, std::numeric_limits<float>::infinity());
+    }
+    std::vector<const cf32*> p;
+    for (auto& r : buf.rows) p.push_back(r.data());
+    rx.push(p, static_cast<std::size_t>(len));
+  }
+  const auto& s = rx.stats();
+  EXPECT_EQ(s.nonfinite_samples, 2U);
+  EXPECT_EQ(s.nonfinite_frames, 1U);
+  EXPECT_EQ(s.frames, 4U);  // frames 0, 1, 3, 4 (5 waits for the tracking window)
+  EXPECT_EQ(s.missed_frames, 0U);
+  EXPECT_EQ(s.chains[0].bit_errors, 0U);
+}
+
+TEST(Receiver, LostSamplesLoseLockThenReacquireAndCountMissedFrames) {
+  auto cfg = small_config(4, 2, modem::modulation::qpsk);
+  receiver rx(cfg);
+  fixed_channel ch(4, 2, {0});
+  randomise(ch, 5, {1.0});
+  ofdm::uplink_emulator em(rx.layout(), ch, 30.0, cfg.seed);
+  const int len = rx.layout().layout().frame_length();
+  frame_buffer buf(4, len);
+  for (std::uint64_t f = 0; f < 8; ++f) {
+    em.generate(buf.pointers(), f);
+    std::size_t from = 0;
+    std::size_t count = static_cast<std::size_t>(len);
+    if (f == 3) count = 2000;  // most of frame 3 lost in transport
+    if (f == 4) continue;      // frame 4 lost entirely
+    std::vector<const cf32*> p;
+    for (auto& r : buf.rows) p.push_back(r.data() + from);
+    rx.push(p, count);
+  }
+  const auto& s = rx.stats();
+  EXPECT_GE(s.sync_losses, 1U);
+  EXPECT_EQ(s.acquisitions, 2U);
+  EXPECT_EQ(s.last_frame_index, 6U);
+  EXPECT_EQ(s.missed_frames, 2U);  // 3 and 4
+  EXPECT_EQ(s.chains[0].bit_errors, 0U);
+}
+
+TEST(Receiver, ResultsDoNotDependOnThreadCount) {
+  std::uint64_t errors[2] = {0, 0};
+  double evm[2] = {0, 0};
+  for (int t = 0; t < 2; ++t) {
+    auto cfg = small_config(8, 4, modem::modulation::qam16);
+    cfg.threads = t + 1;
+    cfg.chains = {{detect::detector_kind::zf, {"analog", {{"profile", "paper-board"}, {"iters", "2"}}}}};
+    receiver rx(cfg);
+    fixed_channel ch(8, 4, {0, 3});
+    randomise(ch, 6, {0.8, 0.2});
+    ofdm::uplink_emulator em(rx.layout(), ch, 14.0, cfg.seed);
+    stream(em, rx, 4);
+    errors[t] = rx.stats().chains[0].bit_errors;
+    evm[t] = rx.stats().chains[0].user_evm(1);
+  }
+  EXPECT_GT(errors[0], 0U);
+  EXPECT_EQ(errors[0], errors[1]);
+  EXPECT_EQ(evm[0], evm[1]);
+}
+
+TEST(ChannelEstimator, WholeBandAveragingNoiseMatchesClosedForm) {
+  // Flat channel, LS per pilot has error variance N0/|p|² = N0/K; averaging all P pilots of
+  // a user divides it by P.
+  ofdm::numerology n;
+  const int users = 4;
+  const ofdm::frame_layout layout(n, users, modem::modulation::qpsk);
+  fixed_channel ch(6, users, {0});
+  randomise(ch, 7, {1.0});
+  const double snr_db = 0.0;
+  ofdm::uplink_emulator em(layout, ch, snr_db, 3);
+  channel_estimator est(layout, 6, -1);
+  frame_buffer buf(6, n.frame_length());
+  ofdm::fft_plan fft(n.fft_size, ofdm::fft_plan::direction::forward);
+  std::vector<cf32> pilot(static_cast<std::size_t>(6 * n.fft_size));
+  double mse = 0.0;
+  const int trials = 40;
+  for (int t = 0; t < trials; ++t) {
+    em.generate(buf.pointers(), static_cast<std::uint64_t>(t));
+    for (int a = 0; a < 6; ++a) {
+      const cf32* src = buf.rows[static_cast<std::size_t>(a)].data() + n.symbol_length() + n.cp_length;
+      std::copy(src, src + n.fft_size, fft.input().begin());
+      fft.execute();
+      std::copy(fft.output().begin(), fft.output().end(), pilot.begin() + a * n.fft_size);
+    }
+    const cf32* ptrs[] = {pilot.data()};
+    est.estimate(ptrs);
+    mse += (est.response(10) - ch.gains[0]).squaredNorm() / (6.0 * users);
+  }
+  mse /= trials;
+  const double expected = 1.0 / users / (n.used_subcarriers / users);
+  EXPECT_NEAR(mse, expected, 0.25 * expected);
+}
+
+TEST(Receiver, BadConfigurationIsRefused) {
+  auto cfg = small_config(2, 4, modem::modulation::qpsk);  // ZF with K > N
+  EXPECT_THROW(receiver{cfg}, config_error);
+  cfg = small_config(4, 2, modem::modulation::qpsk);
+  cfg.chains[0].solver.name = "no-such-backend";
+  EXPECT_THROW(receiver{cfg}, config_error);
+  cfg = small_config(4, 2, modem::modulation::qpsk);
+  cfg.fft_backoff = 99;
+  EXPECT_THROW(receiver{cfg}, config_error);
+}
+
+}  // namespace
+}  // namespace amimo::pipeline

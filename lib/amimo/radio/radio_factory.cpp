@@ -62,9 +62,15 @@ std::unique_ptr<radio_sink> open_radio_sink(const std::string& spec, const strea
   if (starts_with(spec, "zmq-push:", rest) || starts_with(spec, "zmq-pub:", rest)) {
     zmq_gr_options o;
     o.pattern = spec.rfind("zmq-pub:", 0) == 0 ? zmq_pattern::pub_sub : zmq_pattern::push_pull;
+    // A transmitter that ends should still deliver what is queued to a slow receiver.
+    o.linger = std::chrono::milliseconds(10000);
     return create_zmq_gr_sink(rest, description, o);
   }
-  if (starts_with(spec, "srsran:", rest)) return create_srsran_zmq_sink(rest, description);
+  if (starts_with(spec, "srsran:", rest)) {
+    zmq_srsran_options o;
+    o.linger = std::chrono::milliseconds(10000);
+    return create_srsran_zmq_sink(rest, description, o);
+  }
   if (starts_with(spec, "sigmf:", rest)) {
     sigmf_options o;
     o.description = "amimo-ue uplink: " + std::to_string(description.channels) + " antenna channels";

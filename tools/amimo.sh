@@ -2,7 +2,9 @@
 # amimo's one set-up script: installs the Debian packages the project needs (idempotent,
 # --no-install-recommends, as root or through sudo), configures and builds, then runs.
 #
-#   tools/amimo.sh run  [amimo-sweep flags]   build (Release) and run the default sweep
+#   tools/amimo.sh run  [amimo-bs flags]      build (Release) and run amimo-bs on the embedded
+#                                             synthetic default (analog vs digital side by side)
+#   tools/amimo.sh sweep [amimo-sweep flags]  build (Release) and run the default BER sweep
 #   tools/amimo.sh test                       build Release + ASan/UBSan and run the tests
 #   tools/amimo.sh deps | build               only install packages | only build Release
 set -euo pipefail
@@ -12,7 +14,7 @@ jobs="${AMIMO_JOBS:-$(nproc)}"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git python3
   libeigen3-dev libliquid-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpng-dev
-  libarmadillo-dev libgtest-dev libgmock-dev libbenchmark-dev libzmq3-dev cppzmq-dev clang libuhd-dev libboost-dev
+  libarmadillo-dev libgtest-dev libgmock-dev libbenchmark-dev libzmq3-dev cppzmq-dev clang libfftw3-dev libuhd-dev libboost-dev
 )
 
 install_packages() {
@@ -52,6 +54,11 @@ case "$command" in
   run)
     install_packages
     build_release
+    exec "$root/build/apps/amimo-bs" --out "$root/results/bs" "$@"
+    ;;
+  sweep)
+    install_packages
+    build_release
     exec "$root/build/apps/amimo-sweep" --out "$root/results/sweep" "$@"
     ;;
   test)
@@ -65,5 +72,5 @@ case "$command" in
     (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest -j "$jobs" -L unit --output-on-failure --timeout 900)
     ;;
-  *) echo "usage: tools/amimo.sh run|test|deps|build [args]" >&2; exit 2 ;;
+  *) echo "usage: tools/amimo.sh run|sweep|test|deps|build [args]" >&2; exit 2 ;;
 esac

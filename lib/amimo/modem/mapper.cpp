@@ -63,6 +63,35 @@ mapper::mapper(modulation scheme)
     const std::size_t q = level_index(q_levels_, points_[label].imag());
     grid_labels_[i * q_levels_.size() + q] = label;
   }
+  // Is every label bit a function of one axis's level alone? Then max-log LLRs separate
+  // per axis (the other axis's minimum cancels), √M distances per axis instead of M.
+  const std::size_t ni = i_levels_.size();
+  const std::size_t nq = q_levels_.size();
+  separable_ = true;
+  bit_axis_.assign(bits_per_symbol_, -1);
+  bit_level_.assign(bits_per_symbol_, {});
+  for (unsigned b = 0; b < bits_per_symbol_ && separable_; ++b) {
+    const auto bit_at = [&](std::size_t i, std::size_t q) {
+      return static_cast<unsigned char>((grid_labels_[i * nq + q] >> (bits_per_symbol_ - 1 - b)) & 1U);
+    };
+    bool by_i = true;
+    bool by_q = true;
+    for (std::size_t i = 0; i < ni; ++i)
+      for (std::size_t q = 0; q < nq; ++q) {
+        by_i = by_i && bit_at(i, q) == bit_at(i, 0);
+        by_q = by_q && bit_at(i, q) == bit_at(0, q);
+      }
+    if (by_i) {
+      bit_axis_[b] = 0;
+      for (std::size_t i = 0; i < ni; ++i) bit_level_[b].push_back(bit_at(i, 0));
+    } else if (by_q) {
+      bit_axis_[b] = 1;
+      for (std::size_t q = 0; q < nq; ++q) bit_level_[b].push_back(bit_at(0, q));
+    } else {
+      separable_ = false;
+    }
+  }
+  if (ni > 16 || nq > 16) separable_ = false;
 }
 
 void mapper::map(std::span<cf64> symbols, std::span<const bit> bits) const {
@@ -110,6 +139,31 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
       std::fill(out, out + bits_per_symbol_, 0.0F);
       continue;
     }
+    const double inv_var = 1.0 / std::max(variance, 1e-300);
+    if (separable_) {
+      double di[16];
+      double dq[16];
+      for (std::size_t i = 0; i < i_levels_.size(); ++i) {
+        const double d = samples[s].real() - i_levels_[i];
+        di[i] = d * d;
+      }
+      for (std::size_t q = 0; q < q_levels_.size(); ++q) {
+        const double d = samples[s].imag() - q_levels_[q];
+        dq[q] = d * d;
+      }
+      for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+        const double* dist = bit_axis_[b] == 0 ? di : dq;
+        const auto& levels = bit_level_[b];
+        double m0 = inf;
+        double m1 = inf;
+        for (std::size_t l = 0; l < levels.size(); ++l) {
+          double& slot = levels[l] != 0 ? m1 : m0;
+          slot = std::min(slot, dist[l]);
+        }
+        out[b] = static_cast<float>((m1 - m0) * inv_var);
+      }
+      continue;
+    }
     double min0[8];
     double min1[8];
     std::fill(min0, min0 + 8, inf);
@@ -122,7 +176,6 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
         slot = std::min(slot, d);
       }
     }
-    const double inv_var = 1.0 / std::max(variance, 1e-300);
     for (unsigned b = 0; b < bits_per_symbol_; ++b) {
       out[b] = static_cast<float>((min1[b] - min0[b]) * inv_var);
     }

@@ -43,6 +43,11 @@ class mapper {
   std::vector<double> i_levels_;
   std::vector<double> q_levels_;
   std::vector<unsigned> grid_labels_;
+  // Separable max-log path (square Gray QAM): bit b depends on the in-phase level only
+  // (axis 0) or the quadrature level only (axis 1); bit_level_[b][level] is its value there.
+  bool separable_ = false;
+  std::vector<int> bit_axis_;
+  std::vector<std::vector<unsigned char>> bit_level_;
 };
 
 }  // namespace amimo::modem

@@ -2,34 +2,50 @@
 
 #include <amimo/core/error.h>
 
-#include <complex>
-// <complex> must come before liquid.h so liquid_float_complex is std::complex<float>.
-#include <liquid/liquid.h>
+#include <fftw3.h>
 
 #include <cmath>
+#include <mutex>
+#include <new>
 #include <string>
 
 namespace amimo::ofdm {
+namespace {
+
+// FFTW's planner is not thread-safe; execution of distinct plans is.
+std::mutex& planner_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+}  // namespace
 
 fft_plan::fft_plan(int size, direction dir) : size_(size) {
   if (size < 2) throw config_error("FFT size must be at least 2, got " + std::to_string(size));
-  const auto n = static_cast<unsigned>(size);
-  in_ = static_cast<cf32*>(fft_malloc(n * static_cast<unsigned>(sizeof(cf32))));  // bytes
-  out_ = static_cast<cf32*>(fft_malloc(n * static_cast<unsigned>(sizeof(cf32))));
-  if (in_ == nullptr || out_ == nullptr) throw std::bad_alloc();
+  const auto bytes = static_cast<std::size_t>(size) * sizeof(cf32);
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  in_ = static_cast<cf32*>(fftwf_malloc(bytes));
+  out_ = static_cast<cf32*>(fftwf_malloc(bytes));
+  if (in_ == nullptr || out_ == nullptr) {
+    fftwf_free(in_);
+    fftwf_free(out_);
+    throw std::bad_alloc();
+  }
+  // FFTW_ESTIMATE: deterministic plans, no timing at start-up.
+  plan_ = fftwf_plan_dft_1d(size, reinterpret_cast<fftwf_complex*>(in_), reinterpret_cast<fftwf_complex*>(out_),
+                            dir == direction::forward ? FFTW_FORWARD : FFTW_BACKWARD, FFTW_ESTIMATE);
   for (int i = 0; i < size; ++i) in_[i] = out_[i] = cf32{};
-  plan_ = fft_create_plan(n, in_, out_,
-                          dir == direction::forward ? LIQUID_FFT_FORWARD : LIQUID_FFT_BACKWARD, 0);
 }
 
 fft_plan::~fft_plan() {
-  if (plan_ != nullptr) fft_destroy_plan(static_cast<fftplan>(plan_));
-  fft_free(in_);
-  fft_free(out_);
+  std::lock_guard<std::mutex> lock(planner_mutex());
+  if (plan_ != nullptr) fftwf_destroy_plan(static_cast<fftwf_plan>(plan_));
+  fftwf_free(in_);
+  fftwf_free(out_);
 }
 
 void fft_plan::execute() noexcept {
-  fft_execute(static_cast<fftplan>(plan_));
+  fftwf_execute(static_cast<fftwf_plan>(plan_));
   const float scale = 1.0F / std::sqrt(static_cast<float>(size_));
   for (int i = 0; i < size_; ++i) out_[i] *= scale;
 }

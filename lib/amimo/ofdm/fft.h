@@ -1,5 +1,5 @@
 #pragma once
-// Unitary FFT of one size on cf32 samples (liquid-dsp's plan, FFTW underneath on Debian).
+// Unitary FFT of one size on cf32 samples (FFTW, single precision; FFTW_FORWARD = e^{−j}).
 // A plan owns its buffers; one per thread. execute() does not allocate.
 
 #include <amimo/core/types.h>

@@ -270,10 +270,35 @@ bool receiver::acquire() {
   const auto& n = config_.layout;
   const auto frame_len = static_cast<std::size_t>(n.frame_length());
   const auto sym_len = static_cast<std::size_t>(n.symbol_length());
-  if (tail_ - head_ < frame_len + sym_len) return false;
-  double best = -1.0;
-  std::size_t best_lag = head_;
+  if (tail_ - head_ < frame_len + sym_len + 16) return false;
+  // Coarse search over one frame of lags: the first 256 samples of the preamble on at most
+  // four antennas (a few ms per acquisition); then the full metric around the coarse peak.
+  const auto pre = layout_.preamble_waveform();
+  const std::size_t part = std::min<std::size_t>(256, pre.size());
+  const std::size_t coarse_antennas = std::min<std::size_t>(4, buffer_.size());
+  const auto cp = static_cast<std::size_t>(n.cp_length);
+  double coarse_best = -1.0;
+  std::size_t coarse_lag = head_;
   for (std::size_t lag = head_; lag < head_ + frame_len; ++lag) {
+    double corr = 0.0;
+    double energy = 0.0;
+    for (std::size_t a = 0; a < coarse_antennas; ++a) {
+      const cf32* x = buffer_[a].data() + lag + cp;
+      corr += std::norm(correlate(pre.data(), x, part));
+      float e = 0.0F;
+      for (std::size_t m = 0; m < part; ++m) e += std::norm(x[m]);
+      energy += static_cast<double>(e);
+    }
+    const double m = energy > 0.0 ? corr / energy : 0.0;
+    if (m > coarse_best) {
+      coarse_best = m;
+      coarse_lag = lag;
+    }
+  }
+  double best = -1.0;
+  std::size_t best_lag = coarse_lag;
+  const std::size_t lo = coarse_lag > head_ + 8 ? coarse_lag - 8 : head_;
+  for (std::size_t lag = lo; lag <= coarse_lag + 8; ++lag) {
     const double m = preamble_metric(lag);
     if (m > best) {
       best = m;
@@ -375,16 +400,22 @@ void receiver::process_frame(std::size_t start) {
   const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
 
   auto t0 = clock_type::now();
-  pool_->parallel_for(symbols * ant, [&](int w, std::size_t item) {
-    const std::size_t s = item / ant;
-    const std::size_t a = item % ant;
+  // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
+  // would cost more than a 512-point FFT.
+  const std::size_t transforms = symbols * ant;
+  const auto parts = static_cast<std::size_t>(pool_->size());
+  pool_->parallel_for(parts, [&](int w, std::size_t part) {
     auto& plan = *ffts_[static_cast<std::size_t>(w)];
-    const cf32* src = buffer_[a].data() + start + s * sym_len + offset;
-    std::copy(src, src + fft, plan.input().begin());
-    plan.execute();
-    cf32* dst = grid_.data() + (s * ant + a) * fft;
-    const auto out = plan.output();
-    for (std::size_t b = 0; b < fft; ++b) dst[b] = out[b] * backoff_ramp_[b];
+    for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
+      const std::size_t s = item / ant;
+      const std::size_t a = item % ant;
+      const cf32* src = buffer_[a].data() + start + s * sym_len + offset;
+      std::copy(src, src + fft, plan.input().begin());
+      plan.execute();
+      cf32* dst = grid_.data() + (s * ant + a) * fft;
+      const auto out = plan.output();
+      for (std::size_t b = 0; b < fft; ++b) dst[b] = out[b] * backoff_ramp_[b];
+    }
   });
   stats_.latency[static_cast<int>(stage::fft)].add(seconds_since(t0));
 

@@ -45,7 +45,7 @@ double real_time_factor(const receiver_stats& s, const link_config& c) noexcept 
 }
 
 std::string status_line(const receiver_stats& s, const link_config& c, double wall_seconds) {
-  std::string line = fmt::format("frames {}", s.frames);
+  std::string line = fmt::format("[measured] frames {}", s.frames);
   for (const auto& ch : s.chains) line += fmt::format(" | {} BER {:.2e}", ch.label, ch.ber());
   const double msps = wall_seconds > 0.0 ? static_cast<double>(s.samples) / wall_seconds / 1e6 : 0.0;
   line += fmt::format(" | {:.2f} Msps/antenna | RTF {:.2f}", msps, real_time_factor(s, c));
@@ -104,13 +104,7 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
   for (std::size_t i = 0; i < s.chains.size(); ++i) {
     const auto& ch = s.chains[i];
     const auto ci = metrics::wilson_interval(static_cast<double>(ch.bit_errors), static_cast<double>(ch.bits));
-    double evm2 = 0.0;
-    std::uint64_t syms = 0;
-    for (std::size_t k = 0; k < ch.user_symbols.size(); ++k) {
-      evm2 += ch.user_error_energy[k];
-      syms += ch.user_symbols[k];
-    }
-    const double evm = syms == 0 ? 0.0 : std::sqrt(evm2 / static_cast<double>(syms)) * 100.0;
+    const double evm = ch.evm() * 100.0;
     const double us = ch.frames == 0 ? 0.0 : ch.solver.measured_seconds / static_cast<double>(ch.frames) * 1e6;
     const bool analog = chain_is_analog(c, c.rx.chains[i]);
     t += fmt::format("  {:<22} {:>7} {:>11} {:>10.3e} [{:.2e}, {:.2e}] {:>8.2f} {:>10} {:>9} {:>12.1f} {:>12}\n",
@@ -218,18 +212,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
     for (int k = -1; k < c.rx.users; ++k) {
       const std::uint64_t bits = k < 0 ? ch.bits : ch.user_bits[static_cast<std::size_t>(k)];
       const std::uint64_t errors = k < 0 ? ch.bit_errors : ch.user_errors[static_cast<std::size_t>(k)];
-      double evm = 0.0;
-      if (k < 0) {
-        double e2 = 0.0;
-        std::uint64_t syms = 0;
-        for (std::size_t u = 0; u < ch.user_symbols.size(); ++u) {
-          e2 += ch.user_error_energy[u];
-          syms += ch.user_symbols[u];
-        }
-        evm = syms ? std::sqrt(e2 / static_cast<double>(syms)) : 0.0;
-      } else {
-        evm = ch.user_evm(k);
-      }
+      const double evm = k < 0 ? ch.evm() : ch.user_evm(k);
       const auto ci = metrics::wilson_interval(static_cast<double>(errors), static_cast<double>(bits));
       const double ber = bits ? static_cast<double>(errors) / static_cast<double>(bits) : 0.0;
       csv += fmt::format("{},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{},{},{},{:.6e},{:.6e},{:.6e}\n", ch.label,

@@ -20,7 +20,8 @@ struct run_summary {
   radio::radio_events radio;
 };
 
-/// One provisional line (no newline) for stderr.
+/// One provisional line (no newline) for stderr; every figure measured except the
+/// "(modelled)" analog energy.
 std::string status_line(const receiver_stats& s, const link_config& c, double wall_seconds);
 /// "# Parameters" block printed first.
 std::string parameter_header(const link_config& c, const std::string& command_line);

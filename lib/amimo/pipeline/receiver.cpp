@@ -38,6 +38,13 @@ constexpr double kPrefixMatch = 0.42;
 constexpr double kFullMatch = 0.45;
 constexpr std::size_t kPrefixBits = 1024;
 
+/// Hard-decision errors of max-log LLRs (negative = bit 1) against known bits.
+std::uint64_t sign_errors(const float* llr, const bit* ref, std::size_t n) noexcept {
+  std::uint64_t errors = 0;
+  for (std::size_t i = 0; i < n; ++i) errors += static_cast<std::uint64_t>((llr[i] < 0.0F) != (ref[i] != 0));
+  return errors;
+}
+
 }  // namespace
 
 std::string chain_spec::label() const {
@@ -102,6 +109,16 @@ double chain_stats::user_evm(int k) const noexcept {
   return user_symbols[i] == 0 ? 0.0 : std::sqrt(user_error_energy[i] / static_cast<double>(user_symbols[i]));
 }
 
+double chain_stats::evm() const noexcept {
+  double energy = 0.0;
+  std::uint64_t symbols = 0;
+  for (std::size_t k = 0; k < user_symbols.size(); ++k) {
+    energy += user_error_energy[k];
+    symbols += user_symbols[k];
+  }
+  return symbols == 0 ? 0.0 : std::sqrt(energy / static_cast<double>(symbols));
+}
+
 struct receiver::worker {
   std::vector<std::unique_ptr<solver::accounting_solver>> solvers;
   std::vector<std::unique_ptr<detect::linear_detector>> detectors;
@@ -150,6 +167,7 @@ receiver::receiver(const receiver_config& config)
     symbol_ptrs_.push_back(p);
     if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
   }
+  for (const cf32& v : layout_.preamble_waveform()) preamble_energy_ += static_cast<double>(std::norm(v));
   backoff_ramp_.resize(fft);
   for (std::size_t b = 0; b < fft; ++b) {
     backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) *
@@ -261,9 +279,7 @@ double receiver::preamble_metric(std::size_t lag) const noexcept {
     for (std::size_t m = 0; m < len; ++m) e += static_cast<double>(std::norm(x[m]));
     energy += e;
   }
-  double p_energy = 0.0;
-  for (const cf32& v : pre) p_energy += static_cast<double>(std::norm(v));
-  return energy > 0.0 ? corr / (energy * p_energy) : 0.0;
+  return energy > 0.0 ? corr / (energy * preamble_energy_) : 0.0;
 }
 
 bool receiver::acquire() {
@@ -392,31 +408,13 @@ void receiver::finish() {
 }
 
 void receiver::process_frame(std::size_t start) {
-  const auto& n = config_.layout;
-  const auto ant = static_cast<std::size_t>(config_.antennas);
-  const auto fft = static_cast<std::size_t>(n.fft_size);
-  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
-  const auto offset = static_cast<std::size_t>(n.cp_length - config_.fft_backoff);
-  const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
 
   auto t0 = clock_type::now();
   // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
-  // would cost more than a 512-point FFT.
-  const std::size_t transforms = symbols * ant;
-  const auto parts = static_cast<std::size_t>(pool_->size());
-  pool_->parallel_for(parts, [&](int w, std::size_t part) {
-    auto& plan = *ffts_[static_cast<std::size_t>(w)];
-    for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
-      const std::size_t s = item / ant;
-      const std::size_t a = item % ant;
-      const cf32* src = buffer_[a].data() + start + s * sym_len + offset;
-      std::copy(src, src + fft, plan.input().begin());
-      plan.execute();
-      cf32* dst = grid_.data() + (s * ant + a) * fft;
-      const auto out = plan.output();
-      for (std::size_t b = 0; b < fft; ++b) dst[b] = out[b] * backoff_ramp_[b];
-    }
-  });
+  // would cost more than a 512-point FFT. Jobs capture only `this`, which std::function
+  // stores without allocating.
+  frame_at_ = start;
+  pool_->parallel_for(static_cast<std::size_t>(pool_->size()), [this](int w, std::size_t part) { fft_part(w, part); });
   stats_.latency[static_cast<int>(stage::fft)].add(seconds_since(t0));
 
   t0 = clock_type::now();
@@ -427,24 +425,49 @@ void receiver::process_frame(std::size_t start) {
 
   t0 = clock_type::now();
   std::fill(block_unresolved_.begin(), block_unresolved_.end(), 0);
-  pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [&](int w, std::size_t block) {
+  pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [this](int w, std::size_t block) {
     detect_block(*workers_[static_cast<std::size_t>(w)], block);
   });
   stats_.latency[static_cast<int>(stage::detect)].add(seconds_since(t0));
 
   t0 = clock_type::now();
-  const auto users = static_cast<std::size_t>(config_.users);
-  const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * static_cast<std::size_t>(n.used_subcarriers);
-  const std::size_t bpu = layout_.bits_per_user();
-  pool_->parallel_for(config_.chains.size() * users, [&](int, std::size_t item) {
-    const std::size_t c = item / users;
-    const std::size_t k = item % users;
-    layout_.mapper().demap_soft(std::span<float>(llr_[c]).subspan(k * bpu, bpu),
-                                std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
-                                std::span<const double>(variance_[c]).subspan(k * per_user, per_user));
-  });
+  pool_->parallel_for(config_.chains.size() * static_cast<std::size_t>(config_.users),
+                      [this](int, std::size_t item) { demap_item(item); });
   count_frame();
   stats_.latency[static_cast<int>(stage::demap)].add(seconds_since(t0));
+}
+
+void receiver::fft_part(int w, std::size_t part) {
+  const auto& n = config_.layout;
+  const auto ant = static_cast<std::size_t>(config_.antennas);
+  const auto fft = static_cast<std::size_t>(n.fft_size);
+  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
+  const auto offset = static_cast<std::size_t>(n.cp_length - config_.fft_backoff);
+  const std::size_t transforms = static_cast<std::size_t>(n.symbols_per_frame()) * ant;
+  const auto parts = static_cast<std::size_t>(pool_->size());
+  auto& plan = *ffts_[static_cast<std::size_t>(w)];
+  for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
+    const std::size_t s = item / ant;
+    const std::size_t a = item % ant;
+    const cf32* src = buffer_[a].data() + frame_at_ + s * sym_len + offset;
+    std::copy(src, src + fft, plan.input().begin());
+    plan.execute();
+    cf32* dst = grid_.data() + (s * ant + a) * fft;
+    const auto out = plan.output();
+    for (std::size_t b = 0; b < fft; ++b) dst[b] = out[b] * backoff_ramp_[b];
+  }
+}
+
+void receiver::demap_item(std::size_t item) {
+  const auto users = static_cast<std::size_t>(config_.users);
+  const std::size_t per_user =
+      static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
+  const std::size_t bpu = layout_.bits_per_user();
+  const std::size_t c = item / users;
+  const std::size_t k = item % users;
+  layout_.mapper().demap_soft(std::span<float>(llr_[c]).subspan(k * bpu, bpu),
+                              std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
+                              std::span<const double>(variance_[c]).subspan(k * per_user, per_user));
 }
 
 void receiver::detect_block(worker& w, std::size_t block) {
@@ -488,14 +511,11 @@ void receiver::count_frame() {
   const auto users = static_cast<std::size_t>(config_.users);
   const std::size_t bpu = layout_.bits_per_user();
   const auto& llr0 = llr_[0];
-  auto errors_against = [&](std::size_t bits, auto&& reference_of) {
+  // Error fraction of chain 0's decisions against the loaded reference bits.
+  auto reference_error_fraction = [&] {
     std::uint64_t errors = 0;
-    for (std::size_t k = 0; k < users; ++k) {
-      const bit* ref = reference_of(k);
-      const float* l = llr0.data() + k * bpu;
-      for (std::size_t i = 0; i < bits; ++i) errors += static_cast<std::uint64_t>((l[i] < 0.0F) != (ref[i] != 0));
-    }
-    return static_cast<double>(errors) / static_cast<double>(bits * users);
+    for (std::size_t k = 0; k < users; ++k) errors += sign_errors(llr0.data() + k * bpu, reference_[k].data(), bpu);
+    return static_cast<double>(errors) / static_cast<double>(bpu * users);
   };
   auto load = [&](std::uint64_t index) {
     for (std::size_t k = 0; k < users; ++k) layout_.data_bits(reference_[k], config_.seed, static_cast<int>(k), index);
@@ -505,24 +525,21 @@ void receiver::count_frame() {
   // Which PRBS frame is this?
   std::uint64_t index = expected_index_;
   load(index);
-  bool matched = errors_against(bpu, [&](std::size_t k) { return reference_[k].data(); }) <= kFullMatch;
+  bool matched = reference_error_fraction() <= kFullMatch;
   if (!matched) {
     const std::size_t prefix = std::min(kPrefixBits, bpu);
     const std::uint64_t first = index_known_ ? expected_index_ + 1 : 0;
     const std::uint64_t last = first + static_cast<std::uint64_t>(config_.frame_search);
     for (std::uint64_t cand = first; cand < last && !matched; ++cand) {
       if (cand == expected_index_) continue;
-      double frac = 0.0;
       std::uint64_t errors = 0;
       for (std::size_t k = 0; k < users; ++k) {
         layout_.data_bits(std::span<bit>(candidate_).first(prefix), config_.seed, static_cast<int>(k), cand);
-        const float* l = llr0.data() + k * bpu;
-        for (std::size_t i = 0; i < prefix; ++i) errors += static_cast<std::uint64_t>((l[i] < 0.0F) != (candidate_[i] != 0));
+        errors += sign_errors(llr0.data() + k * bpu, candidate_.data(), prefix);
       }
-      frac = static_cast<double>(errors) / static_cast<double>(prefix * users);
-      if (frac <= kPrefixMatch) {
+      if (static_cast<double>(errors) / static_cast<double>(prefix * users) <= kPrefixMatch) {
         load(cand);
-        if (errors_against(bpu, [&](std::size_t k) { return reference_[k].data(); }) <= kFullMatch) {
+        if (reference_error_fraction() <= kFullMatch) {
           matched = true;
           index = cand;
         }
@@ -548,10 +565,7 @@ void receiver::count_frame() {
     ++cs.frames;
     for (std::size_t b = 0; b < blocks; ++b) cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
     for (std::size_t k = 0; k < users; ++k) {
-      const float* l = llr_[c].data() + k * bpu;
-      const bit* ref = reference_[k].data();
-      std::uint64_t errors = 0;
-      for (std::size_t i = 0; i < bpu; ++i) errors += static_cast<std::uint64_t>((l[i] < 0.0F) != (ref[i] != 0));
+      const std::uint64_t errors = sign_errors(llr_[c].data() + k * bpu, reference_[k].data(), bpu);
       layout_.mapper().map(reference_symbols_, reference_[k]);
       const cf64* eq = equalised_[c].data() + k * per_user;
       double energy = 0.0;

@@ -93,6 +93,7 @@ struct chain_stats {
   double ber() const noexcept;
   double user_ber(int k) const noexcept;
   double user_evm(int k) const noexcept;  ///< RMS EVM (fraction, data-aided)
+  double evm() const noexcept;            ///< RMS EVM over all users
 };
 
 struct receiver_stats {
@@ -142,7 +143,9 @@ class receiver {
   bool acquire();
   void take_frame(std::size_t start);
   void process_frame(std::size_t start);
+  void fft_part(int w, std::size_t part);
   void detect_block(worker& w, std::size_t block);
+  void demap_item(std::size_t item);
   void count_frame();
   bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
   void compact();
@@ -170,6 +173,8 @@ class receiver {
   std::vector<const cf32*> pilot_ptrs_;
   std::vector<const cf32*> symbol_ptrs_;
   std::vector<cf32> backoff_ramp_;   // per FFT bin
+  double preamble_energy_ = 0.0;     // Σ|p|² of the preamble body
+  std::size_t frame_at_ = 0;         // buffer index of the frame being transformed
   double noise_variance_ = 0.0;
   std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
   std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)

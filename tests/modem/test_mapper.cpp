@@ -74,14 +74,17 @@ TEST_P(MapperTest, SlicerAgreesWithLiquidDemodulatorOnNoisySamples) {
   for (std::size_t i = 0; i < samples.size(); ++i) EXPECT_EQ(m.decide(samples[i]), reference[i]) << samples[i];
 }
 
+// Both near the constellation points and far off it (beyond the outer levels, across
+// several decision intervals), where the fast separable demapper's neighbour tables matter.
 TEST_P(MapperTest, MaxLogLlrMatchesBruteForceDefinitionAndHardDecisionSigns) {
   const mapper m(GetParam());
   const unsigned bps = m.bits_per_symbol();
   rng gen(8);
-  std::vector<cf64> samples(300);
+  std::vector<cf64> samples(600);
   std::vector<double> variance(samples.size());
   for (std::size_t i = 0; i < samples.size(); ++i) {
-    samples[i] = m.constellation()[gen.below(m.constellation().size())] + gen.complex_normal(0.1);
+    const double spread = i < 300 ? 0.1 : 2.0;
+    samples[i] = m.constellation()[gen.below(m.constellation().size())] + gen.complex_normal(spread * spread);
     variance[i] = 0.05 + gen.uniform();
   }
   std::vector<float> llr(samples.size() * bps);

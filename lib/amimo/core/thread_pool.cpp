@@ -8,8 +8,8 @@ int thread_pool::hardware_threads() noexcept {
   return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
-thread_pool::thread_pool(int threads) {
-  const int count = threads > 0 ? threads : hardware_threads();
+thread_pool::thread_pool(int threads, bool caller_joins) : caller_joins_(caller_joins) {
+  const int count = (threads > 0 ? threads : hardware_threads()) - (caller_joins ? 1 : 0);
   workers_.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
@@ -33,6 +33,7 @@ void thread_pool::parallel_for(std::size_t items, const std::function<void(int, 
   error_ = nullptr;
   ++generation_;
   wake_.notify_all();
+  if (caller_joins_) run_items(lock, static_cast<int>(workers_.size()));
   done_.wait(lock, [this] { return finished_items_ == items_; });
   job_ = nullptr;
   if (error_) std::rethrow_exception(error_);
@@ -44,21 +45,26 @@ void thread_pool::worker_loop(int index) {
   while (true) {
     wake_.wait(lock, [&] { return stopping_ || (generation_ != seen_generation && next_item_ < items_); });
     if (stopping_) return;
-    while (job_ != nullptr && next_item_ < items_) {
-      const std::size_t item = next_item_++;
-      const auto* job = job_;
-      lock.unlock();
-      try {
-        (*job)(index, item);
-      } catch (...) {
-        lock.lock();
-        if (!error_) error_ = std::current_exception();
-        lock.unlock();
-      }
-      lock.lock();
-      if (++finished_items_ == items_) done_.notify_all();
-    }
+    run_items(lock, index);
     seen_generation = generation_;
+  }
+}
+
+// Takes items until none is left; called with the lock held, returns with it held.
+void thread_pool::run_items(std::unique_lock<std::mutex>& lock, int index) {
+  while (job_ != nullptr && next_item_ < items_) {
+    const std::size_t item = next_item_++;
+    const auto* job = job_;
+    lock.unlock();
+    try {
+      (*job)(index, item);
+    } catch (...) {
+      lock.lock();
+      if (!error_) error_ = std::current_exception();
+      lock.unlock();
+    }
+    lock.lock();
+    if (++finished_items_ == items_) done_.notify_all();
   }
 }
 

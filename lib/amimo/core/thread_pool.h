@@ -13,13 +13,17 @@ namespace amimo {
 
 class thread_pool {
  public:
-  /// threads <= 0 means one per hardware core.
-  explicit thread_pool(int threads);
+  /// threads <= 0 means one per hardware core. With caller_joins the thread calling
+  /// parallel_for() is one of the `threads` participants (index threads − 1) and only
+  /// threads − 1 background threads exist: no thread sits idle waiting, and a job
+  /// dispatch wakes one thread fewer (what a latency-bound streaming loop wants).
+  explicit thread_pool(int threads, bool caller_joins = false);
   ~thread_pool();
   thread_pool(const thread_pool&) = delete;
   thread_pool& operator=(const thread_pool&) = delete;
 
-  int size() const noexcept { return static_cast<int>(workers_.size()); }
+  /// Participants: the worker indices parallel_for() passes are 0 … size() − 1.
+  int size() const noexcept { return static_cast<int>(workers_.size()) + (caller_joins_ ? 1 : 0); }
 
   /// Calls job(worker_index, item) for item in [0, items), items spread over workers.
   /// Returns when all are done. An exception from a job is rethrown here.
@@ -29,7 +33,9 @@ class thread_pool {
 
  private:
   void worker_loop(int index);
+  void run_items(std::unique_lock<std::mutex>& lock, int index);
 
+  bool caller_joins_ = false;
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,11 +1,56 @@
 #include <amimo/core/error.h>
 #include <amimo/detect/linear_detector.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 namespace amimo::detect {
+namespace {
+
+// std::complex<double> arrays may be accessed as arrays of (real, imaginary) doubles
+// ([complex.numbers.general]); the kernels below use that to avoid complex-operator calls.
+const double* as_reals(const cf64* p) noexcept { return reinterpret_cast<const double*>(p); }
+double* as_reals(cf64* p) noexcept { return reinterpret_cast<double*>(p); }
+
+
+// ŝ = diag(1/β) W Y for a fixed user count K, T received vectors at a time: the K·T
+// complex accumulators live in registers and every antenna adds one independent
+// multiply-add to each, so the loop is bound by arithmetic throughput, not by the
+// latency of one long sum.
+template <int K, int T>
+void equalise_fixed(const double* w, int antennas, const double* y, Eigen::Index y_stride, double* s,
+                    Eigen::Index s_stride, Eigen::Index vectors, const double* scale) noexcept {
+  Eigen::Index t = 0;
+  const auto block = [&](auto columns) {
+    constexpr int C = decltype(columns)::value;
+    double acc[C][2 * K] = {};
+    for (int a = 0; a < antennas; ++a) {
+      const double* wa = w + 2 * K * a;
+      for (int j = 0; j < C; ++j) {
+        const double yr = y[(t + j) * y_stride + 2 * a];
+        const double yi = y[(t + j) * y_stride + 2 * a + 1];
+        for (int k = 0; k < K; ++k) {
+          acc[j][2 * k] += wa[2 * k] * yr - wa[2 * k + 1] * yi;
+          acc[j][2 * k + 1] += wa[2 * k] * yi + wa[2 * k + 1] * yr;
+        }
+      }
+    }
+    for (int j = 0; j < C; ++j) {
+      double* out = s + (t + j) * s_stride;
+      for (int k = 0; k < K; ++k) {
+        out[2 * k] = acc[j][2 * k] * scale[k];
+        out[2 * k + 1] = acc[j][2 * k + 1] * scale[k];
+      }
+    }
+  };
+  for (; t + T <= vectors; t += T) block(std::integral_constant<int, T>{});
+  for (; t < vectors; ++t) block(std::integral_constant<int, 1>{});
+}
+
+}  // namespace
 
 detector_kind parse_detector_kind(std::string_view name) {
   if (name == "zf") return detector_kind::zf;
@@ -28,9 +73,9 @@ std::string_view to_string(detection_mode mode) noexcept {
 linear_detector::linear_detector(detector_kind kind, detection_mode mode, solver::linear_solver& solver,
                                  int antennas, int users, int max_vectors)
     : kind_(kind), mode_(mode), solver_(solver), antennas_(antennas), users_(users),
-      h_(antennas, users), gram_(users, users), h_adjoint_(users, antennas), filter_(users, antennas),
+      h_(antennas, users), gram_(users, users), h_adjoint_(users, antennas), filter_(users, antennas), filter_t_(antennas, users),
       inverse_(users, users), identity_(cmat::Identity(users, users)), matched_(users, max_vectors),
-      bias_(users, 1.0), sinr_(users, 0.0), noise_variance_(users, std::numeric_limits<double>::infinity()) {
+      bias_(users, 1.0), inverse_bias_(users, 1.0), sinr_(users, 0.0), noise_variance_(users, std::numeric_limits<double>::infinity()) {
   if (antennas <= 0 || users <= 0 || max_vectors <= 0) {
     throw config_error("detector sizes must be positive");
   }
@@ -45,10 +90,24 @@ channel_report linear_detector::set_channel(cmat_cref h, double n0) {
   n0_ = n0;
   h_adjoint_ = h_.adjoint();
   // HᴴH is Hermitian: compute one triangle (half the work of a full product), mirror it.
-  gram_.setZero();
-  gram_.selfadjointView<Eigen::Lower>().rankUpdate(h_adjoint_);
-  gram_.triangularView<Eigen::StrictlyUpper>() = gram_.adjoint();
-  if (kind_ == detector_kind::mmse) gram_.diagonal().array() += n0;
+  // Plain loops: at MIMO sizes (K ≤ 16) a general matrix-product kernel costs more in
+  // set-up than the arithmetic.
+  const auto n = static_cast<std::size_t>(antennas_);
+  for (int j = 0; j < users_; ++j) {
+    const double* hj = as_reals(h_.col(j).data());
+    for (int i = j; i < users_; ++i) {
+      const double* hi = as_reals(h_.col(i).data());
+      double re = 0.0;
+      double im = 0.0;
+      for (std::size_t a = 0; a < 2 * n; a += 2) {  // conj(h_ai) · h_aj
+        re += hi[a] * hj[a] + hi[a + 1] * hj[a + 1];
+        im += hi[a] * hj[a + 1] - hi[a + 1] * hj[a];
+      }
+      gram_(i, j) = cf64(re, im);
+      gram_(j, i) = cf64(re, -im);
+    }
+    gram_(j, j) = cf64(gram_(j, j).real() + (kind_ == detector_kind::mmse ? n0 : 0.0), 0.0);
+  }
 
   const solver::matrix_status loaded = solver_.set_matrix(gram_, solver::matrix_structure::hermitian);
   bool resolved = loaded.ok;
@@ -57,6 +116,7 @@ channel_report linear_detector::set_channel(cmat_cref h, double n0) {
     // ZF: W Wᴴ = A⁻¹; MMSE: W H = I − N0·A⁻¹.
     resolved = solver_.solve(filter_, h_adjoint_).ok;
     if (resolved) {
+      filter_t_ = filter_.transpose();
       for (int k = 0; k < users_; ++k) {
         inverse_(k, k) = kind_ == detector_kind::zf
                              ? cf64(filter_.row(k).squaredNorm(), 0.0)
@@ -88,8 +148,43 @@ void linear_detector::compute_stream_quality(bool resolved) {
     }
     if (!(bias > 0.0)) bias = 1.0;
     bias_[k] = bias;
+    inverse_bias_[k] = 1.0 / bias;
     sinr_[k] = sinr;
     noise_variance_[k] = sinr > 0.0 ? 1.0 / sinr : inf;
+  }
+}
+
+void linear_detector::equalise(cmat_ref s_hat, cmat_cref y) const {
+  const double* w = as_reals(filter_.data());  // users × antennas, column-major
+  const double* yv = as_reals(y.data());
+  double* sv = as_reals(s_hat.data());
+  const Eigen::Index y_stride = 2 * y.outerStride();
+  const Eigen::Index s_stride = 2 * s_hat.outerStride();
+  const Eigen::Index vectors = y.cols();
+  const double* scale = inverse_bias_.data();
+  switch (users_) {
+    case 1: return equalise_fixed<1, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
+    case 2: return equalise_fixed<2, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
+    case 4: return equalise_fixed<4, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
+    case 8: return equalise_fixed<8, 2>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
+    case 16: return equalise_fixed<16, 1>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
+    default: break;
+  }
+  // Other user counts: one dot product per output (wᵀ columns contiguous).
+  const auto n = static_cast<std::size_t>(antennas_);
+  for (Eigen::Index t = 0; t < vectors; ++t) {
+    const double* yt = as_reals(y.col(t).data());
+    for (int k = 0; k < users_; ++k) {
+      const double* wk = as_reals(filter_t_.col(k).data());
+      double re = 0.0;
+      double im = 0.0;
+      for (std::size_t a = 0; a < 2 * n; a += 2) {
+        re += wk[a] * yt[a] - wk[a + 1] * yt[a + 1];
+        im += wk[a] * yt[a + 1] + wk[a + 1] * yt[a];
+      }
+      const double scale_k = inverse_bias_[static_cast<std::size_t>(k)];
+      s_hat(k, t) = cf64(re * scale_k, im * scale_k);
+    }
   }
 }
 
@@ -99,21 +194,17 @@ bool linear_detector::detect(cmat_ref s_hat, cmat_cref y) {
     s_hat.setZero();
     return false;
   }
-  bool ok = true;
   if (mode_ == detection_mode::per_block) {
-    s_hat.noalias() = filter_ * y;
-  } else {
-    auto matched = matched_.leftCols(vectors);
-    matched.noalias() = h_adjoint_ * y;
-    ok = solver_.solve(s_hat, matched).ok;
+    equalise(s_hat, y);
+    return true;
   }
-  if (!ok) {
+  auto matched = matched_.leftCols(vectors);
+  matched.noalias() = h_adjoint_ * y;
+  if (!solver_.solve(s_hat, matched).ok) {
     s_hat.setZero();
     return false;
   }
-  if (kind_ == detector_kind::mmse) {
-    for (int k = 0; k < users_; ++k) s_hat.row(k) /= bias_[k];
-  }
+  for (int k = 0; k < users_; ++k) s_hat.row(k) *= inverse_bias_[static_cast<std::size_t>(k)];
   return true;
 }
 

@@ -56,6 +56,7 @@ class linear_detector {
 
  private:
   void compute_stream_quality(bool resolved);
+  void equalise(cmat_ref s_hat, cmat_cref y) const;  // per-block: ŝ = diag(1/β) W y
 
   detector_kind kind_;
   detection_mode mode_;
@@ -68,10 +69,12 @@ class linear_detector {
   cmat gram_;         // users × users: HᴴH (+ N0 I)
   cmat h_adjoint_;    // users × antennas
   cmat filter_;       // users × antennas (per-block mode)
+  cmat filter_t_;     // its transpose, antennas × users (columns contiguous for detect())
   cmat inverse_;      // users × users: A⁻¹ (diagonal used)
   cmat identity_;     // users × users
   cmat matched_;      // users × max_vectors: Hᴴ y
   std::vector<double> bias_;  // MMSE bias β_k (1 for ZF)
+  std::vector<double> inverse_bias_;  // 1/β_k
   std::vector<double> sinr_;
   std::vector<double> noise_variance_;
 };

@@ -92,6 +92,46 @@ mapper::mapper(modulation scheme)
     }
   }
   if (ni > 16 || nq > 16) separable_ = false;
+  if (!separable_) return;
+  // Uniform spacing on both axes enables the rounding slicer and the neighbour tables.
+  const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
+  uniform_ = true;
+  for (int axis = 0; axis < 2; ++axis) {
+    const std::vector<double>& levels = *axes[axis];
+    const double step = levels.size() > 1 ? (levels.back() - levels.front()) / static_cast<double>(levels.size() - 1) : 1.0;
+    for (std::size_t l = 0; l < levels.size(); ++l) {
+      const double expected = levels.front() + step * static_cast<double>(l);
+      uniform_ = uniform_ && std::abs(levels[l] - expected) <= 1e-5 * step;  // liquid-dsp points are float
+    }
+    axis_origin_[axis] = levels.front();
+    axis_inverse_step_[axis] = 1.0 / step;
+    axis_last_[axis] = static_cast<double>(levels.size() - 1);
+  }
+  if (!uniform_) return;
+  constexpr double far = 1e100;
+  opposite_below_.assign(bits_per_symbol_ * 16, far);
+  opposite_above_.assign(bits_per_symbol_ * 16, far);
+  llr_sign_.assign(bits_per_symbol_ * 16, 1.0);
+  for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+    const auto& bits = bit_level_[b];
+    const std::vector<double>& levels = *axes[bit_axis_[b]];
+    for (std::size_t l = 0; l < bits.size(); ++l) {
+      const std::size_t at = b * 16 + l;
+      for (std::size_t j = l; j-- > 0;) {
+        if (bits[j] != bits[l]) {
+          opposite_below_[at] = levels[j];
+          break;
+        }
+      }
+      for (std::size_t j = l + 1; j < bits.size(); ++j) {
+        if (bits[j] != bits[l]) {
+          opposite_above_[at] = levels[j];
+          break;
+        }
+      }
+      llr_sign_[at] = bits[l] != 0 ? -1.0 : 1.0;
+    }
+  }
 }
 
 void mapper::map(std::span<cf64> symbols, std::span<const bit> bits) const {
@@ -140,6 +180,27 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
       continue;
     }
     const double inv_var = 1.0 / std::max(variance, 1e-300);
+    if (uniform_) {
+      const double x[2] = {samples[s].real(), samples[s].imag()};
+      const double* level_values[2] = {i_levels_.data(), q_levels_.data()};
+      std::size_t nearest[2];
+      for (int axis = 0; axis < 2; ++axis) {  // round to the nearest level, clamped
+        const double t = (x[axis] - axis_origin_[axis]) * axis_inverse_step_[axis] + 0.5;
+        nearest[axis] = static_cast<std::size_t>(std::min(std::max(t, 0.0), axis_last_[axis] + 0.5));
+      }
+      for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+        const auto axis = static_cast<std::size_t>(bit_axis_[b]);
+        const double v = x[axis];
+        const std::size_t at = b * 16 + nearest[axis];
+        const double level = level_values[axis][nearest[axis]];
+        const double dn = (v - level) * (v - level);
+        const double below = v - opposite_below_[at];
+        const double above = v - opposite_above_[at];
+        const double opposite = std::min(below * below, above * above);
+        out[b] = static_cast<float>(llr_sign_[at] * (opposite - dn) * inv_var);
+      }
+      continue;
+    }
     if (separable_) {
       double di[16];
       double dq[16];

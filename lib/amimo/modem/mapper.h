@@ -48,6 +48,19 @@ class mapper {
   bool separable_ = false;
   std::vector<int> bit_axis_;
   std::vector<std::vector<unsigned char>> bit_level_;
+  // Fast exact max-log path for uniformly spaced levels (every liquid-dsp square QAM): the
+  // nearest level l on each axis is found by rounding; it carries the decided bit, and
+  // the other bit value's nearest level is one of two precomputed neighbours of l (the
+  // closest level below and above l whose bit b differs). Tables are indexed b·16 + l and
+  // hold level values (±1e100 where no such neighbour exists) and the sign of the LLR,
+  // so the per-sample work has no data-dependent branches.
+  bool uniform_ = false;
+  double axis_origin_[2] = {0.0, 0.0};
+  double axis_inverse_step_[2] = {1.0, 1.0};
+  double axis_last_[2] = {0.0, 0.0};  // index of the top level, as a double
+  std::vector<double> opposite_below_;
+  std::vector<double> opposite_above_;
+  std::vector<double> llr_sign_;  // +1: the level's bit is 0 (LLR = m1 − m0 = opposite − nearest)
 };
 
 }  // namespace amimo::modem

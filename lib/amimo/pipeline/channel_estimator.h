@@ -30,6 +30,8 @@ class channel_estimator {
   /// Mean |Y|² over the guard bins (DC excluded) of the given symbols: the noise variance
   /// per subcarrier (measured). Symbols as in estimate().
   double noise_variance(std::span<const cf32* const> symbols) const noexcept;
+  /// The FFT bins noise_variance() averages over (outside the used band, DC excluded).
+  std::span<const int> guard_bins() const noexcept { return guard_bins_; }
 
  private:
   const ofdm::frame_layout& layout_;

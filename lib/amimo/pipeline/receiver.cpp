@@ -4,8 +4,10 @@
 #include <amimo/core/rng.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <numbers>
 
 namespace amimo::pipeline {
@@ -37,8 +39,25 @@ cf64 correlate(const cf32* p, const cf32* x, std::size_t n) noexcept {
 constexpr double kPrefixMatch = 0.42;
 constexpr double kFullMatch = 0.45;
 constexpr std::size_t kPrefixBits = 1024;
+// Coarse acquisition: preamble samples correlated, antennas summed (DESIGN: cheap first
+// pass; the full metric on every antenna refines it).
+constexpr std::size_t kSearchPart = 256;
+constexpr std::size_t kSearchAntennas = 4;
 
 /// Hard-decision errors of max-log LLRs (negative = bit 1) against known bits.
+// Whether any component of p[0, n) is NaN or ±Inf (all exponent bits set): an integer
+// test the compiler vectorises, so clean blocks cost little more than reading them.
+bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
+  const float* f = reinterpret_cast<const float*>(p);
+  std::uint32_t any = 0;
+  for (std::size_t i = 0; i < 2 * n; ++i) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, f + i, sizeof bits);
+    any |= static_cast<std::uint32_t>((bits & 0x7F800000U) == 0x7F800000U);
+  }
+  return any != 0;
+}
+
 std::uint64_t sign_errors(const float* llr, const bit* ref, std::size_t n) noexcept {
   std::uint64_t errors = 0;
   for (std::size_t i = 0; i < n; ++i) errors += static_cast<std::uint64_t>((llr[i] < 0.0F) != (ref[i] != 0));
@@ -122,7 +141,6 @@ double chain_stats::evm() const noexcept {
 struct receiver::worker {
   std::vector<std::unique_ptr<solver::accounting_solver>> solvers;
   std::vector<std::unique_ptr<detect::linear_detector>> detectors;
-  cmat h;
   cmat y;
   cmat s;
 };
@@ -138,7 +156,7 @@ receiver::receiver(const receiver_config& config)
   const auto users = static_cast<std::size_t>(config_.users);
   const auto frame_len = static_cast<std::size_t>(n.frame_length());
 
-  pool_ = std::make_unique<thread_pool>(config_.threads);
+  pool_ = std::make_unique<thread_pool>(config_.threads, /*caller_joins=*/true);
   for (int w = 0; w < pool_->size(); ++w) {
     auto wk = std::make_unique<worker>();
     for (std::size_t c = 0; c < config_.chains.size(); ++c) {
@@ -148,7 +166,6 @@ receiver::receiver(const receiver_config& config)
       wk->detectors.push_back(std::make_unique<detect::linear_detector>(
           ch.detector, config_.mode, *wk->solvers.back(), config_.antennas, config_.users, n.data_symbols));
     }
-    wk->h.resize(config_.antennas, config_.users);
     wk->y.resize(config_.antennas, n.data_symbols);
     wk->s.resize(config_.users, n.data_symbols);
     workers_.push_back(std::move(wk));
@@ -168,7 +185,22 @@ receiver::receiver(const receiver_config& config)
     if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
   }
   for (const cf32& v : layout_.preamble_waveform()) preamble_energy_ += static_cast<double>(std::norm(v));
+  {
+    const auto pre = layout_.preamble_waveform();
+    const std::size_t part = std::min(kSearchPart, pre.size());
+    const int search_fft = static_cast<int>(std::bit_ceil(4 * part));
+    search_forward_ = std::make_unique<ofdm::fft_plan>(search_fft, ofdm::fft_plan::direction::forward);
+    search_inverse_ = std::make_unique<ofdm::fft_plan>(search_fft, ofdm::fft_plan::direction::inverse);
+    auto in = search_forward_->input();
+    std::fill(in.begin(), in.end(), cf32{});
+    std::copy(pre.begin(), pre.begin() + static_cast<std::ptrdiff_t>(part), in.begin());
+    search_forward_->execute();
+    for (const cf32& v : search_forward_->output()) search_template_.push_back(std::conj(v));
+    search_corr_.assign(frame_len, 0.0);
+    search_energy_.assign(frame_len, 0.0);
+  }
   backoff_ramp_.resize(fft);
+  guard_energy_.assign(static_cast<std::size_t>(pool_->size()), 0.0);
   for (std::size_t b = 0; b < fft; ++b) {
     backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) *
                                                 config_.fft_backoff / n.fft_size));
@@ -188,7 +220,9 @@ receiver::receiver(const receiver_config& config)
   }
   reference_.assign(users, std::vector<bit>(layout_.bits_per_user()));
   candidate_.assign(kPrefixBits, 0);
-  reference_symbols_.assign(per_user, cf64{});
+  reference_symbols_.assign(users, std::vector<cf64>(per_user));
+  user_errors_.assign(config_.chains.size() * users, 0);
+  user_energy_.assign(config_.chains.size() * users, 0.0);
   block_unresolved_.assign(config_.chains.size() * static_cast<std::size_t>(config_.subcarrier_blocks), 0);
 }
 
@@ -239,6 +273,7 @@ void receiver::commit(std::size_t count) {
   std::uint64_t bad_count = 0;
   for (auto& row : buffer_) {
     cf32* p = row.data() + tail_;
+    if (!any_nonfinite(p, count)) continue;
     for (std::size_t i = 0; i < count; ++i) {
       if (!std::isfinite(p[i].real()) || !std::isfinite(p[i].imag())) {
         p[i] = cf32{};
@@ -282,35 +317,66 @@ double receiver::preamble_metric(std::size_t lag) const noexcept {
   return energy > 0.0 ? corr / (energy * preamble_energy_) : 0.0;
 }
 
+// Coarse search over one frame of lags: |Σ conj(p) x|² of the first kSearchPart preamble
+// samples on at most kSearchAntennas antennas, over the window energy. The correlations
+// come from overlap-save FFT blocks (each block of kSearchFft samples gives
+// kSearchFft − kSearchPart + 1 lags), the energies from a running sum: ~50× cheaper than
+// direct correlation. Returns the buffer index of the best lag.
+std::size_t receiver::coarse_preamble_search() {
+  const auto& n = config_.layout;
+  const auto lags = static_cast<std::size_t>(n.frame_length());
+  const auto cp = static_cast<std::size_t>(n.cp_length);
+  const std::size_t fft = search_template_.size();
+  const std::size_t part = std::min(kSearchPart, layout_.preamble_waveform().size());
+  const std::size_t valid = fft - part + 1;
+  const std::size_t available = tail_ - head_ - cp;  // samples from the first lag's window
+  std::fill(search_corr_.begin(), search_corr_.end(), 0.0);
+  std::fill(search_energy_.begin(), search_energy_.end(), 0.0);
+  const std::size_t antennas = std::min(kSearchAntennas, buffer_.size());
+  for (std::size_t a = 0; a < antennas; ++a) {
+    const cf32* x = buffer_[a].data() + head_ + cp;
+    double energy = 0.0;
+    for (std::size_t m = 0; m < part; ++m) energy += static_cast<double>(std::norm(x[m]));
+    for (std::size_t lag = 0; lag < lags; ++lag) {
+      if (lag > 0) {
+        energy += static_cast<double>(std::norm(x[lag + part - 1])) - static_cast<double>(std::norm(x[lag - 1]));
+      }
+      search_energy_[lag] += std::max(energy, 0.0);
+    }
+    for (std::size_t start = 0; start < lags; start += valid) {
+      auto in = search_forward_->input();
+      const std::size_t take = std::min(fft, available - start);
+      std::copy(x + start, x + start + take, in.begin());
+      std::fill(in.begin() + static_cast<std::ptrdiff_t>(take), in.end(), cf32{});
+      search_forward_->execute();
+      const auto spectrum = search_forward_->output();
+      auto product = search_inverse_->input();
+      for (std::size_t k = 0; k < fft; ++k) product[k] = spectrum[k] * search_template_[k];
+      search_inverse_->execute();
+      const auto corr = search_inverse_->output();
+      for (std::size_t j = 0; j < valid && start + j < lags; ++j) {
+        search_corr_[start + j] += static_cast<double>(std::norm(corr[j]));
+      }
+    }
+  }
+  double best = -1.0;
+  std::size_t best_lag = 0;
+  for (std::size_t lag = 0; lag < lags; ++lag) {
+    const double m = search_energy_[lag] > 0.0 ? search_corr_[lag] / search_energy_[lag] : 0.0;
+    if (m > best) {
+      best = m;
+      best_lag = lag;
+    }
+  }
+  return head_ + best_lag;
+}
+
 bool receiver::acquire() {
   const auto& n = config_.layout;
   const auto frame_len = static_cast<std::size_t>(n.frame_length());
   const auto sym_len = static_cast<std::size_t>(n.symbol_length());
   if (tail_ - head_ < frame_len + sym_len + 16) return false;
-  // Coarse search over one frame of lags: the first 256 samples of the preamble on at most
-  // four antennas (a few ms per acquisition); then the full metric around the coarse peak.
-  const auto pre = layout_.preamble_waveform();
-  const std::size_t part = std::min<std::size_t>(256, pre.size());
-  const std::size_t coarse_antennas = std::min<std::size_t>(4, buffer_.size());
-  const auto cp = static_cast<std::size_t>(n.cp_length);
-  double coarse_best = -1.0;
-  std::size_t coarse_lag = head_;
-  for (std::size_t lag = head_; lag < head_ + frame_len; ++lag) {
-    double corr = 0.0;
-    double energy = 0.0;
-    for (std::size_t a = 0; a < coarse_antennas; ++a) {
-      const cf32* x = buffer_[a].data() + lag + cp;
-      corr += std::norm(correlate(pre.data(), x, part));
-      float e = 0.0F;
-      for (std::size_t m = 0; m < part; ++m) e += std::norm(x[m]);
-      energy += static_cast<double>(e);
-    }
-    const double m = energy > 0.0 ? corr / energy : 0.0;
-    if (m > coarse_best) {
-      coarse_best = m;
-      coarse_lag = lag;
-    }
-  }
+  const std::size_t coarse_lag = coarse_preamble_search();
   double best = -1.0;
   std::size_t best_lag = coarse_lag;
   const std::size_t lo = coarse_lag > head_ + 8 ? coarse_lag - 8 : head_;
@@ -361,8 +427,10 @@ void receiver::process() {
     const auto t0 = clock_type::now();
     double best = -1.0;
     std::size_t best_lag = next;
+    double at_next = 0.0;
     for (std::size_t lag = next - 2; lag <= next + 2; ++lag) {
       const double m = preamble_metric(lag);
+      if (lag == next) at_next = m;
       if (m > best) {
         best = m;
         best_lag = lag;
@@ -376,7 +444,7 @@ void receiver::process() {
       continue;
     }
     // Follow a drift only when the peak clearly moved (multipath peaks wobble).
-    const std::size_t next_start = best > 1.2 * preamble_metric(next) ? best_lag : next;
+    const std::size_t next_start = best > 1.2 * at_next ? best_lag : next;
     stats_.latency[static_cast<int>(stage::sync)].add(seconds_since(t0));
     take_frame(frame_start_);
     frame_start_ = next_start;
@@ -419,7 +487,12 @@ void receiver::process_frame(std::size_t start) {
 
   t0 = clock_type::now();
   estimator_.estimate(pilot_ptrs_);
-  noise_variance_ = std::max(estimator_.noise_variance(symbol_ptrs_), 1e-12);
+  // N0: the mean guard-bin energy over every symbol and antenna, summed by the FFT stage
+  // (the same average as channel_estimator::noise_variance(), computed in parallel).
+  const double guard_bins = static_cast<double>(estimator_.guard_bins().size() * symbol_ptrs_.size()) * config_.antennas;
+  double guard_energy = 0.0;
+  for (const double e : guard_energy_) guard_energy += e;
+  noise_variance_ = std::max(guard_bins > 0.0 ? guard_energy / guard_bins : 0.0, 1e-12);
   stats_.noise_variance = noise_variance_;
   stats_.latency[static_cast<int>(stage::estimate)].add(seconds_since(t0));
 
@@ -431,8 +504,7 @@ void receiver::process_frame(std::size_t start) {
   stats_.latency[static_cast<int>(stage::detect)].add(seconds_since(t0));
 
   t0 = clock_type::now();
-  pool_->parallel_for(config_.chains.size() * static_cast<std::size_t>(config_.users),
-                      [this](int, std::size_t item) { demap_item(item); });
+  pool_->parallel_for(static_cast<std::size_t>(config_.users), [this](int, std::size_t k) { demap_user(k); });
   count_frame();
   stats_.latency[static_cast<int>(stage::demap)].add(seconds_since(t0));
 }
@@ -446,28 +518,67 @@ void receiver::fft_part(int w, std::size_t part) {
   const std::size_t transforms = static_cast<std::size_t>(n.symbols_per_frame()) * ant;
   const auto parts = static_cast<std::size_t>(pool_->size());
   auto& plan = *ffts_[static_cast<std::size_t>(w)];
+  double guard_energy = 0.0;
   for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
     const std::size_t s = item / ant;
     const std::size_t a = item % ant;
     const cf32* src = buffer_[a].data() + frame_at_ + s * sym_len + offset;
     std::copy(src, src + fft, plan.input().begin());
     plan.execute();
-    cf32* dst = grid_.data() + (s * ant + a) * fft;
-    const auto out = plan.output();
-    for (std::size_t b = 0; b < fft; ++b) dst[b] = out[b] * backoff_ramp_[b];
+    // Remove the back-off phase ramp (real arithmetic: vectorises, unlike operator* on
+    // std::complex without -ffast-math) and sum the guard-bin energy for the N0 estimate.
+    float* dst = reinterpret_cast<float*>(grid_.data() + (s * ant + a) * fft);
+    const float* out = reinterpret_cast<const float*>(plan.output().data());
+    const float* ramp = reinterpret_cast<const float*>(backoff_ramp_.data());
+    for (std::size_t b = 0; b < 2 * fft; b += 2) {
+      dst[b] = out[b] * ramp[b] - out[b + 1] * ramp[b + 1];
+      dst[b + 1] = out[b] * ramp[b + 1] + out[b + 1] * ramp[b];
+    }
+    float energy = 0.0F;
+    for (const int g : estimator_.guard_bins()) {
+      const auto at = 2 * static_cast<std::size_t>(g);
+      energy += dst[at] * dst[at] + dst[at + 1] * dst[at + 1];
+    }
+    guard_energy += static_cast<double>(energy);
   }
+  guard_energy_[part] = guard_energy;
 }
 
-void receiver::demap_item(std::size_t item) {
+// Demaps user k on every chain and scores the decisions against the PRBS frame the
+// receiver expects next (the usual case); count_frame() decides whether that was the
+// right frame and otherwise searches and rescores.
+void receiver::demap_user(std::size_t k) {
+  const std::size_t per_user =
+      static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
+  const std::size_t bpu = layout_.bits_per_user();
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    layout_.mapper().demap_soft(std::span<float>(llr_[c]).subspan(k * bpu, bpu),
+                                std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
+                                std::span<const double>(variance_[c]).subspan(k * per_user, per_user));
+  }
+  layout_.data_bits(reference_[k], config_.seed, static_cast<int>(k), expected_index_);
+  score_user(k);
+}
+
+// Bit errors and EVM energy of user k on every chain against reference_[k].
+void receiver::score_user(std::size_t k) {
   const auto users = static_cast<std::size_t>(config_.users);
   const std::size_t per_user =
       static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
   const std::size_t bpu = layout_.bits_per_user();
-  const std::size_t c = item / users;
-  const std::size_t k = item % users;
-  layout_.mapper().demap_soft(std::span<float>(llr_[c]).subspan(k * bpu, bpu),
-                              std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
-                              std::span<const double>(variance_[c]).subspan(k * per_user, per_user));
+  auto& symbols = reference_symbols_[k];
+  layout_.mapper().map(symbols, reference_[k]);
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    const cf64* eq = equalised_[c].data() + k * per_user;
+    double energy = 0.0;
+    for (std::size_t i = 0; i < per_user; ++i) {
+      const double dr = eq[i].real() - symbols[i].real();
+      const double di = eq[i].imag() - symbols[i].imag();
+      energy += dr * dr + di * di;
+    }
+    user_errors_[c * users + k] = sign_errors(llr_[c].data() + k * bpu, reference_[k].data(), bpu);
+    user_energy_[c * users + k] = energy;
+  }
 }
 
 void receiver::detect_block(worker& w, std::size_t block) {
@@ -487,13 +598,12 @@ void receiver::detect_block(worker& w, std::size_t block) {
     cf64* eq = equalised_[c].data();
     double* var = variance_[c].data();
     for (std::size_t u = u0; u < u1; ++u) {
-      w.h = estimator_.response(static_cast<int>(u));
       const auto bin = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
       for (std::size_t d = 0; d < data; ++d) {
         const cf32* sym = grid_.data() + (data0 + d) * ant * fft;
         for (std::size_t a = 0; a < ant; ++a) w.y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
       }
-      const bool resolved = det.set_channel(w.h, noise_variance_).resolved;
+      const bool resolved = det.set_channel(estimator_.response(static_cast<int>(u)), noise_variance_).resolved;
       const bool ok = det.detect(w.s, w.y);
       if (!resolved || !ok) ++block_unresolved_[c * blocks + block];
       const auto nv = det.noise_variance();
@@ -511,21 +621,14 @@ void receiver::count_frame() {
   const auto users = static_cast<std::size_t>(config_.users);
   const std::size_t bpu = layout_.bits_per_user();
   const auto& llr0 = llr_[0];
-  // Error fraction of chain 0's decisions against the loaded reference bits.
-  auto reference_error_fraction = [&] {
-    std::uint64_t errors = 0;
-    for (std::size_t k = 0; k < users; ++k) errors += sign_errors(llr0.data() + k * bpu, reference_[k].data(), bpu);
-    return static_cast<double>(errors) / static_cast<double>(bpu * users);
-  };
-  auto load = [&](std::uint64_t index) {
-    for (std::size_t k = 0; k < users; ++k) layout_.data_bits(reference_[k], config_.seed, static_cast<int>(k), index);
-  };
   ++processed_frames_;
 
-  // Which PRBS frame is this?
+  // Which PRBS frame is this? demap_user() scored the expected one: chain 0's error
+  // fraction tells whether that was right.
+  std::uint64_t chain0_errors = 0;
+  for (std::size_t k = 0; k < users; ++k) chain0_errors += user_errors_[k];
   std::uint64_t index = expected_index_;
-  load(index);
-  bool matched = reference_error_fraction() <= kFullMatch;
+  bool matched = static_cast<double>(chain0_errors) / static_cast<double>(bpu * users) <= kFullMatch;
   if (!matched) {
     const std::size_t prefix = std::min(kPrefixBits, bpu);
     const std::uint64_t first = index_known_ ? expected_index_ + 1 : 0;
@@ -537,12 +640,16 @@ void receiver::count_frame() {
         layout_.data_bits(std::span<bit>(candidate_).first(prefix), config_.seed, static_cast<int>(k), cand);
         errors += sign_errors(llr0.data() + k * bpu, candidate_.data(), prefix);
       }
-      if (static_cast<double>(errors) / static_cast<double>(prefix * users) <= kPrefixMatch) {
-        load(cand);
-        if (reference_error_fraction() <= kFullMatch) {
-          matched = true;
-          index = cand;
-        }
+      if (static_cast<double>(errors) / static_cast<double>(prefix * users) > kPrefixMatch) continue;
+      std::uint64_t full = 0;
+      for (std::size_t k = 0; k < users; ++k) {
+        layout_.data_bits(reference_[k], config_.seed, static_cast<int>(k), cand);
+        full += sign_errors(llr0.data() + k * bpu, reference_[k].data(), bpu);
+      }
+      if (static_cast<double>(full) / static_cast<double>(bpu * users) <= kFullMatch) {
+        matched = true;
+        index = cand;
+        for (std::size_t k = 0; k < users; ++k) score_user(k);
       }
     }
   }
@@ -557,22 +664,18 @@ void receiver::count_frame() {
   stats_.last_frame_index = index;
   ++stats_.frames;
 
-  const auto& n = config_.layout;
-  const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * static_cast<std::size_t>(n.used_subcarriers);
+  const std::size_t per_user =
+      static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
   const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     auto& cs = stats_.chains[c];
     ++cs.frames;
     for (std::size_t b = 0; b < blocks; ++b) cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
     for (std::size_t k = 0; k < users; ++k) {
-      const std::uint64_t errors = sign_errors(llr_[c].data() + k * bpu, reference_[k].data(), bpu);
-      layout_.mapper().map(reference_symbols_, reference_[k]);
-      const cf64* eq = equalised_[c].data() + k * per_user;
-      double energy = 0.0;
-      for (std::size_t i = 0; i < per_user; ++i) energy += std::norm(eq[i] - reference_symbols_[i]);
+      const std::uint64_t errors = user_errors_[c * users + k];
       cs.user_bits[k] += bpu;
       cs.user_errors[k] += errors;
-      cs.user_error_energy[k] += energy;
+      cs.user_error_energy[k] += user_energy_[c * users + k];
       cs.user_symbols[k] += per_user;
       cs.bits += bpu;
       cs.bit_errors += errors;

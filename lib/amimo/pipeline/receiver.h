@@ -141,11 +141,13 @@ class receiver {
   void process();
   double preamble_metric(std::size_t lag) const noexcept;
   bool acquire();
+  std::size_t coarse_preamble_search();
   void take_frame(std::size_t start);
   void process_frame(std::size_t start);
   void fft_part(int w, std::size_t part);
   void detect_block(worker& w, std::size_t block);
-  void demap_item(std::size_t item);
+  void demap_user(std::size_t k);
+  void score_user(std::size_t k);
   void count_frame();
   bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
   void compact();
@@ -168,11 +170,19 @@ class receiver {
   std::size_t frame_start_ = 0;  // buffer index of the locked frame's first sample
   std::vector<std::pair<std::uint64_t, std::uint64_t>> bad_;  // NaN intervals [a, b)
 
+  // Acquisition: coarse preamble correlation over a frame of lags by FFT (overlap-save).
+  std::unique_ptr<ofdm::fft_plan> search_forward_;
+  std::unique_ptr<ofdm::fft_plan> search_inverse_;
+  std::vector<cf32> search_template_;  // conj(FFT(first preamble samples, zero-padded))
+  std::vector<double> search_corr_;    // per lag: Σ_antennas |correlation|²
+  std::vector<double> search_energy_;  // per lag: Σ_antennas window energy
+
   // Frame working set.
   std::vector<cf32> grid_;  // symbols × antennas × fft_size (FFT outputs)
   std::vector<const cf32*> pilot_ptrs_;
   std::vector<const cf32*> symbol_ptrs_;
   std::vector<cf32> backoff_ramp_;   // per FFT bin
+  std::vector<double> guard_energy_; // per FFT part: Σ|Y|² over the guard bins
   double preamble_energy_ = 0.0;     // Σ|p|² of the preamble body
   std::size_t frame_at_ = 0;         // buffer index of the frame being transformed
   double noise_variance_ = 0.0;
@@ -181,7 +191,9 @@ class receiver {
   std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
   std::vector<std::vector<bit>> reference_;    // per user: bits_per_user
   std::vector<bit> candidate_;
-  std::vector<cf64> reference_symbols_;
+  std::vector<std::vector<cf64>> reference_symbols_;  // per user: data × used
+  std::vector<std::uint64_t> user_errors_;  // per chain × user, this frame
+  std::vector<double> user_energy_;         // per chain × user: Σ|ŝ − s|², this frame
   std::vector<std::uint64_t> block_unresolved_;  // per chain × block
   std::uint64_t expected_index_ = 0;
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)

@@ -1,5 +1,6 @@
 #pragma once
-// Digital backends on Eigen: Cholesky (LLT) for Hermitian positive-definite matrices,
+// Digital backends on Eigen: Cholesky (LLT) for Hermitian positive-definite matrices
+// (hand-written loops up to 32×32, where Eigen's blocked LLT is mostly set-up cost),
 // LDLT when Cholesky fails, partial-pivot LU for general matrices. digital-f32 runs the
 // factorisation and the solve in single precision (FP32 baseline), digital-f64 in double.
 

@@ -5,6 +5,8 @@
 #   tools/amimo.sh run  [amimo-bs flags]      build (Release) and run amimo-bs on the embedded
 #                                             synthetic default (analog vs digital side by side)
 #   tools/amimo.sh sweep [amimo-sweep flags]  build (Release) and run the default BER sweep
+#   tools/amimo.sh image [amimo-image flags]  build (Release) and run the image-recovery demo
+#   tools/amimo.sh report [amimo-report args] build (Release) and run the analog/digital comparison
 #   tools/amimo.sh test                       build Release + ASan/UBSan and run the tests
 #   tools/amimo.sh deps | build               only install packages | only build Release
 set -euo pipefail
@@ -61,6 +63,16 @@ case "$command" in
     build_release
     exec "$root/build/apps/amimo-sweep" --out "$root/results/sweep" "$@"
     ;;
+  image)
+    install_packages
+    build_release
+    exec "$root/build/apps/amimo-image" --out "$root/results/image" "$@"
+    ;;
+  report)
+    install_packages
+    build_release
+    exec "$root/build/apps/amimo-report" "$@"
+    ;;
   test)
     install_packages
     build_release
@@ -68,9 +80,9 @@ case "$command" in
     (cd "$root/build" && ctest -j "$jobs" --output-on-failure --timeout 900)
     echo "amimo: AddressSanitizer + UndefinedBehaviorSanitizer unit tests"
     configure_and_build build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-      -DAMIMO_SANITIZE=ON -DAMIMO_BUILD_BENCH=OFF
+      -DAMIMO_SANITIZE=ON -DAMIMO_BUILD_BENCH=OFF -DAMIMO_WITH_CUDA=OFF
     (cd "$root/build-asan" && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest -j "$jobs" -L unit --output-on-failure --timeout 900)
     ;;
-  *) echo "usage: tools/amimo.sh run|sweep|test|deps|build [args]" >&2; exit 2 ;;
+  *) echo "usage: tools/amimo.sh run|sweep|image|report|test|deps|build [args]" >&2; exit 2 ;;
 esac

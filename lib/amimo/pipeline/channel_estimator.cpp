@@ -58,10 +58,15 @@ channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int anten
 }
 
 void channel_estimator::estimate(std::span<const cf32* const> pilot_symbols) {
+  for (int k = 0; k < users_; ++k) estimate_user(k, pilot_symbols);
+}
+
+void channel_estimator::estimate_user(int user, std::span<const cf32* const> pilot_symbols) {
   const auto& n = layout_.layout();
   const auto fft = static_cast<std::size_t>(n.fft_size);
   const auto ant = static_cast<std::size_t>(antennas_);
-  for (std::size_t k = 0; k < static_cast<std::size_t>(users_); ++k) {
+  const auto k = static_cast<std::size_t>(user);
+  {
     const auto& pos = positions_[k];
     auto& ls = ls_[k];
     for (std::size_t i = 0; i < pos.size(); ++i) {

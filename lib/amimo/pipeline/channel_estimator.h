@@ -20,6 +20,9 @@ class channel_estimator {
   /// pilot_bins(p) gives pilot symbol p's FFT output as antennas rows of fft_size bins
   /// (row a at data + a * fft_size). Writes estimates for every used subcarrier.
   void estimate(std::span<const cf32* const> pilot_symbols);
+  /// The part of estimate() for one user; different users may run on different threads
+  /// at the same time (each writes only its own state and its column of the estimate).
+  void estimate_user(int user, std::span<const cf32* const> pilot_symbols);
 
   /// Estimated channel on used subcarrier u (antennas × users).
   Eigen::Map<const cmat> response(int u) const noexcept {

@@ -156,7 +156,10 @@ receiver::receiver(const receiver_config& config)
   const auto users = static_cast<std::size_t>(config_.users);
   const auto frame_len = static_cast<std::size_t>(n.frame_length());
 
-  pool_ = std::make_unique<thread_pool>(config_.threads, /*caller_joins=*/true);
+  // The receiving thread works as one of the participants, and idle threads poll for
+  // 300 µs before blocking: a frame dispatches four jobs within a millisecond, and a
+  // futex wake-up per job would cost more than some of the stages.
+  pool_ = std::make_unique<thread_pool>(config_.threads, /*caller_joins=*/true, std::chrono::microseconds{300});
   for (int w = 0; w < pool_->size(); ++w) {
     auto wk = std::make_unique<worker>();
     for (std::size_t c = 0; c < config_.chains.size(); ++c) {
@@ -172,7 +175,10 @@ receiver::receiver(const receiver_config& config)
     ffts_.push_back(std::make_unique<ofdm::fft_plan>(n.fft_size, ofdm::fft_plan::direction::forward));
   }
 
-  capacity_ = 4 * frame_len + static_cast<std::size_t>(n.symbol_length());
+  // Room for 4 to 16 frames (about 32 MB of samples at most): compacting the buffer copies
+  // the unprocessed tail, so a larger buffer compacts less often.
+  const std::size_t budget_frames = (std::size_t{4} << 20) / (ant * frame_len);
+  capacity_ = std::clamp<std::size_t>(budget_frames, 4, 16) * frame_len + static_cast<std::size_t>(n.symbol_length());
   buffer_.assign(ant, std::vector<cf32>(capacity_));
   write_ptrs_.resize(ant);
   bad_.reserve(256);
@@ -486,7 +492,8 @@ void receiver::process_frame(std::size_t start) {
   stats_.latency[static_cast<int>(stage::fft)].add(seconds_since(t0));
 
   t0 = clock_type::now();
-  estimator_.estimate(pilot_ptrs_);
+  pool_->parallel_for(static_cast<std::size_t>(config_.users),
+                      [this](int, std::size_t k) { estimator_.estimate_user(static_cast<int>(k), pilot_ptrs_); });
   // N0: the mean guard-bin energy over every symbol and antenna, summed by the FFT stage
   // (the same average as channel_estimator::noise_variance(), computed in parallel).
   const double guard_bins = static_cast<double>(estimator_.guard_bins().size() * symbol_ptrs_.size()) * config_.antennas;

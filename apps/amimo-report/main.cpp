@@ -1,0 +1,161 @@
+// amimo-report: analog HP-INV versus digital baselines, throughput and energy per solve
+// (issue 6). Subcommands: `compare` (the default when none is given) runs the comparison
+// of lib/amimo/perf/compare.h over real n×n systems and MIMO Gram solves; `paper` runs the
+// paper reproduction of lib/amimo/repro/paper_repro.h. Measured figures
+// (CPU wall time here) and modelled ones (analog cost model, H100 roofline, ASIC, energy
+// from stated powers) are labelled as such everywhere.
+
+#include <amimo/core/error.h>
+#include <amimo/core/version.h>
+#include <amimo/perf/compare.h>
+#include <amimo/report/atomic_file.h>
+#include <amimo/report/command_line.h>
+#include <amimo/repro/paper_repro.h>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <unistd.h>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using namespace amimo;
+
+/// Options of `compare` as given on the command line.
+struct compare_cli {
+  perf::compare_options options;
+  std::vector<std::string> shapes{"16x4", "64x16", "128x8"};
+  std::string out = "results/report";
+  std::string progress = "auto";
+  bool no_gpu = false;
+};
+
+void add_compare_options(CLI::App& cmd, compare_cli& c) {
+  perf::compare_options& o = c.options;
+  cmd.add_option("--sizes", o.sizes, "real n x n system sizes (2..512; default 8 16 32 64 128 256)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd.add_option("--shapes", c.shapes, "MIMO shapes ANTENNASxUSERS (default 16x4 64x16 128x8; 'none' for none)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd.add_option("--profiles", o.profiles,
+                 "analog cost profiles (default paper-board projected; built-in name or YAML)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd.add_option("--seconds", o.cpu_seconds, "seconds per CPU measurement (0..600; default 0.5)");
+  cmd.add_option("--threads", o.threads, "CPU worker threads (0: all hardware threads; default 0)");
+  cmd.add_option("--cpu-watts", o.cpu_watts_per_core, "power per busy CPU core for the CPU energy, W (default 10)");
+  cmd.add_option("--asic-pj-per-flop", o.asic.pj_per_flop, "digital ASIC energy per FP32 FLOP, pJ (default 2.3)");
+  cmd.add_option("--asic-flops", o.asic.flops_per_s, "digital ASIC sustained FLOP/s (default 1e12)");
+  cmd.add_option("--gpu-efficiency", o.gpu.efficiency, "fraction of the H100 roofline reached (0..1; default 0.2)");
+  cmd.add_option("--solves-per-matrix", o.solves_per_matrix,
+                 "right-hand sides per matrix (coherence block) over which factorisation/programming is amortised "
+                 "(default 100)");
+  cmd.add_option("--matrices", o.matrices, "independent matrices per workload (default 8)");
+  cmd.add_option("--analog-matrices", o.analog_matrices,
+                 "matrices the analog simulator programs per workload (default 3)");
+  cmd.add_option("--analog-rhs", o.analog.rhs, "right-hand sides simulated per analog matrix (default 2)");
+  cmd.add_option("--analog-tol", o.analog.tolerance,
+                 "analog precision target: relative residual (default 1e-7, FP32 level)");
+  cmd.add_option("--analog-max-iters", o.analog.max_iterations, "analog iteration cap (1..64; default 40)");
+  cmd.add_option("--cond", o.cond, "condition-number bound of the real systems (>= 1; default 10)");
+  cmd.add_option("--seed", o.seed, "random seed (default 1)");
+  cmd.add_flag("--no-gpu", c.no_gpu, "do not measure on a CUDA device even when one is present");
+  cmd.add_option("--out", c.out, "output directory for report.csv, report.json, report-*.png (default results/report)");
+  cmd.add_option("--progress", c.progress, "progress lines on stderr: auto | on | off")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
+}
+
+/// `compare`: header, comparison, tables, files. Returns the exit code.
+int run_compare_command(compare_cli& c, const std::string& command_line) {
+  perf::compare_options& o = c.options;
+  try {
+    o.shapes.clear();
+    for (const std::string& s : c.shapes) {
+      if (s != "none") o.shapes.push_back(perf::parse_mimo_shape(s));
+    }
+    o.try_gpu = !c.no_gpu;
+    perf::validate(o);
+    report::ensure_writable_directory(c.out);
+  } catch (const config_error& e) {
+    std::cerr << "amimo-report: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const io_error& e) {
+    std::cerr << "amimo-report: " << e.what() << "\n";
+    return 3;
+  }
+
+  std::string h = "# ----------------------------------------------------\n";
+  h += fmt::format("# amimo-report {} — analog HP-INV vs digital: throughput and energy per solve\n", version_string);
+  h += "# Parameters:\n";
+  h += fmt::format("#   {:<28}: {}\n", "command line", command_line);
+  for (const auto& [key, value] : perf::describe(o)) h += fmt::format("#   {:<28}: {}\n", key, value);
+  h += fmt::format("#   {:<28}: {}\n", "output", c.out);
+  h += "# CPU throughput is measured here; every other figure (and every energy) is modelled.\n";
+  h += "# ----------------------------------------------------\n";
+  std::fputs(h.c_str(), stdout);
+  std::fflush(stdout);
+
+  const bool live = c.progress == "on" || (c.progress == "auto" && isatty(STDERR_FILENO) != 0);
+  try {
+    const perf::compare_result result = perf::run_compare(o, [live](const std::string& line) {
+      if (live) std::fprintf(stderr, "\r\033[K  %s (provisional)", line.c_str());
+    });
+    if (live) std::fprintf(stderr, "\r\033[K");
+    std::fputs(perf::format_tables(result).c_str(), stdout);
+    perf::write_outputs(c.out, o, result, command_line);
+    std::printf("# Wrote %s/report.csv, report.json, report-throughput.png, report-energy.png\n", c.out.c_str());
+  } catch (const config_error& e) {
+    std::cerr << "amimo-report: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const io_error& e) {
+    std::cerr << "amimo-report: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "amimo-report: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"amimo-report: analog HP-INV vs digital baselines (throughput, energy per solve)"};
+  app.set_version_flag("--version", std::string(version_string));
+  app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  app.require_subcommand(0, 1);
+  compare_cli compare;
+  CLI::App* compare_cmd = app.add_subcommand("compare", "compare backends over system sizes and MIMO shapes (default)");
+  add_compare_options(*compare_cmd, compare);
+  repro::paper_options paper;
+  CLI::App* paper_cmd = app.add_subcommand(
+      "paper", "reproduce the paper's figures (error vs iteration, BER vs SNR, throughput/energy vs H100)");
+  repro::add_paper_options(*paper_cmd, paper);
+
+  // `compare` is the default subcommand: options without one go to it.
+  std::vector<const char*> args(argv, argv + argc);
+  if (argc == 1 || (argv[1][0] == '-' && std::strcmp(argv[1], "--help") != 0 && std::strcmp(argv[1], "-h") != 0 &&
+                    std::strcmp(argv[1], "--version") != 0)) {
+    args.insert(args.begin() + 1, "compare");
+  }
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  }
+  const std::string command_line = report::command_line(argc, argv);
+  if (app.got_subcommand(paper_cmd)) {
+    paper.command_line = command_line;
+    return repro::run_paper(paper);
+  }
+  if (app.got_subcommand(compare_cmd) || app.get_subcommands().empty())
+    return run_compare_command(compare, command_line);
+  return 2;
+}

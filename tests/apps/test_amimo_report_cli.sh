@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# amimo-report as a user runs it: a quick comparison writes CSV, JSON and two PNGs whose
+# contents agree with the printed table and label every figure measured or modelled; the
+# default subcommand is `compare`; bad options fail with a clear message, a non-zero exit
+# and no output files.
+set -u
+report="$1"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+failures=0
+pass=0
+check() {  # check NAME CONDITION...
+  local name="$1"; shift
+  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+quick=(--sizes 8,16 --shapes 16x4 --profiles paper-board,projected --seconds 0.05 --matrices 2
+       --analog-matrices 1 --analog-rhs 1 --threads 1 --no-gpu)
+
+# --- a quick run ---------------------------------------------------------------------------
+timeout 120 "$report" compare "${quick[@]}" --seed 5 --out "$work/run" >"$work/run.txt" 2>"$work/run.err"
+rc=$?
+check "quick run: exit 0 (got $rc; $(head -c 300 "$work/run.err"))" test "$rc" -eq 0
+for f in report.csv report.json report-throughput.png report-energy.png; do
+  check "quick run: writes $f" test -s "$work/run/$f"
+done
+check "header has version" grep -q "^# amimo-report [0-9]" "$work/run.txt"
+check "header has seed" grep -q "seed *: 5$" "$work/run.txt"
+check "header states the cpu power" grep -q "cpu watts per core *: 10 (" "$work/run.txt"
+check "header states the H100 constants" grep -q "gpu model *: NVIDIA H100.*67 TFLOP/s, 3.35 TB/s, 700 W" "$work/run.txt"
+check "table per workload" test "$(grep -c '^# Workload:' "$work/run.txt")" -eq 3
+check "cpu throughput measured" grep -q "cpu digital-f32 x1 .*\[measured\]" "$work/run.txt"
+check "analog figures modelled" grep -q "analog paper-board +prog .*\[modelled\].*\[modelled\]" "$work/run.txt"
+check "png signature" bash -c "head -c 8 '$work/run/report-energy.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
+check "csv and json agree and are labelled" python3 - "$work/run/report.csv" "$work/run/report.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+doc = json.load(open(sys.argv[2]))
+assert len(rows) == len(doc["rows"]) == 3 * 8, (len(rows), len(doc["rows"]))
+for r, j in zip(rows, doc["rows"]):
+    assert r["backend"] == j["backend"]
+    assert abs(float(r["throughput_solves_per_s"]) - j["throughput_solves_per_s"]) <= 1e-5 * j["throughput_solves_per_s"]
+    basis = j["throughput_basis"]
+    assert basis == ("measured" if j["backend"].startswith("cpu") else "modelled"), j
+    assert j["energy_basis"].startswith("modelled"), j
+    assert j["energy_j_per_solve"] > 0 and j["throughput_solves_per_s"] > 0, j
+    if j["backend"].startswith("analog"):
+        assert j["iterations"] >= 1 and j["fallbacks"] == 0, j
+        assert j["rel_error_vs_f64"] < 1e-5, j  # FP32-level target reached
+assert doc["params"]["seed"] == "5"
+assert doc["models"]["gpu"]["peak_flops"] == 67e12 and doc["models"]["gpu"]["board_watts"] == 700
+PY
+
+# --- compare is the default subcommand; --help and --version work ---------------------------
+timeout 120 "$report" "${quick[@]}" --sizes 8 --shapes none --out "$work/default" >"$work/default.txt" 2>&1
+check "no subcommand runs compare" test -s "$work/default/report.csv"
+"$report" --help >"$work/help.txt" 2>&1
+check "--help exits 0" test $? -eq 0
+check "--help lists compare" grep -q "compare" "$work/help.txt"
+"$report" compare --help >"$work/chelp.txt" 2>&1
+check "compare --help lists --cpu-watts" grep -q -- "--cpu-watts" "$work/chelp.txt"
+"$report" --version >"$work/version.txt" 2>&1
+check "--version exits 0" test $? -eq 0
+
+# --- bad input: exit 2 (configuration) or 3 (files), a message naming the problem, no files
+expect_error() {  # expect_error NAME EXIT_CODE PATTERN ARGS...
+  local name="$1" code="$2" pattern="$3"; shift 3
+  local out="$work/bad-$name"
+  timeout 60 "$report" compare --out "$out" "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  check "$name: exit $code (got $rc)" test "$rc" -eq "$code"
+  check "$name: message names the problem ($(head -c 200 "$work/stderr"))" grep -qi -- "$pattern" "$work/stderr"
+  check "$name: no output files" test ! -e "$out/report.csv" -a ! -e "$out/report.json"
+}
+expect_error size-too-small 2 "--sizes" --sizes 1
+expect_error size-too-large 2 "--sizes" --sizes 4096
+expect_error size-not-a-number 2 "sizes" --sizes abc
+expect_error bad-shape 2 "16y4" --shapes 16y4
+expect_error users-above-antennas 2 "4x16" --shapes 4x16
+expect_error unknown-profile 2 "nosuch" --profiles nosuch
+expect_error negative-seconds 2 "--seconds" --seconds -1
+expect_error zero-watts 2 "--cpu-watts" --cpu-watts 0
+expect_error zero-pj 2 "--asic-pj-per-flop" --asic-pj-per-flop 0
+expect_error efficiency-above-one 2 "--gpu-efficiency" --gpu-efficiency 1.5
+expect_error tol-zero 2 "--analog-tol" --analog-tol 0
+expect_error spm-zero 2 "--solves-per-matrix" --solves-per-matrix 0
+expect_error unknown-flag 2 "--frobnicate" --frobnicate
+expect_error unknown-subcommand 2 "paperz" paperz
+mkdir -p "$work/ro" && touch "$work/ro/file"
+expect_error unwritable-out 3 "directory" --out "$work/ro/file/sub" --sizes 8 --shapes none
+
+echo "amimo-report CLI: $pass checks passed, $failures failed"
+test "$failures" -eq 0

@@ -37,6 +37,7 @@
 namespace {
 
 using namespace amimo;
+using report::si;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr int kMaxSize = 512;
@@ -86,22 +87,6 @@ double quantile(std::vector<double> values, double q) {
 
 double median(const std::vector<double>& values) {
   return quantile(values, 0.5);
-}
-
-/// A value with an SI prefix: 1.23e-6 "s" → "1.23 µs".
-std::string si(double value, const char* unit) {
-  if (!std::isfinite(value)) return "n/a";
-  if (value == 0.0) return fmt::format("0 {}", unit);
-  static const char* const prefixes[] = {"y", "z", "a", "f", "p", "n", "µ", "m", "",
-                                         "k", "M", "G", "T", "P", "E", "Z", "Y"};
-  int exponent = static_cast<int>(std::floor(std::log10(std::abs(value)) / 3.0));
-  exponent = std::clamp(exponent, -8, 8);
-  double mantissa = value / std::pow(1000.0, exponent);
-  if (std::abs(mantissa) >= 999.5 && exponent < 8) {
-    ++exponent;
-    mantissa /= 1000.0;
-  }
-  return fmt::format("{:.3g} {}{}", mantissa, prefixes[exponent + 8], unit);
 }
 
 std::string sci(double value) {

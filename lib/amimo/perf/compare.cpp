@@ -20,23 +20,9 @@
 namespace amimo::perf {
 namespace {
 
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+using report::si;
 
-/// A value with an SI prefix: 1.23e-6 "J" → "1.23 µJ".
-std::string si(double value, const char* unit) {
-  if (!std::isfinite(value)) return "n/a";
-  if (value == 0.0) return fmt::format("0 {}", unit);
-  static const char* const prefixes[] = {"y", "z", "a", "f", "p", "n", "µ", "m", "",
-                                         "k", "M", "G", "T", "P", "E", "Z", "Y"};
-  int exponent = static_cast<int>(std::floor(std::log10(std::abs(value)) / 3.0));
-  exponent = std::clamp(exponent, -8, 8);
-  double mantissa = value / std::pow(1000.0, exponent);
-  if (std::abs(mantissa) >= 999.5 && exponent < 8) {
-    ++exponent;
-    mantissa /= 1000.0;
-  }
-  return fmt::format("{:.3g} {}{}", mantissa, prefixes[exponent + 8], unit);
-}
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 std::string csv_number(double v) {
   return std::isfinite(v) ? fmt::format("{:.6g}", v) : "";

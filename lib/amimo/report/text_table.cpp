@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
+
 namespace amimo::report {
 
 text_table::text_table(std::vector<table_group> groups) : groups_(std::move(groups)) {}
@@ -44,6 +47,21 @@ std::string text_table::row(const std::vector<std::string>& cells) const {
     }
   }
   return line + "\n";
+}
+
+std::string si(double value, const char* unit) {
+  if (!std::isfinite(value)) return "n/a";
+  if (value == 0.0) return fmt::format("0 {}", unit);
+  static const char* const prefixes[] = {"y", "z", "a", "f", "p", "n", "µ", "m", "",
+                                         "k", "M", "G", "T", "P", "E", "Z", "Y"};
+  int exponent = static_cast<int>(std::floor(std::log10(std::abs(value)) / 3.0));
+  exponent = std::clamp(exponent, -8, 8);
+  double mantissa = value / std::pow(1000.0, exponent);
+  if (std::abs(mantissa) >= 999.5 && exponent < 8) {
+    ++exponent;
+    mantissa /= 1000.0;
+  }
+  return fmt::format("{:.3g} {}{}", mantissa, prefixes[exponent + 8], unit);
 }
 
 }  // namespace amimo::report

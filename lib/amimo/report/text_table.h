@@ -30,4 +30,8 @@ class text_table {
   std::vector<table_group> groups_;
 };
 
+/// A value with an SI prefix and three significant digits: (1.23e-6, "J") → "1.23 µJ";
+/// "n/a" when not finite. For table cells and report lines.
+std::string si(double value, const char* unit);
+
 }  // namespace amimo::report

@@ -5,6 +5,7 @@
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
 #include <amimo/report/atomic_file.h>
+#include <amimo/report/text_table.h>
 #include <amimo/repro/paper_repro.h>
 #include <amimo/repro/paper_studies.h>
 
@@ -21,6 +22,8 @@
 
 namespace amimo::repro {
 namespace {
+
+using report::si;
 
 struct study_plan {
   relerr_settings relerr;
@@ -60,21 +63,6 @@ study_plan make_plan(const paper_options& o) {
 
 std::string sci(double v, int digits = 2) {
   return std::isfinite(v) ? fmt::format("{:.{}e}", v, digits) : "n/a";
-}
-
-/// A value with an SI prefix: 1.23e-6, "s" → "1.23 µs".
-std::string si(double value, const char* unit) {
-  if (!std::isfinite(value)) return "n/a";
-  if (value == 0.0) return fmt::format("0 {}", unit);
-  static const char* const prefixes[] = {"a", "f", "p", "n", "µ", "m", "", "k", "M", "G", "T", "P", "E"};
-  int exponent = static_cast<int>(std::floor(std::log10(std::abs(value)) / 3.0));
-  exponent = std::clamp(exponent, -6, 6);
-  double mantissa = value / std::pow(1000.0, exponent);
-  if (std::abs(mantissa) >= 999.5 && exponent < 6) {
-    ++exponent;
-    mantissa /= 1000.0;
-  }
-  return fmt::format("{:.3g} {}{}", mantissa, prefixes[exponent + 6], unit);
 }
 
 std::string ratio_text(double r) {

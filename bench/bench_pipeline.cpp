@@ -43,7 +43,7 @@ const recording& frames_for(int antennas, int users, const std::string& solver) 
   r.config.users = users;
   r.config.modulation = modem::modulation::qam16;
   r.config.mode = detect::detection_mode::per_block;
-  r.config.chains = {{detect::detector_kind::mmse, {solver, {}}}};
+  r.config.chains = {{detect::detector_kind::mmse, {solver, {}}, {}}};
   r.config.threads = 0;
   r.config.seed = 9;
   const ofdm::frame_layout layout(r.config.layout, users, r.config.modulation);

@@ -12,6 +12,9 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# ccache: paths relative to the checkout, and no working directory in the hash, so a clone
+# in another folder (CI's) reuses what this one compiled.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR=1
 jobs="${AMIMO_JOBS:-$(nproc)}"
 packages=(
   build-essential cmake ninja-build ccache pkg-config git python3

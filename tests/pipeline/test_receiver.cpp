@@ -23,7 +23,7 @@ receiver_config small_config(int antennas, int users, modem::modulation m) {
   c.antennas = antennas;
   c.users = users;
   c.modulation = m;
-  c.chains = {{detect::detector_kind::mmse, {"digital-f64", {}}}, {detect::detector_kind::zf, {"digital-f32", {}}}};
+  c.chains = {{detect::detector_kind::mmse, {"digital-f64", {}}, {}}, {detect::detector_kind::zf, {"digital-f32", {}}, {}}};
   c.threads = 2;
   c.seed = 11;
   return c;
@@ -164,7 +164,7 @@ TEST(Receiver, ResultsDoNotDependOnThreadCount) {
   for (int t = 0; t < 2; ++t) {
     auto cfg = small_config(8, 4, modem::modulation::qam16);
     cfg.threads = t + 1;
-    cfg.chains = {{detect::detector_kind::zf, {"analog", {{"profile", "paper-board"}, {"iters", "2"}}}}};
+    cfg.chains = {{detect::detector_kind::zf, {"analog", {{"profile", "paper-board"}, {"iters", "2"}}}, {}}};
     receiver rx(cfg);
     fixed_channel ch(8, 4, {0, 3});
     randomise(ch, 6, {0.8, 0.2});

@@ -41,39 +41,6 @@ std::string slugify(std::string_view caption) {
   return slug.empty() ? std::string("backend") : slug;
 }
 
-// Parses one entry "name[:key=value[:key=value…]]".
-solver::solver_spec parse_backend_entry(const std::string& entry) {
-  solver::solver_spec spec;
-  const std::size_t colon = entry.find_first_of(":;");
-  spec.name = entry.substr(0, colon);
-  if (spec.name.empty()) throw config_error("solver entry '" + entry + "' has no backend name");
-  if (colon == std::string::npos) return spec;
-  std::string last_key;
-  std::size_t pos = colon;
-  while (pos < entry.size()) {
-    const char separator = entry[pos];
-    const std::size_t next = entry.find_first_of(":;", pos + 1);
-    const std::string piece = entry.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
-    pos = next == std::string::npos ? entry.size() : next;
-    const std::size_t eq = piece.find('=');
-    if (eq == std::string::npos) {
-      // A ':' inside a value (an endpoint tcp://host:port, a path): continue that value.
-      if (last_key.empty() || separator != ':') {
-        throw config_error("solver entry '" + entry + "': option '" + piece + "' is not key=value");
-      }
-      spec.options[last_key] += separator + piece;
-      continue;
-    }
-    const std::string key = piece.substr(0, eq);
-    if (key.empty()) throw config_error("solver entry '" + entry + "': option '" + piece + "' has no key");
-    if (spec.options.count(key) != 0) {
-      throw config_error("solver entry '" + entry + "': option '" + key + "' given twice");
-    }
-    spec.options[key] = piece.substr(eq + 1);
-    last_key = key;
-  }
-  return spec;
-}
 
 }  // namespace
 
@@ -121,7 +88,7 @@ std::vector<backend_choice> parse_backend_list(std::string_view text) {
     const std::string entry(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start));
     if (entry.empty()) throw config_error("empty solver entry in '" + std::string(text) + "'");
     backend_choice choice;
-    choice.spec = parse_backend_entry(entry);
+    choice.spec = solver::parse_solver_entry(entry);
     try {
       solver::validate_solver_spec(choice.spec);
     } catch (const config_error& e) {
@@ -290,6 +257,7 @@ struct backend_rx {
   std::unique_ptr<solver::accounting_solver> solver;
   std::unique_ptr<detect::linear_detector> detector;
   std::vector<bit> rx_bits;
+  std::vector<bit> erased;  // 1 where the bit's stream was erased (not scored)
   std::uint64_t unresolved_blocks = 0;
 };
 
@@ -338,6 +306,7 @@ image_link_result run_image_link(const report::rgb_image& image, const image_lin
     rx[c].detector = std::make_unique<detect::linear_detector>(config.detector, config.mode, *rx[c].solver,
                                                                config.antennas, config.users, config.vectors_per_channel);
     rx[c].rx_bits.assign(tx_bits.size(), 0);
+    rx[c].erased.assign(tx_bits.size(), 0);
   }
 
   // Buffers sized once: the block loop below does not allocate.
@@ -371,14 +340,27 @@ image_link_result run_image_link(const report::rgb_image& image, const image_lin
       if (!report.resolved || !ok) ++r.unresolved_blocks;
       mapper.demap_hard(std::span<bit>(r.rx_bits.data() + bit_offset, block_bits),
                         std::span<const cf64>(s_hat.data(), t_count * users));
+      // The one scoring rule (metrics/llr_quality.h): an erased stream's bits stay in the
+      // image as decided from 0 but are not scored as decisions.
+      for (std::size_t sym = 0; sym < t_count * users; ++sym) {
+        const bool erased = !ok || r.detector->erased(static_cast<int>(sym % users));
+        std::fill_n(r.erased.begin() + static_cast<std::ptrdiff_t>(bit_offset + sym * bps), bps,
+                    static_cast<bit>(erased ? 1 : 0));
+      }
     }
   }
 
   for (std::size_t c = 0; c < rx.size(); ++c) {
     backend_result out;
     out.backend = config.backends[c];
-    out.bits = result.payload_bits;
-    for (std::size_t i = 0; i < result.payload_bits; ++i) out.bit_errors += tx_bits[i] != rx[c].rx_bits[i] ? 1U : 0U;
+    for (std::size_t i = 0; i < result.payload_bits; ++i) {
+      if (rx[c].erased[i] != 0) {
+        ++out.erased_bits;
+        continue;
+      }
+      ++out.bits;
+      out.bit_errors += tx_bits[i] != rx[c].rx_bits[i] ? 1U : 0U;
+    }
     out.ber = out.bits == 0 ? 0.0 : static_cast<double>(out.bit_errors) / static_cast<double>(out.bits);
     out.image = bits_to_image(rx[c].rx_bits, image.width(), image.height(), result.grayscale);
     out.mse = mean_squared_error(image, out.image);

@@ -102,7 +102,8 @@ report::rgb_image default_test_image(int width = 128, int height = 128);
 struct backend_result {
   backend_choice backend;
   report::rgb_image image{1, 1};
-  std::uint64_t bits = 0;            ///< payload bits compared (padding excluded)
+  std::uint64_t bits = 0;            ///< payload bits scored (padding and erased bits excluded)
+  std::uint64_t erased_bits = 0;     ///< payload bits of erased streams (not scored; shown in the image)
   std::uint64_t bit_errors = 0;      ///< measured
   double ber = 0.0;                  ///< bit_errors / bits (measured)
   double mse = 0.0;                  ///< against the original (measured)

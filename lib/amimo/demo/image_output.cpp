@@ -109,15 +109,15 @@ std::string result_table(const image_link_result& result) {
 std::string to_csv(const image_link_result& result) {
   std::string csv =
       "backend,caption,solver_spec,bits,bit_errors,ber,mse,psnr_db,solves,fallbacks,unresolved_blocks,"
-      "cpu_seconds_measured,modelled_nj_per_rhs,modelled_nj_per_program,file\n";
+      "cpu_seconds_measured,modelled_nj_per_rhs,modelled_nj_per_program,file,erased_bits\n";
   for (const backend_result& b : result.backends) {
-    csv += fmt::format("{},{},{},{},{},{:.6e},{:.6g},{},{},{},{},{:.6g},{},{},recovered-{}.png\n",
+    csv += fmt::format("{},{},{},{},{},{:.6e},{:.6g},{},{},{},{},{:.6g},{},{},recovered-{}.png,{}\n",
                        b.backend.slug, csv_quote(b.backend.caption), csv_quote(spec_text(b.backend.spec)), b.bits, b.bit_errors, b.ber,
                        b.mse, std::isinf(b.psnr_db) ? std::string("inf") : fmt::format("{:.4f}", b.psnr_db), b.stats.solves, b.stats.fallbacks, b.unresolved_blocks,
                        b.stats.measured_seconds,
                        b.modelled_cost ? fmt::format("{:.6g}", modelled_nj_per_rhs(b)) : std::string(),
                        b.modelled_cost ? fmt::format("{:.6g}", modelled_nj_per_program(b)) : std::string(),
-                       b.backend.slug);
+                       b.backend.slug, b.erased_bits);
   }
   return csv;
 }
@@ -167,6 +167,7 @@ std::string to_json(const image_link_config& c, const image_run_info& info, cons
     m["psnr_db"] = std::isinf(b.psnr_db) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.psnr_db);
     m["lossless"] = b.bit_errors == 0;
     m["unresolved_blocks"] = b.unresolved_blocks;
+    m["erased_bits"] = b.erased_bits;
     m["cpu_seconds"] = b.stats.measured_seconds;
     j["measured"] = m;
     nlohmann::ordered_json s;

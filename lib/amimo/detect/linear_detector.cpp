@@ -12,17 +12,19 @@ namespace {
 
 // std::complex<double> arrays may be accessed as arrays of (real, imaginary) doubles
 // ([complex.numbers.general]); the kernels below use that to avoid complex-operator calls.
+constexpr double kMaxSinr = 1e15;
+
 const double* as_reals(const cf64* p) noexcept { return reinterpret_cast<const double*>(p); }
 double* as_reals(cf64* p) noexcept { return reinterpret_cast<double*>(p); }
 
 
-// ŝ = diag(1/β) W Y for a fixed user count K, T received vectors at a time: the K·T
+// ŝ = W' Y (W' the unbiased filter) for a fixed user count K, T received vectors at a time: the K·T
 // complex accumulators live in registers and every antenna adds one independent
 // multiply-add to each, so the loop is bound by arithmetic throughput, not by the
 // latency of one long sum.
 template <int K, int T>
 void equalise_fixed(const double* w, int antennas, const double* y, Eigen::Index y_stride, double* s,
-                    Eigen::Index s_stride, Eigen::Index vectors, const double* scale) noexcept {
+                    Eigen::Index s_stride, Eigen::Index vectors) noexcept {
   Eigen::Index t = 0;
   const auto block = [&](auto columns) {
     constexpr int C = decltype(columns)::value;
@@ -41,8 +43,8 @@ void equalise_fixed(const double* w, int antennas, const double* y, Eigen::Index
     for (int j = 0; j < C; ++j) {
       double* out = s + (t + j) * s_stride;
       for (int k = 0; k < K; ++k) {
-        out[2 * k] = acc[j][2 * k] * scale[k];
-        out[2 * k + 1] = acc[j][2 * k + 1] * scale[k];
+        out[2 * k] = acc[j][2 * k];
+        out[2 * k + 1] = acc[j][2 * k + 1];
       }
     }
   };
@@ -73,9 +75,10 @@ std::string_view to_string(detection_mode mode) noexcept {
 linear_detector::linear_detector(detector_kind kind, detection_mode mode, solver::linear_solver& solver,
                                  int antennas, int users, int max_vectors)
     : kind_(kind), mode_(mode), solver_(solver), antennas_(antennas), users_(users),
-      h_(antennas, users), gram_(users, users), h_adjoint_(users, antennas), filter_(users, antennas), filter_t_(antennas, users),
-      inverse_(users, users), identity_(cmat::Identity(users, users)), matched_(users, max_vectors),
-      bias_(users, 1.0), inverse_bias_(users, 1.0), sinr_(users, 0.0), noise_variance_(users, std::numeric_limits<double>::infinity()) {
+      h_(antennas, users), gram_(users, users), h_adjoint_(users, antennas), filter_(users, antennas),
+      filter_t_(antennas, users), inverse_(users, users), identity_(cmat::Identity(users, users)),
+      gains_(users, users), matched_(users, max_vectors), inverse_gain_(users, cf64{}), sinr_(users, 0.0),
+      noise_variance_(users, kErased) {
   if (antennas <= 0 || users <= 0 || max_vectors <= 0) {
     throw config_error("detector sizes must be positive");
   }
@@ -110,47 +113,57 @@ channel_report linear_detector::set_channel(cmat_cref h, double n0) {
   }
 
   const solver::matrix_status loaded = solver_.set_matrix(gram_, solver::matrix_structure::hermitian);
-  bool resolved = loaded.ok;
+  bool resolved = loaded.ok && std::isfinite(n0) && n0 >= 0.0;
   if (resolved && mode_ == detection_mode::per_block) {
-    // W = A⁻¹Hᴴ. Its products give A⁻¹'s diagonal without a further solve:
-    // ZF: W Wᴴ = A⁻¹; MMSE: W H = I − N0·A⁻¹.
-    resolved = solver_.solve(filter_, h_adjoint_).ok;
-    if (resolved) {
-      filter_t_ = filter_.transpose();
-      for (int k = 0; k < users_; ++k) {
-        inverse_(k, k) = kind_ == detector_kind::zf
-                             ? cf64(filter_.row(k).squaredNorm(), 0.0)
-                             : (1.0 - filter_.row(k).transpose().cwiseProduct(h_.col(k)).sum()) / n0;
-      }
-    }
+    resolved = solver_.solve(filter_, h_adjoint_).ok;  // W = A⁻¹Hᴴ, as the solver computes it
   } else if (resolved) {
-    // Per-vector mode: the diagonal of A⁻¹ needs its own solve with identity columns.
+    // Per-vector mode: each vector is its own solve; the filter those solves amount to is
+    // W = X Hᴴ with X the solver's answer to A X = I (K right-hand sides, as before).
     resolved = solver_.solve(inverse_, identity_).ok;
+    if (resolved) filter_.noalias() = inverse_ * h_adjoint_;
   }
   compute_stream_quality(resolved);
-  return {resolved};
+  channel_report report{resolved, 0};
+  for (int k = 0; k < users_; ++k) report.erased_streams += erased(k) ? 1 : 0;
+  return report;
 }
 
 void linear_detector::compute_stream_quality(bool resolved) {
-  resolved_ = resolved;
-  constexpr double inf = std::numeric_limits<double>::infinity();
-  for (int k = 0; k < users_; ++k) {
-    const double d = inverse_(k, k).real();
+  const auto users = static_cast<std::size_t>(users_);
+  if (resolved) gains_.noalias() = filter_ * h_;
+  for (std::size_t k = 0; k < users; ++k) {
+    const auto ki = static_cast<Eigen::Index>(k);
     double sinr = 0.0;
-    double bias = 1.0;
-    if (resolved && std::isfinite(d) && d > 0.0) {
-      if (kind_ == detector_kind::zf) {
-        sinr = 1.0 / (n0_ * d);
-      } else {
-        bias = 1.0 - n0_ * d;
-        sinr = bias > 0.0 ? bias / (1.0 - bias) : 0.0;
+    cf64 gain{};
+    if (resolved) {
+      gain = gains_(ki, ki);
+      double disturbance = n0_ * filter_.row(ki).squaredNorm();  // noise through w_k
+      for (Eigen::Index j = 0; j < users_; ++j) {
+        if (j != ki) disturbance += std::norm(gains_(ki, j));  // residual interference
       }
+      const double power = std::norm(gain);
+      sinr = power / disturbance;
+      // Zero disturbance (a noiseless, exactly inverted channel) is a perfect stream, not an
+      // unknown one: SINR is capped at 150 dB so LLRs stay finite in float.
+      if (power > 0.0 && std::isfinite(power) && !(sinr <= kMaxSinr)) sinr = kMaxSinr;
     }
-    if (!(bias > 0.0)) bias = 1.0;
-    bias_[k] = bias;
-    inverse_bias_[k] = 1.0 / bias;
-    sinr_[k] = sinr;
-    noise_variance_[k] = sinr > 0.0 ? 1.0 / sinr : inf;
+    const bool known = resolved && std::isfinite(sinr) && sinr > 0.0 && std::isfinite(std::abs(gain)) &&
+                       std::abs(gain) > 0.0;
+    if (known) {
+      sinr_[k] = sinr;
+      noise_variance_[k] = 1.0 / sinr;
+      inverse_gain_[k] = 1.0 / gain;
+    } else {
+      sinr_[k] = 0.0;
+      noise_variance_[k] = kErased;
+      inverse_gain_[k] = cf64{};
+    }
+  }
+  resolved_ = resolved;
+  if (resolved && mode_ == detection_mode::per_block) {
+    // W' = diag(1/g) W: unbiased, and an erased stream's row is 0 (its output is 0).
+    for (std::size_t k = 0; k < users; ++k) filter_.row(static_cast<Eigen::Index>(k)) *= inverse_gain_[k];
+    filter_t_ = filter_.transpose();
   }
 }
 
@@ -161,16 +174,15 @@ void linear_detector::equalise(cmat_ref s_hat, cmat_cref y) const {
   const Eigen::Index y_stride = 2 * y.outerStride();
   const Eigen::Index s_stride = 2 * s_hat.outerStride();
   const Eigen::Index vectors = y.cols();
-  const double* scale = inverse_bias_.data();
   switch (users_) {
-    case 1: return equalise_fixed<1, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
-    case 2: return equalise_fixed<2, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
-    case 4: return equalise_fixed<4, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
-    case 8: return equalise_fixed<8, 2>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
-    case 16: return equalise_fixed<16, 1>(w, antennas_, yv, y_stride, sv, s_stride, vectors, scale);
+    case 1: return equalise_fixed<1, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors);
+    case 2: return equalise_fixed<2, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors);
+    case 4: return equalise_fixed<4, 4>(w, antennas_, yv, y_stride, sv, s_stride, vectors);
+    case 8: return equalise_fixed<8, 2>(w, antennas_, yv, y_stride, sv, s_stride, vectors);
+    case 16: return equalise_fixed<16, 1>(w, antennas_, yv, y_stride, sv, s_stride, vectors);
     default: break;
   }
-  // Other user counts: one dot product per output (wᵀ columns contiguous).
+  // Other user counts: one dot product per output (w'ᵀ columns contiguous).
   const auto n = static_cast<std::size_t>(antennas_);
   for (Eigen::Index t = 0; t < vectors; ++t) {
     const double* yt = as_reals(y.col(t).data());
@@ -182,8 +194,7 @@ void linear_detector::equalise(cmat_ref s_hat, cmat_cref y) const {
         re += wk[a] * yt[a] - wk[a + 1] * yt[a + 1];
         im += wk[a] * yt[a + 1] + wk[a + 1] * yt[a];
       }
-      const double scale_k = inverse_bias_[static_cast<std::size_t>(k)];
-      s_hat(k, t) = cf64(re * scale_k, im * scale_k);
+      s_hat(k, t) = cf64(re, im);
     }
   }
 }
@@ -204,7 +215,7 @@ bool linear_detector::detect(cmat_ref s_hat, cmat_cref y) {
     s_hat.setZero();
     return false;
   }
-  for (int k = 0; k < users_; ++k) s_hat.row(k) *= inverse_bias_[static_cast<std::size_t>(k)];
+  for (int k = 0; k < users_; ++k) s_hat.row(k) *= inverse_gain_[static_cast<std::size_t>(k)];
   return true;
 }
 

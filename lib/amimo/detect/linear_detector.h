@@ -1,16 +1,30 @@
 #pragma once
 // Linear MIMO detection (ZF and MMSE) with every solve through the solver interface.
 //
-//   ZF:   (HᴴH) ŝ = Hᴴ y                     SINR_k = (Es/N0) / [(HᴴH)⁻¹]_kk
-//   MMSE: (HᴴH + N0/Es·I) ŝ = Hᴴ y, unbiased   SINR_k = 1 / (N0/Es·[(HᴴH + N0/Es·I)⁻¹]_kk) − 1
+//   ZF:   (HᴴH) ŝ = Hᴴ y            MMSE: (HᴴH + N0/Es·I) ŝ = Hᴴ y
 //
-// The MMSE output is divided by its bias β_k = 1 − N0/Es·[A⁻¹]_kk so hard decisions on
-// QAM are unbiased. A stream that cannot be resolved (singular channel, failed solve) is
-// output as 0 with SINR 0 (noise variance +∞), counted, never an exception.
+// Stream quality comes from the filter actually applied, never from a formula that
+// assumes an exact solve. With W the filter the solver produced (per-block: the solution
+// of A W = Hᴴ; per-vector: W = X Hᴴ with X the solution of A X = I, the same solver and
+// arithmetic as every per-vector solve) and G = W H its effective gains:
+//
+//   g_k = G_kk (the stream's own gain; MMSE's bias β_k, 1 for exact ZF)
+//   SINR_k = |g_k|² / (Σ_{j≠k} |G_kj|² + N0·‖w_k‖²)
+//
+// Every term is a sum of non-negative numbers, so SINR is never negative and never the
+// result of a subtraction that cancels (the old 1/(N0·[A⁻¹]_kk) − 1 form does, in f32 and
+// with any inexact analog solve). For exact solves the two agree: exact MMSE gives
+// Σ_j |G_kj|² + N0‖w_k‖² = g_k, so SINR = g/(1 − g). The output is unbiased, ŝ_k = w_k y / g_k,
+// and its noise-plus-interference variance is 1/SINR_k.
+//
+// A stream whose quality cannot be known — singular or non-finite channel, failed solve,
+// a gain that is zero or not finite — is an *erasure*: output 0, SINR 0, noise variance
+// +∞, erased(k) true. Callers count erasures and never score them as decisions.
 
 #include <amimo/core/types.h>
 #include <amimo/solver/linear_solver.h>
 
+#include <limits>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -31,7 +45,8 @@ detection_mode parse_detection_mode(std::string_view name);  ///< "per-vector" |
 std::string_view to_string(detection_mode mode) noexcept;
 
 struct channel_report {
-  bool resolved = true;  ///< false: the channel matrix was unusable; all streams are 0
+  bool resolved = true;  ///< false: the channel matrix was unusable; all streams are erased
+  int erased_streams = 0;  ///< streams whose quality cannot be known (see erased())
 };
 
 class linear_detector {
@@ -49,14 +64,22 @@ class linear_detector {
   /// Returns false when the solver failed for this call (s_hat is then 0).
   bool detect(cmat_ref s_hat, cmat_cref y);
 
-  /// Post-detection SINR per stream (linear) for the current channel.
+  /// Post-detection SINR per stream (linear) for the current channel; 0 for an erasure.
   std::span<const double> sinr() const noexcept { return sinr_; }
-  /// Post-detection noise variance per stream for the unit-energy symbol, 1/SINR.
+  /// Post-detection noise variance per stream for the unit-energy symbol, 1/SINR (+∞ for
+  /// an erasure).
   std::span<const double> noise_variance() const noexcept { return noise_variance_; }
+  /// Whether stream k is an erasure for the current channel (its output is 0 and must not
+  /// be scored as a decision).
+  bool erased(int k) const noexcept { return noise_variance_[static_cast<std::size_t>(k)] == kErased; }
+  /// The effective gain matrix G = W H of the filter applied for the current channel.
+  const cmat& effective_gains() const noexcept { return gains_; }
+
+  static constexpr double kErased = std::numeric_limits<double>::infinity();
 
  private:
   void compute_stream_quality(bool resolved);
-  void equalise(cmat_ref s_hat, cmat_cref y) const;  // per-block: ŝ = diag(1/β) W y
+  void equalise(cmat_ref s_hat, cmat_cref y) const;  // per-block: ŝ = W' y (W' unbiased)
 
   detector_kind kind_;
   detection_mode mode_;
@@ -68,13 +91,13 @@ class linear_detector {
   cmat h_;            // antennas × users
   cmat gram_;         // users × users: HᴴH (+ N0 I)
   cmat h_adjoint_;    // users × antennas
-  cmat filter_;       // users × antennas (per-block mode)
-  cmat filter_t_;     // its transpose, antennas × users (columns contiguous for detect())
-  cmat inverse_;      // users × users: A⁻¹ (diagonal used)
+  cmat filter_;       // users × antennas: W as solved, then scaled to W' = diag(1/g) W
+  cmat filter_t_;     // W'ᵀ, antennas × users (columns contiguous for detect())
+  cmat inverse_;      // users × users: X = A⁻¹ (per-vector mode)
   cmat identity_;     // users × users
+  cmat gains_;        // users × users: G = W H
   cmat matched_;      // users × max_vectors: Hᴴ y
-  std::vector<double> bias_;  // MMSE bias β_k (1 for ZF)
-  std::vector<double> inverse_bias_;  // 1/β_k
+  std::vector<cf64> inverse_gain_;  // 1/g_k (0 for an erasure)
   std::vector<double> sinr_;
   std::vector<double> noise_variance_;
 };

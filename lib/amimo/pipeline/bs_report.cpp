@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <cmath>
 #include <filesystem>
 
 namespace amimo::pipeline {
@@ -46,7 +47,13 @@ double real_time_factor(const receiver_stats& s, const link_config& c) noexcept 
 
 std::string status_line(const receiver_stats& s, const link_config& c, double wall_seconds) {
   std::string line = fmt::format("[measured] frames {}", s.frames);
-  for (const auto& ch : s.chains) line += fmt::format(" | {} BER {:.2e}", ch.label, ch.ber());
+  for (const auto& ch : s.chains) {
+    line += fmt::format(" | {} BER {:.2e}", ch.label, ch.ber());
+    if (ch.erased_bits > 0) line += fmt::format(" ({} erased bits)", ch.erased_bits);
+  }
+  if (s.misaligned_channels > 0 || s.unaligned_frames > 0) {
+    line += fmt::format(" | misaligned {} / unaligned frames {}", s.misaligned_channels, s.unaligned_frames);
+  }
   const double msps = wall_seconds > 0.0 ? static_cast<double>(s.samples) / wall_seconds / 1e6 : 0.0;
   line += fmt::format(" | {:.2f} Msps/antenna | RTF {:.2f}", msps, real_time_factor(s, c));
   for (int st = 0; st < static_cast<int>(stage::count); ++st) {
@@ -97,19 +104,24 @@ std::string parameter_header(const link_config& c, const std::string& command_li
 
 std::string summary_table(const receiver_stats& s, const link_config& c, const run_summary& r) {
   std::string t;
-  t += fmt::format("# {:<22} {:>7} {:>11} {:>10} {:>21} {:>8} {:>10} {:>9} {:>12} {:>12}\n", "chain", "frames",
-                   "bits", "BER", "BER 95% CI", "EVM %", "fallbacks", "unresolv", "solve us/fr", "uJ/frame");
-  t += fmt::format("# {:<22} {:>7} {:>11} {:>10} {:>21} {:>8} {:>10} {:>9} {:>12} {:>12}\n", "", "", "measured",
-                   "measured", "measured", "measured", "measured", "measured", "measured", "modelled");
+  t += fmt::format("# {:<22} {:>7} {:>11} {:>10} {:>21} {:>8} {:>9} {:>10} {:>7} {:>10} {:>9} {:>12} {:>12}\n",
+                   "chain", "frames", "bits", "BER", "BER 95% CI", "EVM %", "erased", "LLR-sgnBER", "LLRcal",
+                   "fallbacks", "unresolv", "solve us/fr", "uJ/frame");
+  t += fmt::format("# {:<22} {:>7} {:>11} {:>10} {:>21} {:>8} {:>9} {:>10} {:>7} {:>10} {:>9} {:>12} {:>12}\n", "",
+                   "", "measured", "measured", "measured", "measured", "bits", "measured", "measured", "measured",
+                   "measured", "measured", "modelled");
   for (std::size_t i = 0; i < s.chains.size(); ++i) {
     const auto& ch = s.chains[i];
     const auto ci = metrics::wilson_interval(static_cast<double>(ch.bit_errors), static_cast<double>(ch.bits));
     const double evm = ch.evm() * 100.0;
     const double us = ch.frames == 0 ? 0.0 : ch.solver.measured_seconds / static_cast<double>(ch.frames) * 1e6;
     const bool analog = chain_is_analog(c, c.rx.chains[i]);
-    t += fmt::format("  {:<22} {:>7} {:>11} {:>10.3e} [{:.2e}, {:.2e}] {:>8.2f} {:>10} {:>9} {:>12.1f} {:>12}\n",
-                     ch.label, ch.frames, ch.bits, ch.ber(), ci.low, ci.high, evm, ch.solver.fallbacks,
-                     ch.unresolved_subcarriers, us,
+    const double cal = ch.llr.calibration_ratio();
+    t += fmt::format("  {:<22} {:>7} {:>11} {:>10.3e} [{:.2e}, {:.2e}] {:>8.2f} {:>9} {:>10.3e} {:>7} {:>10} {:>9} "
+                     "{:>12.1f} {:>12}\n",
+                     ch.label, ch.frames, ch.bits, ch.ber(), ci.low, ci.high, evm, ch.erased_bits, ch.llr.sign_ber(),
+                     std::isfinite(cal) ? fmt::format("{:.2f}", cal) : std::string(std::isnan(cal) ? "-" : "inf"),
+                     ch.solver.fallbacks, ch.unresolved_subcarriers, us,
                      analog ? fmt::format("{:.2f}", modelled_joules_per_frame(ch) * 1e6) : std::string("-"));
   }
   const double wall = r.wall_seconds;
@@ -126,15 +138,18 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
                      rec.quantile(0.99) * 1e3);
   }
   t += "\n";
+  t += "# scoring: BER of hard decisions over streams not erased; erased = bits of streams whose quality\n"
+       "#   could not be known (never scored); LLR-sgnBER = LLR sign errors (LLR 0 counts as an error);\n"
+       "#   LLRcal = observed / LLR-claimed sign errors (1 = calibrated soft outputs, > 1 over-confident)\n";
   t += fmt::format("# events: acquisitions {}, sync losses {}, missed frames {}, unmatched frames {}, "
-                   "NaN/Inf samples {} (frames dropped {}), radio: timeouts {}, overflows {}, dropped messages {}, "
-                   "dropped samples {}\n",
+                   "NaN/Inf samples {} (frames dropped {}), misaligned channels {} (realigned), unaligned frames {} "
+                   "(dropped), radio: timeouts {}, overflows {}, dropped messages {}, dropped samples {}\n",
                    s.acquisitions, s.sync_losses, s.missed_frames, s.unmatched_frames, s.nonfinite_samples,
-                   s.nonfinite_frames, r.radio.timeouts, r.radio.overflows, r.radio.dropped_messages,
-                   r.radio.dropped_samples);
-  t += fmt::format("# noise variance from guard bins (measured): {:.3e} ({:.2f} dB Es/N0); stopped: {}\n",
-                   s.noise_variance, s.noise_variance > 0 ? -10.0 * std::log10(s.noise_variance) : 0.0,
-                   r.stop_reason);
+                   s.nonfinite_frames, s.misaligned_channels, s.unaligned_frames, r.radio.timeouts, r.radio.overflows,
+                   r.radio.dropped_messages, r.radio.dropped_samples);
+  t += fmt::format("# noise (measured): N0 {:.3e} from the guard bins; Es/N0 {:.2f} dB estimated from the pilots "
+                   "(mean |H|^2 / N0, independent of receive gain); stopped: {}\n",
+                   s.noise_variance, s.snr_estimate > 0 ? 10.0 * std::log10(s.snr_estimate) : 0.0, r.stop_reason);
   return t;
 }
 
@@ -164,6 +179,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                  {"estimation_smoothing", c.rx.estimation_smoothing}};
   j["units"] = {{"ber", "measured, fraction"},
                 {"evm", "measured, RMS fraction (data-aided)"},
+                {"erased_bits", "measured, bits of erased streams (not in bits/bit_errors)"},
+                {"llr_calibration", "measured, observed / LLR-claimed sign errors"},
                 {"solver_measured_seconds", "measured, s (wall, inside the solver)"},
                 {"modelled_joules_per_frame", "modelled, J (analog cost model)"},
                 {"latency", "measured, s per frame"},
@@ -180,7 +197,10 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"nonfinite_frames", s.nonfinite_frames},
                    {"unmatched_frames", s.unmatched_frames},
                    {"missed_frames", s.missed_frames},
+                   {"misaligned_channels", s.misaligned_channels},
+                   {"unaligned_frames", s.unaligned_frames},
                    {"noise_variance", s.noise_variance},
+                   {"snr_estimate_db", s.snr_estimate > 0 ? 10.0 * std::log10(s.snr_estimate) : 0.0},
                    {"busy_seconds", s.busy_seconds},
                    {"real_time_factor", real_time_factor(s, c)}};
   j["radio"] = {{"samples", r.radio.samples},
@@ -200,7 +220,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
   j["latency"] = lat;
   std::string csv =
       "chain,detector,solver,user,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,evm,solves,fallbacks,"
-      "unresolved_subcarriers,solver_measured_seconds,modelled_joules_per_frame,modelled_seconds_per_frame\n";
+      "unresolved_subcarriers,solver_measured_seconds,modelled_joules_per_frame,modelled_seconds_per_frame,"
+      "erased_bits\n";
   json chains = json::array();
   for (std::size_t i = 0; i < s.chains.size(); ++i) {
     const auto& ch = s.chains[i];
@@ -215,11 +236,15 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
       const double evm = k < 0 ? ch.evm() : ch.user_evm(k);
       const auto ci = metrics::wilson_interval(static_cast<double>(errors), static_cast<double>(bits));
       const double ber = bits ? static_cast<double>(errors) / static_cast<double>(bits) : 0.0;
-      csv += fmt::format("{},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{},{},{},{:.6e},{:.6e},{:.6e}\n", ch.label,
+      const std::uint64_t erased = k < 0 ? ch.erased_bits : ch.user_erased_bits[static_cast<std::size_t>(k)];
+      csv += fmt::format("{},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{},{},{},{:.6e},{:.6e},{:.6e},{}\n", ch.label,
                          detect::to_string(spec.detector), spec.solver.name, k < 0 ? std::string("all") : std::to_string(k),
                          ch.frames, bits, errors, ber, ci.low, ci.high, evm, ch.solver.solves, ch.solver.fallbacks,
-                         ch.unresolved_subcarriers, ch.solver.measured_seconds, mj, ms);
-      if (k >= 0) users.push_back({{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", ber}, {"evm", evm}});
+                         ch.unresolved_subcarriers, ch.solver.measured_seconds, mj, ms, erased);
+      if (k >= 0) {
+        users.push_back({{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", ber}, {"evm", evm},
+                         {"erased_bits", erased}});
+      }
     }
     chains.push_back({{"label", ch.label},
                       {"detector", std::string(detect::to_string(spec.detector))},
@@ -230,6 +255,14 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                       {"bit_errors", ch.bit_errors},
                       {"ber", ch.ber()},
                       {"unresolved_subcarriers", ch.unresolved_subcarriers},
+                      {"erased_bits", ch.erased_bits},
+                      {"erased_streams", ch.erased_streams},
+                      {"llr_bits", ch.llr.bits()},
+                      {"llr_sign_errors", ch.llr.sign_errors()},
+                      {"llr_sign_ber", ch.llr.sign_ber()},
+                      {"mean_abs_llr", ch.llr.mean_abs_llr()},
+                      {"llr_claimed_errors", ch.llr.claimed_errors()},
+                      {"llr_calibration", std::isfinite(ch.llr.calibration_ratio()) ? json(ch.llr.calibration_ratio()) : json()},
                       {"solves", ch.solver.solves},
                       {"fallbacks", ch.solver.fallbacks},
                       {"mean_iterations", ch.solver.mean_iterations()},

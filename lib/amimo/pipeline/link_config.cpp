@@ -161,7 +161,10 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   rx.chains.clear();
   for (auto d : c.detectors) {
     for (std::size_t i = 0; i < c.solvers.size(); ++i) {
-      rx.chains.push_back({d, sweep::effective_solver_spec(merge, i)});
+      const auto& entry = c.solvers[i];
+      const bool endpoint_only = entry.name == "remote" && entry.options.size() == 1 && entry.options.count("endpoint") == 1;
+      rx.chains.push_back({d, sweep::effective_solver_spec(merge, i),
+                           endpoint_only ? std::string() : solver::to_entry_string(entry)});
     }
   }
   validate(rx);

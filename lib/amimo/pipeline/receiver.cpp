@@ -67,7 +67,7 @@ std::uint64_t sign_errors(const float* llr, const bit* ref, std::size_t n) noexc
 }  // namespace
 
 std::string chain_spec::label() const {
-  return std::string(detect::to_string(detector)) + "/" + solver.name;
+  return std::string(detect::to_string(detector)) + "/" + (solver_label.empty() ? solver.name : solver_label);
 }
 
 void validate(const receiver_config& c) {
@@ -86,7 +86,10 @@ void validate(const receiver_config& c) {
     throw config_error("fft_backoff must be in [0, cp_length]");
   if (!(c.sync_threshold > 0.0 && c.sync_threshold < 1.0))
     throw config_error("sync_threshold must be in (0, 1)");
-  if (c.frame_search < 1) throw config_error("frame_search must be at least 1");
+  // The search regenerates a PRBS prefix per candidate frame and user: bounded work.
+  if (c.frame_search < 1 || c.frame_search > kMaxFrameSearch) {
+    throw config_error("frame_search must be in [1, " + std::to_string(kMaxFrameSearch) + "]");
+  }
 }
 
 std::string_view to_string(stage s) noexcept {
@@ -180,6 +183,9 @@ receiver::receiver(const receiver_config& config)
   const std::size_t budget_frames = (std::size_t{4} << 20) / (ant * frame_len);
   capacity_ = std::clamp<std::size_t>(budget_frames, 4, 16) * frame_len + static_cast<std::size_t>(n.symbol_length());
   buffer_.assign(ant, std::vector<cf32>(capacity_));
+  offset_.assign(ant, 0);
+  offset_backup_.assign(ant, 0);
+  antenna_metric_.assign(ant, 0.0);
   write_ptrs_.resize(ant);
   bad_.reserve(256);
 
@@ -220,6 +226,7 @@ receiver::receiver(const receiver_config& config)
     cs.label = config_.chains[c].label();
     cs.user_bits.assign(users, 0);
     cs.user_errors.assign(users, 0);
+    cs.user_erased_bits.assign(users, 0);
     cs.user_error_energy.assign(users, 0.0);
     cs.user_symbols.assign(users, 0);
     stats_.chains.push_back(std::move(cs));
@@ -228,15 +235,18 @@ receiver::receiver(const receiver_config& config)
   candidate_.assign(kPrefixBits, 0);
   reference_symbols_.assign(users, std::vector<cf64>(per_user));
   user_errors_.assign(config_.chains.size() * users, 0);
+  user_scored_.assign(config_.chains.size() * users, 0);
   user_energy_.assign(config_.chains.size() * users, 0.0);
+  user_llr_.assign(config_.chains.size() * users, metrics::llr_quality{});
   block_unresolved_.assign(config_.chains.size() * static_cast<std::size_t>(config_.subcarrier_blocks), 0);
+  block_erased_.assign(block_unresolved_.size(), 0);
 }
 
 receiver::~receiver() = default;
 
 std::span<cf32* const> receiver::input(std::size_t& max) {
   const auto frame_len = static_cast<std::size_t>(config_.layout.frame_length());
-  if (capacity_ - tail_ < frame_len) compact();
+  if (capacity_ - tail_ < frame_len + max_offset_) compact();
   max = std::min(max, capacity_ - tail_);
   for (std::size_t a = 0; a < buffer_.size(); ++a) write_ptrs_[a] = buffer_[a].data() + tail_;
   return write_ptrs_;
@@ -313,8 +323,8 @@ double receiver::preamble_metric(std::size_t lag) const noexcept {
   const auto pre = layout_.preamble_waveform();
   double corr = 0.0;
   double energy = 0.0;
-  for (const auto& row : buffer_) {
-    const cf32* x = row.data() + at;
+  for (std::size_t a = 0; a < buffer_.size(); ++a) {
+    const cf32* x = row(a) + at;
     corr += std::norm(correlate(pre.data(), x, len));
     double e = 0.0;
     for (std::size_t m = 0; m < len; ++m) e += static_cast<double>(std::norm(x[m]));
@@ -323,24 +333,159 @@ double receiver::preamble_metric(std::size_t lag) const noexcept {
   return energy > 0.0 ? corr / (energy * preamble_energy_) : 0.0;
 }
 
+// The preamble metric of antenna a alone at `lag`.
+double receiver::antenna_metric(std::size_t a, std::size_t lag) const noexcept {
+  const auto len = static_cast<std::size_t>(config_.layout.fft_size);
+  const cf32* x = row(a) + lag + static_cast<std::size_t>(config_.layout.cp_length);
+  const auto pre = layout_.preamble_waveform();
+  double energy = 0.0;
+  for (std::size_t m = 0; m < len; ++m) energy += static_cast<double>(std::norm(x[m]));
+  return energy > 0.0 ? std::norm(correlate(pre.data(), x, len)) / (energy * preamble_energy_) : 0.0;
+}
+
+// Antenna a's correlation energy over the lags a channel inside the CP can occupy,
+// [lag − 2, lag + CP], over its window energy at `lag`: near 1 for an aligned channel at
+// high SNR whatever its multipath, about (CP + 3)/FFT for a channel off by more than the CP.
+double receiver::antenna_window_metric(std::size_t a, std::size_t lag) const noexcept {
+  const auto len = static_cast<std::size_t>(config_.layout.fft_size);
+  const auto cp = static_cast<std::size_t>(config_.layout.cp_length);
+  const auto pre = layout_.preamble_waveform();
+  const cf32* x = row(a) + lag + cp;
+  double energy = 0.0;
+  for (std::size_t m = 0; m < len; ++m) energy += static_cast<double>(std::norm(x[m]));
+  if (!(energy > 0.0)) return 0.0;
+  double corr = 0.0;
+  for (std::size_t l = lag >= 2 ? lag - 2 : 0; l <= lag + cp; ++l) {
+    corr += std::norm(correlate(pre.data(), row(a) + l + cp, len));
+  }
+  return corr / (energy * preamble_energy_);
+}
+
+// Checks that every antenna's preamble sits at `lag` (aligned index) within the CP. A
+// channel whose preamble is found elsewhere — clearly, at more than the CP — is realigned
+// by dropping samples at the head of the leading channels (offsets), and counted; `lag` is
+// updated when the realignment moves the aligned indices. Returns wait when the search
+// needs more samples, failed when a channel cannot be realigned.
+//
+// Cost: one correlation per antenna per frame; an antenna weaker than a tenth of the
+// strongest gets a windowed check over the CP; only one that fails it is searched over a
+// whole frame of lags. A channel with no clear preamble anywhere (a dead antenna, very low
+// SNR) cannot be told misaligned and is left as it is.
+receiver::alignment receiver::check_alignment(std::size_t& lag) {
+  const std::size_t ant = buffer_.size();
+  if (ant < 2) return alignment::ok;
+  const auto& n = config_.layout;
+  const auto frame_len = static_cast<std::size_t>(n.frame_length());
+  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
+  const auto cp = static_cast<std::size_t>(n.cp_length);
+  std::size_t strongest = 0;
+  for (std::size_t a = 0; a < ant; ++a) {
+    antenna_metric_[a] = antenna_metric(a, lag);
+    if (antenna_metric_[a] > antenna_metric_[strongest]) strongest = a;
+  }
+  const double top = antenna_metric_[strongest];
+  double top_window = -1.0;
+  std::uint64_t moved = 0;  // channels realigned
+  std::copy(offset_.begin(), offset_.end(), offset_backup_.begin());
+  const std::size_t lag_before = lag;
+  const std::size_t head_before = head_;
+  const std::size_t start_before = frame_start_;
+  const auto restore = [&] {
+    std::copy(offset_backup_.begin(), offset_backup_.end(), offset_.begin());
+    lag = lag_before;
+    head_ = head_before;
+    frame_start_ = start_before;
+    return alignment::failed;
+  };
+  for (std::size_t a = 0; a < ant; ++a) {
+    if (antenna_metric_[a] >= 0.1 * top) continue;
+    if (top_window < 0.0) top_window = antenna_window_metric(strongest, lag);
+    // A channel off by more than the CP shows only the noise floor of the window, about
+    // (CP + 3)/FFT: twice that, or a quarter of the strongest antenna's, passes.
+    const double floor = 2.0 * static_cast<double>(cp + 3) / static_cast<double>(n.fft_size);
+    if (antenna_window_metric(a, lag) >= std::max(0.25 * top_window, floor)) continue;
+    // Search a whole frame of lags on this antenna (the preamble repeats every frame, so a
+    // skew is known modulo the frame length and taken in (−frame/2, frame/2]).
+    if (aligned_tail() < lag + frame_len + sym_len + 16) {
+      restore();
+      return alignment::wait;
+    }
+    const std::size_t coarse = coarse_preamble_search(a, 1, lag);
+    std::size_t q = coarse;
+    double best = -1.0;
+    for (std::size_t l = coarse > 8 ? coarse - 8 : 0; l <= coarse + 8; ++l) {
+      const double m = antenna_metric(a, l);
+      if (m > best) {
+        best = m;
+        q = l;
+      }
+    }
+    // Clear evidence only: well above the noise maximum over a frame of lags (about
+    // ln(frame)/FFT) and comparable with the strongest aligned antenna.
+    if (!(best >= 0.05 && best >= 0.25 * top)) continue;
+    for (std::size_t l = q > cp / 2 ? q - cp / 2 : 0; l < q; ++l) {  // earliest path
+      if (antenna_metric(a, l) >= 0.5 * best) {
+        q = l;
+        break;
+      }
+    }
+    const auto frame = static_cast<std::ptrdiff_t>(frame_len);
+    std::ptrdiff_t skew = static_cast<std::ptrdiff_t>(q) - static_cast<std::ptrdiff_t>(lag);
+    skew = ((skew % frame) + frame) % frame;
+    if (skew > frame / 2) skew -= frame;
+    if (std::abs(skew) <= static_cast<std::ptrdiff_t>(cp)) continue;  // multipath inside the CP
+    ++moved;
+    if (skew > 0) {
+      offset_[a] += static_cast<std::size_t>(skew);  // this channel lags: drop its head
+      continue;
+    }
+    // This channel leads: the others drop its lead at their heads instead, and the aligned
+    // indices move back by that much.
+    const auto lead = static_cast<std::size_t>(-skew);
+    if (offset_[a] >= lead) {
+      offset_[a] -= lead;
+      continue;
+    }
+    const std::size_t extra = lead - offset_[a];
+    offset_[a] = 0;
+    for (std::size_t b = 0; b < ant; ++b) {
+      if (b != a) offset_[b] += extra;
+    }
+    if (lag < extra || head_ < extra || frame_start_ < extra) return restore();
+    lag -= extra;
+    head_ -= extra;
+    frame_start_ -= extra;
+  }
+  if (moved == 0) return alignment::ok;
+  const std::size_t lowest = *std::min_element(offset_.begin(), offset_.end());
+  for (auto& o : offset_) o -= lowest;
+  lag += lowest;
+  head_ += lowest;
+  frame_start_ += lowest;
+  const std::size_t spread = *std::max_element(offset_.begin(), offset_.end());
+  if (spread > frame_len || tail_ < spread) return restore();
+  max_offset_ = spread;
+  stats_.misaligned_channels += moved;
+  return alignment::realigned;
+}
+
 // Coarse search over one frame of lags: |Σ conj(p) x|² of the first kSearchPart preamble
 // samples on at most kSearchAntennas antennas, over the window energy. The correlations
 // come from overlap-save FFT blocks (each block of kSearchFft samples gives
 // kSearchFft − kSearchPart + 1 lags), the energies from a running sum: ~50× cheaper than
 // direct correlation. Returns the buffer index of the best lag.
-std::size_t receiver::coarse_preamble_search() {
+std::size_t receiver::coarse_preamble_search(std::size_t first_antenna, std::size_t antennas, std::size_t from) {
   const auto& n = config_.layout;
   const auto lags = static_cast<std::size_t>(n.frame_length());
   const auto cp = static_cast<std::size_t>(n.cp_length);
   const std::size_t fft = search_template_.size();
   const std::size_t part = std::min(kSearchPart, layout_.preamble_waveform().size());
   const std::size_t valid = fft - part + 1;
-  const std::size_t available = tail_ - head_ - cp;  // samples from the first lag's window
+  const std::size_t available = aligned_tail() - from - cp;  // samples from the first lag's window
   std::fill(search_corr_.begin(), search_corr_.end(), 0.0);
   std::fill(search_energy_.begin(), search_energy_.end(), 0.0);
-  const std::size_t antennas = std::min(kSearchAntennas, buffer_.size());
-  for (std::size_t a = 0; a < antennas; ++a) {
-    const cf32* x = buffer_[a].data() + head_ + cp;
+  for (std::size_t a = first_antenna; a < first_antenna + antennas; ++a) {
+    const cf32* x = row(a) + from + cp;
     double energy = 0.0;
     for (std::size_t m = 0; m < part; ++m) energy += static_cast<double>(std::norm(x[m]));
     for (std::size_t lag = 0; lag < lags; ++lag) {
@@ -374,15 +519,15 @@ std::size_t receiver::coarse_preamble_search() {
       best_lag = lag;
     }
   }
-  return head_ + best_lag;
+  return from + best_lag;
 }
 
 bool receiver::acquire() {
   const auto& n = config_.layout;
   const auto frame_len = static_cast<std::size_t>(n.frame_length());
   const auto sym_len = static_cast<std::size_t>(n.symbol_length());
-  if (tail_ - head_ < frame_len + sym_len + 16) return false;
-  const std::size_t coarse_lag = coarse_preamble_search();
+  if (aligned_tail() - head_ < frame_len + sym_len + 16) return false;
+  const std::size_t coarse_lag = coarse_preamble_search(0, std::min(kSearchAntennas, buffer_.size()), head_);
   double best = -1.0;
   std::size_t best_lag = coarse_lag;
   const std::size_t lo = coarse_lag > head_ + 8 ? coarse_lag - 8 : head_;
@@ -408,7 +553,22 @@ bool receiver::acquire() {
       break;
     }
   }
-  stats_.discarded_samples += start - head_;
+  // Every antenna's preamble must sit there too (channels out of step are realigned).
+  const std::size_t searched_from = head_;
+  head_ = start;
+  frame_start_ = start;
+  const alignment aligned = check_alignment(start);
+  if (aligned == alignment::wait) {
+    head_ = searched_from;
+    return false;
+  }
+  if (aligned == alignment::failed) {
+    ++stats_.unaligned_frames;
+    stats_.discarded_samples += start + frame_len - searched_from;
+    head_ = start + frame_len;
+    return true;
+  }
+  stats_.discarded_samples += start > searched_from ? start - searched_from : 0;
   head_ = start;
   frame_start_ = start;
   locked_ = true;
@@ -429,7 +589,7 @@ void receiver::process() {
     // lost inside the frame (a transport gap) move that preamble, so a truncated frame is
     // dropped and counted instead of being decoded as errors.
     const std::size_t next = frame_start_ + frame_len;
-    if (tail_ < next + sym_len + 2) return;
+    if (aligned_tail() < next + sym_len + 2) return;
     const auto t0 = clock_type::now();
     double best = -1.0;
     std::size_t best_lag = next;
@@ -450,7 +610,23 @@ void receiver::process() {
       continue;
     }
     // Follow a drift only when the peak clearly moved (multipath peaks wobble).
-    const std::size_t next_start = best > 1.2 * at_next ? best_lag : next;
+    std::size_t next_start = best > 1.2 * at_next ? best_lag : next;
+    // Every antenna's preamble at the next frame's lag: a channel that fell out of step
+    // during this frame is realigned and this frame is dropped (counted), never decoded.
+    const alignment aligned = check_alignment(next_start);
+    if (aligned == alignment::wait) return;
+    if (aligned != alignment::ok) {
+      ++stats_.unaligned_frames;
+      ++expected_index_;
+      if (aligned == alignment::failed) {
+        locked_ = false;
+        head_ = frame_start_ + sym_len;
+        continue;
+      }
+      frame_start_ = next_start;
+      head_ = frame_start_;
+      continue;
+    }
     stats_.latency[static_cast<int>(stage::sync)].add(seconds_since(t0));
     take_frame(frame_start_);
     frame_start_ = next_start;
@@ -461,7 +637,7 @@ void receiver::process() {
 void receiver::take_frame(std::size_t start) {
   const auto frame_len = static_cast<std::uint64_t>(config_.layout.frame_length());
   const std::uint64_t abs_first = head_abs_ + start;
-  if (frame_has_bad_samples(abs_first, abs_first + frame_len)) {
+  if (frame_has_bad_samples(abs_first, abs_first + frame_len + max_offset_)) {
     ++stats_.nonfinite_frames;
     ++expected_index_;
   } else {
@@ -472,10 +648,10 @@ void receiver::take_frame(std::size_t start) {
 void receiver::finish() {
   const auto t0 = clock_type::now();
   const auto frame_len = static_cast<std::size_t>(config_.layout.frame_length());
-  if (locked_ && tail_ >= frame_start_ + frame_len) {
+  if (locked_ && aligned_tail() >= frame_start_ + frame_len) {
     take_frame(frame_start_);
     frame_start_ += frame_len;
-    head_ = std::min(frame_start_, tail_);
+    head_ = std::min(frame_start_, aligned_tail());
   }
   locked_ = false;
   stats_.busy_seconds += seconds_since(t0);
@@ -501,10 +677,20 @@ void receiver::process_frame(std::size_t start) {
   for (const double e : guard_energy_) guard_energy += e;
   noise_variance_ = std::max(guard_bins > 0.0 ? guard_energy / guard_bins : 0.0, 1e-12);
   stats_.noise_variance = noise_variance_;
+  // Es/N0 from the pilots: the estimated channel's mean power per (antenna, user) entry
+  // over N0, so it holds behind any receive gain or sample scaling (every 4th subcarrier).
+  double channel_power = 0.0;
+  std::size_t entries = 0;
+  for (int u = 0; u < config_.layout.used_subcarriers; u += 4) {
+    channel_power += estimator_.response(u).squaredNorm();
+    entries += static_cast<std::size_t>(config_.antennas * config_.users);
+  }
+  stats_.snr_estimate = entries > 0 ? channel_power / static_cast<double>(entries) / noise_variance_ : 0.0;
   stats_.latency[static_cast<int>(stage::estimate)].add(seconds_since(t0));
 
   t0 = clock_type::now();
   std::fill(block_unresolved_.begin(), block_unresolved_.end(), 0);
+  std::fill(block_erased_.begin(), block_erased_.end(), 0);
   pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [this](int w, std::size_t block) {
     detect_block(*workers_[static_cast<std::size_t>(w)], block);
   });
@@ -529,7 +715,7 @@ void receiver::fft_part(int w, std::size_t part) {
   for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
     const std::size_t s = item / ant;
     const std::size_t a = item % ant;
-    const cf32* src = buffer_[a].data() + frame_at_ + s * sym_len + offset;
+    const cf32* src = row(a) + frame_at_ + s * sym_len + offset;
     std::copy(src, src + fft, plan.input().begin());
     plan.execute();
     // Remove the back-off phase ramp (real arithmetic: vectorises, unlike operator* on
@@ -567,23 +753,42 @@ void receiver::demap_user(std::size_t k) {
   score_user(k);
 }
 
-// Bit errors and EVM energy of user k on every chain against reference_[k].
+// Scores user k on every chain against reference_[k] by the one rule (metrics/llr_quality.h):
+// hard decisions of the equalised symbols for BER and EVM, erased streams (noise variance
+// +∞) skipped and counted, LLR sign errors and calibration over the scored bits.
 void receiver::score_user(std::size_t k) {
   const auto users = static_cast<std::size_t>(config_.users);
   const std::size_t per_user =
       static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
   const std::size_t bpu = layout_.bits_per_user();
+  const auto& mapper = layout_.mapper();
+  const std::size_t bps = mapper.bits_per_symbol();
   auto& symbols = reference_symbols_[k];
-  layout_.mapper().map(symbols, reference_[k]);
+  const bit* ref = reference_[k].data();
+  mapper.map(symbols, reference_[k]);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     const cf64* eq = equalised_[c].data() + k * per_user;
+    const double* var = variance_[c].data() + k * per_user;
+    const float* llr = llr_[c].data() + k * bpu;
+    auto& quality = user_llr_[c * users + k];
+    quality.reset();
     double energy = 0.0;
+    std::uint64_t errors = 0;
+    std::uint64_t scored = 0;
     for (std::size_t i = 0; i < per_user; ++i) {
+      if (!(var[i] < detect::linear_detector::kErased)) continue;  // erased: not a decision
+      const bit* rb = ref + i * bps;
+      unsigned want = 0;
+      for (std::size_t b = 0; b < bps; ++b) want = (want << 1U) | rb[b];
+      errors += static_cast<std::uint64_t>(std::popcount(mapper.decide(eq[i]) ^ want));
       const double dr = eq[i].real() - symbols[i].real();
       const double di = eq[i].imag() - symbols[i].imag();
       energy += dr * dr + di * di;
+      quality.add(std::span<const float>(llr + i * bps, bps), std::span<const bit>(rb, bps));
+      ++scored;
     }
-    user_errors_[c * users + k] = sign_errors(llr_[c].data() + k * bpu, reference_[k].data(), bpu);
+    user_errors_[c * users + k] = errors;
+    user_scored_[c * users + k] = scored;
     user_energy_[c * users + k] = energy;
   }
 }
@@ -615,9 +820,12 @@ void receiver::detect_block(worker& w, std::size_t block) {
       if (!resolved || !ok) ++block_unresolved_[c * blocks + block];
       const auto nv = det.noise_variance();
       for (std::size_t k = 0; k < static_cast<std::size_t>(config_.users); ++k) {
+        // A failed solve erases every stream of this subcarrier (its output is 0).
+        const double v = ok ? nv[k] : detect::linear_detector::kErased;
+        block_erased_[c * blocks + block] += v < detect::linear_detector::kErased ? 0U : 1U;
         for (std::size_t d = 0; d < data; ++d) {
           eq[k * per_user + d * used + u] = w.s(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
-          var[k * per_user + d * used + u] = nv[k];
+          var[k * per_user + d * used + u] = v;
         }
       }
     }
@@ -633,9 +841,13 @@ void receiver::count_frame() {
   // Which PRBS frame is this? demap_user() scored the expected one: chain 0's error
   // fraction tells whether that was right.
   std::uint64_t chain0_errors = 0;
-  for (std::size_t k = 0; k < users; ++k) chain0_errors += user_errors_[k];
+  std::uint64_t chain0_bits = 0;
+  for (std::size_t k = 0; k < users; ++k) {
+    chain0_errors += user_errors_[k];
+    chain0_bits += user_scored_[k] * layout_.mapper().bits_per_symbol();
+  }
   std::uint64_t index = expected_index_;
-  bool matched = static_cast<double>(chain0_errors) / static_cast<double>(bpu * users) <= kFullMatch;
+  bool matched = chain0_bits > 0 && static_cast<double>(chain0_errors) / static_cast<double>(chain0_bits) <= kFullMatch;
   if (!matched) {
     const std::size_t prefix = std::min(kPrefixBits, bpu);
     const std::uint64_t first = index_known_ ? expected_index_ + 1 : 0;
@@ -677,15 +889,23 @@ void receiver::count_frame() {
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     auto& cs = stats_.chains[c];
     ++cs.frames;
-    for (std::size_t b = 0; b < blocks; ++b) cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
+    for (std::size_t b = 0; b < blocks; ++b) {
+      cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
+      cs.erased_streams += block_erased_[c * blocks + b];
+    }
+    const std::uint64_t bps = layout_.mapper().bits_per_symbol();
     for (std::size_t k = 0; k < users; ++k) {
       const std::uint64_t errors = user_errors_[c * users + k];
-      cs.user_bits[k] += bpu;
+      const std::uint64_t scored = user_scored_[c * users + k];
+      cs.user_bits[k] += scored * bps;
       cs.user_errors[k] += errors;
+      cs.user_erased_bits[k] += (per_user - scored) * bps;
       cs.user_error_energy[k] += user_energy_[c * users + k];
-      cs.user_symbols[k] += per_user;
-      cs.bits += bpu;
+      cs.user_symbols[k] += scored;
+      cs.bits += scored * bps;
       cs.bit_errors += errors;
+      cs.erased_bits += (per_user - scored) * bps;
+      cs.llr.merge(user_llr_[c * users + k]);
     }
     solver::solver_stats merged;
     for (const auto& w : workers_) merged.merge(w->solvers[c]->stats());

@@ -20,6 +20,7 @@
 #include <amimo/core/thread_pool.h>
 #include <amimo/core/types.h>
 #include <amimo/detect/linear_detector.h>
+#include <amimo/metrics/llr_quality.h>
 #include <amimo/ofdm/fft.h>
 #include <amimo/ofdm/frame.h>
 #include <amimo/pipeline/channel_estimator.h>
@@ -38,7 +39,8 @@ namespace amimo::pipeline {
 struct chain_spec {
   detect::detector_kind detector = detect::detector_kind::mmse;
   solver::solver_spec solver{"digital-f64", {}};
-  std::string label() const;  ///< "mmse/digital-f64"
+  std::string solver_label;   ///< as entered ("analog:iters=2"); empty: the backend name
+  std::string label() const;  ///< "mmse/digital-f64", "mmse/analog:iters=2"
 };
 
 struct receiver_config {
@@ -54,8 +56,12 @@ struct receiver_config {
   int estimation_smoothing = 2; ///< pilots averaged each side (−1: whole band)
   int fft_backoff = 4;          ///< FFT window start inside the CP, samples
   double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
-  int frame_search = 4096;      ///< frames searched forward for the PRBS frame index
+  int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch)
 };
+
+/// Upper bound of receiver_config::frame_search (about 16 s of 1 ms frames): the search is
+/// bounded work per frame whatever the configuration says.
+inline constexpr int kMaxFrameSearch = 16384;
 
 /// Validates sizes and chains (throws config_error naming the problem).
 void validate(const receiver_config& config);
@@ -79,16 +85,23 @@ class latency_record {
   double total_ = 0.0;
 };
 
+/// Per chain, scored by amimo's one rule (metrics/llr_quality.h): BER from hard decisions
+/// over the bits of streams that were not erased; erased bits counted beside it; LLR
+/// quality (sign BER, calibration) separately.
 struct chain_stats {
   std::string label;
   std::uint64_t frames = 0;
-  std::uint64_t bits = 0;
-  std::uint64_t bit_errors = 0;
+  std::uint64_t bits = 0;         ///< bits scored (not erased)
+  std::uint64_t bit_errors = 0;   ///< hard-decision errors among them
+  std::uint64_t erased_bits = 0;  ///< bits of erased streams: never scored as decisions
   std::vector<std::uint64_t> user_bits;
   std::vector<std::uint64_t> user_errors;
-  std::vector<double> user_error_energy;  ///< Σ|ŝ − s|² (Es = 1): EVM² × symbols
+  std::vector<std::uint64_t> user_erased_bits;
+  std::vector<double> user_error_energy;  ///< Σ|ŝ − s|² (Es = 1) over scored symbols: EVM² × symbols
   std::vector<std::uint64_t> user_symbols;
   std::uint64_t unresolved_subcarriers = 0;  ///< singular channel or failed solve
+  std::uint64_t erased_streams = 0;          ///< (subcarrier, user) streams erased, summed over frames
+  metrics::llr_quality llr;                  ///< soft-output quality over the scored bits
   solver::solver_stats solver;               ///< merged over workers
   double ber() const noexcept;
   double user_ber(int k) const noexcept;
@@ -105,10 +118,16 @@ struct receiver_stats {
   std::uint64_t nonfinite_samples = 0;  ///< NaN/Inf samples (zeroed)
   std::uint64_t nonfinite_frames = 0;   ///< frames dropped because they held NaN/Inf samples
   std::uint64_t unmatched_frames = 0;   ///< frames whose PRBS index could not be found
+  std::uint64_t misaligned_channels = 0;  ///< antenna channels found off the common preamble
+                                          ///< lag by more than the CP and realigned
+  std::uint64_t unaligned_frames = 0;   ///< frames dropped because a channel was off and could not
+                                        ///< be realigned (or its skew changed inside the frame)
   std::uint64_t missed_frames = 0;      ///< frame indices skipped (lost in transport)
   std::uint64_t last_frame_index = 0;
   double last_sync_metric = 0.0;
   double noise_variance = 0.0;          ///< last estimate from the guard bins (measured)
+  double snr_estimate = 0.0;            ///< last Es/N0 estimate (linear): mean |Ĥ|² from the
+                                        ///< pilots over the guard-bin N0 (measured; gain-free)
   double busy_seconds = 0.0;            ///< processing time (measured, wall)
   std::vector<chain_stats> chains;
   std::array<latency_record, static_cast<int>(stage::count)> latency;
@@ -140,8 +159,16 @@ class receiver {
   struct worker;
   void process();
   double preamble_metric(std::size_t lag) const noexcept;
+  double antenna_metric(std::size_t a, std::size_t lag) const noexcept;
+  double antenna_window_metric(std::size_t a, std::size_t lag) const noexcept;
+  enum class alignment { ok, realigned, wait, failed };
+  alignment check_alignment(std::size_t& lag);
   bool acquire();
-  std::size_t coarse_preamble_search();
+  std::size_t coarse_preamble_search(std::size_t first_antenna, std::size_t antennas, std::size_t from);
+  /// Row a as aligned: aligned index i is buffer_[a][i + offset_[a]].
+  const cf32* row(std::size_t a) const noexcept { return buffer_[a].data() + offset_[a]; }
+  /// Samples available on every antenna, in aligned indices.
+  std::size_t aligned_tail() const noexcept { return tail_ - max_offset_; }
   void take_frame(std::size_t start);
   void process_frame(std::size_t start);
   void fft_part(int w, std::size_t part);
@@ -169,6 +196,12 @@ class receiver {
   bool locked_ = false;
   std::size_t frame_start_ = 0;  // buffer index of the locked frame's first sample
   std::vector<std::pair<std::uint64_t, std::uint64_t>> bad_;  // NaN intervals [a, b)
+  // Per-antenna alignment: samples dropped at the head of each channel so that every
+  // antenna's preamble sits at the same aligned index (0 for the latest channel).
+  std::vector<std::size_t> offset_;
+  std::vector<std::size_t> offset_backup_;
+  std::size_t max_offset_ = 0;
+  std::vector<double> antenna_metric_;  // per antenna, scratch
 
   // Acquisition: coarse preamble correlation over a frame of lags by FFT (overlap-save).
   std::unique_ptr<ofdm::fft_plan> search_forward_;
@@ -192,9 +225,12 @@ class receiver {
   std::vector<std::vector<bit>> reference_;    // per user: bits_per_user
   std::vector<bit> candidate_;
   std::vector<std::vector<cf64>> reference_symbols_;  // per user: data × used
-  std::vector<std::uint64_t> user_errors_;  // per chain × user, this frame
+  std::vector<std::uint64_t> user_errors_;  // per chain × user, this frame: hard-decision errors
+  std::vector<std::uint64_t> user_scored_;  // per chain × user, this frame: symbols scored
   std::vector<double> user_energy_;         // per chain × user: Σ|ŝ − s|², this frame
+  std::vector<metrics::llr_quality> user_llr_;   // per chain × user, this frame
   std::vector<std::uint64_t> block_unresolved_;  // per chain × block
+  std::vector<std::uint64_t> block_erased_;      // per chain × block: erased streams
   std::uint64_t expected_index_ = 0;
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
   bool index_known_ = false;

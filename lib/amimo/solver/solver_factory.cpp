@@ -108,4 +108,43 @@ std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int
   return find_backend(spec).create(spec, max_size, seed);
 }
 
+solver_spec parse_solver_entry(const std::string& entry) {
+  solver_spec spec;
+  const std::size_t colon = entry.find_first_of(":;");
+  spec.name = entry.substr(0, colon);
+  if (spec.name.empty()) throw config_error("solver entry '" + entry + "' has no backend name");
+  if (colon == std::string::npos) return spec;
+  std::string last_key;
+  std::size_t pos = colon;
+  while (pos < entry.size()) {
+    const char separator = entry[pos];
+    const std::size_t next = entry.find_first_of(":;", pos + 1);
+    const std::string piece = entry.substr(pos + 1, next == std::string::npos ? std::string::npos : next - pos - 1);
+    pos = next == std::string::npos ? entry.size() : next;
+    const std::size_t eq = piece.find('=');
+    if (eq == std::string::npos) {
+      // A ':' inside a value (an endpoint tcp://host:port, a path): continue that value.
+      if (last_key.empty() || separator != ':') {
+        throw config_error("solver entry '" + entry + "': option '" + piece + "' is not key=value");
+      }
+      spec.options[last_key] += separator + piece;
+      continue;
+    }
+    const std::string key = piece.substr(0, eq);
+    if (key.empty()) throw config_error("solver entry '" + entry + "': option '" + piece + "' has no key");
+    if (spec.options.count(key) != 0) {
+      throw config_error("solver entry '" + entry + "': option '" + key + "' given twice");
+    }
+    spec.options[key] = piece.substr(eq + 1);
+    last_key = key;
+  }
+  return spec;
+}
+
+std::string to_entry_string(const solver_spec& spec) {
+  std::string text = spec.name;
+  for (const auto& [key, value] : spec.options) text += ":" + key + "=" + value;
+  return text;
+}
+
 }  // namespace amimo::solver

@@ -18,6 +18,14 @@ struct solver_spec {
   std::map<std::string, std::string> options;
 };
 
+/// Parses one command-line entry "name[:key=value[:key=value…]]" (';' also separates
+/// options; a ':' inside a value such as an endpoint continues it). Throws config_error for
+/// an empty name, an option without '=', or a key given twice.
+solver_spec parse_solver_entry(const std::string& entry);
+/// The entry form of a spec, "name[:key=value…]" (keys in order): a label that tells apart
+/// chains of one backend with different options.
+std::string to_entry_string(const solver_spec& spec);
+
 /// Backend names the factory accepts.
 std::vector<std::string> available_solvers();
 

@@ -128,12 +128,14 @@ std::vector<solver::solver_spec> parse_solver_list(std::string_view text) {
   std::vector<solver::solver_spec> specs;
   for (const std::string& name : split(text, ',')) {
     if (name.empty()) throw config_error("empty solver name in '" + std::string(text) + "'");
-    if (name.rfind("remote:", 0) == 0) {
+    if (name.rfind("remote:", 0) == 0 && name.find('=') == std::string::npos) {
       // remote:tcp://HOST:PORT — the service endpoint is the rest of the word.
       specs.push_back({"remote", {{"endpoint", name.substr(7)}}});
       continue;
     }
-    specs.push_back({name, {}});
+    // name[:key=value…]: options for this entry only (they win over the shared analog /
+    // remote options), e.g. analog:iters=1,analog:iters=2 side by side.
+    specs.push_back(solver::parse_solver_entry(name));
   }
   return specs;
 }

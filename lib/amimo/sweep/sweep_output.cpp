@@ -85,6 +85,8 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
   line("threads", c.threads == 0 ? "all cores" : std::to_string(c.threads));
   line("output", c.out);
   h += "# SNR convention: Es/N0 per user symbol per receive antenna (Es = 1, unit-power channel).\n";
+  h += "# Scoring: BER of hard decisions over streams not erased; erased streams (quality unknown:\n"
+       "#   singular channel, failed solve) are counted as erased_bits in CSV/JSON, never scored.\n";
   h += "# ----------------------------------------------------\n";
   return h;
 }
@@ -141,13 +143,13 @@ std::string to_csv(const sweep_result& result) {
       "snr_db,ebn0_db,detector,solver,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,symbols,symbol_errors,"
       "ser,frame_errors,fer,seconds,stop_reason,unresolved_channels,solves,mean_iterations,mean_residual,"
       "fallbacks,failed_solves,measured_seconds_per_rhs,modelled_seconds_per_rhs,modelled_joules_per_rhs,"
-      "modelled_programming_joules_per_channel\n";
+      "modelled_programming_joules_per_channel,erased_bits\n";
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
       const metrics::interval ci = cp.errors.ber_interval();
       const solver::solver_stats& s = cp.stats;
       const double residual = s.mean_residual();
-      csv += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{},{},{:.9g},{},{:.9g},{:.6f},{},{},{},{:.6g},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g}\n",
+      csv += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{},{},{:.9g},{},{:.9g},{:.6f},{},{},{},{:.6g},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{}\n",
                          p.snr_db, p.ebn0_db, detect::to_string(cp.detector), cp.solver, cp.errors.frames(),
                          cp.errors.bits(), cp.errors.bit_errors(), cp.errors.ber(), ci.low, ci.high,
                          cp.errors.symbols(), cp.errors.symbol_errors(), cp.errors.ser(), cp.errors.frame_errors(),
@@ -155,7 +157,7 @@ std::string to_csv(const sweep_result& result) {
                          s.mean_iterations(), std::isfinite(residual) ? fmt::format("{:.6g}", residual) : "",
                          s.fallbacks, s.failed_solves, per_solve(s.measured_seconds, s.right_hand_sides),
                          per_solve(s.modelled_solve_seconds, s.right_hand_sides), per_solve(s.modelled_solve_joules, s.right_hand_sides),
-                         per_solve(s.modelled_matrix_joules, s.matrices));
+                         per_solve(s.modelled_matrix_joules, s.matrices), cp.erased_bits);
     }
   }
   return csv;
@@ -207,6 +209,7 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
       j["seconds"] = p.seconds;
       j["stop_reason"] = p.stop_reason;
       j["unresolved_channels"] = cp.unresolved_channels;
+      j["erased_bits"] = cp.erased_bits;
       nlohmann::ordered_json solver;
       solver["solves"] = s.solves;
       solver["mean_iterations"] = s.mean_iterations();

@@ -25,6 +25,9 @@ struct curve_id {
 
 // What one frame contributed to one curve.
 struct frame_outcome {
+  std::uint64_t bits = 0;         // scored (streams not erased)
+  std::uint64_t symbols = 0;
+  std::uint64_t erased_bits = 0;  // bits of erased streams: never scored as decisions
   std::uint64_t bit_errors = 0;
   std::uint64_t symbol_errors = 0;
   bool unresolved = false;
@@ -77,8 +80,19 @@ class frame_worker {
       mapper_.demap_hard(rx_bits_, samples);
       out.bit_errors = 0;
       out.symbol_errors = 0;
+      out.bits = 0;
+      out.symbols = 0;
+      out.erased_bits = 0;
       const unsigned bps = mapper_.bits_per_symbol();
+      const auto users = static_cast<std::size_t>(config_.users);
       for (std::size_t s = 0; s < samples.size(); ++s) {
+        // The one scoring rule (metrics/llr_quality.h): hard decisions, erasures skipped.
+        if (!ok || detectors_[c]->erased(static_cast<int>(s % users))) {
+          out.erased_bits += bps;
+          continue;
+        }
+        out.bits += bps;
+        ++out.symbols;
         unsigned wrong = 0;
         for (unsigned b = 0; b < bps; ++b) wrong += tx_bits_[s * bps + b] != rx_bits_[s * bps + b] ? 1U : 0U;
         out.bit_errors += wrong;
@@ -159,7 +173,8 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
         for (std::size_t p = 0; p < point_curves.size(); ++p) {
           const frame_outcome& o = outcomes[i * curves.size() + point_curves[p]];
           curve_point& cp = point.curves[p];
-          cp.errors.add_frame(bits_per_frame, o.bit_errors, symbols_per_frame, o.symbol_errors);
+          cp.errors.add_frame(o.bits, o.bit_errors, o.symbols, o.symbol_errors);
+          cp.erased_bits += o.erased_bits;
           cp.stats.merge(o.stats);
           if (o.unresolved) ++cp.unresolved_channels;
         }

@@ -22,6 +22,7 @@ struct curve_point {
   metrics::error_counter errors;
   solver::solver_stats stats;
   std::uint64_t unresolved_channels = 0;  ///< channels the detector could not use (counted, output 0)
+  std::uint64_t erased_bits = 0;  ///< bits of erased streams, not in `errors` (metrics/llr_quality.h)
 };
 
 struct point_result {

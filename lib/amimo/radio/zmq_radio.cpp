@@ -339,10 +339,16 @@ class receive_core {
     const std::size_t n = bytes / bytes_per_sample;
     const auto* bytes_in = static_cast<const unsigned char*>(msg.data());
     if (policy_ == backlog_policy::hold) {
+      if (held_[c].size() > 0) {
+        // Only possible after a re-sent srsRAN request got two replies: keep the order and
+        // overshoot the bound by this one message rather than lose anything.
+        take_held(c, (held_[c].size() - held_offset_[c]) / bytes_per_sample);
+        append(c, bytes_in, n);
+        return true;
+      }
       const std::size_t room = max_backlog_ > fifos_[c].size() ? max_backlog_ - fifos_[c].size() : 0;
       const std::size_t take = std::min(n, room);
       if (take < n) {  // keep the message (zero-copy) until the reader makes room
-        // Callers only take a message while accepting(c), so nothing is held yet.
         std::swap(held_[c], msg);
         held_offset_[c] = 0;
         take_held(c, take);
@@ -556,7 +562,7 @@ class gr_sink final : public zmq_sink {
       if (interrupted_) {  // the caller is stopping: the rest of the block is not sent
         events_.dropped_messages += sockets_.size() - c - 1;
         events_.dropped_samples += count * (sockets_.size() - c - 1);
-        break;
+        return;
       }
     }
     events_.samples += count;

@@ -11,6 +11,7 @@
 #include <amimo/ofdm/uplink_emulator.h>
 #include <amimo/pipeline/link_config.h>
 #include <amimo/radio/radio_factory.h>
+#include <amimo/radio/zmq_radio.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/command_line.h>
 
@@ -26,8 +27,11 @@
 
 namespace {
 
+// Set by SIGINT/SIGTERM; the frame loop and the ZeroMQ sinks' blocking sends look at it
+// (every 50 ms), so one signal stops the program even while a send is blocked.
 std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop = true; }
+static_assert(std::atomic<bool>::is_always_lock_free, "g_stop is set from a signal handler");
+extern "C" void on_signal(int) { g_stop.store(true); }
 
 }  // namespace
 
@@ -72,6 +76,7 @@ int main(int argc, char** argv) {
                                                        ofdm::user_impairments{config.cfo_hz, config.timing_offsets});
     sink = radio::open_radio_sink(config.sink,
                                   {config.rx.antennas, config.rx.layout.sample_rate, config.center_frequency});
+    if (auto* z = dynamic_cast<radio::zmq_sink*>(sink.get())) z->set_interrupt_flag(&g_stop);
     const auto endpoints = radio::bound_endpoints(*sink);
     if (!port_file.empty()) {
       std::string text;
@@ -99,7 +104,8 @@ int main(int argc, char** argv) {
       config.channel.doppler_hz, config.snr_db, config.rx.seed, config.sink,
       config.realtime ? "paced to real time" : "as fast as possible");
   std::cout.flush();
-  if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))))
+  if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))) &&
+      !g_stop)
     std::cerr << "amimo-ue: warning: not every channel has a subscriber yet; messages sent before are lost\n";
 
   const auto len = static_cast<std::size_t>(n.frame_length());
@@ -120,7 +126,10 @@ int main(int argc, char** argv) {
       const auto g0 = clock::now();
       emulator->generate(ptrs, f);
       generate_seconds += std::chrono::duration<double>(clock::now() - g0).count();
+      const auto dropped_before = sink->events().dropped_messages;
       sink->write(cptrs, len);
+      // A write cut short by a signal does not count as sent.
+      if (g_stop && sink->events().dropped_messages != dropped_before) break;
       ++sent;
       if (config.realtime) {
         const auto due = t0 + std::chrono::duration_cast<clock::duration>(
@@ -129,7 +138,7 @@ int main(int argc, char** argv) {
         std::this_thread::sleep_until(due);
       }
     }
-    sink->close();
+    sink->close();  // also after a signal: a recording keeps the frames written so far
   } catch (const std::exception& e) {
     std::cerr << "amimo-ue: error: " << e.what() << "\n";
     return 3;
@@ -141,5 +150,11 @@ int main(int argc, char** argv) {
       "real time{}\n",
       sent, sent * len, signal, wall, generate_seconds > 0 ? signal / generate_seconds : 0.0,
       config.realtime ? fmt::format(", {} frames late", late) : std::string());
+  const auto& ev = sink->events();
+  if (ev.dropped_messages > 0)
+    std::cout << fmt::format("# sink dropped {} messages ({} samples; no subscriber yet, queue full, or cut short by "
+                             "a signal; counted by the sink)\n",
+                             ev.dropped_messages, ev.dropped_samples);
+  if (g_stop) std::cout << "# interrupted by a signal: stopped after " << sent << " frames\n";
   return g_stop ? 130 : 0;
 }

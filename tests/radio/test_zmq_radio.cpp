@@ -7,7 +7,10 @@
 #include <gtest/gtest.h>
 #include <zmq.hpp>
 
+#include <algorithm>
+#include <atomic>
 #include <bit>
+#include <sstream>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -251,6 +254,9 @@ void round_trip(zmq_pattern pattern) {
   EXPECT_EQ(sink->events().samples, total);
   EXPECT_EQ(source->events().dropped_messages, 0U);
   EXPECT_EQ(source->events().nonfinite_samples, 0U);
+  EXPECT_EQ(source->events().late_channels, 0U);
+  EXPECT_EQ(source->events().refused_channels, 0U);
+  EXPECT_EQ(sink->events().dropped_messages, 0U);
   sink->close();
   sink->close();  // idempotent
   EXPECT_THROW(sink->write(pointers(data), 1), io_error);
@@ -301,6 +307,7 @@ TEST(ZmqGr, RawPushFeedsSourceAndRefusedMessagesAreCounted) {
   EXPECT_EQ(source->events().dropped_messages, 3U);
   EXPECT_EQ(source->events().dropped_samples, 1U + 2U);
   EXPECT_EQ(source->events().samples, 5U);
+  EXPECT_EQ(source->events().refused_channels, 0U);  // good messages too: no warning
 }
 
 // libzmq refuses a message above ZMQ_MAXMSGSIZE by closing the connection (the connecting
@@ -360,30 +367,243 @@ TEST(ZmqGr, NonFiniteSamplesAreCountedAndDelivered) {
   EXPECT_EQ(sink->events().nonfinite_samples, 3U);
 }
 
-// One channel sends far more than the other: the backlog bound drops the excess (counted)
-// and the channels that remain are delivered aligned.
-TEST(ZmqGr, BacklogIsBounded) {
+// PULL: one channel sends far more than the other. The backlog bound holds the excess back
+// (the rest of the message waits, later messages stay in libzmq's queue) instead of
+// dropping it; once the other channel catches up, everything is delivered aligned.
+TEST(ZmqGr, PullBacklogHoldsBackInsteadOfDropping) {
   zmq::context_t ctx(1);
   raw_socket r0(ctx, zmq::socket_type::push);
   raw_socket r1(ctx, zmq::socket_type::push);
   zmq_gr_options o;
   o.max_backlog_samples = 256;
   auto source = create_zmq_gr_source(r0.endpoint + "," + r1.endpoint, channels_of(2), o);
-  const auto data = random_data(2, 1000, 31);
-  r0.send(encode_fc32_le(data[0]));
+  const auto data = random_data(2, 1500, 31);
+  r0.send(encode_fc32_le(std::vector<cf32>(data[0].begin(), data[0].begin() + 1000)));
+  r0.send(encode_fc32_le(std::vector<cf32>(data[0].begin() + 1000, data[0].end())));
   std::vector<cf32> b0(2000), b1(2000);
   cf32* p[] = {b0.data(), b1.data()};
-  for (int round = 0; round < 200 && source->events().dropped_samples == 0; ++round) {
+  for (int round = 0; round < 20; ++round) {
     EXPECT_EQ(source->read(p, 2000, 10ms).status, read_status::timeout);
   }
-  EXPECT_EQ(source->events().dropped_samples, 744U);
-  EXPECT_EQ(source->events().overflows, 1U);
+  EXPECT_EQ(source->events().dropped_samples, 0U);
+  EXPECT_EQ(source->events().overflows, 0U);
 
-  const std::vector<cf32> ch1(data[1].begin(), data[1].begin() + 100);
-  r1.send(encode_fc32_le(ch1));
+  r1.send(encode_fc32_le(data[1]));
+  const auto got = read_samples(*source, 1500, 100);
+  EXPECT_TRUE(bit_equal(got[0], data[0]));
+  EXPECT_TRUE(bit_equal(got[1], data[1]));
+  EXPECT_EQ(source->events().dropped_samples, 0U);
+  EXPECT_EQ(source->events().samples, 1500U);
+}
+
+// A PUSH sender ten times faster than the PULL consumer, whole-frame messages, small queues
+// and a small backlog: the sender is held back, nothing is dropped, every sample arrives in
+// order on every channel. (The former source read every socket whatever its backlog and
+// dropped the excess per channel here.)
+TEST(ZmqGr, FastPushSenderIsHeldBackAndNothingIsLost) {
+  constexpr int channels = 4;
+  constexpr std::size_t frame = 2000;
+  constexpr std::size_t frames = 150;
+  zmq_gr_options o;
+  o.send_hwm = 4;
+  o.receive_hwm = 4;
+  o.max_backlog_samples = 3 * frame;
+  auto sink = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(channels), o);
+  auto source = create_zmq_gr_source(join(sink->endpoints()), channels_of(channels), o);
+  const auto data = random_data(channels, frame * frames, 51);
+
+  std::thread sender([&] {
+    for (std::size_t f = 0; f < frames; ++f) {
+      sink->write(pointers(data, f * frame), frame);
+      std::this_thread::sleep_for(100us);  // 0.1 ms per frame ...
+    }
+  });
+  channel_data got(channels);
+  std::vector<std::vector<cf32>> buf(channels, std::vector<cf32>(frame));
+  std::vector<cf32*> p;
+  for (auto& b : buf) p.push_back(b.data());
+  for (int round = 0; round < 20000 && got[0].size() < frame * frames; ++round) {
+    const auto r = source->read(p, frame, 2000ms);
+    if (r.status != read_status::ok) break;
+    for (int c = 0; c < channels; ++c) {
+      got[c].insert(got[c].end(), buf[c].begin(), buf[c].begin() + static_cast<std::ptrdiff_t>(r.count));
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(1000 * r.count / frame));  // ... 1 ms per frame
+  }
+  sender.join();
+  for (int c = 0; c < channels; ++c) {
+    EXPECT_TRUE(bit_equal(got[static_cast<std::size_t>(c)], data[static_cast<std::size_t>(c)]))
+        << "channel " << c << ": " << got[static_cast<std::size_t>(c)].size() << " samples";
+  }
+  EXPECT_EQ(source->events().dropped_samples, 0U);
+  EXPECT_EQ(source->events().dropped_messages, 0U);
+  EXPECT_EQ(source->events().overflows, 0U);
+  EXPECT_EQ(source->events().samples, frame * frames);
+  EXPECT_EQ(sink->events().dropped_messages, 0U);
+}
+
+// Each sample carries its stream position (real part) and channel (imaginary part).
+channel_data numbered(int channels, std::size_t n) {
+  channel_data out(static_cast<std::size_t>(channels));
+  for (int c = 0; c < channels; ++c) {
+    for (std::size_t i = 0; i < n; ++i) {
+      out[static_cast<std::size_t>(c)].emplace_back(static_cast<float>(i), static_cast<float>(c));
+    }
+  }
+  return out;
+}
+
+// SUB cannot push back: forced over its backlog, it drops the same span of stream positions
+// on every channel (channels stay in step) and counts it.
+TEST(ZmqGr, SubDropsTheSameSpanOnEveryChannel) {
+  constexpr int channels = 3;
+  constexpr std::size_t block = 300;
+  constexpr std::size_t blocks = 20;
+  zmq_gr_options o;
+  o.pattern = zmq_pattern::pub_sub;
+  o.send_hwm = 1000;
+  o.receive_hwm = 1000;
+  o.max_backlog_samples = 1000;
+  auto sink = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(channels), o);
+  auto source = create_zmq_gr_source(join(sink->endpoints()), channels_of(channels), o);
+  ASSERT_TRUE(sink->wait_for_receivers(5000ms));
+  const auto data = numbered(channels, block * blocks);
+  for (std::size_t b = 0; b < blocks; ++b) sink->write(pointers(data, b * block), block);
+  EXPECT_EQ(sink->events().dropped_messages, 0U);
+  std::this_thread::sleep_for(100ms);  // let every message arrive before reading
+
+  const auto got = read_samples(*source, block * blocks, 64, 300ms);
+  const std::size_t delivered = got[0].size();
+  ASSERT_GT(delivered, 0U);
+  EXPECT_LE(delivered, o.max_backlog_samples);
+  for (int c = 0; c < channels; ++c) {
+    const auto& g = got[static_cast<std::size_t>(c)];
+    ASSERT_EQ(g.size(), delivered) << "channel " << c;
+    for (std::size_t i = 0; i < delivered; ++i) {
+      ASSERT_EQ(g[i].real(), got[0][i].real()) << "channel " << c << " sample " << i;  // in step
+      ASSERT_EQ(g[i].imag(), static_cast<float>(c));
+      if (i > 0) {
+        ASSERT_EQ(g[i].real(), g[i - 1].real() + 1.0F);  // one span dropped, at the front
+      }
+    }
+  }
+  EXPECT_EQ(got[0].back().real(), static_cast<float>(block * blocks - 1));  // the newest kept
+  EXPECT_GE(source->events().overflows, 1U);
+  EXPECT_EQ(source->events().dropped_samples + delivered, block * blocks);  // counted once per span
+  EXPECT_EQ(source->events().dropped_messages, 0U);
+  EXPECT_EQ(source->events().late_channels, 0U);
+}
+
+// A PUB sink counts what it sends to a channel nobody has subscribed to yet.
+TEST(ZmqGr, PubSinkCountsMessagesSentBeforeSubscription) {
+  zmq_gr_options o;
+  o.pattern = zmq_pattern::pub_sub;
+  auto sink = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(2), o);
+  auto first = create_zmq_gr_source(sink->endpoints()[0], channels_of(1), o);
+  EXPECT_FALSE(sink->wait_for_receivers(300ms));  // channel 1 has none; channel 0 has time
+  const auto data = random_data(2, 50, 61);
+  for (int b = 0; b < 3; ++b) sink->write(pointers(data), 50);
+  ASSERT_EQ(read_samples(*first, 150)[0].size(), 150U);  // channel 0 got all three
+  EXPECT_EQ(sink->events().dropped_messages, 3U);        // channel 1 none of them
+  EXPECT_EQ(sink->events().dropped_samples, 150U);
+  auto second = create_zmq_gr_source(sink->endpoints()[1], channels_of(1), o);
+  ASSERT_TRUE(sink->wait_for_receivers(5000ms));
+  sink->write(pointers(data), 50);
+  EXPECT_EQ(sink->events().dropped_messages, 3U);
+  EXPECT_EQ(read_samples(*second, 50)[0].size(), 50U);
+}
+
+// A SUB channel whose publisher is reached only later (joined late) is counted.
+TEST(ZmqGr, SubJoiningLateIsCounted) {
+  zmq_gr_options o;
+  o.pattern = zmq_pattern::pub_sub;
+  auto early = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(1), o);
+  std::string late_endpoint;
+  {
+    zmq::context_t ctx(1);
+    raw_socket probe(ctx, zmq::socket_type::pub);  // a free port, released at once
+    late_endpoint = probe.endpoint;
+  }
+  auto source = create_zmq_gr_source(early->endpoints()[0] + "," + late_endpoint, channels_of(2), o);
+  ASSERT_TRUE(early->wait_for_receivers(5000ms));
+  const auto data = numbered(1, 400);
+  std::vector<cf32> b0(100), b1(100);
+  cf32* p[] = {b0.data(), b1.data()};
+  for (std::size_t b = 0; b < 3; ++b) {
+    early->write(pointers(data, b * 100), 100);
+    EXPECT_EQ(source->read(p, 100, 30ms).status, read_status::timeout);  // channel 1 silent
+  }
+  EXPECT_EQ(source->events().late_channels, 0U);
+  auto late = create_zmq_gr_sink(late_endpoint, channels_of(1), o);
+  ASSERT_TRUE(late->wait_for_receivers(5000ms));
+  early->write(pointers(data, 300), 100);
+  late->write(pointers(data, 300), 100);  // the same stream positions, on the late channel
   const auto got = read_samples(*source, 100);
-  EXPECT_TRUE(bit_equal(got[0], std::vector<cf32>(data[0].begin(), data[0].begin() + 100)));
-  EXPECT_TRUE(bit_equal(got[1], ch1));
+  ASSERT_EQ(got[1].size(), 100U);
+  EXPECT_EQ(got[0][0].real(), 0.0F);    // the channels arrive offset by 300 samples
+  EXPECT_EQ(got[1][0].real(), 300.0F);  // (the receiver realigns) ...
+  EXPECT_EQ(source->events().late_channels, 1U);  // ... and the late join is counted
+}
+
+// A channel whose every message is refused warns once, naming the channel and the likely
+// cause, and is counted; a channel that had good messages before a bad one does not warn.
+TEST(ZmqGr, AllRefusedChannelWarnsOnceAndIsCounted) {
+  zmq::context_t ctx(1);
+  raw_socket r0(ctx, zmq::socket_type::push);
+  raw_socket r1(ctx, zmq::socket_type::push);
+  raw_socket r2(ctx, zmq::socket_type::push);
+  std::ostringstream log;
+  zmq_gr_options o;
+  o.log = &log;
+  auto source =
+      create_zmq_gr_source(r0.endpoint + "," + r1.endpoint + "," + r2.endpoint, channels_of(3), o);
+  r0.send(encode_fc32_le({{1.0F, 2.0F}}));
+  r0.send(std::string(13, 'x'));  // refused after a good one: no warning
+  for (int m = 0; m < 10; ++m) {
+    r1.send(std::string(8 * 10 + 3, 'x'));  // a tag header in front of the samples
+    r2.send("key", zmq::send_flags::sndmore);
+    r2.send(encode_fc32_le({{1.0F, 1.0F}}));
+  }
+  std::vector<cf32> b0(8), b1(8), b2(8);
+  cf32* p[] = {b0.data(), b1.data(), b2.data()};
+  for (int round = 0; round < 200 && source->events().dropped_messages < 21; ++round) {
+    EXPECT_EQ(source->read(p, 8, 10ms).count, 0U);
+  }
+  EXPECT_EQ(source->events().dropped_messages, 21U);
+  EXPECT_EQ(source->events().refused_channels, 2U);
+  const std::string text = log.str();
+  EXPECT_NE(text.find("channel 1: every message refused"), std::string::npos) << text;
+  EXPECT_NE(text.find("not a multiple of 8"), std::string::npos) << text;
+  EXPECT_NE(text.find("Pass Tags"), std::string::npos) << text;
+  EXPECT_NE(text.find("channel 2: every message refused"), std::string::npos) << text;
+  EXPECT_NE(text.find("multi-part"), std::string::npos) << text;
+  EXPECT_EQ(text.find("channel 0"), std::string::npos) << text;
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 2) << text;  // once per channel
+}
+
+// A PUSH write blocked with no receiver returns once the interrupt flag is set.
+TEST(ZmqGr, BlockedPushWriteStopsOnTheInterruptFlag) {
+  zmq_gr_options o;
+  o.send_hwm = 1;
+  auto sink = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(2), o);
+  std::atomic<bool> stop{false};
+  sink->set_interrupt_flag(&stop);
+  const auto data = random_data(2, 10, 71);
+  std::thread setter([&] {
+    std::this_thread::sleep_for(150ms);
+    stop = true;
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int b = 0; b < 100 && !stop; ++b) sink->write(pointers(data), 10);  // no receiver: blocks
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  setter.join();
+  EXPECT_GE(waited, 140ms);
+  EXPECT_LT(waited, 1000ms);
+  EXPECT_GE(sink->events().dropped_messages, 1U);
+  const auto c0 = std::chrono::steady_clock::now();
+  sink->close();
+  sink.reset();  // the context is gone after the short linger, not the configured 1 s
+  EXPECT_LT(std::chrono::steady_clock::now() - c0, 800ms);
 }
 
 TEST(ZmqGr, VanishedSenderGivesTimeoutsThenIdleEnd) {

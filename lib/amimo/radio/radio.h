@@ -34,9 +34,11 @@ struct radio_events {
   std::uint64_t overflows = 0;           ///< receiver overruns (samples lost before we read them)
   std::uint64_t late_packets = 0;        ///< timed commands / packets that arrived too late
   std::uint64_t dropped_messages = 0;    ///< messages refused: truncated, oversized, misaligned, garbage
-  std::uint64_t dropped_samples = 0;     ///< samples lost with refused messages or to re-align channels
+  std::uint64_t dropped_samples = 0;     ///< samples lost: refused messages, sink losses, aligned overflow spans (once per channel span)
   std::uint64_t nonfinite_samples = 0;   ///< NaN/Inf samples seen (passed on; the receiver decides)
   std::uint64_t other_errors = 0;        ///< anything else the transport reported
+  std::uint64_t refused_channels = 0;    ///< channels whose every message so far was refused (warned once each)
+  std::uint64_t late_channels = 0;       ///< channels whose stream began after another's (joined late; start offset)
 };
 
 enum class read_status {

@@ -34,9 +34,14 @@ std::unique_ptr<radio_source> open_radio_source(const std::string& spec, const s
     zmq_gr_options o;
     o.pattern = spec.rfind("zmq-sub:", 0) == 0 ? zmq_pattern::pub_sub : zmq_pattern::push_pull;
     o.idle_end = options.idle_end;
+    o.log = options.log;
     return create_zmq_gr_source(rest, expected, o);
   }
-  if (starts_with(spec, "srsran:", rest)) return create_srsran_zmq_source(rest, expected);
+  if (starts_with(spec, "srsran:", rest)) {
+    zmq_srsran_options o;
+    o.log = options.log;
+    return create_srsran_zmq_source(rest, expected, o);
+  }
   if (starts_with(spec, "sigmf:", rest)) return open_sigmf_source(rest);
   if (starts_with(spec, "uhd:", rest) || spec == "uhd") {
 #if defined(AMIMO_HAVE_UHD)

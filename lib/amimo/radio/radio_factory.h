@@ -24,7 +24,7 @@ namespace amimo::radio {
 struct source_options {
   std::chrono::milliseconds idle_end{0};  ///< network sources: report end after this silence
   double gain_db = 30.0;                  ///< uhd
-  std::ostream* log = nullptr;            ///< uhd: where actual settings are printed
+  std::ostream* log = nullptr;            ///< uhd: actual settings; zmq/srsran: refused-channel warnings (nullptr: std::cerr)
 };
 
 /// Throws config_error for an unknown scheme or a bad spec (naming it), io_error for an

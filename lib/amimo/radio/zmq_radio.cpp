@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <iostream>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -33,6 +34,15 @@ constexpr int max_channels = 1024;
 // Messages taken from one socket per drain, so one busy channel cannot starve a read.
 constexpr int max_messages_per_drain = 256;
 constexpr unsigned char srsran_request_byte = 0xFF;
+// A channel warns (once) when its first this-many messages were all refused.
+constexpr std::uint64_t refused_warning_after = 4;
+// SUB: a channel whose first message comes this long after another channel's first (which
+// had two or more messages taken in earlier reads) counts as joined late.
+constexpr std::chrono::milliseconds late_join_gap{20};
+// Longest a blocked send or wait goes without looking at the interrupt flag.
+constexpr std::chrono::milliseconds interrupt_check{50};
+// ZMQ_LINGER at close after an interrupted write (the process wants to stop now).
+constexpr std::chrono::milliseconds interrupted_linger{200};
 // After a lost connection libzmq reports its reconnect attempt at once (CONNECT_RETRIED);
 // when it has not done so within this time it has given the connection up.
 constexpr std::chrono::milliseconds reconnect_grace{100};
@@ -136,6 +146,9 @@ class sample_fifo {
   }
   void pop(cf32* out, std::size_t n) {
     std::copy_n(data_.data() + head_, n, out);
+    discard(n);
+  }
+  void discard(std::size_t n) {
     head_ += n;
     if (head_ == data_.size()) {
       data_.clear();
@@ -156,11 +169,34 @@ std::uint64_t count_nonfinite(const cf32* p, std::size_t n) {
   return bad;
 }
 
+// What a receiving endpoint set does when a channel's backlog is full.
+enum class backlog_policy {
+  // PULL / REQ: the full channel is not read (its data waits in libzmq's queue, whose HWM
+  // then blocks the sender); a message larger than the room left is held and moved in as
+  // room appears. Nothing is dropped.
+  hold,
+  // SUB: every message is taken (a SUB cannot push back: libzmq would drop at the HWM, per
+  // channel); on overflow the same span of samples (by stream position) is dropped on every
+  // channel, so channels stay in step.
+  drop_aligned,
+};
+
 // Sockets, monitors and FIFOs of a receiving endpoint set.
 class receive_core {
  public:
-  receive_core(int channels, std::size_t max_backlog)
-      : fifos_(static_cast<std::size_t>(channels)), max_backlog_(max_backlog) {}
+  receive_core(int channels, std::size_t max_backlog, backlog_policy policy, std::ostream* log,
+               std::string_view convention)
+      : fifos_(static_cast<std::size_t>(channels)),
+        held_(static_cast<std::size_t>(channels)),
+        held_offset_(static_cast<std::size_t>(channels), 0),
+        skip_(static_cast<std::size_t>(channels), 0),
+        accepted_(static_cast<std::size_t>(channels), 0),
+        refused_(static_cast<std::size_t>(channels), 0),
+        first_at_(static_cast<std::size_t>(channels)),
+        max_backlog_(max_backlog),
+        policy_(policy),
+        log_(log),
+        convention_(convention) {}
 
   zmq::context_t context{1};
   std::vector<zmq::socket_t> sockets;
@@ -249,41 +285,103 @@ class receive_core {
     return std::chrono::milliseconds::max();
   }
 
-  /// Takes one single-frame message for channel c: refused (counted) or appended.
-  /// Returns false when it was refused.
-  bool ingest(std::size_t c, const zmq::message_t& msg) {
+  /// Whether channel c may take another message now: always under drop_aligned; under
+  /// hold only while nothing is held and its FIFO is below max_backlog_samples.
+  bool accepting(std::size_t c) const noexcept {
+    return policy_ == backlog_policy::drop_aligned ||
+           (held_offset_[c] >= held_[c].size() && fifos_[c].size() < max_backlog_);
+  }
+
+  /// Moves held samples into the FIFOs as far as room allows (hold policy).
+  void refill() {
+    for (std::size_t c = 0; c < fifos_.size(); ++c) {
+      const std::size_t held_samples = (held_[c].size() - held_offset_[c]) / bytes_per_sample;
+      if (held_samples == 0) continue;
+      const std::size_t room =
+          max_backlog_ > fifos_[c].size() ? max_backlog_ - fifos_[c].size() : 0;
+      take_held(c, std::min(room, held_samples));
+    }
+  }
+
+  /// Remembers the message counts at the start of a receive pass (late-join check).
+  void begin_pass() noexcept {
+    most_accepted_before_pass_ = 0;
+    for (const auto a : accepted_) most_accepted_before_pass_ = std::max(most_accepted_before_pass_, a);
+  }
+
+  /// Takes one single-frame message for channel c: refused (counted) or taken (appended,
+  /// or held in part under the hold policy; `msg` is then left empty). Returns false when
+  /// it was refused.
+  bool ingest(std::size_t c, zmq::message_t& msg) {
     const std::size_t bytes = msg.size();
     if (bytes == 0 || bytes % bytes_per_sample != 0) {
       ++events.dropped_messages;
       events.dropped_samples += bytes / bytes_per_sample;
+      refused(c, bytes == 0 ? std::string("empty message")
+                            : "message size " + std::to_string(bytes) +
+                                  " bytes not a multiple of 8 (fc32 samples)");
       return false;
     }
+    if (accepted_[c] == 0) {
+      first_at_[c] = clock_type::now();
+      // Another channel was already streaming (two messages taken in earlier reads, the
+      // first of them late_join_gap ago or more): this one joined late and starts offset.
+      if (count_late_ && most_accepted_before_pass_ >= 2) {
+        for (std::size_t k = 0; k < accepted_.size(); ++k) {
+          if (k != c && accepted_[k] >= 2 && first_at_[c] - first_at_[k] >= late_join_gap) {
+            ++events.late_channels;
+            break;
+          }
+        }
+      }
+    }
+    ++accepted_[c];
     const std::size_t n = bytes / bytes_per_sample;
-    const std::size_t room = max_backlog_ > fifos_[c].size() ? max_backlog_ - fifos_[c].size() : 0;
-    const std::size_t take = std::min(n, room);
-    if (take < n) {
-      ++events.overflows;
-      events.dropped_samples += n - take;
+    const auto* bytes_in = static_cast<const unsigned char*>(msg.data());
+    if (policy_ == backlog_policy::hold) {
+      if (held_[c].size() > 0) {
+        // Only possible after a re-sent srsRAN request got two replies: keep the order and
+        // overshoot the bound by this one message rather than lose anything.
+        take_held(c, (held_[c].size() - held_offset_[c]) / bytes_per_sample);
+        append(c, bytes_in, n);
+        return true;
+      }
+      const std::size_t room = max_backlog_ > fifos_[c].size() ? max_backlog_ - fifos_[c].size() : 0;
+      const std::size_t take = std::min(n, room);
+      if (take < n) {  // keep the message (zero-copy) until the reader makes room
+        std::swap(held_[c], msg);
+        held_offset_[c] = 0;
+        take_held(c, take);
+      } else {
+        append(c, bytes_in, n);
+      }
+      return true;
     }
-    if (take > 0) {
-      cf32* dst = fifos_[c].append(take);
-      std::memcpy(dst, msg.data(), take * bytes_per_sample);
-      events.nonfinite_samples += count_nonfinite(dst, take);
+    if (fifos_[c].size() + n > max_backlog_) {
+      // Bring this channel down to half the bound by dropping the oldest span of the stream
+      // on every channel (hysteresis: one event per half backlog, not per message).
+      drop_span(fifos_[c].size() + n - max_backlog_ / 2);
     }
+    const std::size_t skip = static_cast<std::size_t>(std::min<std::uint64_t>(skip_[c], n));
+    skip_[c] -= skip;
+    append(c, bytes_in + skip * bytes_per_sample, n - skip);
     return true;
   }
 
-  /// Drops the remaining frames of a multi-part message (counted once).
-  void refuse_multipart(zmq::socket_t& socket, zmq::message_t& first) {
+  /// Drops the remaining frames of a multi-part message on channel c (counted once).
+  void refuse_multipart(std::size_t c, zmq::socket_t& socket, zmq::message_t& first) {
     ++events.dropped_messages;
     events.dropped_samples += first.size() / bytes_per_sample;
+    std::size_t parts = 1;
     bool more = first.more();
     while (more) {
       zmq::message_t rest;
       if (!socket.recv(rest, zmq::recv_flags::dontwait)) break;
       events.dropped_samples += rest.size() / bytes_per_sample;
       more = rest.more();
+      ++parts;
     }
+    refused(c, "multi-part message (" + std::to_string(parts) + (more ? "+" : "") + " parts)");
   }
 
   std::size_t aligned() const {
@@ -297,13 +395,19 @@ class receive_core {
     if (n == 0) return 0;
     for (std::size_t c = 0; c < fifos_.size(); ++c) fifos_[c].pop(out[c], n);
     events.samples += n;
+    if (policy_ == backlog_policy::hold) refill();
     return n;
   }
 
-  /// Waits until a socket is readable or `wait` passes; false when interrupted.
-  bool poll(std::chrono::milliseconds wait) {
+  /// Waits until a socket is readable or `wait` passes; false when interrupted. With
+  /// `only_accepting`, sockets of channels that take nothing now are left out (their
+  /// pending messages would wake the poll at once, forever).
+  bool poll(std::chrono::milliseconds wait, bool only_accepting = false) {
     items_.clear();
-    for (auto& s : sockets) items_.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
+    for (std::size_t c = 0; c < sockets.size(); ++c) {
+      if (only_accepting && !accepting(c)) continue;
+      items_.push_back({sockets[c].handle(), 0, ZMQ_POLLIN, 0});
+    }
     try {
       zmq::poll(items_.data(), items_.size(), std::max(wait, std::chrono::milliseconds(0)));
     } catch (const zmq::error_t&) {
@@ -311,6 +415,9 @@ class receive_core {
     }
     return true;
   }
+
+  /// Counts channels that begin after another channel is already streaming (SUB).
+  void count_late_channels() noexcept { count_late_ = true; }
 
   void check_channels(std::span<cf32* const> out) const {
     if (out.size() < fifos_.size()) {
@@ -326,8 +433,68 @@ class receive_core {
   std::vector<std::string> endpoints_;
   std::vector<bool> lost_;
   std::vector<clock_type::time_point> lost_since_;
+  void append(std::size_t c, const unsigned char* bytes, std::size_t n) {
+    if (n == 0) return;
+    cf32* dst = fifos_[c].append(n);
+    std::memcpy(dst, bytes, n * bytes_per_sample);
+    events.nonfinite_samples += count_nonfinite(dst, n);
+  }
+
+  // Moves n samples of channel c's held message into its FIFO.
+  void take_held(std::size_t c, std::size_t n) {
+    append(c, static_cast<const unsigned char*>(held_[c].data()) + held_offset_[c], n);
+    held_offset_[c] += n * bytes_per_sample;
+    if (held_offset_[c] >= held_[c].size()) {
+      held_[c].rebuild();
+      held_offset_[c] = 0;
+    }
+  }
+
+  // Drops `span` samples from the head of every channel's stream; a channel holding fewer
+  // skips the rest of the span from its next samples. Counted once per channel span.
+  void drop_span(std::size_t span) {
+    ++events.overflows;
+    events.dropped_samples += span;
+    for (std::size_t c = 0; c < fifos_.size(); ++c) {
+      const std::size_t have = std::min(span, fifos_[c].size());
+      fifos_[c].discard(have);
+      skip_[c] += span - have;
+    }
+  }
+
+  // A refused message on channel c; warns once when every message of a channel so far
+  // (at least refused_warning_after) has been refused.
+  void refused(std::size_t c, const std::string& why) {
+    ++refused_[c];
+    if (accepted_[c] != 0 || refused_[c] != refused_warning_after) return;
+    ++events.refused_channels;
+    std::string hint;
+    if (convention_ == "gr") {
+      hint = why.rfind("multi-part", 0) == 0
+                 ? ": is a key (topic) set in the GNU Radio sink? amimo takes no key"
+                 : ": is Pass Tags on in the GNU Radio sink? amimo takes raw fc32 samples";
+    } else {
+      hint = ": is the transmitter sending fc32 (tx_format=fc32)?";
+    }
+    std::ostream& out = log_ != nullptr ? *log_ : std::cerr;
+    out << "# warning: ZeroMQ source channel " << c << ": every message refused ("
+        << refused_[c] << " so far, counted in dropped_messages): " << why << hint << '\n'
+        << std::flush;
+  }
+
   std::vector<sample_fifo> fifos_;
+  std::vector<zmq::message_t> held_;       // hold policy: the part of a message not yet in the FIFO
+  std::vector<std::size_t> held_offset_;   // bytes of held_[c] already moved
+  std::vector<std::uint64_t> skip_;        // drop_aligned: samples still to drop on arrival
+  std::vector<std::uint64_t> accepted_;    // messages taken per channel
+  std::vector<std::uint64_t> refused_;     // messages refused per channel
+  std::vector<clock_type::time_point> first_at_;  // when each channel's first message was taken
+  std::uint64_t most_accepted_before_pass_ = 0;
   std::size_t max_backlog_;
+  backlog_policy policy_;
+  std::ostream* log_;
+  std::string_view convention_;
+  bool count_late_ = false;
   std::vector<zmq::pollitem_t> items_;
 };
 
@@ -353,7 +520,7 @@ int linger_ms(std::chrono::milliseconds linger) {
 class gr_sink final : public zmq_sink {
  public:
   gr_sink(const std::string& spec, const stream_description& d, const zmq_gr_options& o)
-      : description_(d), pattern_(o.pattern) {
+      : description_(d), pattern_(o.pattern), linger_(o.linger) {
     check_description(d, "ZeroMQ sink");
     const auto wanted = parse_zmq_endpoints(spec, d.channels, true);
     const auto type =
@@ -362,11 +529,18 @@ class gr_sink final : public zmq_sink {
       zmq::socket_t s(context_, type);
       s.set(zmq::sockopt::sndhwm, std::max(o.send_hwm, 0));
       s.set(zmq::sockopt::linger, linger_ms(o.linger));
+      // XPUB: at the HWM the send fails (EAGAIN, so amimo can count the message) instead of
+      // the message vanishing silently; either way it is lost for that subscriber.
+      if (type == zmq::socket_type::xpub) s.set(zmq::sockopt::xpub_nodrop, 1);
       bind_socket(s, endpoint);
       bound_.push_back(s.get(zmq::sockopt::last_endpoint));
       sockets_.push_back(std::move(s));
     }
     subscribed_.assign(sockets_.size(), pattern_ == zmq_pattern::push_pull);
+  }
+
+  ~gr_sink() override {
+    if (!closed_) close();
   }
 
   std::string_view name() const noexcept override { return "zmq-gr-sink"; }
@@ -376,18 +550,19 @@ class gr_sink final : public zmq_sink {
 
   void write(std::span<const cf32* const> channels, std::size_t count) override {
     check_sink_channels(channels, description_.channels, closed_);
-    drain_subscriptions();
     if (count == 0) return;  // an empty message would be refused by the receiver
     for (std::size_t c = 0; c < sockets_.size(); ++c) {
       events_.nonfinite_samples += count_nonfinite(channels[c], count);
       zmq::message_t msg(channels[c], count * bytes_per_sample);
-      try {
-        // PUSH: blocks at the HWM or with no receiver. XPUB: drops at the HWM, never blocks.
-        (void)sockets_[c].send(msg, zmq::send_flags::none);
-      } catch (const zmq::error_t&) {
-        ++events_.other_errors;  // EINTR: this channel's block is lost
+      const bool sent = pattern_ == zmq_pattern::push_pull ? push(c, msg) : publish(c, msg);
+      if (!sent) {
         ++events_.dropped_messages;
         events_.dropped_samples += count;
+      }
+      if (interrupted_) {  // the caller is stopping: the rest of the block is not sent
+        events_.dropped_messages += sockets_.size() - c - 1;
+        events_.dropped_samples += count * (sockets_.size() - c - 1);
+        return;
       }
     }
     events_.samples += count;
@@ -396,18 +571,18 @@ class gr_sink final : public zmq_sink {
   bool wait_for_receivers(std::chrono::milliseconds timeout) override {
     const auto deadline = clock_type::now() + timeout;
     for (;;) {
-      drain_subscriptions();
+      for (std::size_t c = 0; c < sockets_.size(); ++c) drain_subscriptions(c);
       if (std::all_of(subscribed_.begin(), subscribed_.end(), [](bool b) { return b; })) {
         return true;
       }
       const auto left = remaining(deadline);
-      if (left.count() <= 0 || closed_) return false;
+      if (left.count() <= 0 || closed_ || stop_requested()) return false;
       std::vector<zmq::pollitem_t> items;
       for (auto& s : sockets_) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
       try {
-        zmq::poll(items.data(), items.size(), left);
+        zmq::poll(items.data(), items.size(), std::min(left, interrupt_check));
       } catch (const zmq::error_t&) {
-        return false;
+        // EINTR: look at the interrupt flag and go on
       }
     }
   }
@@ -415,35 +590,82 @@ class gr_sink final : public zmq_sink {
   void close() override {
     if (closed_) return;
     closed_ = true;
-    for (auto& s : sockets_) s.close();  // unsent messages linger (ZMQ_LINGER) in the context
+    for (auto& s : sockets_) {
+      // Unsent messages linger (ZMQ_LINGER) in the context; briefly after an interrupt.
+      if (interrupted_) s.set(zmq::sockopt::linger, linger_ms(std::min(linger_, interrupted_linger)));
+      s.close();
+    }
   }
 
  private:
-  // XPUB hands each new subscription ("\x01" topic) and unsubscription ("\x00") to us.
-  void drain_subscriptions() {
-    if (pattern_ != zmq_pattern::pub_sub || closed_) return;
-    for (std::size_t c = 0; c < sockets_.size(); ++c) {
-      zmq::message_t msg;
+  // PUSH: blocks while the receiver's queue is full or no receiver is connected, looking at
+  // the interrupt flag every interrupt_check. False when interrupted (nothing sent).
+  bool push(std::size_t c, zmq::message_t& msg) {
+    for (;;) {
       try {
-        while (sockets_[c].recv(msg, zmq::recv_flags::dontwait)) {
-          if (msg.size() >= 1 && *static_cast<const unsigned char*>(msg.data()) == 1) {
-            subscribed_[c] = true;
-          }
-        }
+        if (sockets_[c].send(msg, zmq::send_flags::dontwait)) return true;
       } catch (const zmq::error_t&) {
         ++events_.other_errors;
+        return false;
       }
+      if (stop_requested()) {
+        interrupted_ = true;
+        return false;
+      }
+      zmq::pollitem_t item{sockets_[c].handle(), 0, ZMQ_POLLOUT, 0};
+      try {
+        zmq::poll(&item, 1, interrupt_check);
+      } catch (const zmq::error_t&) {
+        // EINTR: look at the flag, try again
+      }
+    }
+  }
+
+  // XPUB: never blocks. A message is lost (false) when the channel has no subscriber yet
+  // or the subscriber's queue is at the HWM.
+  bool publish(std::size_t c, zmq::message_t& msg) {
+    drain_subscriptions(c);
+    const bool had_subscriber = subscribed_[c];
+    bool sent = false;
+    try {
+      sent = sockets_[c].send(msg, zmq::send_flags::dontwait).has_value();
+    } catch (const zmq::error_t&) {
+      ++events_.other_errors;
+      return false;
+    }
+    if (!sent) return false;  // EAGAIN: a subscriber's queue is at the HWM
+    if (had_subscriber) return true;
+    // No subscriber was known before the send. A subscription that libzmq took in during
+    // the send got the message; one that is still unknown after it did not.
+    drain_subscriptions(c);
+    return subscribed_[c];
+  }
+
+  // XPUB hands each new subscription ("\x01" topic) and unsubscription ("\x00") to us.
+  void drain_subscriptions(std::size_t c) {
+    if (pattern_ != zmq_pattern::pub_sub || closed_) return;
+    zmq::message_t msg;
+    try {
+      while (sockets_[c].recv(msg, zmq::recv_flags::dontwait)) {
+        if (msg.size() >= 1 && *static_cast<const unsigned char*>(msg.data()) == 1) {
+          subscribed_[c] = true;
+        }
+      }
+    } catch (const zmq::error_t&) {
+      ++events_.other_errors;
     }
   }
 
   stream_description description_;
   zmq_pattern pattern_;
+  std::chrono::milliseconds linger_;
   zmq::context_t context_{1};
   std::vector<zmq::socket_t> sockets_;
   std::vector<std::string> bound_;
   std::vector<bool> subscribed_;
   radio_events events_;
   bool closed_ = false;
+  bool interrupted_ = false;
 };
 
 class gr_source final : public radio_source {
@@ -451,7 +673,10 @@ class gr_source final : public radio_source {
   gr_source(const std::string& spec, const stream_description& d, const zmq_gr_options& o)
       : description_(d),
         core_(check_description(d, "ZeroMQ source"),
-              std::max<std::size_t>(o.max_backlog_samples, 1)),
+              std::max<std::size_t>(o.max_backlog_samples, 1),
+              o.pattern == zmq_pattern::push_pull ? backlog_policy::hold
+                                                  : backlog_policy::drop_aligned,
+              o.log, "gr"),
         idle_end_(o.idle_end) {
     const auto endpoints = parse_zmq_endpoints(spec, d.channels, false);
     const auto type =
@@ -464,6 +689,7 @@ class gr_source final : public radio_source {
                                           std::numeric_limits<std::int64_t>::max())));
       if (type == zmq::socket_type::sub) s.set(zmq::sockopt::subscribe, "");
     }
+    if (type == zmq::socket_type::sub) core_.count_late_channels();
     core_.connect_all();
     last_message_ = clock_type::now();
   }
@@ -499,22 +725,26 @@ class gr_source final : public radio_source {
         ++core_.events.timeouts;
         return {0, read_status::timeout};
       }
-      if (!core_.poll(std::min(wait, core_.watch_interval()))) {
+      if (!core_.poll(std::min(wait, core_.watch_interval()), true)) {
         return {0, read_status::timeout};
       }
     }
   }
 
  private:
+  // Takes the messages waiting on every socket whose channel has room (PULL: a full
+  // channel is left to libzmq, whose HWM then blocks the sender; SUB: always).
   void receive_available() {
+    core_.refill();
+    core_.begin_pass();
     for (std::size_t c = 0; c < core_.sockets.size(); ++c) {
       auto& s = core_.sockets[c];
-      for (int k = 0; k < max_messages_per_drain; ++k) {
+      for (int k = 0; k < max_messages_per_drain && core_.accepting(c); ++k) {
         try {
           if (!s.recv(message_, zmq::recv_flags::dontwait)) break;
           last_message_ = clock_type::now();
           if (message_.more()) {
-            core_.refuse_multipart(s, message_);
+            core_.refuse_multipart(c, s, message_);
           } else {
             (void)core_.ingest(c, message_);
           }
@@ -552,7 +782,7 @@ class srsran_sink final : public zmq_sink {
  public:
   srsran_sink(const std::string& args, const stream_description& d,
               const zmq_srsran_options& o)
-      : description_(d) {
+      : description_(d), linger_(o.linger) {
     check_description(d, "srsRAN ZMQ sink");
     const auto a = parse_srsran_zmq_args(args, d.channels);
     check_base_srate(a, description_);
@@ -581,7 +811,7 @@ class srsran_sink final : public zmq_sink {
     check_sink_channels(channels, description_.channels, closed_);
     if (count == 0) return;  // an empty reply is the end marker
     if (!wait_for_requests(trx_timeout_)) {
-      ++events_.timeouts;
+      if (!interrupted_) ++events_.timeouts;
       events_.dropped_messages += sockets_.size();
       events_.dropped_samples += count;
       return;
@@ -602,18 +832,22 @@ class srsran_sink final : public zmq_sink {
     const auto limit = trx_timeout_.count() > 0
                            ? std::min(trx_timeout_, std::chrono::milliseconds(1000))
                            : std::chrono::milliseconds(1000);
-    (void)wait_for_requests(limit);
+    if (!interrupted_) (void)wait_for_requests(limit);
     for (std::size_t c = 0; c < sockets_.size(); ++c) {
       if (pending_[c]) {
         zmq::message_t empty;
         reply(c, empty);
       }
     }
-    for (auto& s : sockets_) s.close();
+    for (auto& s : sockets_) {
+      if (interrupted_) s.set(zmq::sockopt::linger, linger_ms(std::min(linger_, interrupted_linger)));
+      s.close();
+    }
   }
 
  private:
-  // Receives requests until every channel has one pending; false after `limit` (0: none).
+  // Receives requests until every channel has one pending; false after `limit` (0: none)
+  // or once the interrupt flag is set.
   bool wait_for_requests(std::chrono::milliseconds limit) {
     const bool forever = limit.count() <= 0;
     const auto deadline = clock_type::now() + limit;
@@ -628,12 +862,16 @@ class srsran_sink final : public zmq_sink {
         index.push_back(c);
       }
       if (items.empty()) return true;
-      const auto wait = forever ? std::chrono::milliseconds(-1) : remaining(deadline);
+      if (stop_requested()) {
+        interrupted_ = true;
+        return false;
+      }
+      const auto wait = forever ? interrupt_check : remaining(deadline);
       if (!forever && wait.count() <= 0) return false;
       try {
-        zmq::poll(items.data(), items.size(), wait);
+        zmq::poll(items.data(), items.size(), std::min(wait, interrupt_check));
       } catch (const zmq::error_t&) {
-        return false;
+        continue;  // EINTR: look at the interrupt flag
       }
       for (std::size_t k = 0; k < items.size(); ++k) {
         if ((items[k].revents & ZMQ_POLLIN) == 0) continue;
@@ -668,12 +906,14 @@ class srsran_sink final : public zmq_sink {
 
   stream_description description_;
   std::chrono::milliseconds trx_timeout_{2000};
+  std::chrono::milliseconds linger_;
   zmq::context_t context_{1};
   std::vector<zmq::socket_t> sockets_;
   std::vector<std::string> bound_;
   std::vector<bool> pending_;
   radio_events events_;
   bool closed_ = false;
+  bool interrupted_ = false;
 };
 
 class srsran_source final : public radio_source {
@@ -682,7 +922,8 @@ class srsran_source final : public radio_source {
                 const zmq_srsran_options& o)
       : description_(d),
         core_(check_description(d, "srsRAN ZMQ source"),
-              std::max<std::size_t>(o.max_backlog_samples, 1)) {
+              std::max<std::size_t>(o.max_backlog_samples, 1), backlog_policy::hold, o.log,
+              "srsran") {
     const auto a = parse_srsran_zmq_args(args, d.channels);
     check_base_srate(a, description_);
     trx_timeout_ = a.trx_timeout;
@@ -741,6 +982,7 @@ class srsran_source final : public radio_source {
  private:
   // Sends the requests due, takes the replies that are there.
   void exchange() {
+    core_.refill();
     for (std::size_t c = 0; c < core_.sockets.size() && !end_seen_; ++c) {
       auto& s = core_.sockets[c];
       for (int k = 0; k < max_messages_per_drain && !end_seen_; ++k) {
@@ -750,6 +992,8 @@ class srsran_source final : public radio_source {
           outstanding_[c] = false;
         }
         if (!outstanding_[c]) {
+          // A full channel asks for nothing more until the reader makes room.
+          if (!core_.accepting(c)) break;
           try {
             zmq::message_t request(&srsran_request_byte, 1);
             if (!s.send(request, zmq::send_flags::dontwait)) break;  // HWM: try later
@@ -767,7 +1011,7 @@ class srsran_source final : public radio_source {
         }
         outstanding_[c] = false;
         if (message_.more()) {
-          core_.refuse_multipart(s, message_);
+          core_.refuse_multipart(c, s, message_);
         } else if (message_.size() == 0) {
           end_seen_ = true;  // amimo's end marker
         } else {

@@ -12,14 +12,31 @@
 //    - PUSH blocks write() when a receiver's queue is full (ZMQ_SNDHWM messages) or no
 //      receiver is connected: lossless back-pressure. The pub_sub sink binds XPUB (the same
 //      wire protocol as GNU Radio's PUB) so that it can see subscriptions
-//      (wait_for_receivers); it never blocks: messages beyond the HWM, or sent before a
-//      subscription arrived ("slow joiner"), are dropped by libzmq without any report, so
-//      they cannot be counted here.
+//      (wait_for_receivers) and count its losses; it never blocks. A message is lost, and
+//      counted in the sink's dropped_messages / dropped_samples, when its channel has no
+//      subscriber yet ("slow joiner"; at most one message per channel, sent at the moment
+//      of a subscription, can be lost uncounted) or a subscriber's queue is at the HWM
+//      (ZMQ_XPUB_NODROP: the send fails instead of the message vanishing unseen).
 //    - The source keeps one FIFO per channel and delivers only the samples present on
-//      every channel, so channels stay aligned. A FIFO holds at most max_backlog_samples;
-//      samples beyond are dropped (dropped_samples, and one overflow per event).
+//      every channel, so channels stay aligned. A FIFO holds at most max_backlog_samples.
+//      PULL: a channel whose FIFO is full is not read (a message larger than the room left
+//      is held and moved in as room appears), so its messages wait in libzmq's queue, whose
+//      HWM then blocks the PUSH sender: nothing is lost, and each channel is read only as
+//      far ahead as the slowest allows. SUB cannot push back (libzmq would drop at the HWM,
+//      on each channel at a different point), so it takes every message and, when a FIFO
+//      would exceed the bound, drops the oldest samples down to half the bound — the same
+//      span of stream positions on every channel (a channel with fewer samples drops the
+//      rest of the span from its next arrivals): one overflow event, the span counted once
+//      in dropped_samples. SUB also counts late_channels: a channel whose first message
+//      arrives 20 ms or more after another channel's first, that channel having had two or
+//      more messages taken in earlier reads (it joined late: its samples start offset,
+//      which the receiver must realign). A hint from arrival times, not a measurement of
+//      the offset: channels subscribing within a few ms of each other are not counted.
 //    - Refused messages (counted in dropped_messages; their samples in dropped_samples):
-//      empty, size not a multiple of 8, multi-part. NaN/Inf samples are counted in
+//      empty, size not a multiple of 8, multi-part. When the first 4 messages of a channel
+//      are all refused, the source warns once (options.log, else std::cerr) naming the
+//      channel, the reason and the likely cause (Pass Tags on, a key/topic set) and counts
+//      the channel in refused_channels. NaN/Inf samples are counted in
 //      nonfinite_samples and delivered. A message larger than max_message_bytes never
 //      reaches amimo: libzmq (ZMQ_MAXMSGSIZE) closes that connection and, unlike after an
 //      ordinary disconnect, does not reconnect; the source then reconnects itself (when
@@ -35,7 +52,9 @@
 //    - The sink's write() waits until every channel has a request, then answers them all
 //      with the block (so channels stay aligned); after trx_timeout_ms without requests on
 //      every channel it drops the block (timeouts, dropped_messages, dropped_samples).
-//    - The source keeps one request outstanding per channel; a request unanswered for
+//    - The source keeps one request outstanding per channel, and sends none while that
+//      channel's FIFO is full (back-pressure: the transmitter's write() waits); a request
+//      unanswered for
 //      trx_timeout_ms is sent again (ZMQ_REQ_RELAXED: the REQ socket never deadlocks on a
 //      lost request or a vanished transmitter; a late reply is still delivered in order).
 //    - amimo's end marker: the sink's close() answers each channel's next request (waiting
@@ -50,7 +69,9 @@
 
 #include <amimo/radio/radio.h>
 
+#include <atomic>
 #include <chrono>
+#include <iosfwd>
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -74,6 +95,9 @@ struct zmq_gr_options {
   /// source: after this long without any message (since the last one, or since
   /// construction) read() reports end_of_stream from then on; 0: never.
   std::chrono::milliseconds idle_end{0};
+  /// source: where the warning about a channel whose every message is refused goes
+  /// (nullptr: std::cerr).
+  std::ostream* log = nullptr;
 };
 
 /// Options of the srsRAN convention (B) that srsRAN's args string does not carry.
@@ -82,6 +106,7 @@ struct zmq_srsran_options {
   std::size_t max_message_bytes = 3072000U * 8U;
   std::size_t max_backlog_samples = 1U << 22U;   ///< source: per-channel FIFO bound
   std::chrono::milliseconds linger{1000};        ///< sink: ZMQ_LINGER, unsent data at close
+  std::ostream* log = nullptr;  ///< source: where refused-channel warnings go (nullptr: std::cerr)
 };
 
 /// A sink that binds one socket per channel.
@@ -96,6 +121,18 @@ class zmq_sink : public radio_sink {
   /// subscriptions complete at different moments, leaves channels misaligned by whole
   /// messages. push_pull and srsRAN hold messages until a receiver is there: true at once.
   virtual bool wait_for_receivers(std::chrono::milliseconds timeout) = 0;
+  /// A flag (set by a signal handler, say) that blocking calls look at every 50 ms: once it
+  /// is true, a write() blocked on back-pressure (PUSH) or waiting for requests (srsRAN)
+  /// returns, counting the unsent messages of the block in dropped_messages /
+  /// dropped_samples; wait_for_receivers() returns false; close() then lingers at most
+  /// 200 ms instead of the configured ZMQ_LINGER. nullptr (default): no flag.
+  void set_interrupt_flag(const std::atomic<bool>* flag) noexcept { stop_ = flag; }
+
+ protected:
+  bool stop_requested() const noexcept { return stop_ != nullptr && stop_->load(); }
+
+ private:
+  const std::atomic<bool>* stop_ = nullptr;
 };
 
 /// The endpoints of a GNU Radio-convention spec (A), one per channel. `for_bind` allows

@@ -42,4 +42,9 @@ seeds = {"digital": b"digital-f64", "analog": b"analog\nprofile=paper-board\nite
 for name, spec in seeds.items():
     open(sys.argv[1] + "/" + name, "wb").write(request(spec))
 PY
-"$work/fuzz" -max_total_time="$seconds" -rss_limit_mb=1024 -max_len=8192 "$work/corpus" 2>&1 | tail -3
+# A finding fails the test (exit 1, never 77 = skipped); the reproducer is printed in base64.
+status=0
+"$work/fuzz" -max_total_time="$seconds" -rss_limit_mb=1024 -max_len=8192 -artifact_prefix="$work/" "$work/corpus" \
+  >"$work/log" 2>&1 || status=$?
+tail -n 25 "$work/log"
+[ "$status" -eq 0 ] || { echo "fuzz_solverd_request: finding (libFuzzer exit $status)"; exit 1; }

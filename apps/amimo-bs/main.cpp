@@ -6,6 +6,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
+#include <amimo/remote/remote_solver.h>
 #include <amimo/pipeline/bs_report.h>
 #include <amimo/pipeline/link_config.h>
 #include <amimo/pipeline/synthetic_source.h>
@@ -153,6 +154,10 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "amimo-bs: " << e.what() << "\n";
     return 3;
+  }
+  // A remote backend that fell back is never silent.
+  if (const std::string warning = remote::remote_fallback_warning(); !warning.empty()) {
+    std::cerr << "amimo-bs: " << warning << "\n";
   }
   std::printf("# Wrote %s/bs.json, bs.csv\n", config.out.c_str());
   return summary.stop_reason == "interrupted" ? 130 : 0;

@@ -1,6 +1,8 @@
-// amimo-solverd: the solver offload service (README "Solver offload"). Binds a ZeroMQ
-// ROUTER socket (127.0.0.1 by default), serves solver sessions with a pool of worker
-// threads, stops cleanly on SIGINT/SIGTERM.
+// amimo-solverd: the solver offload service (README "Solver offload" and "Running
+// amimo-solverd on a shared network"). Binds a ZeroMQ ROUTER socket (127.0.0.1 by
+// default), serves solver sessions with a pool of worker threads under per-client and
+// global limits (printed in the startup banner), stops within about a second on
+// SIGINT/SIGTERM whatever the workers are doing.
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
 #include <amimo/remote/solver_service.h>
@@ -10,6 +12,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -36,21 +39,57 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
   app.add_option("--curve-secret-key", options.curve_secret_key_file, "enable CURVE with this server secret key file");
+  app.add_option("--curve-clients", options.curve_clients_dir,
+                 "CURVE: serve only clients whose public key is a DIR/*.pub file (refused handshakes are counted)");
+  app.add_option("--profile-dir", options.profile_dir,
+                 "offer DIR/NAME.yaml analog profiles by NAME (read once at startup; clients never name files)");
+  app.add_option("--client-sessions", options.client_sessions, "sessions one client may hold")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--client-session-mib", options.client_session_mib, "modelled session memory one client may hold, MiB")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e7));
+  app.add_option("--session-mib", options.session_mib, "modelled session memory over all clients, MiB")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e7));
+  app.add_option("--client-queue", options.client_queue, "requests of one client queued or running (beyond: busy)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 16));
+  app.add_option("--max-queue", options.max_queue, "requests queued or running over all clients (beyond: busy)")
+      ->capture_default_str()->check(CLI::Range(1, 1 << 20));
+  app.add_option("--queue-mib", options.queue_mib, "bytes of queued requests over all clients, MiB (beyond: busy)")
+      ->capture_default_str()->check(CLI::Range(1.0, 1e6));
+  app.add_option("--max-work", options.max_work, "modelled multiply-adds one request may need (beyond: refused)")
+      ->capture_default_str()->check(CLI::Range(1e3, 1e18));
+  app.add_option("--deadline", options.deadline_s, "seconds after arrival at which a request is cut")
+      ->capture_default_str()->check(CLI::Range(0.01, 86400.0));
   app.add_option("--port-file", port_file, "write the bound endpoint to this file once listening");
-  app.add_option("--gen-keys", gen_keys, "write DIR/server.key and DIR/server.pub (CURVE) and exit");
+  std::string key_name = "server";
+  app.add_option("--gen-keys", gen_keys, "write DIR/NAME.key and DIR/NAME.pub (CURVE) and exit");
+  app.add_option("--key-name", key_name, "NAME for --gen-keys (e.g. one per client)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   options.limits.max_message = max_message_mib << 20U;
   try {
     if (!gen_keys.empty()) {
-      amimo::remote::write_curve_keys(gen_keys);
-      fmt::print("wrote {}/server.key and {}/server.pub\n", gen_keys, gen_keys);
+      amimo::remote::write_curve_keys(gen_keys, key_name);
+      fmt::print("wrote {}/{}.key and {}/{}.pub\n", gen_keys, key_name, gen_keys, key_name);
       return 0;
     }
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     amimo::remote::solver_service service(options);
-    fmt::print("amimo-solverd {} listening on {} ({} workers{})\n", amimo::version_string, service.endpoint(),
-               options.workers, options.curve_secret_key_file.empty() ? "" : ", CURVE");
+    const auto c0 = service.counters();
+    const std::string auth = options.curve_secret_key_file.empty()
+                                 ? "none (plain TCP: any client that reaches the port is served)"
+                             : options.curve_clients_dir.empty()
+                                 ? "CURVE, any client key (no --curve-clients)"
+                                 : fmt::format("CURVE, {} authorised client keys", c0.authorised_keys);
+    fmt::print("amimo-solverd {} listening on {} ({} workers)\n", amimo::version_string, service.endpoint(), options.workers);
+    fmt::print("  clients: {}; quotas per client key{}\n", auth,
+               options.curve_secret_key_file.empty() ? " (here: per connection)" : "");
+    fmt::print("  limits per client: {} sessions, {:g} MiB modelled session memory, {} requests queued\n",
+               options.client_sessions, options.client_session_mib, options.client_queue);
+    fmt::print("  limits in total: {} sessions, {:g} MiB modelled session memory, {} requests / {:g} MiB queued, "
+               "messages up to {} MiB\n",
+               options.max_sessions, options.session_mib, options.max_queue, options.queue_mib, max_message_mib);
+    fmt::print("  limits per request: {:g} modelled multiply-adds, deadline {:g} s; idle sessions dropped after {:g} s\n",
+               options.max_work, options.deadline_s, options.session_idle_s);
     std::fflush(stdout);
     if (!port_file.empty()) {
       const std::string tmp = port_file + ".tmp";
@@ -62,9 +101,16 @@ int main(int argc, char** argv) {
       std::rename(tmp.c_str(), port_file.c_str());
     }
     service.run(&stop_requested);
+    const bool joined = service.shutdown();
     const auto c = service.counters();
-    fmt::print("amimo-solverd: stopped; {} requests, {} solves, {} error replies, {} sessions, {} retries answered\n",
-               c.requests, c.solves, c.error_replies, c.sessions_created, c.retries_answered);
+    fmt::print("amimo-solverd: stopped; {} requests, {} solves, {} error replies, {} sessions, {} retries answered; "
+               "refused: {} busy, {} quota, {} work limit, {} cut at deadline, {} unauthorised keys{}\n",
+               c.requests, c.solves, c.error_replies, c.sessions_created, c.retries_answered, c.busy_replies,
+               c.quota_refusals, c.work_refusals, c.deadline_cuts, c.auth_refused,
+               joined ? "" : "; a busy worker was abandoned");
+    std::fflush(stdout);
+    // A worker still inside a backend is not joined: end without static destructors.
+    if (!joined) std::_Exit(0);
     return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "amimo-solverd: error: {}\n", e.what());

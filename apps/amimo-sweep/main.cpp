@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
+#include <amimo/remote/remote_solver.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/command_line.h>
 #include <amimo/sweep/sweep_output.h>
@@ -195,6 +196,10 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::cerr << "amimo-sweep: error: " << e.what() << "\n";
     return 1;
+  }
+  // A remote backend that fell back is never silent (the fallbacks column counts them too).
+  if (const std::string warning = remote::remote_fallback_warning(); !warning.empty()) {
+    std::cerr << "amimo-sweep: " << warning << "\n";
   }
   std::printf("# Wrote %s/ber.csv, ber.json, ber.png%s\n", config.out.c_str(),
               result.interrupted ? " (run interrupted: partial results)" : "");

@@ -76,6 +76,15 @@ fallbacks=$(tail -n +2 "$work/killed/ber.csv" | cut -d, -f22 | awk "{s+=\$1} END
 check "fallbacks reported after the kill ($fallbacks)" test "$fallbacks" -gt 0
 check "early points served remotely (no fallback at 0 dB)" \
   test "$(sed -n 2p "$work/killed/ber.csv" | cut -d, -f22)" = "0"
+check "fallbacks are warned about on stderr, with the reason" \
+  grep -q "warning: [0-9]* remote solve(s) were answered by the local digital-f64 fallback.*no reply" "$work/killed.txt"
+check "no fallback warning while the service ran" bash -c "! grep -q 'warning:' '$work/remote-analog.txt'"
+# on-failure=error: a user who wants only remote answers gets a non-zero exit instead.
+printf 'remote:\n  on-failure: error\n  timeout-ms: 200\n' >"$work/strict.yaml"
+"$sweep" --config "$work/strict.yaml" --solver "remote:$endpoint" --antennas 4 --users 2 --detector zf --snr 10 \
+  --max-bits 4000 --progress off --out "$work/strict" >/dev/null 2>"$work/strict.err"; rc=$?
+check "on-failure=error: non-zero exit when the service is gone ($rc)" test "$rc" -ne 0
+check "on-failure=error: the reason is named" grep -q "on-failure=error" "$work/strict.err"
 
 # --- CURVE: keys from files; a client without the server key is not served -------------
 "$solverd" --gen-keys "$work" >/dev/null
@@ -89,6 +98,22 @@ check "CURVE client with the key: served (0 fallbacks)" test "$(sed -n 2p "$work
 check "plain client against CURVE: every solve a fallback" \
   test "$(sed -n 2p "$work/curve-no/ber.csv" | cut -d, -f22)" = "$(sed -n 2p "$work/curve-no/ber.csv" | cut -d, -f19)"
 kill "$pid"
+# --curve-clients: only listed client keys are served; another key is refused and counted.
+"$solverd" --gen-keys "$work" --key-name alice >/dev/null
+"$solverd" --gen-keys "$work" --key-name mallory >/dev/null
+mkdir -p "$work/clients" && cp "$work/alice.pub" "$work/clients/"
+start_service allow --curve-secret-key "$work/server.key" --curve-clients "$work/clients"
+check "banner: authorised keys" grep -q "CURVE, 1 authorised client keys" "$work/allow.log"
+printf 'remote:\n  curve-server-key: %s\n  curve-client-key: %s\n' "$work/server.pub" "$work/alice.key" >"$work/alice.yaml"
+printf 'remote:\n  curve-server-key: %s\n  curve-client-key: %s\n  timeout-ms: 200\n' "$work/server.pub" \
+  "$work/mallory.key" >"$work/mallory.yaml"
+"$sweep" --config "$work/alice.yaml" --solver "remote:$endpoint" "${small[@]}" --out "$work/alice" >/dev/null 2>&1
+check "authorised client key: served (0 fallbacks)" test "$(sed -n 2p "$work/alice/ber.csv" | cut -d, -f22)" = "0"
+"$sweep" --config "$work/mallory.yaml" --solver "remote:$endpoint" "${small[@]}" --out "$work/mallory" >/dev/null \
+  2>"$work/mallory.err"
+check "unauthorised client key: every solve a fallback, warned" grep -q "not authorised" "$work/mallory.err"
+kill -TERM "$pid"; wait "$pid"
+check "unauthorised handshakes counted" grep -Eq "[1-9][0-9]* unauthorised keys" "$work/allow.log"
 
 # --- SIGTERM stops the service cleanly ----------------------------------------------------
 start_service term --workers 1

@@ -2,19 +2,28 @@
 // service over real loopback sockets (a solver_service on tcp://127.0.0.1:*, clients on
 // DEALER sockets): garbage gets error replies, NaN is reported, retries are idempotent,
 // and a load of concurrent pipelined clients gets every reply, each matching its request.
+#include <amimo/analog/analog_profile.h>
+#include <amimo/core/error.h>
 #include <amimo/core/rng.h>
 #include <amimo/remote/remote_solver.h>
+#include <amimo/remote/service_policy.h>
 #include <amimo/remote/solver_service.h>
 #include <amimo/solver/solver_factory.h>
 
 #include <Eigen/Cholesky>
 #include <gtest/gtest.h>
+#include <zmq.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <sys/stat.h>
+
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 namespace amimo::remote {
@@ -124,7 +133,7 @@ std::variant<reply, error_reply> round_trip(remote_client& client, const bytes& 
 
 TEST(SolverService, GarbageGetsErrorRepliesAndTheServiceKeepsServing) {
   running_service s;
-  remote_client client({s.service.endpoint(), "", {}});
+  remote_client client({s.service.endpoint(), "", "", {}});
   const bytes garbage = {std::byte{1}, std::byte{2}, std::byte{3}};
   auto r = round_trip(client, garbage);
   ASSERT_TRUE(std::holds_alternative<error_reply>(r));
@@ -153,7 +162,7 @@ TEST(SolverService, GarbageGetsErrorRepliesAndTheServiceKeepsServing) {
 
 TEST(SolverService, NonFiniteInputIsReportedPerItem) {
   running_service s;
-  remote_client client({s.service.endpoint(), "", {}});
+  remote_client client({s.service.endpoint(), "", "", {}});
   request r = sample_request(element_type::cf64);
   r.spec = {"digital-f64", {}};
   r.items[2].data(1, 0) = cf64(std::numeric_limits<double>::quiet_NaN(), 0.0);
@@ -174,7 +183,7 @@ TEST(SolverService, NonFiniteInputIsReportedPerItem) {
 
 TEST(SolverService, ARepeatedRequestIdIsAnsweredFromTheCache) {
   running_service s;
-  remote_client client({s.service.endpoint(), "", {}});
+  remote_client client({s.service.endpoint(), "", "", {}});
   const bytes frame = encode_request(sample_request(element_type::cf64));
   const auto first = round_trip(client, frame);
   const auto second = round_trip(client, frame);
@@ -236,7 +245,7 @@ TEST(SolverService, LoadManyPipelinedClientsGetEveryReplyMatchingItsRequest) {
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      remote_client client({s.service.endpoint(), "", {}});
+      remote_client client({s.service.endpoint(), "", "", {}});
       rng gen(derive_seed(77, {static_cast<std::uint64_t>(c)}));
       std::vector<request> sent(requests_per_client);
       std::vector<std::chrono::steady_clock::time_point> sent_at(requests_per_client);
@@ -288,6 +297,332 @@ TEST(SolverService, LoadManyPipelinedClientsGetEveryReplyMatchingItsRequest) {
   std::cout << "load: " << clients << " clients x " << requests_per_client << " requests (window " << window
             << "), measured p50 " << all[all.size() / 2] << " us, p99 " << all[all.size() * 99 / 100]
             << " us, " << static_cast<double>(all.size()) / seconds << " solves/s\n";
+}
+
+
+// --- A shared network: hostile clients on 127.0.0.1 -------------------------------------
+
+struct temp_dir {
+  temp_dir() {
+    char name[] = "/tmp/amimo-remote-XXXXXX";
+    path = mkdtemp(name);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+  std::string path;
+};
+
+request analog_request(std::uint64_t session, std::map<std::string, std::string> options, int n = 4) {
+  rng gen(11);
+  request r;
+  r.id = 1;
+  r.session = session;
+  r.create_seed = 5;
+  r.max_size = static_cast<std::uint32_t>(n);
+  r.spec = {"analog", std::move(options)};
+  cmat b(n, 1);
+  gen.fill_complex_normal(b);
+  r.items = {{item_op::set_matrix, solver::matrix_structure::hermitian, 0, random_spd(n, gen)},
+             {item_op::solve, solver::matrix_structure::hermitian, 0, b}};
+  return r;
+}
+
+error_reply expect_error(const std::variant<reply, error_reply>& r) {
+  if (!std::holds_alternative<error_reply>(r)) throw std::runtime_error("expected an error reply, got a reply");
+  return std::get<error_reply>(r);
+}
+
+TEST(SharedNetwork, NoClientNamesAServerFileAndNoContentLeaks) {
+  temp_dir dir;
+  const std::string canary = dir.path + "/canary.yaml";
+  {
+    std::ofstream out(canary);
+    out << "name: CANARY-7f3a91\ndevice: {bits: CANARY-BITS}\n";
+  }
+  const std::string fifo = dir.path + "/fifo.yaml";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  running_service s;
+  remote_client client({s.service.endpoint(), "", "", {}});
+  std::vector<std::string> messages;
+  std::uint64_t session = 100;
+  for (const std::string& value : {canary, std::string("/etc/passwd"), dir.path + "/missing.yaml", std::string("/dev/zero"),
+                                   fifo, std::string("../configs/analog/ideal.yaml"), std::string("canary")}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const error_reply e = expect_error(round_trip(client, encode_request(analog_request(++session, {{"profile", value}}))));
+    // Refused at once: nothing was opened (a FIFO would block, /dev/zero would grow the service).
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s) << value;
+    EXPECT_EQ(e.code, error_code::bad_spec) << value;
+    EXPECT_EQ(e.message.find("CANARY"), std::string::npos) << e.message;
+    EXPECT_EQ(e.message.find("root"), std::string::npos) << e.message;
+    messages.push_back(e.message);
+  }
+  // Same answer for a file that exists and one that does not: no existence oracle.
+  EXPECT_EQ(messages[0], messages[2]);
+  EXPECT_EQ(messages[1], messages[2]);
+  // Options beyond the closed list and duplicate keys are refused.
+  EXPECT_EQ(expect_error(round_trip(client, encode_request(analog_request(++session, {{"chip-file", "/etc/passwd"}})))).code,
+            error_code::bad_spec);
+  request dup = analog_request(++session, {});
+  dup.spec = {"analog\niters=3\niters=4", {}};  // encode_spec writes the name as given: two "iters" lines
+  EXPECT_NE(expect_error(round_trip(client, encode_request(dup))).message.find("duplicate"), std::string::npos);
+  EXPECT_THROW((void)decode_spec("analog\nprofile=ideal\nprofile=/etc/passwd"), wire_error);
+  // Still serving, by name.
+  const auto ok = round_trip(client, encode_request(analog_request(++session, {{"profile", "ideal"}})));
+  ASSERT_TRUE(std::holds_alternative<reply>(ok));
+  EXPECT_TRUE(std::get<reply>(ok).items[1].ok);
+  // The client side reads its own profile files with the same care: FIFO and /dev/zero refused at once.
+  for (const std::string& bad : {fifo, std::string("/dev/zero")}) {
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_THROW((void)parse_remote_options({{"endpoint", "tcp://127.0.0.1:1"}, {"backend", "analog"}, {"profile", bad}}),
+                 io_error);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 1s);
+  }
+}
+
+TEST(SharedNetwork, InlineProfileIsCappedAndMatchesTheNamedOne) {
+  running_service s;
+  remote_client client({s.service.endpoint(), "", "", {}});
+  const std::string board(analog::builtin_profile_yaml("paper-board"));
+  const auto named = round_trip(client, encode_request(analog_request(1, {{"profile", "paper-board"}, {"iters", "5"}})));
+  const auto sent = round_trip(client, encode_request(analog_request(2, {{"profile-yaml", escape_option_value(board)}, {"iters", "5"}})));
+  ASSERT_TRUE(std::holds_alternative<reply>(named));
+  ASSERT_TRUE(std::holds_alternative<reply>(sent));
+  EXPECT_EQ(std::get<reply>(named).items[1].x, std::get<reply>(sent).items[1].x);  // same chip, same seed
+  // Over the cap: refused, whatever it holds.
+  std::string big = board;
+  while (big.size() <= max_inline_profile_bytes) big += "# padding line to exceed the inline cap\n";
+  EXPECT_EQ(expect_error(round_trip(client, encode_request(analog_request(3, {{"profile-yaml", escape_option_value(big)}})))).code,
+            error_code::bad_spec);
+  // Deep flow nesting is refused before the YAML parser.
+  const std::string deep = "device: " + std::string(2000, '[') + std::string(2000, ']') + "\n";
+  EXPECT_EQ(expect_error(round_trip(client, encode_request(analog_request(4, {{"profile-yaml", escape_option_value(deep)}})))).code,
+            error_code::bad_spec);
+  // Both a name and inline text: ambiguous, refused.
+  EXPECT_EQ(expect_error(round_trip(client, encode_request(analog_request(
+                                                5, {{"profile", "ideal"}, {"profile-yaml", escape_option_value(board)}}))))
+                .code,
+            error_code::bad_spec);
+  // A client naming its own file sends the content: same answers as the named profile.
+  temp_dir dir;
+  const std::string file = dir.path + "/mine.yaml";
+  std::ofstream(file) << board;
+  const remote_options o = parse_remote_options({{"endpoint", s.service.endpoint()}, {"backend", "analog"}, {"profile", file}});
+  EXPECT_EQ(o.backend.options.count("profile"), 0U);
+  EXPECT_EQ(unescape_option_value(o.backend.options.at("profile-yaml")), board);
+}
+
+TEST(SharedNetwork, OneClientsSessionQuotaDoesNotStopAnother) {
+  service_options o;
+  o.client_sessions = 4;
+  o.max_sessions = 16;
+  running_service s(o);
+  remote_client hog({s.service.endpoint(), "", "", {}});
+  request r = sample_request(element_type::cf64);
+  r.spec = {"digital-f64", {}};
+  int served = 0;
+  int refused = 0;
+  for (std::uint64_t session = 1; session <= 10; ++session) {
+    r.session = session;
+    const auto resp = round_trip(hog, encode_request(r));
+    if (std::holds_alternative<reply>(resp)) {
+      ++served;
+    } else {
+      EXPECT_EQ(std::get<error_reply>(resp).code, error_code::quota);
+      ++refused;
+    }
+  }
+  EXPECT_EQ(served, 4);
+  EXPECT_EQ(refused, 6);
+  // A second client (its own connection) is served through the remote backend, no fallback,
+  // even using the same session ids (sessions are scoped to their client).
+  reset_remote_fallbacks();
+  auto remote = solver::create_linear_solver({"remote", {{"endpoint", s.service.endpoint()}, {"on-failure", "error"}}}, 6, 1);
+  rng gen(3);
+  for (int k = 0; k < 5; ++k) {
+    const cmat a = random_spd(6, gen);
+    cmat b(6, 2);
+    gen.fill_complex_normal(b);
+    cmat x(6, 2);
+    ASSERT_TRUE(remote->set_matrix(a, solver::matrix_structure::hermitian).ok);
+    const auto st = remote->solve(x, b);
+    EXPECT_FALSE(st.fallback);
+    EXPECT_LT((a * x - b).norm() / b.norm(), 1e-10);
+  }
+  EXPECT_EQ(remote_fallbacks().total, 0U);
+  EXPECT_EQ(dynamic_cast<remote_solver&>(*remote).counters().local_fallbacks, 0U);
+  EXPECT_GE(s.service.counters().quota_refusals, 6U);
+}
+
+TEST(SharedNetwork, AFloodIsAnsweredBusyPastTheBound) {
+  service_options o;
+  o.workers = 1;
+  o.client_queue = 2;
+  o.max_queue = 4;
+  running_service s(o);
+  remote_client client({s.service.endpoint(), "", "", {}});
+  request r;
+  r.session = 1;
+  r.max_size = 256;
+  r.spec = {"digital-f64", {}};
+  rng gen(4);
+  r.items = {{item_op::set_matrix, solver::matrix_structure::hermitian, 0, random_spd(256, gen)}};  // 1 MiB
+  constexpr int flood = 40;
+  for (int k = 1; k <= flood; ++k) {
+    r.id = static_cast<std::uint64_t>(k);
+    client.send(r);
+  }
+  int busy = 0;
+  int replies = 0;
+  while (busy + replies < flood) {
+    auto resp = client.receive(10'000ms);
+    ASSERT_TRUE(resp.has_value()) << "answered " << busy + replies << " of " << flood;
+    if (std::holds_alternative<reply>(*resp)) {
+      ++replies;
+    } else {
+      const error_reply& e = std::get<error_reply>(*resp);
+      if (e.code == error_code::busy) {
+        ++busy;
+      } else {
+        EXPECT_EQ(e.code, error_code::stale_request);  // a later id overtook it in the same session
+        ++replies;
+      }
+    }
+  }
+  EXPECT_GT(busy, 0);
+  EXPECT_GE(replies, 2);
+  EXPECT_EQ(s.service.counters().busy_replies, static_cast<std::uint64_t>(busy));
+  // The remote backend backs off on busy and counts it; it is never a silent answer.
+  std::cout << "flood: " << flood << " pipelined 1 MiB requests, " << busy << " answered busy, " << replies
+            << " served (measured)\n";
+}
+
+TEST(SharedNetwork, WorkLimitAndDeadline) {
+  service_options o;
+  o.max_work = 1e8;
+  o.deadline_s = 0.2;
+  running_service s(o);
+  remote_client client({s.service.endpoint(), "", "", {}});
+  // 512² analog with 64 iterations and 512 right-hand sides: refused before it runs.
+  request big = analog_request(1, {{"iters", "64"}}, 4);
+  big.max_size = 512;
+  big.items[0].data = cmat::Identity(512, 512);
+  big.items[1].data = cmat::Ones(512, 512);
+  auto t0 = std::chrono::steady_clock::now();
+  const error_reply e = expect_error(round_trip(client, encode_request(big)));
+  EXPECT_EQ(e.code, error_code::work_limit);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  // Within the work limit but slower than the deadline: cut between iterations.
+  o.max_work = 1e15;
+  running_service slow(o);
+  remote_client c2({slow.service.endpoint(), "", "", {}});
+  request heavy = analog_request(2, {{"iters", "64"}, {"tol", "0"}}, 4);
+  rng gen(8);
+  heavy.max_size = 192;
+  heavy.items[0].data = random_spd(192, gen);
+  heavy.items[1].data.resize(192, 192);
+  gen.fill_complex_normal(heavy.items[1].data);
+  t0 = std::chrono::steady_clock::now();
+  const auto resp = round_trip(c2, encode_request(heavy));
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(std::holds_alternative<error_reply>(resp)) << "finished in " << took << " s: make the request heavier";
+  EXPECT_EQ(std::get<error_reply>(resp).code, error_code::deadline);
+  EXPECT_LT(took, 1.5);
+  EXPECT_EQ(slow.service.counters().deadline_cuts, 1U);
+  std::cout << "deadline 0.2 s: cut after " << took << " s (measured)\n";
+}
+
+TEST(SharedNetwork, StopReturnsWithinASecondWhileAWorkerIsBusy) {
+  service_options o;
+  o.workers = 1;
+  o.max_work = 1e15;
+  o.deadline_s = 600;
+  auto service = std::make_unique<solver_service>(o);
+  std::thread runner([&] { service->run(); });
+  remote_client client({service->endpoint(), "", "", {}});
+  request heavy = analog_request(2, {{"iters", "64"}, {"tol", "0"}}, 4);
+  rng gen(8);
+  heavy.max_size = 192;
+  heavy.items[0].data = random_spd(192, gen);
+  heavy.items[1].data.resize(192, 192);
+  gen.fill_complex_normal(heavy.items[1].data);
+  client.send(heavy);
+  // The worker is inside the analog solve now (about 2 s of work): no reply yet.
+  ASSERT_FALSE(client.receive(500ms).has_value());
+  const auto t0 = std::chrono::steady_clock::now();
+  service->stop();
+  runner.join();
+  const bool joined = service->shutdown();
+  const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(took, 1.0);
+  EXPECT_TRUE(joined);  // the analog backend saw the stop flag between iterations
+  service.reset();
+}
+
+TEST(SharedNetwork, RequestIdsWrapAround) {
+  running_service s;
+  remote_client client({s.service.endpoint(), "", "", {}});
+  request r = sample_request(element_type::cf64);
+  r.spec = {"digital-f64", {}};
+  r.id = std::numeric_limits<std::uint64_t>::max();
+  auto first = round_trip(client, encode_request(r));
+  ASSERT_TRUE(std::holds_alternative<reply>(first));
+  EXPECT_EQ(std::get<reply>(first).id, std::numeric_limits<std::uint64_t>::max());
+  for (const std::uint64_t id : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{2}}) {
+    r.id = id;
+    const auto next = round_trip(client, encode_request(r));
+    ASSERT_TRUE(std::holds_alternative<reply>(next)) << "id " << id << ": " << std::get<error_reply>(next).message;
+    EXPECT_EQ(std::get<reply>(next).id, id);
+  }
+  r.id = std::numeric_limits<std::uint64_t>::max();  // now older than 2: stale
+  EXPECT_EQ(expect_error(round_trip(client, encode_request(r))).code, error_code::stale_request);
+  EXPECT_TRUE(request_id_newer(0, std::numeric_limits<std::uint64_t>::max()));
+  EXPECT_FALSE(request_id_newer(5, 5));
+}
+
+TEST(SharedNetwork, CurveServesOnlyAuthorisedClientKeys) {
+  if (zmq_has("curve") == 0) GTEST_SKIP() << "libzmq without CURVE";
+  temp_dir dir;
+  const std::string clients = dir.path + "/clients";
+  std::filesystem::create_directory(clients);
+  write_curve_keys(dir.path, "server");
+  write_curve_keys(dir.path, "alice");
+  write_curve_keys(dir.path, "mallory");
+  std::filesystem::copy_file(dir.path + "/alice.pub", clients + "/alice.pub");
+  service_options o;
+  o.curve_secret_key_file = dir.path + "/server.key";
+  o.curve_clients_dir = clients;
+  running_service s(o);
+  request r = sample_request(element_type::cf64);
+  r.spec = {"digital-f64", {}};
+  remote_client alice({s.service.endpoint(), dir.path + "/server.pub", dir.path + "/alice.key", {}});
+  EXPECT_TRUE(std::holds_alternative<reply>(round_trip(alice, encode_request(r))));
+  remote_client mallory({s.service.endpoint(), dir.path + "/server.pub", dir.path + "/mallory.key", {}});
+  mallory.send(r);
+  EXPECT_FALSE(mallory.receive(700ms).has_value());
+  remote_client anonymous({s.service.endpoint(), dir.path + "/server.pub", "", {}});
+  anonymous.send(r);
+  EXPECT_FALSE(anonymous.receive(700ms).has_value());
+  EXPECT_GE(s.service.counters().auth_refused, 2U);
+  EXPECT_GE(s.service.counters().auth_accepted, 1U);
+  // A remote backend with a refused key: the fallback is counted with its reason, or an error.
+  reset_remote_fallbacks();
+  const solver::solver_spec spec{"remote",
+                                 {{"endpoint", s.service.endpoint()},
+                                  {"curve-server-key", dir.path + "/server.pub"},
+                                  {"curve-client-key", dir.path + "/mallory.key"},
+                                  {"timeout-ms", "200"},
+                                  {"retries", "0"}}};
+  auto fallback = solver::create_linear_solver(spec, 4, 1);
+  rng gen(2);
+  const cmat a = random_spd(4, gen);
+  cmat x(4, 1);
+  ASSERT_TRUE(fallback->set_matrix(a, solver::matrix_structure::hermitian).ok);
+  EXPECT_TRUE(fallback->solve(x, cmat::Ones(4, 1)).fallback);
+  EXPECT_EQ(remote_fallbacks().total, 1U);
+  EXPECT_NE(remote_fallback_warning().find("not authorised"), std::string::npos) << remote_fallback_warning();
+  solver::solver_spec strict = spec;
+  strict.options["on-failure"] = "error";
+  auto failing = solver::create_linear_solver(strict, 4, 1);
+  EXPECT_THROW((void)failing->set_matrix(a, solver::matrix_structure::hermitian), io_error);
 }
 
 }  // namespace

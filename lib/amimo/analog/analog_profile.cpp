@@ -3,7 +3,13 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -233,11 +239,36 @@ analog_profile load_analog_profile(std::string_view name_or_path) {
   const bool is_path = text.find('/') != std::string::npos ||
                        (text.size() > 5 && text.compare(text.size() - 5, 5, ".yaml") == 0);
   if (!is_path) return parse_analog_profile(builtin_profile_yaml(text), "profile '" + text + "'");
-  std::ifstream in(text);
-  if (!in) throw io_error("cannot read analog profile '" + text + "'");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_analog_profile(buffer.str(), text);
+  return parse_analog_profile(read_profile_file(text), text);
+}
+
+std::string read_profile_file(const std::string& path, std::size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO never waits for a writer; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw io_error("cannot read analog profile '" + path + "': " + std::strerror(errno));
+  struct closer {
+    int fd;
+    ~closer() { ::close(fd); }
+  } const guard{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    throw io_error("analog profile '" + path + "' is not a regular file");
+  }
+  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
+    throw io_error("analog profile '" + path + "' is larger than " + std::to_string(max_bytes) + " bytes");
+  }
+  std::string text(max_bytes + 1, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw io_error("cannot read analog profile '" + path + "': " + std::strerror(errno));
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+  }
+  if (got > max_bytes) throw io_error("analog profile '" + path + "' is larger than " + std::to_string(max_bytes) + " bytes");
+  text.resize(got);
+  return text;
 }
 
 void validate(const analog_profile& p) {

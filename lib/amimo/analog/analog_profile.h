@@ -4,6 +4,7 @@
 // built-in names work from any directory); every number there carries its source or the
 // word "assumed". Units are SI unless the field name says otherwise (µS, ohm).
 
+#include <cstddef>
 #include <map>
 #include <string>
 #include <string_view>
@@ -96,9 +97,16 @@ std::vector<std::string> builtin_profile_names();
 /// The embedded YAML text of a built-in profile; throws config_error for an unknown name.
 std::string_view builtin_profile_yaml(std::string_view name);
 
+/// Largest profile text accepted, from a file or inline (bytes).
+inline constexpr std::size_t max_profile_bytes = 64 * 1024;
+
+/// Reads a profile file: a regular file (not a FIFO, device or directory; opened without
+/// blocking) of at most max_bytes. Throws io_error naming the path and the problem.
+std::string read_profile_file(const std::string& path, std::size_t max_bytes = max_profile_bytes);
+
 /// Loads a built-in profile by name, or a YAML file by path (anything containing '/' or
-/// ending in .yaml). Throws config_error naming the bad key or value, io_error for an
-/// unreadable file.
+/// ending in .yaml; read with read_profile_file). Throws config_error naming the bad key
+/// or value, io_error for an unreadable file.
 analog_profile load_analog_profile(std::string_view name_or_path);
 
 /// Parses profile YAML text (keys not given keep their defaults above).

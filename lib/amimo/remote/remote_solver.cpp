@@ -1,13 +1,20 @@
+#include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/remote/remote_solver.h>
+#include <amimo/remote/service_policy.h>
 #include <amimo/solver/digital_solver.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <zmq.hpp>
 
 #include <atomic>
 #include <charconv>
-#include <fstream>
+#include <mutex>
 #include <random>
+#include <thread>
 
 namespace amimo::remote {
 
@@ -24,7 +31,15 @@ struct remote_client::impl {
       if (!zmq_has("curve")) throw io_error("this libzmq has no CURVE support");
       char public_key[41] = {};
       char secret_key[41] = {};
-      if (zmq_curve_keypair(public_key, secret_key) != 0) throw io_error("zmq_curve_keypair failed");
+      if (!options.curve_client_key_file.empty()) {
+        const std::string secret = read_curve_key(options.curve_client_key_file);
+        std::copy(secret.begin(), secret.end(), secret_key);
+        if (zmq_curve_public(public_key, secret_key) != 0) {
+          throw io_error("key file " + options.curve_client_key_file + " does not hold a Z85 secret key");
+        }
+      } else if (zmq_curve_keypair(public_key, secret_key) != 0) {
+        throw io_error("zmq_curve_keypair failed");
+      }
       socket->set(zmq::sockopt::curve_serverkey, read_curve_key(options.curve_server_key_file));
       socket->set(zmq::sockopt::curve_publickey, std::string(public_key));
       socket->set(zmq::sockopt::curve_secretkey, std::string(secret_key));
@@ -112,6 +127,20 @@ remote_options parse_remote_options(const std::map<std::string, std::string>& op
       r.element = value == "cf32" ? element_type::cf32 : element_type::cf64;
     } else if (key == "curve-server-key") {
       r.curve_server_key_file = value;
+    } else if (key == "curve-client-key") {
+      r.curve_client_key_file = value;
+    } else if (key == "on-failure") {
+      if (value != "fallback" && value != "error") throw config_error("remote option 'on-failure' must be fallback|error");
+      r.fallback_on_failure = value == "fallback";
+    } else if (key == "profile" && (value.find('/') != std::string::npos ||
+                                    (value.size() > 5 && value.compare(value.size() - 5, 5, ".yaml") == 0))) {
+      // The client's own file, read here and sent as content: the service opens no path.
+      const std::string text = analog::read_profile_file(value, max_inline_profile_bytes);
+      try {
+        passthrough["profile-yaml"] = escape_option_value(text);
+      } catch (const wire_error& e) {
+        throw config_error("analog profile '" + value + "': " + e.what());
+      }
     } else {
       passthrough[key] = value;
     }
@@ -125,12 +154,59 @@ remote_options parse_remote_options(const std::map<std::string, std::string>& op
 }
 
 std::string read_curve_key(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw io_error("cannot read key file " + path);
-  std::string key;
-  in >> key;
+  // A regular file of at most 1 KiB (never a FIFO or device), surrounding whitespace ignored.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw io_error("cannot read key file " + path);
+  struct stat st {};
+  std::string text(1025, '\0');
+  ssize_t got = -1;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 1024) got = ::read(fd, text.data(), text.size());
+  ::close(fd);
+  if (got < 0 || got > 1024) throw io_error("key file " + path + " is not a regular file of at most 1 KiB");
+  text.resize(static_cast<std::size_t>(got));
+  const auto first = text.find_first_not_of(" \t\r\n");
+  const auto last = text.find_last_not_of(" \t\r\n");
+  const std::string key = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);
   if (key.size() != 40) throw io_error("key file " + path + " does not hold a 40-character Z85 key");
   return key;
+}
+
+namespace {
+std::mutex tally_mutex;
+fallback_tally tally;
+
+void note_fallback(const std::string& reason) {
+  const std::lock_guard<std::mutex> lock(tally_mutex);
+  ++tally.total;
+  if (tally.by_reason.size() < 32 || tally.by_reason.count(reason) != 0) {
+    ++tally.by_reason[reason];
+  } else {
+    ++tally.by_reason["other"];
+  }
+}
+}  // namespace
+
+fallback_tally remote_fallbacks() {
+  const std::lock_guard<std::mutex> lock(tally_mutex);
+  return tally;
+}
+
+void reset_remote_fallbacks() {
+  const std::lock_guard<std::mutex> lock(tally_mutex);
+  tally = {};
+}
+
+std::string remote_fallback_warning() {
+  const fallback_tally t = remote_fallbacks();
+  if (t.total == 0) return {};
+  std::string text = "warning: " + std::to_string(t.total) +
+                     " remote solve(s) were answered by the local digital-f64 fallback, not the service (";
+  bool first = true;
+  for (const auto& [reason, n] : t.by_reason) {
+    text += (first ? "" : "; ") + reason + ": " + std::to_string(n);
+    first = false;
+  }
+  return text + "); use remote option on-failure=error to fail instead";
 }
 
 struct remote_solver::impl {
@@ -148,12 +224,14 @@ struct remote_solver::impl {
   std::unique_ptr<solver::linear_solver> local;
   bool local_loaded = false;
   remote_counters counters;
+  std::string failure;  // why the last request failed
   request req;
   // Circuit breaker: after a timeout the service is not asked again until this time
   // (back-off doubling from 0.5 s to 30 s), so a dead service costs one timeout, not one
   // per matrix.
   std::chrono::steady_clock::time_point retry_after{};
   std::chrono::milliseconds backoff{500};
+  std::chrono::milliseconds busy_backoff{10};
 
   void new_session() {
     static std::atomic<std::uint64_t> counter{0};
@@ -181,20 +259,39 @@ struct remote_solver::impl {
         if (!response) break;
         if (auto* r = std::get_if<reply>(&*response)) {
           if (r->id != req.id || r->session != session) continue;  // a late reply of an abandoned request
-        backoff = std::chrono::milliseconds(500);
+          backoff = std::chrono::milliseconds(500);
+          busy_backoff = std::chrono::milliseconds(10);
           if (r->items.size() != req.items.size()) {
             ++counters.error_replies;
+            failure = "malformed reply";
             return std::nullopt;
           }
           return std::move(*r);
         }
         const auto& e = std::get<error_reply>(*response);
         if (e.id != req.id && e.code != error_code::malformed) continue;
+        if (e.code == error_code::busy) {
+          // The service's queue is full: back off (bounded by this attempt's deadline) and resend.
+          ++counters.busy_replies;
+          const auto pause = std::min(busy_backoff, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                         deadline - std::chrono::steady_clock::now()));
+          if (pause.count() > 0) std::this_thread::sleep_for(pause);
+          busy_backoff = std::min(busy_backoff * 2, std::chrono::milliseconds(200));
+          if (std::chrono::steady_clock::now() >= deadline) {
+            failure = "service busy";
+            ++counters.error_replies;
+            return std::nullopt;
+          }
+          client->send(encoded);
+          continue;
+        }
         ++counters.error_replies;
+        failure = std::string("refused: ") + to_string(e.code);
         return std::nullopt;
       }
     }
     ++counters.timeouts;
+    failure = "no reply (service down or slow, or this client's CURVE key not authorised)";
     client->reconnect();  // drop what is queued for a dead peer
     retry_after = std::chrono::steady_clock::now() + backoff;
     backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
@@ -204,6 +301,10 @@ struct remote_solver::impl {
   void lose_session() {
     session_lost = true;
     new_session();
+    if (failure.empty()) failure = "service not asked (backing off after a timeout)";
+    if (!options.fallback_on_failure) {
+      throw io_error("remote solver at " + options.endpoint + ": " + failure + " (on-failure=error)");
+    }
   }
 
   solver::linear_solver& local_backend() {
@@ -220,7 +321,8 @@ remote_solver::remote_solver(remote_options options, int max_size, std::uint64_t
   m.options = std::move(options);
   m.max_size = max_size;
   m.create_seed = seed;
-  m.client = std::make_unique<remote_client>(client_options{m.options.endpoint, m.options.curve_server_key_file, {}});
+  m.client = std::make_unique<remote_client>(
+      client_options{m.options.endpoint, m.options.curve_server_key_file, m.options.curve_client_key_file, {}});
   m.local = solver::create_digital_solver(solver::digital_precision::f64, max_size);
   m.new_session();
 }
@@ -228,6 +330,8 @@ remote_solver::remote_solver(remote_options options, int max_size, std::uint64_t
 remote_solver::~remote_solver() = default;
 
 const remote_counters& remote_solver::counters() const noexcept { return impl_->counters; }
+
+const std::string& remote_solver::last_failure() const noexcept { return impl_->failure; }
 
 void remote_solver::reseed(std::uint64_t seed) noexcept {
   impl_->reseed_pending = true;
@@ -250,6 +354,8 @@ solver::matrix_status remote_solver::set_matrix(cmat_cref a, solver::matrix_stru
   m.reseed_pending = false;
   const bool square = a.rows() == a.cols() && a.rows() > 0 && a.rows() <= static_cast<Eigen::Index>(wire_limits{}.max_dim);
   const bool service_up = std::chrono::steady_clock::now() >= m.retry_after;
+  m.failure.clear();
+  if (!square) m.failure = "matrix beyond the wire limits";
   std::optional<reply> r = square && service_up ? m.exchange() : std::nullopt;
   if (!r) {
     // Unanswered (or not sendable): the local backend loads the matrix; its solves count as fallbacks.
@@ -269,6 +375,7 @@ solver::solve_status remote_solver::solve(cmat_ref x, cmat_cref b) {
   impl& m = *impl_;
   solver::solve_status status;
   if (!m.session_lost && b.cols() > 0 && b.cols() <= static_cast<Eigen::Index>(wire_limits{}.max_dim)) {
+    m.failure.clear();
     m.req.items.clear();
     m.req.items.push_back({item_op::solve, m.structure, 0, b});
     std::optional<reply> r = m.exchange();
@@ -289,9 +396,14 @@ solver::solve_status remote_solver::solve(cmat_ref x, cmat_cref b) {
       status.ok = false;
       return status;
     }
+    if (r && m.failure.empty()) m.failure = "reply of the wrong shape";
     m.lose_session();
+  } else if (!m.session_lost) {
+    m.failure = "right-hand sides beyond the wire limits";
+    if (!m.options.fallback_on_failure) throw io_error("remote solver: " + m.failure + " (on-failure=error)");
   }
   ++m.counters.local_fallbacks;
+  note_fallback(m.failure.empty() ? "unknown" : m.failure);
   status = m.local_backend().solve(x, b);
   status.fallback = true;
   return status;

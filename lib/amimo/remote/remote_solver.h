@@ -29,6 +29,9 @@ struct client_options {
   std::string endpoint;
   /// CURVE: the server's public key file (Z85); empty for plain TCP.
   std::string curve_server_key_file;
+  /// CURVE: this client's secret key file (Z85; the public key is derived from it), as
+  /// authorised by the service's --curve-clients; empty: a fresh key pair per connection.
+  std::string curve_client_key_file;
   wire_limits limits;
 };
 
@@ -62,19 +65,26 @@ struct remote_options {
   int retries = 1;
   element_type element = element_type::cf64;
   std::string curve_server_key_file;
+  std::string curve_client_key_file;
+  /// What an unanswered or refused request does: fall back to a local digital backend
+  /// (counted, warned about at the end of the run) or throw io_error (the run fails).
+  bool fallback_on_failure = true;
 };
 
 /// Reads a Z85 key file (40 characters, surrounding whitespace ignored); throws io_error.
 std::string read_curve_key(const std::string& path);
 
 /// Options of the factory's "remote" entry: endpoint, backend, timeout-ms, retries,
-/// element (cf64|cf32), curve-server-key; every other key is passed to the backend (the
-/// factory validates the backend spec).
+/// element (cf64|cf32), curve-server-key, curve-client-key, on-failure (fallback|error);
+/// every other key is passed to the backend. A `profile` that is a path (contains '/' or
+/// ends in .yaml) is read here, on the client (regular file, size-capped), and sent inline
+/// as `profile-yaml`: the service never opens a file a client names.
 remote_options parse_remote_options(const std::map<std::string, std::string>& options);
 
 /// Counters of one remote_solver (what the sweep reports as fallbacks comes from statuses).
 struct remote_counters {
   std::uint64_t requests = 0;
+  std::uint64_t busy_replies = 0;   ///< `busy` answers (backed off and resent)
   std::uint64_t retries = 0;
   std::uint64_t timeouts = 0;       ///< requests abandoned after all retries
   std::uint64_t error_replies = 0;  ///< requests the service refused
@@ -92,10 +102,24 @@ class remote_solver final : public solver::linear_solver {
   void reseed(std::uint64_t seed) noexcept override;
 
   const remote_counters& counters() const noexcept;
+  /// Why the last request failed (empty when none did).
+  const std::string& last_failure() const noexcept;
 
  private:
   struct impl;
   std::unique_ptr<impl> impl_;
 };
+
+/// Process-wide tally of remote solves answered by the local fallback, by reason, over
+/// every remote_solver of the run (worker threads included). Thread-safe.
+struct fallback_tally {
+  std::uint64_t total = 0;
+  std::map<std::string, std::uint64_t> by_reason;
+};
+fallback_tally remote_fallbacks();
+void reset_remote_fallbacks();
+/// "" when no remote solve fell back; else a one-line warning with the count and reasons
+/// (amimo-sweep and amimo-bs print it on stderr at the end of a run).
+std::string remote_fallback_warning();
 
 }  // namespace amimo::remote

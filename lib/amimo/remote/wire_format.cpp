@@ -154,6 +154,11 @@ const char* to_string(error_code code) noexcept {
     case error_code::stale_request: return "stale request";
     case error_code::dimension_mismatch: return "dimension mismatch";
     case error_code::internal: return "internal error";
+    case error_code::busy: return "busy";
+    case error_code::work_limit: return "work limit";
+    case error_code::deadline: return "deadline";
+    case error_code::quota: return "client quota";
+    case error_code::shutting_down: return "shutting down";
   }
   return "unknown error";
 }
@@ -177,7 +182,8 @@ solver::solver_spec decode_spec(std::string_view text) {
     } else {
       const std::size_t eq = line.find('=');
       if (eq == std::string_view::npos || eq == 0) throw wire_error(error_code::bad_spec, "spec option without key=value");
-      spec.options[std::string(line.substr(0, eq))] = std::string(line.substr(eq + 1));
+      const auto [at, inserted] = spec.options.emplace(std::string(line.substr(0, eq)), std::string(line.substr(eq + 1)));
+      if (!inserted) throw wire_error(error_code::bad_spec, "duplicate spec option '" + at->first + "'");
     }
     start = end + 1;
   }
@@ -186,6 +192,46 @@ solver::solver_spec decode_spec(std::string_view text) {
     if (static_cast<unsigned char>(ch) < 0x20 && ch != '\n') throw wire_error(error_code::bad_spec, "control character in spec");
   }
   return spec;
+}
+
+std::string escape_option_value(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 16);
+  for (const char ch : text) {
+    if (ch == '\\') {
+      out += "\\\\";
+    } else if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (ch == '\r') {
+      // dropped: CRLF files read as LF
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      throw wire_error(error_code::bad_spec, "control character in an option value");
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::string unescape_option_value(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t k = 0; k < text.size(); ++k) {
+    if (text[k] != '\\') {
+      out += text[k];
+      continue;
+    }
+    if (++k == text.size()) throw wire_error(error_code::bad_spec, "option value ends in a lone backslash");
+    switch (text[k]) {
+      case '\\': out += '\\'; break;
+      case 'n': out += '\n'; break;
+      case 't': out += '\t'; break;
+      default: throw wire_error(error_code::bad_spec, "unknown escape in an option value");
+    }
+  }
+  return out;
 }
 
 bytes encode_request(const request& r) {
@@ -308,7 +354,7 @@ std::variant<reply, error_reply> decode_response(std::span<const std::byte> fram
     e.id = id;
     e.session = session;
     const auto code = in.get<std::uint32_t>();
-    if (code > static_cast<std::uint32_t>(error_code::internal)) throw wire_error(error_code::malformed, "unknown error code");
+    if (code > last_error_code) throw wire_error(error_code::malformed, "unknown error code");
     e.code = static_cast<error_code>(code);
     const auto length = in.get<std::uint32_t>();
     in.zeros(16, "header");
@@ -337,7 +383,7 @@ std::variant<reply, error_reply> decode_response(std::span<const std::byte> fram
     item.positive_definite = (flags & 4U) != 0;
     in.zeros(2, "result");
     const auto code = in.get<std::uint32_t>();
-    if (code > static_cast<std::uint32_t>(error_code::internal)) throw wire_error(error_code::malformed, "unknown item code");
+    if (code > last_error_code) throw wire_error(error_code::malformed, "unknown item code");
     item.code = static_cast<error_code>(code);
     item.iterations = in.get<std::int32_t>();
     const auto rows = in.get<std::uint32_t>();

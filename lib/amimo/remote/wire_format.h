@@ -43,7 +43,7 @@ inline constexpr std::size_t result_header_bytes = 48;
 struct wire_limits {
   std::uint32_t max_items = 4096;
   std::uint32_t max_dim = 1024;       ///< matrix order and right-hand sides per item
-  std::uint32_t max_spec = 4096;      ///< bytes of spec text
+  std::uint32_t max_spec = 32768;     ///< bytes of spec text (an inline profile travels in it)
   std::size_t max_message = 64U << 20U;
 };
 
@@ -61,7 +61,14 @@ enum class error_code : std::uint32_t {
   stale_request = 7,        ///< request id older than the session's last
   dimension_mismatch = 8,   ///< solve without a matrix, or rows ≠ matrix order (item code)
   internal = 9,
+  busy = 10,                ///< the service's queue (this client's or the global one) is full: back off, retry
+  work_limit = 11,          ///< the request's work (size × iterations × right-hand sides) exceeds the limit
+  deadline = 12,            ///< item not run: the request passed its deadline (item code)
+  quota = 13,               ///< this client holds its share of sessions or session memory
+  shutting_down = 14,       ///< the service is stopping
 };
+
+inline constexpr std::uint32_t last_error_code = 14;
 
 const char* to_string(error_code code) noexcept;
 
@@ -121,7 +128,22 @@ struct error_reply {
 using bytes = std::vector<std::byte>;
 
 std::string encode_spec(const solver::solver_spec& spec);
+/// Throws wire_error{bad_spec} for an empty name, a line without key=value, a duplicate
+/// key or a control character.
 solver::solver_spec decode_spec(std::string_view text);
+
+/// Escaping of a multi-line text (an inline profile) into one option value: "\\" for a
+/// backslash, "\n" for a newline, "\t" for a tab; other control characters are refused.
+std::string escape_option_value(std::string_view text);
+/// The inverse; throws wire_error{bad_spec} on a bad escape.
+std::string unescape_option_value(std::string_view text);
+
+/// Request ids compare as serial numbers (RFC 1982): `a` is newer than `b` when
+/// 0 < a − b < 2^63 (mod 2^64), so ids wrap around and 2^64 − 1 is followed by 0, 1, …
+constexpr bool request_id_newer(std::uint64_t a, std::uint64_t b) noexcept {
+  const std::uint64_t d = a - b;
+  return d != 0 && d < (std::uint64_t{1} << 63U);
+}
 
 bytes encode_request(const request& r);
 bytes encode_reply(const reply& r);

@@ -1,6 +1,7 @@
 #include <amimo/analog/cost_model.h>
 #include <amimo/core/error.h>
 #include <amimo/remote/remote_solver.h>
+#include <amimo/remote/service_policy.h>
 #include <amimo/solver/digital_solver.h>
 #include <amimo/solver/solver_factory.h>
 
@@ -59,13 +60,13 @@ const std::vector<backend_entry>& backends() {
          return make_analog(spec, n, seed, analog::analog_mode::lp_only);
        },
        [](const solver_spec& spec) { (void)analog_profile_of(spec); }, false},
-      {"remote", {"endpoint", "backend", "timeout-ms", "retries", "element", "curve-server-key"},
+      {"remote", {"endpoint", "backend", "timeout-ms", "retries", "element", "curve-server-key", "curve-client-key", "on-failure"},
        [](const solver_spec& spec, int n, std::uint64_t seed) -> std::unique_ptr<linear_solver> {
          return std::make_unique<remote::remote_solver>(remote::parse_remote_options(spec.options), n, seed);
        },
        [](const solver_spec& spec) {
          const remote::remote_options options = remote::parse_remote_options(spec.options);
-         validate_solver_spec(options.backend);
+         remote::validate_client_spec(options.backend);
        },
        true},
   };

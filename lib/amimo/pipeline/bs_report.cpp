@@ -2,6 +2,7 @@
 
 #include <amimo/core/version.h>
 #include <amimo/metrics/error_stats.h>
+#include <amimo/remote/remote_solver.h>
 #include <amimo/report/atomic_file.h>
 
 #include <fmt/format.h>
@@ -143,10 +144,12 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
        "#   LLRcal = observed / LLR-claimed sign errors (1 = calibrated soft outputs, > 1 over-confident)\n";
   t += fmt::format("# events: acquisitions {}, sync losses {}, missed frames {}, unmatched frames {}, "
                    "NaN/Inf samples {} (frames dropped {}), misaligned channels {} (realigned), unaligned frames {} "
-                   "(dropped), radio: timeouts {}, overflows {}, dropped messages {}, dropped samples {}\n",
+                   "(dropped), radio: timeouts {}, overflows {}, dropped messages {}, dropped samples {}, "
+                   "refused channels {}, late channels {}\n",
                    s.acquisitions, s.sync_losses, s.missed_frames, s.unmatched_frames, s.nonfinite_samples,
                    s.nonfinite_frames, s.misaligned_channels, s.unaligned_frames, r.radio.timeouts, r.radio.overflows,
-                   r.radio.dropped_messages, r.radio.dropped_samples);
+                   r.radio.dropped_messages, r.radio.dropped_samples, r.radio.refused_channels,
+                   r.radio.late_channels);
   t += fmt::format("# noise (measured): N0 {:.3e} from the guard bins; Es/N0 {:.2f} dB estimated from the pilots "
                    "(mean |H|^2 / N0, independent of receive gain); stopped: {}\n",
                    s.noise_variance, s.snr_estimate > 0 ? 10.0 * std::log10(s.snr_estimate) : 0.0, r.stop_reason);
@@ -210,7 +213,11 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                 {"dropped_messages", r.radio.dropped_messages},
                 {"dropped_samples", r.radio.dropped_samples},
                 {"nonfinite_samples", r.radio.nonfinite_samples},
-                {"other_errors", r.radio.other_errors}};
+                {"other_errors", r.radio.other_errors},
+                {"refused_channels", r.radio.refused_channels},
+                {"late_channels", r.radio.late_channels}};
+  const remote::fallback_tally fallbacks = remote::remote_fallbacks();
+  j["remote_fallbacks"] = {{"total", fallbacks.total}, {"by_reason", fallbacks.by_reason}};
   json lat = json::object();
   for (int st = 0; st < static_cast<int>(stage::count); ++st) {
     const auto& rec = s.latency[static_cast<std::size_t>(st)];

@@ -4,6 +4,8 @@
 #include <amimo/report/text_table.h>
 #include <amimo/sweep/sweep_output.h>
 
+#include <amimo/remote/remote_solver.h>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -229,6 +231,9 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   doc["params"] = params;
   doc["interrupted"] = result.interrupted;
   doc["points"] = points;
+  // Remote solves a local fallback answered in this process, by reason (never silent).
+  const remote::fallback_tally fallbacks = remote::remote_fallbacks();
+  doc["remote_fallbacks"] = {{"total", fallbacks.total}, {"by_reason", fallbacks.by_reason}};
   doc["units"] = {{"snr_db", "dB (Es/N0)"}, {"ebn0_db", "dB"}, {"seconds", "s, measured wall time"},
                   {"measured_seconds_per_rhs", "s, measured"}, {"modelled_seconds_per_rhs", "s, modelled"},
                   {"modelled_joules_per_rhs", "J, modelled"}};

@@ -2,6 +2,7 @@
 // ROUTER socket (127.0.0.1 by default), serves solver sessions with a pool of worker
 // threads, stops cleanly on SIGINT/SIGTERM.
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/core/version.h>
 #include <amimo/remote/solver_service.h>
 
@@ -10,7 +11,6 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
 #include <thread>
 
 namespace {
@@ -38,7 +38,11 @@ int main(int argc, char** argv) {
   app.add_option("--curve-secret-key", options.curve_secret_key_file, "enable CURVE with this server secret key file");
   app.add_option("--port-file", port_file, "write the bound endpoint to this file once listening");
   app.add_option("--gen-keys", gen_keys, "write DIR/server.key and DIR/server.pub (CURVE) and exit");
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; a bad command line: 2 (README)
+  }
   options.limits.max_message = max_message_mib << 20U;
   try {
     if (!gen_keys.empty()) {
@@ -53,19 +57,19 @@ int main(int argc, char** argv) {
                options.workers, options.curve_secret_key_file.empty() ? "" : ", CURVE");
     std::fflush(stdout);
     if (!port_file.empty()) {
-      const std::string tmp = port_file + ".tmp";
-      {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << service.endpoint() << "\n";
-        if (!out) throw amimo::io_error("cannot write " + port_file);
-      }
-      std::rename(tmp.c_str(), port_file.c_str());
+      amimo::write_file_atomically(port_file, service.endpoint() + "\n");
     }
     service.run(&stop_requested);
     const auto c = service.counters();
     fmt::print("amimo-solverd: stopped; {} requests, {} solves, {} error replies, {} sessions, {} retries answered\n",
                c.requests, c.solves, c.error_replies, c.sessions_created, c.retries_answered);
     return 0;
+  } catch (const amimo::config_error& e) {
+    fmt::print(stderr, "amimo-solverd: configuration error: {}\n", e.what());
+    return 2;
+  } catch (const amimo::io_error& e) {
+    fmt::print(stderr, "amimo-solverd: {}\n", e.what());
+    return 3;
   } catch (const std::exception& e) {
     fmt::print(stderr, "amimo-solverd: error: {}\n", e.what());
     return 1;

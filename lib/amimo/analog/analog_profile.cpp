@@ -1,5 +1,6 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 
 #include <yaml-cpp/yaml.h>
 
@@ -233,11 +234,7 @@ analog_profile load_analog_profile(std::string_view name_or_path) {
   const bool is_path = text.find('/') != std::string::npos ||
                        (text.size() > 5 && text.compare(text.size() - 5, 5, ".yaml") == 0);
   if (!is_path) return parse_analog_profile(builtin_profile_yaml(text), "profile '" + text + "'");
-  std::ifstream in(text);
-  if (!in) throw io_error("cannot read analog profile '" + text + "'");
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  return parse_analog_profile(buffer.str(), text);
+  return parse_analog_profile(read_bounded_file(text, max_config_file_bytes, "analog profile"), text);
 }
 
 void validate(const analog_profile& p) {

@@ -1,6 +1,7 @@
 #include <amimo/pipeline/link_config.h>
 
 #include <amimo/core/error.h>
+#include <amimo/core/thread_pool.h>
 #include <amimo/sweep/sweep_config.h>
 
 #include <link_default_config.h>
@@ -93,7 +94,12 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "mode") rx.mode = detect::parse_detection_mode(v.as<std::string>());
   else if (key == "analog") c.analog_options = option_map(v, key);
   else if (key == "remote") c.remote_options = option_map(v, key);
-  else if (key == "threads") rx.threads = v.as<int>();
+  else if (key == "threads") {
+    rx.threads = v.as<int>();
+    if (rx.threads < 0 || rx.threads > max_worker_threads)
+      throw config_error("must be in 0.." + std::to_string(max_worker_threads) + " (0: one per core), got " +
+                         std::to_string(rx.threads));
+  }
   else if (key == "subcarrier_blocks") rx.subcarrier_blocks = v.as<int>();
   else if (key == "estimation_smoothing") rx.estimation_smoothing = v.as<int>();
   else if (key == "fft_backoff") rx.fft_backoff = v.as<int>();

@@ -1,4 +1,5 @@
 #include <amimo/core/error.h>
+#include <amimo/core/thread_pool.h>
 #include <amimo/sweep/sweep_config.h>
 
 #include <channel_models/flat_models.h>
@@ -211,7 +212,10 @@ void validate(const sweep_config& c) {
   }
   if (c.max_bits == 0) throw config_error("max_bits must be positive");
   if (!(c.max_seconds > 0.0)) throw config_error("max_seconds must be positive");
-  if (c.threads < 0 || c.threads > 1024) throw config_error("threads must be in 0..1024 (0: all cores)");
+  if (c.threads < 0 || c.threads > max_worker_threads) {
+    throw config_error("threads must be in 0.." + std::to_string(max_worker_threads) + " (0: one per core), got " +
+                       std::to_string(c.threads));
+  }
   if (c.snr_db.empty()) throw config_error("empty SNR list");
   for (const double snr : c.snr_db) {
     if (!std::isfinite(snr) || snr < -50.0 || snr > 100.0) throw config_error("SNR values must lie in -50..100 dB");

@@ -103,7 +103,9 @@ class OutputSymlinks : public ::testing::Test {
     }
     for (const fs::path& link : links_) {
       const bool is_target = std::find(targets_.begin(), targets_.end(), link) != targets_.end();
-      if (!is_target) EXPECT_TRUE(fs::is_symlink(link)) << link << " was replaced";
+      if (!is_target) {
+        EXPECT_TRUE(fs::is_symlink(link)) << link << " was replaced";
+      }
     }
   }
 

@@ -5,6 +5,7 @@
 #include <amimo/sweep/sweep_config.h>
 
 #include <link_default_config.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <set>
@@ -121,6 +122,9 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own bound on nesting (its message says "bad file")
+    throw config_error("malformed YAML: nesting deeper than yaml-cpp's limit (line " + std::to_string(e.mark.line + 1) +
+                       ")");
   } catch (const YAML::Exception& e) {
     throw config_error(std::string("malformed YAML: ") + e.what());
   }

@@ -4,6 +4,7 @@
 
 #include <channel_models/flat_models.h>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -143,6 +144,9 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own bound on nesting (its message says "bad file")
+    throw config_error("config is not valid YAML: nesting deeper than yaml-cpp's limit (line " +
+                       std::to_string(e.mark.line + 1) + ")");
   } catch (const YAML::Exception& e) {
     throw config_error(std::string("config is not valid YAML: ") + e.what());
   }

@@ -2,11 +2,12 @@
 // Command-line options shared by amimo-ue and amimo-bs: each flag is a YAML key of the
 // link configuration (configs/link-default.yaml) and overrides the file.
 
+#include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
+
 #include <CLI/CLI.hpp>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ struct link_flags {
     }
     for (const auto& s : sets) {
       const auto eq = s.find('=');
-      if (eq == std::string::npos || eq == 0) throw CLI::ValidationError("--set", "expected key=value, got '" + s + "'");
+      if (eq == std::string::npos || eq == 0) throw config_error("--set: expected key=value, got '" + s + "'");
       out[s.substr(0, eq)] = s.substr(eq + 1);
     }
     return out;
@@ -55,12 +56,16 @@ inline void add_common_link_flags(CLI::App& app, link_flags& f) {
   app.add_option("--set", f.sets, "any configuration key: --set key=value (repeatable)");
 }
 
+/// The --config file: a regular file of at most amimo::max_config_file_bytes, or an
+/// amimo::io_error naming it and the problem (exit status 3).
 inline std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot read config file '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return read_bounded_file(path, max_config_file_bytes, "config file");
+}
+
+/// Exit status for a command-line parse error: 0 for --help/--version (CLI11 prints them),
+/// otherwise 2 (README "Exit statuses") with CLI11's message on stderr.
+inline int parse_error_status(const CLI::App& app, const CLI::ParseError& e) {
+  return app.exit(e) == 0 ? 0 : 2;
 }
 
 }  // namespace amimo::apps

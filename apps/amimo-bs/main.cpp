@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return apps::parse_error_status(app, e);
   }
   const std::string command_line = report::command_line(argc, argv);
 

@@ -81,7 +81,8 @@ int main(int argc, char** argv) {
       image = demo::default_test_image(test_size, test_size);
       info.input = fmt::format("(embedded default test image, {}x{})", test_size, test_size);
     } else {
-      image = report::read_png(input);
+      // The demo's pixel cap is checked on the PNG header, before anything is decoded.
+      image = report::read_png(input, static_cast<std::size_t>(demo::max_image_pixels));
       info.input = input;
     }
     plan = demo::plan_image_link(*image, config);

@@ -4,6 +4,7 @@
 // global limits (printed in the startup banner), stops within about a second on
 // SIGINT/SIGTERM whatever the workers are doing.
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/core/version.h>
 #include <amimo/remote/solver_service.h>
 
@@ -63,7 +64,11 @@ int main(int argc, char** argv) {
   std::string key_name = "server";
   app.add_option("--gen-keys", gen_keys, "write DIR/NAME.key and DIR/NAME.pub (CURVE) and exit");
   app.add_option("--key-name", key_name, "NAME for --gen-keys (e.g. one per client)")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;  // --help: 0; a bad command line: 2 (README)
+  }
   options.limits.max_message = max_message_mib << 20U;
   try {
     if (!gen_keys.empty()) {
@@ -92,13 +97,7 @@ int main(int argc, char** argv) {
                options.max_work, options.deadline_s, options.session_idle_s);
     std::fflush(stdout);
     if (!port_file.empty()) {
-      const std::string tmp = port_file + ".tmp";
-      {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << service.endpoint() << "\n";
-        if (!out) throw amimo::io_error("cannot write " + port_file);
-      }
-      std::rename(tmp.c_str(), port_file.c_str());
+      amimo::write_file_atomically(port_file, service.endpoint() + "\n");
     }
     service.run(&stop_requested);
     const bool joined = service.shutdown();
@@ -112,6 +111,12 @@ int main(int argc, char** argv) {
     // A worker still inside a backend is not joined: end without static destructors.
     if (!joined) std::_Exit(0);
     return 0;
+  } catch (const amimo::config_error& e) {
+    fmt::print(stderr, "amimo-solverd: configuration error: {}\n", e.what());
+    return 2;
+  } catch (const amimo::io_error& e) {
+    fmt::print(stderr, "amimo-solverd: {}\n", e.what());
+    return 3;
   } catch (const std::exception& e) {
     fmt::print(stderr, "amimo-solverd: error: {}\n", e.what());
     return 1;

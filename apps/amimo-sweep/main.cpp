@@ -1,6 +1,7 @@
 // amimo-sweep: link-level BER-vs-SNR sweeps of linear MIMO detection over solver backends.
 
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/core/version.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/report/atomic_file.h>
@@ -14,9 +15,7 @@
 #include <csignal>
 #include <cstdio>
 #include <ctime>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 #include <unistd.h>
 
 namespace {
@@ -51,12 +50,7 @@ void install_signal_handlers() {
 }
 
 std::string read_text_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw amimo::io_error("cannot read config file '" + path + "'");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw amimo::io_error("cannot read config file '" + path + "'");
-  return text.str();
+  return amimo::read_bounded_file(path, amimo::max_config_file_bytes, "config file");
 }
 
 class terminal_observer final : public amimo::sweep::sweep_observer {
@@ -132,7 +126,7 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    return app.exit(e) == 0 ? 0 : 2;  // --help/--version: 0; a bad command line: 2 (README)
   }
 
   const std::string command_line = report::command_line(argc, argv);

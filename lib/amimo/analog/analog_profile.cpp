@@ -1,5 +1,6 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 
 #include <yaml-cpp/yaml.h>
 
@@ -243,32 +244,8 @@ analog_profile load_analog_profile(std::string_view name_or_path) {
 }
 
 std::string read_profile_file(const std::string& path, std::size_t max_bytes) {
-  // O_NONBLOCK: opening a FIFO never waits for a writer; fstat then refuses it.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) throw io_error("cannot read analog profile '" + path + "': " + std::strerror(errno));
-  struct closer {
-    int fd;
-    ~closer() { ::close(fd); }
-  } const guard{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    throw io_error("analog profile '" + path + "' is not a regular file");
-  }
-  if (static_cast<std::size_t>(st.st_size) > max_bytes) {
-    throw io_error("analog profile '" + path + "' is larger than " + std::to_string(max_bytes) + " bytes");
-  }
-  std::string text(max_bytes + 1, '\0');
-  std::size_t got = 0;
-  while (got < text.size()) {
-    const ssize_t n = ::read(fd, text.data() + got, text.size() - got);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw io_error("cannot read analog profile '" + path + "': " + std::strerror(errno));
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  if (got > max_bytes) throw io_error("analog profile '" + path + "' is larger than " + std::to_string(max_bytes) + " bytes");
-  text.resize(got);
-  return text;
+  // Regular files only (a FIFO never blocks, a device is refused), size-capped.
+  return read_bounded_file(path, max_bytes, "analog profile");
 }
 
 void validate(const analog_profile& p) {

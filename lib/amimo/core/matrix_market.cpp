@@ -1,4 +1,5 @@
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/core/matrix_market.h>
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -327,12 +328,9 @@ void append_number(std::string& out, double value) {
 }  // namespace
 
 cmat read_matrix_market(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
-    throw io_error("cannot read Matrix Market file '" + path + "': it is a directory");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error("cannot read Matrix Market file '" + path + "'");
+  // Bounded: a regular file of at most max_matrix_market_file_bytes (a directory, FIFO or
+  // device is refused before anything is read).
+  std::istringstream in(read_bounded_file(path, max_matrix_market_file_bytes, "Matrix Market file"));
   return parse(in, path);
 }
 
@@ -367,20 +365,7 @@ void write_matrix_market(const std::string& path, cmat_cref a) {
     }
   }
 
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (out) out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    if (out) out.close();
-    if (!out) {
-      std::remove(temporary.c_str());
-      throw io_error("cannot write Matrix Market file '" + path + "'");
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    std::remove(temporary.c_str());
-    throw io_error("cannot write Matrix Market file '" + path + "' (rename failed)");
-  }
+  write_file_atomically(path, text);
 }
 
 }  // namespace amimo

@@ -19,7 +19,8 @@ namespace amimo {
 /// Largest n accepted by read_matrix_market (an n×n dense matrix is read into memory).
 inline constexpr int max_matrix_market_size = 4096;
 
-/// Reads a square matrix. Throws amimo::io_error when the file cannot be read, and
+/// Reads a square matrix. Throws amimo::io_error when the file cannot be read (also when it
+/// is not a regular file or is larger than amimo::max_matrix_market_file_bytes), and
 /// amimo::config_error naming the file and line for content it cannot use (bad banner,
 /// unsupported field, non-square or oversized matrix, index out of range, duplicate entry,
 /// too few or too many entries, a value that is not a finite number).
@@ -27,7 +28,7 @@ cmat read_matrix_market(const std::string& path);
 
 /// Writes A as "coordinate general" (nonzero entries only), field "real" when every
 /// imaginary part is zero and "complex" otherwise, with round-trip exact values. The file
-/// appears whole or not at all (written to path + ".tmp", then renamed). Throws
+/// appears whole or not at all (amimo::write_file_atomically). Throws
 /// amimo::io_error when it cannot be written, amimo::config_error for a non-finite entry.
 void write_matrix_market(const std::string& path, cmat_cref a);
 

@@ -13,6 +13,10 @@
 
 namespace amimo {
 
+/// Largest worker-thread count any executable accepts (--threads / `threads:`; 0 means one
+/// per core). A bound, so that a typo cannot exhaust the process table.
+inline constexpr int max_worker_threads = 256;
+
 class thread_pool {
  public:
   /// threads <= 0 means one per hardware core. With caller_joins the thread calling

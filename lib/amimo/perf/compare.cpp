@@ -87,8 +87,9 @@ void validate(const compare_options& o) {
   if (!(o.cpu_seconds >= 0.0 && o.cpu_seconds <= 600.0)) {
     throw config_error(fmt::format("--seconds must be in 0..600 (got {})", o.cpu_seconds));
   }
-  if (o.threads < 0 || o.threads > 1024)
-    throw config_error(fmt::format("--threads must be in 0..1024 (got {})", o.threads));
+  if (o.threads < 0 || o.threads > max_worker_threads)
+    throw config_error(fmt::format("--threads must be in 0..{} (0: all hardware threads; got {})", max_worker_threads,
+                                   o.threads));
   if (!(o.cpu_watts_per_core > 0.0) || !std::isfinite(o.cpu_watts_per_core)) {
     throw config_error(fmt::format("--cpu-watts must be a positive number (got {})", o.cpu_watts_per_core));
   }

@@ -1,9 +1,11 @@
 #include <amimo/pipeline/link_config.h>
 
 #include <amimo/core/error.h>
+#include <amimo/core/thread_pool.h>
 #include <amimo/sweep/sweep_config.h>
 
 #include <link_default_config.h>
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <set>
@@ -93,7 +95,12 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "mode") rx.mode = detect::parse_detection_mode(v.as<std::string>());
   else if (key == "analog") c.analog_options = option_map(v, key);
   else if (key == "remote") c.remote_options = option_map(v, key);
-  else if (key == "threads") rx.threads = v.as<int>();
+  else if (key == "threads") {
+    rx.threads = v.as<int>();
+    if (rx.threads < 0 || rx.threads > max_worker_threads)
+      throw config_error("must be in 0.." + std::to_string(max_worker_threads) + " (0: one per core), got " +
+                         std::to_string(rx.threads));
+  }
   else if (key == "subcarrier_blocks") rx.subcarrier_blocks = v.as<int>();
   else if (key == "estimation_smoothing") rx.estimation_smoothing = v.as<int>();
   else if (key == "fft_backoff") rx.fft_backoff = v.as<int>();
@@ -115,6 +122,9 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml));
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own bound on nesting (its message says "bad file")
+    throw config_error("malformed YAML: nesting deeper than yaml-cpp's limit (line " + std::to_string(e.mark.line + 1) +
+                       ")");
   } catch (const YAML::Exception& e) {
     throw config_error(std::string("malformed YAML: ") + e.what());
   }

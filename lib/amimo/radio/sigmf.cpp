@@ -1,4 +1,5 @@
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/radio/sigmf.h>
 
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <system_error>
 #include <utility>
 
@@ -35,7 +37,7 @@ constexpr const char* written_version = "1.2.0";    // core:version the sink wri
 constexpr const char* extension_version = "1.0.0";  // the "amimo" namespace
 constexpr std::size_t io_buffer_bytes = std::size_t{1} << 20U;
 constexpr int max_channels = 4096;
-constexpr std::uintmax_t max_meta_bytes = std::uintmax_t{64} << 20U;
+constexpr int max_json_depth = 64;  // SigMF metadata nests 4 levels; deeper is refused unparsed
 constexpr const char* supported_types = "amimo reads cf32_le and ci16_le";
 
 bool ends_with(std::string_view text, std::string_view suffix) noexcept {
@@ -68,10 +70,31 @@ struct file_closer {
 };
 using file_ptr = std::unique_ptr<std::FILE, file_closer>;
 
-fs::path temporary_sibling(const fs::path& path) {
-  static std::atomic<unsigned> counter{0};
-  return path.parent_path() / ("." + path.filename().string() + ".tmp-" +
-                               std::to_string(::getpid()) + "-" + std::to_string(counter++));
+/// Deepest nesting of arrays/objects in JSON text (strings skipped), stopping once past
+/// `limit`: the parser and everything that walks a parsed value recurse per level, so
+/// hostile nesting must be refused before parsing.
+int json_depth_exceeds(std::string_view text, int limit) noexcept {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (const char c : text) {
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return depth;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -124,21 +147,10 @@ json parse_meta_file(const std::string& meta_path, const std::string& given_path
     throw io_error("SigMF metadata '" + meta_path + "' does not exist" +
                    (ec && ec != std::errc::no_such_file_or_directory ? ": " + ec.message() : ""));
   }
-  if (!fs::is_regular_file(status)) {
-    throw io_error("SigMF metadata '" + meta_path + "' is not a regular file");
-  }
-  const std::uintmax_t size = fs::file_size(meta_path, ec);
-  if (ec) throw io_error("cannot read SigMF metadata '" + meta_path + "': " + ec.message());
-  if (size > max_meta_bytes) {
-    throw io_error("SigMF metadata '" + meta_path + "' is " + std::to_string(size) +
-                   " bytes, more than the " + std::to_string(max_meta_bytes) + " amimo reads");
-  }
-  file_ptr file(std::fopen(meta_path.c_str(), "rb"));
-  if (!file)
-    throw io_error("cannot open SigMF metadata '" + meta_path + "': " + system_message(errno));
-  std::string text(static_cast<std::size_t>(size), '\0');
-  if (std::fread(text.data(), 1, text.size(), file.get()) != text.size()) {
-    throw io_error("cannot read SigMF metadata '" + meta_path + "'");
+  const std::string text = read_bounded_file(meta_path, max_sigmf_meta_file_bytes, "SigMF metadata");
+  if (json_depth_exceeds(text, max_json_depth) != 0) {
+    throw io_error("SigMF metadata '" + meta_path + "' nests arrays/objects deeper than " +
+                   std::to_string(max_json_depth) + " levels; refused without parsing");
   }
   try {
     return json::parse(text);
@@ -286,14 +298,8 @@ class sigmf_sink final : public radio_sink {
     chunk_samples_ = std::max<std::size_t>(1, io_buffer_bytes / (channels_ * sizeof(cf32)));
     buffer_.resize(chunk_samples_ * channels_ * 2);
 
-    temp_data_ = temporary_sibling(data_path_);
-    temp_meta_ = temporary_sibling(meta_path_);
-    data_.reset(std::fopen(temp_data_.c_str(), "wb"));
-    if (!data_) {
-      throw io_error("cannot create SigMF data file '" + data_path_ + "' (temporary '" +
-                     temp_data_.string() + "'): " + system_message(errno));
-    }
-    std::setvbuf(data_.get(), nullptr, _IONBF, 0);  // buffer_ is the buffer
+    // Unique O_EXCL|O_NOFOLLOW temporaries, renamed into place by close() (file_io.h).
+    data_.emplace(data_path_);
   }
 
   sigmf_sink(const sigmf_sink&) = delete;
@@ -347,23 +353,28 @@ class sigmf_sink final : public radio_sink {
                      "' failed earlier; the recording was not written");
     }
     flush_buffer();
-    if (std::fflush(data_.get()) != 0 || ::fsync(::fileno(data_.get())) != 0) {
-      fail("cannot write SigMF data file '" + data_path_ + "': " + system_message(errno));
+    try {
+      data_->finish();
+      meta_.emplace(meta_path_);
+      meta_->write(meta_text_);
+      meta_->finish();
+    } catch (const io_error& e) {
+      fail(std::string("SigMF sink: ") + e.what());
     }
-    if (std::fclose(data_.release()) != 0) {
-      fail("cannot write SigMF data file '" + data_path_ + "': " + system_message(errno));
-    }
-    write_meta_temporary();
     // An older recording's metadata must not describe the new data, even for a moment.
     std::error_code ec;
     fs::remove(meta_path_, ec);
-    fs::rename(temp_data_, data_path_, ec);
-    if (ec) fail("cannot move SigMF data file into place as '" + data_path_ + "': " + ec.message());
-    fs::rename(temp_meta_, meta_path_, ec);
-    if (ec) {
+    try {
+      data_->commit();
+    } catch (const io_error& e) {
+      fail(std::string("SigMF sink: cannot move the data file into place: ") + e.what());
+    }
+    try {
+      meta_->commit();
+    } catch (const io_error& e) {
       std::error_code ignored;
       fs::remove(data_path_, ignored);
-      fail("cannot move SigMF metadata into place as '" + meta_path_ + "': " + ec.message());
+      fail(std::string("SigMF sink: cannot move the metadata into place: ") + e.what());
     }
     state_ = state::closed;
   }
@@ -415,23 +426,12 @@ class sigmf_sink final : public radio_sink {
   void flush_buffer() {
     if (buffered_ == 0) return;
     const std::size_t floats = buffered_ * channels_ * 2;
-    if (std::fwrite(buffer_.data(), sizeof(float), floats, data_.get()) != floats) {
-      fail("cannot write SigMF data file '" + data_path_ + "': " + system_message(errno));
+    try {
+      data_->write(buffer_.data(), floats * sizeof(float));
+    } catch (const io_error& e) {
+      fail(std::string("SigMF sink: ") + e.what());
     }
     buffered_ = 0;
-  }
-
-  void write_meta_temporary() {
-    file_ptr meta(std::fopen(temp_meta_.c_str(), "wb"));
-    if (!meta) fail("cannot create SigMF metadata '" + meta_path_ + "': " + system_message(errno));
-    const bool ok =
-        std::fwrite(meta_text_.data(), 1, meta_text_.size(), meta.get()) == meta_text_.size() &&
-        std::fflush(meta.get()) == 0 && ::fsync(::fileno(meta.get())) == 0;
-    const int error = errno;
-    if (std::fclose(meta.release()) != 0 || !ok) {
-      fail("cannot write SigMF metadata '" + meta_path_ +
-           "': " + system_message(ok ? errno : error));
-    }
   }
 
   [[noreturn]] void fail(const std::string& what) {
@@ -442,19 +442,16 @@ class sigmf_sink final : public radio_sink {
 
   /// Closes and removes whatever temporary files exist. Never throws.
   void discard() noexcept {
-    data_.reset();
-    std::error_code ignored;
-    if (!temp_data_.empty()) fs::remove(temp_data_, ignored);
-    if (!temp_meta_.empty()) fs::remove(temp_meta_, ignored);
+    if (data_) data_->discard();
+    if (meta_) meta_->discard();
   }
 
   stream_description description_;
   std::string data_path_;
   std::string meta_path_;
-  fs::path temp_data_;
-  fs::path temp_meta_;
   std::string meta_text_;
-  file_ptr data_;
+  std::optional<atomic_file_writer> data_;
+  std::optional<atomic_file_writer> meta_;
   std::size_t channels_ = 1;
   std::size_t chunk_samples_ = 1;
   std::vector<float> buffer_;  // interleaved (re, im) per channel per sample

@@ -1,17 +1,16 @@
 #include <amimo/report/png_image.h>
 
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 
 #include <png.h>
 
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <algorithm>
 #include <limits>
-#include <random>
 #include <stdexcept>
 #include <string>
-#include <system_error>
+#include <string_view>
+#include <vector>
 
 namespace amimo::report {
 
@@ -33,56 +32,6 @@ std::size_t byte_size(int width, int height) {
 }
 
 std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
-
-// RAII for the temporary file: it disappears unless the rename succeeded.
-class temp_file {
- public:
-  explicit temp_file(const std::filesystem::path& target) {
-    std::random_device rd;
-    std::mt19937 gen(rd());
-    std::uniform_int_distribution<std::uint32_t> dist;
-    // "x" (C11) opens exclusively, so two writers can never share a temporary.
-    for (int attempt = 0; attempt < 100; ++attempt) {
-      char suffix[16];
-      std::snprintf(suffix, sizeof suffix, ".tmp-%08x", static_cast<unsigned>(dist(gen)));
-      path_ = target;
-      path_ += suffix;
-      file_ = std::fopen(path_.c_str(), "wbx");
-      if (file_ != nullptr || errno != EEXIST) break;
-    }
-    if (file_ == nullptr) {
-      const int err = errno;
-      throw io_error("cannot write PNG " + quoted(target) + ": cannot create temporary file: " +
-                     std::strerror(err));
-    }
-  }
-  temp_file(const temp_file&) = delete;
-  temp_file& operator=(const temp_file&) = delete;
-  ~temp_file() {
-    if (file_ != nullptr) std::fclose(file_);
-    if (!committed_) {
-      std::error_code ec;
-      std::filesystem::remove(path_, ec);
-    }
-  }
-
-  FILE* file() const noexcept { return file_; }
-  const std::filesystem::path& path() const noexcept { return path_; }
-
-  /// Closes the stream; returns false if buffered data could not be written.
-  bool close() noexcept {
-    const bool ok = std::fflush(file_) == 0 && std::ferror(file_) == 0;
-    const bool closed = std::fclose(file_) == 0;
-    file_ = nullptr;
-    return ok && closed;
-  }
-  void commit() noexcept { committed_ = true; }
-
- private:
-  std::filesystem::path path_;
-  FILE* file_ = nullptr;
-  bool committed_ = false;
-};
 
 }  // namespace
 
@@ -115,45 +64,44 @@ void rgb_image::set_pixel(int x, int y, rgb c) noexcept {
 }
 
 void write_png(const std::filesystem::path& path, const rgb_image& image) {
-  temp_file tmp(path);
-
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
   png.width = static_cast<png_uint_32>(image.width());
   png.height = static_cast<png_uint_32>(image.height());
   png.format = PNG_FORMAT_RGB;
+  // Encoded in memory (first call: size only), then written through the one atomic writer.
   // The simplified API reports errors through its return value, so no setjmp is needed here.
-  const int ok = png_image_write_to_stdio(&png, tmp.file(), 0, image.data().data(), 0, nullptr);
+  png_alloc_size_t size = 0;
+  std::vector<unsigned char> encoded;
+  int ok = png_image_write_to_memory(&png, nullptr, &size, 0, image.data().data(), 0, nullptr);
+  if (ok != 0) {
+    encoded.resize(size);
+    ok = png_image_write_to_memory(&png, encoded.data(), &size, 0, image.data().data(), 0, nullptr);
+  }
   const std::string message = png.message;
   png_image_free(&png);
-  if (ok == 0) {
-    throw io_error("cannot write PNG " + quoted(path) + ": " + message);
-  }
-  if (!tmp.close()) {
-    const int err = errno;
-    throw io_error("cannot write PNG " + quoted(path) + ": " + std::strerror(err));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp.path(), path, ec);
-  if (ec) {
-    throw io_error("cannot write PNG " + quoted(path) + ": rename failed: " + ec.message());
-  }
-  tmp.commit();
+  if (ok == 0) throw io_error("cannot write PNG " + quoted(path) + ": " + message);
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(encoded.data()), size));
 }
 
-rgb_image read_png(const std::filesystem::path& path) {
+rgb_image read_png(const std::filesystem::path& path, std::size_t max_pixels) {
+  const std::string bytes = read_bounded_file(path, max_png_file_bytes, "PNG");
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
-  if (png_image_begin_read_from_file(&png, path.c_str()) == 0) {
+  if (png_image_begin_read_from_memory(&png, bytes.data(), bytes.size()) == 0) {
     const std::string message = png.message;
     png_image_free(&png);
     throw io_error("cannot read PNG " + quoted(path) + ": " + message);
   }
-  constexpr auto max_side = static_cast<png_uint_32>(std::numeric_limits<int>::max());
-  if (png.width == 0 || png.height == 0 || png.width > max_side || png.height > max_side ||
-      static_cast<std::size_t>(png.width) > max_image_bytes / 3 / png.height) {
+  // Only the header has been read: refuse before allocating or decoding anything.
+  const std::size_t cap = std::min(max_pixels, max_image_bytes / 3);
+  if (png.width == 0 || png.height == 0 || static_cast<std::size_t>(png.width) > cap / png.height ||
+      png.width > static_cast<png_uint_32>(std::numeric_limits<int>::max()) ||
+      png.height > static_cast<png_uint_32>(std::numeric_limits<int>::max())) {
+    const std::string dims = std::to_string(png.width) + "x" + std::to_string(png.height);
     png_image_free(&png);
-    throw io_error("cannot read PNG " + quoted(path) + ": image dimensions too large");
+    throw io_error("cannot read PNG " + quoted(path) + ": declared dimensions " + dims + " exceed the limit of " +
+                   std::to_string(cap) + " pixels");
   }
   png.format = PNG_FORMAT_RGB;
   rgb_image image(static_cast<int>(png.width), static_cast<int>(png.height));

@@ -2,6 +2,7 @@
 // A minimal 8-bit RGB raster and PNG file I/O, enough for the report plots. Kept free of
 // any GUI or font dependency so reports can be produced on headless machines.
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <vector>
@@ -39,14 +40,19 @@ class rgb_image {
   std::vector<std::uint8_t> data_;
 };
 
-/// Writes an 8-bit RGB PNG atomically: to "<path>.tmp-XXXXXXXX" (random hex) in the same
-/// directory, then renames it over path. On any failure the temporary file is removed and
-/// amimo::io_error naming the path is thrown.
+/// Writes an 8-bit RGB PNG through amimo::atomic_file_writer (unique O_EXCL|O_NOFOLLOW
+/// temporary in the same directory, fsync, rename over path). On any failure the temporary
+/// file is removed and amimo::io_error naming the path is thrown.
 void write_png(const std::filesystem::path& path, const rgb_image& image);
+
+/// Largest image read_png decodes unless told otherwise (3 bytes per pixel: 768 MiB).
+inline constexpr std::size_t default_max_png_pixels = std::size_t{256} << 20U;
 
 /// Reads any PNG libpng's simplified API understands (gray, gray+alpha, RGB, RGBA, palette,
 /// 16-bit) into RGB8. Alpha is composited onto white; 16-bit samples are taken as linear,
-/// as libpng specifies. Throws amimo::io_error on a missing, unreadable or corrupt file.
-rgb_image read_png(const std::filesystem::path& path);
+/// as libpng specifies. Throws amimo::io_error on a missing, unreadable or corrupt file, a
+/// file that is not regular or above amimo::max_png_file_bytes, and, from the header alone
+/// (before anything is allocated or decoded), declared dimensions above max_pixels.
+rgb_image read_png(const std::filesystem::path& path, std::size_t max_pixels = default_max_png_pixels);
 
 }  // namespace amimo::report

@@ -3,6 +3,7 @@
 
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
+#include <amimo/core/thread_pool.h>
 #include <amimo/core/version.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/text_table.h>
@@ -541,8 +542,9 @@ int run_paper(const paper_options& options) {
   study_plan plan;
   try {
     if (options.out.empty()) throw config_error("--out must name a folder");
-    if (options.threads < 0 || options.threads > 1024) {
-      throw config_error(fmt::format("--threads must be in 0..1024 (got {})", options.threads));
+    if (options.threads < 0 || options.threads > max_worker_threads) {
+      throw config_error(fmt::format("--threads must be in 0..{} (0: one per core; got {})", max_worker_threads,
+                                     options.threads));
     }
     plan = make_plan(options);
     report::ensure_writable_directory(options.out);

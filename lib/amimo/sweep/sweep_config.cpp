@@ -1,8 +1,10 @@
 #include <amimo/core/error.h>
+#include <amimo/core/thread_pool.h>
 #include <amimo/sweep/sweep_config.h>
 
 #include <channel_models/flat_models.h>
 
+#include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -144,6 +146,9 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
+  } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own bound on nesting (its message says "bad file")
+    throw config_error("config is not valid YAML: nesting deeper than yaml-cpp's limit (line " +
+                       std::to_string(e.mark.line + 1) + ")");
   } catch (const YAML::Exception& e) {
     throw config_error(std::string("config is not valid YAML: ") + e.what());
   }
@@ -213,7 +218,10 @@ void validate(const sweep_config& c) {
   }
   if (c.max_bits == 0) throw config_error("max_bits must be positive");
   if (!(c.max_seconds > 0.0)) throw config_error("max_seconds must be positive");
-  if (c.threads < 0 || c.threads > 1024) throw config_error("threads must be in 0..1024 (0: all cores)");
+  if (c.threads < 0 || c.threads > max_worker_threads) {
+    throw config_error("threads must be in 0.." + std::to_string(max_worker_threads) + " (0: one per core), got " +
+                       std::to_string(c.threads));
+  }
   if (c.snr_db.empty()) throw config_error("empty SNR list");
   for (const double snr : c.snr_db) {
     if (!std::isfinite(snr) || snr < -50.0 || snr > 100.0) throw config_error("SNR values must lie in -50..100 dB");

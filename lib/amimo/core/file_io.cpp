@@ -1,0 +1,202 @@
+#include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <mutex>
+#include <random>
+#include <system_error>
+#include <utility>
+
+namespace amimo {
+namespace {
+
+std::string system_message(int error) { return std::error_code(error, std::generic_category()).message(); }
+
+std::string quoted(const std::filesystem::path& path) { return "'" + path.string() + "'"; }
+
+const char* kind_of(mode_t mode) noexcept {
+  if (S_ISDIR(mode)) return "it is a directory";
+  if (S_ISFIFO(mode)) return "it is a FIFO (named pipe), not a regular file";
+  if (S_ISCHR(mode)) return "it is a character device, not a regular file";
+  if (S_ISBLK(mode)) return "it is a block device, not a regular file";
+  if (S_ISSOCK(mode)) return "it is a socket, not a regular file";
+  return "it is not a regular file";
+}
+
+/// Closes a descriptor on scope exit.
+struct fd_guard {
+  int fd = -1;
+  fd_guard(const fd_guard&) = delete;
+  fd_guard& operator=(const fd_guard&) = delete;
+  explicit fd_guard(int f) noexcept : fd(f) {}
+  ~fd_guard() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::mutex g_name_mutex;
+std::function<std::uint64_t()> g_name_source;  // tests only
+
+std::uint64_t next_name_value() {
+  {
+    const std::lock_guard lock(g_name_mutex);
+    if (g_name_source) return g_name_source();
+  }
+  thread_local std::mt19937_64 generator = [] {
+    std::random_device device;
+    std::seed_seq seed{device(), device(), device(), device()};
+    return std::mt19937_64(seed);
+  }();
+  return generator();
+}
+
+}  // namespace
+
+std::string read_bounded_file(const std::filesystem::path& path, std::uintmax_t max_bytes, std::string_view what) {
+  const std::string prefix = "cannot read " + std::string(what) + " " + quoted(path) + ": ";
+  if (path.empty()) throw io_error("cannot read " + std::string(what) + ": the path is empty");
+  // stat before open: opening some devices has side effects, and a FIFO would block.
+  struct stat info {};
+  if (::stat(path.c_str(), &info) != 0) throw io_error(prefix + system_message(errno));
+  if (!S_ISREG(info.st_mode)) throw io_error(prefix + kind_of(info.st_mode));
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) throw io_error(prefix + system_message(errno));
+  const fd_guard guard(fd);
+  // The file may have been swapped between stat and open: check what was opened.
+  if (::fstat(fd, &info) != 0) throw io_error(prefix + system_message(errno));
+  if (!S_ISREG(info.st_mode)) throw io_error(prefix + kind_of(info.st_mode));
+  const auto too_large = [&](std::uintmax_t size) {
+    return io_error(prefix + "it is " + std::to_string(size) + " bytes, more than the " + std::to_string(max_bytes) +
+                    "-byte limit for a " + std::string(what));
+  };
+  const auto declared = static_cast<std::uintmax_t>(info.st_size);
+  if (declared > max_bytes) throw too_large(declared);
+  std::string text;
+  text.resize(static_cast<std::size_t>(declared) + 1);  // one more byte shows growth
+  std::size_t used = 0;
+  for (;;) {
+    if (used == text.size()) {
+      if (used > max_bytes) throw too_large(used);
+      text.resize(std::min<std::size_t>(text.size() * 2 + 4096, static_cast<std::size_t>(max_bytes) + 1));
+    }
+    const ssize_t got = ::read(fd, text.data() + used, text.size() - used);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw io_error(prefix + system_message(errno));
+    }
+    if (got == 0) break;
+    used += static_cast<std::size_t>(got);
+  }
+  if (used > max_bytes) throw too_large(used);
+  text.resize(used);
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------
+
+atomic_file_writer::atomic_file_writer(std::filesystem::path target, unsigned mode) : target_(std::move(target)) {
+  if (target_.empty() || !target_.has_filename()) {
+    throw io_error("cannot write " + quoted(target_) + ": not a file name");
+  }
+  int error = 0;
+  for (int attempt = 0; attempt < file_io_testing::temporary_name_attempts; ++attempt) {
+    std::filesystem::path candidate = file_io_testing::temporary_name(target_, next_name_value());
+    // O_EXCL: never an existing file; O_NOFOLLOW: never through a symlink (with O_EXCL a
+    // symlink at the name already fails with EEXIST; both are said, neither is relied on alone).
+    const int fd = ::open(candidate.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                          static_cast<mode_t>(mode));
+    if (fd >= 0) {
+      fd_ = fd;
+      temporary_ = std::move(candidate);
+      return;
+    }
+    error = errno;
+    if (error != EEXIST && error != ELOOP && error != EINTR) break;
+  }
+  throw io_error("cannot write " + quoted(target_) + ": cannot create a temporary file in " +
+                 quoted(target_.parent_path().empty() ? std::filesystem::path(".") : target_.parent_path()) + ": " +
+                 system_message(error));
+}
+
+atomic_file_writer::~atomic_file_writer() {
+  if (!committed_) discard();
+}
+
+void atomic_file_writer::discard() noexcept {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+  if (!committed_ && !temporary_.empty()) {
+    ::unlink(temporary_.c_str());
+    temporary_.clear();
+  }
+}
+
+void atomic_file_writer::fail(const std::string& problem) {
+  discard();
+  throw io_error("cannot write " + quoted(target_) + ": " + problem);
+}
+
+void atomic_file_writer::write(const void* data, std::size_t size) {
+  if (fd_ < 0) fail("write after finish, commit or a failure");
+  const auto* bytes = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t put = ::write(fd_, bytes, size);
+    if (put < 0) {
+      if (errno == EINTR) continue;
+      fail(system_message(errno));
+    }
+    bytes += put;
+    size -= static_cast<std::size_t>(put);
+  }
+}
+
+void atomic_file_writer::finish() {
+  if (temporary_.empty()) fail("finish after commit or a failure");
+  if (fd_ < 0) return;  // finished already
+  if (::fsync(fd_) != 0) fail(system_message(errno));
+  const int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) fail(system_message(errno));
+}
+
+void atomic_file_writer::commit() {
+  finish();
+  if (::rename(temporary_.c_str(), target_.c_str()) != 0) fail("rename failed: " + system_message(errno));
+  committed_ = true;
+  temporary_.clear();
+  // The rename itself is durable only once the directory is synced (best effort).
+  const std::filesystem::path dir = target_.parent_path().empty() ? std::filesystem::path(".") : target_.parent_path();
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode) {
+  atomic_file_writer out(path, mode);
+  out.write(content);
+  out.commit();
+}
+
+namespace file_io_testing {
+
+void set_temporary_name_source(std::function<std::uint64_t()> source) {
+  const std::lock_guard lock(g_name_mutex);
+  g_name_source = std::move(source);
+}
+
+std::filesystem::path temporary_name(const std::filesystem::path& target, std::uint64_t value) {
+  char suffix[32];
+  std::snprintf(suffix, sizeof suffix, ".tmp-%016llx", static_cast<unsigned long long>(value));
+  return target.parent_path() / ("." + target.filename().string() + suffix);
+}
+
+}  // namespace file_io_testing
+}  // namespace amimo

@@ -1,0 +1,87 @@
+#pragma once
+// The one place amimo opens files named by a user:
+//  - read_bounded_file reads an input file (configuration, profile, Matrix Market, SigMF
+//    metadata, PNG) only if it is a regular file no larger than a stated cap, so a
+//    directory, a FIFO, a device such as /dev/zero or a runaway file is refused with a
+//    message naming the file and the problem instead of hanging or exhausting memory;
+//  - atomic_file_writer writes every output file: a temporary with an unpredictable name
+//    created with O_CREAT|O_EXCL|O_NOFOLLOW in the target's directory (a planted file or
+//    symlink is never opened, let alone followed), written, fsync'ed, then renamed over
+//    the target (a symlink at the target is replaced, never followed). Nothing
+//    half-written is ever visible under the target's name, and the temporary is removed
+//    whenever the write does not complete.
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace amimo {
+
+/// Caps on input files (bytes). Documented in README "Limits".
+inline constexpr std::uintmax_t max_config_file_bytes = std::uintmax_t{1} << 20U;           // YAML configs, profiles
+inline constexpr std::uintmax_t max_matrix_market_file_bytes = std::uintmax_t{256} << 20U;  // .mtx
+inline constexpr std::uintmax_t max_sigmf_meta_file_bytes = std::uintmax_t{16} << 20U;      // .sigmf-meta
+inline constexpr std::uintmax_t max_png_file_bytes = std::uintmax_t{64} << 20U;             // PNG inputs
+
+/// Reads the whole file at `path` if it is a regular file of at most `max_bytes` bytes.
+/// `what` names the kind of file in messages ("config file", "Matrix Market file").
+/// Throws amimo::io_error "cannot read WHAT 'PATH': PROBLEM" otherwise (missing, a
+/// directory, not a regular file, larger than the cap, a read error). Never blocks on a
+/// FIFO and never reads more than max_bytes + 1 bytes.
+std::string read_bounded_file(const std::filesystem::path& path, std::uintmax_t max_bytes, std::string_view what);
+
+/// An output file being written; see the header comment. Not thread-safe (one writer per
+/// file); any number of writers may run at once in one directory.
+class atomic_file_writer {
+ public:
+  /// Creates the temporary next to `target` with permissions `mode` (before the umask;
+  /// 0600 for secrets). Throws amimo::io_error naming the target when it cannot.
+  explicit atomic_file_writer(std::filesystem::path target, unsigned mode = 0666);
+  atomic_file_writer(const atomic_file_writer&) = delete;
+  atomic_file_writer& operator=(const atomic_file_writer&) = delete;
+  /// Removes the temporary unless commit() succeeded. Never throws.
+  ~atomic_file_writer();
+
+  /// Appends bytes (the whole buffer, retrying short writes). Throws amimo::io_error.
+  void write(const void* data, std::size_t size);
+  void write(std::string_view text) { write(text.data(), text.size()); }
+
+  /// Flushes the data to the disk (fsync) and closes the temporary; after this only
+  /// commit() is allowed. Lets several files be completed before any is renamed.
+  void finish();
+  /// finish() if needed, then renames the temporary over the target and syncs the
+  /// directory. Throws amimo::io_error (the temporary is removed, the target untouched).
+  void commit();
+  /// Removes the temporary now (as the destructor would). Never throws.
+  void discard() noexcept;
+
+  const std::filesystem::path& target() const noexcept { return target_; }
+  const std::filesystem::path& temporary() const noexcept { return temporary_; }
+
+ private:
+  [[noreturn]] void fail(const std::string& problem);
+
+  std::filesystem::path target_;
+  std::filesystem::path temporary_;
+  int fd_ = -1;
+  bool committed_ = false;
+};
+
+/// Writes `content` to `path` through an atomic_file_writer.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode = 0666);
+
+namespace file_io_testing {
+/// Tests only: the 64-bit values that name temporaries ("." + filename + ".tmp-" + 16 hex
+/// digits) come from `source` instead of the system's random generator; an empty function
+/// restores it. Lets a test plant files and symlinks at every name a writer will try.
+void set_temporary_name_source(std::function<std::uint64_t()> source);
+/// The temporary name a writer of `target` derives from `value`.
+std::filesystem::path temporary_name(const std::filesystem::path& target, std::uint64_t value);
+/// How many names a writer tries before it gives up.
+inline constexpr int temporary_name_attempts = 64;
+}  // namespace file_io_testing
+
+}  // namespace amimo

@@ -1,4 +1,5 @@
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/remote/service_policy.h>
 #include <amimo/remote/solver_service.h>
 
@@ -688,16 +689,9 @@ void write_curve_keys(const std::string& directory, const std::string& name) {
   if (zmq_curve_keypair(public_key, secret_key) != 0) throw io_error("zmq_curve_keypair failed");
   const std::string secret_name = "/" + name + ".key";
   for (const auto& [file, key] : {std::pair{secret_name, secret_key}, std::pair{"/" + name + ".pub", public_key}}) {
-    const std::string path = directory + file;
-    {
-      std::ofstream out(path, std::ios::trunc);
-      out << key << "\n";
-      if (!out) throw io_error("cannot write " + path);
-    }
-    if (file == secret_name) {
-      std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                                   std::filesystem::perm_options::replace);
-    }
+    // The one output writer (unpredictable temporary, O_EXCL|O_NOFOLLOW, fsync, rename); the
+    // secret key is created owner-only from the start.
+    write_file_atomically(directory + file, std::string(key) + "\n", file == secret_name ? 0600U : 0644U);
   }
 }
 

@@ -62,7 +62,7 @@ PY
     for a in "$build"/lib/libamimo_*.a "$build"/channel_models/libamimo_*.a; do
       case "$a" in *_gpu.a|*_uhd.a) ;; *) libs+=("$a") ;; esac
     done
-    clang++ "${flags[@]}" -I"$gen" -I"$gen/sweep" -I"$gen/link" -I"$root/lib/amimo" \
+    clang++ "${flags[@]}" -I"$gen" -I"$gen/sweep" -I"$gen/link" -I"$root" \
       "$root/tests/fuzz/fuzz_config_yaml.cpp" "$lib/sweep/sweep_config.cpp" "$lib/pipeline/link_config.cpp" \
       -Wl,--start-group "${libs[@]}" -Wl,--end-group \
       -lyaml-cpp -lzmq -lliquid -lfftw3f -lpng -lfmt -lpthread -o "$work/fuzz"

@@ -168,15 +168,15 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
     else if (key == "analog") {
       if (!value.IsMap()) throw config_error("'analog' must be a mapping (profile, iters, tol, array, …)");
       for (const auto& option : value) {
-        config.analog_options[scalar<std::string>(option.first, "analog key")] =
-            scalar<std::string>(option.second, "analog." + option.first.as<std::string>());
+        const std::string option_key = scalar<std::string>(option.first, "analog key");
+        config.analog_options[option_key] = scalar<std::string>(option.second, "analog." + option_key);
       }
     }
     else if (key == "remote") {
       if (!value.IsMap()) throw config_error("'remote' must be a mapping (backend, timeout-ms, retries, …)");
       for (const auto& option : value) {
-        config.remote_options[scalar<std::string>(option.first, "remote key")] =
-            scalar<std::string>(option.second, "remote." + option.first.as<std::string>());
+        const std::string option_key = scalar<std::string>(option.first, "remote key");
+        config.remote_options[option_key] = scalar<std::string>(option.second, "remote." + option_key);
       }
     }
     else if (key == "channel") config.channel = scalar<std::string>(value, key);
@@ -185,7 +185,11 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
     else if (key == "snr_db") config.snr_db = parse_snr_list(joined(value, key));
     else if (key == "vectors_per_channel") config.vectors_per_channel = scalar<int>(value, key);
     else if (key == "min_errors") config.min_errors = scalar<std::uint64_t>(value, key);
-    else if (key == "max_bits") config.max_bits = static_cast<std::uint64_t>(scalar<double>(value, key));
+    else if (key == "max_bits") {
+      const double bits = scalar<double>(value, key);  // 1e9 and 1000000000 both read
+      if (!(bits >= 1.0 && bits <= 1e15)) throw config_error("max_bits must be in 1..1e15");
+      config.max_bits = static_cast<std::uint64_t>(bits);
+    }
     else if (key == "max_seconds") config.max_seconds = scalar<double>(value, key);
     else if (key == "seed") config.seed = scalar<std::uint64_t>(value, key);
     else if (key == "threads") config.threads = scalar<int>(value, key);

@@ -1,5 +1,6 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/remote/service_policy.h>
 #include <amimo/solver/digital_solver.h>
@@ -155,15 +156,7 @@ remote_options parse_remote_options(const std::map<std::string, std::string>& op
 
 std::string read_curve_key(const std::string& path) {
   // A regular file of at most 1 KiB (never a FIFO or device), surrounding whitespace ignored.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) throw io_error("cannot read key file " + path);
-  struct stat st {};
-  std::string text(1025, '\0');
-  ssize_t got = -1;
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= 1024) got = ::read(fd, text.data(), text.size());
-  ::close(fd);
-  if (got < 0 || got > 1024) throw io_error("key file " + path + " is not a regular file of at most 1 KiB");
-  text.resize(static_cast<std::size_t>(got));
+  const std::string text = read_bounded_file(path, 1024, "CURVE key file");
   const auto first = text.find_first_not_of(" \t\r\n");
   const auto last = text.find_last_not_of(" \t\r\n");
   const std::string key = first == std::string::npos ? std::string() : text.substr(first, last - first + 1);

@@ -59,7 +59,9 @@ void BM_Remote(benchmark::State& state) {
   remote::solver_service service(options);
   std::thread server([&] { service.run(); });
   {
-    remote::remote_client client({service.endpoint(), "", {}});
+    remote::client_options client_options;
+    client_options.endpoint = service.endpoint();
+    remote::remote_client client(client_options);
     // Two sessions pipelined so both workers are busy: several batches in flight.
     remote::request r[2];
     for (int s = 0; s < 2; ++s) {

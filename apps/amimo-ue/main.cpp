@@ -109,13 +109,36 @@ int main(int argc, char** argv) {
     std::cerr << "amimo-ue: warning: not every channel has a subscriber yet; messages sent before are lost\n";
 
   const auto len = static_cast<std::size_t>(n.frame_length());
-  std::vector<std::vector<cf32>> frame(static_cast<std::size_t>(config.rx.antennas), std::vector<cf32>(len));
+  const auto antennas = static_cast<std::size_t>(config.rx.antennas);
+  std::vector<std::vector<cf32>> frame(antennas, std::vector<cf32>(len));
   std::vector<cf32*> ptrs;
   std::vector<const cf32*> cptrs;
   for (auto& row : frame) {
     ptrs.push_back(row.data());
     cptrs.push_back(row.data());
   }
+  // antenna_delays: antenna a's stream starts d_a samples late (zeros first), as channels
+  // out of step arrive; a delay line per delayed antenna, buffers sized once.
+  std::vector<std::size_t> delays(antennas, 0);
+  std::copy(config.antenna_delays.begin(), config.antenna_delays.end(), delays.begin());
+  std::vector<std::vector<cf32>> delayed(antennas);
+  std::vector<std::vector<cf32>> carry(antennas);
+  for (std::size_t a = 0; a < antennas; ++a) {
+    if (delays[a] == 0) continue;
+    delayed[a].assign(len, cf32{});
+    carry[a].assign(delays[a], cf32{});
+    cptrs[a] = delayed[a].data();
+  }
+  const auto apply_delays = [&] {
+    for (std::size_t a = 0; a < antennas; ++a) {
+      const std::size_t d = delays[a];
+      if (d == 0) continue;
+      std::copy(carry[a].begin(), carry[a].end(), delayed[a].begin());
+      std::copy(frame[a].begin(), frame[a].end() - static_cast<std::ptrdiff_t>(d),
+                delayed[a].begin() + static_cast<std::ptrdiff_t>(d));
+      std::copy(frame[a].end() - static_cast<std::ptrdiff_t>(d), frame[a].end(), carry[a].begin());
+    }
+  };
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   double generate_seconds = 0.0;
@@ -125,6 +148,7 @@ int main(int argc, char** argv) {
     for (std::uint64_t f = 0; (config.frames == 0 || f < config.frames) && !g_stop; ++f) {
       const auto g0 = clock::now();
       emulator->generate(ptrs, f);
+      apply_delays();
       generate_seconds += std::chrono::duration<double>(clock::now() - g0).count();
       const auto dropped_before = sink->events().dropped_messages;
       sink->write(cptrs, len);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <limits>
 #include <filesystem>
 
 namespace amimo::pipeline {
@@ -117,7 +118,10 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
     const double evm = ch.evm() * 100.0;
     const double us = ch.frames == 0 ? 0.0 : ch.solver.measured_seconds / static_cast<double>(ch.frames) * 1e6;
     const bool analog = chain_is_analog(c, c.rx.chains[i]);
-    const double cal = ch.llr.calibration_ratio();
+    // The calibration ratio needs errors to judge: '-' while neither the LLRs claim nor the
+    // data show at least one sign error.
+    const bool judgeable = ch.llr.sign_errors() > 0 || ch.llr.claimed_errors() >= 1.0;
+    const double cal = judgeable ? ch.llr.calibration_ratio() : std::numeric_limits<double>::quiet_NaN();
     t += fmt::format("  {:<22} {:>7} {:>11} {:>10.3e} [{:.2e}, {:.2e}] {:>8.2f} {:>9} {:>10.3e} {:>7} {:>10} {:>9} "
                      "{:>12.1f} {:>12}\n",
                      ch.label, ch.frames, ch.bits, ch.ber(), ci.low, ci.high, evm, ch.erased_bits, ch.llr.sign_ber(),

@@ -8,6 +8,7 @@
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <cmath>
 #include <set>
 
 namespace amimo::pipeline {
@@ -56,7 +57,7 @@ const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
       "preset", "antennas", "users", "modulation", "fft_size", "cp_length", "used_subcarriers",
       "sample_rate", "pilot_symbols", "data_symbols", "seed", "channel", "delay_spread", "doppler",
-      "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "center_frequency", "detector",
+      "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
       "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
       "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
       "idle_timeout", "out"};
@@ -89,6 +90,15 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "snr_db") c.snr_db = v.as<double>();
   else if (key == "cfo_hz") c.cfo_hz = number_list(v, key);
   else if (key == "timing_offsets") c.timing_offsets = number_list(v, key);
+  else if (key == "antenna_delays") {
+    c.antenna_delays.clear();
+    for (const double d : number_list(v, key)) {
+      if (!(d >= 0.0 && d <= 1e6) || d != std::floor(d)) {
+        throw config_error("'antenna_delays' entries must be whole numbers of samples in [0, frame length]");
+      }
+      c.antenna_delays.push_back(static_cast<std::size_t>(d));
+    }
+  }
   else if (key == "center_frequency") c.center_frequency = v.as<double>();
   else if (key == "detector") c.detectors = sweep::parse_detector_list(joined(v));
   else if (key == "solver") c.solvers = sweep::parse_solver_list(joined(v));
@@ -163,6 +173,13 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   if (c.idle_timeout <= 0.0 || !std::isfinite(c.idle_timeout)) throw config_error("'idle_timeout' must be positive");
   if (!std::isfinite(c.center_frequency) || c.center_frequency < 0.0)
     throw config_error("'center_frequency' must be ≥ 0");
+  if (c.antenna_delays.size() > static_cast<std::size_t>(rx.antennas))
+    throw config_error("'antenna_delays' has more entries than antennas");
+  for (const std::size_t d : c.antenna_delays) {
+    if (d > static_cast<std::size_t>(rx.layout.frame_length()))
+      throw config_error("'antenna_delays' entries must be at most one frame (" +
+                         std::to_string(rx.layout.frame_length()) + " samples)");
+  }
   // Chains: every detector × every solver, with the shared analog/remote options merged.
   sweep::sweep_config merge;
   merge.solvers = c.solvers;

@@ -26,6 +26,9 @@ struct link_config {
   double snr_db = 20.0;
   std::vector<double> cfo_hz;
   std::vector<double> timing_offsets;  ///< samples
+  /// amimo-ue: whole samples by which each antenna's stream starts late (channels out of
+  /// step, as sockets started at different times deliver them); each in [0, frame length].
+  std::vector<std::size_t> antenna_delays;
   double center_frequency = 3.5e9;     ///< Hz, recorded in SigMF metadata / UHD tuning
   std::string source = "synthetic";    ///< amimo-bs input (see radio_factory.h)
   std::string sink;                    ///< amimo-ue output

@@ -851,7 +851,10 @@ void receiver::count_frame() {
   if (!matched) {
     const std::size_t prefix = std::min(kPrefixBits, bpu);
     const std::uint64_t first = index_known_ ? expected_index_ + 1 : 0;
-    const std::uint64_t last = first + static_cast<std::uint64_t>(config_.frame_search);
+    // Bounded work whatever the user count: at most 2^18 (candidate, user) prefix checks.
+    const std::uint64_t candidates =
+        std::min<std::uint64_t>(static_cast<std::uint64_t>(config_.frame_search), (std::uint64_t{1} << 18U) / users);
+    const std::uint64_t last = first + std::max<std::uint64_t>(candidates, 1);
     for (std::uint64_t cand = first; cand < last && !matched; ++cand) {
       if (cand == expected_index_) continue;
       std::uint64_t errors = 0;

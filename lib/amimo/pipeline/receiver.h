@@ -56,7 +56,8 @@ struct receiver_config {
   int estimation_smoothing = 2; ///< pilots averaged each side (−1: whole band)
   int fft_backoff = 4;          ///< FFT window start inside the CP, samples
   double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
-  int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch)
+  int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch,
+                                ///< and at most 2^18 / users candidates are tried)
 };
 
 /// Upper bound of receiver_config::frame_search (about 16 s of 1 ms frames): the search is

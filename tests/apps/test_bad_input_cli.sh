@@ -7,14 +7,7 @@
 #   test_bad_input_cli.sh SWEEP BS UE SOLVERD SOLVE IMAGE REPORT
 set -u
 sweep="$1" bs="$2" ue="$3" solverd="$4" solve="$5" image="$6" report="$7"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-pass=0
-check() {  # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/cli_test_lib.sh"
 # expect NAME EXIT_CODE PATTERN CMD...: bounded in time (a hang fails as status 124).
 expect() {
   local name="$1" code="$2" pattern="$3"; shift 3
@@ -120,5 +113,4 @@ for f in solve.csv solve.json solve.png; do
 done
 check "solve.json is whole JSON" python3 -c "import json,sys; json.load(open(sys.argv[1]))" "$work/shared/solve.json"
 
-echo "$pass checks passed, $failures failed"
-test "$failures" -eq 0
+cli_test_finish "bad input CLI"

@@ -7,23 +7,7 @@
 set -u
 ue="$1"
 bs="$2"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-failures=0
-pass=0
-check() {  # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
-wait_port_file() {
-  for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done
-  return 1
-}
-json() {  # json FILE PYTHON-EXPRESSION-ON-r
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"
-}
+source "$(dirname "$0")/cli_test_lib.sh"
 
 frames=30
 shape=(--antennas 4 --users 2 --modulation qam16 --channel flat --snr 25 --seed 5)
@@ -75,5 +59,4 @@ check "frame_search past its bound: message names it" grep -q "frame_search" "$w
 check "antenna_delays past a frame: status 2" test $? -eq 2
 check "antenna_delays past a frame: message names it" grep -q "antenna_delays" "$work/ad.log"
 
-echo "$pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+cli_test_finish "link alignment CLI"

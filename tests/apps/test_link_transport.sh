@@ -8,23 +8,7 @@
 set -u
 ue="$1"
 bs="$2"
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$work"; }
-trap cleanup EXIT
-failures=0
-pass=0
-check() {  # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
-wait_port_file() {  # wait_port_file FILE
-  for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done
-  return 1
-}
-json() {  # json FILE PYTHON-EXPRESSION-ON-r
-  python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"
-}
+source "$(dirname "$0")/cli_test_lib.sh"
 
 # --- a fast sender into a slow receiver: nothing lost ---------------------------------------
 # amimo-ue generates 2x2 frames about 4.5x faster than amimo-bs decodes them through the
@@ -101,5 +85,4 @@ sys.exit(0 if sent > 0 and size == sent * 7672 * 2 * 8 else 1)
 PY
 check "SIGINT during a recording: meta written" test -s "$work/cut.sigmf-meta"
 
-echo "link transport CLI: $pass passed, $failures failed"
-[ "$failures" -eq 0 ]
+cli_test_finish "link transport CLI"

@@ -5,7 +5,7 @@
 #include <amimo/pipeline/channel_estimator.h>
 #include <amimo/pipeline/receiver.h>
 
-#include "../ofdm/ofdm_test_support.h"
+#include "receiver_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -17,6 +17,7 @@ namespace {
 
 using test_support::fixed_channel;
 using test_support::frame_buffer;
+using test_support::randomise;
 
 receiver_config small_config(int antennas, int users, modem::modulation m) {
   receiver_config c;
@@ -27,11 +28,6 @@ receiver_config small_config(int antennas, int users, modem::modulation m) {
   c.threads = 2;
   c.seed = 11;
   return c;
-}
-
-void randomise(fixed_channel& ch, std::uint64_t seed, const std::vector<double>& powers) {
-  rng gen(seed);
-  for (std::size_t l = 0; l < ch.gains.size(); ++l) gen.fill_complex_normal(ch.gains[l], powers[l]);
 }
 
 /// Streams `frames` emulated frames into the receiver in chunks of `chunk` samples.

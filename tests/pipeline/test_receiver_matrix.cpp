@@ -5,7 +5,7 @@
 #include <amimo/ofdm/uplink_emulator.h>
 #include <amimo/pipeline/receiver.h>
 
-#include "../ofdm/ofdm_test_support.h"
+#include "receiver_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -16,23 +16,8 @@ namespace amimo::pipeline {
 namespace {
 
 using test_support::fixed_channel;
-using test_support::frame_buffer;
-
-std::vector<std::vector<cf32>> recording(ofdm::uplink_emulator& em, int frame_length, int frames) {
-  frame_buffer buf(em.antennas(), frame_length);
-  std::vector<std::vector<cf32>> rows(static_cast<std::size_t>(em.antennas()));
-  for (int f = 0; f < frames; ++f) {
-    em.generate(buf.pointers(), static_cast<std::uint64_t>(f));
-    for (std::size_t a = 0; a < rows.size(); ++a) rows[a].insert(rows[a].end(), buf.rows[a].begin(), buf.rows[a].end());
-  }
-  return rows;
-}
-
-void play(receiver& rx, const std::vector<std::vector<cf32>>& rows) {
-  std::vector<const cf32*> p;
-  for (const auto& r : rows) p.push_back(r.data());
-  rx.push(p, rows[0].size());
-}
+using test_support::play;
+using test_support::recording;
 
 // The test matrix of the receiver-trust issue: {zf, mmse} × {per-block, per-vector} ×
 // {digital-f64, digital-f32, analog 1…4 iterations} × Es/N0 from −5 to 80 dB.
@@ -63,7 +48,7 @@ TEST(ReceiverMatrix, EveryDetectorModeAndBackendScoresHonestlyFromMinus5To80dB) 
       const int len = rx.layout().layout().frame_length();
       ofdm::uplink_emulator em(rx.layout(), ch, snr, cfg.seed);
       auto rows = recording(em, len, 3);
-      play(rx, rows);
+      play(rx, rows, rows[0].size());
       const auto& s = rx.stats();
       const std::string where = std::string(detect::to_string(mode)) + " at " + std::to_string(snr) + " dB";
       ASSERT_EQ(s.frames, 2U) << where;

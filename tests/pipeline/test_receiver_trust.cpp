@@ -6,7 +6,7 @@
 #include <amimo/ofdm/uplink_emulator.h>
 #include <amimo/pipeline/receiver.h>
 
-#include "../ofdm/ofdm_test_support.h"
+#include "receiver_test_support.h"
 
 #include <gtest/gtest.h>
 
@@ -17,7 +17,9 @@ namespace amimo::pipeline {
 namespace {
 
 using test_support::fixed_channel;
-using test_support::frame_buffer;
+using test_support::play;
+using test_support::randomise;
+using test_support::recording;
 
 receiver_config config_for(int antennas, int users, modem::modulation m) {
   receiver_config c;
@@ -28,34 +30,6 @@ receiver_config config_for(int antennas, int users, modem::modulation m) {
   c.threads = 2;
   c.seed = 23;
   return c;
-}
-
-void randomise(fixed_channel& ch, std::uint64_t seed, const std::vector<double>& powers) {
-  rng gen(seed);
-  for (std::size_t l = 0; l < ch.gains.size(); ++l) gen.fill_complex_normal(ch.gains[l], powers[l]);
-}
-
-/// `frames` emulated frames laid end to end per antenna, scaled by `gain`.
-std::vector<std::vector<cf32>> recording(ofdm::uplink_emulator& em, int frame_length, int frames, float gain = 1.0F) {
-  frame_buffer buf(em.antennas(), frame_length);
-  std::vector<std::vector<cf32>> rows(static_cast<std::size_t>(em.antennas()));
-  for (int f = 0; f < frames; ++f) {
-    em.generate(buf.pointers(), static_cast<std::uint64_t>(f));
-    for (std::size_t a = 0; a < rows.size(); ++a) {
-      for (const cf32 v : buf.rows[a]) rows[a].push_back(v * gain);
-    }
-  }
-  return rows;
-}
-
-/// Pushes the rows in chunks; every row must be at least `count` long.
-void play(receiver& rx, const std::vector<std::vector<cf32>>& rows, std::size_t count, std::size_t chunk = 2500) {
-  for (std::size_t at = 0; at < count; at += chunk) {
-    const std::size_t n = std::min(chunk, count - at);
-    std::vector<const cf32*> p;
-    for (const auto& r : rows) p.push_back(r.data() + at);
-    rx.push(p, n);
-  }
 }
 
 TEST(ReceiverAlignment, ChannelSkewedByWholeMessagesIsRealignedAndCounted) {

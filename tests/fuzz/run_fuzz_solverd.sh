@@ -25,6 +25,7 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   -I"$root/lib" -I"$work/gen" -isystem /usr/include/eigen3 \
   "$root/tests/fuzz/fuzz_solverd_request.cpp" "$root/lib/amimo/remote/service_policy.cpp" \
   "$root/lib/amimo/remote/wire_format.cpp" "$root/lib/amimo/analog/analog_profile.cpp" \
+  "$root/lib/amimo/core/file_io.cpp" \
   -lyaml-cpp -o "$work/fuzz"
 mkdir -p "$work/corpus"
 # Seed corpus: requests for each backend, a named profile with tuning, an inline profile.

@@ -648,7 +648,9 @@ void receiver::take_frame(std::size_t start) {
 void receiver::finish() {
   const auto t0 = clock_type::now();
   const auto frame_len = static_cast<std::size_t>(config_.layout.frame_length());
-  if (locked_ && aligned_tail() >= frame_start_ + frame_len) {
+  // Every whole frame left: the one waiting for the next preamble, and those the per-antenna
+  // check was still waiting on (its search needs a frame of samples past the preamble).
+  while (locked_ && aligned_tail() >= frame_start_ + frame_len) {
     take_frame(frame_start_);
     frame_start_ += frame_len;
     head_ = std::min(frame_start_, aligned_tail());

@@ -24,13 +24,16 @@ namespace {
 
 constexpr int kLanes = 32;
 constexpr int kMaxMag = 127;
+// Every row (APP column, message row, work row) is round_up(Z, 32) lanes plus this slack, so
+// that the vector copies of the cyclic rotations may overrun (see rotate_in).
+constexpr int kSlack = kLanes;
 
 int round_up(int v, int m) { return (v + m - 1) / m * m; }
 
 class layered_min_sum_decoder final : public ldpc_decoder {
  public:
   layered_min_sum_decoder(base_graph bg, int z, const ldpc_decoder_config& cfg)
-      : code_(bg, z), cfg_(cfg), zp_(round_up(z, kLanes)) {
+      : code_(bg, z), cfg_(cfg), lanes_(round_up(z, kLanes)), zp_(lanes_ + kSlack) {
     alpha16_ = static_cast<int>(std::lround(cfg.normalisation * 16.0f));
     alpha16_ = std::clamp(alpha16_, 1, 16);
     const auto zp = static_cast<std::size_t>(zp_);
@@ -100,6 +103,29 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     return std::clamp(col - code_.info_block_cols() + 1, 4, code_.block_rows());
   }
 
+#if defined(__AVX2__)
+  // Copies of Z bytes in 32-byte vectors. Each part may read and write up to 31 bytes past
+  // its end: rows carry kSlack bytes of slack, and the parts are ordered so that the overrun
+  // of the first is overwritten by the second.
+  static void copy_vectors(std::int8_t* dst, const std::int8_t* src, std::size_t n) {
+    for (std::size_t i = 0; i < n; i += kLanes) {
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i),
+                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
+    }
+  }
+  void rotate_in(std::int8_t* dst, const std::int8_t* src, int s) const {
+    const auto z = static_cast<std::size_t>(code_.z());
+    const auto su = static_cast<std::size_t>(s);
+    copy_vectors(dst, src + su, z - su);       // dst[0, Z−s) ← src[s, Z); overrun into dst[Z−s, …)
+    copy_vectors(dst + (z - su), src, su);     // dst[Z−s, Z) ← src[0, s); overrun into padding
+  }
+  void rotate_out(std::int8_t* dst, const std::int8_t* src, int s) const {
+    const auto z = static_cast<std::size_t>(code_.z());
+    const auto su = static_cast<std::size_t>(s);
+    copy_vectors(dst, src + (z - su), su);     // dst[0, s) ← src[Z−s, Z); overrun into dst[s, …)
+    copy_vectors(dst + su, src, z - su);       // dst[s, Z) ← src[0, Z−s); overrun into slack
+  }
+#else
   void rotate_in(std::int8_t* dst, const std::int8_t* src, int s) const {
     const auto z = static_cast<std::size_t>(code_.z());
     const auto su = static_cast<std::size_t>(s);
@@ -112,6 +138,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     std::memcpy(dst + su, src, z - su);
     std::memcpy(dst, src + (z - su), su);
   }
+#endif
 
   void process_layer(int r) {
     const auto edges = code_.row(r);
@@ -146,7 +173,8 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     const auto zp = static_cast<std::size_t>(zp_);
     const __m256i floor = _mm256_set1_epi8(-kMaxMag);
     const __m256i zero = _mm256_setzero_si256();
-    for (std::size_t v = 0; v < zp; v += kLanes) {
+    const auto lanes = static_cast<std::size_t>(lanes_);
+    for (std::size_t v = 0; v < lanes; v += kLanes) {
       __m256i min1 = _mm256_set1_epi8(kMaxMag);
       __m256i min2 = min1;
       __m256i idx = zero;
@@ -183,7 +211,8 @@ class layered_min_sum_decoder final : public ldpc_decoder {
 
   void update_layer(std::int8_t* msg, int d) {
     const auto zp = static_cast<std::size_t>(zp_);
-    for (std::size_t t = 0; t < zp; ++t) {
+    const auto lanes = static_cast<std::size_t>(lanes_);
+    for (std::size_t t = 0; t < lanes; ++t) {
       int min1 = kMaxMag;
       int min2 = kMaxMag;
       int idx = 0;
@@ -246,7 +275,8 @@ class layered_min_sum_decoder final : public ldpc_decoder {
 
   ldpc_code code_;
   ldpc_decoder_config cfg_;
-  int zp_;
+  int lanes_;  // Z rounded up to whole vectors: the lanes the min-sum update runs on
+  int zp_;     // row stride: lanes_ + kSlack
   int alpha16_ = 12;
   std::vector<std::int8_t> app_;
   std::vector<std::int8_t> msg_;

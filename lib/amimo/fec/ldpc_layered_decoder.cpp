@@ -60,8 +60,9 @@ class layered_min_sum_decoder final : public ldpc_decoder {
       const float* in = llr.data() + static_cast<std::size_t>(c - 2) * zs;
       std::int8_t* out = app_.data() + static_cast<std::size_t>(c) * zp;
       for (std::size_t t = 0; t < zs; ++t) {
-        const float q = std::nearbyint(in[t] * cfg_.llr_scale);
-        out[t] = static_cast<std::int8_t>(std::clamp(q, -static_cast<float>(kMaxMag), static_cast<float>(kMaxMag)));
+        // Round half away from zero after clamping (branch-free, vectorises).
+        const float q = std::clamp(in[t] * cfg_.llr_scale, -static_cast<float>(kMaxMag), static_cast<float>(kMaxMag));
+        out[t] = static_cast<std::int8_t>(q + std::copysign(0.5f, q));
       }
     }
     std::fill(msg_.begin(), msg_.begin() + static_cast<std::ptrdiff_t>(code_.row_edge_offset(rows)) * zp_,

@@ -133,7 +133,7 @@ class engine_impl final : public batch_detector::engine {
           }
         }
       }
-      for (int k = 0; k < 2 * k_; ++k) gain_[static_cast<std::size_t>(k)] = V::load(gr.data() + k * L);
+      std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
       // Unbiased outputs: ŝ_k = (w_k y) / g_k, an erased stream 0.
       if (per_block) {
         solver::compact::multiply(s_.data(), w, y_.data(), k_, n_, t);

@@ -142,8 +142,12 @@ double chain_stats::evm() const noexcept {
 }
 
 struct receiver::worker {
+  // Per chain: digital chains run batched (batch_solvers/batch_detectors set, the
+  // per-matrix pair null); the others one subcarrier at a time through linear_solver.
   std::vector<std::unique_ptr<solver::accounting_solver>> solvers;
   std::vector<std::unique_ptr<detect::linear_detector>> detectors;
+  std::vector<std::unique_ptr<solver::accounting_batch_solver>> batch_solvers;
+  std::vector<std::unique_ptr<detect::batch_detector>> batch_detectors;
   cmat y;
   cmat s;
 };
@@ -167,10 +171,24 @@ receiver::receiver(const receiver_config& config)
     auto wk = std::make_unique<worker>();
     for (std::size_t c = 0; c < config_.chains.size(); ++c) {
       const auto& ch = config_.chains[c];
-      wk->solvers.push_back(std::make_unique<solver::accounting_solver>(
-          solver::create_linear_solver(ch.solver, config_.users, derive_seed(config_.seed, {0x5017ULL, c}))));
-      wk->detectors.push_back(std::make_unique<detect::linear_detector>(
-          ch.detector, config_.mode, *wk->solvers.back(), config_.antennas, config_.users, n.data_symbols));
+      const std::uint64_t seed = derive_seed(config_.seed, {0x5017ULL, c});
+      if (solver::has_native_batch(ch.solver)) {
+        const int max_batch = (n.used_subcarriers + config_.subcarrier_blocks - 1) / config_.subcarrier_blocks;
+        wk->batch_solvers.push_back(std::make_unique<solver::accounting_batch_solver>(
+            solver::create_batch_solver(ch.solver, config_.users, seed)));
+        wk->batch_detectors.push_back(std::make_unique<detect::batch_detector>(
+            ch.detector, config_.mode, *wk->batch_solvers.back(), config_.antennas, config_.users, n.data_symbols,
+            max_batch));
+        wk->solvers.push_back(nullptr);
+        wk->detectors.push_back(nullptr);
+      } else {
+        wk->solvers.push_back(std::make_unique<solver::accounting_solver>(
+            solver::create_linear_solver(ch.solver, config_.users, seed)));
+        wk->detectors.push_back(std::make_unique<detect::linear_detector>(
+            ch.detector, config_.mode, *wk->solvers.back(), config_.antennas, config_.users, n.data_symbols));
+        wk->batch_solvers.push_back(nullptr);
+        wk->batch_detectors.push_back(nullptr);
+      }
     }
     wk->y.resize(config_.antennas, n.data_symbols);
     wk->s.resize(config_.users, n.data_symbols);
@@ -806,11 +824,51 @@ void receiver::detect_block(worker& w, std::size_t block) {
   const auto data0 = static_cast<std::size_t>(1 + n.pilot_symbols);
   const auto data = static_cast<std::size_t>(n.data_symbols);
   const std::size_t per_user = data * used;
+  const auto users = static_cast<std::size_t>(config_.users);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
-    w.solvers[c]->reseed(derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c}));
-    auto& det = *w.detectors[c];
+    const std::uint64_t seed = derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c});
     cf64* eq = equalised_[c].data();
     double* var = variance_[c].data();
+    if (w.batch_detectors[c]) {
+      // Batched: runs of subcarriers whose FFT bins are consecutive (the block splits at
+      // most once, where the band wraps around DC), each one detect() on views straight
+      // into the sample grid, the channel estimates and the output arrays.
+      w.batch_solvers[c]->reseed(seed);
+      auto& det = *w.batch_detectors[c];
+      std::size_t u = u0;
+      while (u < u1) {
+        const auto bin0 = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
+        std::size_t run = 1;
+        while (u + run < u1 && static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u + run))) == bin0 + run) ++run;
+        const int count = static_cast<int>(run);
+        const cf32* y0 = grid_.data() + data0 * ant * fft + bin0;
+        const solver::matrix_batch<const float> y{reinterpret_cast<const float*>(y0), count, config_.antennas,
+                                                  static_cast<int>(data), solver::batch_format::column_major,
+                                                  static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
+                                                  1, 1};
+        const cf64* h0 = estimator_.response(static_cast<int>(u)).data();
+        const solver::matrix_batch<const double> h{reinterpret_cast<const double*>(h0), count, config_.antennas,
+                                                   config_.users, solver::batch_format::column_major, 1,
+                                                   static_cast<std::ptrdiff_t>(ant),
+                                                   static_cast<std::ptrdiff_t>(ant * users), 1};
+        const solver::matrix_batch<double> s{reinterpret_cast<double*>(eq + u), count, config_.users,
+                                             static_cast<int>(data), solver::batch_format::column_major,
+                                             static_cast<std::ptrdiff_t>(per_user), static_cast<std::ptrdiff_t>(used),
+                                             1, 1};
+        block_unresolved_[c * blocks + block] += static_cast<std::uint64_t>(det.detect(s, h, y, noise_variance_));
+        for (int m = 0; m < count; ++m) {
+          for (std::size_t k = 0; k < users; ++k) {
+            const double v = det.noise_variance(m, static_cast<int>(k));
+            block_erased_[c * blocks + block] += v < detect::linear_detector::kErased ? 0U : 1U;
+            for (std::size_t d = 0; d < data; ++d) var[k * per_user + d * used + u + static_cast<std::size_t>(m)] = v;
+          }
+        }
+        u += run;
+      }
+      continue;
+    }
+    w.solvers[c]->reseed(seed);
+    auto& det = *w.detectors[c];
     for (std::size_t u = u0; u < u1; ++u) {
       const auto bin = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
       for (std::size_t d = 0; d < data; ++d) {
@@ -821,7 +879,7 @@ void receiver::detect_block(worker& w, std::size_t block) {
       const bool ok = det.detect(w.s, w.y);
       if (!resolved || !ok) ++block_unresolved_[c * blocks + block];
       const auto nv = det.noise_variance();
-      for (std::size_t k = 0; k < static_cast<std::size_t>(config_.users); ++k) {
+      for (std::size_t k = 0; k < users; ++k) {
         // A failed solve erases every stream of this subcarrier (its output is 0).
         const double v = ok ? nv[k] : detect::linear_detector::kErased;
         block_erased_[c * blocks + block] += v < detect::linear_detector::kErased ? 0U : 1U;
@@ -913,7 +971,7 @@ void receiver::count_frame() {
       cs.llr.merge(user_llr_[c * users + k]);
     }
     solver::solver_stats merged;
-    for (const auto& w : workers_) merged.merge(w->solvers[c]->stats());
+    for (const auto& w : workers_) merged.merge(w->solvers[c] ? w->solvers[c]->stats() : w->batch_solvers[c]->stats());
     cs.solver = merged;
   }
 }

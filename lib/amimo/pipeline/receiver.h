@@ -19,6 +19,7 @@
 
 #include <amimo/core/thread_pool.h>
 #include <amimo/core/types.h>
+#include <amimo/detect/batch_detector.h>
 #include <amimo/detect/linear_detector.h>
 #include <amimo/metrics/llr_quality.h>
 #include <amimo/ofdm/fft.h>

@@ -73,4 +73,32 @@ solve_status accounting_solver::solve(cmat_ref x, cmat_cref b) {
   return status;
 }
 
+accounting_batch_solver::accounting_batch_solver(std::unique_ptr<batch_solver> inner) : inner_(std::move(inner)) {}
+
+void accounting_batch_solver::solve(std::span<batch_status> status, batch_ref x, batch_cref a, batch_cref b,
+                                    matrix_structure structure) {
+  const clock::time_point start = clock::now();
+  inner_->solve(status, x, a, b, structure);
+  stats_.measured_seconds += seconds_since(start);
+  const auto columns = static_cast<std::uint64_t>(std::max(shape_of(b).cols, 0));
+  for (const batch_status& s : status) {
+    ++stats_.matrices;
+    if (!s.matrix.ok) ++stats_.unusable_matrices;
+    stats_.modelled_matrix_seconds += s.matrix.modelled_seconds;
+    stats_.modelled_matrix_joules += s.matrix.modelled_joules;
+    ++stats_.solves;
+    stats_.right_hand_sides += columns;
+    if (!s.solve.ok) ++stats_.failed_solves;
+    if (s.solve.fallback) ++stats_.fallbacks;
+    stats_.iterations += static_cast<std::uint64_t>(std::max(s.solve.iterations, 0));
+    if (std::isfinite(s.solve.residual)) {
+      ++stats_.residuals_counted;
+      stats_.residual_sum += s.solve.residual;
+      stats_.residual_max = std::max(stats_.residual_max, s.solve.residual);
+    }
+    stats_.modelled_solve_seconds += s.solve.modelled_seconds;
+    stats_.modelled_solve_joules += s.solve.modelled_joules;
+  }
+}
+
 }  // namespace amimo::solver

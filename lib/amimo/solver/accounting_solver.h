@@ -3,6 +3,7 @@
 // accumulates counters (solves, iterations, residuals, fallbacks) and modelled cost. The
 // backends themselves stay free of bookkeeping.
 
+#include <amimo/solver/batch_solver.h>
 #include <amimo/solver/linear_solver.h>
 
 #include <cstdint>
@@ -48,6 +49,27 @@ class accounting_solver final : public linear_solver {
 
  private:
   std::unique_ptr<linear_solver> inner_;
+  solver_stats stats_;
+};
+
+/// The same accounting around a batch backend: every system of a batch counts as one
+/// matrix and one solve (with all of its right-hand sides); wall time is measured around
+/// the whole batch call.
+class accounting_batch_solver final : public batch_solver {
+ public:
+  explicit accounting_batch_solver(std::unique_ptr<batch_solver> inner);
+
+  std::string_view name() const noexcept override { return inner_->name(); }
+  batch_preference preference() const noexcept override { return inner_->preference(); }
+  void solve(std::span<batch_status> status, batch_ref x, batch_cref a, batch_cref b,
+             matrix_structure structure) override;
+  void reseed(std::uint64_t seed) noexcept override { inner_->reseed(seed); }
+
+  const solver_stats& stats() const noexcept { return stats_; }
+  void reset_stats() noexcept { stats_ = {}; }
+
+ private:
+  std::unique_ptr<batch_solver> inner_;
   solver_stats stats_;
 };
 

@@ -109,6 +109,17 @@ std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int
   return find_backend(spec).create(spec, max_size, seed);
 }
 
+bool has_native_batch(const solver_spec& spec) {
+  return spec.name == "digital-f32" || spec.name == "digital-f64";
+}
+
+std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed) {
+  if (max_size <= 0) throw config_error("solver size must be positive");
+  const backend_entry& entry = find_backend(spec);
+  if (has_native_batch(spec)) return create_digital_batch_solver(spec.name == "digital-f32", max_size);
+  return std::make_unique<per_matrix_batch_solver>(entry.create(spec, max_size, seed), max_size);
+}
+
 solver_spec parse_solver_entry(const std::string& entry) {
   solver_spec spec;
   const std::size_t colon = entry.find_first_of(":;");

@@ -2,6 +2,7 @@
 // Creates solver backends by name. One instance per worker thread: backends keep state
 // (factorisations, programmed arrays, noise generators) and are not thread-safe.
 
+#include <amimo/solver/batch_solver.h>
 #include <amimo/solver/linear_solver.h>
 
 #include <cstdint>
@@ -38,5 +39,12 @@ void validate_solver_spec(const solver_spec& spec);
 /// Throws amimo::config_error for an unknown name or option.
 std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int max_size,
                                                     std::uint64_t seed);
+
+/// A batch backend for the same specs: digital-f32 and digital-f64 natively (compact SIMD
+/// kernels across systems, create_digital_batch_solver), every other backend through
+/// per_matrix_batch_solver around create_linear_solver(spec, max_size, seed), unchanged.
+std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed);
+/// Whether create_batch_solver() gives a native batch backend for spec (not the adapter).
+bool has_native_batch(const solver_spec& spec);
 
 }  // namespace amimo::solver

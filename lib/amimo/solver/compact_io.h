@@ -1,0 +1,141 @@
+#pragma once
+// Moving systems between any matrix_batch view and a compact group buffer (arrays of
+// simd::lanes): one pass, one conversion per element. A view that already is compact with
+// the same element and lane count is copied as raw bytes.
+
+#include <amimo/solver/batch_solver.h>
+#include <amimo/solver/simd_lanes.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+#include <variant>
+
+namespace amimo::solver::compact {
+
+/// Whether view v stores its groups exactly as V does (compact, same element and lanes).
+template <typename V, typename Real>
+bool same_layout(const matrix_batch<Real>& v) noexcept {
+  return std::is_same_v<std::remove_const_t<Real>, typename V::value_type> && v.format == batch_format::compact &&
+         v.lanes == V::size;
+}
+
+/// Systems of group g that exist in a batch of `count` (the rest are padding).
+inline int lanes_used(int count, int g, int width) noexcept { return std::min(width, count - g * width); }
+
+/// Bit l set when lane l of any of the 2·elements vectors at p is not finite: x − x is 0
+/// for a finite x and NaN otherwise, and NaN survives the sum (two vector operations per
+/// vector instead of a scalar test per lane).
+template <typename V>
+unsigned nonfinite_lanes(const V* p, int elements) noexcept {
+  using real = typename V::value_type;
+  V acc = V::zero();
+  for (int e = 0; e < 2 * elements; ++e) acc = acc + (p[e] - p[e]);
+  alignas(64) real v[V::size];
+  acc.store(v);
+  unsigned bad = 0;
+  for (int l = 0; l < V::size; ++l) {
+    if (!(v[l] == real(0))) bad |= 1U << l;
+  }
+  return bad;
+}
+
+/// Loads group g (systems g·L … g·L+L−1) of src into dst (rows×cols elements, two
+/// vectors each). Padding lanes get `pad` on the diagonal and 0 elsewhere. Returns a mask
+/// with bit l set when lane l held a non-finite element (that lane is then loaded as
+/// padding, so later arithmetic stays finite).
+template <typename V, typename Real>
+unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::value_type pad) noexcept {
+  using real = typename V::value_type;
+  constexpr int L = V::size;
+  const int used = lanes_used(src.count, g, L);
+  const int elements = src.rows * src.cols;
+  if (same_layout<V>(src)) {
+    std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
+                sizeof(V) * 2 * static_cast<std::size_t>(elements));
+  } else {
+    alignas(64) real re[L];
+    alignas(64) real im[L];
+    for (int j = 0; j < src.cols; ++j) {
+      for (int i = 0; i < src.rows; ++i) {
+        for (int l = 0; l < used; ++l) {
+          const auto v = src.get(g * L + l, i, j);
+          re[l] = static_cast<real>(v.real());
+          im[l] = static_cast<real>(v.imag());
+        }
+        const int e = j * src.rows + i;
+        dst[2 * e] = V::load(re);
+        dst[2 * e + 1] = V::load(im);
+      }
+    }
+  }
+  // Finiteness per lane, and padding lanes set to pad·I.
+  alignas(64) real re[L];
+  alignas(64) real im[L];
+  unsigned bad = nonfinite_lanes(dst, elements) & ((1U << used) - 1U);
+  const unsigned pad_mask = bad | (used < L ? ((1U << L) - 1U) & ~((1U << used) - 1U) : 0U);
+  if (pad_mask != 0) {
+    for (int j = 0; j < src.cols; ++j) {
+      for (int i = 0; i < src.rows; ++i) {
+        const int e = j * src.rows + i;
+        dst[2 * e].store(re);
+        dst[2 * e + 1].store(im);
+        for (int l = 0; l < L; ++l) {
+          if ((pad_mask >> l) & 1U) {
+            re[l] = i == j ? pad : real(0);
+            im[l] = 0;
+          }
+        }
+        dst[2 * e] = V::load(re);
+        dst[2 * e + 1] = V::load(im);
+      }
+    }
+  }
+  return bad;
+}
+
+template <typename V>
+unsigned load_group(V* dst, const batch_cref& src, int g, typename V::value_type pad) noexcept {
+  return std::visit([&](const auto& view) { return load_group(dst, view, g, pad); }, src);
+}
+
+/// Writes the lanes of group g selected by `write` (bit l) from src into dst; lanes in
+/// `zero` are written as zeros instead.
+template <typename V, typename Real>
+void store_group(const matrix_batch<Real>& dst, const V* src, int g, unsigned write, unsigned zero) noexcept {
+  using real = typename V::value_type;
+  using out = std::remove_const_t<Real>;
+  constexpr int L = V::size;
+  const int used = lanes_used(dst.count, g, L);
+  const unsigned all = used == L ? (L >= 32 ? ~0U : (1U << L) - 1U) : (1U << used) - 1U;
+  write &= all;
+  zero &= write;
+  if (same_layout<V>(dst) && write == all && zero == 0) {
+    const int elements = dst.rows * dst.cols;
+    std::memcpy(dst.data + std::ptrdiff_t{g} * 2 * L * elements, static_cast<const void*>(src),
+                sizeof(V) * 2 * static_cast<std::size_t>(elements));
+    return;
+  }
+  alignas(64) real re[L];
+  alignas(64) real im[L];
+  for (int j = 0; j < dst.cols; ++j) {
+    for (int i = 0; i < dst.rows; ++i) {
+      const int e = j * dst.rows + i;
+      src[2 * e].store(re);
+      src[2 * e + 1].store(im);
+      for (int l = 0; l < used; ++l) {
+        if (!((write >> l) & 1U)) continue;
+        const bool z = (zero >> l) & 1U;
+        dst.set(g * L + l, i, j, {z ? out(0) : static_cast<out>(re[l]), z ? out(0) : static_cast<out>(im[l])});
+      }
+    }
+  }
+}
+
+template <typename V>
+void store_group(const batch_ref& dst, const V* src, int g, unsigned write, unsigned zero) noexcept {
+  std::visit([&](const auto& view) { store_group(view, src, g, write, zero); }, dst);
+}
+
+}  // namespace amimo::solver::compact

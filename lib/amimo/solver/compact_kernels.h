@@ -1,0 +1,201 @@
+#pragma once
+// Kernels on "compact" groups of small complex matrices: a group holds V::size systems
+// (one SIMD lane each, one subcarrier each) of the same shape, interleaved so that every
+// complex element is two vectors — the real parts of all lanes, then the imaginary parts:
+//
+//   element (i, j) of a rows×cols group:  re = g[2(j·rows + i)],  im = g[2(j·rows + i) + 1]
+//
+// (column-major, like Intel MKL's compact format). Every operation is the same arithmetic
+// on every lane, so a loop over one matrix is a loop over V::size matrices at once, with
+// no shuffles and no per-lane branches. Lanes that must not be used (padding, a matrix
+// that failed) carry finite stand-in values and are masked by the caller.
+
+#include <amimo/solver/simd_lanes.h>
+
+#include <limits>
+#include <type_traits>
+
+namespace amimo::solver::compact {
+
+template <typename V>
+inline const V& re(const V* g, int rows, int i, int j) noexcept {
+  return g[2 * (j * rows + i)];
+}
+template <typename V>
+inline const V& im(const V* g, int rows, int i, int j) noexcept {
+  return g[2 * (j * rows + i) + 1];
+}
+
+/// A = Hᴴ H (+ reg on the diagonal), H n×k, A k×k (both triangles written).
+template <typename V>
+void gram(V* out, const V* h, int n, int k, V reg) noexcept {
+  for (int j = 0; j < k; ++j) {
+    const V* hj = h + 2 * j * n;
+    int i = j;
+    for (; i + 4 <= k; i += 4) {  // four rows of A at a time: H(:, j) loaded once for four
+      V r0 = V::zero(), i0 = V::zero(), r1 = V::zero(), i1 = V::zero();
+      V r2 = V::zero(), i2 = V::zero(), r3 = V::zero(), i3 = V::zero();
+      const V* h0 = h + 2 * i * n;
+      const V* h1 = h0 + 2 * n;
+      const V* h2 = h1 + 2 * n;
+      const V* h3 = h2 + 2 * n;
+      for (int a = 0; a < n; ++a) {  // conj(h_ai) · h_aj
+        const V jr = hj[2 * a], ji = hj[2 * a + 1];
+        r0 = fma(h0[2 * a], jr, r0); r0 = fma(h0[2 * a + 1], ji, r0);
+        i0 = fma(h0[2 * a], ji, i0); i0 = fnma(h0[2 * a + 1], jr, i0);
+        r1 = fma(h1[2 * a], jr, r1); r1 = fma(h1[2 * a + 1], ji, r1);
+        i1 = fma(h1[2 * a], ji, i1); i1 = fnma(h1[2 * a + 1], jr, i1);
+        r2 = fma(h2[2 * a], jr, r2); r2 = fma(h2[2 * a + 1], ji, r2);
+        i2 = fma(h2[2 * a], ji, i2); i2 = fnma(h2[2 * a + 1], jr, i2);
+        r3 = fma(h3[2 * a], jr, r3); r3 = fma(h3[2 * a + 1], ji, r3);
+        i3 = fma(h3[2 * a], ji, i3); i3 = fnma(h3[2 * a + 1], jr, i3);
+      }
+      const V rs[4] = {r0, r1, r2, r3};
+      const V is[4] = {i0, i1, i2, i3};
+      for (int q = 0; q < 4; ++q) {
+        out[2 * (j * k + i + q)] = rs[q];
+        out[2 * (j * k + i + q) + 1] = is[q];
+        out[2 * ((i + q) * k + j)] = rs[q];
+        out[2 * ((i + q) * k + j) + 1] = V::zero() - is[q];
+      }
+    }
+    for (; i < k; ++i) {
+      V r = V::zero(), m = V::zero();
+      const V* hi = h + 2 * i * n;
+      for (int a = 0; a < n; ++a) {
+        r = fma(hi[2 * a], hj[2 * a], r);
+        r = fma(hi[2 * a + 1], hj[2 * a + 1], r);
+        m = fma(hi[2 * a], hj[2 * a + 1], m);
+        m = fnma(hi[2 * a + 1], hj[2 * a], m);
+      }
+      out[2 * (j * k + i)] = r;
+      out[2 * (j * k + i) + 1] = m;
+      out[2 * (i * k + j)] = r;
+      out[2 * (i * k + j) + 1] = V::zero() - m;
+    }
+    out[2 * (j * k + j)] = out[2 * (j * k + j)] + reg;
+    out[2 * (j * k + j) + 1] = V::zero();
+  }
+}
+
+/// In-place Cholesky A = L Lᴴ of the lower triangle of a k×k group; 1/L_jj into inv_diag.
+/// failed gets 1 in every lane where a pivot was not positive (that lane continues on a
+/// stand-in pivot 1 so its arithmetic stays finite); min_root and max_root give the pivot
+/// range for the singularity test.
+template <typename V>
+void cholesky(V* a, V* inv_diag, int k, V& failed, V& min_root, V& max_root) noexcept {
+  const V one = V::broadcast(1), zero = V::zero();
+  failed = zero;
+  min_root = V::broadcast(std::numeric_limits<float>::max());
+  max_root = zero;
+  for (int j = 0; j < k; ++j) {
+    V d = a[2 * (j * k + j)];
+    for (int q = 0; q < j; ++q) {
+      const V lr = a[2 * (q * k + j)], li = a[2 * (q * k + j) + 1];
+      d = fnma(lr, lr, d);
+      d = fnma(li, li, d);
+    }
+    failed = max(failed, select_greater(d, zero, zero, one));
+    d = select_greater(d, zero, d, one);
+    const V root = sqrt(d);
+    const V inv = one / root;
+    min_root = min(min_root, root);
+    max_root = max(max_root, root);
+    a[2 * (j * k + j)] = root;
+    a[2 * (j * k + j) + 1] = zero;
+    inv_diag[j] = inv;
+    for (int i = j + 1; i < k; ++i) {
+      V r = a[2 * (j * k + i)], m = a[2 * (j * k + i) + 1];
+      for (int q = 0; q < j; ++q) {  // − L_iq · conj(L_jq)
+        const V pr = a[2 * (q * k + i)], pi = a[2 * (q * k + i) + 1];
+        const V qr = a[2 * (q * k + j)], qi = a[2 * (q * k + j) + 1];
+        r = fnma(pr, qr, r);
+        r = fnma(pi, qi, r);
+        m = fnma(pi, qr, m);
+        m = fma(pr, qi, m);
+      }
+      a[2 * (j * k + i)] = r * inv;
+      a[2 * (j * k + i) + 1] = m * inv;
+    }
+  }
+}
+
+/// Solves L Lᴴ X = B in place for the m columns of x (k×m), L from cholesky().
+template <typename V>
+void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept {
+  int c = 0;
+  const auto columns = [&](auto count) {
+    constexpr int C = decltype(count)::value;
+    V* v[C];
+    for (int q = 0; q < C; ++q) v[q] = x + 2 * (c + q) * k;
+    for (int i = 0; i < k; ++i) {  // L z = b
+      V zr[C], zi[C];
+      for (int q = 0; q < C; ++q) { zr[q] = v[q][2 * i]; zi[q] = v[q][2 * i + 1]; }
+      for (int p = 0; p < i; ++p) {  // z_i −= L_ip z_p
+        const V lr = l[2 * (p * k + i)], li = l[2 * (p * k + i) + 1];
+        for (int q = 0; q < C; ++q) {
+          const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
+          zr[q] = fnma(lr, pr, zr[q]);
+          zr[q] = fma(li, pi, zr[q]);
+          zi[q] = fnma(lr, pi, zi[q]);
+          zi[q] = fnma(li, pr, zi[q]);
+        }
+      }
+      for (int q = 0; q < C; ++q) { v[q][2 * i] = zr[q] * inv_diag[i]; v[q][2 * i + 1] = zi[q] * inv_diag[i]; }
+    }
+    for (int i = k - 1; i >= 0; --i) {  // Lᴴ x = z
+      V xr[C], xi[C];
+      for (int q = 0; q < C; ++q) { xr[q] = v[q][2 * i]; xi[q] = v[q][2 * i + 1]; }
+      for (int p = i + 1; p < k; ++p) {  // x_i −= conj(L_pi) x_p
+        const V lr = l[2 * (i * k + p)], li = l[2 * (i * k + p) + 1];
+        for (int q = 0; q < C; ++q) {
+          const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
+          xr[q] = fnma(lr, pr, xr[q]);
+          xr[q] = fnma(li, pi, xr[q]);
+          xi[q] = fnma(lr, pi, xi[q]);
+          xi[q] = fma(li, pr, xi[q]);
+        }
+      }
+      for (int q = 0; q < C; ++q) { v[q][2 * i] = xr[q] * inv_diag[i]; v[q][2 * i + 1] = xi[q] * inv_diag[i]; }
+    }
+  };
+  // Two columns at a time: every element of L loaded feeds eight FMAs instead of four.
+  for (; c + 2 <= m; c += 2) columns(std::integral_constant<int, 2>{});
+  for (; c < m; ++c) columns(std::integral_constant<int, 1>{});
+}
+
+/// C = A B, A r×n, B n×m, C r×m (C must not alias A or B).
+template <typename V>
+void multiply(V* c, const V* a, const V* b, int r, int n, int m) noexcept {
+  for (int j = 0; j < m; ++j) {
+    const V* bj = b + 2 * j * n;
+    int i = 0;
+    for (; i + 4 <= r; i += 4) {  // four rows of C: each B element loaded once for four
+      V r0 = V::zero(), i0 = V::zero(), r1 = V::zero(), i1 = V::zero();
+      V r2 = V::zero(), i2 = V::zero(), r3 = V::zero(), i3 = V::zero();
+      for (int p = 0; p < n; ++p) {
+        const V br = bj[2 * p], bi = bj[2 * p + 1];
+        const V* ap = a + 2 * (p * r + i);
+        r0 = fma(ap[0], br, r0); r0 = fnma(ap[1], bi, r0); i0 = fma(ap[0], bi, i0); i0 = fma(ap[1], br, i0);
+        r1 = fma(ap[2], br, r1); r1 = fnma(ap[3], bi, r1); i1 = fma(ap[2], bi, i1); i1 = fma(ap[3], br, i1);
+        r2 = fma(ap[4], br, r2); r2 = fnma(ap[5], bi, r2); i2 = fma(ap[4], bi, i2); i2 = fma(ap[5], br, i2);
+        r3 = fma(ap[6], br, r3); r3 = fnma(ap[7], bi, r3); i3 = fma(ap[6], bi, i3); i3 = fma(ap[7], br, i3);
+      }
+      V* cj = c + 2 * (j * r + i);
+      cj[0] = r0; cj[1] = i0; cj[2] = r1; cj[3] = i1; cj[4] = r2; cj[5] = i2; cj[6] = r3; cj[7] = i3;
+    }
+    for (; i < r; ++i) {
+      V re_ = V::zero(), im_ = V::zero();
+      for (int p = 0; p < n; ++p) {
+        const V br = bj[2 * p], bi = bj[2 * p + 1];
+        const V ar = a[2 * (p * r + i)], ai = a[2 * (p * r + i) + 1];
+        re_ = fma(ar, br, re_); re_ = fnma(ai, bi, re_);
+        im_ = fma(ar, bi, im_); im_ = fma(ai, br, im_);
+      }
+      c[2 * (j * r + i)] = re_;
+      c[2 * (j * r + i) + 1] = im_;
+    }
+  }
+}
+
+}  // namespace amimo::solver::compact

@@ -1,0 +1,195 @@
+// batch_detector against linear_detector: the batched FP32 path (compact SIMD kernels
+// across subcarriers) must give today's per-matrix answers within f32 rounding, with the
+// same stream quality rule and the same erasures.
+#include <amimo/core/error.h>
+#include <amimo/core/rng.h>
+#include <amimo/detect/batch_detector.h>
+#include <amimo/detect/linear_detector.h>
+#include <amimo/solver/solver_factory.h>
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <vector>
+
+namespace amimo::detect {
+namespace {
+
+struct batch_case {
+  int count, antennas, users, vectors;
+  std::vector<cmat> h, y;
+  std::vector<cf64> h_flat;
+  std::vector<cf32> y_flat;
+  batch_case(int count_, int antennas_, int users_, int vectors_, std::uint64_t seed)
+      : count(count_), antennas(antennas_), users(users_), vectors(vectors_) {
+    rng gen(seed);
+    for (int m = 0; m < count; ++m) {
+      cmat hm(antennas, users), s(users, vectors), noise(antennas, vectors);
+      gen.fill_complex_normal(hm);
+      gen.fill_complex_normal(s);
+      gen.fill_complex_normal(noise, 0.05);
+      h.push_back(hm);
+      // y rounded to f32, as the receiver's sample grid holds it.
+      y.push_back((hm * s + noise).cast<cf32>().cast<cf64>());
+    }
+  }
+  void flatten() {
+    h_flat.clear();
+    y_flat.clear();
+    for (int m = 0; m < count; ++m) {
+      h_flat.insert(h_flat.end(), h[m].data(), h[m].data() + h[m].size());
+      for (Eigen::Index i = 0; i < y[m].size(); ++i) y_flat.push_back(cf32(y[m].data()[i]));
+    }
+  }
+};
+
+struct outcome {
+  std::vector<cmat> s;
+  std::vector<std::vector<double>> sinr;
+  std::vector<bool> resolved;
+};
+
+outcome per_matrix(const batch_case& c, detector_kind kind, detection_mode mode, const char* solver_name, double n0) {
+  auto solver = solver::create_linear_solver({solver_name, {}}, c.users, 1);
+  linear_detector det(kind, mode, *solver, c.antennas, c.users, c.vectors);
+  outcome out;
+  for (int m = 0; m < c.count; ++m) {
+    cmat s(c.users, c.vectors);
+    const bool resolved = det.set_channel(c.h[m], n0).resolved;
+    const bool ok = det.detect(s, c.y[m]);
+    out.resolved.push_back(resolved && ok);
+    out.s.push_back(s);
+    out.sinr.emplace_back(det.sinr().begin(), det.sinr().end());
+  }
+  return out;
+}
+
+outcome batched(batch_case& c, detector_kind kind, detection_mode mode, solver::batch_solver& solver, double n0) {
+  c.flatten();
+  batch_detector det(kind, mode, solver, c.antennas, c.users, c.vectors, c.count);
+  std::vector<cf64> s_flat(static_cast<std::size_t>(c.count * c.users * c.vectors), cf64(9.0, 9.0));
+  const int unresolved =
+      det.detect(solver::column_major_batch(s_flat.data(), c.count, c.users, c.vectors),
+                 solver::column_major_batch(c.h_flat.data(), c.count, c.antennas, c.users),
+                 solver::column_major_batch(c.y_flat.data(), c.count, c.antennas, c.vectors), n0);
+  outcome out;
+  int counted = 0;
+  for (int m = 0; m < c.count; ++m) {
+    out.s.push_back(Eigen::Map<const cmat>(s_flat.data() + m * c.users * c.vectors, c.users, c.vectors));
+    out.resolved.push_back(det.resolved(m));
+    counted += det.resolved(m) ? 0 : 1;
+    std::vector<double> sinr;
+    for (int k = 0; k < c.users; ++k) {
+      sinr.push_back(det.sinr(m, k));
+      EXPECT_EQ(det.erased(m, k), !(det.noise_variance(m, k) < linear_detector::kErased));
+      if (!det.erased(m, k)) {
+        EXPECT_DOUBLE_EQ(det.noise_variance(m, k), 1.0 / det.sinr(m, k));
+      }
+    }
+    out.sinr.push_back(sinr);
+  }
+  EXPECT_EQ(unresolved, counted);
+  return out;
+}
+
+TEST(BatchDetector, Fp32BatchMatchesPerMatrixF64WithinSinglePrecision) {
+  for (const int users : {1, 2, 4, 8, 16}) {
+    for (const int antennas : {users, 2 * users, 64}) {
+      for (const detector_kind kind : {detector_kind::zf, detector_kind::mmse}) {
+        for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
+          if (kind == detector_kind::zf && antennas == users && users > 2) continue;  // ill-conditioned by design
+          batch_case c(11, antennas, users, 6, static_cast<std::uint64_t>(users * 100 + antennas));
+          const double n0 = 0.05;
+          const outcome want = per_matrix(c, kind, mode, "digital-f64", n0);
+          auto solver = solver::create_batch_solver({"digital-f32", {}}, users, 1);
+          const outcome got = batched(c, kind, mode, *solver, n0);
+          for (int m = 0; m < c.count; ++m) {
+            const std::string where = "users=" + std::to_string(users) + " antennas=" + std::to_string(antennas) +
+                                      " " + std::string(to_string(kind)) + " " + std::string(to_string(mode)) +
+                                      " m=" + std::to_string(m);
+            ASSERT_EQ(got.resolved[m], want.resolved[m]) << where;
+            // f32 rounding amplified by the channel's conditioning; square channels are
+            // the worst conditioned here.
+            const double tol = (antennas == users ? 2e-3 : 2e-4) * std::sqrt(static_cast<double>(users));
+            EXPECT_LT((got.s[m] - want.s[m]).norm(), tol * want.s[m].norm()) << where;
+            EXPECT_GT((got.s[m] - want.s[m]).norm(), 0.0) << where;  // really single precision
+            for (int k = 0; k < users; ++k) {
+              EXPECT_NEAR(got.sinr[m][k], want.sinr[m][k], 20 * tol * want.sinr[m][k]) << where << " k=" << k;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(BatchDetector, F64AdapterPathReproducesLinearDetectorToDoubleRounding) {
+  batch_case c(7, 16, 4, 5, 77);
+  for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
+    const outcome want = per_matrix(c, detector_kind::mmse, mode, "digital-f64", 0.1);
+    solver::per_matrix_batch_solver adapter(solver::create_linear_solver({"digital-f64", {}}, 4, 1), 4);
+    const outcome got = batched(c, detector_kind::mmse, mode, adapter, 0.1);
+    for (int m = 0; m < c.count; ++m) {
+      EXPECT_LT((got.s[m] - want.s[m]).norm(), 1e-7 * want.s[m].norm());  // y went through f32
+      for (int k = 0; k < 4; ++k) EXPECT_NEAR(got.sinr[m][k], want.sinr[m][k], 1e-9 * want.sinr[m][k]);
+    }
+  }
+}
+
+TEST(BatchDetector, SingularAndNonFiniteChannelsAreErasuresNotGarbage) {
+  batch_case c(10, 8, 4, 3, 5);
+  c.h[2].col(1).setZero();  // a user with no channel: ZF singular
+  c.h[5](3, 2) = cf64(std::numeric_limits<double>::infinity(), 0.0);
+  c.h[8].setZero();          // no channel at all
+  c.h[9].col(3) = c.h[9].col(0);  // two users on the same channel
+  for (const detector_kind kind : {detector_kind::zf, detector_kind::mmse}) {
+    for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
+      auto solver = solver::create_batch_solver({"digital-f32", {}}, 4, 1);
+      const outcome want = per_matrix(c, kind, mode, "digital-f32", 0.1);
+      const outcome got = batched(c, kind, mode, *solver, 0.1);
+      for (int m = 0; m < c.count; ++m) {
+        EXPECT_EQ(got.resolved[m], want.resolved[m]) << "m=" << m;
+        EXPECT_TRUE(got.s[m].allFinite()) << "m=" << m;
+        if (!got.resolved[m]) {
+          EXPECT_EQ(got.s[m].norm(), 0.0) << "m=" << m;
+          for (int k = 0; k < 4; ++k) EXPECT_EQ(got.sinr[m][k], 0.0);
+        }
+        for (int k = 0; k < 4; ++k) {
+          EXPECT_EQ(got.sinr[m][k] == 0.0, want.sinr[m][k] == 0.0) << "m=" << m << " k=" << k;
+          if (got.sinr[m][k] == 0.0) {
+            EXPECT_EQ(got.s[m].row(k).norm(), 0.0);
+          }
+        }
+      }
+      EXPECT_FALSE(got.resolved[5]);
+      EXPECT_FALSE(got.resolved[8] && kind == detector_kind::zf);
+      EXPECT_TRUE(got.resolved[0] && got.resolved[1]);
+      if (kind == detector_kind::zf) {
+        EXPECT_FALSE(got.resolved[2]);
+      }
+    }
+  }
+  // NaN noise variance: nothing resolved.
+  auto solver = solver::create_batch_solver({"digital-f32", {}}, 4, 1);
+  const outcome got = batched(c, detector_kind::mmse, detection_mode::per_block, *solver,
+                              std::numeric_limits<double>::quiet_NaN());
+  for (int m = 0; m < c.count; ++m) EXPECT_FALSE(got.resolved[m]);
+}
+
+TEST(BatchDetector, RejectsBadSizesAndMisshapenCalls) {
+  auto solver = solver::create_batch_solver({"digital-f32", {}}, 4, 1);
+  EXPECT_THROW(batch_detector(detector_kind::zf, detection_mode::per_block, *solver, 2, 4, 3, 8), config_error);
+  EXPECT_THROW(batch_detector(detector_kind::mmse, detection_mode::per_block, *solver, 4, 4, 3, 0), config_error);
+  batch_case c(3, 8, 4, 3, 5);
+  c.flatten();
+  batch_detector det(detector_kind::mmse, detection_mode::per_block, *solver, 8, 4, 3, 2);  // max batch 2 < 3
+  std::vector<cf64> s(static_cast<std::size_t>(3 * 4 * 3), cf64(1.0, 1.0));
+  EXPECT_EQ(det.detect(solver::column_major_batch(s.data(), 3, 4, 3), solver::column_major_batch(c.h_flat.data(), 3, 8, 4),
+                       solver::column_major_batch(c.y_flat.data(), 3, 8, 3), 0.1),
+            3);
+  for (const cf64& v : s) EXPECT_EQ(v, cf64{});
+}
+
+}  // namespace
+}  // namespace amimo::detect

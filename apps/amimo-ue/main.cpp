@@ -97,11 +97,10 @@ int main(int argc, char** argv) {
 
   const auto& n = config.rx.layout;
   std::cout << fmt::format(
-      "# amimo-ue {}: {} users → {} antennas, {}, FFT {} / CP {} / {} used, {:.3f} Msps, channel {} "
-      "(DS {} ns, Doppler {} Hz), Es/N0 {} dB, seed {}, sink {}, {}\n",
+      "# amimo-ue {}: {} users → {} antennas, {}, FFT {} / CP {} / {} used, {:.3f} Msps, channel {}, Es/N0 {} dB, "
+      "seed {}, sink {}, {}\n",
       version_string, config.rx.users, config.rx.antennas, modem::to_string(config.rx.modulation), n.fft_size,
-      n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, config.channel.model, config.channel.delay_spread_s * 1e9,
-      config.channel.doppler_hz, config.snr_db, config.rx.seed, config.sink,
+      n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, channel->describe(), config.snr_db, config.rx.seed, config.sink,
       config.realtime ? "paced to real time" : "as fast as possible");
   std::cout.flush();
   if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))) &&

@@ -10,14 +10,14 @@ namespace amimo::test_support {
 
 class fixed_channel final : public channel::selective_channel_model {
  public:
-  fixed_channel(int antennas, int users, std::vector<int> delays)
+  fixed_channel(int antennas, int users, std::vector<double> delays)
       : antennas_(antennas), users_(users), delays_(std::move(delays)) {
     for (std::size_t l = 0; l < delays_.size(); ++l) gains.push_back(cmat::Zero(antennas, users));
   }
   std::string_view name() const noexcept override { return "fixed"; }
   int antennas() const noexcept override { return antennas_; }
   int users() const noexcept override { return users_; }
-  std::span<const int> tap_delays() const noexcept override { return delays_; }
+  std::span<const double> tap_delays() const noexcept override { return delays_; }
   cmat_cref tap_gain(int l) const noexcept override { return gains[static_cast<std::size_t>(l)]; }
   void next_frame(rng& gen) override {
     (void)gen;
@@ -29,7 +29,7 @@ class fixed_channel final : public channel::selective_channel_model {
  private:
   int antennas_;
   int users_;
-  std::vector<int> delays_;
+  std::vector<double> delays_;
 };
 
 struct frame_buffer {

@@ -9,6 +9,8 @@
 
 #include "ofdm_test_support.h"
 
+#include <channel_models/tdl_models.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -154,6 +156,59 @@ TEST(UplinkEmulator, NoiseOnlyPowerIsN0AndSignalPowerIsKUsedOverN) {
   for (int i = first; i < n.frame_length(); ++i) data_power += std::norm(cf64(buf.rows[0][static_cast<std::size_t>(i)]));
   data_power /= n.frame_length() - first;
   EXPECT_NEAR(data_power, 2.0 * 300.0 / 512.0, 0.05);
+}
+
+TEST(UplinkEmulator, TimeVaryingChannelIsAppliedPerSymbolAtExactDelays) {
+  // TDL-C with exact (fractional) delays inside the CP and 500 Hz Doppler, a state per
+  // OFDM symbol, no noise: the FFT of each received symbol must be Σ_k H_k(s, f) X_k(s, f)
+  // with the response recorded for that very symbol, and the response must move.
+  const numerology n;
+  const frame_layout layout(n, 2, modem::modulation::qpsk);
+  channel_models::selective_channel_config cc;
+  cc.model = "tdl-c";
+  cc.antennas = 3;
+  cc.users = 2;
+  cc.delay_spread_s = 300e-9;  // last tap 2.6 µs = 19.9 samples < CP 36
+  cc.sample_rate = n.sample_rate;
+  cc.doppler_hz = 500.0;
+  cc.frame_seconds = n.frame_seconds();
+  cc.steps_per_frame = n.symbols_per_frame();
+  auto channel = channel_models::create_selective_channel_model(cc);
+  uplink_emulator em(layout, *channel, 300.0, 7);
+  em.record_symbol_responses(true);
+  test_support::frame_buffer buf(3, n.frame_length());
+  fft_plan fft(n.fft_size, fft_plan::direction::forward);
+  for (std::uint64_t frame = 0; frame < 2; ++frame) {
+    em.generate(buf.pointers(), frame);
+    for (int s = 0; s < 2; ++s) {  // preamble (every user) and the first comb-pilot symbol
+      for (int a = 0; a < 3; ++a) {
+        const cf32* body = buf.rows[static_cast<std::size_t>(a)].data() + s * n.symbol_length() + n.cp_length;
+        std::copy(body, body + n.fft_size, fft.input().begin());
+        fft.execute();
+        double err = 0.0, ref = 0.0;
+        for (int u = 0; u < n.used_subcarriers; ++u) {
+          const auto h = em.symbol_response(s, u);
+          cf64 expected{};
+          for (int k = 0; k < 2; ++k) {
+            const cf64 x = s == 0 ? layout.preamble(u) : (layout.pilot_user(0, u) == k ? layout.pilot(u) : cf64{});
+            expected += h(a, k) * x;
+          }
+          err += std::norm(cf64(fft.output()[static_cast<std::size_t>(n.fft_index_of(u))]) - expected);
+          ref += std::norm(expected);
+        }
+        EXPECT_LT(err / ref, 1e-9) << "frame " << frame << " symbol " << s << " antenna " << a;
+      }
+    }
+    // 500 Hz over 13 symbols (0.93 ms) moves the channel by a sizeable fraction.
+    double moved = 0.0, power = 0.0;
+    for (int u = 0; u < n.used_subcarriers; u += 7) {
+      moved += (em.symbol_response(13, u) - em.symbol_response(0, u)).squaredNorm();
+      power += em.symbol_response(0, u).squaredNorm();
+    }
+    EXPECT_GT(moved / power, 0.1);
+    EXPECT_LT((em.last_response(5) - em.symbol_response(13, 5)).norm(), 1e-15);
+  }
+  EXPECT_EQ(em.symbol_response(99, 0).size(), 0);
 }
 
 TEST(UplinkEmulator, ImpairmentListsAreChecked) {

@@ -40,8 +40,27 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
 
   const auto& n = layout.layout();
   const auto used = static_cast<std::size_t>(n.used_subcarriers);
-  h_tmp_.resize(antennas_, users_);
-  response_.resize(used * static_cast<std::size_t>(antennas_ * users_));
+  const auto delays = channel.tap_delays();
+  const auto taps = static_cast<Eigen::Index>(delays.size());
+  const auto entries = static_cast<Eigen::Index>(antennas_) * users_;
+  phases_.resize(taps, static_cast<Eigen::Index>(used));
+  for (Eigen::Index u = 0; u < phases_.cols(); ++u) {
+    const int bin = n.bin_of(static_cast<int>(u));
+    for (Eigen::Index l = 0; l < taps; ++l)
+      phases_(l, u) = channel::delay_phasor(bin, delays[static_cast<std::size_t>(l)], n.fft_size);
+  }
+  if (!impairments_.timing_offset_samples.empty()) {
+    ramps_.resize(users_, static_cast<Eigen::Index>(used));
+    for (Eigen::Index u = 0; u < ramps_.cols(); ++u) {
+      const int bin = n.bin_of(static_cast<int>(u));
+      for (int k = 0; k < users_; ++k) {
+        const double tau = impairments_.timing_offset_samples[static_cast<std::size_t>(k)];
+        ramps_(k, u) = std::polar(1.0, -2.0 * std::numbers::pi * bin * tau / n.fft_size);
+      }
+    }
+  }
+  taps_.resize(entries, taps);
+  response_.resize(entries, static_cast<Eigen::Index>(used));
   symbols_.resize(static_cast<std::size_t>(users_) * n.symbols_per_frame() * used);
   bits_.resize(layout.bits_per_user());
   data_tmp_.resize(static_cast<std::size_t>(n.data_symbols) * used);
@@ -53,8 +72,36 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
 }
 
 Eigen::Map<const cmat> uplink_emulator::last_response(int u) const noexcept {
-  const auto block = static_cast<std::size_t>(antennas_ * users_);
-  return {response_.data() + static_cast<std::size_t>(u) * block, antennas_, users_};
+  return {response_.col(u).data(), antennas_, users_};
+}
+
+void uplink_emulator::record_symbol_responses(bool on) {
+  if (!on) {
+    recorded_.clear();
+    return;
+  }
+  recorded_.assign(static_cast<std::size_t>(layout_.layout().symbols_per_frame()),
+                   cmat::Zero(response_.rows(), response_.cols()));
+}
+
+Eigen::Map<const cmat> uplink_emulator::symbol_response(int s, int u) const noexcept {
+  if (recorded_.empty() || s < 0 || static_cast<std::size_t>(s) >= recorded_.size() || u < 0 ||
+      u >= response_.cols())
+    return {nullptr, 0, 0};
+  return {recorded_[static_cast<std::size_t>(s)].col(u).data(), antennas_, users_};
+}
+
+void uplink_emulator::compute_response() {
+  for (Eigen::Index l = 0; l < taps_.cols(); ++l) {
+    const cmat_cref g = channel_.tap_gain(static_cast<int>(l));
+    taps_.col(l) = Eigen::Map<const cvec>(g.data(), taps_.rows());
+  }
+  response_.noalias() = taps_ * phases_;
+  if (ramps_.size() == 0) return;
+  for (Eigen::Index u = 0; u < response_.cols(); ++u) {
+    for (int k = 0; k < users_; ++k)
+      response_.col(u).segment(static_cast<Eigen::Index>(k) * antennas_, antennas_) *= ramps_(k, u);
+  }
 }
 
 void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
@@ -81,24 +128,16 @@ void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
 void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_index) {
   const auto& n = layout_.layout();
   const auto used = static_cast<std::size_t>(n.used_subcarriers);
-  const auto block = static_cast<std::size_t>(antennas_ * users_);
   const int frame_len = n.frame_length();
 
-  // This frame's channel on every used subcarrier, timing ramps folded in.
   channel_.next_frame(channel_gen_);
-  for (std::size_t u = 0; u < used; ++u) {
-    const int bin = n.bin_of(static_cast<int>(u));
-    channel_.frequency_response(h_tmp_, bin, n.fft_size);
-    for (int k = 0; k < users_; ++k) {
-      if (impairments_.timing_offset_samples.empty()) break;
-      const double tau = impairments_.timing_offset_samples[static_cast<std::size_t>(k)];
-      h_tmp_.col(k) *= std::polar(1.0, -2.0 * std::numbers::pi * bin * tau / n.fft_size);
-    }
-    Eigen::Map<cmat>(response_.data() + u * block, antennas_, users_) = h_tmp_;
-  }
+  const int steps = channel_.steps_per_frame();
+  const int symbols = n.symbols_per_frame();
+  int state = 0;
+  compute_response();
   build_user_symbols(frame_index);
 
-  const auto per_user = static_cast<std::size_t>(n.symbols_per_frame()) * used;
+  const auto per_user = static_cast<std::size_t>(symbols) * used;
   const auto fft_n = static_cast<std::size_t>(n.fft_size);
   const auto cp = static_cast<std::size_t>(n.cp_length);
   const auto sym_len = static_cast<std::size_t>(n.symbol_length());
@@ -106,23 +145,32 @@ void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_i
     cf32* dst = out[static_cast<std::size_t>(a)];
     std::fill(dst, dst + frame_len, cf32{});
   }
-  for (int g = 0; g < group_count_; ++g) {
-    int cfo_user = -1;
-    for (int k = 0; k < users_; ++k)
-      if (g > 0 && groups_[static_cast<std::size_t>(k)] == g) cfo_user = k;
-    for (int a = 0; a < antennas_; ++a) {
-      cf32* dst = out[static_cast<std::size_t>(a)];
-      for (int s = 0; s < n.symbols_per_frame(); ++s) {
+  for (int s = 0; s < symbols; ++s) {
+    // Symbol s uses channel state ⌊s·steps/S⌋ (continuous: states only move forward).
+    const int wanted = static_cast<int>(static_cast<long long>(s) * steps / symbols);
+    if (wanted != state) {
+      while (state < wanted) {
+        channel_.next_step();
+        ++state;
+      }
+      compute_response();
+    }
+    if (!recorded_.empty()) recorded_[static_cast<std::size_t>(s)] = response_;
+    for (int g = 0; g < group_count_; ++g) {
+      int cfo_user = -1;
+      for (int k = 0; k < users_; ++k)
+        if (g > 0 && groups_[static_cast<std::size_t>(k)] == g) cfo_user = k;
+      for (int a = 0; a < antennas_; ++a) {
+        cf32* dst = out[static_cast<std::size_t>(a)];
         auto in = ifft_.input();
         std::fill(in.begin(), in.end(), cf32{});
         for (std::size_t u = 0; u < used; ++u) {
-          const cf64* h = response_.data() + u * block;
+          const cf64* h = response_.col(static_cast<Eigen::Index>(u)).data();
           cf64 acc{};
           for (int k = 0; k < users_; ++k) {
             if (groups_[static_cast<std::size_t>(k)] != g) continue;
             acc += h[static_cast<std::size_t>(k * antennas_ + a)] *
-                   symbols_[static_cast<std::size_t>(k) * per_user +
-                            static_cast<std::size_t>(s) * used + u];
+                   symbols_[static_cast<std::size_t>(k) * per_user + static_cast<std::size_t>(s) * used + u];
           }
           in[static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)))] = cf32(acc);
         }
@@ -138,8 +186,7 @@ void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_i
                             static_cast<double>(static_cast<std::size_t>(s) * sym_len);
           for (std::size_t i = 0; i < sym_len; ++i) {
             const cf32 v = i < cp ? body[fft_n - cp + i] : body[i - cp];
-            const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(i)) /
-                                 n.sample_rate;
+            const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(i)) / n.sample_rate;
             sym[i] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
           }
         }

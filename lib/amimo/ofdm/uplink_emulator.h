@@ -1,11 +1,19 @@
 #pragma once
 // The user side of the uplink and the air in between: K users' OFDM frames through a
-// frequency-selective MIMO channel (one realisation per frame, constant within it), with
-// per-user timing and carrier-frequency offsets and AWGN, as N antenna sample streams.
+// frequency-selective MIMO channel, with per-user timing and carrier-frequency offsets and
+// AWGN, as N antenna sample streams.
 //
-// The channel is applied per subcarrier, Y_n(f) = Σ_k H_nk(f) X_k(f), which is exactly the
+// The channel is applied per subcarrier, Y_n(f) = Σ_k H_nk(f) X_k(f) with
+// H(f) = Σ_l G_l e^{−j2π f d_l / n} at the taps' exact (possibly fractional) delays d_l —
+// the frequency response of the continuous-time channel sampled on the subcarriers, as
+// Sionna and MATLAB's nrTDLChannel compute it in the frequency domain. This is exactly the
 // time-domain convolution as the receiver's FFT window sees it while every delay (channel
-// taps + timing offset) stays inside the cyclic prefix. A timing offset τ_k (samples, may
+// taps + timing offset) stays inside the cyclic prefix. Time variation: the channel takes
+// model.steps_per_frame() states per frame; OFDM symbol s of S uses state ⌊s·steps/S⌋, so a
+// model stepping once per symbol changes on every symbol (no inter-carrier interference is
+// modelled inside a symbol), and a block-fading model holds one state for the frame. All
+// responses of one state come from one matrix product, response (AK × used) = G (AK × L) ·
+// E (L × used), E_lu = e^{−j2π f_u d_l / n} precomputed. A timing offset τ_k (samples, may
 // be fractional) is the delay's phase ramp exp(−j2π f τ_k / n) on user k's subcarriers. A
 // carrier-frequency offset rotates user k's time-domain signal by exp(j2π ε_k t / fs) with
 // t the absolute sample index, so the phase is continuous across frames (it causes ICI and
@@ -43,12 +51,21 @@ class uplink_emulator {
   /// continuity) into antennas() buffers of frame_length() samples. Does not allocate.
   void generate(std::span<cf32* const> out, std::uint64_t frame_index);
 
-  /// The channel's frequency response used for the last frame on used subcarrier u
-  /// (antennas × users, timing-offset ramps included): for tests and genie comparisons.
+  /// The channel's frequency response used for the last OFDM symbol of the last frame on
+  /// used subcarrier u (antennas × users, timing-offset ramps included): for tests and genie
+  /// comparisons. With a channel that varies within the frame, symbol_response() holds the
+  /// response of every symbol when record_symbol_responses(true) was set.
   Eigen::Map<const cmat> last_response(int u) const noexcept;
+  /// Keeps the response of every OFDM symbol of the next frames (tests; costs memory
+  /// symbols × used × antennas × users). Allocates once here.
+  void record_symbol_responses(bool on);
+  /// Response of symbol s (0 = preamble) of the last frame on used subcarrier u, when
+  /// recording; otherwise an empty map.
+  Eigen::Map<const cmat> symbol_response(int s, int u) const noexcept;
 
  private:
   void build_user_symbols(std::uint64_t frame_index);
+  void compute_response();
 
   const frame_layout& layout_;
   channel::selective_channel_model& channel_;
@@ -60,8 +77,11 @@ class uplink_emulator {
   rng channel_gen_;
   rng noise_gen_;
   fft_plan ifft_;
-  cmat h_tmp_;                    // antennas × users
-  std::vector<cf64> response_;    // used × (antennas × users), column-major per subcarrier
+  cmat phases_;                   // taps × used: e^{−j2π f_u d_l / n}
+  cmat ramps_;                    // users × used: timing-offset ramps (empty: none)
+  cmat taps_;                     // (antennas · users) × taps: vec(G_l) per column
+  cmat response_;                 // (antennas · users) × used: vec(H(f_u)) per column
+  std::vector<cmat> recorded_;    // per symbol, when recording
   std::vector<cf64> symbols_;     // users × (symbols_per_frame × used): grid per user
   std::vector<bit> bits_;
   std::vector<cf64> data_tmp_;

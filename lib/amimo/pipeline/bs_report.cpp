@@ -90,9 +90,7 @@ std::string parameter_header(const link_config& c, const std::string& command_li
   line("detection mode", std::string(detect::to_string(c.rx.mode)));
   line("source", c.source);
   if (c.source == "synthetic") {
-    line("channel", fmt::format("{} (delay spread {} ns, Doppler {} Hz, rho_bs {}, rho_ue {})", c.channel.model,
-                                c.channel.delay_spread_s * 1e9, c.channel.doppler_hz, c.channel.rho_bs,
-                                c.channel.rho_ue));
+    line("channel", channel_models::describe(c.channel));
     line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
   }
   line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
@@ -181,6 +179,16 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                  {"channel", c.channel.model},
                  {"delay_spread_s", c.channel.delay_spread_s},
                  {"doppler_hz", c.channel.doppler_hz},
+                 {"channel_model",
+                  {{"description", channel_models::describe(c.channel)},
+                   {"delay_model", c.channel.delay_model},
+                   {"states_per_frame", c.channel.doppler_hz > 0.0 ? c.channel.steps_per_frame : 1},
+                   {"sinusoids", c.channel.sinusoids},
+                   {"los_angle_rad", c.channel.los_angle_rad},
+                   {"speed_kmh", c.speed_kmh},
+                   {"center_frequency_hz", c.center_frequency},
+                   {"rho_bs", c.channel.rho_bs},
+                   {"rho_ue", c.channel.rho_ue}}},
                  {"snr_db", c.snr_db},
                  {"threads", c.rx.threads},
                  {"estimation_smoothing", c.rx.estimation_smoothing}};

@@ -57,6 +57,7 @@ const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
       "preset", "antennas", "users", "modulation", "fft_size", "cp_length", "used_subcarriers",
       "sample_rate", "pilot_symbols", "data_symbols", "seed", "channel", "delay_spread", "doppler",
+      "speed_kmh", "delay_model", "channel_time", "sinusoids",
       "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
       "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
       "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
@@ -83,8 +84,17 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "data_symbols") n.data_symbols = v.as<int>();
   else if (key == "seed") rx.seed = v.as<std::uint64_t>();
   else if (key == "channel") c.channel.model = v.as<std::string>();
-  else if (key == "delay_spread") c.channel.delay_spread_s = v.as<double>();
+  else if (key == "delay_spread") {
+    // A number of seconds or a TR 38.901 Table 7.7.3-1 name ("nominal", "long", ...).
+    double seconds = 0.0;
+    if (YAML::convert<double>::decode(v, seconds)) c.channel.delay_spread_s = seconds;
+    else c.channel.delay_spread_s = channel_models::delay_spread_preset(v.as<std::string>());
+  }
   else if (key == "doppler") c.channel.doppler_hz = v.as<double>();
+  else if (key == "speed_kmh") c.speed_kmh = v.as<double>();
+  else if (key == "delay_model") c.channel.delay_model = v.as<std::string>();
+  else if (key == "channel_time") c.channel_time = v.as<std::string>();
+  else if (key == "sinusoids") c.channel.sinusoids = v.as<int>();
   else if (key == "rho_bs") c.channel.rho_bs = v.as<double>();
   else if (key == "rho_ue") c.channel.rho_ue = v.as<double>();
   else if (key == "snr_db") c.snr_db = v.as<double>();
@@ -169,6 +179,17 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   c.channel.users = rx.users;
   c.channel.sample_rate = rx.layout.sample_rate;
   c.channel.frame_seconds = rx.layout.frame_seconds();
+  if (c.channel_time == "symbol") c.channel.steps_per_frame = rx.layout.symbols_per_frame();
+  else if (c.channel_time == "frame") c.channel.steps_per_frame = 1;
+  else throw config_error("'channel_time': expected symbol or frame, got '" + c.channel_time + "'");
+  if (c.speed_kmh != 0.0) {
+    if (c.channel.doppler_hz != 0.0) throw config_error("'speed_kmh' and 'doppler' both set: give one of them");
+    try {
+      c.channel.doppler_hz = channel_models::doppler_from_speed(c.speed_kmh / 3.6, c.center_frequency);
+    } catch (const config_error& e) {
+      throw config_error(std::string("'speed_kmh': ") + e.what());
+    }
+  }
   if (!std::isfinite(c.snr_db)) throw config_error("'snr_db' must be finite");
   if (c.idle_timeout <= 0.0 || !std::isfinite(c.idle_timeout)) throw config_error("'idle_timeout' must be positive");
   if (!std::isfinite(c.center_frequency) || c.center_frequency < 0.0)

@@ -22,7 +22,9 @@ struct link_config {
   std::vector<solver::solver_spec> solvers{{"digital-f32", {}}};
   std::map<std::string, std::string> analog_options;
   std::map<std::string, std::string> remote_options;
-  channel_models::selective_channel_config channel;  ///< sizes/rate filled from rx
+  channel_models::selective_channel_config channel;  ///< sizes/rate/steps filled from rx
+  double speed_kmh = 0.0;             ///< user speed; with center_frequency sets the Doppler
+  std::string channel_time = "symbol";  ///< "symbol": a channel state per OFDM symbol; "frame": block fading
   double snr_db = 20.0;
   std::vector<double> cfo_hz;
   std::vector<double> timing_offsets;  ///< samples

@@ -22,6 +22,7 @@ struct lp_inv::node {
   programmed_cells cells;
   rmat circuit;  // Ã/β + diag(fb)/β + finite-gain term, in units of G_in
   Eigen::PartialPivLU<rmat> lu;
+  rmat inverse;  // circuit⁻¹, formed once at programming for the noisy evaluations
   Eigen::EigenSolver<rmat> eig;
   double lambda_min = 0.0;
   // Split: coupling MVM arrays A2 (n1×n2) and A3 (n2×n1) with their scales, buffers.
@@ -31,7 +32,8 @@ struct lp_inv::node {
   double a3_scale = 1.0;
   rmat d12, d21, q12, q21, s_target, solved12;
   Eigen::PartialPivLU<rmat> lu11;
-  rvec t1, u, x2, v, x1, z0, dz;
+  rvec t1, u, x2, v, x1, z0, dz, sq;
+  int normals = 0;  // read-noise normals one noisy evaluation of this subtree draws
 };
 
 namespace {
@@ -48,10 +50,38 @@ bool lu_usable(const Eigen::PartialPivLU<rmat>& lu) {
   return std::isfinite(largest) && largest > 0.0 && diag.minCoeff() > largest * 1e-12;
 }
 
+// y = A x for a column-major rows×cols matrix (sequential over columns, vectorised over
+// rows; no call into a general product for these few-element operands).
+inline void matvec(const double* __restrict a, int rows, int cols, const double* __restrict x,
+                   double* __restrict y) noexcept {
+  for (int i = 0; i < rows; ++i) y[i] = 0.0;
+  for (int j = 0; j < cols; ++j) {
+    const double xj = x[j];
+    const double* col = a + static_cast<std::ptrdiff_t>(j) * rows;
+    for (int i = 0; i < rows; ++i) y[i] += col[i] * xj;
+  }
+}
+
+// Σ_i w_i (v_i / peak)²
+inline double weighted_square_sum(const double* w, const double* v, double peak, int size) noexcept {
+  double sum = 0.0;
+  for (int i = 0; i < size; ++i) {
+    const double t = v[i] / peak;
+    sum += w[i] * (t * t);
+  }
+  return sum;
+}
+
+inline double max_abs(const double* v, int size) noexcept {
+  double peak = 0.0;
+  for (int i = 0; i < size; ++i) peak = std::max(peak, std::abs(v[i]));
+  return peak;
+}
+
 }  // namespace
 
 lp_inv::lp_inv(const analog_profile& profile, const device_model& devices)
-    : profile_(profile), devices_(devices), levels_(1 << profile.device.bits) {}
+    : profile_(profile), devices_(devices), levels_(1 << profile.device.bits), sigma_(profile.device.read_noise) {}
 
 lp_inv::~lp_inv() = default;
 
@@ -62,6 +92,7 @@ int lp_inv::build(int size) {
   nd.size = size;
   nd.z0.resize(size);
   nd.dz.resize(size);
+  nd.sq.resize(size);
   if (size > profile_.circuit.array_size) {
     const int n1 = split_point(size, profile_.circuit.array_size);
     const int n2 = size - n1;
@@ -74,9 +105,14 @@ int lp_inv::build(int size) {
     nd.lu11 = Eigen::PartialPivLU<rmat>(n1);
     const int a1 = build(n1);
     const int s = build(n2);
-    nodes_[static_cast<std::size_t>(index)]->child_a1 = a1;
-    nodes_[static_cast<std::size_t>(index)]->child_s = s;
+    node& split = *nodes_[static_cast<std::size_t>(index)];
+    split.child_a1 = a1;
+    split.child_s = s;
+    // Evaluation order: A1, A3 readout (n2 TIAs), S, A2 readout (n1 TIAs), A1 again.
+    split.normals = 2 * nodes_[static_cast<std::size_t>(a1)]->normals + nodes_[static_cast<std::size_t>(s)]->normals +
+                    (sigma_ > 0.0 ? n1 + n2 : 0);
   } else {
+    nd.normals = sigma_ > 0.0 ? size : 0;
     nd.lu = Eigen::PartialPivLU<rmat>(size);
     // The eigen-solver sizes its workspace on its first compute(); nodes are rebuilt only
     // when the matrix size changes, so later programming reuses it.
@@ -90,6 +126,7 @@ bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activit
     nodes_.clear();
     size_ = n;
     build(n);
+    normals_.resize(static_cast<std::size_t>(nodes_.front()->normals));
     r_q_.resize(n);
     scratch_.resize(n);
     unit_.resize(n);
@@ -118,7 +155,7 @@ const rmat& lp_inv::nominal() const noexcept { return nodes_.front()->nominal; }
 // Digits of a block for one array; returns its scale β (block ≈ β·D/L). own_scale puts
 // the block's largest (off-diagonal, with split_diagonal) entry on the top level; otherwise
 // the slices' scale 1 is kept and larger entries saturate.
-double lp_inv::map_block(const rmat& target, bool own_scale, bool split_diagonal, rmat& digits) const {
+double lp_inv::map_block(Eigen::Ref<const rmat> target, bool own_scale, bool split_diagonal, rmat& digits) const {
   const auto l = static_cast<double>(levels_);
   double largest = 0.0;
   for (Eigen::Index j = 0; j < target.cols(); ++j) {
@@ -140,7 +177,7 @@ void lp_inv::count(const programmed_cells& cells, programming_activity& activity
   activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, cells.max_device_pulses);
 }
 
-bool lp_inv::program_node(int index, const rmat& target, bool own_scale, std::uint64_t key, rng& gen,
+bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key, rng& gen,
                           programming_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
@@ -172,6 +209,7 @@ bool lp_inv::program_node(int index, const rmat& target, bool own_scale, std::ui
     }
     nd.lu.compute(nd.circuit);
     if (!lu_usable(nd.lu)) return false;
+    nd.inverse = nd.lu.inverse();
     nd.eig.compute(nd.circuit, false);
     if (nd.eig.info() != Eigen::Success) return false;
     nd.lambda_min = nd.eig.eigenvalues().real().minCoeff();
@@ -209,74 +247,116 @@ bool lp_inv::program_node(int index, const rmat& target, bool own_scale, std::ui
   nd.nominal.topLeftCorner(n1, n1) = a1.nominal;
   nd.nominal.topRightCorner(n1, n2) = nd.q12;
   nd.nominal.bottomLeftCorner(n2, n1) = nd.q21;
-  nd.nominal.bottomRightCorner(n2, n2) = sc.nominal + nd.q21 * nd.solved12;
+  // Same product as in s_target, into the block (a temporary would allocate), then + S.
+  nd.nominal.bottomRightCorner(n2, n2).noalias() = nd.q21 * nd.solved12;
+  nd.nominal.bottomRightCorner(n2, n2) += sc.nominal;
   nd.gain = 1.0;
   return true;
 }
 
-void lp_inv::apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z, rng* gen,
-                        solve_activity* activity) {
+void lp_inv::apply_node(int index, const double* r, double* z, solve_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
-  const double sigma = gen != nullptr ? profile_.device.read_noise : 0.0;
   if (nd.n1 == 0) {
-    nd.z0 = nd.lu.solve(r);
-    if (sigma > 0.0) {
-      for (int i = 0; i < nd.size; ++i) {
-        const double var = nd.cells.noise_w.row(i).dot(nd.z0.cwiseAbs2());
-        nd.dz(i) = sigma * std::sqrt(var) / l * gen->normal();
-      }
-      z = nd.lu.solve(nd.dz);
-      z = nd.z0 - z;  // first-order: Ã⁻¹r − Ã⁻¹(δÃ·Ã⁻¹r)
+    const int k = nd.size;
+    double* z0 = nd.z0.data();
+    matvec(nd.inverse.data(), k, k, r, z0);
+    if (sigma_ > 0.0) {
+      // First-order read noise: Ã⁻¹r − Ã⁻¹(δÃ·Ã⁻¹r), δÃ_i· with variance σ²·Σ_j w_ij z0_j².
+      double* sq = nd.sq.data();
+      double* dz = nd.dz.data();
+      for (int i = 0; i < k; ++i) sq[i] = z0[i] * z0[i];
+      matvec(nd.cells.noise_w.data(), k, k, sq, dz);
+      const double* noise = next_normal_;
+      next_normal_ += k;
+      for (int i = 0; i < k; ++i) dz[i] = sigma_ * std::sqrt(dz[i]) / l * noise[i];
+      matvec(nd.inverse.data(), k, k, dz, z);
+      for (int i = 0; i < k; ++i) z[i] = z0[i] - z[i];
     } else {
-      z = nd.z0;
+      for (int i = 0; i < k; ++i) z[i] = z0[i];
     }
-    if (activity != nullptr) {
-      const double inv_lambda = 1.0 / nd.lambda_min;
-      const double peak = nd.z0.cwiseAbs().maxCoeff();
-      ++activity->inv_settles;
-      activity->inv_settle_weight += inv_lambda;
-      activity->inv_opamp_weight += nd.size * inv_lambda;
-      if (peak > 0.0) {
-        const double g_in = static_cast<double>(levels_) * devices_.delta_g();
-        const double g = nd.cells.col_g.dot((nd.z0 / peak).cwiseAbs2()) + g_in * nd.fb_g.dot((nd.z0 / peak).cwiseAbs2());
-        activity->inv_conductance_weight += g * inv_lambda;
-      }
+    const double inv_lambda = 1.0 / nd.lambda_min;
+    const double peak = max_abs(z0, k);
+    ++activity.inv_settles;
+    activity.inv_settle_weight += inv_lambda;
+    activity.inv_opamp_weight += k * inv_lambda;
+    if (peak > 0.0) {
+      const double g_in = l * devices_.delta_g();
+      const double g = weighted_square_sum(nd.cells.col_g.data(), z0, peak, k) +
+                       g_in * weighted_square_sum(nd.fb_g.data(), z0, peak, k);
+      activity.inv_conductance_weight += g * inv_lambda;
     }
+    for (int i = 0; i < k; ++i) z[i] /= nd.gain;
+    return;
+  }
+  const int n1 = nd.n1;
+  const int n2 = nd.size - n1;
+  double* t1 = nd.t1.data();
+  double* u = nd.u.data();
+  double* x2 = nd.x2.data();
+  double* v = nd.v.data();
+  double* x1 = nd.x1.data();
+  apply_node(nd.child_a1, r, t1, activity);
+  coupling_mvm(nd.a3, nd.a3_scale, t1, u, n2, n1, activity);
+  for (int i = 0; i < n2; ++i) u[i] = r[n1 + i] - u[i];
+  apply_node(nd.child_s, u, x2, activity);
+  coupling_mvm(nd.a2, nd.a2_scale, x2, v, n1, n2, activity);
+  for (int i = 0; i < n1; ++i) v[i] = r[i] - v[i];
+  apply_node(nd.child_a1, v, x1, activity);
+  for (int i = 0; i < n1; ++i) z[i] = x1[i] / nd.gain;
+  for (int i = 0; i < n2; ++i) z[n1 + i] = x2[i] / nd.gain;
+}
+
+// A BlockAMC coupling array read: out = (scale/L)·(G̃·in + read noise), one TIA per row.
+void lp_inv::coupling_mvm(const programmed_cells& cells, double scale, const double* in, double* out, int rows,
+                          int cols, solve_activity& activity) {
+  const auto l = static_cast<double>(levels_);
+  matvec(cells.effective.data(), rows, cols, in, out);
+  if (sigma_ > 0.0) {
+    // The leaf's scratch is busy; the per-row variance is formed row by row here.
+    const double* noise = next_normal_;
+    next_normal_ += rows;
+    const double* w = cells.noise_w.data();
+    for (int i = 0; i < rows; ++i) {
+      double var = 0.0;
+      for (int j = 0; j < cols; ++j) var += w[static_cast<std::ptrdiff_t>(j) * rows + i] * (in[j] * in[j]);
+      out[i] += sigma_ * std::sqrt(var) * noise[i];
+    }
+  }
+  const double gain = scale / l;
+  for (int i = 0; i < rows; ++i) out[i] *= gain;
+  const double peak = max_abs(in, cols);
+  ++activity.block_mvm_reads;
+  activity.tia_reads += static_cast<std::uint64_t>(rows);
+  if (peak > 0.0) activity.read_conductance += weighted_square_sum(cells.col_g.data(), in, peak, cols);
+}
+
+void lp_inv::apply_node_noise_free(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z) {
+  node& nd = *nodes_[static_cast<std::size_t>(index)];
+  const auto l = static_cast<double>(levels_);
+  if (nd.n1 == 0) {
+    z = nd.lu.solve(r);
     z /= nd.gain;
     return;
   }
   const int n1 = nd.n1;
   const int n2 = nd.size - n1;
-  const auto mvm = [&](const programmed_cells& cells, double scale, const rvec& in, rvec& out) {
-    out.noalias() = cells.effective * in;
-    if (sigma > 0.0) {
-      for (Eigen::Index i = 0; i < out.size(); ++i) {
-        out(i) += sigma * std::sqrt(cells.noise_w.row(i).dot(in.cwiseAbs2())) * gen->normal();
-      }
-    }
-    out *= scale / l;
-    if (activity != nullptr) {
-      const double peak = in.cwiseAbs().maxCoeff();
-      ++activity->block_mvm_reads;
-      activity->tia_reads += static_cast<std::uint64_t>(out.size());
-      if (peak > 0.0) activity->read_conductance += cells.col_g.dot((in / peak).cwiseAbs2());
-    }
-  };
-  apply_node(nd.child_a1, r.head(n1), nd.t1, gen, activity);
-  mvm(nd.a3, nd.a3_scale, nd.t1, nd.u);
+  apply_node_noise_free(nd.child_a1, r.head(n1), nd.t1);
+  nd.u.noalias() = nd.a3.effective * nd.t1;
+  nd.u *= nd.a3_scale / l;
   nd.u = r.tail(n2) - nd.u;
-  apply_node(nd.child_s, nd.u, nd.x2, gen, activity);
-  mvm(nd.a2, nd.a2_scale, nd.x2, nd.v);
+  apply_node_noise_free(nd.child_s, nd.u, nd.x2);
+  nd.v.noalias() = nd.a2.effective * nd.x2;
+  nd.v *= nd.a2_scale / l;
   nd.v = r.head(n1) - nd.v;
-  apply_node(nd.child_a1, nd.v, nd.x1, gen, activity);
+  apply_node_noise_free(nd.child_a1, nd.v, nd.x1);
   z.head(n1) = nd.x1 / nd.gain;
   z.tail(n2) = nd.x2 / nd.gain;
 }
 
 void lp_inv::apply_noise_free(const rvec& r, rvec& y) {
   y.resize(size_);
-  apply_node(0, r, y, nullptr, nullptr);
+  apply_node_noise_free(0, r, y);
 }
 
 void lp_inv::apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity) {
@@ -285,7 +365,10 @@ void lp_inv::apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity) {
   for (int i = 0; i < size_; ++i) {
     r_q_(i) = std::nearbyint(std::clamp(r(i), -1.0, 1.0) * dac_max) / dac_max;
   }
-  apply_node(0, r_q_, y, &gen, &activity);
+  y.resize(size_);
+  gen.fill_normal(normals_);
+  next_normal_ = normals_.data();
+  apply_node(0, r_q_.data(), y.data(), activity);
   for (int i = 0; i < size_; ++i) {
     const double v = std::clamp(y(i) / full_scale_, -1.0, 1.0);  // rails
     y(i) = std::nearbyint(v * adc_max) / adc_max * full_scale_;

@@ -51,25 +51,34 @@ bool lu_usable(const Eigen::PartialPivLU<rmat>& lu) {
 }
 
 // y = A x for a column-major rows×cols matrix (sequential over columns, vectorised over
-// rows; no call into a general product for these few-element operands).
-inline void matvec(const double* __restrict a, int rows, int cols, const double* __restrict x,
+// rows; no call into a general product for these few-element operands). R, C > 0 fix the
+// shape at compile time (the 8×8 arrays of the board), 0 takes it from rows/cols.
+template <int R, int C>
+inline void matvec(const double* __restrict a, int rows_, int cols_, const double* __restrict x,
                    double* __restrict y) noexcept {
+  if constexpr (R > 0 && C > 0) {
+    using fixed = Eigen::Matrix<double, R, C>;
+    using fixed_vec = Eigen::Matrix<double, C, 1>;
+    using fixed_out = Eigen::Matrix<double, R, 1>;
+    Eigen::Map<fixed_out>(y).noalias() = Eigen::Map<const fixed>(a).lazyProduct(Eigen::Map<const fixed_vec>(x));
+    return;
+  }
+  const int rows = R > 0 ? R : rows_;
+  const int cols = C > 0 ? C : cols_;
   for (int i = 0; i < rows; ++i) y[i] = 0.0;
   for (int j = 0; j < cols; ++j) {
     const double xj = x[j];
-    const double* col = a + static_cast<std::ptrdiff_t>(j) * rows;
+    const double* __restrict col = a + static_cast<std::ptrdiff_t>(j) * rows;
     for (int i = 0; i < rows; ++i) y[i] += col[i] * xj;
   }
 }
 
-// Σ_i w_i (v_i / peak)²
-inline double weighted_square_sum(const double* w, const double* v, double peak, int size) noexcept {
+// Σ_i w_i (v_i / peak)², as Σ_i w_i v_i² / peak² (a cost-model weight, not a signal).
+inline double weighted_square_sum(const double* __restrict w, const double* __restrict v, double peak,
+                                  int size) noexcept {
   double sum = 0.0;
-  for (int i = 0; i < size; ++i) {
-    const double t = v[i] / peak;
-    sum += w[i] * (t * t);
-  }
-  return sum;
+  for (int i = 0; i < size; ++i) sum += w[i] * (v[i] * v[i]);
+  return sum / (peak * peak);
 }
 
 inline double max_abs(const double* v, int size) noexcept {
@@ -127,6 +136,8 @@ bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activit
     size_ = n;
     build(n);
     normals_.resize(static_cast<std::size_t>(nodes_.front()->normals));
+    coupling_sq_.resize(n);
+    coupling_var_.resize(n);
     r_q_.resize(n);
     scratch_.resize(n);
     unit_.resize(n);
@@ -254,27 +265,41 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
   return true;
 }
 
+// One INV-circuit settle (noise as in apply_node); K > 0 fixes the array size.
+template <int K>
+void lp_inv::settle(node& nd, const double* __restrict r, double* __restrict z) {
+  const int k = K > 0 ? K : nd.size;
+  double* __restrict z0 = nd.z0.data();
+  matvec<K, K>(nd.inverse.data(), k, k, r, z0);
+  if (sigma_ > 0.0) {
+    // First-order read noise: Ã⁻¹r − Ã⁻¹(δÃ·Ã⁻¹r), δÃ_i· with variance σ²·Σ_j w_ij z0_j².
+    // L is a power of two, so ·(1/L) is exactly /L.
+    double* __restrict sq = nd.sq.data();
+    double* __restrict dz = nd.dz.data();
+    const double* __restrict noise = next_normal_;
+    next_normal_ += k;
+    const double inv_l = 1.0 / static_cast<double>(levels_);
+    for (int i = 0; i < k; ++i) sq[i] = z0[i] * z0[i];
+    matvec<K, K>(nd.cells.noise_w.data(), k, k, sq, dz);
+    for (int i = 0; i < k; ++i) dz[i] = sigma_ * std::sqrt(dz[i]) * inv_l * noise[i];
+    matvec<K, K>(nd.inverse.data(), k, k, dz, z);
+    for (int i = 0; i < k; ++i) z[i] = (z0[i] - z[i]) / nd.gain;
+  } else {
+    for (int i = 0; i < k; ++i) z[i] = z0[i] / nd.gain;
+  }
+}
+
 void lp_inv::apply_node(int index, const double* r, double* z, solve_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
   if (nd.n1 == 0) {
     const int k = nd.size;
-    double* z0 = nd.z0.data();
-    matvec(nd.inverse.data(), k, k, r, z0);
-    if (sigma_ > 0.0) {
-      // First-order read noise: Ã⁻¹r − Ã⁻¹(δÃ·Ã⁻¹r), δÃ_i· with variance σ²·Σ_j w_ij z0_j².
-      double* sq = nd.sq.data();
-      double* dz = nd.dz.data();
-      for (int i = 0; i < k; ++i) sq[i] = z0[i] * z0[i];
-      matvec(nd.cells.noise_w.data(), k, k, sq, dz);
-      const double* noise = next_normal_;
-      next_normal_ += k;
-      for (int i = 0; i < k; ++i) dz[i] = sigma_ * std::sqrt(dz[i]) / l * noise[i];
-      matvec(nd.inverse.data(), k, k, dz, z);
-      for (int i = 0; i < k; ++i) z[i] = z0[i] - z[i];
+    if (k == 8) {
+      settle<8>(nd, r, z);
     } else {
-      for (int i = 0; i < k; ++i) z[i] = z0[i];
+      settle<0>(nd, r, z);
     }
+    const double* z0 = nd.z0.data();
     const double inv_lambda = 1.0 / nd.lambda_min;
     const double peak = max_abs(z0, k);
     ++activity.inv_settles;
@@ -286,7 +311,6 @@ void lp_inv::apply_node(int index, const double* r, double* z, solve_activity& a
                        g_in * weighted_square_sum(nd.fb_g.data(), z0, peak, k);
       activity.inv_conductance_weight += g * inv_lambda;
     }
-    for (int i = 0; i < k; ++i) z[i] /= nd.gain;
     return;
   }
   const int n1 = nd.n1;
@@ -311,17 +335,24 @@ void lp_inv::apply_node(int index, const double* r, double* z, solve_activity& a
 void lp_inv::coupling_mvm(const programmed_cells& cells, double scale, const double* in, double* out, int rows,
                           int cols, solve_activity& activity) {
   const auto l = static_cast<double>(levels_);
-  matvec(cells.effective.data(), rows, cols, in, out);
+  const bool board = rows == 8 && cols == 8;
+  if (board) {
+    matvec<8, 8>(cells.effective.data(), rows, cols, in, out);
+  } else {
+    matvec<0, 0>(cells.effective.data(), rows, cols, in, out);
+  }
   if (sigma_ > 0.0) {
-    // The leaf's scratch is busy; the per-row variance is formed row by row here.
-    const double* noise = next_normal_;
-    next_normal_ += rows;
-    const double* w = cells.noise_w.data();
-    for (int i = 0; i < rows; ++i) {
-      double var = 0.0;
-      for (int j = 0; j < cols; ++j) var += w[static_cast<std::ptrdiff_t>(j) * rows + i] * (in[j] * in[j]);
-      out[i] += sigma_ * std::sqrt(var) * noise[i];
+    double* __restrict sq = coupling_sq_.data();
+    double* __restrict var = coupling_var_.data();
+    for (int j = 0; j < cols; ++j) sq[j] = in[j] * in[j];
+    if (board) {
+      matvec<8, 8>(cells.noise_w.data(), rows, cols, sq, var);
+    } else {
+      matvec<0, 0>(cells.noise_w.data(), rows, cols, sq, var);
     }
+    const double* __restrict noise = next_normal_;
+    next_normal_ += rows;
+    for (int i = 0; i < rows; ++i) out[i] += sigma_ * std::sqrt(var[i]) * noise[i];
   }
   const double gain = scale / l;
   for (int i = 0; i < rows; ++i) out[i] *= gain;

@@ -72,6 +72,8 @@ class lp_inv {
   double map_block(Eigen::Ref<const rmat> target, bool own_scale, bool split_diagonal, rmat& digits) const;
   void count(const programmed_cells& cells, programming_activity& activity) const;
   void apply_node(int index, const double* r, double* z, solve_activity& activity);
+  template <int K>
+  void settle(node& nd, const double* r, double* z);
   void coupling_mvm(const programmed_cells& cells, double scale, const double* in, double* out, int rows, int cols,
                     solve_activity& activity);
   void apply_node_noise_free(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z);
@@ -86,6 +88,8 @@ class lp_inv {
   double sigma_ = 0.0;           ///< read noise σ (relative), 0: no normals drawn
   std::vector<double> normals_;  ///< the normals one apply() draws (root's count)
   const double* next_normal_ = nullptr;
+  rvec coupling_sq_;   ///< in² of a coupling read
+  rvec coupling_var_;  ///< per-row read-noise variance of a coupling read
   rvec r_q_;
   rvec scratch_;
   rvec unit_;

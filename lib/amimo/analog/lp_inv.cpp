@@ -220,7 +220,13 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
     }
     nd.lu.compute(nd.circuit);
     if (!lu_usable(nd.lu)) return false;
-    nd.inverse = nd.lu.inverse();
+    // Column by column (lu.inverse() would allocate a temporary for the permuted identity).
+    nd.inverse.resize(nd.size, nd.size);
+    for (int j = 0; j < nd.size; ++j) {
+      nd.sq.setZero();
+      nd.sq(j) = 1.0;
+      nd.inverse.col(j) = nd.lu.solve(nd.sq);
+    }
     nd.eig.compute(nd.circuit, false);
     if (nd.eig.info() != Eigen::Success) return false;
     nd.lambda_min = nd.eig.eigenvalues().real().minCoeff();

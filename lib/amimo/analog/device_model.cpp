@@ -35,7 +35,7 @@ bool device_model::drift_spread() const noexcept {
 }
 
 // Drift and IR drop applied to a programmed conductance; hops = wire segments to the cell.
-double device_model::finish(double g, int hops, const double*& next) const noexcept {
+[[gnu::always_inline]] inline double device_model::finish(double g, int hops, const double*& next) const noexcept {
   if (p_.time_since_programming_s > p_.drift_t0_s && (p_.drift_nu > 0.0 || p_.drift_nu_sigma > 0.0)) {
     const double nu = p_.drift_nu_sigma > 0.0 ? std::max(0.0, p_.drift_nu + p_.drift_nu_sigma * *next++) : p_.drift_nu;
     g *= std::pow(p_.time_since_programming_s / p_.drift_t0_s, -nu);

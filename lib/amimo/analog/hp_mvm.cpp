@@ -15,7 +15,10 @@ hp_mvm::hp_mvm(const analog_profile& profile, const device_model& devices)
       chunk_bits_(profile.circuit.mvm_dac_bits),
       chunks_((profile.refinement.input_bits + profile.circuit.mvm_dac_bits - 1) / profile.circuit.mvm_dac_bits),
       array_(profile.circuit.array_size),
-      adc_max_(std::ldexp(1.0, profile.circuit.mvm_adc_bits - 1) - 1.0) {
+      adc_max_(std::ldexp(1.0, profile.circuit.mvm_adc_bits - 1) - 1.0),
+      adc_steps_(std::ldexp(1.0, profile.circuit.mvm_adc_bits)),
+      input_full_(std::ldexp(1.0, profile.refinement.input_bits) - 1.0),
+      chunk_max_(std::ldexp(1.0, profile.circuit.mvm_dac_bits) - 1.0) {
   // Largest readout magnitude: every digit L−1, every input chunk at full scale.
   const double full = static_cast<double>(levels_ - 1) * (std::ldexp(1.0, chunk_bits_) - 1.0) * array_;
   integer_exact_ = adc_max_ >= full;
@@ -95,9 +98,8 @@ double hp_mvm::tail_normal(rng& gen) const noexcept {
 
 void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity) {
   const double scale = quantise_input(x, profile_.refinement.input_bits, x_q_);
-  const double full = std::ldexp(1.0, profile_.refinement.input_bits) - 1.0;
-  const double unit = scale / full;  // value of input integer 1
-  const double umax = std::ldexp(1.0, chunk_bits_) - 1.0;
+  const double unit = scale / input_full_;  // value of input integer 1
+  const double umax = chunk_max_;
 
   const auto readouts = static_cast<std::uint64_t>(slices_) * static_cast<std::uint64_t>(chunks_) *
                         static_cast<std::uint64_t>(tile_cols_) * static_cast<std::uint64_t>(n_);
@@ -108,9 +110,9 @@ void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity
   activity.array_reads += reads;
   activity.tia_reads += readouts;
   activity.adc_conversions += readouts;
-  activity.adc_steps += static_cast<double>(readouts) * std::ldexp(1.0, profile_.circuit.mvm_adc_bits);
+  activity.adc_steps += static_cast<double>(readouts) * adc_steps_;
   activity.dac_conversions += static_cast<std::uint64_t>(n_) * static_cast<std::uint64_t>(chunks_);
-  activity.dac_steps += static_cast<double>(n_) * chunks_ * std::ldexp(1.0, chunk_bits_);
+  activity.dac_steps += static_cast<double>(n_) * chunks_ * (chunk_max_ + 1.0);
   activity.digital_ops += static_cast<double>(readouts) + 2.0 * n_ +
                           static_cast<double>(fault_count_) * chunks_;
   // Array read activity: Σ_j colG_j · Σ_c (u_cj / umax)².

@@ -55,6 +55,9 @@ class hp_mvm {
   int tile_cols_ = 0;
   int n_ = 0;
   double adc_max_;      ///< largest ADC code magnitude
+  double adc_steps_;    ///< 2^bits of the readout ADC (activity)
+  double input_full_;   ///< 2^input_bits − 1: the quantised input's full scale
+  double chunk_max_;    ///< 2^chunk_bits − 1: the largest input chunk
   double adc_lsb_;      ///< ADC step in digit units (1 when integer-exact)
   bool integer_exact_;
   bool fast_ = false;

@@ -86,6 +86,10 @@ class lp_inv {
   double lambda_min_ = 0.0;
   double full_scale_ = 1.0;
   double sigma_ = 0.0;           ///< read noise σ (relative), 0: no normals drawn
+  double dac_max_;               ///< largest input DAC code magnitude
+  double adc_max_;               ///< largest output ADC code magnitude
+  double dac_steps_;             ///< 2^bits of the input DAC (activity)
+  double adc_steps_;             ///< 2^bits of the output ADC (activity)
   std::vector<double> normals_;  ///< the normals one apply() draws (root's count)
   const double* next_normal_ = nullptr;
   rvec coupling_sq_;   ///< in² of a coupling read

@@ -91,7 +91,10 @@ void rng::fill_normal(std::span<double> out) noexcept {
       p += (q < 1.0 && q != 0.0) ? 1U : 0U;
     }
     for (std::size_t p = 0; p < pairs; ++p) factor[p] = std::log(s[p]);
-    for (std::size_t p = 0; p < pairs; ++p) factor[p] = std::sqrt(-2.0 * factor[p] / s[p]);
+    // Eigen's packet sqrt and division (std::sqrt would not vectorise: errno on x < 0).
+    const auto count = static_cast<Eigen::Index>(pairs);
+    Eigen::Map<Eigen::ArrayXd> f(factor, count);
+    f = (-2.0 * f / Eigen::Map<const Eigen::ArrayXd>(s, count)).sqrt();
     for (std::size_t p = 0; p < pairs; ++p) {
       out[i++] = u[p] * factor[p];
       if (i < out.size()) {

@@ -34,6 +34,7 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
   col_g_.setZero(n_);
   u_.resize(n_);
   v_.resize(n_);
+  var_.resize(n_);
   x_q_.reserve(static_cast<std::size_t>(n_));
   fault_count_ = 0;
   const double umax = std::ldexp(1.0, chunk_bits_) - 1.0;
@@ -64,6 +65,11 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
   if (profile_.refinement.faults == fault_policy::correct) activity.corrected_cells += fault_count_;
   activity.digital_ops += static_cast<double>(slices_) * n_ * n_;  // slicing
 
+  // The per-readout path draws one normal per readout; sized here, not per multiply.
+  readout_normals_.resize(profile_.device.read_noise > 0.0
+                              ? static_cast<std::size_t>(slices_) * static_cast<std::size_t>(chunks_) *
+                                    static_cast<std::size_t>(tile_cols_) * static_cast<std::size_t>(n_)
+                              : 0U);
   const double sigma_max = profile_.device.read_noise * umax * std::sqrt(w_max);
   fast_ = integer_exact_ && beta_max < 0.5;
   if (fast_ && sigma_max > 0.0) {
@@ -195,6 +201,15 @@ void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen) {
   y.setZero(n_);
   const double sigma = profile_.device.read_noise;
   const bool correct = profile_.refinement.faults == fault_policy::correct;
+  // Every readout's read-noise normal, in readout order (slice, chunk, tile, row), drawn
+  // in one bulk call: the same values as one draw per readout.
+  const double* noise = nullptr;
+  if (sigma > 0.0) {
+    gen.fill_normal(readout_normals_);
+    noise = readout_normals_.data();
+  }
+  double* v = v_.data();
+  double* var = var_.data();
   for (int s = 0; s < slices_; ++s) {
     const auto si = static_cast<std::size_t>(s);
     const double slice_weight = std::pow(static_cast<double>(levels_), -static_cast<double>(s + 1));
@@ -206,16 +221,28 @@ void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen) {
       for (int tc = 0; tc < tile_cols_; ++tc) {
         const int j0 = tc * array_;
         const int width = std::min(array_, n_ - j0);
-        const auto u = u_.segment(j0, width);
-        v_.noalias() = cells.effective.middleCols(j0, width) * u;
+        // One array read: the readout currents and their read-noise variances, column by
+        // column (columns whose input chunk is zero carry no current).
         for (int i = 0; i < n_; ++i) {
-          double value = v_(i);
-          if (sigma > 0.0) {
-            const double var = cells.noise_w.row(i).segment(j0, width).dot(u.cwiseAbs2());
-            value += sigma * std::sqrt(var) * gen.normal();
+          v[i] = 0.0;
+          var[i] = 0.0;
+        }
+        for (int j = j0; j < j0 + width; ++j) {
+          const double uj = u_(j);
+          if (uj == 0.0) continue;
+          const double uj2 = uj * uj;
+          const double* e = cells.effective.data() + static_cast<std::ptrdiff_t>(j) * n_;
+          const double* w = cells.noise_w.data() + static_cast<std::ptrdiff_t>(j) * n_;
+          for (int i = 0; i < n_; ++i) {
+            v[i] += e[i] * uj;
+            var[i] += w[i] * uj2;
           }
+        }
+        for (int i = 0; i < n_; ++i) {
+          double value = v[i];
+          if (sigma > 0.0) value += sigma * std::sqrt(var[i]) * *noise++;
           const double code = std::clamp(std::nearbyint(value / adc_lsb_), -adc_max_, adc_max_);
-          v_(i) = code * adc_lsb_;
+          v[i] = code * adc_lsb_;
         }
         if (correct) {
           for (const cell_fault& f : cells.faults) {

@@ -71,6 +71,8 @@ class hp_mvm {
   std::vector<std::int64_t> x_q_;
   rvec u_;                               ///< one chunk of the input
   rvec v_;                               ///< one readout vector
+  rvec var_;                             ///< read-noise variance per readout of one array read
+  std::vector<double> readout_normals_;  ///< normals of one per-readout multiply
 };
 
 }  // namespace amimo::analog

@@ -83,6 +83,11 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
   const double* next = normal_scratch_.data();
 
   const double sigma_g = p_.program_sigma * (g_max_ - g_min_);
+  const bool drift = p_.time_since_programming_s > p_.drift_t0_s && (p_.drift_nu > 0.0 || p_.drift_nu_sigma > 0.0);
+  if (!any_stuck_ && !drift) {
+    program_clean(digits, tile, sigma_g, out);
+    return;
+  }
   const auto write = [&](double target) {
     return std::clamp(target + sigma_g * *next++, 0.0, 1.05 * g_max_);
   };
@@ -145,6 +150,55 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
   out.devices = 2 * static_cast<std::uint64_t>(cells);
   out.pulses += verified_cells * verified_pulses;
   if (verified_cells > 0) out.max_device_pulses = std::max(out.max_device_pulses, p_.mean_pulses);
+}
+
+// No stuck devices and no drift (the common case): every cell verifies, each device draws
+// one normal (G+ then G−, cell by cell), and the arithmetic runs over whole columns so it
+// vectorises. The same operations as the general loop, in the same order per value; only
+// the column sums of the conductances are formed in a separate sequential pass.
+void device_model::program_clean(const rmat& digits, int tile, double sigma_g, programmed_cells& out) const {
+  const Eigen::Index rows = digits.rows();
+  const Eigen::Index cols = digits.cols();
+  const double* __restrict noise = normal_scratch_.data();
+  const double g_top = 1.05 * g_max_;
+  const double wire = p_.wire_ohm;
+  const double dg2 = delta_g_ * delta_g_;
+  hops_scratch_.resize(static_cast<std::size_t>(rows));
+  pair_scratch_.resize(static_cast<std::size_t>(rows));
+  double* __restrict pair = pair_scratch_.data();
+  double* __restrict row_hops = hops_scratch_.data();
+  for (Eigen::Index i = 0; i < rows; ++i) row_hops[i] = static_cast<double>(i % tile);
+  double* __restrict row_g = out.row_g.data();
+  for (Eigen::Index j = 0; j < cols; ++j) {
+    const double* __restrict d = digits.data() + j * rows;
+    double* __restrict eff = out.effective.data() + j * rows;
+    double* __restrict ach = out.achieved.data() + j * rows;
+    double* __restrict nw = out.noise_w.data() + j * rows;
+    const double* __restrict nj = noise + 2 * j * rows;
+    const auto col_hops = static_cast<double>(static_cast<int>(j % tile) + 2);
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      double gp = std::clamp(g_min_ + std::max(d[i], 0.0) * delta_g_ + sigma_g * nj[2 * i], 0.0, g_top);
+      double gm = std::clamp(g_min_ + std::max(-d[i], 0.0) * delta_g_ + sigma_g * nj[2 * i + 1], 0.0, g_top);
+      if (wire > 0.0) {
+        // hops = i mod tile + j mod tile + 2, an integer: the sum below is exact.
+        const double hops = row_hops[i] + col_hops;
+        gp /= 1.0 + gp * wire * hops;
+        gm /= 1.0 + gm * wire * hops;
+      }
+      eff[i] = (gp - gm) / delta_g_;
+      ach[i] = d[i];
+      nw[i] = (gp * gp + gm * gm) / dg2;
+      row_g[i] += gp + gm;
+      pair[i] = gp + gm;
+    }
+    double col_sum = 0.0;
+    for (Eigen::Index i = 0; i < rows; ++i) col_sum += pair[i];
+    out.col_g(j) = col_sum;
+  }
+  const auto cells = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
+  out.devices = 2 * cells;
+  out.pulses = cells * 2 * static_cast<std::uint64_t>(std::lround(p_.mean_pulses));
+  if (cells > 0) out.max_device_pulses = std::max(0.0, p_.mean_pulses);
 }
 
 }  // namespace amimo::analog

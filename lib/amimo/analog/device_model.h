@@ -59,6 +59,7 @@ class device_model {
   /// Drift and IR drop; `next` yields the drift-spread normal when one is drawn.
   double finish(double g, int hops, const double*& next) const noexcept;
   bool drift_spread() const noexcept;
+  void program_clean(const rmat& digits, int tile, double sigma_g, programmed_cells& out) const;
 
   device_params p_;
   std::uint64_t chip_seed_;
@@ -70,6 +71,8 @@ class device_model {
   bool any_stuck_;
   mutable std::vector<stuck> stuck_scratch_;    ///< per device of the matrix being programmed
   mutable std::vector<double> normal_scratch_;  ///< the normals one program() call consumes
+  mutable std::vector<double> hops_scratch_;    ///< i mod tile per row
+  mutable std::vector<double> pair_scratch_;    ///< G+ + G− of one column
 };
 
 }  // namespace amimo::analog

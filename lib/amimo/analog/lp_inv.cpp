@@ -98,6 +98,19 @@ inline void matvec(const double* __restrict a, int rows_, int cols_, const doubl
   }
 }
 
+// v ← √v (Eigen's packet square root, correctly rounded like std::sqrt, which does not
+// vectorise because of errno).
+template <int K>
+inline void sqrt_in_place(double* v, int size) noexcept {
+  if constexpr (K > 0) {
+    Eigen::Map<Eigen::Array<double, K, 1>> a(v);
+    a = a.sqrt();
+  } else {
+    Eigen::Map<Eigen::ArrayXd> a(v, size);
+    a = a.sqrt();
+  }
+}
+
 // Σ_i w_i (v_i / peak)², as Σ_i w_i v_i² / peak² (a cost-model weight, not a signal).
 inline double weighted_square_sum(const double* __restrict w, const double* __restrict v, double peak,
                                   int size) noexcept {
@@ -319,7 +332,8 @@ void lp_inv::settle(node& nd, const double* __restrict r, double* __restrict z) 
     const double inv_l = 1.0 / static_cast<double>(levels_);
     for (int i = 0; i < k; ++i) sq[i] = z0[i] * z0[i];
     matvec<K, K>(nd.cells.noise_w.data(), k, k, sq, dz);
-    for (int i = 0; i < k; ++i) dz[i] = sigma_ * std::sqrt(dz[i]) * inv_l * noise[i];
+    sqrt_in_place<K>(dz, k);
+    for (int i = 0; i < k; ++i) dz[i] = sigma_ * dz[i] * inv_l * noise[i];
     matvec<K, K>(nd.inverse.data(), k, k, dz, z);
     for (int i = 0; i < k; ++i) z[i] = (z0[i] - z[i]) / nd.gain;
   } else {
@@ -390,7 +404,12 @@ void lp_inv::coupling_mvm(const programmed_cells& cells, double scale, const dou
     }
     const double* __restrict noise = next_normal_;
     next_normal_ += rows;
-    for (int i = 0; i < rows; ++i) out[i] += sigma_ * std::sqrt(var[i]) * noise[i];
+    if (board) {
+      sqrt_in_place<8>(var, rows);
+    } else {
+      sqrt_in_place<0>(var, rows);
+    }
+    for (int i = 0; i < rows; ++i) out[i] += sigma_ * var[i] * noise[i];
   }
   const double gain = scale / l;
   for (int i = 0; i < rows; ++i) out[i] *= gain;

@@ -450,16 +450,21 @@ void lp_inv::apply_noise_free(const rvec& r, rvec& y) {
 void lp_inv::apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity) {
   const double dac_max = dac_max_;
   const double adc_max = adc_max_;
+  // min/max rather than std::clamp so the loops vectorise (same values, NaN included).
+  const double* __restrict in = r.data();
+  double* __restrict r_q = r_q_.data();
   for (int i = 0; i < size_; ++i) {
-    r_q_(i) = std::nearbyint(std::clamp(r(i), -1.0, 1.0) * dac_max) / dac_max;
+    r_q[i] = std::nearbyint(std::min(std::max(in[i], -1.0), 1.0) * dac_max) / dac_max;
   }
   y.resize(size_);
   gen.fill_normal(normals_);
   next_normal_ = normals_.data();
-  apply_node(0, r_q_.data(), y.data(), activity);
+  apply_node(0, r_q, y.data(), activity);
+  double* __restrict out = y.data();
+  const double full_scale = full_scale_;
   for (int i = 0; i < size_; ++i) {
-    const double v = std::clamp(y(i) / full_scale_, -1.0, 1.0);  // rails
-    y(i) = std::nearbyint(v * adc_max) / adc_max * full_scale_;
+    const double v = std::min(std::max(out[i] / full_scale, -1.0), 1.0);  // rails
+    out[i] = std::nearbyint(v * adc_max) / adc_max * full_scale;
   }
   ++activity.lp_inv_ops;
   activity.dac_conversions += static_cast<std::uint64_t>(size_);

@@ -28,6 +28,9 @@ hp_mvm::hp_mvm(const analog_profile& profile, const device_model& devices)
 void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen, programming_activity& activity) {
   n_ = static_cast<int>(a_q.rows());
   tile_cols_ = (n_ + array_ - 1) / array_;
+  // a_q entries are multiples of L^−S with |a| < 1, inputs integers below 2^input_bits:
+  // n·2^(m·S)·2^input_bits ≤ 2^53 makes the whole product exact in double precision.
+  exact_sum_ = std::log2(static_cast<double>(n_)) + profile_.device.bits * slices_ + profile_.refinement.input_bits <= 53.0;
   a_q_ = a_q;
   cells_.resize(static_cast<std::size_t>(slices_));
   error_.resize(static_cast<std::size_t>(slices_));
@@ -152,7 +155,21 @@ void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity
 void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activity) {
   // The exact integer product Σ_s L^−(s+1) D_s x_q (faults corrected).
   for (int j = 0; j < n_; ++j) u_(j) = static_cast<double>(x_q_[static_cast<std::size_t>(j)]);
-  y.noalias() = a_q_ * u_;
+  if (exact_sum_) {
+    // Every term and partial sum is an integer multiple of L^−S below 2^53 of them, so
+    // any summation order gives the same (exact) result: a plain column sweep.
+    y.resize(n_);
+    double* __restrict out = y.data();
+    const double* __restrict u = u_.data();
+    for (int i = 0; i < n_; ++i) out[i] = 0.0;
+    for (int j = 0; j < n_; ++j) {
+      const double uj = u[j];
+      const double* __restrict col = a_q_.data() + static_cast<std::ptrdiff_t>(j) * n_;
+      for (int i = 0; i < n_; ++i) out[i] += col[i] * uj;
+    }
+  } else {
+    y.noalias() = a_q_ * u_;
+  }
   if (!(tau_ < INFINITY)) {
     y *= unit;
     return;

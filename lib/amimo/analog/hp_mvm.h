@@ -61,6 +61,7 @@ class hp_mvm {
   double adc_lsb_;      ///< ADC step in digit units (1 when integer-exact)
   bool integer_exact_;
   bool fast_ = false;
+  bool exact_sum_ = false;  ///< the fast path's integer product is exact in any order
   double tau_ = 0.0;    ///< thinning threshold on a standard normal
   double log1mq_ = 0.0; ///< log(1 − q), q = P(|z| ≥ τ)
   std::size_t fault_count_ = 0;

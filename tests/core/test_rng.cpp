@@ -40,6 +40,25 @@ TEST(Rng, NormalHasUnitVarianceAndZeroMean) {
   EXPECT_NEAR(sum_sq / n - mean * mean, 1.0, 0.02);
 }
 
+TEST(Rng, FillNormalIsExactlyRepeatedNormal) {
+  // Bulk draws must be the same values as one-at-a-time draws and leave the generator in
+  // the same state (including a pending spare), for odd and even lengths, across runs
+  // longer than the internal batch and mixed with other draws.
+  rng one(5), bulk(5);
+  std::vector<double> buffer;
+  for (const std::size_t length : {std::size_t{1}, std::size_t{7}, std::size_t{0}, std::size_t{64},
+                                   std::size_t{65}, std::size_t{3}, std::size_t{200}, std::size_t{2}}) {
+    buffer.assign(length, 0.0);
+    bulk.fill_normal(buffer);
+    for (std::size_t i = 0; i < length; ++i) {
+      const double want = one.normal();
+      ASSERT_EQ(buffer[i], want) << "length " << length << " index " << i;
+    }
+    ASSERT_EQ(bulk.uniform(), one.uniform()) << "state after length " << length;
+    ASSERT_EQ(bulk.normal(), one.normal()) << "spare after length " << length;
+  }
+}
+
 TEST(Rng, ComplexNormalVarianceSplitsEquallyBetweenParts) {
   rng gen(9);
   const int n = 200000;

@@ -34,7 +34,7 @@ void slice_matrix(const rmat& a, int levels, int slices, std::vector<rmat>& digi
   }
 }
 
-void truncate_to_digits(const rmat& m, double scale, int levels, rmat& digits) {
+void truncate_to_digits(Eigen::Ref<const rmat> m, double scale, int levels, rmat& digits) {
   digits.resize(m.rows(), m.cols());
   const auto l = static_cast<double>(levels);
   for (Eigen::Index j = 0; j < m.cols(); ++j) {

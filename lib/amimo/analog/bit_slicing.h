@@ -22,7 +22,7 @@ double slice_full_scale(int levels, int slices) noexcept;
 void slice_matrix(const rmat& a, int levels, int slices, std::vector<rmat>& digits, rmat& a_q);
 
 /// Single-slice digits of m/scale, |m_ij/scale| ≤ (L−1)/L: D = clamp(round(m/scale·L), ±(L−1)).
-void truncate_to_digits(const rmat& m, double scale, int levels, rmat& digits);
+void truncate_to_digits(Eigen::Ref<const rmat> m, double scale, int levels, rmat& digits);
 
 /// Block floating point: x ≈ x_q · scale / (2^bits − 1), x_q integers with |x_q| ≤ 2^bits − 1.
 /// Returns scale = max|x| (0 for a zero vector, x_q then all zero).

@@ -47,13 +47,19 @@ class device_model {
   /// Programs target digits (rows×cols). array_key identifies the physical arrays (the
   /// stuck map depends on it and the chip seed only); tile is the array size, so cell
   /// (i, j) sits at (i mod tile, j mod tile) of its array for the IR-drop model. Random
-  /// programming error and drift spread come from gen.
+  /// programming error and drift spread come from gen, drawn in bulk (the same values,
+  /// in the same order, as one draw per device). Does not allocate once `out` and this
+  /// model have seen a matrix of the size. Not thread-safe (scratch buffers): one model
+  /// per simulated chip.
   void program(const rmat& digits, std::uint64_t array_key, int tile, rng& gen, programmed_cells& out) const;
 
  private:
-  enum class stuck { none, on, off };
+  enum class stuck : std::uint8_t { none, on, off };
   stuck stuck_state(std::uint64_t array_key, Eigen::Index i, Eigen::Index j, int device) const noexcept;
-  double finish(double g, Eigen::Index i, Eigen::Index j, int tile, rng& gen) const noexcept;
+  /// Drift and IR drop; `next` yields the drift-spread normal when one is drawn.
+  double finish(double g, int hops, const double*& next) const noexcept;
+  bool drift_spread() const noexcept;
+  void program_clean(const rmat& digits, int tile, double sigma_g, programmed_cells& out) const;
 
   device_params p_;
   std::uint64_t chip_seed_;
@@ -62,6 +68,11 @@ class device_model {
   double g_max_;
   double delta_g_;
   double drift_mean_factor_;
+  bool any_stuck_;
+  mutable std::vector<stuck> stuck_scratch_;    ///< per device of the matrix being programmed
+  mutable std::vector<double> normal_scratch_;  ///< the normals one program() call consumes
+  mutable std::vector<double> hops_scratch_;    ///< i mod tile per row
+  mutable std::vector<double> pair_scratch_;    ///< G+ + G− of one column
 };
 
 }  // namespace amimo::analog

@@ -12,8 +12,11 @@
 // the digital fallback (status.fallback, counted in the activity).
 //
 // The simulator only counts physical events (activity.h); the cost model decorator turns
-// them into modelled seconds and joules. Solves do not allocate once a matrix of the size
-// has been seen.
+// them into modelled seconds and joules. Neither set_matrix() (programming, BlockAMC
+// included) nor solve() allocates once a matrix of the size has been seen (the digital
+// fallback aside), so a receiver can reprogram per subcarrier. Results depend on the
+// seeds only (bit-identical to the per-matrix implementation before the speed-up:
+// tests/analog/test_reference_outputs.cpp).
 
 #include <amimo/analog/activity.h>
 #include <amimo/analog/analog_profile.h>

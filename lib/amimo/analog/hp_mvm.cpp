@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace amimo::analog {
 
@@ -15,7 +16,10 @@ hp_mvm::hp_mvm(const analog_profile& profile, const device_model& devices)
       chunk_bits_(profile.circuit.mvm_dac_bits),
       chunks_((profile.refinement.input_bits + profile.circuit.mvm_dac_bits - 1) / profile.circuit.mvm_dac_bits),
       array_(profile.circuit.array_size),
-      adc_max_(std::ldexp(1.0, profile.circuit.mvm_adc_bits - 1) - 1.0) {
+      adc_max_(std::ldexp(1.0, profile.circuit.mvm_adc_bits - 1) - 1.0),
+      adc_steps_(std::ldexp(1.0, profile.circuit.mvm_adc_bits)),
+      input_full_(std::ldexp(1.0, profile.refinement.input_bits) - 1.0),
+      chunk_max_(std::ldexp(1.0, profile.circuit.mvm_dac_bits) - 1.0) {
   // Largest readout magnitude: every digit L−1, every input chunk at full scale.
   const double full = static_cast<double>(levels_ - 1) * (std::ldexp(1.0, chunk_bits_) - 1.0) * array_;
   integer_exact_ = adc_max_ >= full;
@@ -25,12 +29,16 @@ hp_mvm::hp_mvm(const analog_profile& profile, const device_model& devices)
 void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen, programming_activity& activity) {
   n_ = static_cast<int>(a_q.rows());
   tile_cols_ = (n_ + array_ - 1) / array_;
+  // a_q entries are multiples of L^−S with |a| < 1, inputs integers below 2^input_bits:
+  // n·2^(m·S)·2^input_bits ≤ 2^53 makes the whole product exact in double precision.
+  exact_sum_ = std::log2(static_cast<double>(n_)) + profile_.device.bits * slices_ + profile_.refinement.input_bits <= 53.0;
   a_q_ = a_q;
   cells_.resize(static_cast<std::size_t>(slices_));
   error_.resize(static_cast<std::size_t>(slices_));
   col_g_.setZero(n_);
   u_.resize(n_);
   v_.resize(n_);
+  var_.resize(n_);
   x_q_.reserve(static_cast<std::size_t>(n_));
   fault_count_ = 0;
   const double umax = std::ldexp(1.0, chunk_bits_) - 1.0;
@@ -61,6 +69,11 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
   if (profile_.refinement.faults == fault_policy::correct) activity.corrected_cells += fault_count_;
   activity.digital_ops += static_cast<double>(slices_) * n_ * n_;  // slicing
 
+  // The per-readout path draws one normal per readout; sized here, not per multiply.
+  readout_normals_.resize(profile_.device.read_noise > 0.0
+                              ? static_cast<std::size_t>(slices_) * static_cast<std::size_t>(chunks_) *
+                                    static_cast<std::size_t>(tile_cols_) * static_cast<std::size_t>(n_)
+                              : 0U);
   const double sigma_max = profile_.device.read_noise * umax * std::sqrt(w_max);
   fast_ = integer_exact_ && beta_max < 0.5;
   if (fast_ && sigma_max > 0.0) {
@@ -95,9 +108,8 @@ double hp_mvm::tail_normal(rng& gen) const noexcept {
 
 void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity) {
   const double scale = quantise_input(x, profile_.refinement.input_bits, x_q_);
-  const double full = std::ldexp(1.0, profile_.refinement.input_bits) - 1.0;
-  const double unit = scale / full;  // value of input integer 1
-  const double umax = std::ldexp(1.0, chunk_bits_) - 1.0;
+  const double unit = scale / input_full_;  // value of input integer 1
+  const double umax = chunk_max_;
 
   const auto readouts = static_cast<std::uint64_t>(slices_) * static_cast<std::uint64_t>(chunks_) *
                         static_cast<std::uint64_t>(tile_cols_) * static_cast<std::uint64_t>(n_);
@@ -108,9 +120,9 @@ void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity
   activity.array_reads += reads;
   activity.tia_reads += readouts;
   activity.adc_conversions += readouts;
-  activity.adc_steps += static_cast<double>(readouts) * std::ldexp(1.0, profile_.circuit.mvm_adc_bits);
+  activity.adc_steps += static_cast<double>(readouts) * adc_steps_;
   activity.dac_conversions += static_cast<std::uint64_t>(n_) * static_cast<std::uint64_t>(chunks_);
-  activity.dac_steps += static_cast<double>(n_) * chunks_ * std::ldexp(1.0, chunk_bits_);
+  activity.dac_steps += static_cast<double>(n_) * chunks_ * (chunk_max_ + 1.0);
   activity.digital_ops += static_cast<double>(readouts) + 2.0 * n_ +
                           static_cast<double>(fault_count_) * chunks_;
   // Array read activity: Σ_j colG_j · Σ_c (u_cj / umax)².
@@ -144,7 +156,36 @@ void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity
 void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activity) {
   // The exact integer product Σ_s L^−(s+1) D_s x_q (faults corrected).
   for (int j = 0; j < n_; ++j) u_(j) = static_cast<double>(x_q_[static_cast<std::size_t>(j)]);
-  y.noalias() = a_q_ * u_;
+  if (exact_sum_) {
+    // Every term and partial sum is an integer multiple of L^−S below 2^53 of them, so
+    // any summation order gives the same (exact) result: a plain column sweep.
+    // Blocks of 16 rows kept in four vector accumulators (no store/load per column).
+    y.resize(n_);
+    double* out = y.data();
+    const double* u = u_.data();
+    const double* a = a_q_.data();
+    using v4d = double __attribute__((vector_size(32)));
+    int i0 = 0;
+    for (; i0 + 16 <= n_; i0 += 16) {
+      v4d acc[4] = {};
+      for (int j = 0; j < n_; ++j) {
+        const double* col = a + static_cast<std::ptrdiff_t>(j) * n_ + i0;
+        for (int b = 0; b < 4; ++b) {
+          v4d c;
+          std::memcpy(&c, col + 4 * b, sizeof c);
+          acc[b] += c * u[j];
+        }
+      }
+      std::memcpy(out + i0, acc, sizeof acc);
+    }
+    for (int i = i0; i < n_; ++i) out[i] = 0.0;
+    for (int j = 0; j < n_ && i0 < n_; ++j) {
+      const double* col = a + static_cast<std::ptrdiff_t>(j) * n_;
+      for (int i = i0; i < n_; ++i) out[i] += col[i] * u[j];
+    }
+  } else {
+    y.noalias() = a_q_ * u_;
+  }
   if (!(tau_ < INFINITY)) {
     y *= unit;
     return;
@@ -193,6 +234,15 @@ void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen) {
   y.setZero(n_);
   const double sigma = profile_.device.read_noise;
   const bool correct = profile_.refinement.faults == fault_policy::correct;
+  // Every readout's read-noise normal, in readout order (slice, chunk, tile, row), drawn
+  // in one bulk call: the same values as one draw per readout.
+  const double* noise = nullptr;
+  if (sigma > 0.0) {
+    gen.fill_normal(readout_normals_);
+    noise = readout_normals_.data();
+  }
+  double* v = v_.data();
+  double* var = var_.data();
   for (int s = 0; s < slices_; ++s) {
     const auto si = static_cast<std::size_t>(s);
     const double slice_weight = std::pow(static_cast<double>(levels_), -static_cast<double>(s + 1));
@@ -204,16 +254,28 @@ void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen) {
       for (int tc = 0; tc < tile_cols_; ++tc) {
         const int j0 = tc * array_;
         const int width = std::min(array_, n_ - j0);
-        const auto u = u_.segment(j0, width);
-        v_.noalias() = cells.effective.middleCols(j0, width) * u;
+        // One array read: the readout currents and their read-noise variances, column by
+        // column (columns whose input chunk is zero carry no current).
         for (int i = 0; i < n_; ++i) {
-          double value = v_(i);
-          if (sigma > 0.0) {
-            const double var = cells.noise_w.row(i).segment(j0, width).dot(u.cwiseAbs2());
-            value += sigma * std::sqrt(var) * gen.normal();
+          v[i] = 0.0;
+          var[i] = 0.0;
+        }
+        for (int j = j0; j < j0 + width; ++j) {
+          const double uj = u_(j);
+          if (uj == 0.0) continue;
+          const double uj2 = uj * uj;
+          const double* e = cells.effective.data() + static_cast<std::ptrdiff_t>(j) * n_;
+          const double* w = cells.noise_w.data() + static_cast<std::ptrdiff_t>(j) * n_;
+          for (int i = 0; i < n_; ++i) {
+            v[i] += e[i] * uj;
+            var[i] += w[i] * uj2;
           }
+        }
+        for (int i = 0; i < n_; ++i) {
+          double value = v[i];
+          if (sigma > 0.0) value += sigma * std::sqrt(var[i]) * *noise++;
           const double code = std::clamp(std::nearbyint(value / adc_lsb_), -adc_max_, adc_max_);
-          v_(i) = code * adc_lsb_;
+          v[i] = code * adc_lsb_;
         }
         if (correct) {
           for (const cell_fault& f : cells.faults) {

@@ -55,9 +55,13 @@ class hp_mvm {
   int tile_cols_ = 0;
   int n_ = 0;
   double adc_max_;      ///< largest ADC code magnitude
+  double adc_steps_;    ///< 2^bits of the readout ADC (activity)
+  double input_full_;   ///< 2^input_bits − 1: the quantised input's full scale
+  double chunk_max_;    ///< 2^chunk_bits − 1: the largest input chunk
   double adc_lsb_;      ///< ADC step in digit units (1 when integer-exact)
   bool integer_exact_;
   bool fast_ = false;
+  bool exact_sum_ = false;  ///< the fast path's integer product is exact in any order
   double tau_ = 0.0;    ///< thinning threshold on a standard normal
   double log1mq_ = 0.0; ///< log(1 − q), q = P(|z| ≥ τ)
   std::size_t fault_count_ = 0;
@@ -68,6 +72,8 @@ class hp_mvm {
   std::vector<std::int64_t> x_q_;
   rvec u_;                               ///< one chunk of the input
   rvec v_;                               ///< one readout vector
+  rvec var_;                             ///< read-noise variance per readout of one array read
+  std::vector<double> readout_normals_;  ///< normals of one per-readout multiply
 };
 
 }  // namespace amimo::analog

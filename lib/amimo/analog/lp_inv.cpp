@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace amimo::analog {
 
@@ -22,6 +23,7 @@ struct lp_inv::node {
   programmed_cells cells;
   rmat circuit;  // Ã/β + diag(fb)/β + finite-gain term, in units of G_in
   Eigen::PartialPivLU<rmat> lu;
+  rmat inverse;  // circuit⁻¹, formed once at programming for the noisy evaluations
   Eigen::EigenSolver<rmat> eig;
   double lambda_min = 0.0;
   // Split: coupling MVM arrays A2 (n1×n2) and A3 (n2×n1) with their scales, buffers.
@@ -31,7 +33,8 @@ struct lp_inv::node {
   double a3_scale = 1.0;
   rmat d12, d21, q12, q21, s_target, solved12;
   Eigen::PartialPivLU<rmat> lu11;
-  rvec t1, u, x2, v, x1, z0, dz;
+  rvec t1, u, x2, v, x1, z0, dz, sq;
+  int normals = 0;  // read-noise normals one noisy evaluation of this subtree draws
 };
 
 namespace {
@@ -48,10 +51,91 @@ bool lu_usable(const Eigen::PartialPivLU<rmat>& lu) {
   return std::isfinite(largest) && largest > 0.0 && diag.minCoeff() > largest * 1e-12;
 }
 
+// y = A x for a column-major rows×cols matrix (sequential over columns, vectorised over
+// rows; no call into a general product for these few-element operands). R, C > 0 fix the
+// shape at compile time (the 8×8 arrays of the board), 0 takes it from rows/cols.
+template <int R, int C>
+inline void matvec(const double* __restrict a, int rows_, int cols_, const double* __restrict x,
+                   double* __restrict y) noexcept {
+  if constexpr (R == 8 && C == 8) {
+    // The board's 8×8 arrays: four independent accumulator chains (columns 0–3 and 4–7,
+    // rows 0–3 and 4–7) so the FMA latency overlaps; GCC/Clang vector extension, which
+    // compiles to AVX on x86-64-v3 and to SSE pairs below it.
+    using v4d = double __attribute__((vector_size(32)));
+    v4d lo0 = {0.0, 0.0, 0.0, 0.0};
+    v4d hi0 = lo0;
+    v4d lo1 = lo0;
+    v4d hi1 = lo0;
+    for (int j = 0; j < 4; ++j) {
+      v4d c0;
+      v4d c1;
+      v4d c2;
+      v4d c3;
+      std::memcpy(&c0, a + 8 * j, sizeof c0);
+      std::memcpy(&c1, a + 8 * j + 4, sizeof c1);
+      std::memcpy(&c2, a + 8 * (j + 4), sizeof c2);
+      std::memcpy(&c3, a + 8 * (j + 4) + 4, sizeof c3);
+      const double x0 = x[j];
+      const double x1 = x[j + 4];
+      lo0 += c0 * x0;
+      hi0 += c1 * x0;
+      lo1 += c2 * x1;
+      hi1 += c3 * x1;
+    }
+    const v4d lo = lo0 + lo1;
+    const v4d hi = hi0 + hi1;
+    std::memcpy(y, &lo, sizeof lo);
+    std::memcpy(y + 4, &hi, sizeof hi);
+    return;
+  }
+  const int rows = R > 0 ? R : rows_;
+  const int cols = C > 0 ? C : cols_;
+  for (int i = 0; i < rows; ++i) y[i] = 0.0;
+  for (int j = 0; j < cols; ++j) {
+    const double xj = x[j];
+    const double* __restrict col = a + static_cast<std::ptrdiff_t>(j) * rows;
+    for (int i = 0; i < rows; ++i) y[i] += col[i] * xj;
+  }
+}
+
+// v ← √v (Eigen's packet square root, correctly rounded like std::sqrt, which does not
+// vectorise because of errno).
+template <int K>
+inline void sqrt_in_place(double* v, int size) noexcept {
+  if constexpr (K > 0) {
+    Eigen::Map<Eigen::Array<double, K, 1>> a(v);
+    a = a.sqrt();
+  } else {
+    Eigen::Map<Eigen::ArrayXd> a(v, size);
+    a = a.sqrt();
+  }
+}
+
+// Σ_i w_i (v_i / peak)², as Σ_i w_i v_i² / peak² (a cost-model weight, not a signal).
+inline double weighted_square_sum(const double* __restrict w, const double* __restrict v, double peak,
+                                  int size) noexcept {
+  double sum = 0.0;
+  for (int i = 0; i < size; ++i) sum += w[i] * (v[i] * v[i]);
+  return sum / (peak * peak);
+}
+
+inline double max_abs(const double* v, int size) noexcept {
+  double peak = 0.0;
+  for (int i = 0; i < size; ++i) peak = std::max(peak, std::abs(v[i]));
+  return peak;
+}
+
 }  // namespace
 
 lp_inv::lp_inv(const analog_profile& profile, const device_model& devices)
-    : profile_(profile), devices_(devices), levels_(1 << profile.device.bits) {}
+    : profile_(profile),
+      devices_(devices),
+      levels_(1 << profile.device.bits),
+      sigma_(profile.device.read_noise),
+      dac_max_(std::ldexp(1.0, profile.circuit.lp_dac_bits - 1) - 1.0),
+      adc_max_(std::ldexp(1.0, profile.circuit.lp_adc_bits - 1) - 1.0),
+      dac_steps_(std::ldexp(1.0, profile.circuit.lp_dac_bits)),
+      adc_steps_(std::ldexp(1.0, profile.circuit.lp_adc_bits)) {}
 
 lp_inv::~lp_inv() = default;
 
@@ -62,6 +146,7 @@ int lp_inv::build(int size) {
   nd.size = size;
   nd.z0.resize(size);
   nd.dz.resize(size);
+  nd.sq.resize(size);
   if (size > profile_.circuit.array_size) {
     const int n1 = split_point(size, profile_.circuit.array_size);
     const int n2 = size - n1;
@@ -74,9 +159,14 @@ int lp_inv::build(int size) {
     nd.lu11 = Eigen::PartialPivLU<rmat>(n1);
     const int a1 = build(n1);
     const int s = build(n2);
-    nodes_[static_cast<std::size_t>(index)]->child_a1 = a1;
-    nodes_[static_cast<std::size_t>(index)]->child_s = s;
+    node& split = *nodes_[static_cast<std::size_t>(index)];
+    split.child_a1 = a1;
+    split.child_s = s;
+    // Evaluation order: A1, A3 readout (n2 TIAs), S, A2 readout (n1 TIAs), A1 again.
+    split.normals = 2 * nodes_[static_cast<std::size_t>(a1)]->normals + nodes_[static_cast<std::size_t>(s)]->normals +
+                    (sigma_ > 0.0 ? n1 + n2 : 0);
   } else {
+    nd.normals = sigma_ > 0.0 ? size : 0;
     nd.lu = Eigen::PartialPivLU<rmat>(size);
     // The eigen-solver sizes its workspace on its first compute(); nodes are rebuilt only
     // when the matrix size changes, so later programming reuses it.
@@ -90,6 +180,9 @@ bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activit
     nodes_.clear();
     size_ = n;
     build(n);
+    normals_.resize(static_cast<std::size_t>(nodes_.front()->normals));
+    coupling_sq_.resize(n);
+    coupling_var_.resize(n);
     r_q_.resize(n);
     scratch_.resize(n);
     unit_.resize(n);
@@ -118,7 +211,7 @@ const rmat& lp_inv::nominal() const noexcept { return nodes_.front()->nominal; }
 // Digits of a block for one array; returns its scale β (block ≈ β·D/L). own_scale puts
 // the block's largest (off-diagonal, with split_diagonal) entry on the top level; otherwise
 // the slices' scale 1 is kept and larger entries saturate.
-double lp_inv::map_block(const rmat& target, bool own_scale, bool split_diagonal, rmat& digits) const {
+double lp_inv::map_block(Eigen::Ref<const rmat> target, bool own_scale, bool split_diagonal, rmat& digits) const {
   const auto l = static_cast<double>(levels_);
   double largest = 0.0;
   for (Eigen::Index j = 0; j < target.cols(); ++j) {
@@ -140,7 +233,7 @@ void lp_inv::count(const programmed_cells& cells, programming_activity& activity
   activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, cells.max_device_pulses);
 }
 
-bool lp_inv::program_node(int index, const rmat& target, bool own_scale, std::uint64_t key, rng& gen,
+bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key, rng& gen,
                           programming_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
@@ -172,6 +265,13 @@ bool lp_inv::program_node(int index, const rmat& target, bool own_scale, std::ui
     }
     nd.lu.compute(nd.circuit);
     if (!lu_usable(nd.lu)) return false;
+    // Column by column (lu.inverse() would allocate a temporary for the permuted identity).
+    nd.inverse.resize(nd.size, nd.size);
+    for (int j = 0; j < nd.size; ++j) {
+      nd.sq.setZero();
+      nd.sq(j) = 1.0;
+      nd.inverse.col(j) = nd.lu.solve(nd.sq);
+    }
     nd.eig.compute(nd.circuit, false);
     if (nd.eig.info() != Eigen::Success) return false;
     nd.lambda_min = nd.eig.eigenvalues().real().minCoeff();
@@ -209,92 +309,168 @@ bool lp_inv::program_node(int index, const rmat& target, bool own_scale, std::ui
   nd.nominal.topLeftCorner(n1, n1) = a1.nominal;
   nd.nominal.topRightCorner(n1, n2) = nd.q12;
   nd.nominal.bottomLeftCorner(n2, n1) = nd.q21;
-  nd.nominal.bottomRightCorner(n2, n2) = sc.nominal + nd.q21 * nd.solved12;
+  // Same product as in s_target, into the block (a temporary would allocate), then + S.
+  nd.nominal.bottomRightCorner(n2, n2).noalias() = nd.q21 * nd.solved12;
+  nd.nominal.bottomRightCorner(n2, n2) += sc.nominal;
   nd.gain = 1.0;
   return true;
 }
 
-void lp_inv::apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z, rng* gen,
-                        solve_activity* activity) {
+// One INV-circuit settle (noise as in apply_node); K > 0 fixes the array size.
+template <int K>
+void lp_inv::settle(node& nd, const double* __restrict r, double* __restrict z) {
+  const int k = K > 0 ? K : nd.size;
+  double* __restrict z0 = nd.z0.data();
+  matvec<K, K>(nd.inverse.data(), k, k, r, z0);
+  if (sigma_ > 0.0) {
+    // First-order read noise: Ã⁻¹r − Ã⁻¹(δÃ·Ã⁻¹r), δÃ_i· with variance σ²·Σ_j w_ij z0_j².
+    // L is a power of two, so ·(1/L) is exactly /L.
+    double* __restrict sq = nd.sq.data();
+    double* __restrict dz = nd.dz.data();
+    const double* __restrict noise = next_normal_;
+    next_normal_ += k;
+    const double inv_l = 1.0 / static_cast<double>(levels_);
+    for (int i = 0; i < k; ++i) sq[i] = z0[i] * z0[i];
+    matvec<K, K>(nd.cells.noise_w.data(), k, k, sq, dz);
+    sqrt_in_place<K>(dz, k);
+    for (int i = 0; i < k; ++i) dz[i] = sigma_ * dz[i] * inv_l * noise[i];
+    matvec<K, K>(nd.inverse.data(), k, k, dz, z);
+    for (int i = 0; i < k; ++i) z[i] = (z0[i] - z[i]) / nd.gain;
+  } else {
+    for (int i = 0; i < k; ++i) z[i] = z0[i] / nd.gain;
+  }
+}
+
+void lp_inv::apply_node(int index, const double* r, double* z, solve_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
-  const double sigma = gen != nullptr ? profile_.device.read_noise : 0.0;
   if (nd.n1 == 0) {
-    nd.z0 = nd.lu.solve(r);
-    if (sigma > 0.0) {
-      for (int i = 0; i < nd.size; ++i) {
-        const double var = nd.cells.noise_w.row(i).dot(nd.z0.cwiseAbs2());
-        nd.dz(i) = sigma * std::sqrt(var) / l * gen->normal();
-      }
-      z = nd.lu.solve(nd.dz);
-      z = nd.z0 - z;  // first-order: Ã⁻¹r − Ã⁻¹(δÃ·Ã⁻¹r)
+    const int k = nd.size;
+    if (k == 8) {
+      settle<8>(nd, r, z);
     } else {
-      z = nd.z0;
+      settle<0>(nd, r, z);
     }
-    if (activity != nullptr) {
-      const double inv_lambda = 1.0 / nd.lambda_min;
-      const double peak = nd.z0.cwiseAbs().maxCoeff();
-      ++activity->inv_settles;
-      activity->inv_settle_weight += inv_lambda;
-      activity->inv_opamp_weight += nd.size * inv_lambda;
-      if (peak > 0.0) {
-        const double g_in = static_cast<double>(levels_) * devices_.delta_g();
-        const double g = nd.cells.col_g.dot((nd.z0 / peak).cwiseAbs2()) + g_in * nd.fb_g.dot((nd.z0 / peak).cwiseAbs2());
-        activity->inv_conductance_weight += g * inv_lambda;
-      }
+    const double* z0 = nd.z0.data();
+    const double inv_lambda = 1.0 / nd.lambda_min;
+    const double peak = max_abs(z0, k);
+    ++activity.inv_settles;
+    activity.inv_settle_weight += inv_lambda;
+    activity.inv_opamp_weight += k * inv_lambda;
+    if (peak > 0.0) {
+      const double g_in = l * devices_.delta_g();
+      const double g = weighted_square_sum(nd.cells.col_g.data(), z0, peak, k) +
+                       g_in * weighted_square_sum(nd.fb_g.data(), z0, peak, k);
+      activity.inv_conductance_weight += g * inv_lambda;
     }
+    return;
+  }
+  const int n1 = nd.n1;
+  const int n2 = nd.size - n1;
+  double* t1 = nd.t1.data();
+  double* u = nd.u.data();
+  double* x2 = nd.x2.data();
+  double* v = nd.v.data();
+  double* x1 = nd.x1.data();
+  apply_node(nd.child_a1, r, t1, activity);
+  coupling_mvm(nd.a3, nd.a3_scale, t1, u, n2, n1, activity);
+  for (int i = 0; i < n2; ++i) u[i] = r[n1 + i] - u[i];
+  apply_node(nd.child_s, u, x2, activity);
+  coupling_mvm(nd.a2, nd.a2_scale, x2, v, n1, n2, activity);
+  for (int i = 0; i < n1; ++i) v[i] = r[i] - v[i];
+  apply_node(nd.child_a1, v, x1, activity);
+  for (int i = 0; i < n1; ++i) z[i] = x1[i] / nd.gain;
+  for (int i = 0; i < n2; ++i) z[n1 + i] = x2[i] / nd.gain;
+}
+
+// A BlockAMC coupling array read: out = (scale/L)·(G̃·in + read noise), one TIA per row.
+void lp_inv::coupling_mvm(const programmed_cells& cells, double scale, const double* in, double* out, int rows,
+                          int cols, solve_activity& activity) {
+  const auto l = static_cast<double>(levels_);
+  const bool board = rows == 8 && cols == 8;
+  if (board) {
+    matvec<8, 8>(cells.effective.data(), rows, cols, in, out);
+  } else {
+    matvec<0, 0>(cells.effective.data(), rows, cols, in, out);
+  }
+  if (sigma_ > 0.0) {
+    double* __restrict sq = coupling_sq_.data();
+    double* __restrict var = coupling_var_.data();
+    for (int j = 0; j < cols; ++j) sq[j] = in[j] * in[j];
+    if (board) {
+      matvec<8, 8>(cells.noise_w.data(), rows, cols, sq, var);
+    } else {
+      matvec<0, 0>(cells.noise_w.data(), rows, cols, sq, var);
+    }
+    const double* __restrict noise = next_normal_;
+    next_normal_ += rows;
+    if (board) {
+      sqrt_in_place<8>(var, rows);
+    } else {
+      sqrt_in_place<0>(var, rows);
+    }
+    for (int i = 0; i < rows; ++i) out[i] += sigma_ * var[i] * noise[i];
+  }
+  const double gain = scale / l;
+  for (int i = 0; i < rows; ++i) out[i] *= gain;
+  const double peak = max_abs(in, cols);
+  ++activity.block_mvm_reads;
+  activity.tia_reads += static_cast<std::uint64_t>(rows);
+  if (peak > 0.0) activity.read_conductance += weighted_square_sum(cells.col_g.data(), in, peak, cols);
+}
+
+void lp_inv::apply_node_noise_free(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z) {
+  node& nd = *nodes_[static_cast<std::size_t>(index)];
+  const auto l = static_cast<double>(levels_);
+  if (nd.n1 == 0) {
+    z = nd.lu.solve(r);
     z /= nd.gain;
     return;
   }
   const int n1 = nd.n1;
   const int n2 = nd.size - n1;
-  const auto mvm = [&](const programmed_cells& cells, double scale, const rvec& in, rvec& out) {
-    out.noalias() = cells.effective * in;
-    if (sigma > 0.0) {
-      for (Eigen::Index i = 0; i < out.size(); ++i) {
-        out(i) += sigma * std::sqrt(cells.noise_w.row(i).dot(in.cwiseAbs2())) * gen->normal();
-      }
-    }
-    out *= scale / l;
-    if (activity != nullptr) {
-      const double peak = in.cwiseAbs().maxCoeff();
-      ++activity->block_mvm_reads;
-      activity->tia_reads += static_cast<std::uint64_t>(out.size());
-      if (peak > 0.0) activity->read_conductance += cells.col_g.dot((in / peak).cwiseAbs2());
-    }
-  };
-  apply_node(nd.child_a1, r.head(n1), nd.t1, gen, activity);
-  mvm(nd.a3, nd.a3_scale, nd.t1, nd.u);
+  apply_node_noise_free(nd.child_a1, r.head(n1), nd.t1);
+  nd.u.noalias() = nd.a3.effective * nd.t1;
+  nd.u *= nd.a3_scale / l;
   nd.u = r.tail(n2) - nd.u;
-  apply_node(nd.child_s, nd.u, nd.x2, gen, activity);
-  mvm(nd.a2, nd.a2_scale, nd.x2, nd.v);
+  apply_node_noise_free(nd.child_s, nd.u, nd.x2);
+  nd.v.noalias() = nd.a2.effective * nd.x2;
+  nd.v *= nd.a2_scale / l;
   nd.v = r.head(n1) - nd.v;
-  apply_node(nd.child_a1, nd.v, nd.x1, gen, activity);
+  apply_node_noise_free(nd.child_a1, nd.v, nd.x1);
   z.head(n1) = nd.x1 / nd.gain;
   z.tail(n2) = nd.x2 / nd.gain;
 }
 
 void lp_inv::apply_noise_free(const rvec& r, rvec& y) {
   y.resize(size_);
-  apply_node(0, r, y, nullptr, nullptr);
+  apply_node_noise_free(0, r, y);
 }
 
 void lp_inv::apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity) {
-  const double dac_max = std::ldexp(1.0, profile_.circuit.lp_dac_bits - 1) - 1.0;
-  const double adc_max = std::ldexp(1.0, profile_.circuit.lp_adc_bits - 1) - 1.0;
+  const double dac_max = dac_max_;
+  const double adc_max = adc_max_;
+  // min/max rather than std::clamp so the loops vectorise (same values, NaN included).
+  const double* __restrict in = r.data();
+  double* __restrict r_q = r_q_.data();
   for (int i = 0; i < size_; ++i) {
-    r_q_(i) = std::nearbyint(std::clamp(r(i), -1.0, 1.0) * dac_max) / dac_max;
+    r_q[i] = std::nearbyint(std::min(std::max(in[i], -1.0), 1.0) * dac_max) / dac_max;
   }
-  apply_node(0, r_q_, y, &gen, &activity);
+  y.resize(size_);
+  gen.fill_normal(normals_);
+  next_normal_ = normals_.data();
+  apply_node(0, r_q, y.data(), activity);
+  double* __restrict out = y.data();
+  const double full_scale = full_scale_;
   for (int i = 0; i < size_; ++i) {
-    const double v = std::clamp(y(i) / full_scale_, -1.0, 1.0);  // rails
-    y(i) = std::nearbyint(v * adc_max) / adc_max * full_scale_;
+    const double v = std::min(std::max(out[i] / full_scale, -1.0), 1.0);  // rails
+    out[i] = std::nearbyint(v * adc_max) / adc_max * full_scale;
   }
   ++activity.lp_inv_ops;
   activity.dac_conversions += static_cast<std::uint64_t>(size_);
-  activity.dac_steps += size_ * std::ldexp(1.0, profile_.circuit.lp_dac_bits);
+  activity.dac_steps += size_ * dac_steps_;
   activity.adc_conversions += static_cast<std::uint64_t>(size_);
-  activity.adc_steps += size_ * std::ldexp(1.0, profile_.circuit.lp_adc_bits);
+  activity.adc_steps += size_ * adc_steps_;
   activity.digital_ops += 2.0 * size_;
 }
 

@@ -20,6 +20,11 @@
 //   A0 = [A1 A2; A3 A4],  S = A4 − A3·A1⁻¹·A2 (formed at programming, programmed as its
 //   own m-bit block with its own scale), y2 = S⁻¹(r2 − A3·A1⁻¹r1), y1 = A1⁻¹(r1 − A2·y2),
 // recursively; A2 and A3 are analog MVM arrays. Intermediate values stay analog.
+//
+// Simulation cost: programming factorises every INV circuit once and keeps its inverse, so
+// an evaluation is a few small matrix-vector products per array; all read-noise normals
+// of one evaluation are drawn in one bulk call (the same values, in the same order, as
+// one draw per op-amp). apply() and program() do not allocate once the size has been seen.
 
 #include <amimo/analog/activity.h>
 #include <amimo/analog/analog_profile.h>
@@ -55,17 +60,23 @@ class lp_inv {
   /// y ≈ A0⁻¹ r for ‖r‖∞ ≤ 1, as the circuit computes it (y has r's size).
   void apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity);
 
-  /// The noise-free operator applied to r, no DAC/ADC (for tests and ranging).
+  /// The noise-free operator applied to r, no DAC/ADC (for tests and ranging). Solves with
+  /// the LU factors (the ADC full scale set at programming depends on it bit for bit).
   void apply_noise_free(const rvec& r, rvec& y);
 
  private:
   struct node;
   int build(int size);
-  bool program_node(int index, const rmat& target, bool own_scale, std::uint64_t key, rng& gen,
+  bool program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key, rng& gen,
                     programming_activity& activity);
-  double map_block(const rmat& target, bool own_scale, bool split_diagonal, rmat& digits) const;
+  double map_block(Eigen::Ref<const rmat> target, bool own_scale, bool split_diagonal, rmat& digits) const;
   void count(const programmed_cells& cells, programming_activity& activity) const;
-  void apply_node(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z, rng* gen, solve_activity* activity);
+  void apply_node(int index, const double* r, double* z, solve_activity& activity);
+  template <int K>
+  void settle(node& nd, const double* r, double* z);
+  void coupling_mvm(const programmed_cells& cells, double scale, const double* in, double* out, int rows, int cols,
+                    solve_activity& activity);
+  void apply_node_noise_free(int index, Eigen::Ref<const rvec> r, Eigen::Ref<rvec> z);
 
   analog_profile profile_;
   const device_model& devices_;
@@ -74,6 +85,15 @@ class lp_inv {
   int size_ = 0;
   double lambda_min_ = 0.0;
   double full_scale_ = 1.0;
+  double sigma_ = 0.0;           ///< read noise σ (relative), 0: no normals drawn
+  double dac_max_;               ///< largest input DAC code magnitude
+  double adc_max_;               ///< largest output ADC code magnitude
+  double dac_steps_;             ///< 2^bits of the input DAC (activity)
+  double adc_steps_;             ///< 2^bits of the output ADC (activity)
+  std::vector<double> normals_;  ///< the normals one apply() draws (root's count)
+  const double* next_normal_ = nullptr;
+  rvec coupling_sq_;   ///< in² of a coupling read
+  rvec coupling_var_;  ///< per-row read-noise variance of a coupling read
   rvec r_q_;
   rvec scratch_;
   rvec unit_;

@@ -64,6 +64,49 @@ double rng::normal() noexcept {
   return u * factor;
 }
 
+void rng::fill_normal(std::span<double> out) noexcept {
+  std::size_t i = 0;
+  if (i < out.size() && has_spare_) {
+    out[i++] = spare_normal_;
+    has_spare_ = false;
+  }
+  // Runs of up to 32 accepted pairs: the rejection loop draws exactly the uniforms
+  // normal() would, then the logs (scalar, the same libm call) and the square roots and
+  // divisions (vectorisable, correctly rounded, so identical to normal()'s).
+  constexpr std::size_t run = 32;
+  double u[run];
+  double v[run];
+  double s[run];
+  double factor[run];
+  while (i < out.size()) {
+    const std::size_t wanted = (out.size() - i + 1) / 2;
+    const std::size_t pairs = wanted < run ? wanted : run;
+    for (std::size_t p = 0; p < pairs;) {
+      const double a = 2.0 * uniform() - 1.0;
+      const double b = 2.0 * uniform() - 1.0;
+      const double q = a * a + b * b;
+      u[p] = a;
+      v[p] = b;
+      s[p] = q;
+      p += (q < 1.0 && q != 0.0) ? 1U : 0U;
+    }
+    for (std::size_t p = 0; p < pairs; ++p) factor[p] = std::log(s[p]);
+    // Eigen's packet sqrt and division (std::sqrt would not vectorise: errno on x < 0).
+    const auto count = static_cast<Eigen::Index>(pairs);
+    Eigen::Map<Eigen::ArrayXd> f(factor, count);
+    f = (-2.0 * f / Eigen::Map<const Eigen::ArrayXd>(s, count)).sqrt();
+    for (std::size_t p = 0; p < pairs; ++p) {
+      out[i++] = u[p] * factor[p];
+      if (i < out.size()) {
+        out[i++] = v[p] * factor[p];
+      } else {
+        spare_normal_ = v[p] * factor[p];
+        has_spare_ = true;
+      }
+    }
+  }
+}
+
 cf64 rng::complex_normal(double variance) noexcept {
   const double sigma = std::sqrt(variance / 2.0);
   const double re = normal();

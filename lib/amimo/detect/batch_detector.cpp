@@ -201,6 +201,9 @@ batch_detector::batch_detector(detector_kind kind, detection_mode mode, solver::
     e->init_lanes();
     engine_ = std::move(e);
   }
+  // Every right-hand-side count this detector will ask for: Hᴴ (antennas), identity
+  // (users), received vectors (per-vector mode).
+  solver.reserve(std::max({antennas, users, max_vectors}));
   resolved_.assign(static_cast<std::size_t>(max_batch), 0);
   sinr_.assign(static_cast<std::size_t>(max_batch * users), 0.0);
   noise_variance_.assign(static_cast<std::size_t>(max_batch * users), linear_detector::kErased);

@@ -64,6 +64,7 @@ class accounting_batch_solver final : public batch_solver {
   void solve(std::span<batch_status> status, batch_ref x, batch_cref a, batch_cref b,
              matrix_structure structure) override;
   void reseed(std::uint64_t seed) noexcept override { inner_->reseed(seed); }
+  void reserve(int max_rhs) override { inner_->reserve(max_rhs); }
 
   const solver_stats& stats() const noexcept { return stats_; }
   void reset_stats() noexcept { stats_ = {}; }

@@ -70,6 +70,14 @@ void copy_out(const matrix_batch<Real>& dst, const Block& src, int m) {
   }
 }
 
+// Grows a per-matrix digital backend's own work buffers to the widest right-hand side now
+// (an identity system solved for every column of b), so its first real use allocates nothing.
+void reserve_inner(linear_solver& inner, cmat& a, cmat& b, cmat& x) {
+  a.setIdentity();
+  b.setZero();
+  if (inner.set_matrix(a, matrix_structure::hermitian).ok) (void)inner.solve(x, b);
+}
+
 // One system through a per-matrix backend; shared by the adapter and the digital batch
 // backends' fallback.
 batch_status solve_one(linear_solver& inner, cmat& a, cmat& b, cmat& x, const batch_ref& xb, const batch_cref& ab,
@@ -108,6 +116,16 @@ class digital_batch_solver final : public batch_solver {
         fa_(max_size, max_size), fb_(max_size, max_size), fx_(max_size, max_size) {}
 
   std::string_view name() const noexcept override { return fallback_->name(); }
+  void reserve(int max_rhs) override {
+    const auto n = static_cast<std::size_t>(fa_.rows());
+    const auto r = static_cast<std::size_t>(std::max(max_rhs, 1));
+    if (x_.size() < 2 * n * r) x_.resize(2 * n * r);
+    if (fb_.cols() < static_cast<Eigen::Index>(r)) {
+      fb_.resize(fb_.rows(), static_cast<Eigen::Index>(r));
+      fx_.resize(fx_.rows(), static_cast<Eigen::Index>(r));
+    }
+    reserve_inner(*fallback_, fa_, fb_, fx_);
+  }
   batch_preference preference() const noexcept override {
     return {std::is_same_v<Real, float> ? element_type::f32 : element_type::f64, batch_format::compact, L};
   }
@@ -188,6 +206,14 @@ per_matrix_batch_solver::per_matrix_batch_solver(linear_solver& inner, int max_s
 per_matrix_batch_solver::per_matrix_batch_solver(std::unique_ptr<linear_solver> inner, int max_size)
     : owned_(std::move(inner)), inner_(owned_.get()), a_(max_size, max_size), b_(max_size, max_size),
       x_(max_size, max_size) {}
+
+void per_matrix_batch_solver::reserve(int max_rhs) {
+  const Eigen::Index r = std::max(max_rhs, 1);
+  if (b_.cols() < r) {
+    b_.resize(b_.rows(), r);
+    x_.resize(x_.rows(), r);
+  }
+}
 
 void per_matrix_batch_solver::solve(std::span<batch_status> status, batch_ref x, batch_cref a, batch_cref b,
                                     matrix_structure structure) {

@@ -130,6 +130,11 @@ class batch_solver {
 
   /// As linear_solver::reseed(): callers reseed per unit of work (frame, block).
   virtual void reseed(std::uint64_t seed) noexcept { (void)seed; }
+
+  /// Sizes the work buffers for up to max_rhs right-hand sides per system, so that solve()
+  /// allocates nothing from the first call on (buffers otherwise grow on first use, which
+  /// in a thread pool can be any later frame). Backends without such buffers ignore it.
+  virtual void reserve(int max_rhs) { (void)max_rhs; }
 };
 
 /// Shape of a batch (any element, any layout).
@@ -162,6 +167,7 @@ class per_matrix_batch_solver final : public batch_solver {
   void solve(std::span<batch_status> status, batch_ref x, batch_cref a, batch_cref b,
              matrix_structure structure) override;
   void reseed(std::uint64_t seed) noexcept override { inner_->reseed(seed); }
+  void reserve(int max_rhs) override;
 
  private:
   std::unique_ptr<linear_solver> owned_;

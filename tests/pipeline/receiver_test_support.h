@@ -12,6 +12,18 @@
 
 namespace amimo::test_support {
 
+/// A small receiver: MMSE/digital-f64 and ZF/digital-f32 side by side, 2 threads.
+inline pipeline::receiver_config two_chain_config(int antennas, int users, modem::modulation m, std::uint64_t seed) {
+  pipeline::receiver_config c;
+  c.antennas = antennas;
+  c.users = users;
+  c.modulation = m;
+  c.chains = {{detect::detector_kind::mmse, {"digital-f64", {}}, {}}, {detect::detector_kind::zf, {"digital-f32", {}}, {}}};
+  c.threads = 2;
+  c.seed = seed;
+  return c;
+}
+
 /// Draws every tap of `ch` i.i.d. CN(0, powers[l]) from `seed`.
 inline void randomise(fixed_channel& ch, std::uint64_t seed, const std::vector<double>& powers) {
   rng gen(seed);

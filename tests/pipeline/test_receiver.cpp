@@ -20,14 +20,7 @@ using test_support::frame_buffer;
 using test_support::randomise;
 
 receiver_config small_config(int antennas, int users, modem::modulation m) {
-  receiver_config c;
-  c.antennas = antennas;
-  c.users = users;
-  c.modulation = m;
-  c.chains = {{detect::detector_kind::mmse, {"digital-f64", {}}, {}}, {detect::detector_kind::zf, {"digital-f32", {}}, {}}};
-  c.threads = 2;
-  c.seed = 11;
-  return c;
+  return test_support::two_chain_config(antennas, users, m, 11);
 }
 
 /// Streams `frames` emulated frames into the receiver in chunks of `chunk` samples.

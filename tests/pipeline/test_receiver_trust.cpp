@@ -22,14 +22,7 @@ using test_support::randomise;
 using test_support::recording;
 
 receiver_config config_for(int antennas, int users, modem::modulation m) {
-  receiver_config c;
-  c.antennas = antennas;
-  c.users = users;
-  c.modulation = m;
-  c.chains = {{detect::detector_kind::mmse, {"digital-f64", {}}, {}}, {detect::detector_kind::zf, {"digital-f32", {}}, {}}};
-  c.threads = 2;
-  c.seed = 23;
-  return c;
+  return test_support::two_chain_config(antennas, users, m, 23);
 }
 
 TEST(ReceiverAlignment, ChannelSkewedByWholeMessagesIsRealignedAndCounted) {

@@ -20,6 +20,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git python3
   libeigen3-dev libliquid-dev libyaml-cpp-dev libcli11-dev nlohmann-json3-dev libfmt-dev libpng-dev
   libarmadillo-dev libgtest-dev libgmock-dev libbenchmark-dev libzmq3-dev cppzmq-dev clang libfftw3-dev libuhd-dev libboost-dev
+  libopenblas-dev libitpp-dev libhwy-dev
 )
 
 install_packages() {

@@ -24,6 +24,11 @@ namespace {
 
 constexpr int kLanes = 32;
 constexpr int kMaxMag = 127;
+// Channel LLRs are quantised into ±kMaxInput, well inside the ±kMaxMag range of the APP and
+// message arithmetic: an APP that saturates at the channel value alone loses the extrinsic
+// information subtracted from it in later layers (an error floor at high SNR, where every
+// channel LLR is large).
+constexpr int kMaxInput = 31;
 // Every row (APP column, message row, work row) is round_up(Z, 32) lanes plus this slack, so
 // that the vector copies of the cyclic rotations may overrun (see rotate_in).
 constexpr int kSlack = kLanes;
@@ -61,7 +66,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
       std::int8_t* out = app_.data() + static_cast<std::size_t>(c) * zp;
       for (std::size_t t = 0; t < zs; ++t) {
         // Round half away from zero after clamping (branch-free, vectorises).
-        const float q = std::clamp(in[t] * cfg_.llr_scale, -static_cast<float>(kMaxMag), static_cast<float>(kMaxMag));
+        const float q = std::clamp(in[t] * cfg_.llr_scale, -static_cast<float>(kMaxInput), static_cast<float>(kMaxInput));
         out[t] = static_cast<std::int8_t>(q + std::copysign(0.5f, q));
       }
     }

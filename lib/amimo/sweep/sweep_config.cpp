@@ -1,5 +1,6 @@
 #include <amimo/core/error.h>
 #include <amimo/core/thread_pool.h>
+#include <amimo/fec/link_coding.h>
 #include <amimo/sweep/sweep_config.h>
 
 #include <channel_models/flat_models.h>
@@ -11,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 
 #include "sweep_default_config.h"  // generated: kSweepDefaultYaml
 
@@ -64,6 +66,32 @@ std::string joined(const YAML::Node& node, const std::string& key) {
   return scalar<std::string>(node, key);
 }
 
+}  // namespace
+
+fec::transport_block_config user_transport_block(const sweep_config& c) {
+  const int qm = static_cast<int>(modem::bits_per_symbol(c.modulation));
+  try {
+    return fec::link_transport_block(c.vectors_per_channel * qm, qm, c.code_rate, c.tb_bits);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(std::string(e.what()) + " (G = vectors_per_channel " + std::to_string(c.vectors_per_channel) +
+                       " x " + std::to_string(qm) + " bits per symbol coded bits per user and frame)");
+  }
+}
+
+namespace {
+void validate_coding(const sweep_config& c) {
+  if (c.coding != "none" && c.coding != "ldpc") {
+    throw config_error("coding must be none or ldpc (got '" + c.coding + "')");
+  }
+  if (!(c.code_rate > 0.0 && c.code_rate < 1.0)) {
+    throw config_error("code_rate must lie in (0, 1) (got " + std::to_string(c.code_rate) + ")");
+  }
+  if (c.tb_bits < 0) throw config_error("tb_bits must be 0 (the 38.214 TBS) or positive");
+  if (c.ldpc_iterations < 1 || c.ldpc_iterations > 100) throw config_error("ldpc_iterations must be in 1..100");
+  if (!(c.ldpc_alpha > 0.0 && c.ldpc_alpha <= 1.0)) throw config_error("ldpc_alpha must lie in (0, 1]");
+  if (c.max_blocks == 0) throw config_error("max_blocks must be positive");
+  if (is_coded(c)) (void)user_transport_block(c);
+}
 }  // namespace
 
 std::string_view embedded_default_config() noexcept { return kSweepDefaultYaml; }
@@ -191,6 +219,13 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
       config.max_bits = static_cast<std::uint64_t>(bits);
     }
     else if (key == "max_seconds") config.max_seconds = scalar<double>(value, key);
+    else if (key == "coding") config.coding = scalar<std::string>(value, key);
+    else if (key == "code_rate") config.code_rate = scalar<double>(value, key);
+    else if (key == "tb_bits") config.tb_bits = scalar<int>(value, key);
+    else if (key == "ldpc_iterations") config.ldpc_iterations = scalar<int>(value, key);
+    else if (key == "ldpc_alpha") config.ldpc_alpha = scalar<double>(value, key);
+    else if (key == "min_block_errors") config.min_block_errors = scalar<std::uint64_t>(value, key);
+    else if (key == "max_blocks") config.max_blocks = scalar<std::uint64_t>(value, key);
     else if (key == "seed") config.seed = scalar<std::uint64_t>(value, key);
     else if (key == "threads") config.threads = scalar<int>(value, key);
     else if (key == "out") config.out = scalar<std::string>(value, key);
@@ -231,6 +266,7 @@ void validate(const sweep_config& c) {
     if (!std::isfinite(snr) || snr < -50.0 || snr > 100.0) throw config_error("SNR values must lie in -50..100 dB");
   }
   if (c.out.empty()) throw config_error("output directory must not be empty");
+  validate_coding(c);
   // The channel model checks its own parameters (ρ range, awgn shape).
   (void)channel_models::create_flat_channel_model({c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue});
 }

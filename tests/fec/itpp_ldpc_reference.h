@@ -22,8 +22,8 @@ namespace amimo::fec::testing {
 
 class itpp_nr_ldpc {
  public:
-  // rows: block rows used (4 .. block_rows()).
-  itpp_nr_ldpc(const ldpc_code& code, int rows, int max_iterations)
+  // rows: block rows used (4 .. block_rows()). check_each_iteration: stop on a valid codeword.
+  itpp_nr_ldpc(const ldpc_code& code, int rows, int max_iterations, bool check_each_iteration = true)
       : z_(code.z()), rows_(rows), cols_(code.info_block_cols() + rows),
         parity_(rows * code.z(), (code.info_block_cols() + rows) * code.z()) {
     for (int r = 0; r < rows; ++r) {
@@ -34,7 +34,7 @@ class itpp_nr_ldpc {
       }
     }
     code_ = std::make_unique<itpp::LDPC_Code>(&parity_, nullptr, false);
-    code_->set_exit_conditions(max_iterations, true, false);
+    code_->set_exit_conditions(max_iterations, check_each_iteration, false);
     unit_ = code_->get_llrcalc();
     llr_in_.set_size(cols_ * z_);
     llr_out_.set_size(cols_ * z_);

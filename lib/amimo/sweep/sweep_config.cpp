@@ -145,7 +145,20 @@ solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_
   return spec;
 }
 
+std::string solver_label(const sweep_config& config, std::size_t index) {
+  const solver::solver_spec& spec = config.solvers.at(index);
+  std::string label = spec.name;
+  for (const auto& [key, value] : spec.options) {
+    if (spec.name == "remote" && key == "endpoint") continue;
+    label += ":" + key + "=" + value;
+  }
+  return label;
+}
+
+std::string_view solver_name_of_label(std::string_view label) noexcept { return label.substr(0, label.find(':')); }
+
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept {
+  solver_name = solver_name_of_label(solver_name);
   return is_analog_solver(solver_name) || (solver_name == "remote" && is_analog_solver(remote_backend(config)));
 }
 
@@ -250,7 +263,8 @@ void validate(const sweep_config& c) {
   for (std::size_t i = 0; i < c.solvers.size(); ++i) {
     const solver::solver_spec spec = effective_solver_spec(c, i);
     solver::validate_solver_spec(spec);
-    if (!names.insert(spec.name).second) throw config_error("solver '" + spec.name + "' given twice");
+    const std::string label = solver_label(c, i);
+    if (!names.insert(label).second) throw config_error("solver '" + label + "' given twice");
   }
   if (c.vectors_per_channel <= 0 || c.vectors_per_channel > 100000) {
     throw config_error("vectors_per_channel must be in 1..100000");

@@ -66,6 +66,13 @@ bool is_analog_solver(std::string_view name) noexcept;
 /// The spec the sweep really creates for solvers[index]: analog options merged in.
 solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_t index);
 
+/// The curve label of solvers[index]: the name, plus ":key=value" for each per-entry option
+/// (other than a remote endpoint), e.g. "analog:iters=2". Unique within a config (validate).
+std::string solver_label(const sweep_config& config, std::size_t index);
+
+/// The backend name of a curve label ("analog" for "analog:iters=2").
+std::string_view solver_name_of_label(std::string_view label) noexcept;
+
 /// Whether a curve's figures include modelled (analog) cost: an analog backend, or a
 /// remote one whose service runs an analog backend.
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept;

@@ -45,7 +45,7 @@ std::string join_detectors(const std::vector<detect::detector_kind>& kinds) {
 const report::text_table& coded_table(bool analog) {
   static const report::text_table with_analog({
       {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
-      {"Receiver", {{"detector", 8}, {"solver", 12}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
       {"Uncoded (measured)", {{"bit err", 9}, {"BER", 9}}},
       {"Coded (measured)", {{"blocks", 8}, {"blk err", 7}, {"BLER", 9}, {"BLER 95% CI", 19}, {"dec it", 6}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}, {"resid.", 8}}},
@@ -55,7 +55,7 @@ const report::text_table& coded_table(bool analog) {
   if (analog) return with_analog;
   static const report::text_table table({
       {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
-      {"Receiver", {{"detector", 8}, {"solver", 12}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
       {"Uncoded (measured)", {{"bit err", 9}, {"BER", 9}}},
       {"Coded (measured)", {{"blocks", 8}, {"blk err", 7}, {"BLER", 9}, {"BLER 95% CI", 19}, {"dec it", 6}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}}},
@@ -67,7 +67,7 @@ const report::text_table& coded_table(bool analog) {
 const report::text_table& result_table(bool analog) {
   static const report::text_table with_analog({
       {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
-      {"Receiver", {{"detector", 8}, {"solver", 12}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
       {"Errors (measured)", {{"bits", 10}, {"bit err", 9}, {"BER", 9}, {"BER 95% CI", 19}, {"SER", 9}, {"FER", 9}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}, {"resid.", 8}}},
       {"Analog (modelled)", {{"nJ/RHS", 9}, {"us/RHS", 9}, {"nJ/prog", 9}}},
@@ -76,7 +76,7 @@ const report::text_table& result_table(bool analog) {
   if (analog) return with_analog;
   static const report::text_table table({
       {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
-      {"Receiver", {{"detector", 8}, {"solver", 12}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
       {"Errors (measured)", {{"bits", 10}, {"bit err", 9}, {"BER", 9}, {"BER 95% CI", 19}, {"SER", 9}, {"FER", 9}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}}},
       {"Time (measured)", {{"point s", 8}, {"us/RHS", 9}}},

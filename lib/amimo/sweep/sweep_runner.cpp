@@ -247,7 +247,7 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
       point_curves.push_back(c);
       curve_point cp;
       cp.detector = curves[c].detector;
-      cp.solver = config.solvers[curves[c].solver_index].name;
+      cp.solver = solver_label(config, curves[c].solver_index);
       point.curves.push_back(cp);
     }
     control.skip_point = false;

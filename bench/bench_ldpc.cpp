@@ -1,7 +1,8 @@
 // 5G NR LDPC decoder throughput: BG1, rate 1/2 (K = 8448 information bits, E = 16896
 // transmitted bits), Z = 384, a fixed number of iterations (early termination off), BPSK
 // AWGN LLRs at Eb/N0 = 2 dB. The layered min-sum decoder (int8, AVX2 where built) runs beside
-// the double-precision flooding BP reference in the same run. Counter "info_Mbps" is
+// the double-precision flooding BP reference and, where CMake found IT++ (libitpp-dev), IT++'s
+// sum-product BP (integer QLLR, table boxplus) on the same parity-check matrix, in the same run. Counter "info_Mbps" is
 // information bits per second of one core (measured wall time, single thread).
 #include <amimo/core/rng.h>
 #include <amimo/fec/ldpc_decoder.h>
@@ -9,7 +10,12 @@
 
 #include <benchmark/benchmark.h>
 
+#if AMIMO_HAVE_ITPP
+#include "fec/itpp_ldpc_reference.h"  // tests/fec: IT++ sum-product BP on the same lifted H
+#endif
+
 #include <cmath>
+#include <string>
 #include <vector>
 
 namespace {
@@ -65,6 +71,29 @@ void run(benchmark::State& state, ldpc_decoder_kind kind) {
 }
 
 void BM_ldpc_layered_min_sum(benchmark::State& state) { run(state, ldpc_decoder_kind::layered_min_sum); }
+
+#if AMIMO_HAVE_ITPP
+// IT++ BP with a fixed iteration count (its per-iteration syndrome check off, like early
+// termination for the others).
+void BM_ldpc_itpp_bp(benchmark::State& state) {
+  const int z = static_cast<int>(state.range(0));
+  const int iterations = static_cast<int>(state.range(1));
+  const workload w = make_workload(z);
+  const ldpc_code code(base_graph::bg1, z);
+  amimo::fec::testing::itpp_nr_ldpc dec(code, amimo::fec::testing::used_block_rows(code, w.d_llr), iterations,
+                                        /*check_each_iteration=*/false);
+  std::vector<std::uint8_t> out(static_cast<std::size_t>(w.info_bits));
+  int ran = 0;
+  for (auto _ : state) {
+    ran = dec.decode(out, w.d_llr);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["info_Mbps"] = benchmark::Counter(static_cast<double>(w.info_bits) * static_cast<double>(state.iterations()) / 1e6,
+                                                   benchmark::Counter::kIsRate);
+  state.SetLabel("IT++ BP (QLLR, flooding), " + std::to_string(ran < 0 ? -ran : ran) + " iterations");
+}
+BENCHMARK(BM_ldpc_itpp_bp)->Args({384, 10})->Unit(benchmark::kMillisecond);
+#endif
 void BM_ldpc_reference_bp(benchmark::State& state) { run(state, ldpc_decoder_kind::reference_bp); }
 
 BENCHMARK(BM_ldpc_layered_min_sum)->Args({384, 5})->Args({384, 8})->Args({384, 10})->Unit(benchmark::kMicrosecond);

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   std::string solvers = "digital-f32,analog:iters=1,analog:iters=2,analog:iters=3,analog-lp";
   std::uint64_t seed = 1;
   std::string out = "results/image";
+  std::string coding = "none";
+  double code_rate = 0.5, ldpc_alpha = 0.75;
+  int ldpc_iters = 10;
 
   app.add_option("--input,-i", input, "PNG image to send (default: the embedded test image)");
   app.add_option("--test-image-size", test_size, "side of the embedded test image in pixels (16..1024)")
@@ -48,6 +51,11 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--vectors-per-channel", vectors, "received vectors per channel realisation")->capture_default_str();
   app.add_option("--seed", seed, "random seed")->capture_default_str();
+  app.add_option("--coding", coding, "none | ldpc: send the image bits as 5G NR LDPC transport blocks")
+      ->capture_default_str();
+  app.add_option("--code-rate", code_rate, "coding ldpc: target code rate in (0, 1)")->capture_default_str();
+  app.add_option("--ldpc-iters", ldpc_iters, "coding ldpc: decoder iterations (max)")->capture_default_str();
+  app.add_option("--ldpc-alpha", ldpc_alpha, "coding ldpc: min-sum normalisation in (0, 1]")->capture_default_str();
   app.add_option("--out", out, "output directory")->capture_default_str();
 
   try {
@@ -74,6 +82,10 @@ int main(int argc, char** argv) {
     config.snr_db = snr;
     config.vectors_per_channel = vectors;
     config.seed = seed;
+    config.coding = coding;
+    config.code_rate = code_rate;
+    config.ldpc_iterations = ldpc_iters;
+    config.ldpc_alpha = ldpc_alpha;
     config.backends = demo::parse_backend_list(solvers);
     demo::validate(config);
     if (input.empty()) {

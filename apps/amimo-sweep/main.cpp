@@ -117,6 +117,19 @@ int main(int argc, char** argv) {
   auto* o_min_errors = app.add_option("--min-errors", min_errors, "stop a point at this many bit errors (every curve)");
   auto* o_max_bits = app.add_option("--max-bits", max_bits, "stop a point at this many bits per curve");
   auto* o_max_seconds = app.add_option("--max-seconds", max_seconds, "stop a point after this wall time (s)");
+  std::string coding;
+  double code_rate = 0.0, ldpc_alpha = 0.0;
+  int tb_bits = 0, ldpc_iters = 0;
+  std::uint64_t min_block_errors = 0, max_blocks = 0;
+  auto* o_coding = app.add_option("--coding", coding, "none | ldpc: one 5G NR LDPC transport block per user and frame");
+  auto* o_code_rate = app.add_option("--code-rate", code_rate, "coding ldpc: target code rate R in (0, 1)");
+  auto* o_tb_bits = app.add_option("--tb-bits", tb_bits,
+                                   "coding ldpc: transport block size A (default: the 38.214 TBS for G and R)");
+  auto* o_ldpc_iters = app.add_option("--ldpc-iters", ldpc_iters, "coding ldpc: decoder iterations (max, early termination)");
+  auto* o_ldpc_alpha = app.add_option("--ldpc-alpha", ldpc_alpha, "coding ldpc: min-sum normalisation in (0, 1]");
+  auto* o_min_block_errors = app.add_option("--min-block-errors", min_block_errors,
+                                            "coding ldpc: stop a point at this many block errors (every curve)");
+  auto* o_max_blocks = app.add_option("--max-blocks", max_blocks, "coding ldpc: stop a point at this many blocks per curve");
   auto* o_seed = app.add_option("--seed", seed, "random seed");
   auto* o_threads = app.add_option("--threads", threads, "worker threads (0: one per core)");
   auto* o_out = app.add_option("--out", out, "output directory for ber.csv, ber.json, ber.png");
@@ -160,6 +173,13 @@ int main(int argc, char** argv) {
       config.max_bits = static_cast<std::uint64_t>(max_bits);
     }
     if (*o_max_seconds) config.max_seconds = max_seconds;
+    if (*o_coding) config.coding = coding;
+    if (*o_code_rate) config.code_rate = code_rate;
+    if (*o_tb_bits) config.tb_bits = tb_bits;
+    if (*o_ldpc_iters) config.ldpc_iterations = ldpc_iters;
+    if (*o_ldpc_alpha) config.ldpc_alpha = ldpc_alpha;
+    if (*o_min_block_errors) config.min_block_errors = min_block_errors;
+    if (*o_max_blocks) config.max_blocks = max_blocks;
     if (*o_seed) config.seed = seed;
     if (*o_threads) config.threads = threads;
     if (*o_out) config.out = out;

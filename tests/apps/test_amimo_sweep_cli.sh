@@ -28,6 +28,9 @@ expect_error unknown-key "antenas" --config "$work/typo.yaml"
 expect_error zf-k-gt-n "users <= antennas" --antennas 2 --users 4 --detector zf
 expect_error negative-size "antennas must be positive" --antennas -3
 expect_error unreadable-config "cannot read config" --config "$work/does-not-exist.yaml"
+expect_error coding-too-small "vectors_per_channel" --coding ldpc --vectors-per-channel 4
+expect_error coding-unknown "coding must be none or ldpc" --coding turbo
+expect_error coding-tb-bits "effective code rate" --coding ldpc --modulation qpsk --vectors-per-channel 64 --tb-bits 200
 expect_error unknown-solver "unknown solver" --solver digital-f16
 expect_error bad-snr "SNR" --snr 10:1:0
 expect_error unknown-flag "antenna" --antenna 4
@@ -99,6 +102,23 @@ assert d['interrupted']
 pts = {p['snr_db']: p for p in d['points']}
 assert sorted(pts) == [30.0, 31.0, 32.0], sorted(pts)
 assert all(p['stop_reason'] == 'interrupted' and p['bits'] > 0 for p in d['points'])
+"
+
+# --- coded: the BLER columns, and analog iteration counts as separate curves -------------
+"$sweep" --antennas 8 --users 4 --modulation qpsk --detector zf --solver digital-f32,analog:iters=1 \
+  --coding ldpc --vectors-per-channel 64 --snr 5 --max-blocks 40 --threads 1 --progress off \
+  --out "$work/coded" >/dev/null 2>&1
+check "coded run exits 0" test -s "$work/coded/ber.csv"
+check "coded CSV and JSON carry blocks, block errors and the BLER interval" python3 -c "
+import csv, json
+rows = list(csv.DictReader(open('$work/coded/ber.csv')))
+assert [r['solver'] for r in rows] == ['digital-f32', 'analog:iters=1'], rows
+for r in rows:
+    assert int(r['blocks']) == 40 and 0 <= int(r['block_errors']) <= 40
+    assert float(r['bler_ci_low']) <= float(r['bler']) <= float(r['bler_ci_high'])
+d = json.load(open('$work/coded/ber.json'))
+assert d['params']['coding'] == 'ldpc' and d['params']['tb_bits'] == 64 and d['params']['g_bits'] == 128
+assert d['params']['bler_interval'] == 'Wilson score, 95%'
 "
 
 echo "amimo-sweep CLI: $pass passed, $failures failed"

@@ -302,5 +302,49 @@ TEST(Mosaic, HoldsEveryTileWithItsCaption) {
   EXPECT_TRUE(found);
 }
 
+// coding ldpc: where the code holds the image comes back exactly; where it does not, the failed
+// blocks' pixels are grey and counted, never shown or scored as decoded data.
+TEST(ImageLink, LdpcCodedImageIsExactAtHighSnrAndGreyWhereBlocksFail) {
+  const report::rgb_image image = default_test_image(24, 20);
+  image_link_config c = make_config(modem::modulation::qpsk, 25.0, "digital-f64");
+  c.coding = "ldpc";
+  c.code_rate = 0.5;
+  c.vectors_per_channel = 256;  // G = 512 bits per user and block: A = 256 (38.214)
+  const image_link_result good = run_image_link(image, c);
+  EXPECT_EQ(good.tb_bits, 256);
+  EXPECT_EQ(good.g_bits, 512);
+  EXPECT_EQ(good.channel_blocks, (good.payload_bits + 4 * 256 - 1) / (4 * 256));
+  EXPECT_EQ(good.padding_bits, good.channel_blocks * 4 * 256 - good.payload_bits);
+  const backend_result& g = good.backends.at(0);
+  EXPECT_EQ(g.transport_blocks, good.channel_blocks * 4);
+  EXPECT_EQ(g.block_errors, 0U);
+  EXPECT_EQ(g.bits, good.payload_bits);
+  EXPECT_EQ(byte_bit_errors(image, g.image, false), 0U);
+  EXPECT_TRUE(std::isinf(g.psnr_db));
+
+  c.snr_db = -15.0;  // far below what a rate-1/2 code carries even after 16x4 ZF's array gain
+  const image_link_result bad = run_image_link(image, c);
+  const backend_result& b = bad.backends.at(0);
+  EXPECT_EQ(b.block_errors, b.transport_blocks);
+  EXPECT_EQ(b.bits, 0U);
+  EXPECT_EQ(b.bit_errors, 0U);
+  EXPECT_EQ(b.erased_bits, bad.payload_bits);
+  EXPECT_GT(b.channel_bit_errors, b.channel_bits / 10);  // the channel itself is poor
+  for (int y = 0; y < image.height(); ++y) {
+    for (int x = 0; x < image.width(); ++x) {
+      const report::rgb p = b.image.pixel(x, y);
+      ASSERT_TRUE(p.r == kFailedBlockGrey.r && p.g == kFailedBlockGrey.g && p.b == kFailedBlockGrey.b) << x << "," << y;
+    }
+  }
+  const std::string csv = to_csv(bad);
+  EXPECT_NE(csv.find("block_errors"), std::string::npos);
+
+  c.vectors_per_channel = 8;  // G = 16 bits: no transport block fits
+  EXPECT_THROW(validate(c), config_error);
+  c.vectors_per_channel = 256;
+  c.coding = "turbo";
+  EXPECT_THROW(validate(c), config_error);
+}
+
 }  // namespace
 }  // namespace amimo::demo

@@ -1,4 +1,5 @@
 #include <amimo/demo/image_link.h>
+#include <amimo/fec/link_coding.h>
 
 #include <amimo/analog/analog_profile.h>
 #include <amimo/channel/flat_channel.h>
@@ -119,6 +120,12 @@ void validate(const image_link_config& config) {
   if (!std::isfinite(config.snr_db) || config.snr_db < -50.0 || config.snr_db > 100.0) {
     throw config_error(fmt::format("SNR must be a finite Es/N0 in -50..100 dB (got {})", config.snr_db));
   }
+  if (config.coding != "none" && config.coding != "ldpc") {
+    throw config_error("coding must be none or ldpc (got '" + config.coding + "')");
+  }
+  if (config.ldpc_iterations < 1 || config.ldpc_iterations > 100) throw config_error("LDPC iterations must be in 1..100");
+  if (!(config.ldpc_alpha > 0.0 && config.ldpc_alpha <= 1.0)) throw config_error("LDPC alpha must lie in (0, 1]");
+  if (config.coding == "ldpc") (void)image_transport_block(config);
   if (config.vectors_per_channel < 1 || config.vectors_per_channel > 4096) {
     throw config_error("vectors per channel must be in 1..4096");
   }
@@ -263,6 +270,16 @@ struct backend_rx {
 
 }  // namespace
 
+fec::transport_block_config image_transport_block(const image_link_config& config) {
+  const int qm = static_cast<int>(modem::bits_per_symbol(config.modulation));
+  try {
+    return fec::link_transport_block(config.vectors_per_channel * qm, qm, config.code_rate);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(std::string(e.what()) + " (G = --vectors-per-channel " +
+                       std::to_string(config.vectors_per_channel) + " x " + std::to_string(qm) + " bits per symbol)");
+  }
+}
+
 image_link_result plan_image_link(const report::rgb_image& image, const image_link_config& config) {
   validate(config);
   const long long pixels = static_cast<long long>(image.width()) * image.height();
@@ -281,11 +298,151 @@ image_link_result plan_image_link(const report::rgb_image& image, const image_li
   plan.padding_bits = plan.vectors * bits_per_vector - plan.payload_bits;
   const auto vpc = static_cast<std::uint64_t>(config.vectors_per_channel);
   plan.channel_blocks = (plan.vectors + vpc - 1) / vpc;
+  if (config.coding == "ldpc") {
+    // One transport block per user and channel block; the last blocks' payload is padded.
+    const fec::transport_block_config tb = image_transport_block(config);
+    plan.tb_bits = tb.tb_bits;
+    plan.g_bits = tb.g_bits;
+    const std::uint64_t per_channel = static_cast<std::uint64_t>(config.users) * static_cast<std::uint64_t>(tb.tb_bits);
+    plan.channel_blocks = (plan.payload_bits + per_channel - 1) / per_channel;
+    plan.vectors = plan.channel_blocks * vpc;
+    plan.padding_bits = plan.channel_blocks * per_channel - plan.payload_bits;
+  }
   return plan;
 }
 
+namespace {
+
+// coding ldpc: the same link, one transport block per user and channel block.
+image_link_result run_coded_image_link(const report::rgb_image& image, const image_link_config& config,
+                                       image_link_result result) {
+  const modem::mapper mapper(config.modulation);
+  const std::size_t bps = mapper.bits_per_symbol();
+  const std::size_t users = static_cast<std::size_t>(config.users);
+  const std::size_t vpc = static_cast<std::size_t>(config.vectors_per_channel);
+  const std::size_t blocks = static_cast<std::size_t>(result.channel_blocks);
+  const fec::transport_block_config tb = image_transport_block(config);
+  const auto a = static_cast<std::size_t>(tb.tb_bits);
+  const auto g = static_cast<std::size_t>(tb.g_bits);
+  fec::transport_block_encoder encoder(tb);
+  fec::transport_block_decoder decoder(tb, fec::ldpc_decoder_kind::layered_min_sum,
+                                       {config.ldpc_iterations, static_cast<float>(config.ldpc_alpha), true, 4.0f});
+
+  std::vector<bit> payload = image_to_bits(image, result.grayscale);
+  payload.resize(blocks * users * a, 0);  // zero padding of the last blocks
+
+  auto channel = channel_models::create_flat_channel_model(
+      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue});
+  std::vector<backend_rx> rx(config.backends.size());
+  std::vector<std::vector<bit>> failed(rx.size(), std::vector<bit>(payload.size(), 0));  // 1: bit of a failed block
+  std::vector<backend_result> out(rx.size());
+  for (std::size_t c = 0; c < rx.size(); ++c) {
+    rx[c].solver = std::make_unique<solver::accounting_solver>(
+        solver::create_linear_solver(config.backends[c].spec, config.users, config.seed));
+    rx[c].detector = std::make_unique<detect::linear_detector>(config.detector, config.mode, *rx[c].solver,
+                                                               config.antennas, config.users, config.vectors_per_channel);
+    rx[c].rx_bits.assign(payload.size(), 0);
+  }
+
+  cmat h(config.antennas, config.users);
+  cmat s(config.users, config.vectors_per_channel);
+  cmat noise(config.antennas, config.vectors_per_channel);
+  cmat y(config.antennas, config.vectors_per_channel);
+  cmat s_hat(config.users, config.vectors_per_channel);
+  std::vector<bit> tx_bits(vpc * users * bps);
+  std::vector<bit> hard(tx_bits.size());
+  std::vector<bit> coded(g);
+  std::vector<float> llr(tx_bits.size());
+  std::vector<float> user_llr(g);
+  std::vector<double> noise_var(vpc * users);
+  const double noise_scale = std::sqrt(result.n0);
+  // User k's coded bit i sits in symbol (i / bps)·K + k, bit i mod bps.
+  const auto frame_bit = [&](std::size_t k, std::size_t i) { return ((i / bps) * users + k) * bps + i % bps; };
+
+  for (std::size_t b = 0; b < blocks; ++b) {
+    rng gen(derive_seed(config.seed, {0, b}));
+    channel->draw(h, gen);
+    gen.fill_complex_normal(noise, 1.0);
+    for (std::size_t k = 0; k < users; ++k) {
+      encoder.encode(coded, std::span<const bit>(payload).subspan((b * users + k) * a, a));
+      for (std::size_t i = 0; i < g; ++i) tx_bits[frame_bit(k, i)] = coded[i];
+    }
+    mapper.map(std::span<cf64>(s.data(), vpc * users), tx_bits);
+    y.noalias() = h * s;
+    y += noise_scale * noise;
+
+    for (std::size_t c = 0; c < rx.size(); ++c) {
+      backend_rx& r = rx[c];
+      r.solver->reseed(derive_seed(config.seed, {1, b}));
+      const detect::channel_report report = r.detector->set_channel(h, result.n0);
+      const bool ok = r.detector->detect(s_hat, y);
+      if (!report.resolved || !ok) ++r.unresolved_blocks;
+      const auto samples = std::span<const cf64>(s_hat.data(), vpc * users);
+      mapper.demap_hard(hard, samples);
+      for (std::size_t i = 0; i < hard.size(); ++i) out[c].channel_bit_errors += hard[i] != tx_bits[i] ? 1U : 0U;
+      out[c].channel_bits += hard.size();
+      // An erased stream or a failed detection: LLR 0 (infinite noise variance).
+      const std::span<const double> nv = r.detector->noise_variance();
+      for (std::size_t sym = 0; sym < noise_var.size(); ++sym) {
+        noise_var[sym] = ok ? nv[sym % users] : std::numeric_limits<double>::infinity();
+      }
+      mapper.demap_soft(llr, samples, noise_var);
+      for (std::size_t k = 0; k < users; ++k) {
+        for (std::size_t i = 0; i < g; ++i) user_llr[i] = llr[frame_bit(k, i)];
+        const std::size_t offset = (b * users + k) * a;
+        const auto decoded = std::span<bit>(r.rx_bits).subspan(offset, a);
+        const fec::transport_block_decode_result d = decoder.decode(decoded, user_llr);
+        ++out[c].transport_blocks;
+        if (!d.tb_crc_ok) {
+          ++out[c].block_errors;
+          std::fill(failed[c].begin() + static_cast<std::ptrdiff_t>(offset),
+                    failed[c].begin() + static_cast<std::ptrdiff_t>(offset + a), bit{1});
+        } else if (!std::equal(decoded.begin(), decoded.end(), payload.begin() + static_cast<std::ptrdiff_t>(offset))) {
+          ++out[c].undetected_block_errors;
+        }
+      }
+    }
+  }
+
+  const std::size_t bits_per_pixel = result.grayscale ? 8 : 24;
+  for (std::size_t c = 0; c < rx.size(); ++c) {
+    backend_result& o = out[c];
+    o.backend = config.backends[c];
+    for (std::size_t i = 0; i < result.payload_bits; ++i) {
+      if (failed[c][i] != 0) {
+        ++o.erased_bits;
+        continue;
+      }
+      ++o.bits;
+      o.bit_errors += payload[i] != rx[c].rx_bits[i] ? 1U : 0U;
+    }
+    o.ber = o.bits == 0 ? 0.0 : static_cast<double>(o.bit_errors) / static_cast<double>(o.bits);
+    o.image = bits_to_image(rx[c].rx_bits, image.width(), image.height(), result.grayscale);
+    for (int py = 0; py < image.height(); ++py) {
+      for (int px = 0; px < image.width(); ++px) {
+        const std::size_t first = (static_cast<std::size_t>(py) * static_cast<std::size_t>(image.width()) +
+                                   static_cast<std::size_t>(px)) * bits_per_pixel;
+        const bool lost = std::any_of(failed[c].begin() + static_cast<std::ptrdiff_t>(first),
+                                      failed[c].begin() + static_cast<std::ptrdiff_t>(first + bits_per_pixel),
+                                      [](bit v) { return v != 0; });
+        if (lost) o.image.set_pixel(px, py, kFailedBlockGrey);
+      }
+    }
+    o.mse = mean_squared_error(image, o.image);
+    o.psnr_db = psnr_db(image, o.image);
+    o.unresolved_blocks = rx[c].unresolved_blocks;
+    o.modelled_cost = reports_modelled_cost(o.backend.spec);
+    o.stats = rx[c].solver->stats();
+    result.backends.push_back(std::move(o));
+  }
+  return result;
+}
+
+}  // namespace
+
 image_link_result run_image_link(const report::rgb_image& image, const image_link_config& config) {
   image_link_result result = plan_image_link(image, config);
+  if (config.coding == "ldpc") return run_coded_image_link(image, config, std::move(result));
   const modem::mapper mapper(config.modulation);
   const std::size_t bps = mapper.bits_per_symbol();
   const std::size_t users = static_cast<std::size_t>(config.users);

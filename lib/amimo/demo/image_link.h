@@ -19,6 +19,7 @@
 // solvers are created with seed and reseeded with derive_seed(seed, {1, b}) per block.
 
 #include <amimo/detect/linear_detector.h>
+#include <amimo/fec/transport_block.h>
 #include <amimo/modem/modulation.h>
 #include <amimo/report/png_image.h>
 #include <amimo/solver/accounting_solver.h>
@@ -69,7 +70,19 @@ struct image_link_config {
   int vectors_per_channel = 16;      ///< received vectors per channel realisation
   std::uint64_t seed = 1;
   std::vector<backend_choice> backends;  ///< at least one
+  /// "none": the image bits go straight onto the symbols (hard decisions).
+  /// "ldpc": the image bits are cut into 5G NR LDPC transport blocks, one per user and channel
+  /// block (G = vectors_per_channel × bits per symbol coded bits, A from the 38.214 TBS for
+  /// code_rate; amimo/fec/link_coding.h), decoded from max-log LLRs; a block whose CRC fails
+  /// is not used: its pixels are shown grey and its bits counted as failed.
+  std::string coding = "none";
+  double code_rate = 0.5;
+  int ldpc_iterations = 10;
+  double ldpc_alpha = 0.75;
 };
+
+/// Grey of the pixels whose bits came in a transport block that failed its CRC.
+inline constexpr report::rgb kFailedBlockGrey{128, 128, 128};
 
 /// Largest image the demo accepts (pixels), so a huge PNG is an error, not an hours-long run.
 inline constexpr long long max_image_pixels = 4LL * 1024 * 1024;
@@ -77,6 +90,10 @@ inline constexpr long long max_image_pixels = 4LL * 1024 * 1024;
 /// Checks sizes, ZF with K > N, the SNR (finite, −50…100 dB), the channel model and its
 /// correlations, vectors_per_channel (1…4096) and the backend list. Throws config_error.
 void validate(const image_link_config& config);
+
+/// coding ldpc: the transport block of one user and channel block. Throws config_error when
+/// G = vectors_per_channel × bits per symbol cannot carry one at code_rate.
+fec::transport_block_config image_transport_block(const image_link_config& config);
 
 /// True when every pixel has r == g == b (sent with 8 bits per pixel).
 bool is_grayscale(const report::rgb_image& image) noexcept;
@@ -109,6 +126,13 @@ struct backend_result {
   double mse = 0.0;                  ///< against the original (measured)
   double psnr_db = 0.0;              ///< +∞ when identical (measured)
   std::uint64_t unresolved_blocks = 0;  ///< channel blocks the detector could not resolve
+  // coding ldpc (0 otherwise). bits/bit_errors/ber then count the payload bits of blocks whose
+  // CRC passed; erased_bits the payload bits of failed blocks (shown grey).
+  std::uint64_t transport_blocks = 0;
+  std::uint64_t block_errors = 0;             ///< CRC failed (measured)
+  std::uint64_t undetected_block_errors = 0;  ///< CRC passed but payload wrong (measured)
+  std::uint64_t channel_bits = 0;             ///< coded bits decided (uncoded BER beside BLER)
+  std::uint64_t channel_bit_errors = 0;
   bool modelled_cost = false;        ///< the stats carry modelled analog time/energy
   solver::solver_stats stats;        ///< solves, fallbacks, modelled cost, measured time
 };
@@ -122,6 +146,8 @@ struct image_link_result {
   std::uint64_t vectors = 0;        ///< received vectors (channel uses)
   std::uint64_t channel_blocks = 0; ///< channel realisations
   double n0 = 0.0;                  ///< noise variance per receive antenna
+  int tb_bits = 0;                  ///< coding ldpc: A per transport block (payload bits)
+  int g_bits = 0;                   ///< coding ldpc: G per transport block (coded bits)
   std::vector<backend_result> backends;
 };
 

@@ -79,6 +79,11 @@ std::string parameter_header(const image_link_config& c, const image_run_info& i
   line("Es/N0 (dB)", fmt::format("{:g}", c.snr_db));
   line("vectors per channel", std::to_string(c.vectors_per_channel));
   line("solvers", join_backends(c));
+  if (c.coding == "ldpc") {
+    line("coding", fmt::format("5G NR LDPC, R {}, A = {} payload bits in G = {} coded bits per user and channel block, "
+                               "layered min-sum {} it, alpha {}; failed blocks shown grey",
+                               c.code_rate, r.tb_bits, r.g_bits, c.ldpc_iterations, c.ldpc_alpha));
+  }
   line("payload", fmt::format("{} bits + {} zero padding bits, {} vectors, {} channel blocks", r.payload_bits,
                               r.padding_bits, r.vectors, r.channel_blocks));
   line("output", info.out.string());
@@ -89,35 +94,56 @@ std::string parameter_header(const image_link_config& c, const image_run_info& i
 }
 
 std::string result_table(const image_link_result& result) {
-  const report::text_table table({{"Backend", {{"backend", 16}}},
-                                  {"Recovered image (measured)",
-                                   {{"bits", 9}, {"bit errors", 10}, {"BER", 9}, {"PSNR dB", 7}}},
-                                  {"Solver (nJ modelled)", {{"fallbacks", 9}, {"unresolved", 10}, {"nJ/RHS", 10}}}});
+  const bool coded = result.tb_bits > 0;
+  std::vector<report::table_group> groups = {
+      {"Backend", {{"backend", 16}}},
+      {"Recovered image (measured)", {{"bits", 9}, {"bit errors", 10}, {"BER", 9}, {"PSNR dB", 7}}}};
+  if (coded) groups.push_back({"LDPC blocks (measured)", {{"blocks", 7}, {"failed", 7}}});
+  groups.push_back({"Solver (nJ modelled)", {{"fallbacks", 9}, {"unresolved", 10}, {"nJ/RHS", 10}}});
+  const report::text_table table(groups);
   std::string text = table.header();
   text += "# fallbacks: analog solves a digital fallback answered; unresolved: channel blocks the detector\n"
           "# could not use; nJ/RHS: modelled analog solve energy per right-hand side (one received\n"
           "# vector in per-vector mode; programming excluded, see image.json)\n";
+  if (coded) {
+    text += "# LDPC: bits / bit errors / BER over the payload of blocks whose CRC passed; a failed block's\n"
+            "# pixels are grey in the recovered image\n";
+  }
   for (const backend_result& b : result.backends) {
-    text += table.row({b.backend.caption, std::to_string(b.bits), std::to_string(b.bit_errors),
-                       fmt::format("{:.3e}", b.ber), format_psnr(b.psnr_db), std::to_string(b.stats.fallbacks),
-                       std::to_string(b.unresolved_blocks),
-                       b.modelled_cost ? fmt::format("{:.4g}", modelled_nj_per_rhs(b)) : std::string("-")});
+    std::vector<std::string> cells = {b.backend.caption, std::to_string(b.bits), std::to_string(b.bit_errors),
+                                      fmt::format("{:.3e}", b.ber), format_psnr(b.psnr_db)};
+    if (coded) {
+      cells.push_back(std::to_string(b.transport_blocks));
+      cells.push_back(std::to_string(b.block_errors));
+    }
+    cells.push_back(std::to_string(b.stats.fallbacks));
+    cells.push_back(std::to_string(b.unresolved_blocks));
+    cells.push_back(b.modelled_cost ? fmt::format("{:.4g}", modelled_nj_per_rhs(b)) : std::string("-"));
+    text += table.row(cells);
   }
   return text;
 }
 
+namespace {
+double bler_of(const backend_result& b) {
+  return b.transport_blocks == 0 ? 0.0 : static_cast<double>(b.block_errors) / static_cast<double>(b.transport_blocks);
+}
+}  // namespace
+
 std::string to_csv(const image_link_result& result) {
   std::string csv =
       "backend,caption,solver_spec,bits,bit_errors,ber,mse,psnr_db,solves,fallbacks,unresolved_blocks,"
-      "cpu_seconds_measured,modelled_nj_per_rhs,modelled_nj_per_program,file,erased_bits\n";
+      "cpu_seconds_measured,modelled_nj_per_rhs,modelled_nj_per_program,file,erased_bits,transport_blocks,"
+      "block_errors,bler,undetected_block_errors,channel_bits,channel_bit_errors\n";
   for (const backend_result& b : result.backends) {
-    csv += fmt::format("{},{},{},{},{},{:.6e},{:.6g},{},{},{},{},{:.6g},{},{},recovered-{}.png,{}\n",
+    csv += fmt::format("{},{},{},{},{},{:.6e},{:.6g},{},{},{},{},{:.6g},{},{},recovered-{}.png,{},{},{},{:.6g},{},{},{}\n",
                        b.backend.slug, csv_quote(b.backend.caption), csv_quote(spec_text(b.backend.spec)), b.bits, b.bit_errors, b.ber,
                        b.mse, std::isinf(b.psnr_db) ? std::string("inf") : fmt::format("{:.4f}", b.psnr_db), b.stats.solves, b.stats.fallbacks, b.unresolved_blocks,
                        b.stats.measured_seconds,
                        b.modelled_cost ? fmt::format("{:.6g}", modelled_nj_per_rhs(b)) : std::string(),
                        b.modelled_cost ? fmt::format("{:.6g}", modelled_nj_per_program(b)) : std::string(),
-                       b.backend.slug, b.erased_bits);
+                       b.backend.slug, b.erased_bits, b.transport_blocks, b.block_errors, bler_of(b),
+                       b.undetected_block_errors, b.channel_bits, b.channel_bit_errors);
   }
   return csv;
 }
@@ -138,6 +164,15 @@ std::string to_json(const image_link_config& c, const image_run_info& info, cons
   params["rho_ue"] = c.rho_ue;
   params["snr_db"] = c.snr_db;
   params["vectors_per_channel"] = c.vectors_per_channel;
+  params["coding"] = c.coding;
+  if (c.coding == "ldpc") {
+    params["code_rate"] = c.code_rate;
+    params["tb_bits"] = r.tb_bits;
+    params["g_bits"] = r.g_bits;
+    params["ldpc_iterations"] = c.ldpc_iterations;
+    params["ldpc_alpha"] = c.ldpc_alpha;
+    params["failed_blocks_shown_as"] = "grey pixels (128, 128, 128)";
+  }
   params["snr_convention"] = "Es/N0 per user symbol per receive antenna, Es = 1, unit-power channel entries";
 
   nlohmann::ordered_json image;
@@ -165,7 +200,15 @@ std::string to_json(const image_link_config& c, const image_run_info& info, cons
     m["ber"] = b.ber;
     m["mse"] = b.mse;
     m["psnr_db"] = std::isinf(b.psnr_db) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.psnr_db);
-    m["lossless"] = b.bit_errors == 0;
+    m["lossless"] = b.bit_errors == 0 && b.block_errors == 0;
+    if (c.coding == "ldpc") {
+      m["transport_blocks"] = b.transport_blocks;
+      m["block_errors"] = b.block_errors;
+      m["bler"] = bler_of(b);
+      m["undetected_block_errors"] = b.undetected_block_errors;
+      m["channel_bits"] = b.channel_bits;
+      m["channel_bit_errors"] = b.channel_bit_errors;
+    }
     m["unresolved_blocks"] = b.unresolved_blocks;
     m["erased_bits"] = b.erased_bits;
     m["cpu_seconds"] = b.stats.measured_seconds;
@@ -222,7 +265,10 @@ report::rgb_image render_mosaic(const report::rgb_image& original, const image_l
   tiles.push_back({&original, {"original", fmt::format("{}x{} {}", r.width, r.height, r.grayscale ? "gray" : "RGB"),
                                fmt::format("{} bits", r.payload_bits)}});
   for (const backend_result& b : r.backends) {
-    tiles.push_back({&b.image, {b.backend.caption, fmt::format("BER {:.2e}", b.ber),
+    // Coded: the failed (grey) blocks are what matters; BER is over the blocks that passed.
+    tiles.push_back({&b.image, {b.backend.caption,
+                                b.transport_blocks > 0 ? fmt::format("{}/{} blocks grey", b.block_errors, b.transport_blocks)
+                                                       : fmt::format("BER {:.2e}", b.ber),
                                 fmt::format("PSNR {} dB", format_psnr(b.psnr_db))}});
   }
 

@@ -24,6 +24,11 @@ namespace {
 
 constexpr int kLanes = 32;
 constexpr int kMaxMag = 127;
+// Channel LLRs are quantised into ±kMaxInput, well inside the ±kMaxMag range of the APP and
+// message arithmetic: an APP that saturates at the channel value alone loses the extrinsic
+// information subtracted from it in later layers (an error floor at high SNR, where every
+// channel LLR is large).
+constexpr int kMaxInput = 31;
 // Every row (APP column, message row, work row) is round_up(Z, 32) lanes plus this slack, so
 // that the vector copies of the cyclic rotations may overrun (see rotate_in).
 constexpr int kSlack = kLanes;
@@ -56,12 +61,18 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     const auto zp = static_cast<std::size_t>(zp_);
     const auto zs = static_cast<std::size_t>(z);
     std::fill(app_.begin(), app_.begin() + static_cast<std::ptrdiff_t>(2 * zp), std::int8_t{0});
+    const float scale = cfg_.llr_scale;
+    const float lim = static_cast<float>(kMaxInput);
     for (int c = 2; c < cols; ++c) {
       const float* in = llr.data() + static_cast<std::size_t>(c - 2) * zs;
       std::int8_t* out = app_.data() + static_cast<std::size_t>(c) * zp;
-      for (std::size_t t = 0; t < zs; ++t) {
-        // Round half away from zero after clamping (branch-free, vectorises).
-        const float q = std::clamp(in[t] * cfg_.llr_scale, -static_cast<float>(kMaxMag), static_cast<float>(kMaxMag));
+      std::size_t t = 0;
+#if defined(__AVX2__)
+      t = quantise_vectors(out, in, zs, scale, lim);
+#endif
+      for (; t < zs; ++t) {
+        // Round half away from zero after clamping.
+        const float q = std::clamp(in[t] * scale, -lim, lim);
         out[t] = static_cast<std::int8_t>(q + std::copysign(0.5f, q));
       }
     }
@@ -105,6 +116,29 @@ class layered_min_sum_decoder final : public ldpc_decoder {
   }
 
 #if defined(__AVX2__)
+  // The scalar quantisation of decode() on 32 values at a time (same float operations, so the
+  // same int8 values); returns how many it did (a multiple of 32).
+  static std::size_t quantise_vectors(std::int8_t* out, const float* in, std::size_t n, float scale, float lim) {
+    const __m256 vscale = _mm256_set1_ps(scale);
+    const __m256 hi = _mm256_set1_ps(lim);
+    const __m256 lo = _mm256_set1_ps(-lim);
+    const __m256 half = _mm256_set1_ps(0.5f);
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const auto q = [&](const float* p) {
+      const __m256 x = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(p), vscale), lo), hi);
+      return _mm256_cvttps_epi32(_mm256_add_ps(x, _mm256_or_ps(_mm256_and_ps(x, sign), half)));
+    };
+    std::size_t t = 0;
+    for (; t + kLanes <= n; t += kLanes) {
+      const __m256i ab = _mm256_packs_epi32(q(in + t), q(in + t + 8));
+      const __m256i cd = _mm256_packs_epi32(q(in + t + 16), q(in + t + 24));
+      const __m256i bytes = _mm256_permutevar8x32_epi32(_mm256_packs_epi16(ab, cd), order);
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + t), bytes);
+    }
+    return t;
+  }
+
   // Copies of Z bytes in 32-byte vectors. Each part may read and write up to 31 bytes past
   // its end: rows carry kSlack bytes of slack, and the parts are ordered so that the overrun
   // of the first is overwritten by the second.
@@ -170,39 +204,44 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     return _mm256_packus_epi16(lo, hi);
   }
 
+  // Per lane: pass 1 forms the extrinsic values t_j = APP_j − msg_j and tracks min1, min2 and
+  // the sign product; pass 2 gives edge j the magnitude min2 if |t_j| == min1 else min1
+  // (with two edges at min1, min2 == min1, so which one "is" the minimum does not matter),
+  // signed by the product of the other edges' signs, and writes APP_j = t_j + msg_j.
   void update_layer(std::int8_t* msg, int d) {
     const auto zp = static_cast<std::size_t>(zp_);
     const __m256i floor = _mm256_set1_epi8(-kMaxMag);
-    const __m256i zero = _mm256_setzero_si256();
+    const __m256i one = _mm256_set1_epi8(1);
     const auto lanes = static_cast<std::size_t>(lanes_);
     for (std::size_t v = 0; v < lanes; v += kLanes) {
       __m256i min1 = _mm256_set1_epi8(kMaxMag);
       __m256i min2 = min1;
-      __m256i idx = zero;
-      __m256i sgn = zero;
-      for (int j = 0; j < d; ++j) {
-        auto* w = reinterpret_cast<__m256i*>(work_.data() + static_cast<std::size_t>(j) * zp + v);
-        const auto* m = reinterpret_cast<const __m256i*>(msg + static_cast<std::size_t>(j) * zp + v);
-        __m256i t = _mm256_max_epi8(_mm256_subs_epi8(_mm256_loadu_si256(w), _mm256_loadu_si256(m)), floor);
-        _mm256_storeu_si256(w, t);
+      __m256i sgn = _mm256_setzero_si256();
+      std::int8_t* w = work_.data() + v;
+      const std::int8_t* m = msg + v;
+      for (int j = 0; j < d; ++j, w += zp, m += zp) {
+        const __m256i t = _mm256_max_epi8(
+            _mm256_subs_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)),
+                             _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m))),
+            floor);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), t);
         const __m256i a = _mm256_abs_epi8(t);
-        const __m256i is_new_min = _mm256_cmpgt_epi8(min1, a);
         min2 = _mm256_min_epi8(min2, _mm256_max_epi8(min1, a));
         min1 = _mm256_min_epi8(min1, a);
-        idx = _mm256_blendv_epi8(idx, _mm256_set1_epi8(static_cast<char>(j)), is_new_min);
         sgn = _mm256_xor_si256(sgn, t);
       }
-      min1 = scale(min1);
-      min2 = scale(min2);
-      for (int j = 0; j < d; ++j) {
-        auto* w = reinterpret_cast<__m256i*>(work_.data() + static_cast<std::size_t>(j) * zp + v);
-        auto* m = reinterpret_cast<__m256i*>(msg + static_cast<std::size_t>(j) * zp + v);
-        const __m256i t = _mm256_loadu_si256(w);
-        const __m256i mag = _mm256_blendv_epi8(min1, min2, _mm256_cmpeq_epi8(idx, _mm256_set1_epi8(static_cast<char>(j))));
-        // Sign of the product of the other edges' messages: the top bit of sgn ^ t.
-        const __m256i out = _mm256_blendv_epi8(mag, _mm256_sub_epi8(zero, mag), _mm256_xor_si256(sgn, t));
-        _mm256_storeu_si256(m, out);
-        _mm256_storeu_si256(w, _mm256_max_epi8(_mm256_adds_epi8(t, out), floor));
+      const __m256i s1 = scale(min1);
+      const __m256i s2 = scale(min2);
+      w = work_.data() + v;
+      std::int8_t* mo = msg + v;
+      for (int j = 0; j < d; ++j, w += zp, mo += zp) {
+        const __m256i t = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w));
+        const __m256i mag = _mm256_blendv_epi8(s1, s2, _mm256_cmpeq_epi8(_mm256_abs_epi8(t), min1));
+        // Sign of the product of the other edges' values: the top bit of sgn ^ t (| 1 so that
+        // _mm256_sign_epi8 never sees 0).
+        const __m256i out = _mm256_sign_epi8(mag, _mm256_or_si256(_mm256_xor_si256(sgn, t), one));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(mo), out);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), _mm256_max_epi8(_mm256_adds_epi8(t, out), floor));
       }
     }
   }
@@ -246,10 +285,39 @@ class layered_min_sum_decoder final : public ldpc_decoder {
   }
 #endif
 
-  // Hard decisions (sign of the APP) against every decoded check.
+  // Hard decisions (sign of the APP) against every decoded check: per block row, the XOR of
+  // its columns rotated into check order; a check fails where the sign bit is set.
   bool parity_satisfied(int rows) {
     const auto z = static_cast<std::size_t>(code_.z());
     const auto zp = static_cast<std::size_t>(zp_);
+#if defined(__AVX2__)
+    const auto lanes = static_cast<std::size_t>(lanes_);
+    // Lanes Z..lanes−1 of the last vector are padding: masked out of the test.
+    const std::size_t tail = z % kLanes;
+    const unsigned last_mask = tail == 0 ? 0xffffffffU : (1U << tail) - 1U;
+    for (int r = 0; r < rows; ++r) {
+      std::fill(check_.begin(), check_.end(), std::int8_t{0});
+      for (const auto& e : code_.row(r)) {
+        rotate_in(work_.data(), app_.data() + static_cast<std::size_t>(e.col) * zp, e.shift);
+        for (std::size_t v = 0; v < lanes; v += kLanes) {
+          auto* c = reinterpret_cast<__m256i*>(check_.data() + v);
+          _mm256_storeu_si256(c, _mm256_xor_si256(_mm256_loadu_si256(c),
+                                                  _mm256_loadu_si256(reinterpret_cast<const __m256i*>(work_.data() + v))));
+        }
+      }
+      unsigned any = 0;
+      for (std::size_t v = 0; v < lanes; v += kLanes) {
+        auto bits = static_cast<unsigned>(
+            _mm256_movemask_epi8(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(check_.data() + v))));
+        if (v + kLanes >= lanes) bits &= last_mask;
+        any |= bits;
+      }
+      if (any != 0) {
+        return false;
+      }
+    }
+    return true;
+#else
     for (int r = 0; r < rows; ++r) {
       std::fill(check_.begin(), check_.end(), std::int8_t{0});
       for (const auto& e : code_.row(r)) {
@@ -272,6 +340,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
       }
     }
     return true;
+#endif
   }
 
   ldpc_code code_;

@@ -1,5 +1,6 @@
 #include <amimo/core/error.h>
 #include <amimo/core/thread_pool.h>
+#include <amimo/fec/link_coding.h>
 #include <amimo/sweep/sweep_config.h>
 
 #include <channel_models/flat_models.h>
@@ -11,6 +12,7 @@
 #include <charconv>
 #include <cmath>
 #include <set>
+#include <stdexcept>
 
 #include "sweep_default_config.h"  // generated: kSweepDefaultYaml
 
@@ -66,6 +68,32 @@ std::string joined(const YAML::Node& node, const std::string& key) {
 
 }  // namespace
 
+fec::transport_block_config user_transport_block(const sweep_config& c) {
+  const int qm = static_cast<int>(modem::bits_per_symbol(c.modulation));
+  try {
+    return fec::link_transport_block(c.vectors_per_channel * qm, qm, c.code_rate, c.tb_bits);
+  } catch (const std::invalid_argument& e) {
+    throw config_error(std::string(e.what()) + " (G = vectors_per_channel " + std::to_string(c.vectors_per_channel) +
+                       " x " + std::to_string(qm) + " bits per symbol coded bits per user and frame)");
+  }
+}
+
+namespace {
+void validate_coding(const sweep_config& c) {
+  if (c.coding != "none" && c.coding != "ldpc") {
+    throw config_error("coding must be none or ldpc (got '" + c.coding + "')");
+  }
+  if (!(c.code_rate > 0.0 && c.code_rate < 1.0)) {
+    throw config_error("code_rate must lie in (0, 1) (got " + std::to_string(c.code_rate) + ")");
+  }
+  if (c.tb_bits < 0) throw config_error("tb_bits must be 0 (the 38.214 TBS) or positive");
+  if (c.ldpc_iterations < 1 || c.ldpc_iterations > 100) throw config_error("ldpc_iterations must be in 1..100");
+  if (!(c.ldpc_alpha > 0.0 && c.ldpc_alpha <= 1.0)) throw config_error("ldpc_alpha must lie in (0, 1]");
+  if (c.max_blocks == 0) throw config_error("max_blocks must be positive");
+  if (is_coded(c)) (void)user_transport_block(c);
+}
+}  // namespace
+
 std::string_view embedded_default_config() noexcept { return kSweepDefaultYaml; }
 
 std::vector<double> parse_snr_list(std::string_view text) {
@@ -117,7 +145,20 @@ solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_
   return spec;
 }
 
+std::string solver_label(const sweep_config& config, std::size_t index) {
+  const solver::solver_spec& spec = config.solvers.at(index);
+  std::string label = spec.name;
+  for (const auto& [key, value] : spec.options) {
+    if (spec.name == "remote" && key == "endpoint") continue;
+    label += ":" + key + "=" + value;
+  }
+  return label;
+}
+
+std::string_view solver_name_of_label(std::string_view label) noexcept { return label.substr(0, label.find(':')); }
+
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept {
+  solver_name = solver_name_of_label(solver_name);
   return is_analog_solver(solver_name) || (solver_name == "remote" && is_analog_solver(remote_backend(config)));
 }
 
@@ -191,6 +232,13 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
       config.max_bits = static_cast<std::uint64_t>(bits);
     }
     else if (key == "max_seconds") config.max_seconds = scalar<double>(value, key);
+    else if (key == "coding") config.coding = scalar<std::string>(value, key);
+    else if (key == "code_rate") config.code_rate = scalar<double>(value, key);
+    else if (key == "tb_bits") config.tb_bits = scalar<int>(value, key);
+    else if (key == "ldpc_iterations") config.ldpc_iterations = scalar<int>(value, key);
+    else if (key == "ldpc_alpha") config.ldpc_alpha = scalar<double>(value, key);
+    else if (key == "min_block_errors") config.min_block_errors = scalar<std::uint64_t>(value, key);
+    else if (key == "max_blocks") config.max_blocks = scalar<std::uint64_t>(value, key);
     else if (key == "seed") config.seed = scalar<std::uint64_t>(value, key);
     else if (key == "threads") config.threads = scalar<int>(value, key);
     else if (key == "out") config.out = scalar<std::string>(value, key);
@@ -215,7 +263,8 @@ void validate(const sweep_config& c) {
   for (std::size_t i = 0; i < c.solvers.size(); ++i) {
     const solver::solver_spec spec = effective_solver_spec(c, i);
     solver::validate_solver_spec(spec);
-    if (!names.insert(spec.name).second) throw config_error("solver '" + spec.name + "' given twice");
+    const std::string label = solver_label(c, i);
+    if (!names.insert(label).second) throw config_error("solver '" + label + "' given twice");
   }
   if (c.vectors_per_channel <= 0 || c.vectors_per_channel > 100000) {
     throw config_error("vectors_per_channel must be in 1..100000");
@@ -231,6 +280,7 @@ void validate(const sweep_config& c) {
     if (!std::isfinite(snr) || snr < -50.0 || snr > 100.0) throw config_error("SNR values must lie in -50..100 dB");
   }
   if (c.out.empty()) throw config_error("output directory must not be empty");
+  validate_coding(c);
   // The channel model checks its own parameters (ρ range, awgn shape).
   (void)channel_models::create_flat_channel_model({c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue});
 }

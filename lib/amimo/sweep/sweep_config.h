@@ -2,6 +2,7 @@
 // Parameters of a BER-vs-SNR sweep, read from YAML and overridden from the command line.
 
 #include <amimo/detect/linear_detector.h>
+#include <amimo/fec/transport_block.h>
 #include <amimo/modem/modulation.h>
 #include <amimo/solver/solver_factory.h>
 
@@ -36,16 +37,41 @@ struct sweep_config {
   std::uint64_t min_errors = 1000;
   std::uint64_t max_bits = 10'000'000;
   double max_seconds = 60.0;  ///< per SNR point (wall time; the only non-deterministic stop)
+  /// Channel coding (YAML `coding:`, flags --coding …): "none" scores uncoded bits only;
+  /// "ldpc" sends one 5G NR LDPC transport block per user per frame (G = vectors_per_channel
+  /// × bits per symbol coded bits; amimo/fec/link_coding.h) and adds blocks, block errors and
+  /// BLER; the uncoded BER is still reported beside them.
+  std::string coding = "none";
+  double code_rate = 0.5;             ///< target R for the 38.214 TBS and base-graph choice
+  int tb_bits = 0;                    ///< 0: the 38.214 TBS for G and R; else A itself
+  int ldpc_iterations = 10;           ///< layered min-sum iterations (early termination on parity)
+  double ldpc_alpha = 0.75;           ///< min-sum normalisation α in (0, 1]
+  std::uint64_t min_block_errors = 100;  ///< coding ldpc: stop a point at this many block errors (every curve) ...
+  std::uint64_t max_blocks = 100000;     ///< ... or this many blocks per curve
   std::uint64_t seed = 1;
   int threads = 0;  ///< 0: one per core
   std::string out = "results/sweep";
 };
+
+/// Whether the sweep decodes an LDPC transport block per user and frame.
+inline bool is_coded(const sweep_config& config) noexcept { return config.coding == "ldpc"; }
+
+/// The transport block each user sends per frame with coding ldpc (G = vectors_per_channel ×
+/// bits per symbol). Throws config_error, with the fec message, when that G cannot carry it.
+fec::transport_block_config user_transport_block(const sweep_config& config);
 
 /// Whether a solver name is an analog backend (takes analog_options).
 bool is_analog_solver(std::string_view name) noexcept;
 
 /// The spec the sweep really creates for solvers[index]: analog options merged in.
 solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_t index);
+
+/// The curve label of solvers[index]: the name, plus ":key=value" for each per-entry option
+/// (other than a remote endpoint), e.g. "analog:iters=2". Unique within a config (validate).
+std::string solver_label(const sweep_config& config, std::size_t index);
+
+/// The backend name of a curve label ("analog" for "analog:iters=2").
+std::string_view solver_name_of_label(std::string_view label) noexcept;
 
 /// Whether a curve's figures include modelled (analog) cost: an analog backend, or a
 /// remote one whose service runs an analog backend.

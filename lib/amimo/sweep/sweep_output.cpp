@@ -1,4 +1,5 @@
 #include <amimo/core/version.h>
+#include <amimo/fec/link_coding.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/line_plot.h>
 #include <amimo/report/text_table.h>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -39,10 +41,33 @@ std::string join_detectors(const std::vector<detect::detector_kind>& kinds) {
   return text;
 }
 
+// coding ldpc: the block-error group goes after the bit errors.
+const report::text_table& coded_table(bool analog) {
+  static const report::text_table with_analog({
+      {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
+      {"Uncoded (measured)", {{"bit err", 9}, {"BER", 9}}},
+      {"Coded (measured)", {{"blocks", 8}, {"blk err", 7}, {"BLER", 9}, {"BLER 95% CI", 19}, {"dec it", 6}}},
+      {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}, {"resid.", 8}}},
+      {"Analog (modelled)", {{"nJ/RHS", 9}, {"us/RHS", 9}, {"nJ/prog", 9}}},
+      {"Time (measured)", {{"point s", 8}, {"us/RHS", 9}}},
+  });
+  if (analog) return with_analog;
+  static const report::text_table table({
+      {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
+      {"Uncoded (measured)", {{"bit err", 9}, {"BER", 9}}},
+      {"Coded (measured)", {{"blocks", 8}, {"blk err", 7}, {"BLER", 9}, {"BLER 95% CI", 19}, {"dec it", 6}}},
+      {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}}},
+      {"Time (measured)", {{"point s", 8}, {"us/RHS", 9}}},
+  });
+  return table;
+}
+
 const report::text_table& result_table(bool analog) {
   static const report::text_table with_analog({
       {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
-      {"Receiver", {{"detector", 8}, {"solver", 12}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
       {"Errors (measured)", {{"bits", 10}, {"bit err", 9}, {"BER", 9}, {"BER 95% CI", 19}, {"SER", 9}, {"FER", 9}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}, {"resid.", 8}}},
       {"Analog (modelled)", {{"nJ/RHS", 9}, {"us/RHS", 9}, {"nJ/prog", 9}}},
@@ -51,7 +76,7 @@ const report::text_table& result_table(bool analog) {
   if (analog) return with_analog;
   static const report::text_table table({
       {"Signal", {{"Es/N0(dB)", 9}, {"Eb/N0(dB)", 9}}},
-      {"Receiver", {{"detector", 8}, {"solver", 12}}},
+      {"Receiver", {{"detector", 8}, {"solver", 14}}},
       {"Errors (measured)", {{"bits", 10}, {"bit err", 9}, {"BER", 9}, {"BER 95% CI", 19}, {"SER", 9}, {"FER", 9}}},
       {"Solver", {{"iters", 5}, {"fallback", 8}, {"unres.", 6}}},
       {"Time (measured)", {{"point s", 8}, {"us/RHS", 9}}},
@@ -83,17 +108,40 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
                                            : c.channel);
   line("Es/N0 (dB)", join_snr(c.snr_db));
   line("vectors per channel", std::to_string(c.vectors_per_channel));
-  line("stop rule", fmt::format("{} bit errors | {} bits | {} s per point", c.min_errors, c.max_bits, c.max_seconds));
+  if (is_coded(c)) {
+    const fec::transport_block_config tb = user_transport_block(c);
+    line("coding", fmt::format("5G NR LDPC, target R {}, TBS {} bits{} in G = {} bits per user and frame "
+                               "(effective rate {:.3f})",
+                               c.code_rate, tb.tb_bits, c.tb_bits > 0 ? " (given)" : " (38.214)", tb.g_bits,
+                               fec::effective_code_rate(tb)));
+    line("LDPC decoder", fmt::format("layered min-sum int8, {} iterations max, alpha {}", c.ldpc_iterations, c.ldpc_alpha));
+    line("stop rule", fmt::format("{} block errors | {} blocks | {} bits | {} s per point", c.min_block_errors,
+                                  c.max_blocks, c.max_bits, c.max_seconds));
+  } else {
+    line("stop rule", fmt::format("{} bit errors | {} bits | {} s per point", c.min_errors, c.max_bits, c.max_seconds));
+  }
   line("threads", c.threads == 0 ? "all cores" : std::to_string(c.threads));
   line("output", c.out);
   h += "# SNR convention: Es/N0 per user symbol per receive antenna (Es = 1, unit-power channel).\n";
   h += "# Scoring: BER of hard decisions over streams not erased; erased streams (quality unknown:\n"
        "#   singular channel, failed solve) are counted as erased_bits in CSV/JSON, never scored.\n";
+  if (is_coded(c)) {
+    h += "# Coded: one transport block per user and frame; a block error is a failed TB CRC or a payload\n"
+         "#   that differs from the one sent (BLER 95% interval: Wilson score). BER stays uncoded.\n";
+  }
   h += "# ----------------------------------------------------\n";
   return h;
 }
 
-std::string table_header(const sweep_config& config) { return result_table(has_analog_solver(config)).header(); }
+const report::text_table& table_for(const sweep_config& config) {
+  return is_coded(config) ? coded_table(has_analog_solver(config)) : result_table(has_analog_solver(config));
+}
+
+double mean_decoder_iterations(const curve_point& cp) {
+  return cp.code_blocks == 0 ? 0.0 : static_cast<double>(cp.decoder_iterations) / static_cast<double>(cp.code_blocks);
+}
+
+std::string table_header(const sweep_config& config) { return table_for(config).header(); }
 
 std::string table_rows(const point_result& point, const sweep_config& config) {
   const bool analog = has_analog_solver(config);
@@ -105,16 +153,20 @@ std::string table_rows(const point_result& point, const sweep_config& config) {
         fmt::format("{:.2f}", point.ebn0_db),
         std::string(detect::to_string(cp.detector)),
         cp.solver,
-        std::to_string(cp.errors.bits()),
-        std::to_string(cp.errors.bit_errors()),
-        fmt::format("{:.3e}", cp.errors.ber()),
-        fmt::format("{:.2e}-{:.2e}", ci.low, ci.high),
-        fmt::format("{:.3e}", cp.errors.ser()),
-        fmt::format("{:.3e}", cp.errors.fer()),
-        fmt::format("{:.2f}", cp.stats.mean_iterations()),
-        std::to_string(cp.stats.fallbacks),
-        std::to_string(cp.unresolved_channels),
     };
+    if (is_coded(config)) {
+      const metrics::interval bci = cp.bler_interval();
+      cells.insert(cells.end(), {std::to_string(cp.errors.bit_errors()), fmt::format("{:.3e}", cp.errors.ber()),
+                                 std::to_string(cp.blocks), std::to_string(cp.block_errors),
+                                 fmt::format("{:.3e}", cp.bler()), fmt::format("{:.2e}-{:.2e}", bci.low, bci.high),
+                                 fmt::format("{:.2f}", mean_decoder_iterations(cp))});
+    } else {
+      cells.insert(cells.end(), {std::to_string(cp.errors.bits()), std::to_string(cp.errors.bit_errors()),
+                                 fmt::format("{:.3e}", cp.errors.ber()), fmt::format("{:.2e}-{:.2e}", ci.low, ci.high),
+                                 fmt::format("{:.3e}", cp.errors.ser()), fmt::format("{:.3e}", cp.errors.fer())});
+    }
+    cells.insert(cells.end(), {fmt::format("{:.2f}", cp.stats.mean_iterations()), std::to_string(cp.stats.fallbacks),
+                               std::to_string(cp.unresolved_channels)});
     if (analog) {
       const bool modelled = reports_modelled_cost(config, cp.solver);
       const double residual = cp.stats.mean_residual();
@@ -125,7 +177,7 @@ std::string table_rows(const point_result& point, const sweep_config& config) {
     }
     cells.push_back(fmt::format("{:.2f}", point.seconds));
     cells.push_back(fmt::format("{:.2f}", 1e6 * per_solve(cp.stats.measured_seconds, cp.stats.right_hand_sides)));
-    text += result_table(analog).row(cells);
+    text += table_for(config).row(cells);
   }
   return text;
 }
@@ -133,8 +185,10 @@ std::string table_rows(const point_result& point, const sweep_config& config) {
 std::string progress_line(const point_result& partial) {
   std::string text = fmt::format("  Es/N0 {:6.2f} dB |", partial.snr_db);
   for (const curve_point& cp : partial.curves) {
-    text += fmt::format(" {}/{}: {} err, BER {:.2e} |", detect::to_string(cp.detector), cp.solver,
+    text += fmt::format(" {}/{}: {} err, BER {:.2e}", detect::to_string(cp.detector), cp.solver,
                         cp.errors.bit_errors(), cp.errors.ber());
+    if (cp.blocks > 0) text += fmt::format(", {} blk err, BLER {:.2e}", cp.block_errors, cp.bler());
+    text += " |";
   }
   text += fmt::format(" {:.1f} s (provisional)", partial.seconds);
   return text;
@@ -145,13 +199,14 @@ std::string to_csv(const sweep_result& result) {
       "snr_db,ebn0_db,detector,solver,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,symbols,symbol_errors,"
       "ser,frame_errors,fer,seconds,stop_reason,unresolved_channels,solves,mean_iterations,mean_residual,"
       "fallbacks,failed_solves,measured_seconds_per_rhs,modelled_seconds_per_rhs,modelled_joules_per_rhs,"
-      "modelled_programming_joules_per_channel,erased_bits\n";
+      "modelled_programming_joules_per_channel,erased_bits,blocks,block_errors,bler,bler_ci_low,bler_ci_high,"
+      "undetected_block_errors,mean_decoder_iterations\n";
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
       const metrics::interval ci = cp.errors.ber_interval();
       const solver::solver_stats& s = cp.stats;
       const double residual = s.mean_residual();
-      csv += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{},{},{:.9g},{},{:.9g},{:.6f},{},{},{},{:.6g},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{}\n",
+      csv += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{},{},{:.9g},{},{:.9g},{:.6f},{},{},{},{:.6g},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{}",
                          p.snr_db, p.ebn0_db, detect::to_string(cp.detector), cp.solver, cp.errors.frames(),
                          cp.errors.bits(), cp.errors.bit_errors(), cp.errors.ber(), ci.low, ci.high,
                          cp.errors.symbols(), cp.errors.symbol_errors(), cp.errors.ser(), cp.errors.frame_errors(),
@@ -160,6 +215,9 @@ std::string to_csv(const sweep_result& result) {
                          s.fallbacks, s.failed_solves, per_solve(s.measured_seconds, s.right_hand_sides),
                          per_solve(s.modelled_solve_seconds, s.right_hand_sides), per_solve(s.modelled_solve_joules, s.right_hand_sides),
                          per_solve(s.modelled_matrix_joules, s.matrices), cp.erased_bits);
+      const metrics::interval bci = cp.bler_interval();
+      csv += fmt::format(",{},{},{:.9g},{:.9g},{:.9g},{},{:.6g}\n", cp.blocks, cp.block_errors, cp.bler(), bci.low,
+                         bci.high, cp.undetected_block_errors, mean_decoder_iterations(cp));
     }
   }
   return csv;
@@ -185,6 +243,21 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   params["max_bits"] = c.max_bits;
   params["max_seconds"] = c.max_seconds;
   params["threads"] = c.threads;
+  params["coding"] = c.coding;
+  if (is_coded(c)) {
+    const fec::transport_block_config tb = user_transport_block(c);
+    params["code_rate"] = c.code_rate;
+    params["tb_bits"] = tb.tb_bits;
+    params["tb_bits_from"] = c.tb_bits > 0 ? "tb_bits" : "38.214 5.1.3.2 TBS";
+    params["g_bits"] = tb.g_bits;
+    params["effective_code_rate"] = fec::effective_code_rate(tb);
+    params["ldpc_decoder"] = "layered normalised min-sum, int8";
+    params["ldpc_iterations"] = c.ldpc_iterations;
+    params["ldpc_alpha"] = c.ldpc_alpha;
+    params["min_block_errors"] = c.min_block_errors;
+    params["max_blocks"] = c.max_blocks;
+    params["bler_interval"] = "Wilson score, 95%";
+  }
   params["snr_convention"] = "Es/N0 per user symbol per receive antenna, Es = 1, unit-power channel entries";
 
   nlohmann::ordered_json points = nlohmann::ordered_json::array();
@@ -212,6 +285,16 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
       j["stop_reason"] = p.stop_reason;
       j["unresolved_channels"] = cp.unresolved_channels;
       j["erased_bits"] = cp.erased_bits;
+      if (is_coded(c)) {
+        const metrics::interval bci = cp.bler_interval();
+        j["blocks"] = cp.blocks;
+        j["block_errors"] = cp.block_errors;
+        j["bler"] = cp.bler();
+        j["bler_ci_low"] = bci.low;
+        j["bler_ci_high"] = bci.high;
+        j["undetected_block_errors"] = cp.undetected_block_errors;
+        j["mean_decoder_iterations"] = mean_decoder_iterations(cp);
+      }
       nlohmann::ordered_json solver;
       solver["solves"] = s.solves;
       solver["mean_iterations"] = s.mean_iterations();
@@ -250,21 +333,51 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
   plot.title = fmt::format("BER vs Es/N0 (measured): {}x{} {} {}", config.antennas, config.users,
                            modem::to_string(config.modulation), config.channel);
   plot.x_label = "Es/N0 (dB)";
-  plot.y_label = "BER";
+  plot.y_label = is_coded(config) ? "uncoded BER" : "BER";
   plot.log_y = true;
+  report::plot_spec bler_plot = plot;
+  if (is_coded(config)) {
+    const fec::transport_block_config tb = user_transport_block(config);
+    bler_plot.title = fmt::format("BLER (measured): LDPC R {}, A {} bits, {} it", config.code_rate,
+                                  tb.tb_bits, config.ldpc_iterations);
+    bler_plot.y_label = "BLER";
+  }
   std::map<std::string, std::size_t> index;
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
       const std::string label = fmt::format("{} / {}", detect::to_string(cp.detector), cp.solver);
       auto [it, inserted] = index.try_emplace(label, plot.series.size());
-      if (inserted) plot.series.push_back({label, {}, {}, {}, {}});
+      if (inserted) {
+        plot.series.push_back({label, {}, {}, {}, {}});
+        bler_plot.series.push_back({label, {}, {}, {}, {}});
+      }
       report::plot_series& s = plot.series[it->second];
       const metrics::interval ci = cp.errors.ber_interval();
       s.x.push_back(p.snr_db);
       s.y.push_back(cp.errors.bit_errors() > 0 ? cp.errors.ber() : std::numeric_limits<double>::quiet_NaN());
       s.y_low.push_back(ci.low);
       s.y_high.push_back(ci.high);
+      report::plot_series& b = bler_plot.series[it->second];
+      const metrics::interval bci = cp.bler_interval();
+      b.x.push_back(p.snr_db);
+      b.y.push_back(cp.block_errors > 0 ? cp.bler() : std::numeric_limits<double>::quiet_NaN());
+      b.y_low.push_back(bci.low);
+      b.y_high.push_back(bci.high);
     }
+  }
+  if (is_coded(config)) {
+    // Two panels side by side: uncoded BER (left) and BLER (right).
+    const report::rgb_image left = report::render_line_plot(plot);
+    const report::rgb_image right = report::render_line_plot(bler_plot);
+    report::rgb_image both(left.width() + right.width(), std::max(left.height(), right.height()));
+    for (int y = 0; y < left.height(); ++y) {
+      for (int x = 0; x < left.width(); ++x) both.set_pixel(x, y, left.pixel(x, y));
+    }
+    for (int y = 0; y < right.height(); ++y) {
+      for (int x = 0; x < right.width(); ++x) both.set_pixel(left.width() + x, y, right.pixel(x, y));
+    }
+    report::write_png(directory / "ber.png", both);
+    return;
   }
   report::write_line_plot_png(directory / "ber.png", plot);
 }

@@ -4,6 +4,7 @@
 #include <amimo/core/rng.h>
 #include <amimo/core/thread_pool.h>
 #include <amimo/detect/linear_detector.h>
+#include <amimo/fec/transport_block.h>
 #include <amimo/modem/mapper.h>
 
 #include <channel_models/flat_models.h>
@@ -11,9 +12,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <memory>
+#include <optional>
 
 namespace amimo::sweep {
+
+metrics::interval curve_point::bler_interval() const noexcept {
+  return metrics::wilson_interval(static_cast<double>(block_errors), static_cast<double>(blocks));
+}
+
 namespace {
 
 using clock = std::chrono::steady_clock;
@@ -32,6 +40,70 @@ struct frame_outcome {
   std::uint64_t symbol_errors = 0;
   bool unresolved = false;
   solver::solver_stats stats;
+  std::uint64_t blocks = 0;
+  std::uint64_t block_errors = 0;
+  std::uint64_t undetected_block_errors = 0;
+  std::uint64_t decoder_iterations = 0;
+  std::uint64_t code_blocks = 0;
+};
+
+// One user's transport block per frame (coding ldpc): encoder, decoder and buffers.
+class frame_codec {
+ public:
+  frame_codec(const sweep_config& config, int bits_per_symbol)
+      : cfg_(user_transport_block(config)), encoder_(cfg_),
+        decoder_(cfg_, fec::ldpc_decoder_kind::layered_min_sum,
+                 fec::ldpc_decoder_config{config.ldpc_iterations, static_cast<float>(config.ldpc_alpha), true, 4.0f}),
+        users_(static_cast<std::size_t>(config.users)), bps_(static_cast<std::size_t>(bits_per_symbol)),
+        payload_(users_ * static_cast<std::size_t>(cfg_.tb_bits)), coded_(static_cast<std::size_t>(cfg_.g_bits)),
+        user_llr_(coded_.size()), decoded_(static_cast<std::size_t>(cfg_.tb_bits)) {}
+
+  // Draws every user's payload from gen and writes the coded bits in transmission order:
+  // user k's G bits go, in order, to its symbols t·K + k of the frame.
+  void encode_frame(rng& gen, std::span<bit> tx_bits) {
+    gen.fill_bits(payload_);
+    const auto a = static_cast<std::size_t>(cfg_.tb_bits);
+    for (std::size_t k = 0; k < users_; ++k) {
+      encoder_.encode(coded_, std::span<const std::uint8_t>(payload_).subspan(k * a, a));
+      scatter_gather(k, [&](std::size_t user_bit, std::size_t frame_bit) { tx_bits[frame_bit] = coded_[user_bit]; });
+    }
+  }
+
+  // Decodes every user's block from the frame's LLRs and adds to out.
+  void decode_frame(std::span<const float> llr, frame_outcome& out) {
+    const auto a = static_cast<std::size_t>(cfg_.tb_bits);
+    for (std::size_t k = 0; k < users_; ++k) {
+      scatter_gather(k, [&](std::size_t user_bit, std::size_t frame_bit) { user_llr_[user_bit] = llr[frame_bit]; });
+      const fec::transport_block_decode_result r = decoder_.decode(decoded_, user_llr_);
+      const auto sent = std::span<const std::uint8_t>(payload_).subspan(k * a, a);
+      const bool same = std::equal(decoded_.begin(), decoded_.end(), sent.begin());
+      ++out.blocks;
+      if (!r.tb_crc_ok || !same) ++out.block_errors;
+      if (r.tb_crc_ok && !same) ++out.undetected_block_errors;
+      out.decoder_iterations += static_cast<std::uint64_t>(r.total_iterations);
+      out.code_blocks += static_cast<std::uint64_t>(r.blocks);
+    }
+  }
+
+ private:
+  template <class F>
+  void scatter_gather(std::size_t user, F f) const {
+    const std::size_t vectors = coded_.size() / bps_;
+    for (std::size_t t = 0; t < vectors; ++t) {
+      const std::size_t frame_bit = (t * users_ + user) * bps_;
+      for (std::size_t b = 0; b < bps_; ++b) f(t * bps_ + b, frame_bit + b);
+    }
+  }
+
+  fec::transport_block_config cfg_;
+  fec::transport_block_encoder encoder_;
+  fec::transport_block_decoder decoder_;
+  std::size_t users_;
+  std::size_t bps_;
+  std::vector<std::uint8_t> payload_;  // users × A
+  std::vector<std::uint8_t> coded_;    // G
+  std::vector<float> user_llr_;        // G
+  std::vector<std::uint8_t> decoded_;  // A
 };
 
 // Everything one worker thread owns: its channel model, mapper, a solver and detector
@@ -47,6 +119,11 @@ class frame_worker {
         s_hat_(config.users, config.vectors_per_channel),
         tx_bits_(static_cast<std::size_t>(config.users) * config.vectors_per_channel * mapper_.bits_per_symbol()),
         rx_bits_(tx_bits_.size()) {
+    if (is_coded(config)) {
+      codec_.emplace(config, static_cast<int>(mapper_.bits_per_symbol()));
+      llr_.resize(tx_bits_.size());
+      noise_variance_.resize(static_cast<std::size_t>(config.users) * config.vectors_per_channel);
+    }
     for (const curve_id& curve : curves) {
       auto solver = std::make_unique<solver::accounting_solver>(solver::create_linear_solver(
           effective_solver_spec(config, curve.solver_index), config.users, config.seed));
@@ -61,7 +138,8 @@ class frame_worker {
   void run_frame(std::uint64_t frame, double n0, const std::vector<bool>& active, frame_outcome* outcomes) {
     rng gen(derive_seed(config_.seed, {0, frame}));
     channel_->draw(h_, gen);
-    gen.fill_bits(tx_bits_);
+    if (codec_) codec_->encode_frame(gen, tx_bits_);
+    else gen.fill_bits(tx_bits_);
     // Symbols in column-major order: user k of vector t takes symbol index t*K + k.
     mapper_.map(std::span<cf64>(s_.data(), static_cast<std::size_t>(s_.size())), tx_bits_);
     gen.fill_complex_normal(noise_, 1.0);
@@ -99,6 +177,17 @@ class frame_worker {
         out.symbol_errors += wrong > 0 ? 1U : 0U;
       }
       out.stats = solvers_[c]->stats();
+      out.blocks = out.block_errors = out.undetected_block_errors = out.decoder_iterations = out.code_blocks = 0;
+      if (codec_) {
+        // Max-log LLRs with each stream's post-detection noise variance; an erased stream
+        // (or a failed detection) gets variance +∞, i.e. LLR 0: its block fails, counted.
+        const std::span<const double> nv = detectors_[c]->noise_variance();
+        for (std::size_t s = 0; s < samples.size(); ++s) {
+          noise_variance_[s] = ok ? nv[s % users] : std::numeric_limits<double>::infinity();
+        }
+        mapper_.demap_soft(llr_, samples, noise_variance_);
+        codec_->decode_frame(llr_, out);
+      }
     }
   }
 
@@ -115,6 +204,9 @@ class frame_worker {
   cmat s_hat_;
   std::vector<bit> tx_bits_;
   std::vector<bit> rx_bits_;
+  std::optional<frame_codec> codec_;  // coding ldpc only
+  std::vector<float> llr_;
+  std::vector<double> noise_variance_;  // per sample
 };
 
 // Frames per round: about 32k bits, whatever the thread count (determinism).
@@ -137,6 +229,8 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
   const std::uint64_t symbols_per_frame = static_cast<std::uint64_t>(config.users) * config.vectors_per_channel;
   const std::uint64_t bits_per_frame = symbols_per_frame * bps;
   const std::uint64_t round_frames = frames_per_round(bits_per_frame);
+  const bool coded = is_coded(config);
+  const auto users = static_cast<std::uint64_t>(config.users);
   std::vector<frame_outcome> outcomes(round_frames * curves.size());
   std::vector<bool> active(curves.size(), true);
 
@@ -153,7 +247,7 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
       point_curves.push_back(c);
       curve_point cp;
       cp.detector = curves[c].detector;
-      cp.solver = config.solvers[curves[c].solver_index].name;
+      cp.solver = solver_label(config, curves[c].solver_index);
       point.curves.push_back(cp);
     }
     control.skip_point = false;
@@ -163,7 +257,8 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
     while (true) {
       const std::uint64_t bits_done = frames_done * bits_per_frame;
       const std::uint64_t frames_left = (config.max_bits - std::min(config.max_bits, bits_done) + bits_per_frame - 1) / bits_per_frame;
-      const std::uint64_t frames = std::min(round_frames, frames_left);
+      std::uint64_t frames = std::min(round_frames, frames_left);
+      if (coded) frames = std::min(frames, (config.max_blocks - std::min(config.max_blocks, frames_done * users) + users - 1) / users);
       const std::uint64_t first = frames_done;
       pool.parallel_for(frames, [&](int worker, std::size_t i) {
         workers[static_cast<std::size_t>(worker)]->run_frame(first + i, n0, active, &outcomes[i * curves.size()]);
@@ -177,6 +272,11 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
           cp.erased_bits += o.erased_bits;
           cp.stats.merge(o.stats);
           if (o.unresolved) ++cp.unresolved_channels;
+          cp.blocks += o.blocks;
+          cp.block_errors += o.block_errors;
+          cp.undetected_block_errors += o.undetected_block_errors;
+          cp.decoder_iterations += o.decoder_iterations;
+          cp.code_blocks += o.code_blocks;
         }
       }
       frames_done += frames;
@@ -184,9 +284,10 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
       point.seconds = std::chrono::duration<double>(now - start).count();
 
       const bool enough_errors = std::all_of(point.curves.begin(), point.curves.end(), [&](const curve_point& cp) {
-        return cp.errors.bit_errors() >= config.min_errors;
+        return coded ? cp.block_errors >= config.min_block_errors : cp.errors.bit_errors() >= config.min_errors;
       });
-      if (enough_errors) point.stop_reason = "min_errors";
+      if (enough_errors) point.stop_reason = coded ? "min_block_errors" : "min_errors";
+      else if (coded && frames_done * users >= config.max_blocks) point.stop_reason = "max_blocks";
       else if (frames_done * bits_per_frame >= config.max_bits) point.stop_reason = "max_bits";
       else if (point.seconds >= config.max_seconds) point.stop_reason = "max_seconds";
       else if (control.stop_run || control.skip_point) point.stop_reason = "interrupted";
@@ -196,10 +297,12 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
         last_progress = now;
       }
     }
-    // A curve with no error at max_bits is done: higher SNRs would only cost time.
-    if (point.stop_reason == "max_bits") {
+    // A curve with no error (coded: no block error) at max_bits / max_blocks is done: higher
+    // SNRs would only cost time.
+    if (point.stop_reason == "max_bits" || point.stop_reason == "max_blocks") {
       for (std::size_t p = 0; p < point_curves.size(); ++p) {
-        if (point.curves[p].errors.bit_errors() == 0) active[point_curves[p]] = false;
+        const curve_point& cp = point.curves[p];
+        if ((coded ? cp.block_errors : cp.errors.bit_errors()) == 0) active[point_curves[p]] = false;
       }
     }
     observer.on_point_done(point);

@@ -5,6 +5,8 @@
 // derive from (seed, frame index), and the stop rules are checked on rounds of a fixed
 // number of frames — so the result for a seed does not depend on the thread count
 // (only the wall-time limit and interruptions can end a point at a different frame).
+// With coding ldpc, each user's bits of a frame are one LDPC transport block: the payload
+// bits come from the same per-frame stream, so every curve decodes the same blocks.
 
 #include <amimo/metrics/error_stats.h>
 #include <amimo/solver/accounting_solver.h>
@@ -23,13 +25,26 @@ struct curve_point {
   solver::solver_stats stats;
   std::uint64_t unresolved_channels = 0;  ///< channels the detector could not use (counted, output 0)
   std::uint64_t erased_bits = 0;  ///< bits of erased streams, not in `errors` (metrics/llr_quality.h)
+  // coding ldpc only (all 0 otherwise): one transport block per user and frame.
+  std::uint64_t blocks = 0;
+  std::uint64_t block_errors = 0;             ///< TB CRC failed, or the payload differs
+  std::uint64_t undetected_block_errors = 0;  ///< of those: CRC passed, payload wrong
+  std::uint64_t decoder_iterations = 0;       ///< summed over code blocks
+  std::uint64_t code_blocks = 0;
+  [[nodiscard]] double bler() const noexcept {
+    return blocks == 0 ? 0.0 : static_cast<double>(block_errors) / static_cast<double>(blocks);
+  }
+  /// Wilson score 95% interval of the BLER (metrics::wilson_interval).
+  [[nodiscard]] metrics::interval bler_interval() const noexcept;
 };
 
 struct point_result {
   double snr_db = 0.0;
   double ebn0_db = 0.0;
   double seconds = 0.0;    ///< measured wall time of the point
-  std::string stop_reason; ///< "min_errors", "max_bits", "max_seconds", "interrupted"
+  /// "min_errors", "max_bits", "max_seconds", "interrupted"; coding ldpc: "min_block_errors"
+  /// or "max_blocks" instead of "min_errors"
+  std::string stop_reason;
   std::vector<curve_point> curves;  ///< only the curves still active at this SNR
 };
 

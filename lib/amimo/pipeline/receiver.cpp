@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/rng.h>
+#include <amimo/metrics/stream_score.h>
 
 #include <algorithm>
 #include <bit>
@@ -782,34 +783,18 @@ void receiver::score_user(std::size_t k) {
       static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
   const std::size_t bpu = layout_.bits_per_user();
   const auto& mapper = layout_.mapper();
-  const std::size_t bps = mapper.bits_per_symbol();
   auto& symbols = reference_symbols_[k];
-  const bit* ref = reference_[k].data();
   mapper.map(symbols, reference_[k]);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
-    const cf64* eq = equalised_[c].data() + k * per_user;
-    const double* var = variance_[c].data() + k * per_user;
-    const float* llr = llr_[c].data() + k * bpu;
     auto& quality = user_llr_[c * users + k];
     quality.reset();
-    double energy = 0.0;
-    std::uint64_t errors = 0;
-    std::uint64_t scored = 0;
-    for (std::size_t i = 0; i < per_user; ++i) {
-      if (!(var[i] < detect::linear_detector::kErased)) continue;  // erased: not a decision
-      const bit* rb = ref + i * bps;
-      unsigned want = 0;
-      for (std::size_t b = 0; b < bps; ++b) want = (want << 1U) | rb[b];
-      errors += static_cast<std::uint64_t>(std::popcount(mapper.decide(eq[i]) ^ want));
-      const double dr = eq[i].real() - symbols[i].real();
-      const double di = eq[i].imag() - symbols[i].imag();
-      energy += dr * dr + di * di;
-      quality.add(std::span<const float>(llr + i * bps, bps), std::span<const bit>(rb, bps));
-      ++scored;
-    }
-    user_errors_[c * users + k] = errors;
-    user_scored_[c * users + k] = scored;
-    user_energy_[c * users + k] = energy;
+    const metrics::stream_score score = metrics::score_stream(
+        mapper, std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
+        std::span<const double>(variance_[c]).subspan(k * per_user, per_user), symbols, reference_[k],
+        std::span<const float>(llr_[c]).subspan(k * bpu, bpu), quality);
+    user_errors_[c * users + k] = score.bit_errors;
+    user_scored_[c * users + k] = score.scored_symbols;
+    user_energy_[c * users + k] = score.error_energy;
   }
 }
 

@@ -54,6 +54,33 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   if (same_layout<V>(src)) {
     std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
                 sizeof(V) * 2 * static_cast<std::size_t>(elements));
+  } else if (src.format == batch_format::column_major && used == L) {
+    // A full group of a column-major view: plain pointer strides, no per-element format
+    // test. Systems one complex apart (FFT bins of one symbol: the receiver's samples)
+    // make each element's lanes one contiguous run the compiler loads as vectors.
+    alignas(64) real re[L];
+    alignas(64) real im[L];
+    const std::ptrdiff_t ms = 2 * src.matrix_stride;
+    const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
+    for (int j = 0; j < src.cols; ++j) {
+      for (int i = 0; i < src.rows; ++i) {
+        const Real* p = base + 2 * (i * src.row_stride + j * src.column_stride);
+        if (ms == 2) {
+          for (int l = 0; l < L; ++l) {
+            re[l] = static_cast<real>(p[2 * l]);
+            im[l] = static_cast<real>(p[2 * l + 1]);
+          }
+        } else {
+          for (int l = 0; l < L; ++l) {
+            re[l] = static_cast<real>(p[l * ms]);
+            im[l] = static_cast<real>(p[l * ms + 1]);
+          }
+        }
+        const int e = j * src.rows + i;
+        dst[2 * e] = V::load(re);
+        dst[2 * e + 1] = V::load(im);
+      }
+    }
   } else {
     alignas(64) real re[L];
     alignas(64) real im[L];
@@ -119,6 +146,24 @@ void store_group(const matrix_batch<Real>& dst, const V* src, int g, unsigned wr
   }
   alignas(64) real re[L];
   alignas(64) real im[L];
+  if (dst.format == batch_format::column_major && write == all && zero == 0 && used == L) {
+    // A full group into a column-major view: plain pointer strides.
+    const std::ptrdiff_t ms = 2 * dst.matrix_stride;
+    out* base = dst.data + std::ptrdiff_t{g} * L * ms;
+    for (int j = 0; j < dst.cols; ++j) {
+      for (int i = 0; i < dst.rows; ++i) {
+        const int e = j * dst.rows + i;
+        src[2 * e].store(re);
+        src[2 * e + 1].store(im);
+        out* p = base + 2 * (i * dst.row_stride + j * dst.column_stride);
+        for (int l = 0; l < L; ++l) {
+          p[l * ms] = static_cast<out>(re[l]);
+          p[l * ms + 1] = static_cast<out>(im[l]);
+        }
+      }
+    }
+    return;
+  }
   for (int j = 0; j < dst.cols; ++j) {
     for (int i = 0; i < dst.rows; ++i) {
       const int e = j * dst.rows + i;

@@ -124,39 +124,49 @@ void cholesky(V* a, V* inv_diag, int k, V& failed, V& min_root, V& max_root) noe
 template <typename V>
 void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept {
   int c = 0;
+  // Each complex update is two FMAs into the real and two into the imaginary part; they go
+  // to separate accumulators (a: the L_re products, b: the L_im products), summed once per
+  // element, so a column keeps four independent FMA chains instead of two dependent pairs
+  // (the FMA latency, not the FMA units, bounded the substitution).
   const auto columns = [&](auto count) {
     constexpr int C = decltype(count)::value;
     V* v[C];
     for (int q = 0; q < C; ++q) v[q] = x + 2 * (c + q) * k;
     for (int i = 0; i < k; ++i) {  // L z = b
-      V zr[C], zi[C];
-      for (int q = 0; q < C; ++q) { zr[q] = v[q][2 * i]; zi[q] = v[q][2 * i + 1]; }
+      V ra[C], rb[C], ia[C], ib[C];
+      for (int q = 0; q < C; ++q) { ra[q] = v[q][2 * i]; ia[q] = v[q][2 * i + 1]; rb[q] = V::zero(); ib[q] = V::zero(); }
       for (int p = 0; p < i; ++p) {  // z_i −= L_ip z_p
         const V lr = l[2 * (p * k + i)], li = l[2 * (p * k + i) + 1];
         for (int q = 0; q < C; ++q) {
           const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
-          zr[q] = fnma(lr, pr, zr[q]);
-          zr[q] = fma(li, pi, zr[q]);
-          zi[q] = fnma(lr, pi, zi[q]);
-          zi[q] = fnma(li, pr, zi[q]);
+          ra[q] = fnma(lr, pr, ra[q]);
+          rb[q] = fma(li, pi, rb[q]);
+          ia[q] = fnma(lr, pi, ia[q]);
+          ib[q] = fnma(li, pr, ib[q]);
         }
       }
-      for (int q = 0; q < C; ++q) { v[q][2 * i] = zr[q] * inv_diag[i]; v[q][2 * i + 1] = zi[q] * inv_diag[i]; }
+      for (int q = 0; q < C; ++q) {
+        v[q][2 * i] = (ra[q] + rb[q]) * inv_diag[i];
+        v[q][2 * i + 1] = (ia[q] + ib[q]) * inv_diag[i];
+      }
     }
     for (int i = k - 1; i >= 0; --i) {  // Lᴴ x = z
-      V xr[C], xi[C];
-      for (int q = 0; q < C; ++q) { xr[q] = v[q][2 * i]; xi[q] = v[q][2 * i + 1]; }
+      V ra[C], rb[C], ia[C], ib[C];
+      for (int q = 0; q < C; ++q) { ra[q] = v[q][2 * i]; ia[q] = v[q][2 * i + 1]; rb[q] = V::zero(); ib[q] = V::zero(); }
       for (int p = i + 1; p < k; ++p) {  // x_i −= conj(L_pi) x_p
         const V lr = l[2 * (i * k + p)], li = l[2 * (i * k + p) + 1];
         for (int q = 0; q < C; ++q) {
           const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
-          xr[q] = fnma(lr, pr, xr[q]);
-          xr[q] = fnma(li, pi, xr[q]);
-          xi[q] = fnma(lr, pi, xi[q]);
-          xi[q] = fma(li, pr, xi[q]);
+          ra[q] = fnma(lr, pr, ra[q]);
+          rb[q] = fnma(li, pi, rb[q]);
+          ia[q] = fnma(lr, pi, ia[q]);
+          ib[q] = fma(li, pr, ib[q]);
         }
       }
-      for (int q = 0; q < C; ++q) { v[q][2 * i] = xr[q] * inv_diag[i]; v[q][2 * i + 1] = xi[q] * inv_diag[i]; }
+      for (int q = 0; q < C; ++q) {
+        v[q][2 * i] = (ra[q] + rb[q]) * inv_diag[i];
+        v[q][2 * i + 1] = (ia[q] + ib[q]) * inv_diag[i];
+      }
     }
   };
   // Two columns at a time: every element of L loaded feeds eight FMAs instead of four.
@@ -170,30 +180,33 @@ void multiply(V* c, const V* a, const V* b, int r, int n, int m) noexcept {
   for (int j = 0; j < m; ++j) {
     const V* bj = b + 2 * j * n;
     int i = 0;
-    for (; i + 4 <= r; i += 4) {  // four rows of C: each B element loaded once for four
-      V r0 = V::zero(), i0 = V::zero(), r1 = V::zero(), i1 = V::zero();
-      V r2 = V::zero(), i2 = V::zero(), r3 = V::zero(), i3 = V::zero();
+    // Three rows of C at a time, each complex accumulator split in two (the products with
+    // B's real part and those with its imaginary part): twelve independent FMA chains, so
+    // the FMA units, not their latency, set the pace; every B element loaded feeds twelve.
+    for (; i + 3 <= r; i += 3) {
+      V r0 = V::zero(), s0 = V::zero(), i0 = V::zero(), t0 = V::zero();
+      V r1 = V::zero(), s1 = V::zero(), i1 = V::zero(), t1 = V::zero();
+      V r2 = V::zero(), s2 = V::zero(), i2 = V::zero(), t2 = V::zero();
       for (int p = 0; p < n; ++p) {
         const V br = bj[2 * p], bi = bj[2 * p + 1];
         const V* ap = a + 2 * (p * r + i);
-        r0 = fma(ap[0], br, r0); r0 = fnma(ap[1], bi, r0); i0 = fma(ap[0], bi, i0); i0 = fma(ap[1], br, i0);
-        r1 = fma(ap[2], br, r1); r1 = fnma(ap[3], bi, r1); i1 = fma(ap[2], bi, i1); i1 = fma(ap[3], br, i1);
-        r2 = fma(ap[4], br, r2); r2 = fnma(ap[5], bi, r2); i2 = fma(ap[4], bi, i2); i2 = fma(ap[5], br, i2);
-        r3 = fma(ap[6], br, r3); r3 = fnma(ap[7], bi, r3); i3 = fma(ap[6], bi, i3); i3 = fma(ap[7], br, i3);
+        r0 = fma(ap[0], br, r0); s0 = fnma(ap[1], bi, s0); i0 = fma(ap[0], bi, i0); t0 = fma(ap[1], br, t0);
+        r1 = fma(ap[2], br, r1); s1 = fnma(ap[3], bi, s1); i1 = fma(ap[2], bi, i1); t1 = fma(ap[3], br, t1);
+        r2 = fma(ap[4], br, r2); s2 = fnma(ap[5], bi, s2); i2 = fma(ap[4], bi, i2); t2 = fma(ap[5], br, t2);
       }
       V* cj = c + 2 * (j * r + i);
-      cj[0] = r0; cj[1] = i0; cj[2] = r1; cj[3] = i1; cj[4] = r2; cj[5] = i2; cj[6] = r3; cj[7] = i3;
+      cj[0] = r0 + s0; cj[1] = i0 + t0; cj[2] = r1 + s1; cj[3] = i1 + t1; cj[4] = r2 + s2; cj[5] = i2 + t2;
     }
     for (; i < r; ++i) {
-      V re_ = V::zero(), im_ = V::zero();
+      V re_ = V::zero(), re2 = V::zero(), im_ = V::zero(), im2 = V::zero();
       for (int p = 0; p < n; ++p) {
         const V br = bj[2 * p], bi = bj[2 * p + 1];
         const V ar = a[2 * (p * r + i)], ai = a[2 * (p * r + i) + 1];
-        re_ = fma(ar, br, re_); re_ = fnma(ai, bi, re_);
-        im_ = fma(ar, bi, im_); im_ = fma(ai, br, im_);
+        re_ = fma(ar, br, re_); re2 = fnma(ai, bi, re2);
+        im_ = fma(ar, bi, im_); im2 = fma(ai, br, im2);
       }
-      c[2 * (j * r + i)] = re_;
-      c[2 * (j * r + i) + 1] = im_;
+      c[2 * (j * r + i)] = re_ + re2;
+      c[2 * (j * r + i) + 1] = im_ + im2;
     }
   }
 }

@@ -41,20 +41,70 @@ unsigned nonfinite_lanes(const V* p, int elements) noexcept {
   return bad;
 }
 
-/// Loads group g (systems g·L … g·L+L−1) of src into dst (rows×cols elements, two
-/// vectors each). Padding lanes get `pad` on the diagonal and 0 elsewhere. Returns a mask
-/// with bit l set when lane l held a non-finite element (that lane is then loaded as
-/// padding, so later arithmetic stays finite).
+#if defined(AMIMO_SIMD_AVX2)
+/// Four consecutive complex elements of one system as eight floats (re, im, re, im, …).
+inline __m256 load_four_complex(const float* p) noexcept { return _mm256_loadu_ps(p); }
+inline __m256 load_four_complex(const double* p) noexcept {
+  return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
+}
+
+/// Full group of an f32 8-lane target from a column-major view whose rows are contiguous
+/// (row_stride 1): for four rows at a time, each lane's four complex elements are one
+/// vector; an 8×8 transpose in registers turns the eight lanes' vectors into the eight
+/// group vectors (re, im of four elements). Rows beyond a multiple of four go one by one.
+template <typename Real>
+void load_full_group_rows_contiguous(simd::lanes<float>* dst, const matrix_batch<Real>& src, int g) noexcept {
+  constexpr int L = 8;
+  const std::ptrdiff_t ms = 2 * src.matrix_stride;
+  const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
+  const int rows4 = src.rows - src.rows % 4;
+  for (int j = 0; j < src.cols; ++j) {
+    const Real* col = base + 2 * j * src.column_stride;
+    for (int i = 0; i < rows4; i += 4) {
+      __m256 r[L];
+      for (int l = 0; l < L; ++l) r[l] = load_four_complex(col + l * ms + 2 * i);
+      const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+      const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+      const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+      const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+      const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+      const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+      const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+      const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+      simd::lanes<float>* d = dst + 2 * (j * src.rows + i);
+      d[0].v = _mm256_permute2f128_ps(u0, u4, 0x20);
+      d[1].v = _mm256_permute2f128_ps(u1, u5, 0x20);
+      d[2].v = _mm256_permute2f128_ps(u2, u6, 0x20);
+      d[3].v = _mm256_permute2f128_ps(u3, u7, 0x20);
+      d[4].v = _mm256_permute2f128_ps(u0, u4, 0x31);
+      d[5].v = _mm256_permute2f128_ps(u1, u5, 0x31);
+      d[6].v = _mm256_permute2f128_ps(u2, u6, 0x31);
+      d[7].v = _mm256_permute2f128_ps(u3, u7, 0x31);
+    }
+    for (int i = rows4; i < src.rows; ++i) {
+      alignas(32) float re[L];
+      alignas(32) float im[L];
+      for (int l = 0; l < L; ++l) {
+        re[l] = static_cast<float>(col[l * ms + 2 * i]);
+        im[l] = static_cast<float>(col[l * ms + 2 * i + 1]);
+      }
+      dst[2 * (j * src.rows + i)] = simd::lanes<float>::load(re);
+      dst[2 * (j * src.rows + i) + 1] = simd::lanes<float>::load(im);
+    }
+  }
+}
+#endif
+
+/// load_group's element-by-element path (any view, any lane count).
 template <typename V, typename Real>
-unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::value_type pad) noexcept {
+void load_group_plain(V* dst, const matrix_batch<Real>& src, int g, int used) noexcept {
   using real = typename V::value_type;
   constexpr int L = V::size;
-  const int used = lanes_used(src.count, g, L);
-  const int elements = src.rows * src.cols;
-  if (same_layout<V>(src)) {
-    std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
-                sizeof(V) * 2 * static_cast<std::size_t>(elements));
-  } else if (src.format == batch_format::column_major && used == L) {
+  if (src.format == batch_format::column_major && used == L) {
     // A full group of a column-major view: plain pointer strides, no per-element format
     // test. Systems one complex apart (FFT bins of one symbol: the receiver's samples)
     // make each element's lanes one contiguous run the compiler loads as vectors.
@@ -96,6 +146,32 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
         dst[2 * e + 1] = V::load(im);
       }
     }
+  }
+}
+
+/// Loads group g (systems g·L … g·L+L−1) of src into dst (rows×cols elements, two
+/// vectors each). Padding lanes get `pad` on the diagonal and 0 elsewhere. Returns a mask
+/// with bit l set when lane l held a non-finite element (that lane is then loaded as
+/// padding, so later arithmetic stays finite).
+template <typename V, typename Real>
+unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::value_type pad) noexcept {
+  using real = typename V::value_type;
+  constexpr int L = V::size;
+  const int used = lanes_used(src.count, g, L);
+  const int elements = src.rows * src.cols;
+  if (same_layout<V>(src)) {
+    std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
+                sizeof(V) * 2 * static_cast<std::size_t>(elements));
+#if defined(AMIMO_SIMD_AVX2)
+  } else if constexpr (std::is_same_v<V, simd::lanes<float>>) {
+    if (src.format == batch_format::column_major && used == L && src.row_stride == 1 && src.matrix_stride != 1) {
+      load_full_group_rows_contiguous(dst, src, g);
+    } else {
+      load_group_plain(dst, src, g, used);
+    }
+#endif
+  } else {
+    load_group_plain(dst, src, g, used);
   }
   // Finiteness per lane, and padding lanes set to pad·I.
   alignas(64) real re[L];

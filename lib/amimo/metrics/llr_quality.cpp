@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 namespace amimo::metrics {
@@ -14,7 +15,7 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
   constexpr std::size_t kChunk = 256;
   const std::size_t n = std::min(llrs.size(), reference.size());
   std::uint32_t hist[4][2 * kBins] = {};
-  alignas(32) std::uint8_t slot[kChunk];
+  alignas(32) std::uint32_t slot[kChunk];
   alignas(32) float magnitude[kChunk];
   double abs_sum[4] = {0.0, 0.0, 0.0, 0.0};
   std::uint64_t wrong_total = 0;
@@ -26,14 +27,17 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
     const bit* r = reference.data() + c0;
     std::uint32_t wrong_chunk = 0;
     for (std::size_t i = 0; i < m; ++i) {
-      const float a = std::fabs(l[i]);
       // A zero LLR carries no decision: it is a sign error whatever the bit. A NaN LLR is
-      // wrong too and lands in the top bin (the comparison is false for NaN).
-      const bool wrong = !(l[i] < 0.0F || l[i] > 0.0F) || ((l[i] < 0.0F) != (r[i] != 0));
+      // wrong too and lands in the top bin (its comparisons are all false). Bitwise
+      // operations on the comparison results, no short circuit: the loop vectorises.
+      const std::uint32_t negative = l[i] < 0.0F ? 1U : 0U;
+      const std::uint32_t positive = l[i] > 0.0F ? 1U : 0U;
+      const std::uint32_t one = r[i] != 0 ? 1U : 0U;
+      const std::uint32_t wrong = (1U - (negative | positive)) | (negative ^ one);
+      const float a = std::fabs(l[i]);
       const float b = a * per_bin < top ? a * per_bin : top;
-      const auto bin = static_cast<std::uint32_t>(b);
-      slot[i] = static_cast<std::uint8_t>(2 * bin + (wrong ? 1U : 0U));
-      wrong_chunk += wrong ? 1U : 0U;
+      slot[i] = 2U * static_cast<std::uint32_t>(static_cast<std::int32_t>(b)) + wrong;
+      wrong_chunk += wrong;
       magnitude[i] = a;
     }
     for (std::size_t i = 0; i < m; ++i) ++hist[i & 3U][slot[i]];

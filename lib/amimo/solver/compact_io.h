@@ -97,6 +97,28 @@ void load_full_group_rows_contiguous(simd::lanes<float>* dst, const matrix_batch
     }
   }
 }
+
+/// Full group of an f32 8-lane target from an f32 column-major view whose systems are one
+/// complex apart (FFT bins of one symbol: the receiver's samples): each element's eight
+/// lanes are two contiguous vectors of (re, im) pairs, split by shuffles.
+inline void load_full_group_adjacent_systems(simd::lanes<float>* dst, const matrix_batch<const float>& src,
+                                             int g) noexcept {
+  constexpr int L = 8;
+  const float* base = src.data + std::ptrdiff_t{g} * 2 * L;
+  for (int j = 0; j < src.cols; ++j) {
+    for (int i = 0; i < src.rows; ++i) {
+      const float* p = base + 2 * (i * src.row_stride + j * src.column_stride);
+      const __m256 a = _mm256_loadu_ps(p);      // lanes 0–3: re, im, re, im, …
+      const __m256 b = _mm256_loadu_ps(p + 8);  // lanes 4–7
+      // Per 128-bit half: (re0 re1 re4 re5 | re2 re3 re6 re7), then the 64-bit pairs reordered.
+      const __m256 re = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m256 im = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+      const int e = j * src.rows + i;
+      dst[2 * e].v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(re), _MM_SHUFFLE(3, 1, 2, 0)));
+      dst[2 * e + 1].v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(im), _MM_SHUFFLE(3, 1, 2, 0)));
+    }
+  }
+}
 #endif
 
 /// load_group's element-by-element path (any view, any lane count).
@@ -166,6 +188,12 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   } else if constexpr (std::is_same_v<V, simd::lanes<float>>) {
     if (src.format == batch_format::column_major && used == L && src.row_stride == 1 && src.matrix_stride != 1) {
       load_full_group_rows_contiguous(dst, src, g);
+    } else if constexpr (std::is_same_v<Real, const float>) {
+      if (src.format == batch_format::column_major && used == L && src.matrix_stride == 1) {
+        load_full_group_adjacent_systems(dst, src, g);
+      } else {
+        load_group_plain(dst, src, g, used);
+      }
     } else {
       load_group_plain(dst, src, g, used);
     }

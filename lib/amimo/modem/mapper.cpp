@@ -119,36 +119,39 @@ void mapper::decide(std::span<unsigned> labels, std::span<const cf64> samples) c
   constexpr std::size_t kChunk = 64;
   alignas(32) double x[2][kChunk];
   alignas(32) double best[kChunk];
-  alignas(32) unsigned index[2][kChunk];
+  alignas(32) double index[2][kChunk];  // level indices as doubles: one vector width throughout
   const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
   const std::size_t count = std::min(labels.size(), samples.size());
   for (std::size_t s0 = 0; s0 < count; s0 += kChunk) {
     const std::size_t n = std::min(kChunk, count - s0);
-    for (std::size_t i = 0; i < kChunk; ++i) {
-      const std::size_t at = std::min(s0 + i, count - 1);
-      x[0][i] = samples[at].real();
-      x[1][i] = samples[at].imag();
+    for (std::size_t i = 0; i < n; ++i) {
+      x[0][i] = samples[s0 + i].real();
+      x[1][i] = samples[s0 + i].imag();
     }
+    for (std::size_t i = n; i < kChunk; ++i) x[0][i] = x[1][i] = 0.0;
     for (int axis = 0; axis < 2; ++axis) {
       const std::vector<double>& levels = *axes[axis];
       const double* xa = x[axis];
-      unsigned* idx = index[axis];
+      double* idx = index[axis];
       for (std::size_t i = 0; i < kChunk; ++i) {
         best[i] = std::abs(xa[i] - levels[0]);
-        idx[i] = 0;
+        idx[i] = 0.0;
       }
       for (std::size_t l = 1; l < levels.size(); ++l) {
         const double level = levels[l];
+        const auto at = static_cast<double>(l);
         for (std::size_t i = 0; i < kChunk; ++i) {
           const double dist = std::abs(xa[i] - level);
           const bool closer = dist < best[i];
           best[i] = closer ? dist : best[i];
-          idx[i] = closer ? static_cast<unsigned>(l) : idx[i];
+          idx[i] = closer ? at : idx[i];
         }
       }
     }
     const std::size_t nq = q_levels_.size();
-    for (std::size_t i = 0; i < n; ++i) labels[s0 + i] = grid_labels_[index[0][i] * nq + index[1][i]];
+    for (std::size_t i = 0; i < n; ++i) {
+      labels[s0 + i] = grid_labels_[static_cast<std::size_t>(index[0][i]) * nq + static_cast<std::size_t>(index[1][i])];
+    }
   }
 }
 
@@ -217,17 +220,17 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
   const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
   for (std::size_t s0 = 0; s0 < samples.size(); s0 += kChunk) {
     const std::size_t n = std::min(kChunk, samples.size() - s0);
-    for (std::size_t i = 0; i < kChunk; ++i) {
-      const std::size_t at = std::min(s0 + i, samples.size() - 1);  // pads with a repeat
-      const double re = samples[at].real();
-      const double im = samples[at].imag();
-      const double v = noise_variance[at];
-      // |v| < ∞ is false for NaN and ±∞: one comparison per value, no branch.
-      const bool finite = std::abs(re) < inf && std::abs(im) < inf && std::abs(v) < inf;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double re = samples[s0 + i].real();
+      const double im = samples[s0 + i].imag();
+      const double v = noise_variance[s0 + i];
+      // |v| < ∞ is false for NaN and ±∞: comparisons combined bitwise, no branch.
+      const bool finite = (std::abs(re) < inf) & (std::abs(im) < inf) & (std::abs(v) < inf);
       x[0][i] = finite ? re : 0.0;
       x[1][i] = finite ? im : 0.0;
       scale[i] = finite ? 1.0 / std::max(v, 1e-300) : 0.0;
     }
+    for (std::size_t i = n; i < kChunk; ++i) x[0][i] = x[1][i] = scale[i] = 0.0;  // padding
     for (unsigned b = 0; b < bps; ++b) {
       for (std::size_t i = 0; i < kChunk; ++i) m[b][0][i] = m[b][1][i] = inf;
     }

@@ -22,6 +22,14 @@ namespace {
 
 constexpr double kMaxSinr = 1e15;  // as linear_detector: 150 dB keeps LLRs finite in float
 
+/// The factor that unbiases stream k's output, ŝ_k = factor · (w_k y): 1/G_kk, the applied
+/// filter's gain, in both modes (linear_detector's rule). g_kk is nonzero and finite here.
+/// The one place to change when a mode unbiases differently.
+cf64 unbias_factor(cf64 g_kk) noexcept {
+  const double p = std::norm(g_kk);  // 1/g = conj(g)/|g|²
+  return {g_kk.real() / p, -g_kk.imag() / p};
+}
+
 template <typename Real>
 class engine_impl final : public batch_detector::engine {
   using V = simd::lanes<Real>;
@@ -124,9 +132,9 @@ class engine_impl final : public batch_detector::engine {
           if (known) {
             sinr[at] = value;
             noise_variance[at] = 1.0 / value;
-            const double p = gre * gre + gim * gim;  // 1/g = conj(g)/|g|²
-            gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(gre / p);
-            gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(-gim / p);
+            const cf64 factor = unbias_factor({gre, gim});
+            gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(factor.real());
+            gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(factor.imag());
           } else {
             sinr[at] = 0.0;
             noise_variance[at] = linear_detector::kErased;

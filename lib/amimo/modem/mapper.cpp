@@ -7,6 +7,10 @@
 #include <limits>
 #include <string>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace amimo::modem {
 namespace {
 
@@ -118,7 +122,9 @@ void mapper::decide(std::span<unsigned> labels, std::span<const cf64> samples) c
   // tie keeps the lower level), with the loop over samples innermost.
   constexpr std::size_t kChunk = 64;
   alignas(32) double x[2][kChunk];
+#if !defined(__AVX2__)
   alignas(32) double best[kChunk];
+#endif
   alignas(32) double index[2][kChunk];  // level indices as doubles: one vector width throughout
   const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
   const std::size_t count = std::min(labels.size(), samples.size());
@@ -133,6 +139,22 @@ void mapper::decide(std::span<unsigned> labels, std::span<const cf64> samples) c
       const std::vector<double>& levels = *axes[axis];
       const double* xa = x[axis];
       double* idx = index[axis];
+#if defined(__AVX2__)
+      // Four samples per vector, the running best distance and index in registers.
+      const __m256d sign = _mm256_set1_pd(-0.0);
+      for (std::size_t i = 0; i < kChunk; i += 4) {
+        const __m256d xv = _mm256_load_pd(xa + i);
+        __m256d best_v = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, _mm256_set1_pd(levels[0])));
+        __m256d idx_v = _mm256_setzero_pd();
+        for (std::size_t l = 1; l < levels.size(); ++l) {
+          const __m256d dist = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, _mm256_set1_pd(levels[l])));
+          const __m256d closer = _mm256_cmp_pd(dist, best_v, _CMP_LT_OQ);
+          best_v = _mm256_blendv_pd(best_v, dist, closer);
+          idx_v = _mm256_blendv_pd(idx_v, _mm256_set1_pd(static_cast<double>(l)), closer);
+        }
+        _mm256_store_pd(idx + i, idx_v);
+      }
+#else
       for (std::size_t i = 0; i < kChunk; ++i) {
         best[i] = std::abs(xa[i] - levels[0]);
         idx[i] = 0.0;
@@ -147,6 +169,7 @@ void mapper::decide(std::span<unsigned> labels, std::span<const cf64> samples) c
           idx[i] = closer ? at : idx[i];
         }
       }
+#endif
     }
     const std::size_t nq = q_levels_.size();
     for (std::size_t i = 0; i < n; ++i) {

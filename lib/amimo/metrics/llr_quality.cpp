@@ -41,7 +41,11 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
       magnitude[i] = a;
     }
     for (std::size_t i = 0; i < m; ++i) ++hist[i & 3U][slot[i]];
-    for (std::size_t i = 0; i < m; ++i) abs_sum[i & 3U] += static_cast<double>(magnitude[i]);
+    std::size_t i = 0;
+    for (; i + 4 <= m; i += 4) {  // four running sums in registers (one vector of doubles)
+      for (std::size_t q = 0; q < 4; ++q) abs_sum[q] += static_cast<double>(magnitude[i + q]);
+    }
+    for (; i < m; ++i) abs_sum[0] += static_cast<double>(magnitude[i]);
     wrong_total += wrong_chunk;
   }
   for (std::size_t b = 0; b < static_cast<std::size_t>(kBins); ++b) {

@@ -239,6 +239,7 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
   alignas(32) double scale[kChunk];
   alignas(32) double d[kChunk];
   alignas(32) double m[8][2][kChunk];  // per bit: min distance to a level with bit 0 / bit 1
+  alignas(32) float result[8][kChunk];   // per bit: the LLRs of the chunk
   const unsigned bps = bits_per_symbol_;
   const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
   for (std::size_t s0 = 0; s0 < samples.size(); s0 += kChunk) {
@@ -272,12 +273,24 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
         }
       }
     }
-    float* out = llrs.data() + s0 * bps;
-    for (unsigned b = 0; b < bps; ++b) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const double llr = (m[b][1][i] - m[b][0][i]) * scale[i];
-        out[i * bps + b] = scale[i] > 0.0 ? static_cast<float>(llr) : 0.0F;
+    for (unsigned b = 0; b < bps; ++b) {  // fixed length, branch-free
+#if defined(__AVX2__)
+      for (std::size_t i = 0; i < kChunk; i += 4) {
+        const __m256d sc = _mm256_load_pd(scale + i);
+        const __m256d llr = _mm256_mul_pd(_mm256_sub_pd(_mm256_load_pd(m[b][1] + i), _mm256_load_pd(m[b][0] + i)), sc);
+        const __m256d keep = _mm256_cmp_pd(sc, _mm256_setzero_pd(), _CMP_GT_OQ);
+        _mm_store_ps(result[b] + i, _mm256_cvtpd_ps(_mm256_and_pd(llr, keep)));
       }
+#else
+      for (std::size_t i = 0; i < kChunk; ++i) {
+        const double llr = (m[b][1][i] - m[b][0][i]) * scale[i];
+        result[b][i] = scale[i] > 0.0 ? static_cast<float>(llr) : 0.0F;
+      }
+#endif
+    }
+    float* out = llrs.data() + s0 * bps;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (unsigned b = 0; b < bps; ++b) out[i * bps + b] = result[b][i];
     }
   }
 }

@@ -179,18 +179,25 @@ void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept 
 /// Rows of C in blocks of three (two where a lone row would remain), each complex
 /// accumulator split in two (products with B's real part and with its imaginary part):
 /// twelve independent FMA chains, so the FMA units, not their latency, set the pace. The
-/// row block is the outer loop: its slice of A (3 rows × n, 12 KB at n = 64 in f32) stays
-/// in L1 while the columns of B stream past it (A whole — 64 KB at 16 × 64 — would come
-/// from L2 once per column of B).
+/// inner dimension goes in slices of kSlice: a slice of B (kSlice × m) and of A stay in L1
+/// while every row block and column uses them (whole, A and B are 64 KB each at 16 × 64 ×
+/// 16 in f32 and would stream from L2 once per row block or column); C carries the partial
+/// sums between slices.
 template <typename V>
 void multiply(V* c, const V* a, const V* b, int r, int n, int m) noexcept {
-  const auto rows = [&](int i, auto count) {
+  constexpr int kSlice = 16;
+  const auto rows = [&](int i, int p0, int p1, auto count) {
     constexpr int R = decltype(count)::value;
     for (int j = 0; j < m; ++j) {
       const V* bj = b + 2 * j * n;
+      V* cj = c + 2 * (j * r + i);
       V re[R], rs[R], im[R], it[R];
-      for (int q = 0; q < R; ++q) re[q] = rs[q] = im[q] = it[q] = V::zero();
-      for (int p = 0; p < n; ++p) {
+      for (int q = 0; q < R; ++q) {
+        re[q] = p0 == 0 ? V::zero() : cj[2 * q];
+        im[q] = p0 == 0 ? V::zero() : cj[2 * q + 1];
+        rs[q] = it[q] = V::zero();
+      }
+      for (int p = p0; p < p1; ++p) {
         const V br = bj[2 * p], bi = bj[2 * p + 1];
         const V* ap = a + 2 * (p * r + i);
         for (int q = 0; q < R; ++q) {
@@ -201,17 +208,19 @@ void multiply(V* c, const V* a, const V* b, int r, int n, int m) noexcept {
           it[q] = fma(ai, br, it[q]);
         }
       }
-      V* cj = c + 2 * (j * r + i);
       for (int q = 0; q < R; ++q) {
         cj[2 * q] = re[q] + rs[q];
         cj[2 * q + 1] = im[q] + it[q];
       }
     }
   };
-  int i = 0;
-  for (; i + 3 <= r && r - i != 4; i += 3) rows(i, std::integral_constant<int, 3>{});
-  for (; i + 2 <= r; i += 2) rows(i, std::integral_constant<int, 2>{});
-  for (; i < r; ++i) rows(i, std::integral_constant<int, 1>{});
+  for (int p0 = 0; p0 < n; p0 += kSlice) {
+    const int p1 = p0 + kSlice < n ? p0 + kSlice : n;
+    int i = 0;
+    for (; i + 3 <= r && r - i != 4; i += 3) rows(i, p0, p1, std::integral_constant<int, 3>{});
+    for (; i + 2 <= r; i += 2) rows(i, p0, p1, std::integral_constant<int, 2>{});
+    for (; i < r; ++i) rows(i, p0, p1, std::integral_constant<int, 1>{});
+  }
 }
 
 }  // namespace amimo::solver::compact

@@ -32,6 +32,28 @@ void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   for (int j = 0; j < k; ++j) {
     const V* hj = h + 2 * j * n;
     int i = j;
+    // Six rows of A at a time: twelve accumulators, each entry summed exactly as in the
+    // narrower blocks below (so the blocking never changes a result, and equal columns of
+    // H still give bit-equal entries: an exactly singular Gram stays exactly singular).
+    for (; i + 6 <= k; i += 6) {
+      V r[6], m[6];
+      for (int q = 0; q < 6; ++q) r[q] = m[q] = V::zero();
+      const V* h0 = h + 2 * i * n;
+      for (int a = 0; a < n; ++a) {  // conj(h_ai) · h_aj
+        const V jr = hj[2 * a], ji = hj[2 * a + 1];
+        for (int q = 0; q < 6; ++q) {
+          const V* hq = h0 + 2 * q * n;
+          r[q] = fma(hq[2 * a], jr, r[q]); r[q] = fma(hq[2 * a + 1], ji, r[q]);
+          m[q] = fma(hq[2 * a], ji, m[q]); m[q] = fnma(hq[2 * a + 1], jr, m[q]);
+        }
+      }
+      for (int q = 0; q < 6; ++q) {
+        out[2 * (j * k + i + q)] = r[q];
+        out[2 * (j * k + i + q) + 1] = m[q];
+        out[2 * ((i + q) * k + j)] = r[q];
+        out[2 * ((i + q) * k + j) + 1] = V::zero() - m[q];
+      }
+    }
     for (; i + 4 <= k; i += 4) {  // four rows of A at a time: H(:, j) loaded once for four
       V r0 = V::zero(), i0 = V::zero(), r1 = V::zero(), i1 = V::zero();
       V r2 = V::zero(), i2 = V::zero(), r3 = V::zero(), i3 = V::zero();

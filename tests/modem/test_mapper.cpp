@@ -76,7 +76,7 @@ TEST_P(MapperTest, SlicerAgreesWithLiquidDemodulatorOnNoisySamples) {
 }
 
 // Both near the constellation points and far off it (beyond the outer levels, across
-// several decision intervals), where the fast separable demapper's neighbour tables matter.
+// several decision intervals), where the per-axis minima must still find the right levels.
 TEST_P(MapperTest, MaxLogLlrMatchesBruteForceDefinitionAndHardDecisionSigns) {
   const mapper m(GetParam());
   const unsigned bps = m.bits_per_symbol();

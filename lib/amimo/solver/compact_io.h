@@ -130,8 +130,8 @@ void load_group_plain(V* dst, const matrix_batch<Real>& src, int g, int used) no
     // A full group of a column-major view: plain pointer strides, no per-element format
     // test. Systems one complex apart (FFT bins of one symbol: the receiver's samples)
     // make each element's lanes one contiguous run the compiler loads as vectors.
-    alignas(64) real re[L];
-    alignas(64) real im[L];
+    alignas(64) real re[L] = {};
+    alignas(64) real im[L] = {};
     const std::ptrdiff_t ms = 2 * src.matrix_stride;
     const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
     for (int j = 0; j < src.cols; ++j) {
@@ -154,8 +154,8 @@ void load_group_plain(V* dst, const matrix_batch<Real>& src, int g, int used) no
       }
     }
   } else {
-    alignas(64) real re[L];
-    alignas(64) real im[L];
+    alignas(64) real re[L] = {};
+    alignas(64) real im[L] = {};
     for (int j = 0; j < src.cols; ++j) {
       for (int i = 0; i < src.rows; ++i) {
         for (int l = 0; l < used; ++l) {

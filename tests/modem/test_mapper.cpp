@@ -9,6 +9,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <span>
 #include <vector>
 
 namespace amimo::modem {
@@ -76,7 +77,7 @@ TEST_P(MapperTest, SlicerAgreesWithLiquidDemodulatorOnNoisySamples) {
 }
 
 // Both near the constellation points and far off it (beyond the outer levels, across
-// several decision intervals), where the fast separable demapper's neighbour tables matter.
+// several decision intervals), where the per-axis minima must still find the right levels.
 TEST_P(MapperTest, MaxLogLlrMatchesBruteForceDefinitionAndHardDecisionSigns) {
   const mapper m(GetParam());
   const unsigned bps = m.bits_per_symbol();
@@ -152,6 +153,63 @@ TEST_P(MapperTest, ExactTiesGiveZeroLlrAndOtherwiseSignsMatchHardDecisions) {
   }
   // The axis sign bit is undecided exactly at 0 (Gray QAM, QPSK and BPSK alike).
   EXPECT_GE(zeros_at_zero, 1);
+}
+
+// The chunked, vectorised decide() over a span against the per-sample one: every label the
+// same, for counts that do not fill the last chunk and with non-finite samples mixed in.
+TEST_P(MapperTest, BatchDecisionsEqualPerSampleDecisions) {
+  const mapper m(GetParam());
+  rng gen(11);
+  for (const std::size_t count : {std::size_t{1}, std::size_t{63}, std::size_t{64}, std::size_t{130}}) {
+    std::vector<cf64> samples(count);
+    for (std::size_t i = 0; i < count; ++i) {
+      samples[i] = m.constellation()[gen.below(m.constellation().size())] + gen.complex_normal(i % 2 ? 0.5 : 0.01);
+    }
+    // Exactly between two points (a tie: the lower level wins) and non-finite values.
+    samples[0] = cf64(0.5 * (m.constellation()[0].real() + m.constellation()[1].real()), 0.0);
+    if (count > 5) {
+      samples[3] = cf64(std::nan(""), 0.2);
+      samples[4] = cf64(0.1, std::numeric_limits<double>::infinity());
+      samples[5] = cf64(-std::numeric_limits<double>::infinity(), 1e300);
+    }
+    std::vector<unsigned> labels(count, 999U);
+    m.decide(labels, samples);
+    for (std::size_t i = 0; i < count; ++i) EXPECT_EQ(labels[i], m.decide(samples[i])) << count << " " << i;
+  }
+}
+
+// LLRs of a long array (several chunks, a partial last one) with erased and non-finite
+// samples spread through it: exactly 0 there, and each finite sample's LLRs equal those of
+// demapping it alone.
+TEST_P(MapperTest, ChunkedSoftDemappingIsPerSampleAndZeroesNonFiniteInputs) {
+  const mapper m(GetParam());
+  const unsigned bps = m.bits_per_symbol();
+  rng gen(12);
+  std::vector<cf64> samples(201);
+  std::vector<double> variance(samples.size());
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    samples[i] = m.constellation()[gen.below(m.constellation().size())] + gen.complex_normal(0.2);
+    variance[i] = 0.01 + gen.uniform();
+  }
+  variance[7] = std::numeric_limits<double>::infinity();
+  variance[70] = std::nan("");
+  samples[100] = cf64(std::nan(""), 0.0);
+  samples[200] = cf64(0.0, -std::numeric_limits<double>::infinity());
+  std::vector<float> llr(samples.size() * bps);
+  m.demap_soft(llr, samples, variance);
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    std::vector<float> one(bps);
+    m.demap_soft(one, std::span<const cf64>(&samples[i], 1), std::span<const double>(&variance[i], 1));
+    const bool zero = i == 7 || i == 70 || i == 100 || i == 200;
+    for (unsigned b = 0; b < bps; ++b) {
+      if (zero) {
+        EXPECT_EQ(llr[i * bps + b], 0.0F) << i;
+      } else {
+        EXPECT_EQ(llr[i * bps + b], one[b]) << i;
+        EXPECT_NE(llr[i * bps + b], 0.0F) << i;
+      }
+    }
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSchemes, MapperTest,

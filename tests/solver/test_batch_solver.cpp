@@ -3,6 +3,7 @@
 // its backend, and singular, non-finite and misshapen batches.
 #include <amimo/core/rng.h>
 #include <amimo/solver/batch_solver.h>
+#include <amimo/solver/compact_io.h>
 #include <amimo/solver/solver_factory.h>
 
 #include <Eigen/Eigenvalues>
@@ -233,6 +234,77 @@ TEST(BatchSolver, GeneralMatricesAndBadShapes) {
   batch->solve(status, column_major_batch(x.data(), count, k, 1), column_major_batch(a_flat.data(), count, k, k),
                column_major_batch(b_flat.data(), count, k - 1, 1), matrix_structure::hermitian);
   for (const auto& st : status) EXPECT_FALSE(st.solve.ok);
+}
+
+}  // namespace
+}  // namespace amimo::solver
+
+namespace amimo::solver {
+namespace {
+
+// Every path of compact::load_group (dense column-major, rows contiguous with a register
+// transpose, systems one complex apart as in the receiver's FFT grid, any strides) puts
+// element (i, j) of system m in lane m % L of group m / L, converted to the group's type;
+// padding lanes of the last group get pad on the diagonal.
+template <typename Source>
+void check_group_loads(const matrix_batch<const Source>& view, const std::vector<std::complex<Source>>& want,
+                       int rows, int cols, int count) {
+  using V = simd::lanes<float>;
+  constexpr int L = V::size;
+  std::vector<V> group(static_cast<std::size_t>(2 * rows * cols));
+  for (int g = 0; g < (count + L - 1) / L; ++g) {
+    const unsigned bad = compact::load_group(group.data(), view, g, 3.0F);
+    EXPECT_EQ(bad, 0U);
+    for (int j = 0; j < cols; ++j) {
+      for (int i = 0; i < rows; ++i) {
+        alignas(64) float re[L], im[L];
+        group[static_cast<std::size_t>(2 * (j * rows + i))].store(re);
+        group[static_cast<std::size_t>(2 * (j * rows + i) + 1)].store(im);
+        for (int l = 0; l < L; ++l) {
+          const int m = g * L + l;
+          if (m < count) {
+            const auto w = want[static_cast<std::size_t>((m * cols + j) * rows + i)];
+            EXPECT_EQ(re[l], static_cast<float>(w.real())) << m << " " << i << " " << j;
+            EXPECT_EQ(im[l], static_cast<float>(w.imag())) << m << " " << i << " " << j;
+          } else {
+            EXPECT_EQ(re[l], i == j ? 3.0F : 0.0F);
+            EXPECT_EQ(im[l], 0.0F);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(CompactLoad, EveryLayoutLoadsTheSameGroups) {
+  rng gen(31);
+  for (const int rows : {3, 8, 9}) {
+    const int cols = 5, count = 19;  // two full groups and a partial one (with AVX2)
+    std::vector<cf32> v32(static_cast<std::size_t>(count * rows * cols));  // [m][j][i]
+    for (auto& x : v32) x = cf32(static_cast<float>(gen.normal()), static_cast<float>(gen.normal()));
+    std::vector<cf64> v64(v32.begin(), v32.end());
+    // Dense column-major, one system after another (rows contiguous).
+    check_group_loads(column_major_batch(static_cast<const cf32*>(v32.data()), count, rows, cols), v32, rows, cols, count);
+    check_group_loads(column_major_batch(static_cast<const cf64*>(v64.data()), count, rows, cols), v64, rows, cols, count);
+    // Systems one complex apart: element (i, j) of system m at (j·rows + i)·count + m.
+    std::vector<cf32> grid(v32.size());
+    for (int m = 0; m < count; ++m)
+      for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < rows; ++i)
+          grid[static_cast<std::size_t>((j * rows + i) * count + m)] = v32[static_cast<std::size_t>((m * cols + j) * rows + i)];
+    const matrix_batch<const float> adjacent{reinterpret_cast<const float*>(grid.data()), count, rows, cols,
+                                             batch_format::column_major, count, std::ptrdiff_t{rows} * count, 1, 1};
+    check_group_loads(adjacent, v32, rows, cols, count);
+    // Rows not contiguous and systems apart (the generic strided path): rows reversed in memory.
+    std::vector<cf64> odd(v64.size());
+    for (int m = 0; m < count; ++m)
+      for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < rows; ++i)
+          odd[static_cast<std::size_t>((m * cols + j) * rows + (rows - 1 - i))] = v64[static_cast<std::size_t>((m * cols + j) * rows + i)];
+    const matrix_batch<const double> reversed{reinterpret_cast<const double*>(odd.data()) + 2 * (rows - 1), count, rows, cols,
+                                              batch_format::column_major, -1, rows, std::ptrdiff_t{rows} * cols, 1};
+    check_group_loads(reversed, v64, rows, cols, count);
+  }
 }
 
 }  // namespace

@@ -124,6 +124,12 @@ void rng::fill_complex_normal(cmat_ref out, double variance) noexcept {
 
 void rng::fill_bits(std::span<bit> out) noexcept {
   std::size_t i = 0;
+  // Whole words first: a fixed-length loop the compiler vectorises (the receiver
+  // regenerates every user's reference bits per frame).
+  for (; i + 64 <= out.size(); i += 64) {
+    const std::uint64_t word = next_u64();
+    for (unsigned b = 0; b < 64; ++b) out[i + b] = static_cast<bit>((word >> b) & 1U);
+  }
   while (i < out.size()) {
     std::uint64_t word = next_u64();
     for (int b = 0; b < 64 && i < out.size(); ++b, ++i) {

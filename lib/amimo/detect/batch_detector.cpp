@@ -50,16 +50,15 @@ class engine_impl final : public batch_detector::engine {
       (void)solver::compact::load_group(y_.data(), y, g, Real(0));
       const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
       solver::compact::gram(a_.data(), h_.data(), n_, k_, V::broadcast(reg));
-      // Hᴴ (k × n).
+      // Hᴴ (k × n): straight into the right-hand side in per-block mode.
+      V* hh = per_block ? b_.data() : hh_.data();
       for (int a = 0; a < n_; ++a) {
         for (int k = 0; k < k_; ++k) {
-          hh_[2 * (a * k_ + k)] = h_[2 * (k * n_ + a)];
-          hh_[2 * (a * k_ + k) + 1] = V::zero() - h_[2 * (k * n_ + a) + 1];
+          hh[2 * (a * k_ + k)] = h_[2 * (k * n_ + a)];
+          hh[2 * (a * k_ + k) + 1] = V::zero() - h_[2 * (k * n_ + a) + 1];
         }
       }
-      if (per_block) {
-        std::memcpy(static_cast<void*>(b_.data()), static_cast<const void*>(hh_.data()), sizeof(V) * 2 * k_ * n_);
-      } else {  // [I | Hᴴ Y]
+      if (!per_block) {  // [I | Hᴴ Y]
         for (int j = 0; j < k_; ++j) {
           for (int i = 0; i < k_; ++i) {
             b_[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));

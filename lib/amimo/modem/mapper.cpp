@@ -7,6 +7,10 @@
 #include <limits>
 #include <string>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace amimo::modem {
 namespace {
 
@@ -63,6 +67,23 @@ mapper::mapper(modulation scheme)
     const std::size_t q = level_index(q_levels_, points_[label].imag());
     grid_labels_[i * q_levels_.size() + q] = label;
   }
+  // liquid-dsp's points are floats, so ±level pairs differ in their last bits. Decision
+  // levels of a uniform, centred axis are snapped to an exactly symmetric grid
+  // ((2l − (n−1))·step/2: negation is exact): a sample exactly between two levels (0 is
+  // common — an ADC-quantised analog output) is then an exact tie with a max-log LLR of
+  // exactly 0, instead of a rounding residue whose sign disagrees with the hard decision.
+  for (std::vector<double>* axis : {&i_levels_, &q_levels_}) {
+    std::vector<double>& levels = *axis;
+    const auto n = static_cast<long>(levels.size());
+    if (n < 2) continue;
+    const double step = (levels.back() - levels.front()) / static_cast<double>(n - 1);
+    bool uniform = std::abs(levels.front() + levels.back()) <= 1e-5 * step;
+    for (long l = 0; l < n; ++l) {
+      uniform = uniform && std::abs(levels[static_cast<std::size_t>(l)] - (levels.front() + step * static_cast<double>(l))) <= 1e-5 * step;
+    }
+    if (!uniform) continue;
+    for (long l = 0; l < n; ++l) levels[static_cast<std::size_t>(l)] = static_cast<double>(2 * l - (n - 1)) * step / 2.0;
+  }
   // Is every label bit a function of one axis's level alone? Then max-log LLRs separate
   // per axis (the other axis's minimum cancels), √M distances per axis instead of M.
   const std::size_t ni = i_levels_.size();
@@ -91,58 +112,7 @@ mapper::mapper(modulation scheme)
       separable_ = false;
     }
   }
-  if (ni > 16 || nq > 16) separable_ = false;
-  if (!separable_) return;
-  // Uniform spacing on both axes enables the rounding slicer and the neighbour tables.
-  const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
-  uniform_ = true;
-  for (int axis = 0; axis < 2; ++axis) {
-    const std::vector<double>& levels = *axes[axis];
-    const double step = levels.size() > 1 ? (levels.back() - levels.front()) / static_cast<double>(levels.size() - 1) : 1.0;
-    for (std::size_t l = 0; l < levels.size(); ++l) {
-      const double expected = levels.front() + step * static_cast<double>(l);
-      uniform_ = uniform_ && std::abs(levels[l] - expected) <= 1e-5 * step;  // liquid-dsp points are float
-    }
-    // liquid-dsp's points are floats, so ±level pairs differ in their last bits. Decision
-    // levels are snapped to an exactly symmetric grid ((2l − (n−1))·step/2, negation exact):
-    // a sample exactly between two levels (0 is common: an ADC-quantised analog output) is
-    // then an exact tie, its max-log LLR exactly 0 for hard decisions and soft outputs alike,
-    // instead of two roundings that pick opposite sides.
-    const bool centred = std::abs(levels.front() + levels.back()) <= 1e-5 * step;
-    if (uniform_ && centred) {
-      std::vector<double>& snapped = axis == 0 ? i_levels_ : q_levels_;
-      const auto n = static_cast<long>(snapped.size());
-      for (long l = 0; l < n; ++l) snapped[static_cast<std::size_t>(l)] = static_cast<double>(2 * l - (n - 1)) * step / 2.0;
-    }
-    axis_origin_[axis] = levels.front();
-    axis_inverse_step_[axis] = 1.0 / step;
-    axis_last_[axis] = static_cast<double>(levels.size() - 1);
-  }
-  if (!uniform_) return;
-  constexpr double far = 1e100;
-  opposite_below_.assign(bits_per_symbol_ * 16, far);
-  opposite_above_.assign(bits_per_symbol_ * 16, far);
-  llr_sign_.assign(bits_per_symbol_ * 16, 1.0);
-  for (unsigned b = 0; b < bits_per_symbol_; ++b) {
-    const auto& bits = bit_level_[b];
-    const std::vector<double>& levels = *axes[bit_axis_[b]];
-    for (std::size_t l = 0; l < bits.size(); ++l) {
-      const std::size_t at = b * 16 + l;
-      for (std::size_t j = l; j-- > 0;) {
-        if (bits[j] != bits[l]) {
-          opposite_below_[at] = levels[j];
-          break;
-        }
-      }
-      for (std::size_t j = l + 1; j < bits.size(); ++j) {
-        if (bits[j] != bits[l]) {
-          opposite_above_[at] = levels[j];
-          break;
-        }
-      }
-      llr_sign_[at] = bits[l] != 0 ? -1.0 : 1.0;
-    }
-  }
+  if (ni > 16 || nq > 16 || bits_per_symbol_ > 8) separable_ = false;
 }
 
 void mapper::map(std::span<cf64> symbols, std::span<const bit> bits) const {
@@ -164,6 +134,67 @@ unsigned mapper::decide(cf64 sample) const noexcept {
   return grid_labels_[i * q_levels_.size() + q];
 }
 
+void mapper::decide(std::span<unsigned> labels, std::span<const cf64> samples) const noexcept {
+  // nearest_level() per axis over a chunk: the same comparisons (strictly closer wins, so a
+  // tie keeps the lower level), with the loop over samples innermost.
+  constexpr std::size_t kChunk = 64;
+  alignas(32) double x[2][kChunk];
+#if !defined(__AVX2__)
+  alignas(32) double best[kChunk];
+#endif
+  alignas(32) double index[2][kChunk];  // level indices as doubles: one vector width throughout
+  const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
+  const std::size_t count = std::min(labels.size(), samples.size());
+  for (std::size_t s0 = 0; s0 < count; s0 += kChunk) {
+    const std::size_t n = std::min(kChunk, count - s0);
+    for (std::size_t i = 0; i < n; ++i) {
+      x[0][i] = samples[s0 + i].real();
+      x[1][i] = samples[s0 + i].imag();
+    }
+    for (std::size_t i = n; i < kChunk; ++i) x[0][i] = x[1][i] = 0.0;
+    for (int axis = 0; axis < 2; ++axis) {
+      const std::vector<double>& levels = *axes[axis];
+      const double* xa = x[axis];
+      double* idx = index[axis];
+#if defined(__AVX2__)
+      // Four samples per vector, the running best distance and index in registers.
+      const __m256d sign = _mm256_set1_pd(-0.0);
+      for (std::size_t i = 0; i < kChunk; i += 4) {
+        const __m256d xv = _mm256_load_pd(xa + i);
+        __m256d best_v = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, _mm256_set1_pd(levels[0])));
+        __m256d idx_v = _mm256_setzero_pd();
+        for (std::size_t l = 1; l < levels.size(); ++l) {
+          const __m256d dist = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, _mm256_set1_pd(levels[l])));
+          const __m256d closer = _mm256_cmp_pd(dist, best_v, _CMP_LT_OQ);
+          best_v = _mm256_blendv_pd(best_v, dist, closer);
+          idx_v = _mm256_blendv_pd(idx_v, _mm256_set1_pd(static_cast<double>(l)), closer);
+        }
+        _mm256_store_pd(idx + i, idx_v);
+      }
+#else
+      for (std::size_t i = 0; i < kChunk; ++i) {
+        best[i] = std::abs(xa[i] - levels[0]);
+        idx[i] = 0.0;
+      }
+      for (std::size_t l = 1; l < levels.size(); ++l) {
+        const double level = levels[l];
+        const auto at = static_cast<double>(l);
+        for (std::size_t i = 0; i < kChunk; ++i) {
+          const double dist = std::abs(xa[i] - level);
+          const bool closer = dist < best[i];
+          best[i] = closer ? dist : best[i];
+          idx[i] = closer ? at : idx[i];
+        }
+      }
+#endif
+    }
+    const std::size_t nq = q_levels_.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      labels[s0 + i] = grid_labels_[static_cast<std::size_t>(index[0][i]) * nq + static_cast<std::size_t>(index[1][i])];
+    }
+  }
+}
+
 void mapper::demap_hard(std::span<bit> bits, std::span<const cf64> samples) const {
   if (bits.size() != samples.size() * bits_per_symbol_) {
     throw std::invalid_argument("mapper::demap_hard: bit count does not match sample count");
@@ -181,6 +212,10 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
   if (llrs.size() != samples.size() * bits_per_symbol_ || noise_variance.size() != samples.size()) {
     throw std::invalid_argument("mapper::demap_soft: buffer sizes do not match");
   }
+  if (separable_) {
+    demap_soft_separable(llrs, samples, noise_variance);
+    return;
+  }
   constexpr double inf = std::numeric_limits<double>::infinity();
   for (std::size_t s = 0; s < samples.size(); ++s) {
     float* out = llrs.data() + s * bits_per_symbol_;
@@ -191,51 +226,6 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
       continue;
     }
     const double inv_var = 1.0 / std::max(variance, 1e-300);
-    if (uniform_) {
-      const double x[2] = {samples[s].real(), samples[s].imag()};
-      const double* level_values[2] = {i_levels_.data(), q_levels_.data()};
-      std::size_t nearest[2];
-      for (int axis = 0; axis < 2; ++axis) {  // round to the nearest level, clamped
-        const double t = (x[axis] - axis_origin_[axis]) * axis_inverse_step_[axis] + 0.5;
-        nearest[axis] = static_cast<std::size_t>(std::min(std::max(t, 0.0), axis_last_[axis] + 0.5));
-      }
-      for (unsigned b = 0; b < bits_per_symbol_; ++b) {
-        const auto axis = static_cast<std::size_t>(bit_axis_[b]);
-        const double v = x[axis];
-        const std::size_t at = b * 16 + nearest[axis];
-        const double level = level_values[axis][nearest[axis]];
-        // (|v − opposite|² − |v − nearest|²) as a product of sum and difference of distances:
-        // an exact tie gives exactly 0 (no FMA contraction can leave a rounding residue).
-        const double dn = std::fabs(v - level);
-        const double opposite = std::min(std::fabs(v - opposite_below_[at]), std::fabs(v - opposite_above_[at]));
-        out[b] = static_cast<float>(llr_sign_[at] * ((opposite - dn) * (opposite + dn)) * inv_var);
-      }
-      continue;
-    }
-    if (separable_) {
-      double di[16];
-      double dq[16];
-      for (std::size_t i = 0; i < i_levels_.size(); ++i) {
-        const double d = samples[s].real() - i_levels_[i];
-        di[i] = d * d;
-      }
-      for (std::size_t q = 0; q < q_levels_.size(); ++q) {
-        const double d = samples[s].imag() - q_levels_[q];
-        dq[q] = d * d;
-      }
-      for (unsigned b = 0; b < bits_per_symbol_; ++b) {
-        const double* dist = bit_axis_[b] == 0 ? di : dq;
-        const auto& levels = bit_level_[b];
-        double m0 = inf;
-        double m1 = inf;
-        for (std::size_t l = 0; l < levels.size(); ++l) {
-          double& slot = levels[l] != 0 ? m1 : m0;
-          slot = std::min(slot, dist[l]);
-        }
-        out[b] = static_cast<float>((m1 - m0) * inv_var);
-      }
-      continue;
-    }
     double min0[8];
     double min1[8];
     std::fill(min0, min0 + 8, inf);
@@ -250,6 +240,74 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
     }
     for (unsigned b = 0; b < bits_per_symbol_; ++b) {
       out[b] = static_cast<float>((min1[b] - min0[b]) * inv_var);
+    }
+  }
+}
+
+// Max-log per axis, exactly: LLR_b = (min_{l: bit 1} (x − l)² − min_{l: bit 0} (x − l)²)/σ²
+// over the levels of bit b's axis (the other axis's minimum is common to both and cancels).
+// Samples go in chunks of kChunk, split into per-axis arrays; a sample that is not finite
+// or whose variance is not finite is replaced by 0 with scale 0, so its LLRs are exactly 0.
+void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> samples,
+                                  std::span<const double> noise_variance) const noexcept {
+  constexpr std::size_t kChunk = 64;
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  alignas(32) double x[2][kChunk];
+  alignas(32) double scale[kChunk];
+  alignas(32) double d[kChunk];
+  alignas(32) double m[8][2][kChunk];  // per bit: min distance to a level with bit 0 / bit 1
+  alignas(32) float result[8][kChunk];   // per bit: the LLRs of the chunk
+  const unsigned bps = bits_per_symbol_;
+  const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
+  for (std::size_t s0 = 0; s0 < samples.size(); s0 += kChunk) {
+    const std::size_t n = std::min(kChunk, samples.size() - s0);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double re = samples[s0 + i].real();
+      const double im = samples[s0 + i].imag();
+      const double v = noise_variance[s0 + i];
+      // |v| < ∞ is false for NaN and ±∞: comparisons combined bitwise, no branch.
+      const bool finite = (std::abs(re) < inf) & (std::abs(im) < inf) & (std::abs(v) < inf);
+      x[0][i] = finite ? re : 0.0;
+      x[1][i] = finite ? im : 0.0;
+      scale[i] = finite ? 1.0 / std::max(v, 1e-300) : 0.0;
+    }
+    for (std::size_t i = n; i < kChunk; ++i) x[0][i] = x[1][i] = scale[i] = 0.0;  // padding
+    for (unsigned b = 0; b < bps; ++b) {
+      for (std::size_t i = 0; i < kChunk; ++i) m[b][0][i] = m[b][1][i] = inf;
+    }
+    for (int axis = 0; axis < 2; ++axis) {
+      const std::vector<double>& levels = *axes[axis];
+      for (std::size_t l = 0; l < levels.size(); ++l) {
+        const double level = levels[l];
+        for (std::size_t i = 0; i < kChunk; ++i) {
+          const double e = x[axis][i] - level;
+          d[i] = e * e;
+        }
+        for (unsigned b = 0; b < bps; ++b) {
+          if (bit_axis_[b] != axis) continue;
+          double* slot = m[b][bit_level_[b][l]];
+          for (std::size_t i = 0; i < kChunk; ++i) slot[i] = std::min(slot[i], d[i]);
+        }
+      }
+    }
+    for (unsigned b = 0; b < bps; ++b) {  // fixed length, branch-free
+#if defined(__AVX2__)
+      for (std::size_t i = 0; i < kChunk; i += 4) {
+        const __m256d sc = _mm256_load_pd(scale + i);
+        const __m256d llr = _mm256_mul_pd(_mm256_sub_pd(_mm256_load_pd(m[b][1] + i), _mm256_load_pd(m[b][0] + i)), sc);
+        const __m256d keep = _mm256_cmp_pd(sc, _mm256_setzero_pd(), _CMP_GT_OQ);
+        _mm_store_ps(result[b] + i, _mm256_cvtpd_ps(_mm256_and_pd(llr, keep)));
+      }
+#else
+      for (std::size_t i = 0; i < kChunk; ++i) {
+        const double llr = (m[b][1][i] - m[b][0][i]) * scale[i];
+        result[b][i] = scale[i] > 0.0 ? static_cast<float>(llr) : 0.0F;
+      }
+#endif
+    }
+    float* out = llrs.data() + s0 * bps;
+    for (std::size_t i = 0; i < n; ++i) {
+      for (unsigned b = 0; b < bps; ++b) out[i * bps + b] = result[b][i];
     }
   }
 }

@@ -26,6 +26,9 @@ class mapper {
   void map(std::span<cf64> symbols, std::span<const bit> bits) const;
   /// Label of the nearest constellation point (ties broken towards the lower level).
   unsigned decide(cf64 sample) const noexcept;
+  /// decide() for every sample (labels.size() == samples.size()), the same labels; the
+  /// nearest level per axis is found for a chunk of samples at a time, vectorised.
+  void decide(std::span<unsigned> labels, std::span<const cf64> samples) const noexcept;
   /// Hard decisions, bits_per_symbol() bits per sample.
   void demap_hard(std::span<bit> bits, std::span<const cf64> samples) const;
   /// Max-log LLRs, ln P(b=0|y)/P(b=1|y) ≈ (min_{x:b=1}|y−x|² − min_{x:b=0}|y−x|²) / σ²,
@@ -45,22 +48,14 @@ class mapper {
   std::vector<unsigned> grid_labels_;
   // Separable max-log path (square Gray QAM): bit b depends on the in-phase level only
   // (axis 0) or the quadrature level only (axis 1); bit_level_[b][level] is its value there.
+  // demap_soft() then works on chunks of samples laid out per axis: for each level one
+  // squared distance per sample and a running minimum per bit value — fixed-length loops
+  // without data-dependent branches, vectorised across samples.
   bool separable_ = false;
   std::vector<int> bit_axis_;
   std::vector<std::vector<unsigned char>> bit_level_;
-  // Fast exact max-log path for uniformly spaced levels (every liquid-dsp square QAM): the
-  // nearest level l on each axis is found by rounding; it carries the decided bit, and
-  // the other bit value's nearest level is one of two precomputed neighbours of l (the
-  // closest level below and above l whose bit b differs). Tables are indexed b·16 + l and
-  // hold level values (±1e100 where no such neighbour exists) and the sign of the LLR,
-  // so the per-sample work has no data-dependent branches.
-  bool uniform_ = false;
-  double axis_origin_[2] = {0.0, 0.0};
-  double axis_inverse_step_[2] = {1.0, 1.0};
-  double axis_last_[2] = {0.0, 0.0};  // index of the top level, as a double
-  std::vector<double> opposite_below_;
-  std::vector<double> opposite_above_;
-  std::vector<double> llr_sign_;  // +1: the level's bit is 0 (LLR = m1 − m0 = opposite − nearest)
+  void demap_soft_separable(std::span<float> llrs, std::span<const cf64> samples,
+                            std::span<const double> noise_variance) const noexcept;
 };
 
 }  // namespace amimo::modem

@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/rng.h>
+#include <amimo/metrics/stream_score.h>
 
 #include <algorithm>
 #include <bit>
@@ -19,19 +20,69 @@ double seconds_since(clock_type::time_point t0) {
   return std::chrono::duration<double>(clock_type::now() - t0).count();
 }
 
-/// Σ conj(p[m]) x[m] over n samples (float accumulations the compiler can vectorise).
+/// Σ conj(p[m]) x[m] over n samples: eight partial sums per part (m mod 8), so the loop
+/// vectorises without reassociation flags (one running sum is one long dependency chain).
 cf64 correlate(const cf32* p, const cf32* x, std::size_t n) noexcept {
-  float re = 0.0F;
-  float im = 0.0F;
-  for (std::size_t m = 0; m < n; ++m) {
-    const float pr = p[m].real();
-    const float pi = p[m].imag();
-    const float xr = x[m].real();
-    const float xi = x[m].imag();
-    re += pr * xr + pi * xi;
-    im += pr * xi - pi * xr;
+  constexpr std::size_t W = 8;
+  float re[W] = {};
+  float im[W] = {};
+  std::size_t m = 0;
+  for (; m + W <= n; m += W) {
+    for (std::size_t q = 0; q < W; ++q) {
+      const float pr = p[m + q].real();
+      const float pi = p[m + q].imag();
+      const float xr = x[m + q].real();
+      const float xi = x[m + q].imag();
+      re[q] += pr * xr + pi * xi;
+      im[q] += pr * xi - pi * xr;
+    }
   }
-  return {re, im};
+  for (; m < n; ++m) {
+    re[0] += p[m].real() * x[m].real() + p[m].imag() * x[m].imag();
+    im[0] += p[m].real() * x[m].imag() - p[m].imag() * x[m].real();
+  }
+  double sr = 0.0;
+  double si = 0.0;
+  for (std::size_t q = 0; q < W; ++q) {
+    sr += static_cast<double>(re[q]);
+    si += static_cast<double>(im[q]);
+  }
+  return {sr, si};
+}
+
+/// Σ |x[m]|² over n samples, in double, with eight partial sums (vectorises as above).
+double window_energy(const cf32* x, std::size_t n) noexcept {
+  constexpr std::size_t W = 8;
+  double acc[W] = {};
+  std::size_t m = 0;
+  for (; m + W <= n; m += W) {
+    for (std::size_t q = 0; q < W; ++q) acc[q] += static_cast<double>(std::norm(x[m + q]));
+  }
+  for (; m < n; ++m) acc[0] += static_cast<double>(std::norm(x[m]));
+  double sum = 0.0;
+  for (std::size_t q = 0; q < W; ++q) sum += acc[q];
+  return sum;
+}
+
+/// Σ |bin|² over the guard bins of one transform (interleaved re, im): eight partial sums,
+/// so the sum is not one chain of dependent additions.
+double guard_bin_energy(const float* bins, std::span<const int> guard) noexcept {
+  constexpr std::size_t W = 8;
+  float acc[W] = {};
+  std::size_t i = 0;
+  for (; i + W <= guard.size(); i += W) {
+    for (std::size_t q = 0; q < W; ++q) {
+      const auto at = 2 * static_cast<std::size_t>(guard[i + q]);
+      acc[q] += bins[at] * bins[at] + bins[at + 1] * bins[at + 1];
+    }
+  }
+  for (; i < guard.size(); ++i) {
+    const auto at = 2 * static_cast<std::size_t>(guard[i]);
+    acc[0] += bins[at] * bins[at] + bins[at + 1] * bins[at + 1];
+  }
+  double sum = 0.0;
+  for (std::size_t q = 0; q < W; ++q) sum += static_cast<double>(acc[q]);
+  return sum;
 }
 
 // Frame identification thresholds: a wrong PRBS frame gives a bit error fraction of 0.5
@@ -344,9 +395,7 @@ double receiver::preamble_metric(std::size_t lag) const noexcept {
   for (std::size_t a = 0; a < buffer_.size(); ++a) {
     const cf32* x = row(a) + at;
     corr += std::norm(correlate(pre.data(), x, len));
-    double e = 0.0;
-    for (std::size_t m = 0; m < len; ++m) e += static_cast<double>(std::norm(x[m]));
-    energy += e;
+    energy += window_energy(x, len);
   }
   return energy > 0.0 ? corr / (energy * preamble_energy_) : 0.0;
 }
@@ -356,8 +405,7 @@ double receiver::antenna_metric(std::size_t a, std::size_t lag) const noexcept {
   const auto len = static_cast<std::size_t>(config_.layout.fft_size);
   const cf32* x = row(a) + lag + static_cast<std::size_t>(config_.layout.cp_length);
   const auto pre = layout_.preamble_waveform();
-  double energy = 0.0;
-  for (std::size_t m = 0; m < len; ++m) energy += static_cast<double>(std::norm(x[m]));
+  const double energy = window_energy(x, len);
   return energy > 0.0 ? std::norm(correlate(pre.data(), x, len)) / (energy * preamble_energy_) : 0.0;
 }
 
@@ -369,8 +417,7 @@ double receiver::antenna_window_metric(std::size_t a, std::size_t lag) const noe
   const auto cp = static_cast<std::size_t>(config_.layout.cp_length);
   const auto pre = layout_.preamble_waveform();
   const cf32* x = row(a) + lag + cp;
-  double energy = 0.0;
-  for (std::size_t m = 0; m < len; ++m) energy += static_cast<double>(std::norm(x[m]));
+  const double energy = window_energy(x, len);
   if (!(energy > 0.0)) return 0.0;
   double corr = 0.0;
   for (std::size_t l = lag >= 2 ? lag - 2 : 0; l <= lag + cp; ++l) {
@@ -747,12 +794,7 @@ void receiver::fft_part(int w, std::size_t part) {
       dst[b] = out[b] * ramp[b] - out[b + 1] * ramp[b + 1];
       dst[b + 1] = out[b] * ramp[b + 1] + out[b + 1] * ramp[b];
     }
-    float energy = 0.0F;
-    for (const int g : estimator_.guard_bins()) {
-      const auto at = 2 * static_cast<std::size_t>(g);
-      energy += dst[at] * dst[at] + dst[at + 1] * dst[at + 1];
-    }
-    guard_energy += static_cast<double>(energy);
+    guard_energy += guard_bin_energy(dst, estimator_.guard_bins());
   }
   guard_energy_[part] = guard_energy;
 }
@@ -782,34 +824,18 @@ void receiver::score_user(std::size_t k) {
       static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
   const std::size_t bpu = layout_.bits_per_user();
   const auto& mapper = layout_.mapper();
-  const std::size_t bps = mapper.bits_per_symbol();
   auto& symbols = reference_symbols_[k];
-  const bit* ref = reference_[k].data();
   mapper.map(symbols, reference_[k]);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
-    const cf64* eq = equalised_[c].data() + k * per_user;
-    const double* var = variance_[c].data() + k * per_user;
-    const float* llr = llr_[c].data() + k * bpu;
     auto& quality = user_llr_[c * users + k];
     quality.reset();
-    double energy = 0.0;
-    std::uint64_t errors = 0;
-    std::uint64_t scored = 0;
-    for (std::size_t i = 0; i < per_user; ++i) {
-      if (!(var[i] < detect::linear_detector::kErased)) continue;  // erased: not a decision
-      const bit* rb = ref + i * bps;
-      unsigned want = 0;
-      for (std::size_t b = 0; b < bps; ++b) want = (want << 1U) | rb[b];
-      errors += static_cast<std::uint64_t>(std::popcount(mapper.decide(eq[i]) ^ want));
-      const double dr = eq[i].real() - symbols[i].real();
-      const double di = eq[i].imag() - symbols[i].imag();
-      energy += dr * dr + di * di;
-      quality.add(std::span<const float>(llr + i * bps, bps), std::span<const bit>(rb, bps));
-      ++scored;
-    }
-    user_errors_[c * users + k] = errors;
-    user_scored_[c * users + k] = scored;
-    user_energy_[c * users + k] = energy;
+    const metrics::stream_score score = metrics::score_stream(
+        mapper, std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
+        std::span<const double>(variance_[c]).subspan(k * per_user, per_user), symbols, reference_[k],
+        std::span<const float>(llr_[c]).subspan(k * bpu, bpu), quality);
+    user_errors_[c * users + k] = score.bit_errors;
+    user_scored_[c * users + k] = score.scored_symbols;
+    user_energy_[c * users + k] = score.error_energy;
   }
 }
 

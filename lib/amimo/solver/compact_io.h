@@ -41,6 +41,136 @@ unsigned nonfinite_lanes(const V* p, int elements) noexcept {
   return bad;
 }
 
+#if defined(AMIMO_SIMD_AVX2)
+/// Four consecutive complex elements of one system as eight floats (re, im, re, im, …).
+inline __m256 load_four_complex(const float* p) noexcept { return _mm256_loadu_ps(p); }
+inline __m256 load_four_complex(const double* p) noexcept {
+  return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
+}
+
+/// Full group of an f32 8-lane target from a column-major view whose rows are contiguous
+/// (row_stride 1): for four rows at a time, each lane's four complex elements are one
+/// vector; an 8×8 transpose in registers turns the eight lanes' vectors into the eight
+/// group vectors (re, im of four elements). Rows beyond a multiple of four go one by one.
+template <typename Real>
+void load_full_group_rows_contiguous(simd::lanes<float>* dst, const matrix_batch<Real>& src, int g) noexcept {
+  constexpr int L = 8;
+  const std::ptrdiff_t ms = 2 * src.matrix_stride;
+  const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
+  const int rows4 = src.rows - src.rows % 4;
+  for (int j = 0; j < src.cols; ++j) {
+    const Real* col = base + 2 * j * src.column_stride;
+    for (int i = 0; i < rows4; i += 4) {
+      __m256 r[L];
+      for (int l = 0; l < L; ++l) r[l] = load_four_complex(col + l * ms + 2 * i);
+      const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+      const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+      const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+      const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+      const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+      const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+      const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+      const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+      const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+      simd::lanes<float>* d = dst + 2 * (j * src.rows + i);
+      d[0].v = _mm256_permute2f128_ps(u0, u4, 0x20);
+      d[1].v = _mm256_permute2f128_ps(u1, u5, 0x20);
+      d[2].v = _mm256_permute2f128_ps(u2, u6, 0x20);
+      d[3].v = _mm256_permute2f128_ps(u3, u7, 0x20);
+      d[4].v = _mm256_permute2f128_ps(u0, u4, 0x31);
+      d[5].v = _mm256_permute2f128_ps(u1, u5, 0x31);
+      d[6].v = _mm256_permute2f128_ps(u2, u6, 0x31);
+      d[7].v = _mm256_permute2f128_ps(u3, u7, 0x31);
+    }
+    for (int i = rows4; i < src.rows; ++i) {
+      alignas(32) float re[L];
+      alignas(32) float im[L];
+      for (int l = 0; l < L; ++l) {
+        re[l] = static_cast<float>(col[l * ms + 2 * i]);
+        im[l] = static_cast<float>(col[l * ms + 2 * i + 1]);
+      }
+      dst[2 * (j * src.rows + i)] = simd::lanes<float>::load(re);
+      dst[2 * (j * src.rows + i) + 1] = simd::lanes<float>::load(im);
+    }
+  }
+}
+
+/// Full group of an f32 8-lane target from an f32 column-major view whose systems are one
+/// complex apart (FFT bins of one symbol: the receiver's samples): each element's eight
+/// lanes are two contiguous vectors of (re, im) pairs, split by shuffles.
+inline void load_full_group_adjacent_systems(simd::lanes<float>* dst, const matrix_batch<const float>& src,
+                                             int g) noexcept {
+  constexpr int L = 8;
+  const float* base = src.data + std::ptrdiff_t{g} * 2 * L;
+  for (int j = 0; j < src.cols; ++j) {
+    for (int i = 0; i < src.rows; ++i) {
+      const float* p = base + 2 * (i * src.row_stride + j * src.column_stride);
+      const __m256 a = _mm256_loadu_ps(p);      // lanes 0–3: re, im, re, im, …
+      const __m256 b = _mm256_loadu_ps(p + 8);  // lanes 4–7
+      // Per 128-bit half: (re0 re1 re4 re5 | re2 re3 re6 re7), then the 64-bit pairs reordered.
+      const __m256 re = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+      const __m256 im = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+      const int e = j * src.rows + i;
+      dst[2 * e].v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(re), _MM_SHUFFLE(3, 1, 2, 0)));
+      dst[2 * e + 1].v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(im), _MM_SHUFFLE(3, 1, 2, 0)));
+    }
+  }
+}
+#endif
+
+/// load_group's element-by-element path (any view, any lane count).
+template <typename V, typename Real>
+void load_group_plain(V* dst, const matrix_batch<Real>& src, int g, int used) noexcept {
+  using real = typename V::value_type;
+  constexpr int L = V::size;
+  if (src.format == batch_format::column_major && used == L) {
+    // A full group of a column-major view: plain pointer strides, no per-element format
+    // test. Systems one complex apart (FFT bins of one symbol: the receiver's samples)
+    // make each element's lanes one contiguous run the compiler loads as vectors.
+    alignas(64) real re[L] = {};
+    alignas(64) real im[L] = {};
+    const std::ptrdiff_t ms = 2 * src.matrix_stride;
+    const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
+    for (int j = 0; j < src.cols; ++j) {
+      for (int i = 0; i < src.rows; ++i) {
+        const Real* p = base + 2 * (i * src.row_stride + j * src.column_stride);
+        if (ms == 2) {
+          for (int l = 0; l < L; ++l) {
+            re[l] = static_cast<real>(p[2 * l]);
+            im[l] = static_cast<real>(p[2 * l + 1]);
+          }
+        } else {
+          for (int l = 0; l < L; ++l) {
+            re[l] = static_cast<real>(p[l * ms]);
+            im[l] = static_cast<real>(p[l * ms + 1]);
+          }
+        }
+        const int e = j * src.rows + i;
+        dst[2 * e] = V::load(re);
+        dst[2 * e + 1] = V::load(im);
+      }
+    }
+  } else {
+    alignas(64) real re[L] = {};
+    alignas(64) real im[L] = {};
+    for (int j = 0; j < src.cols; ++j) {
+      for (int i = 0; i < src.rows; ++i) {
+        for (int l = 0; l < used; ++l) {
+          const auto v = src.get(g * L + l, i, j);
+          re[l] = static_cast<real>(v.real());
+          im[l] = static_cast<real>(v.imag());
+        }
+        const int e = j * src.rows + i;
+        dst[2 * e] = V::load(re);
+        dst[2 * e + 1] = V::load(im);
+      }
+    }
+  }
+}
+
 /// Loads group g (systems g·L … g·L+L−1) of src into dst (rows×cols elements, two
 /// vectors each). Padding lanes get `pad` on the diagonal and 0 elsewhere. Returns a mask
 /// with bit l set when lane l held a non-finite element (that lane is then loaded as
@@ -54,21 +184,22 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   if (same_layout<V>(src)) {
     std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
                 sizeof(V) * 2 * static_cast<std::size_t>(elements));
-  } else {
-    alignas(64) real re[L];
-    alignas(64) real im[L];
-    for (int j = 0; j < src.cols; ++j) {
-      for (int i = 0; i < src.rows; ++i) {
-        for (int l = 0; l < used; ++l) {
-          const auto v = src.get(g * L + l, i, j);
-          re[l] = static_cast<real>(v.real());
-          im[l] = static_cast<real>(v.imag());
-        }
-        const int e = j * src.rows + i;
-        dst[2 * e] = V::load(re);
-        dst[2 * e + 1] = V::load(im);
+#if defined(AMIMO_SIMD_AVX2)
+  } else if constexpr (std::is_same_v<V, simd::lanes<float>>) {
+    if (src.format == batch_format::column_major && used == L && src.row_stride == 1 && src.matrix_stride != 1) {
+      load_full_group_rows_contiguous(dst, src, g);
+    } else if constexpr (std::is_same_v<Real, const float>) {
+      if (src.format == batch_format::column_major && used == L && src.matrix_stride == 1) {
+        load_full_group_adjacent_systems(dst, src, g);
+      } else {
+        load_group_plain(dst, src, g, used);
       }
+    } else {
+      load_group_plain(dst, src, g, used);
     }
+#endif
+  } else {
+    load_group_plain(dst, src, g, used);
   }
   // Finiteness per lane, and padding lanes set to pad·I.
   alignas(64) real re[L];
@@ -119,6 +250,24 @@ void store_group(const matrix_batch<Real>& dst, const V* src, int g, unsigned wr
   }
   alignas(64) real re[L];
   alignas(64) real im[L];
+  if (dst.format == batch_format::column_major && write == all && zero == 0 && used == L) {
+    // A full group into a column-major view: plain pointer strides.
+    const std::ptrdiff_t ms = 2 * dst.matrix_stride;
+    out* base = dst.data + std::ptrdiff_t{g} * L * ms;
+    for (int j = 0; j < dst.cols; ++j) {
+      for (int i = 0; i < dst.rows; ++i) {
+        const int e = j * dst.rows + i;
+        src[2 * e].store(re);
+        src[2 * e + 1].store(im);
+        out* p = base + 2 * (i * dst.row_stride + j * dst.column_stride);
+        for (int l = 0; l < L; ++l) {
+          p[l * ms] = static_cast<out>(re[l]);
+          p[l * ms + 1] = static_cast<out>(im[l]);
+        }
+      }
+    }
+    return;
+  }
   for (int j = 0; j < dst.cols; ++j) {
     for (int i = 0; i < dst.rows; ++i) {
       const int e = j * dst.rows + i;

@@ -32,6 +32,28 @@ void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   for (int j = 0; j < k; ++j) {
     const V* hj = h + 2 * j * n;
     int i = j;
+    // Six rows of A at a time: twelve accumulators, each entry summed exactly as in the
+    // narrower blocks below (so the blocking never changes a result, and equal columns of
+    // H still give bit-equal entries: an exactly singular Gram stays exactly singular).
+    for (; i + 6 <= k; i += 6) {
+      V r[6], m[6];
+      for (int q = 0; q < 6; ++q) r[q] = m[q] = V::zero();
+      const V* h0 = h + 2 * i * n;
+      for (int a = 0; a < n; ++a) {  // conj(h_ai) · h_aj
+        const V jr = hj[2 * a], ji = hj[2 * a + 1];
+        for (int q = 0; q < 6; ++q) {
+          const V* hq = h0 + 2 * q * n;
+          r[q] = fma(hq[2 * a], jr, r[q]); r[q] = fma(hq[2 * a + 1], ji, r[q]);
+          m[q] = fma(hq[2 * a], ji, m[q]); m[q] = fnma(hq[2 * a + 1], jr, m[q]);
+        }
+      }
+      for (int q = 0; q < 6; ++q) {
+        out[2 * (j * k + i + q)] = r[q];
+        out[2 * (j * k + i + q) + 1] = m[q];
+        out[2 * ((i + q) * k + j)] = r[q];
+        out[2 * ((i + q) * k + j) + 1] = V::zero() - m[q];
+      }
+    }
     for (; i + 4 <= k; i += 4) {  // four rows of A at a time: H(:, j) loaded once for four
       V r0 = V::zero(), i0 = V::zero(), r1 = V::zero(), i1 = V::zero();
       V r2 = V::zero(), i2 = V::zero(), r3 = V::zero(), i3 = V::zero();
@@ -124,77 +146,104 @@ void cholesky(V* a, V* inv_diag, int k, V& failed, V& min_root, V& max_root) noe
 template <typename V>
 void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept {
   int c = 0;
+  // Each complex update is two FMAs into the real and two into the imaginary part; they go
+  // to separate accumulators (a: the L_re products, b: the L_im products), summed once per
+  // element, so a column keeps four independent FMA chains instead of two dependent pairs
+  // (the FMA latency, not the FMA units, bounded the substitution).
   const auto columns = [&](auto count) {
     constexpr int C = decltype(count)::value;
     V* v[C];
     for (int q = 0; q < C; ++q) v[q] = x + 2 * (c + q) * k;
     for (int i = 0; i < k; ++i) {  // L z = b
-      V zr[C], zi[C];
-      for (int q = 0; q < C; ++q) { zr[q] = v[q][2 * i]; zi[q] = v[q][2 * i + 1]; }
+      V ra[C], rb[C], ia[C], ib[C];
+      for (int q = 0; q < C; ++q) { ra[q] = v[q][2 * i]; ia[q] = v[q][2 * i + 1]; rb[q] = V::zero(); ib[q] = V::zero(); }
       for (int p = 0; p < i; ++p) {  // z_i −= L_ip z_p
         const V lr = l[2 * (p * k + i)], li = l[2 * (p * k + i) + 1];
         for (int q = 0; q < C; ++q) {
           const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
-          zr[q] = fnma(lr, pr, zr[q]);
-          zr[q] = fma(li, pi, zr[q]);
-          zi[q] = fnma(lr, pi, zi[q]);
-          zi[q] = fnma(li, pr, zi[q]);
+          ra[q] = fnma(lr, pr, ra[q]);
+          rb[q] = fma(li, pi, rb[q]);
+          ia[q] = fnma(lr, pi, ia[q]);
+          ib[q] = fnma(li, pr, ib[q]);
         }
       }
-      for (int q = 0; q < C; ++q) { v[q][2 * i] = zr[q] * inv_diag[i]; v[q][2 * i + 1] = zi[q] * inv_diag[i]; }
+      for (int q = 0; q < C; ++q) {
+        v[q][2 * i] = (ra[q] + rb[q]) * inv_diag[i];
+        v[q][2 * i + 1] = (ia[q] + ib[q]) * inv_diag[i];
+      }
     }
     for (int i = k - 1; i >= 0; --i) {  // Lᴴ x = z
-      V xr[C], xi[C];
-      for (int q = 0; q < C; ++q) { xr[q] = v[q][2 * i]; xi[q] = v[q][2 * i + 1]; }
+      V ra[C], rb[C], ia[C], ib[C];
+      for (int q = 0; q < C; ++q) { ra[q] = v[q][2 * i]; ia[q] = v[q][2 * i + 1]; rb[q] = V::zero(); ib[q] = V::zero(); }
       for (int p = i + 1; p < k; ++p) {  // x_i −= conj(L_pi) x_p
         const V lr = l[2 * (i * k + p)], li = l[2 * (i * k + p) + 1];
         for (int q = 0; q < C; ++q) {
           const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
-          xr[q] = fnma(lr, pr, xr[q]);
-          xr[q] = fnma(li, pi, xr[q]);
-          xi[q] = fnma(lr, pi, xi[q]);
-          xi[q] = fma(li, pr, xi[q]);
+          ra[q] = fnma(lr, pr, ra[q]);
+          rb[q] = fnma(li, pi, rb[q]);
+          ia[q] = fnma(lr, pi, ia[q]);
+          ib[q] = fma(li, pr, ib[q]);
         }
       }
-      for (int q = 0; q < C; ++q) { v[q][2 * i] = xr[q] * inv_diag[i]; v[q][2 * i + 1] = xi[q] * inv_diag[i]; }
+      for (int q = 0; q < C; ++q) {
+        v[q][2 * i] = (ra[q] + rb[q]) * inv_diag[i];
+        v[q][2 * i + 1] = (ia[q] + ib[q]) * inv_diag[i];
+      }
     }
   };
-  // Two columns at a time: every element of L loaded feeds eight FMAs instead of four.
+  // Three columns at a time (twelve accumulators, L's two vectors: within the sixteen
+  // registers): every element of L loaded feeds twelve FMAs.
+  for (; c + 3 <= m; c += 3) columns(std::integral_constant<int, 3>{});
   for (; c + 2 <= m; c += 2) columns(std::integral_constant<int, 2>{});
   for (; c < m; ++c) columns(std::integral_constant<int, 1>{});
 }
 
 /// C = A B, A r×n, B n×m, C r×m (C must not alias A or B).
+///
+/// Rows of C in blocks of three (two where a lone row would remain), each complex
+/// accumulator split in two (products with B's real part and with its imaginary part):
+/// twelve independent FMA chains, so the FMA units, not their latency, set the pace. The
+/// inner dimension goes in slices of kSlice: a slice of B (kSlice × m) and of A stay in L1
+/// while every row block and column uses them (whole, A and B are 64 KB each at 16 × 64 ×
+/// 16 in f32 and would stream from L2 once per row block or column); C carries the partial
+/// sums between slices.
 template <typename V>
 void multiply(V* c, const V* a, const V* b, int r, int n, int m) noexcept {
-  for (int j = 0; j < m; ++j) {
-    const V* bj = b + 2 * j * n;
-    int i = 0;
-    for (; i + 4 <= r; i += 4) {  // four rows of C: each B element loaded once for four
-      V r0 = V::zero(), i0 = V::zero(), r1 = V::zero(), i1 = V::zero();
-      V r2 = V::zero(), i2 = V::zero(), r3 = V::zero(), i3 = V::zero();
-      for (int p = 0; p < n; ++p) {
+  constexpr int kSlice = 16;
+  const auto rows = [&](int i, int p0, int p1, auto count) {
+    constexpr int R = decltype(count)::value;
+    for (int j = 0; j < m; ++j) {
+      const V* bj = b + 2 * j * n;
+      V* cj = c + 2 * (j * r + i);
+      V re[R], rs[R], im[R], it[R];
+      for (int q = 0; q < R; ++q) {
+        re[q] = p0 == 0 ? V::zero() : cj[2 * q];
+        im[q] = p0 == 0 ? V::zero() : cj[2 * q + 1];
+        rs[q] = it[q] = V::zero();
+      }
+      for (int p = p0; p < p1; ++p) {
         const V br = bj[2 * p], bi = bj[2 * p + 1];
         const V* ap = a + 2 * (p * r + i);
-        r0 = fma(ap[0], br, r0); r0 = fnma(ap[1], bi, r0); i0 = fma(ap[0], bi, i0); i0 = fma(ap[1], br, i0);
-        r1 = fma(ap[2], br, r1); r1 = fnma(ap[3], bi, r1); i1 = fma(ap[2], bi, i1); i1 = fma(ap[3], br, i1);
-        r2 = fma(ap[4], br, r2); r2 = fnma(ap[5], bi, r2); i2 = fma(ap[4], bi, i2); i2 = fma(ap[5], br, i2);
-        r3 = fma(ap[6], br, r3); r3 = fnma(ap[7], bi, r3); i3 = fma(ap[6], bi, i3); i3 = fma(ap[7], br, i3);
+        for (int q = 0; q < R; ++q) {
+          const V ar = ap[2 * q], ai = ap[2 * q + 1];
+          re[q] = fma(ar, br, re[q]);
+          rs[q] = fnma(ai, bi, rs[q]);
+          im[q] = fma(ar, bi, im[q]);
+          it[q] = fma(ai, br, it[q]);
+        }
       }
-      V* cj = c + 2 * (j * r + i);
-      cj[0] = r0; cj[1] = i0; cj[2] = r1; cj[3] = i1; cj[4] = r2; cj[5] = i2; cj[6] = r3; cj[7] = i3;
-    }
-    for (; i < r; ++i) {
-      V re_ = V::zero(), im_ = V::zero();
-      for (int p = 0; p < n; ++p) {
-        const V br = bj[2 * p], bi = bj[2 * p + 1];
-        const V ar = a[2 * (p * r + i)], ai = a[2 * (p * r + i) + 1];
-        re_ = fma(ar, br, re_); re_ = fnma(ai, bi, re_);
-        im_ = fma(ar, bi, im_); im_ = fma(ai, br, im_);
+      for (int q = 0; q < R; ++q) {
+        cj[2 * q] = re[q] + rs[q];
+        cj[2 * q + 1] = im[q] + it[q];
       }
-      c[2 * (j * r + i)] = re_;
-      c[2 * (j * r + i) + 1] = im_;
     }
+  };
+  for (int p0 = 0; p0 < n; p0 += kSlice) {
+    const int p1 = p0 + kSlice < n ? p0 + kSlice : n;
+    int i = 0;
+    for (; i + 3 <= r && r - i != 4; i += 3) rows(i, p0, p1, std::integral_constant<int, 3>{});
+    for (; i + 2 <= r; i += 2) rows(i, p0, p1, std::integral_constant<int, 2>{});
+    for (; i < r; ++i) rows(i, p0, p1, std::integral_constant<int, 1>{});
   }
 }
 

@@ -3,14 +3,18 @@
 // synchronisation on the preamble, CP removal, FFT, LS channel estimation with
 // interpolation, ZF/MMSE detection through the solver interface (one or several
 // detector × backend chains on the same frames, side by side), max-log soft demapping,
-// and per-user BER/EVM against the regenerated PRBS.
+// and per frame the LLRs, equalised symbols and noise variances handed to frame sinks
+// (frame_sink.h): the scoring sink (per-user BER/EVM against the regenerated PRBS) always,
+// others (the LDPC decoder of the coded link) added with add_sink().
 //
 // Synchronisation: acquisition searches one frame length of lags for the peak of the
 // normalised preamble cross-correlation summed over antennas; once locked, a frame is
 // decoded when the next frame's preamble is found at the expected lag ±2 samples (else the
 // frame is dropped as truncated, lock is lost and counted, and acquisition starts again). The FFT window starts `fft_backoff` samples inside the cyclic prefix and
 // the known phase ramp of that shift is removed. The frame index (which PRBS frame it is)
-// is the expected one when its bits match, otherwise found by searching forward.
+// is the expected one when its known bits match, otherwise found by searching forward
+// (frame_identifier.h). Stage timings come from one timing wrapper (run_stage) around
+// fft, estimate, detect, demap (with identification) and sink delivery.
 //
 // Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
 // worker owns one backend per chain (backends are not thread-safe) and backends are
@@ -25,6 +29,8 @@
 #include <amimo/ofdm/fft.h>
 #include <amimo/ofdm/frame.h>
 #include <amimo/pipeline/channel_estimator.h>
+#include <amimo/pipeline/frame_identifier.h>
+#include <amimo/pipeline/frame_sink.h>
 #include <amimo/solver/accounting_solver.h>
 #include <amimo/solver/solver_factory.h>
 
@@ -59,6 +65,8 @@ struct receiver_config {
   double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
   int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch,
                                 ///< and at most 2^18 / users candidates are tried)
+  std::size_t known_bits = 0;   ///< leading data bits per user that are the PRBS (0: all, PRBS mode;
+                                ///< the coded link's frame header otherwise; a multiple of bits/symbol)
 };
 
 /// Upper bound of receiver_config::frame_search (about 16 s of 1 ms frames): the search is
@@ -68,7 +76,7 @@ inline constexpr int kMaxFrameSearch = 16384;
 /// Validates sizes and chains (throws config_error naming the problem).
 void validate(const receiver_config& config);
 
-enum class stage : int { sync, fft, estimate, detect, demap, count };
+enum class stage : int { sync, fft, estimate, detect, demap, sink, count };
 std::string_view to_string(stage s) noexcept;
 
 /// Measured latency samples of one stage (seconds per frame), kept in a fixed ring.
@@ -155,6 +163,10 @@ class receiver {
   /// End of stream: the last frame is decoded without waiting for a next preamble.
   void finish();
 
+  /// Adds a frame sink (borrowed: it must outlive the receiver's processing); called after
+  /// the built-in scoring sink, in the order added. Not while samples are being processed.
+  void add_sink(frame_sink& sink);
+
   const receiver_stats& stats() const noexcept { return stats_; }
 
  private:
@@ -175,9 +187,13 @@ class receiver {
   void process_frame(std::size_t start);
   void fft_part(int w, std::size_t part);
   void detect_block(worker& w, std::size_t block);
+  void estimate();
   void demap_user(std::size_t k);
-  void score_user(std::size_t k);
-  void count_frame();
+  bool count_frame();
+  void deliver_user(std::size_t k);
+  void deliver();
+  template <class F>
+  void run_stage(stage s, F&& f);
   bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
   void compact();
 
@@ -224,19 +240,14 @@ class receiver {
   std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
   std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)
   std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
-  std::vector<std::vector<bit>> reference_;    // per user: bits_per_user
-  std::vector<bit> candidate_;
-  std::vector<std::vector<cf64>> reference_symbols_;  // per user: data × used
-  std::vector<std::uint64_t> user_errors_;  // per chain × user, this frame: hard-decision errors
-  std::vector<std::uint64_t> user_scored_;  // per chain × user, this frame: symbols scored
-  std::vector<double> user_energy_;         // per chain × user: Σ|ŝ − s|², this frame
-  std::vector<metrics::llr_quality> user_llr_;   // per chain × user, this frame
   std::vector<std::uint64_t> block_unresolved_;  // per chain × block
   std::vector<std::uint64_t> block_erased_;      // per chain × block: erased streams
-  std::uint64_t expected_index_ = 0;
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
-  bool index_known_ = false;
   receiver_stats stats_;
+  frame_identifier identifier_;
+  std::unique_ptr<frame_sink> scoring_;
+  std::vector<frame_sink*> sinks_;  // scoring_ first
+  frame_info frame_info_;
 };
 
 }  // namespace amimo::pipeline

@@ -9,6 +9,7 @@
 #include <amimo/payload/source.h>
 
 #include <gtest/gtest.h>
+#include <zmq.hpp>
 #include <unistd.h>
 
 #include <filesystem>
@@ -236,6 +237,46 @@ TEST(DecoderSink, OutputChainIsValidated) {
 TEST(PayloadSource, MissingFileIsAConfigError) {
   EXPECT_THROW((void)open_byte_source("/nonexistent/amimo/payload.bin", 1, 0), config_error);
   EXPECT_THROW((void)open_byte_source("/", 1, 0), config_error);  // a directory
+}
+
+TEST(PayloadSource, ZmqPullAppendsMessagesUntilAnEmptyOne) {
+  const std::string endpoint = "ipc://" + (std::filesystem::temp_directory_path() /
+                                           ("amimo_pull_" + std::to_string(::getpid()))).string();
+  zmq::context_t ctx(1);
+  zmq::socket_t push(ctx, zmq::socket_type::push);
+  push.bind(endpoint);
+  auto src = open_byte_source("zmq-pull:" + endpoint, 1, 0);
+  EXPECT_TRUE(src->finite());
+  push.send(zmq::buffer(std::string("abc")));
+  push.send(zmq::buffer(std::string("defg")));
+  push.send(zmq::message_t(0));
+  std::string got;
+  std::vector<std::uint8_t> buf(3);
+  for (int i = 0; i < 400 && !src->ended(); ++i) {
+    const std::size_t n = src->read(buf);
+    got.append(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    if (n == 0) ::usleep(5000);
+  }
+  EXPECT_EQ(got, "abcdefg");
+  EXPECT_TRUE(src->ended());
+}
+
+TEST(PayloadOutput, ZmqPushSendsUserOffsetFlagsAndBytes) {
+  const std::string endpoint = "ipc://" + (std::filesystem::temp_directory_path() /
+                                           ("amimo_push_" + std::to_string(::getpid()))).string();
+  auto out = open_payload_output("zmq-push:" + endpoint, 2);
+  zmq::context_t ctx(1);
+  zmq::socket_t pull(ctx, zmq::socket_type::pull);
+  pull.set(zmq::sockopt::rcvtimeo, 2000);
+  pull.connect(endpoint);
+  ::usleep(50000);  // let the connection settle: the output never blocks (a message with no peer is counted)
+  const std::vector<std::uint8_t> data{'x', 'y', 'z'};
+  out->block(1, {0x0102, 3, true}, data);
+  zmq::message_t msg;
+  ASSERT_TRUE(pull.recv(msg));
+  const std::vector<std::uint8_t> want{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 1, 'x', 'y', 'z'};
+  const auto* p = static_cast<const std::uint8_t*>(msg.data());
+  EXPECT_EQ(std::vector<std::uint8_t>(p, p + msg.size()), want);
 }
 
 }  // namespace

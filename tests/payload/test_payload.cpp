@@ -247,9 +247,10 @@ TEST(PayloadSource, ZmqPullAppendsMessagesUntilAnEmptyOne) {
   push.bind(endpoint);
   auto src = open_byte_source("zmq-pull:" + endpoint, 1, 0);
   EXPECT_TRUE(src->finite());
-  push.send(zmq::buffer(std::string("abc")));
-  push.send(zmq::buffer(std::string("defg")));
-  push.send(zmq::message_t(0));
+  push.send(zmq::str_buffer("abc"), zmq::send_flags::none);
+  push.send(zmq::str_buffer("defg"), zmq::send_flags::none);
+  zmq::message_t end_of_stream(0);
+  push.send(end_of_stream, zmq::send_flags::none);
   std::string got;
   std::vector<std::uint8_t> buf(3);
   for (int i = 0; i < 400 && !src->ended(); ++i) {

@@ -1,7 +1,7 @@
 #include <amimo/payload/framing.h>
 
 #include <amimo/core/error.h>
-#include <amimo/fec/segmentation.h>
+#include <amimo/fec/link_coding.h>
 
 #include <algorithm>
 #include <stdexcept>
@@ -36,24 +36,18 @@ coded_layout make_coded_layout(const ofdm::frame_layout& layout, const coding_co
   const std::size_t bits = layout.bits_per_user();
   out.header_bits = std::min(kMaxHeaderBits, bits / 4) / bps * bps;
   out.g_bits = bits - out.header_bits;
-  out.tb.qm = static_cast<int>(bps);
-  out.tb.g_bits = static_cast<int>(out.g_bits);
-  out.tb.code_rate = c.code_rate;
+  if (c.tb_bits % 8 != 0) throw config_error("tb_bits must be a multiple of 8 (whole payload bytes)");
   try {
-    // Transport-block size: 38.214 §5.1.3.2 from the frame's resource elements per user.
-    out.tb.tb_bits = c.tb_bits > 0 ? c.tb_bits
-                                   : fec::transport_block_size(static_cast<int>(out.g_bits / bps), c.code_rate,
-                                                               static_cast<int>(bps));
-    if (out.tb.tb_bits % 8 != 0) throw config_error("tb_bits must be a multiple of 8");
-    if (static_cast<std::size_t>(out.tb.tb_bits) / 8 <= kBlockHeaderBytes)
-      throw config_error("the transport block (" + std::to_string(out.tb.tb_bits) +
-                         " bits) is too small for the 13-byte block header: raise code_rate or use a larger frame");
-    // The encoder validates A against G (rate ≤ 1 after segmentation) and Z.
-    const fec::transport_block_encoder probe(out.tb);
-    (void)probe;
+    // One transport block per user and frame: TBS per 38.214 §5.1.3.2 from G and R (or the
+    // given A), validated (segmentable, effective rate ≤ 0.95) by fec::link_transport_block.
+    out.tb = fec::link_transport_block(static_cast<int>(out.g_bits), static_cast<int>(bps), c.code_rate, c.tb_bits);
   } catch (const std::invalid_argument& e) {
     throw config_error(std::string("coding: ") + e.what());
   }
+  if (out.tb.tb_bits % 8 != 0) throw config_error("the transport block size is not whole bytes");
+  if (static_cast<std::size_t>(out.tb.tb_bits) / 8 <= kBlockHeaderBytes)
+    throw config_error("the transport block (" + std::to_string(out.tb.tb_bits) +
+                       " bits) is too small for the 13-byte block header: raise code_rate or use a larger frame");
   return out;
 }
 

@@ -13,8 +13,9 @@
 // frame is dropped as truncated, lock is lost and counted, and acquisition starts again). The FFT window starts `fft_backoff` samples inside the cyclic prefix and
 // the known phase ramp of that shift is removed. The frame index (which PRBS frame it is)
 // is the expected one when its known bits match, otherwise found by searching forward
-// (frame_identifier.h). Stage timings come from one timing wrapper (run_stage) around
-// fft, estimate, detect, demap (with identification) and sink delivery.
+// (frame_identifier.h). Stage timings: fft, estimate, detect, demap (with identification)
+// and sink delivery run through one timing wrapper (run_stage); sync is timed by the tracking
+// step when it takes a frame.
 //
 // Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
 // worker owns one backend per chain (backends are not thread-safe) and backends are

@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/rng.h>
+#include <amimo/pipeline/ofdm_demodulator.h>
 #include <amimo/pipeline/scoring_sink.h>
 
 #include <algorithm>
@@ -152,7 +153,6 @@ receiver::receiver(const receiver_config& config)
       identifier_(layout_, config.seed, config.known_bits, config.frame_search) {
   const auto& n = config_.layout;
   const auto ant = static_cast<std::size_t>(config_.antennas);
-  const auto fft = static_cast<std::size_t>(n.fft_size);
   const auto used = static_cast<std::size_t>(n.used_subcarriers);
   const auto users = static_cast<std::size_t>(config_.users);
   const auto frame_len = static_cast<std::size_t>(n.frame_length());
@@ -187,8 +187,12 @@ receiver::receiver(const receiver_config& config)
     wk->y.resize(config_.antennas, n.data_symbols);
     wk->s.resize(config_.users, n.data_symbols);
     workers_.push_back(std::move(wk));
-    ffts_.push_back(std::make_unique<ofdm::fft_plan>(n.fft_size, ofdm::fft_plan::direction::forward));
   }
+  // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
+  // would cost more than a 512-point FFT.
+  demod_ = std::make_unique<ofdm_demodulator>(n, config_.antennas, config_.fft_backoff,
+                                              std::vector<int>(estimator_.guard_bins().begin(), estimator_.guard_bins().end()),
+                                              pool_->size(), pool_->size());
 
   // Room for 4 to 16 frames (about 32 MB of samples at most): compacting the buffer copies
   // the unprocessed tail, so a larger buffer compacts less often.
@@ -201,13 +205,6 @@ receiver::receiver(const receiver_config& config)
   write_ptrs_.resize(ant);
   bad_.reserve(256);
 
-  const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
-  grid_.assign(symbols * ant * fft, cf32{});
-  for (std::size_t s = 0; s < symbols; ++s) {
-    const cf32* p = grid_.data() + s * ant * fft;
-    symbol_ptrs_.push_back(p);
-    if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
-  }
   for (const cf32& v : layout_.preamble_waveform()) preamble_energy_ += static_cast<double>(std::norm(v));
   {
     const auto pre = layout_.preamble_waveform();
@@ -222,12 +219,6 @@ receiver::receiver(const receiver_config& config)
     for (const cf32& v : search_forward_->output()) search_template_.push_back(std::conj(v));
     search_corr_.assign(frame_len, 0.0);
     search_energy_.assign(frame_len, 0.0);
-  }
-  backoff_ramp_.resize(fft);
-  guard_energy_.assign(static_cast<std::size_t>(pool_->size()), 0.0);
-  for (std::size_t b = 0; b < fft; ++b) {
-    backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) *
-                                                config_.fft_backoff / n.fft_size));
   }
   const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * used;
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
@@ -678,12 +669,12 @@ void receiver::finish() {
 }
 
 void receiver::process_frame(std::size_t start) {
-  // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
-  // would cost more than a 512-point FFT. Jobs capture only `this`, which std::function
-  // stores without allocating.
-  frame_at_ = start;
+  // Jobs capture only `this`, which std::function stores without allocating.
+  const auto rows = demod_->frame_rows();
+  for (std::size_t a = 0; a < rows.size(); ++a) rows[a] = row(a) + start;
   run_stage(stage::fft, [this] {
-    pool_->parallel_for(static_cast<std::size_t>(pool_->size()), [this](int w, std::size_t part) { fft_part(w, part); });
+    pool_->parallel_for(static_cast<std::size_t>(demod_->parts()),
+                        [this](int w, std::size_t part) { demod_->transform_part(w, part); });
   });
   run_stage(stage::estimate, [this] { estimate(); });
   run_stage(stage::detect, [this] {
@@ -703,13 +694,10 @@ void receiver::process_frame(std::size_t start) {
 
 void receiver::estimate() {
   pool_->parallel_for(static_cast<std::size_t>(config_.users),
-                      [this](int, std::size_t k) { estimator_.estimate_user(static_cast<int>(k), pilot_ptrs_); });
+                      [this](int, std::size_t k) { estimator_.estimate_user(static_cast<int>(k), demod_->pilots()); });
   // N0: the mean guard-bin energy over every symbol and antenna, summed by the FFT stage
   // (the same average as channel_estimator::noise_variance(), computed in parallel).
-  const double guard_bins = static_cast<double>(estimator_.guard_bins().size() * symbol_ptrs_.size()) * config_.antennas;
-  double guard_energy = 0.0;
-  for (const double e : guard_energy_) guard_energy += e;
-  noise_variance_ = std::max(guard_bins > 0.0 ? guard_energy / guard_bins : 0.0, 1e-12);
+  noise_variance_ = demod_->noise_variance();
   stats_.noise_variance = noise_variance_;
   // Es/N0 from the pilots: the estimated channel's mean power per (antenna, user) entry
   // over N0, so it holds behind any receive gain or sample scaling (every 4th subcarrier).
@@ -720,41 +708,6 @@ void receiver::estimate() {
     entries += static_cast<std::size_t>(config_.antennas * config_.users);
   }
   stats_.snr_estimate = entries > 0 ? channel_power / static_cast<double>(entries) / noise_variance_ : 0.0;
-}
-
-void receiver::fft_part(int w, std::size_t part) {
-  const auto& n = config_.layout;
-  const auto ant = static_cast<std::size_t>(config_.antennas);
-  const auto fft = static_cast<std::size_t>(n.fft_size);
-  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
-  const auto offset = static_cast<std::size_t>(n.cp_length - config_.fft_backoff);
-  const std::size_t transforms = static_cast<std::size_t>(n.symbols_per_frame()) * ant;
-  const auto parts = static_cast<std::size_t>(pool_->size());
-  auto& plan = *ffts_[static_cast<std::size_t>(w)];
-  double guard_energy = 0.0;
-  for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
-    const std::size_t s = item / ant;
-    const std::size_t a = item % ant;
-    const cf32* src = row(a) + frame_at_ + s * sym_len + offset;
-    std::copy(src, src + fft, plan.input().begin());
-    plan.execute();
-    // Remove the back-off phase ramp (real arithmetic: vectorises, unlike operator* on
-    // std::complex without -ffast-math) and sum the guard-bin energy for the N0 estimate.
-    float* dst = reinterpret_cast<float*>(grid_.data() + (s * ant + a) * fft);
-    const float* out = reinterpret_cast<const float*>(plan.output().data());
-    const float* ramp = reinterpret_cast<const float*>(backoff_ramp_.data());
-    for (std::size_t b = 0; b < 2 * fft; b += 2) {
-      dst[b] = out[b] * ramp[b] - out[b + 1] * ramp[b + 1];
-      dst[b + 1] = out[b] * ramp[b + 1] + out[b + 1] * ramp[b];
-    }
-    float energy = 0.0F;
-    for (const int g : estimator_.guard_bins()) {
-      const auto at = 2 * static_cast<std::size_t>(g);
-      energy += dst[at] * dst[at] + dst[at + 1] * dst[at + 1];
-    }
-    guard_energy += static_cast<double>(energy);
-  }
-  guard_energy_[part] = guard_energy;
 }
 
 // Demaps user k on every chain and generates its PRBS of the expected frame for
@@ -825,7 +778,7 @@ void receiver::detect_block(worker& w, std::size_t block) {
         std::size_t run = 1;
         while (u + run < u1 && static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u + run))) == bin0 + run) ++run;
         const int count = static_cast<int>(run);
-        const cf32* y0 = grid_.data() + data0 * ant * fft + bin0;
+        const cf32* y0 = demod_->grid() + data0 * ant * fft + bin0;
         const solver::matrix_batch<const float> y{reinterpret_cast<const float*>(y0), count, config_.antennas,
                                                   static_cast<int>(data), solver::batch_format::column_major,
                                                   static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
@@ -856,7 +809,7 @@ void receiver::detect_block(worker& w, std::size_t block) {
     for (std::size_t u = u0; u < u1; ++u) {
       const auto bin = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
       for (std::size_t d = 0; d < data; ++d) {
-        const cf32* sym = grid_.data() + (data0 + d) * ant * fft;
+        const cf32* sym = demod_->grid() + (data0 + d) * ant * fft;
         for (std::size_t a = 0; a < ant; ++a) w.y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
       }
       const bool resolved = det.set_channel(estimator_.response(static_cast<int>(u)), noise_variance_).resolved;

@@ -144,6 +144,8 @@ struct receiver_stats {
   std::array<latency_record, static_cast<int>(stage::count)> latency;
 };
 
+class ofdm_demodulator;
+
 class receiver {
  public:
   explicit receiver(const receiver_config& config);
@@ -186,7 +188,6 @@ class receiver {
   std::size_t aligned_tail() const noexcept { return tail_ - max_offset_; }
   void take_frame(std::size_t start);
   void process_frame(std::size_t start);
-  void fft_part(int w, std::size_t part);
   void detect_block(worker& w, std::size_t block);
   void estimate();
   void demap_user(std::size_t k);
@@ -203,7 +204,6 @@ class receiver {
   channel_estimator estimator_;
   std::unique_ptr<thread_pool> pool_;
   std::vector<std::unique_ptr<worker>> workers_;
-  std::vector<std::unique_ptr<ofdm::fft_plan>> ffts_;  // one per worker
 
   // Sample buffer: antennas rows; [head_, tail_) valid; absolute index of head_ kept.
   std::size_t capacity_;
@@ -230,13 +230,8 @@ class receiver {
   std::vector<double> search_energy_;  // per lag: Σ_antennas window energy
 
   // Frame working set.
-  std::vector<cf32> grid_;  // symbols × antennas × fft_size (FFT outputs)
-  std::vector<const cf32*> pilot_ptrs_;
-  std::vector<const cf32*> symbol_ptrs_;
-  std::vector<cf32> backoff_ramp_;   // per FFT bin
-  std::vector<double> guard_energy_; // per FFT part: Σ|Y|² over the guard bins
+  std::unique_ptr<ofdm_demodulator> demod_;  // CP removal, FFT grid, guard-bin N0
   double preamble_energy_ = 0.0;     // Σ|p|² of the preamble body
-  std::size_t frame_at_ = 0;         // buffer index of the frame being transformed
   double noise_variance_ = 0.0;
   std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
   std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)

@@ -57,6 +57,10 @@ inline void add_common_link_flags(CLI::App& app, link_flags& f) {
   f.add(app, "--channel-time", "channel_time", "symbol (a channel state per OFDM symbol) | frame (block fading)");
   f.add(app, "--snr", "snr_db", "Es/N0 (dB) per user symbol per antenna");
   f.add(app, "--sample-rate", "sample_rate", "samples/s");
+  f.add(app, "--coding", "coding", "none (uncoded PRBS, default) | ldpc (5G NR LDPC transport blocks; both sides)");
+  f.add(app, "--code-rate", "code_rate", "ldpc: target code rate R in (0, 1) (TBS per 38.214; default 0.5)");
+  f.add(app, "--tb-bits", "tb_bits", "ldpc: transport-block size A in bits (0: from --code-rate)");
+  f.add(app, "--ldpc-iterations", "ldpc_iterations", "ldpc: decoder iterations at most (default 10)");
   app.add_option("--set", f.sets, "any configuration key: --set key=value (repeatable)");
 }
 

@@ -6,6 +6,8 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
+#include <amimo/payload/decoder_sink.h>
+#include <amimo/payload/source.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/pipeline/bs_report.h>
 #include <amimo/pipeline/link_config.h>
@@ -44,6 +46,9 @@ int main(int argc, char** argv) {
   flags.add(app, "--threads", "threads", "worker threads (0: one per core)");
   flags.add(app, "--idle-timeout", "idle_timeout", "network sources: stop after this long without samples (s)");
   flags.add(app, "--out", "out", "output directory for bs.json, bs.csv");
+  flags.add(app, "--payload-out", "payload_out",
+            "ldpc: decoded payload of the output chain: DIR (user<k>.bin when complete) | zmq-push:ENDPOINT");
+  flags.add(app, "--payload-chain", "payload_chain", "ldpc: the chain (0-based, in table order) whose payload is output");
   std::string progress = "auto";
   double uhd_gain = 30.0;
   app.add_option("--progress", progress, "live status line on stderr: auto | on | off")
@@ -60,17 +65,36 @@ int main(int argc, char** argv) {
   std::unique_ptr<radio::radio_source> source;
   pipeline::synthetic_source* synthetic = nullptr;
   std::unique_ptr<pipeline::receiver> rx;
+  std::unique_ptr<payload::decoder_sink> decoder;
+  std::unique_ptr<payload::payload_output> payload_out;
+  std::unique_ptr<payload::coded_transmitter> synthetic_coded;
   try {
     const std::string yaml = flags.config_path.empty() ? std::string(pipeline::embedded_link_config())
                                                        : apps::read_text_file(flags.config_path);
     config = pipeline::parse_link_config(yaml, flags.overrides());
     report::ensure_writable_directory(config.out);
     rx = std::make_unique<pipeline::receiver>(config.rx);
+    if (config.coding.kind == payload::coding_kind::ldpc) {
+      std::vector<std::string> labels;
+      for (const auto& ch : config.rx.chains) labels.push_back(ch.label());
+      decoder = std::make_unique<payload::decoder_sink>(rx->layout(), config.coding, labels);
+      if (!config.coding.payload_out.empty()) {
+        payload_out = payload::open_payload_output(config.coding.payload_out, config.rx.users);
+        decoder->set_output(payload_out.get());
+      }
+      rx->add_sink(*decoder);
+    }
     if (config.source == "synthetic") {
       auto s = std::make_unique<pipeline::synthetic_source>(
           rx->layout(), channel_models::create_selective_channel_model(config.channel), config.snr_db,
           config.rx.seed, ofdm::user_impairments{config.cfo_hz, config.timing_offsets}, config.frames);
       synthetic = s.get();
+      if (decoder) {  // the synthetic users send PRBS payload bytes as LDPC transport blocks
+        auto tx_coding = config.coding;
+        tx_coding.payloads.clear();
+        synthetic_coded = std::make_unique<payload::coded_transmitter>(rx->layout(), tx_coding, config.rx.seed);
+        s->set_data_source(synthetic_coded.get());
+      }
       source = std::move(s);
     } else {
       radio::source_options so;
@@ -148,6 +172,15 @@ int main(int argc, char** argv) {
   summary.wall_seconds = std::chrono::duration<double>(clock::now() - t0).count();
   summary.source_seconds = synthetic != nullptr ? synthetic->generation_seconds() : 0.0;
   summary.radio = source->events();
+  if (decoder) {
+    summary.coded = &decoder->stats();
+    try {
+      if (payload_out) summary.payload_lines = payload_out->finish();
+    } catch (const std::exception& e) {
+      std::cerr << "amimo-bs: payload output: " << e.what() << "\n";
+      return 3;
+    }
+  }
   std::fputs(pipeline::summary_table(rx->stats(), config, summary).c_str(), stdout);
   try {
     pipeline::write_bs_report(config.out, config, rx->stats(), summary);

@@ -9,6 +9,7 @@
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
 #include <amimo/ofdm/uplink_emulator.h>
+#include <amimo/payload/source.h>
 #include <amimo/pipeline/link_config.h>
 #include <amimo/radio/radio_factory.h>
 #include <amimo/radio/zmq_radio.h>
@@ -44,6 +45,8 @@ int main(int argc, char** argv) {
   apps::add_common_link_flags(app, flags);
   flags.add(app, "--sink", "sink", "zmq-push:ENDPOINTS | zmq-pub:ENDPOINTS | srsran:ARGS | sigmf:PATH");
   flags.add(app, "--cfo", "cfo_hz", "per-user carrier-frequency offsets (Hz), comma-separated");
+  flags.add(app, "--payload", "payload",
+            "ldpc: per-user payload, comma-separated (one entry: every user): prbs | FILE | zmq-pull:ENDPOINT");
   flags.add(app, "--timing-offsets", "timing_offsets", "per-user timing offsets (samples), comma-separated");
   bool realtime = false;
   std::string port_file;
@@ -62,6 +65,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<ofdm::frame_layout> layout;
   std::unique_ptr<channel::selective_channel_model> channel;
   std::unique_ptr<ofdm::uplink_emulator> emulator;
+  std::unique_ptr<payload::coded_transmitter> coded;
   std::unique_ptr<radio::radio_sink> sink;
   try {
     const std::string yaml = flags.config_path.empty() ? std::string(pipeline::embedded_link_config())
@@ -74,6 +78,12 @@ int main(int argc, char** argv) {
     channel = channel_models::create_selective_channel_model(config.channel);
     emulator = std::make_unique<ofdm::uplink_emulator>(*layout, *channel, config.snr_db, config.rx.seed,
                                                        ofdm::user_impairments{config.cfo_hz, config.timing_offsets});
+    if (config.coding.kind == payload::coding_kind::ldpc) {
+      coded = std::make_unique<payload::coded_transmitter>(*layout, config.coding, config.rx.seed);
+      emulator->set_data_source(coded.get());
+    } else if (!config.coding.payloads.empty()) {
+      throw config_error("--payload needs --coding ldpc");
+    }
     sink = radio::open_radio_sink(config.sink,
                                   {config.rx.antennas, config.rx.layout.sample_rate, config.center_frequency});
     if (auto* z = dynamic_cast<radio::zmq_sink*>(sink.get())) z->set_interrupt_flag(&g_stop);
@@ -102,6 +112,13 @@ int main(int argc, char** argv) {
       version_string, config.rx.users, config.rx.antennas, modem::to_string(config.rx.modulation), n.fft_size,
       n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, channel->describe(), config.snr_db, config.rx.seed, config.sink,
       config.realtime ? "paced to real time" : "as fast as possible");
+  if (coded) {
+    const auto& cl = coded->layout();
+    std::cout << fmt::format("# coding: LDPC, per user and frame {} header bits + one transport block of A = {} bits "
+                             "({} payload bytes at most) in G = {} coded bits (rate {:.3f})\n",
+                             cl.header_bits, cl.tb.tb_bits, cl.capacity(), cl.g_bits,
+                             static_cast<double>(cl.tb.tb_bits) / static_cast<double>(cl.g_bits));
+  }
   std::cout.flush();
   if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))) &&
       !g_stop)
@@ -154,6 +171,7 @@ int main(int argc, char** argv) {
       // A write cut short by a signal does not count as sent.
       if (g_stop && sink->events().dropped_messages != dropped_before) break;
       ++sent;
+      if (coded && coded->all_sent()) break;  // every user's payload has been sent
       if (config.realtime) {
         const auto due = t0 + std::chrono::duration_cast<clock::duration>(
                                   std::chrono::duration<double>(static_cast<double>(f + 1) * n.frame_seconds()));
@@ -178,6 +196,12 @@ int main(int argc, char** argv) {
     std::cout << fmt::format("# sink dropped {} messages ({} samples; no subscriber yet, queue full, or cut short by "
                              "a signal; counted by the sink)\n",
                              ev.dropped_messages, ev.dropped_samples);
+  if (coded) {
+    std::string bytes;
+    for (int k = 0; k < config.rx.users; ++k) bytes += (k ? ", " : "") + std::to_string(coded->payload_bytes_sent(k));
+    std::cout << "# payload bytes sent per user: " << bytes << (coded->all_sent() ? " (every stream complete)" : "")
+              << "\n";
+  }
   if (g_stop) std::cout << "# interrupted by a signal: stopped after " << sent << " frames\n";
   return g_stop ? 130 : 0;
 }

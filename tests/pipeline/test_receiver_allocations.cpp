@@ -2,6 +2,8 @@
 // detection): a counting global operator new in this executable counts every allocation
 // made while frames stream through.
 #include <amimo/ofdm/uplink_emulator.h>
+#include <amimo/payload/decoder_sink.h>
+#include <amimo/payload/source.h>
 #include <amimo/pipeline/receiver.h>
 
 #include "../ofdm/ofdm_test_support.h"
@@ -85,6 +87,52 @@ TEST(ReceiverAllocations, DigitalChainsAllocateNothingPerFrameAfterWarmUp) {
                                << " frames";
     EXPECT_EQ(rx.stats().chains[0].bit_errors, 0U);
   }
+}
+
+// The coded link's receive side: frames identified by their header, the LDPC decoder sink
+// decoding every user's transport block on both chains: still nothing allocated per frame.
+TEST(ReceiverAllocations, DecoderSinkAllocatesNothingPerFrameAfterWarmUp) {
+  receiver_config cfg;
+  cfg.antennas = 8;
+  cfg.users = 2;
+  cfg.threads = 2;
+  cfg.modulation = modem::modulation::qpsk;
+  cfg.chains = {{detect::detector_kind::mmse, {"digital-f32", {}}, {}},
+                {detect::detector_kind::zf, {"digital-f64", {}}, {}}};
+  payload::coding_config coding;
+  coding.kind = payload::coding_kind::ldpc;
+  const ofdm::frame_layout layout(cfg.layout, cfg.users, cfg.modulation);
+  cfg.known_bits = payload::make_coded_layout(layout, coding).header_bits;
+  fixed_channel ch(cfg.antennas, cfg.users, {0, 2});
+  rng gen(5);
+  for (std::size_t l = 0; l < ch.gains.size(); ++l) gen.fill_complex_normal(ch.gains[l], l == 0 ? 0.7 : 0.3);
+  payload::coded_transmitter tx(layout, coding, cfg.seed);
+  ofdm::uplink_emulator em(layout, ch, 20.0, cfg.seed);
+  em.set_data_source(&tx);
+  constexpr int kFrames = 10;
+  frame_buffer buf(cfg.antennas, cfg.layout.frame_length());
+  std::vector<std::vector<cf32>> frames;
+  for (int f = 0; f < kFrames; ++f) {
+    em.generate(buf.pointers(), static_cast<std::uint64_t>(f));
+    for (const auto& row : buf.rows) frames.push_back(row);
+  }
+  receiver rx(cfg);
+  payload::decoder_sink sink(rx.layout(), coding, {"a", "b"});
+  rx.add_sink(sink);
+  std::vector<const cf32*> p(static_cast<std::size_t>(cfg.antennas));
+  const auto push_frame = [&](int f) {
+    for (int a = 0; a < cfg.antennas; ++a) p[static_cast<std::size_t>(a)] = frames[static_cast<std::size_t>(f * cfg.antennas + a)].data();
+    rx.push(p, static_cast<std::size_t>(cfg.layout.frame_length()));
+  };
+  for (int f = 0; f < 3; ++f) push_frame(f);
+  const std::uint64_t blocks_before = sink.stats()[0].total().blocks;
+  const std::uint64_t before = g_allocations.load();
+  for (int f = 3; f < kFrames; ++f) push_frame(f);
+  const std::uint64_t allocations = g_allocations.load() - before;
+  const auto t = sink.stats()[0].total();
+  EXPECT_GE(t.blocks - blocks_before, 12U) << "blocks must really be decoded in the counted interval";
+  EXPECT_EQ(t.block_errors, 0U);
+  EXPECT_EQ(allocations, 0U) << allocations << " allocations";
 }
 
 }  // namespace

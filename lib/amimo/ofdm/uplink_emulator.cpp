@@ -118,7 +118,11 @@ void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
         row[u] = layout_.pilot_user(p, ui) == k ? layout_.pilot(ui) : cf64{};
       }
     }
-    layout_.data_bits(bits_, seed_, k, frame_index);
+    if (data_source_ != nullptr) {
+      data_source_->data_bits(bits_, k, frame_index);
+    } else {
+      layout_.data_bits(bits_, seed_, k, frame_index);
+    }
     layout_.mapper().map(data_tmp_, bits_);
     std::copy(data_tmp_.begin(), data_tmp_.end(),
               grid + static_cast<std::size_t>(1 + n.pilot_symbols) * used);

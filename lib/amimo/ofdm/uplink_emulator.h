@@ -32,6 +32,16 @@
 
 namespace amimo::ofdm {
 
+/// Where each user's data bits come from: by default the seeded PRBS
+/// (frame_layout::data_bits); the coded link (payload/source.h) puts LDPC transport blocks
+/// there instead.
+class frame_data_source {
+ public:
+  virtual ~frame_data_source() = default;
+  /// out: frame_layout::bits_per_user() bits of `user` in frame `frame_index`.
+  virtual void data_bits(std::span<bit> out, int user, std::uint64_t frame_index) = 0;
+};
+
 struct user_impairments {
   std::vector<double> cfo_hz;                 ///< per user, empty = none
   std::vector<double> timing_offset_samples;  ///< per user, empty = none; ≥ 0
@@ -45,6 +55,8 @@ class uplink_emulator {
                   double snr_db, std::uint64_t seed, user_impairments impairments = {});
 
   int antennas() const noexcept { return antennas_; }
+  /// Data bits from `source` (borrowed; null: the PRBS) from the next frame on.
+  void set_data_source(frame_data_source* source) noexcept { data_source_ = source; }
   double noise_variance() const noexcept { return n0_; }
 
   /// Writes frame `frame_index` (frames must be generated in order for Doppler and CFO
@@ -87,6 +99,7 @@ class uplink_emulator {
   std::vector<cf64> data_tmp_;
   std::vector<int> groups_;       // user → group (0: users without CFO; g > 0: CFO user)
   int group_count_ = 1;
+  frame_data_source* data_source_ = nullptr;
 };
 
 }  // namespace amimo::ofdm

@@ -36,6 +36,40 @@ std::string solver_list(const link_config& c) {
   return text;
 }
 
+/// Mbit/s of CRC-passing payload bits over the stream's signal time (measured).
+double goodput_mbps(const payload::coded_user_stats& u, const receiver_stats& s, const link_config& c) {
+  const double t = stream_seconds(s, c);
+  return t > 0.0 ? static_cast<double>(u.payload_bytes) * 8.0 / t / 1e6 : 0.0;
+}
+
+std::string coded_table(const receiver_stats& s, const link_config& c, const run_summary& r) {
+  std::string t;
+  const auto& cfg = c.coding;
+  t += fmt::format("# coded link: 5G NR LDPC, one transport block per user and frame, code rate {} (target), "
+                   "layered min-sum ≤ {} iterations; payload output: chain {} ({})\n",
+                   cfg.code_rate, cfg.ldpc_iterations, cfg.payload_chain,
+                   cfg.payload_chain < static_cast<int>(s.chains.size()) ? s.chains[static_cast<std::size_t>(cfg.payload_chain)].label
+                                                                         : std::string("?"));
+  t += fmt::format("# {:<22} {:>5} {:>7} {:>7} {:>10} {:>21} {:>12} {:>8} {:>12}\n", "chain", "user", "blocks",
+                   "errors", "BLER", "BLER 95% CI", "goodput", "LDPC it", "uncoded BER");
+  t += fmt::format("# {:<22} {:>5} {:>7} {:>7} {:>10} {:>21} {:>12} {:>8} {:>12}\n", "", "", "measured", "measured",
+                   "measured", "measured", "Mbit/s meas", "mean", "CRC-ok blks");
+  for (const auto& ch : *r.coded) {
+    for (int k = -1; k < static_cast<int>(ch.users.size()); ++k) {
+      const auto u = k < 0 ? ch.total() : ch.users[static_cast<std::size_t>(k)];
+      const auto ci = metrics::wilson_interval(static_cast<double>(u.block_errors + u.malformed), static_cast<double>(u.blocks));
+      t += fmt::format("  {:<22} {:>5} {:>7} {:>7} {:>10.3e} [{:.2e}, {:.2e}] {:>12.3f} {:>8.2f} {:>12.3e}\n", ch.label,
+                       k < 0 ? std::string("all") : std::to_string(k), u.blocks, u.block_errors + u.malformed, payload::bler(u),
+                       ci.low, ci.high, goodput_mbps(u, s, c), payload::mean_iterations(u), payload::uncoded_ber(u));
+    }
+  }
+  t += "# coded scoring: a block error = TB CRC failed (or a CRC-passing block with an invalid header), its bytes\n"
+       "#   never output; goodput = CRC-passing payload bits / stream signal time; uncoded BER = LLR signs of the TB\n"
+       "#   bits of CRC-passing blocks vs the re-encoded codeword; the BER table above scores the known header bits\n";
+  for (const auto& line : r.payload_lines) t += "# payload output: " + line + "\n";
+  return t;
+}
+
 }  // namespace
 
 double modelled_joules_per_frame(const chain_stats& ch) noexcept {
@@ -95,6 +129,17 @@ std::string parameter_header(const link_config& c, const std::string& command_li
   }
   line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
                                  c.rx.estimation_smoothing));
+  if (c.coding.kind == payload::coding_kind::ldpc) {
+    const ofdm::frame_layout frame(c.rx.layout, c.rx.users, c.rx.modulation);
+    const auto cl = payload::make_coded_layout(frame, c.coding);
+    line("coding", fmt::format("5G NR LDPC: {} header bits + TB A = {} bits in G = {} coded bits per user and frame "
+                               "(rate {:.3f}, ≤ {} payload bytes), ≤ {} decoder iterations",
+                               cl.header_bits, cl.tb.tb_bits, cl.g_bits,
+                               static_cast<double>(cl.tb.tb_bits) / static_cast<double>(cl.g_bits), cl.capacity(),
+                               c.coding.ldpc_iterations));
+    if (!c.coding.payload_out.empty())
+      line("payload output", fmt::format("{} (chain {})", c.coding.payload_out, c.coding.payload_chain));
+  }
   line("frames", c.frames == 0 ? std::string("until the stream ends") : std::to_string(c.frames));
   line("threads", c.rx.threads == 0 ? "all cores" : std::to_string(c.rx.threads));
   line("output", c.out);
@@ -127,6 +172,7 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
                      ch.solver.fallbacks, ch.unresolved_subcarriers, us,
                      analog ? fmt::format("{:.2f}", modelled_joules_per_frame(ch) * 1e6) : std::string("-"));
   }
+  if (r.coded != nullptr) t += coded_table(s, c, r);
   const double wall = r.wall_seconds;
   t += fmt::format("# stream: {} frames decoded, {} samples/antenna ({:.3f} s of signal) in {:.3f} s wall (measured)\n",
                    s.frames, s.samples, stream_seconds(s, c), wall);
@@ -200,6 +246,18 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                 {"modelled_joules_per_frame", "modelled, J (analog cost model)"},
                 {"latency", "measured, s per frame"},
                 {"real_time_factor", "measured, stream s / processing s"}};
+  if (r.coded != nullptr) {
+    j["coding"] = {{"coding", payload::to_string(c.coding.kind)},
+                   {"code_rate", c.coding.code_rate},
+                   {"tb_bits_option", c.coding.tb_bits},
+                   {"ldpc_iterations_max", c.coding.ldpc_iterations},
+                   {"payload_chain", c.coding.payload_chain},
+                   {"payload_out", c.coding.payload_out},
+                   {"payload_output", r.payload_lines}};
+    j["units"]["bler"] = "measured, fraction of transport blocks failing the CRC (or malformed)";
+    j["units"]["goodput_mbps"] = "measured, Mbit/s of CRC-passing payload bits over the stream signal time";
+    j["units"]["uncoded_ber_decoded"] = "measured, TB bits of CRC-passing blocks vs the re-encoded codeword";
+  }
   j["stop_reason"] = r.stop_reason;
   j["wall_seconds"] = r.wall_seconds;
   j["source_seconds"] = r.source_seconds;
@@ -240,7 +298,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
   std::string csv =
       "chain,detector,solver,user,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,evm,solves,fallbacks,"
       "unresolved_subcarriers,solver_measured_seconds,modelled_joules_per_frame,modelled_seconds_per_frame,"
-      "erased_bits\n";
+      "erased_bits,blocks,block_errors,bler,bler_ci_low,bler_ci_high,goodput_mbps,ldpc_iterations,"
+      "uncoded_ber_decoded\n";
   json chains = json::array();
   for (std::size_t i = 0; i < s.chains.size(); ++i) {
     const auto& ch = s.chains[i];
@@ -249,6 +308,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
     const double mj = modelled_joules_per_frame(ch);
     const double ms = (ch.solver.modelled_matrix_seconds + ch.solver.modelled_solve_seconds) / fr;
     json users = json::array();
+    json chain_coded = nullptr;
     for (int k = -1; k < c.rx.users; ++k) {
       const std::uint64_t bits = k < 0 ? ch.bits : ch.user_bits[static_cast<std::size_t>(k)];
       const std::uint64_t errors = k < 0 ? ch.bit_errors : ch.user_errors[static_cast<std::size_t>(k)];
@@ -256,13 +316,39 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
       const auto ci = metrics::wilson_interval(static_cast<double>(errors), static_cast<double>(bits));
       const double ber = bits ? static_cast<double>(errors) / static_cast<double>(bits) : 0.0;
       const std::uint64_t erased = k < 0 ? ch.erased_bits : ch.user_erased_bits[static_cast<std::size_t>(k)];
-      csv += fmt::format("{},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{},{},{},{:.6e},{:.6e},{:.6e},{}\n", ch.label,
+      std::string coded_csv = ",,,,,,,";
+      json coded = nullptr;
+      if (r.coded != nullptr) {
+        const auto& cc = (*r.coded)[i];
+        const auto u = k < 0 ? cc.total() : cc.users[static_cast<std::size_t>(k)];
+        const auto bci = metrics::wilson_interval(static_cast<double>(u.block_errors + u.malformed), static_cast<double>(u.blocks));
+        coded_csv = fmt::format("{},{},{:.6e},{:.6e},{:.6e},{:.6e},{:.4f},{:.6e}", u.blocks, u.block_errors + u.malformed,
+                                payload::bler(u), bci.low, bci.high, goodput_mbps(u, s, c), payload::mean_iterations(u),
+                                payload::uncoded_ber(u));
+        coded = {{"blocks", u.blocks},
+                 {"block_errors", u.block_errors},
+                 {"malformed_blocks", u.malformed},
+                 {"bler", payload::bler(u)},
+                 {"bler_ci", {bci.low, bci.high}},
+                 {"payload_bytes", u.payload_bytes},
+                 {"goodput_mbps", goodput_mbps(u, s, c)},
+                 {"ldpc_code_blocks", u.code_blocks},
+                 {"ldpc_iterations_mean", payload::mean_iterations(u)},
+                 {"uncoded_bits_decoded", u.uncoded_bits},
+                 {"uncoded_errors_decoded", u.uncoded_errors},
+                 {"uncoded_ber_decoded", payload::uncoded_ber(u)}};
+      }
+      csv += fmt::format("{},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{},{},{},{:.6e},{:.6e},{:.6e},{},{}\n", ch.label,
                          detect::to_string(spec.detector), spec.solver.name, k < 0 ? std::string("all") : std::to_string(k),
                          ch.frames, bits, errors, ber, ci.low, ci.high, evm, ch.solver.solves, ch.solver.fallbacks,
-                         ch.unresolved_subcarriers, ch.solver.measured_seconds, mj, ms, erased);
+                         ch.unresolved_subcarriers, ch.solver.measured_seconds, mj, ms, erased, coded_csv);
       if (k >= 0) {
-        users.push_back({{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", ber}, {"evm", evm},
-                         {"erased_bits", erased}});
+        json entry = {{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", ber}, {"evm", evm},
+                      {"erased_bits", erased}};
+        if (!coded.is_null()) entry["coded"] = coded;
+        users.push_back(entry);
+      } else if (!coded.is_null()) {
+        chain_coded = coded;
       }
     }
     chains.push_back({{"label", ch.label},
@@ -290,6 +376,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                       {"modelled_joules_per_frame", mj},
                       {"modelled_seconds_per_frame", ms},
                       {"users", users}});
+    if (!chain_coded.is_null()) chains.back()["coded"] = chain_coded;
   }
   j["chains"] = chains;
   report::write_file_atomically(std::filesystem::path(dir) / "bs.json", j.dump(2) + "\n");

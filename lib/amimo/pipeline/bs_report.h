@@ -3,6 +3,7 @@
 // (BER with its 95% interval, EVM, throughput, modelled analog energy) and the report
 // files bs.json / bs.csv. Every figure says whether it is measured or modelled.
 
+#include <amimo/payload/decoder_sink.h>
 #include <amimo/pipeline/link_config.h>
 #include <amimo/pipeline/receiver.h>
 #include <amimo/radio/radio.h>
@@ -18,6 +19,10 @@ struct run_summary {
   double wall_seconds = 0.0;        ///< measured
   double source_seconds = 0.0;      ///< measured time generating samples (synthetic source)
   radio::radio_events radio;
+  /// Coded link (coding: ldpc): the decoder sink's counts per chain (null: uncoded run) and
+  /// the payload output's closing lines.
+  const std::vector<payload::coded_chain_stats>* coded = nullptr;
+  std::vector<std::string> payload_lines;
 };
 
 /// One provisional line (no newline) for stderr; every figure measured except the

@@ -61,7 +61,8 @@ const std::set<std::string>& known_keys() {
       "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
       "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
       "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
-      "idle_timeout", "out"};
+      "idle_timeout", "out", "coding", "code_rate", "tb_bits", "ldpc_iterations", "payload", "payload_out",
+      "payload_chain"};
   return keys;
 }
 
@@ -132,6 +133,23 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "realtime") c.realtime = v.as<bool>();
   else if (key == "idle_timeout") c.idle_timeout = v.as<double>();
   else if (key == "out") c.out = v.as<std::string>();
+  else if (key == "coding") c.coding.kind = payload::parse_coding(v.as<std::string>());
+  else if (key == "code_rate") c.coding.code_rate = v.as<double>();
+  else if (key == "tb_bits") c.coding.tb_bits = v.as<int>();
+  else if (key == "ldpc_iterations") c.coding.ldpc_iterations = v.as<int>();
+  else if (key == "payload") {
+    c.coding.payloads.clear();
+    const std::string text = joined(v);
+    std::size_t at = 0;
+    for (;;) {
+      const std::size_t comma = text.find(',', at);
+      c.coding.payloads.push_back(text.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+  }
+  else if (key == "payload_out") c.coding.payload_out = v.as<std::string>();
+  else if (key == "payload_chain") c.coding.payload_chain = v.as<int>();
 }
 
 }  // namespace
@@ -214,6 +232,17 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
       rx.chains.push_back({d, sweep::effective_solver_spec(merge, i),
                            endpoint_only ? std::string() : solver::to_entry_string(entry)});
     }
+  }
+  payload::validate(c.coding);
+  if (c.coding.payloads.size() > 1 && c.coding.payloads.size() != static_cast<std::size_t>(rx.users))
+    throw config_error("'payload': give one entry for every user or one per user (" + std::to_string(rx.users) + ")");
+  if (c.coding.kind == payload::coding_kind::ldpc) {
+    if (static_cast<std::size_t>(c.coding.payload_chain) >= rx.chains.size())
+      throw config_error("'payload_chain': " + std::to_string(c.coding.payload_chain) + " is not one of the " +
+                         std::to_string(rx.chains.size()) + " chains (0-based)");
+    ofdm::validate(rx.layout);
+    const ofdm::frame_layout frame(rx.layout, rx.users, rx.modulation);
+    rx.known_bits = payload::make_coded_layout(frame, c.coding).header_bits;  // the frame header identifies frames
   }
   validate(rx);
   (void)channel_models::create_selective_channel_model(c.channel);  // validates the channel

@@ -5,6 +5,7 @@
 // source), detection chains (receiver), stream endpoints and stop rules.
 // configs/link-default.yaml is the embedded default; YAML keys are listed in README.
 
+#include <amimo/payload/framing.h>
 #include <amimo/pipeline/receiver.h>
 
 #include <channel_models/tdl_models.h>
@@ -38,6 +39,7 @@ struct link_config {
   std::uint64_t frames = 200;          ///< frames to send / decode (0: until the stream ends)
   double idle_timeout = 5.0;           ///< amimo-bs: stop after this long without samples (s)
   std::string out = "results/bs";
+  payload::coding_config coding;       ///< coded link (both sides): coding, code rate, payloads
 };
 
 /// The embedded default (configs/link-default.yaml).

@@ -2,7 +2,8 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/rng.h>
-#include <amimo/metrics/stream_score.h>
+#include <amimo/pipeline/ofdm_demodulator.h>
+#include <amimo/pipeline/scoring_sink.h>
 
 #include <algorithm>
 #include <bit>
@@ -64,38 +65,12 @@ double window_energy(const cf32* x, std::size_t n) noexcept {
   return sum;
 }
 
-/// Σ |bin|² over the guard bins of one transform (interleaved re, im): eight partial sums,
-/// so the sum is not one chain of dependent additions.
-double guard_bin_energy(const float* bins, std::span<const int> guard) noexcept {
-  constexpr std::size_t W = 8;
-  float acc[W] = {};
-  std::size_t i = 0;
-  for (; i + W <= guard.size(); i += W) {
-    for (std::size_t q = 0; q < W; ++q) {
-      const auto at = 2 * static_cast<std::size_t>(guard[i + q]);
-      acc[q] += bins[at] * bins[at] + bins[at + 1] * bins[at + 1];
-    }
-  }
-  for (; i < guard.size(); ++i) {
-    const auto at = 2 * static_cast<std::size_t>(guard[i]);
-    acc[0] += bins[at] * bins[at] + bins[at + 1] * bins[at + 1];
-  }
-  double sum = 0.0;
-  for (std::size_t q = 0; q < W; ++q) sum += static_cast<double>(acc[q]);
-  return sum;
-}
 
-// Frame identification thresholds: a wrong PRBS frame gives a bit error fraction of 0.5
-// (std 0.5/√bits); the right one gives the BER.
-constexpr double kPrefixMatch = 0.42;
-constexpr double kFullMatch = 0.45;
-constexpr std::size_t kPrefixBits = 1024;
 // Coarse acquisition: preamble samples correlated, antennas summed (DESIGN: cheap first
 // pass; the full metric on every antenna refines it).
 constexpr std::size_t kSearchPart = 256;
 constexpr std::size_t kSearchAntennas = 4;
 
-/// Hard-decision errors of max-log LLRs (negative = bit 1) against known bits.
 // Whether any component of p[0, n) is NaN or ±Inf (all exponent bits set): an integer
 // test the compiler vectorises, so clean blocks cost little more than reading them.
 bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
@@ -107,12 +82,6 @@ bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
     any |= static_cast<std::uint32_t>((bits & 0x7F800000U) == 0x7F800000U);
   }
   return any != 0;
-}
-
-std::uint64_t sign_errors(const float* llr, const bit* ref, std::size_t n) noexcept {
-  std::uint64_t errors = 0;
-  for (std::size_t i = 0; i < n; ++i) errors += static_cast<std::uint64_t>((llr[i] < 0.0F) != (ref[i] != 0));
-  return errors;
 }
 
 }  // namespace
@@ -141,6 +110,9 @@ void validate(const receiver_config& c) {
   if (c.frame_search < 1 || c.frame_search > kMaxFrameSearch) {
     throw config_error("frame_search must be in [1, " + std::to_string(kMaxFrameSearch) + "]");
   }
+  const ofdm::frame_layout probe(c.layout, c.users, c.modulation);
+  if (c.known_bits % probe.bits_per_symbol() != 0 || c.known_bits > probe.bits_per_user())
+    throw config_error("known_bits must be a multiple of the bits per symbol, at most the data bits per user");
 }
 
 std::string_view to_string(stage s) noexcept {
@@ -150,6 +122,7 @@ std::string_view to_string(stage s) noexcept {
     case stage::estimate: return "estimate";
     case stage::detect: return "detect";
     case stage::demap: return "demap";
+    case stage::sink: return "sink";
     case stage::count: break;
   }
   return "?";
@@ -206,10 +179,10 @@ struct receiver::worker {
 receiver::receiver(const receiver_config& config)
     : config_(config),
       layout_((validate(config), config.layout), config.users, config.modulation),
-      estimator_(layout_, config.antennas, config.estimation_smoothing) {
+      estimator_(layout_, config.antennas, config.estimation_smoothing),
+      identifier_(layout_, config.seed, config.known_bits, config.frame_search) {
   const auto& n = config_.layout;
   const auto ant = static_cast<std::size_t>(config_.antennas);
-  const auto fft = static_cast<std::size_t>(n.fft_size);
   const auto used = static_cast<std::size_t>(n.used_subcarriers);
   const auto users = static_cast<std::size_t>(config_.users);
   const auto frame_len = static_cast<std::size_t>(n.frame_length());
@@ -244,8 +217,12 @@ receiver::receiver(const receiver_config& config)
     wk->y.resize(config_.antennas, n.data_symbols);
     wk->s.resize(config_.users, n.data_symbols);
     workers_.push_back(std::move(wk));
-    ffts_.push_back(std::make_unique<ofdm::fft_plan>(n.fft_size, ofdm::fft_plan::direction::forward));
   }
+  // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
+  // would cost more than a 512-point FFT.
+  demod_ = std::make_unique<ofdm_demodulator>(n, config_.antennas, config_.fft_backoff,
+                                              std::vector<int>(estimator_.guard_bins().begin(), estimator_.guard_bins().end()),
+                                              pool_->size(), pool_->size());
 
   // Room for 4 to 16 frames (about 32 MB of samples at most): compacting the buffer copies
   // the unprocessed tail, so a larger buffer compacts less often.
@@ -258,13 +235,6 @@ receiver::receiver(const receiver_config& config)
   write_ptrs_.resize(ant);
   bad_.reserve(256);
 
-  const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
-  grid_.assign(symbols * ant * fft, cf32{});
-  for (std::size_t s = 0; s < symbols; ++s) {
-    const cf32* p = grid_.data() + s * ant * fft;
-    symbol_ptrs_.push_back(p);
-    if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
-  }
   for (const cf32& v : layout_.preamble_waveform()) preamble_energy_ += static_cast<double>(std::norm(v));
   {
     const auto pre = layout_.preamble_waveform();
@@ -280,12 +250,6 @@ receiver::receiver(const receiver_config& config)
     search_corr_.assign(frame_len, 0.0);
     search_energy_.assign(frame_len, 0.0);
   }
-  backoff_ramp_.resize(fft);
-  guard_energy_.assign(static_cast<std::size_t>(pool_->size()), 0.0);
-  for (std::size_t b = 0; b < fft; ++b) {
-    backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) *
-                                                config_.fft_backoff / n.fft_size));
-  }
   const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * used;
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     equalised_.emplace_back(users * per_user, cf64{});
@@ -300,18 +264,24 @@ receiver::receiver(const receiver_config& config)
     cs.user_symbols.assign(users, 0);
     stats_.chains.push_back(std::move(cs));
   }
-  reference_.assign(users, std::vector<bit>(layout_.bits_per_user()));
-  candidate_.assign(kPrefixBits, 0);
-  reference_symbols_.assign(users, std::vector<cf64>(per_user));
-  user_errors_.assign(config_.chains.size() * users, 0);
-  user_scored_.assign(config_.chains.size() * users, 0);
-  user_energy_.assign(config_.chains.size() * users, 0.0);
-  user_llr_.assign(config_.chains.size() * users, metrics::llr_quality{});
+  scoring_ = std::make_unique<scoring_sink>(layout_.mapper(), config_.users, per_user, stats_.chains);
+  sinks_.push_back(scoring_.get());
   block_unresolved_.assign(config_.chains.size() * static_cast<std::size_t>(config_.subcarrier_blocks), 0);
   block_erased_.assign(block_unresolved_.size(), 0);
 }
 
 receiver::~receiver() = default;
+
+void receiver::add_sink(frame_sink& sink) { sinks_.push_back(&sink); }
+
+// The timing decorator: every stage of a frame runs through here, and its wall time is
+// recorded (measured) in stats_.latency.
+template <class F>
+void receiver::run_stage(stage s, F&& f) {
+  const auto t0 = clock_type::now();
+  std::forward<F>(f)();
+  stats_.latency[static_cast<int>(s)].add(seconds_since(t0));
+}
 
 std::span<cf32* const> receiver::input(std::size_t& max) {
   const auto frame_len = static_cast<std::size_t>(config_.layout.frame_length());
@@ -682,7 +652,7 @@ void receiver::process() {
     if (aligned == alignment::wait) return;
     if (aligned != alignment::ok) {
       ++stats_.unaligned_frames;
-      ++expected_index_;
+      identifier_.skip();
       if (aligned == alignment::failed) {
         locked_ = false;
         head_ = frame_start_ + sym_len;
@@ -704,7 +674,7 @@ void receiver::take_frame(std::size_t start) {
   const std::uint64_t abs_first = head_abs_ + start;
   if (frame_has_bad_samples(abs_first, abs_first + frame_len + max_offset_)) {
     ++stats_.nonfinite_frames;
-    ++expected_index_;
+    identifier_.skip();
   } else {
     process_frame(start);
   }
@@ -725,24 +695,35 @@ void receiver::finish() {
 }
 
 void receiver::process_frame(std::size_t start) {
+  // Jobs capture only `this`, which std::function stores without allocating.
+  const auto rows = demod_->frame_rows();
+  for (std::size_t a = 0; a < rows.size(); ++a) rows[a] = row(a) + start;
+  run_stage(stage::fft, [this] {
+    pool_->parallel_for(static_cast<std::size_t>(demod_->parts()),
+                        [this](int w, std::size_t part) { demod_->transform_part(w, part); });
+  });
+  run_stage(stage::estimate, [this] { estimate(); });
+  run_stage(stage::detect, [this] {
+    std::fill(block_unresolved_.begin(), block_unresolved_.end(), 0);
+    std::fill(block_erased_.begin(), block_erased_.end(), 0);
+    pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [this](int w, std::size_t block) {
+      detect_block(*workers_[static_cast<std::size_t>(w)], block);
+    });
+  });
+  bool matched = false;
+  run_stage(stage::demap, [this, &matched] {
+    pool_->parallel_for(static_cast<std::size_t>(config_.users), [this](int, std::size_t k) { demap_user(k); });
+    matched = count_frame();
+  });
+  if (matched) run_stage(stage::sink, [this] { deliver(); });
+}
 
-  auto t0 = clock_type::now();
-  // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
-  // would cost more than a 512-point FFT. Jobs capture only `this`, which std::function
-  // stores without allocating.
-  frame_at_ = start;
-  pool_->parallel_for(static_cast<std::size_t>(pool_->size()), [this](int w, std::size_t part) { fft_part(w, part); });
-  stats_.latency[static_cast<int>(stage::fft)].add(seconds_since(t0));
-
-  t0 = clock_type::now();
+void receiver::estimate() {
   pool_->parallel_for(static_cast<std::size_t>(config_.users),
-                      [this](int, std::size_t k) { estimator_.estimate_user(static_cast<int>(k), pilot_ptrs_); });
+                      [this](int, std::size_t k) { estimator_.estimate_user(static_cast<int>(k), demod_->pilots()); });
   // N0: the mean guard-bin energy over every symbol and antenna, summed by the FFT stage
   // (the same average as channel_estimator::noise_variance(), computed in parallel).
-  const double guard_bins = static_cast<double>(estimator_.guard_bins().size() * symbol_ptrs_.size()) * config_.antennas;
-  double guard_energy = 0.0;
-  for (const double e : guard_energy_) guard_energy += e;
-  noise_variance_ = std::max(guard_bins > 0.0 ? guard_energy / guard_bins : 0.0, 1e-12);
+  noise_variance_ = demod_->noise_variance();
   stats_.noise_variance = noise_variance_;
   // Es/N0 from the pilots: the estimated channel's mean power per (antenna, user) entry
   // over N0, so it holds behind any receive gain or sample scaling (every 4th subcarrier).
@@ -753,55 +734,10 @@ void receiver::process_frame(std::size_t start) {
     entries += static_cast<std::size_t>(config_.antennas * config_.users);
   }
   stats_.snr_estimate = entries > 0 ? channel_power / static_cast<double>(entries) / noise_variance_ : 0.0;
-  stats_.latency[static_cast<int>(stage::estimate)].add(seconds_since(t0));
-
-  t0 = clock_type::now();
-  std::fill(block_unresolved_.begin(), block_unresolved_.end(), 0);
-  std::fill(block_erased_.begin(), block_erased_.end(), 0);
-  pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [this](int w, std::size_t block) {
-    detect_block(*workers_[static_cast<std::size_t>(w)], block);
-  });
-  stats_.latency[static_cast<int>(stage::detect)].add(seconds_since(t0));
-
-  t0 = clock_type::now();
-  pool_->parallel_for(static_cast<std::size_t>(config_.users), [this](int, std::size_t k) { demap_user(k); });
-  count_frame();
-  stats_.latency[static_cast<int>(stage::demap)].add(seconds_since(t0));
 }
 
-void receiver::fft_part(int w, std::size_t part) {
-  const auto& n = config_.layout;
-  const auto ant = static_cast<std::size_t>(config_.antennas);
-  const auto fft = static_cast<std::size_t>(n.fft_size);
-  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
-  const auto offset = static_cast<std::size_t>(n.cp_length - config_.fft_backoff);
-  const std::size_t transforms = static_cast<std::size_t>(n.symbols_per_frame()) * ant;
-  const auto parts = static_cast<std::size_t>(pool_->size());
-  auto& plan = *ffts_[static_cast<std::size_t>(w)];
-  double guard_energy = 0.0;
-  for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
-    const std::size_t s = item / ant;
-    const std::size_t a = item % ant;
-    const cf32* src = row(a) + frame_at_ + s * sym_len + offset;
-    std::copy(src, src + fft, plan.input().begin());
-    plan.execute();
-    // Remove the back-off phase ramp (real arithmetic: vectorises, unlike operator* on
-    // std::complex without -ffast-math) and sum the guard-bin energy for the N0 estimate.
-    float* dst = reinterpret_cast<float*>(grid_.data() + (s * ant + a) * fft);
-    const float* out = reinterpret_cast<const float*>(plan.output().data());
-    const float* ramp = reinterpret_cast<const float*>(backoff_ramp_.data());
-    for (std::size_t b = 0; b < 2 * fft; b += 2) {
-      dst[b] = out[b] * ramp[b] - out[b + 1] * ramp[b + 1];
-      dst[b + 1] = out[b] * ramp[b + 1] + out[b + 1] * ramp[b];
-    }
-    guard_energy += guard_bin_energy(dst, estimator_.guard_bins());
-  }
-  guard_energy_[part] = guard_energy;
-}
-
-// Demaps user k on every chain and scores the decisions against the PRBS frame the
-// receiver expects next (the usual case); count_frame() decides whether that was the
-// right frame and otherwise searches and rescores.
+// Demaps user k on every chain and generates its PRBS of the expected frame for
+// count_frame()'s identification (and the sinks' reference).
 void receiver::demap_user(std::size_t k) {
   const std::size_t per_user =
       static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
@@ -811,32 +747,33 @@ void receiver::demap_user(std::size_t k) {
                                 std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
                                 std::span<const double>(variance_[c]).subspan(k * per_user, per_user));
   }
-  layout_.data_bits(reference_[k], config_.seed, static_cast<int>(k), expected_index_);
-  score_user(k);
+  identifier_.prepare(k);
 }
 
-// Scores user k on every chain against reference_[k] by the one rule (metrics/llr_quality.h):
-// hard decisions of the equalised symbols for BER and EVM, erased streams (noise variance
-// +∞) skipped and counted, LLR sign errors and calibration over the scored bits.
-void receiver::score_user(std::size_t k) {
-  const auto users = static_cast<std::size_t>(config_.users);
+// Hands user k's frame, chain by chain, to every sink.
+void receiver::deliver_user(std::size_t k) {
   const std::size_t per_user =
       static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
   const std::size_t bpu = layout_.bits_per_user();
-  const auto& mapper = layout_.mapper();
-  auto& symbols = reference_symbols_[k];
-  mapper.map(symbols, reference_[k]);
+  user_frame_view v;
+  v.frame_index = frame_info_.index;
+  v.user = static_cast<int>(k);
+  v.bits_per_symbol = layout_.bits_per_symbol();
+  v.reference = identifier_.reference(k).first(identifier_.known_bits());
+  v.scrambling = identifier_.reference(k);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
-    auto& quality = user_llr_[c * users + k];
-    quality.reset();
-    const metrics::stream_score score = metrics::score_stream(
-        mapper, std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
-        std::span<const double>(variance_[c]).subspan(k * per_user, per_user), symbols, reference_[k],
-        std::span<const float>(llr_[c]).subspan(k * bpu, bpu), quality);
-    user_errors_[c * users + k] = score.bit_errors;
-    user_scored_[c * users + k] = score.scored_symbols;
-    user_energy_[c * users + k] = score.error_energy;
+    v.chain = static_cast<int>(c);
+    v.llr = std::span<const float>(llr_[c]).subspan(k * bpu, bpu);
+    v.equalised = std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user);
+    v.noise_variance = std::span<const double>(variance_[c]).subspan(k * per_user, per_user);
+    for (frame_sink* sink : sinks_) sink->consume(v);
   }
+}
+
+void receiver::deliver() {
+  for (frame_sink* sink : sinks_) sink->begin_frame(frame_info_);
+  pool_->parallel_for(static_cast<std::size_t>(config_.users), [this](int, std::size_t k) { deliver_user(k); });
+  for (frame_sink* sink : sinks_) sink->end_frame(frame_info_);
 }
 
 void receiver::detect_block(worker& w, std::size_t block) {
@@ -867,7 +804,7 @@ void receiver::detect_block(worker& w, std::size_t block) {
         std::size_t run = 1;
         while (u + run < u1 && static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u + run))) == bin0 + run) ++run;
         const int count = static_cast<int>(run);
-        const cf32* y0 = grid_.data() + data0 * ant * fft + bin0;
+        const cf32* y0 = demod_->grid() + data0 * ant * fft + bin0;
         const solver::matrix_batch<const float> y{reinterpret_cast<const float*>(y0), count, config_.antennas,
                                                   static_cast<int>(data), solver::batch_format::column_major,
                                                   static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
@@ -898,7 +835,7 @@ void receiver::detect_block(worker& w, std::size_t block) {
     for (std::size_t u = u0; u < u1; ++u) {
       const auto bin = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
       for (std::size_t d = 0; d < data; ++d) {
-        const cf32* sym = grid_.data() + (data0 + d) * ant * fft;
+        const cf32* sym = demod_->grid() + (data0 + d) * ant * fft;
         for (std::size_t a = 0; a < ant; ++a) w.y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
       }
       const bool resolved = det.set_channel(estimator_.response(static_cast<int>(u)), noise_variance_).resolved;
@@ -918,62 +855,26 @@ void receiver::detect_block(worker& w, std::size_t block) {
   }
 }
 
-void receiver::count_frame() {
-  const auto users = static_cast<std::size_t>(config_.users);
-  const std::size_t bpu = layout_.bits_per_user();
-  const auto& llr0 = llr_[0];
+// Identifies the frame (frame_identifier.h, on chain 0) and counts it; only an identified
+// frame goes on to the sinks.
+bool receiver::count_frame() {
   ++processed_frames_;
-
-  // Which PRBS frame is this? demap_user() scored the expected one: chain 0's error
-  // fraction tells whether that was right.
-  std::uint64_t chain0_errors = 0;
-  std::uint64_t chain0_bits = 0;
-  for (std::size_t k = 0; k < users; ++k) {
-    chain0_errors += user_errors_[k];
-    chain0_bits += user_scored_[k] * layout_.mapper().bits_per_symbol();
-  }
-  std::uint64_t index = expected_index_;
-  bool matched = chain0_bits > 0 && static_cast<double>(chain0_errors) / static_cast<double>(chain0_bits) <= kFullMatch;
-  if (!matched) {
-    const std::size_t prefix = std::min(kPrefixBits, bpu);
-    const std::uint64_t first = index_known_ ? expected_index_ + 1 : 0;
-    // Bounded work whatever the user count: at most 2^18 (candidate, user) prefix checks.
-    const std::uint64_t candidates =
-        std::min<std::uint64_t>(static_cast<std::uint64_t>(config_.frame_search), (std::uint64_t{1} << 18U) / users);
-    const std::uint64_t last = first + std::max<std::uint64_t>(candidates, 1);
-    for (std::uint64_t cand = first; cand < last && !matched; ++cand) {
-      if (cand == expected_index_) continue;
-      std::uint64_t errors = 0;
-      for (std::size_t k = 0; k < users; ++k) {
-        layout_.data_bits(std::span<bit>(candidate_).first(prefix), config_.seed, static_cast<int>(k), cand);
-        errors += sign_errors(llr0.data() + k * bpu, candidate_.data(), prefix);
-      }
-      if (static_cast<double>(errors) / static_cast<double>(prefix * users) > kPrefixMatch) continue;
-      std::uint64_t full = 0;
-      for (std::size_t k = 0; k < users; ++k) {
-        layout_.data_bits(reference_[k], config_.seed, static_cast<int>(k), cand);
-        full += sign_errors(llr0.data() + k * bpu, reference_[k].data(), bpu);
-      }
-      if (static_cast<double>(full) / static_cast<double>(bpu * users) <= kFullMatch) {
-        matched = true;
-        index = cand;
-        for (std::size_t k = 0; k < users; ++k) score_user(k);
-      }
-    }
-  }
-  if (!matched) {
+  const auto r = identifier_.identify(llr_[0], variance_[0]);
+  if (!r.matched) {
     ++stats_.unmatched_frames;
-    ++expected_index_;
-    return;
+    return false;
   }
-  if (index_known_ && index > expected_index_) stats_.missed_frames += index - expected_index_;
-  expected_index_ = index + 1;
-  index_known_ = true;
-  stats_.last_frame_index = index;
+  stats_.missed_frames += r.missed;
+  stats_.last_frame_index = r.index;
   ++stats_.frames;
+  frame_info_.index = r.index;
+  frame_info_.sequence = stats_.frames - 1;
+  frame_info_.users = config_.users;
+  frame_info_.chains = static_cast<int>(config_.chains.size());
+  frame_info_.bits_per_user = layout_.bits_per_user();
+  frame_info_.known_bits = identifier_.known_bits();
+  frame_info_.noise_variance = noise_variance_;
 
-  const std::size_t per_user =
-      static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
   const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     auto& cs = stats_.chains[c];
@@ -982,24 +883,11 @@ void receiver::count_frame() {
       cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
       cs.erased_streams += block_erased_[c * blocks + b];
     }
-    const std::uint64_t bps = layout_.mapper().bits_per_symbol();
-    for (std::size_t k = 0; k < users; ++k) {
-      const std::uint64_t errors = user_errors_[c * users + k];
-      const std::uint64_t scored = user_scored_[c * users + k];
-      cs.user_bits[k] += scored * bps;
-      cs.user_errors[k] += errors;
-      cs.user_erased_bits[k] += (per_user - scored) * bps;
-      cs.user_error_energy[k] += user_energy_[c * users + k];
-      cs.user_symbols[k] += scored;
-      cs.bits += scored * bps;
-      cs.bit_errors += errors;
-      cs.erased_bits += (per_user - scored) * bps;
-      cs.llr.merge(user_llr_[c * users + k]);
-    }
     solver::solver_stats merged;
     for (const auto& w : workers_) merged.merge(w->solvers[c] ? w->solvers[c]->stats() : w->batch_solvers[c]->stats());
     cs.solver = merged;
   }
+  return true;
 }
 
 }  // namespace amimo::pipeline

@@ -3,14 +3,19 @@
 // synchronisation on the preamble, CP removal, FFT, LS channel estimation with
 // interpolation, ZF/MMSE detection through the solver interface (one or several
 // detector × backend chains on the same frames, side by side), max-log soft demapping,
-// and per-user BER/EVM against the regenerated PRBS.
+// and per frame the LLRs, equalised symbols and noise variances handed to frame sinks
+// (frame_sink.h): the scoring sink (per-user BER/EVM against the regenerated PRBS) always,
+// others (the LDPC decoder of the coded link) added with add_sink().
 //
 // Synchronisation: acquisition searches one frame length of lags for the peak of the
 // normalised preamble cross-correlation summed over antennas; once locked, a frame is
 // decoded when the next frame's preamble is found at the expected lag ±2 samples (else the
 // frame is dropped as truncated, lock is lost and counted, and acquisition starts again). The FFT window starts `fft_backoff` samples inside the cyclic prefix and
 // the known phase ramp of that shift is removed. The frame index (which PRBS frame it is)
-// is the expected one when its bits match, otherwise found by searching forward.
+// is the expected one when its known bits match, otherwise found by searching forward
+// (frame_identifier.h). Stage timings: fft, estimate, detect, demap (with identification)
+// and sink delivery run through one timing wrapper (run_stage); sync is timed by the tracking
+// step when it takes a frame.
 //
 // Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
 // worker owns one backend per chain (backends are not thread-safe) and backends are
@@ -25,6 +30,8 @@
 #include <amimo/ofdm/fft.h>
 #include <amimo/ofdm/frame.h>
 #include <amimo/pipeline/channel_estimator.h>
+#include <amimo/pipeline/frame_identifier.h>
+#include <amimo/pipeline/frame_sink.h>
 #include <amimo/solver/accounting_solver.h>
 #include <amimo/solver/solver_factory.h>
 
@@ -59,6 +66,8 @@ struct receiver_config {
   double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
   int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch,
                                 ///< and at most 2^18 / users candidates are tried)
+  std::size_t known_bits = 0;   ///< leading data bits per user that are the PRBS (0: all, PRBS mode;
+                                ///< the coded link's frame header otherwise; a multiple of bits/symbol)
 };
 
 /// Upper bound of receiver_config::frame_search (about 16 s of 1 ms frames): the search is
@@ -68,7 +77,7 @@ inline constexpr int kMaxFrameSearch = 16384;
 /// Validates sizes and chains (throws config_error naming the problem).
 void validate(const receiver_config& config);
 
-enum class stage : int { sync, fft, estimate, detect, demap, count };
+enum class stage : int { sync, fft, estimate, detect, demap, sink, count };
 std::string_view to_string(stage s) noexcept;
 
 /// Measured latency samples of one stage (seconds per frame), kept in a fixed ring.
@@ -135,6 +144,8 @@ struct receiver_stats {
   std::array<latency_record, static_cast<int>(stage::count)> latency;
 };
 
+class ofdm_demodulator;
+
 class receiver {
  public:
   explicit receiver(const receiver_config& config);
@@ -155,6 +166,10 @@ class receiver {
   /// End of stream: the last frame is decoded without waiting for a next preamble.
   void finish();
 
+  /// Adds a frame sink (borrowed: it must outlive the receiver's processing); called after
+  /// the built-in scoring sink, in the order added. Not while samples are being processed.
+  void add_sink(frame_sink& sink);
+
   const receiver_stats& stats() const noexcept { return stats_; }
 
  private:
@@ -173,11 +188,14 @@ class receiver {
   std::size_t aligned_tail() const noexcept { return tail_ - max_offset_; }
   void take_frame(std::size_t start);
   void process_frame(std::size_t start);
-  void fft_part(int w, std::size_t part);
   void detect_block(worker& w, std::size_t block);
+  void estimate();
   void demap_user(std::size_t k);
-  void score_user(std::size_t k);
-  void count_frame();
+  bool count_frame();
+  void deliver_user(std::size_t k);
+  void deliver();
+  template <class F>
+  void run_stage(stage s, F&& f);
   bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
   void compact();
 
@@ -186,7 +204,6 @@ class receiver {
   channel_estimator estimator_;
   std::unique_ptr<thread_pool> pool_;
   std::vector<std::unique_ptr<worker>> workers_;
-  std::vector<std::unique_ptr<ofdm::fft_plan>> ffts_;  // one per worker
 
   // Sample buffer: antennas rows; [head_, tail_) valid; absolute index of head_ kept.
   std::size_t capacity_;
@@ -213,30 +230,20 @@ class receiver {
   std::vector<double> search_energy_;  // per lag: Σ_antennas window energy
 
   // Frame working set.
-  std::vector<cf32> grid_;  // symbols × antennas × fft_size (FFT outputs)
-  std::vector<const cf32*> pilot_ptrs_;
-  std::vector<const cf32*> symbol_ptrs_;
-  std::vector<cf32> backoff_ramp_;   // per FFT bin
-  std::vector<double> guard_energy_; // per FFT part: Σ|Y|² over the guard bins
+  std::unique_ptr<ofdm_demodulator> demod_;  // CP removal, FFT grid, guard-bin N0
   double preamble_energy_ = 0.0;     // Σ|p|² of the preamble body
-  std::size_t frame_at_ = 0;         // buffer index of the frame being transformed
   double noise_variance_ = 0.0;
   std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
   std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)
   std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
-  std::vector<std::vector<bit>> reference_;    // per user: bits_per_user
-  std::vector<bit> candidate_;
-  std::vector<std::vector<cf64>> reference_symbols_;  // per user: data × used
-  std::vector<std::uint64_t> user_errors_;  // per chain × user, this frame: hard-decision errors
-  std::vector<std::uint64_t> user_scored_;  // per chain × user, this frame: symbols scored
-  std::vector<double> user_energy_;         // per chain × user: Σ|ŝ − s|², this frame
-  std::vector<metrics::llr_quality> user_llr_;   // per chain × user, this frame
   std::vector<std::uint64_t> block_unresolved_;  // per chain × block
   std::vector<std::uint64_t> block_erased_;      // per chain × block: erased streams
-  std::uint64_t expected_index_ = 0;
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
-  bool index_known_ = false;
   receiver_stats stats_;
+  frame_identifier identifier_;
+  std::unique_ptr<frame_sink> scoring_;
+  std::vector<frame_sink*> sinks_;  // scoring_ first
+  frame_info frame_info_;
 };
 
 }  // namespace amimo::pipeline

@@ -24,6 +24,9 @@ class synthetic_source final : public radio::radio_source {
                           std::chrono::milliseconds timeout) override;
   const radio::radio_events& events() const noexcept override { return events_; }
 
+  /// Data bits from `source` (borrowed; null: the PRBS), e.g. the coded link's transport blocks.
+  void set_data_source(ofdm::frame_data_source* source) noexcept { emulator_.set_data_source(source); }
+
   /// Seconds spent generating (measured), so a caller can separate it from processing.
   double generation_seconds() const noexcept { return generation_seconds_; }
 

@@ -1,0 +1,55 @@
+#pragma once
+// The receiver's OFDM demodulator stage: per frame, CP removal and FFT of every (symbol,
+// antenna), with the FFT window `fft_backoff` samples inside the CP and that shift's phase
+// ramp removed, into a grid symbols × antennas × fft_size; and the noise variance N0 from
+// the energy of the guard bins (the mean |Y|² over every guard bin, symbol and antenna).
+// The work is split into `parts` contiguous ranges of (symbol, antenna) transforms, each run
+// by one worker with its own FFT plan (transform_part may run concurrently for distinct parts
+// and workers). Buffers are sized at construction: no allocation per frame.
+
+#include <amimo/core/types.h>
+#include <amimo/ofdm/fft.h>
+#include <amimo/ofdm/numerology.h>
+
+#include <memory>
+#include <span>
+#include <vector>
+
+namespace amimo::pipeline {
+
+class ofdm_demodulator {
+ public:
+  /// workers: FFT plans (one per worker); parts: ranges a frame is split into.
+  ofdm_demodulator(const ofdm::numerology& n, int antennas, int fft_backoff, std::vector<int> guard_bins, int workers,
+                   int parts);
+
+  /// Where antenna a's frame starts (its first sample, the preamble's CP), set before transform_part.
+  std::span<const cf32*> frame_rows() noexcept { return rows_; }
+  /// Transforms part `part` of the frame with worker `worker`'s FFT plan.
+  void transform_part(int worker, std::size_t part) noexcept;
+  /// N0 of the frame transformed (after every part), at least 1e-12.
+  double noise_variance() const noexcept;
+
+  /// FFT outputs: symbols × antennas × fft_size (symbol s, antenna a at (s·antennas + a)·fft_size).
+  const cf32* grid() const noexcept { return grid_.data(); }
+  /// Per OFDM symbol of the frame (0 = preamble), its antennas × fft_size block.
+  std::span<const cf32* const> symbols() const noexcept { return symbol_ptrs_; }
+  /// The pilot symbols' blocks (symbols 1 .. pilot_symbols).
+  std::span<const cf32* const> pilots() const noexcept { return pilot_ptrs_; }
+  int parts() const noexcept { return static_cast<int>(guard_energy_.size()); }
+
+ private:
+  ofdm::numerology n_;
+  std::size_t antennas_;
+  int fft_backoff_;
+  std::vector<int> guard_bins_;
+  std::vector<std::unique_ptr<ofdm::fft_plan>> ffts_;
+  std::vector<cf32> grid_;
+  std::vector<const cf32*> symbol_ptrs_;
+  std::vector<const cf32*> pilot_ptrs_;
+  std::vector<cf32> backoff_ramp_;    // per FFT bin
+  std::vector<double> guard_energy_;  // per part: Σ|Y|² over the guard bins
+  std::vector<const cf32*> rows_;     // per antenna: the frame's first sample
+};
+
+}  // namespace amimo::pipeline

@@ -1,0 +1,284 @@
+// The coded link's framing, amimo-ue's coded transmitter and amimo-bs's decoder sink, without
+// the radio: frames built by coded_transmitter, turned into ideal (or corrupted) LLRs, fed to
+// decoder_sink through the frame-sink interface, and the payload files it writes checked
+// byte for byte against the input file.
+#include <amimo/core/error.h>
+#include <amimo/core/rng.h>
+#include <amimo/payload/decoder_sink.h>
+#include <amimo/payload/framing.h>
+#include <amimo/payload/source.h>
+
+#include <gtest/gtest.h>
+#include <zmq.hpp>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+
+namespace amimo::payload {
+namespace {
+
+std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+
+TEST(Framing, BlockHeaderRoundTripsAndPadsWithZeros) {
+  std::vector<std::uint8_t> tb(40, 0xEE);
+  const std::vector<std::uint8_t> data{1, 2, 3, 4, 5};
+  pack_block(tb, {0x0102030405060708ULL, 5, true}, data);
+  // Big-endian offset and length, flags, payload, zero padding (layout of framing.h).
+  EXPECT_EQ(tb[0], 0x01);
+  EXPECT_EQ(tb[7], 0x08);
+  EXPECT_EQ(tb[11], 5);
+  EXPECT_EQ(tb[12], 1);
+  EXPECT_EQ(tb[13], 1);
+  EXPECT_EQ(tb[17], 5);
+  for (std::size_t i = 18; i < tb.size(); ++i) EXPECT_EQ(tb[i], 0) << i;
+  const auto h = unpack_block(tb);
+  ASSERT_TRUE(h.has_value());
+  EXPECT_EQ(h->offset, 0x0102030405060708ULL);
+  EXPECT_EQ(h->length, 5U);
+  EXPECT_TRUE(h->last);
+}
+
+TEST(Framing, InvalidHeadersAreRejected) {
+  std::vector<std::uint8_t> tb(40, 0);
+  pack_block(tb, {0, 27, false}, std::vector<std::uint8_t>(27, 7));  // exactly the capacity
+  EXPECT_TRUE(unpack_block(tb).has_value());
+  tb[11] = 28;  // one byte beyond the capacity
+  EXPECT_FALSE(unpack_block(tb).has_value());
+  tb[11] = 3;
+  tb[12] = 2;  // unknown flag
+  EXPECT_FALSE(unpack_block(tb).has_value());
+  EXPECT_THROW(pack_block(tb, {0, 28, false}, std::vector<std::uint8_t>(28, 7)), std::invalid_argument);
+}
+
+TEST(Framing, BitsAreMsbFirstAndRoundTrip) {
+  const std::vector<std::uint8_t> bytes{0x80, 0x01, 0xA5};
+  std::vector<std::uint8_t> bits(24);
+  bytes_to_bits(bits, bytes);
+  EXPECT_EQ(bits[0], 1);
+  EXPECT_EQ(bits[7], 0);
+  EXPECT_EQ(bits[15], 1);
+  std::vector<std::uint8_t> back(3);
+  bits_to_bytes(back, bits);
+  EXPECT_EQ(back, bytes);
+}
+
+ofdm::numerology small_numerology() {
+  ofdm::numerology n;
+  n.fft_size = 128;
+  n.cp_length = 9;
+  n.used_subcarriers = 72;
+  n.sample_rate = 1.92e6;
+  n.pilot_symbols = 2;
+  n.data_symbols = 11;
+  return n;
+}
+
+TEST(CodedLayout, HeaderTransportBlockAndCapacityFollowTheRules) {
+  const ofdm::frame_layout frame(small_numerology(), 2, modem::modulation::qpsk);
+  coding_config c;
+  c.kind = coding_kind::ldpc;
+  c.code_rate = 0.5;
+  const auto cl = make_coded_layout(frame, c);
+  const std::size_t bits = frame.bits_per_user();  // 11 × 72 × 2 = 1584
+  ASSERT_EQ(bits, 1584U);
+  EXPECT_EQ(cl.header_bits, 396U);  // min(1024, bits / 4), whole QPSK symbols
+  EXPECT_EQ(cl.g_bits, bits - 396U);
+  // 38.214 §5.1.3.2 by hand: N_RE = G / Qm = 594, N_info = 594 · 0.5 · 2 = 594, n = 3,
+  // N'_info = 8 · ⌊594 / 8⌋ = 592, the smallest Table 5.1.3.2-1 TBS ≥ 592 is 608.
+  EXPECT_EQ(cl.tb.tb_bits, 608);
+  EXPECT_EQ(cl.capacity(), cl.tb_bytes() - kBlockHeaderBytes);
+  c.tb_bits = 7;  // not a multiple of 8
+  EXPECT_THROW((void)make_coded_layout(frame, c), config_error);
+  c.tb_bits = 0;
+  c.code_rate = 0.02;  // too small a block for the header
+  EXPECT_THROW((void)make_coded_layout(frame, c), config_error);
+}
+
+// Frames of the coded transmitter → LLRs (±4 by bit, optionally corrupted) → decoder sink.
+struct coded_fixture {
+  explicit coded_fixture(std::vector<std::string> payloads)
+      : frame(small_numerology(), 2, modem::modulation::qpsk) {
+    coding.kind = coding_kind::ldpc;
+    coding.code_rate = 0.5;
+    coding.payloads = std::move(payloads);
+    tx = std::make_unique<coded_transmitter>(frame, coding, 5);
+    sink = std::make_unique<decoder_sink>(frame, coding, std::vector<std::string>{"a", "b"});
+    bits.resize(frame.bits_per_user());
+    prbs.resize(frame.bits_per_user());
+    llr.resize(frame.bits_per_user());
+    variance.assign(frame.bits_per_user() / 2, 0.1);
+    equalised.assign(frame.bits_per_user() / 2, cf64{});
+  }
+  /// Sends frame f of every user; `flip` LLR signs flipped in user 0's chain-0 TB bits.
+  void frame_through(std::uint64_t f, std::size_t flip, std::uint64_t seed = 1) {
+    for (int k = 0; k < 2; ++k) {
+      tx->data_bits(bits, k, f);
+      frame.data_bits(prbs, 5, k, f);
+      for (int c = 0; c < 2; ++c) {
+        for (std::size_t i = 0; i < bits.size(); ++i) llr[i] = bits[i] != 0 ? -4.0F : 4.0F;
+        if (k == 0 && c == 0 && flip > 0) {
+          rng gen(seed + f);
+          const auto h = sink->layout().header_bits;
+          for (std::size_t n = 0; n < flip; ++n) {
+            const auto i = h + static_cast<std::size_t>(gen.below(sink->layout().g_bits));
+            llr[i] = -llr[i];
+          }
+        }
+        pipeline::user_frame_view v;
+        v.frame_index = f;
+        v.user = k;
+        v.chain = c;
+        v.bits_per_symbol = 2;
+        v.llr = llr;
+        v.equalised = equalised;
+        v.noise_variance = variance;
+        v.reference = std::span<const bit>(prbs).first(sink->layout().header_bits);
+        v.scrambling = prbs;
+        sink->consume(v);
+      }
+    }
+  }
+  ofdm::frame_layout frame;
+  coding_config coding;
+  std::unique_ptr<coded_transmitter> tx;
+  std::unique_ptr<decoder_sink> sink;
+  std::vector<bit> bits, prbs;
+  std::vector<float> llr;
+  std::vector<double> variance;
+  std::vector<cf64> equalised;
+};
+
+std::filesystem::path fresh_dir(const char* name) {
+  auto dir = std::filesystem::temp_directory_path() / (std::string("amimo_payload_") + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+std::string random_bytes(std::size_t n, std::uint64_t seed) {
+  rng gen(seed);
+  std::string s(n, '\0');
+  for (auto& ch : s) ch = static_cast<char>(gen.next_u64() & 0xFFU);
+  return s;
+}
+
+TEST(DecoderSink, CleanFramesDeliverTheFileByteIdenticalAndTheHeaderCarriesItsLength) {
+  const auto dir = fresh_dir("clean");
+  std::filesystem::create_directories(dir);
+  const std::string content = random_bytes(1000, 3);  // 1000 bytes: several blocks, the last partial
+  std::ofstream(dir / "in.bin", std::ios::binary) << content;
+  coded_fixture fx({(dir / "in.bin").string(), "prbs"});
+  const std::size_t cap = fx.sink->layout().capacity();
+  const std::size_t blocks = (content.size() + cap - 1) / cap;
+  ASSERT_GT(blocks, 2U);
+  ASSERT_NE(content.size() % cap, 0U);  // a partial last block
+  auto out = open_payload_output((dir / "out").string(), 2);
+  fx.sink->set_output(out.get());
+  for (std::uint64_t f = 0; f < blocks + 2; ++f) fx.frame_through(f, 0);  // two idle frames after the end
+  EXPECT_TRUE(fx.tx->payload_bytes_sent(0) == content.size());
+  const auto lines = out->finish();
+  EXPECT_EQ(read_all(dir / "out" / "user0.bin"), content);
+  // User 1 sent endless PRBS bytes: never complete, so never presented as a complete file.
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "user1.bin"));
+  EXPECT_TRUE(std::filesystem::exists(dir / "out" / "user1.partial.bin"));
+  for (const auto& chain : fx.sink->stats()) {
+    EXPECT_EQ(chain.users[0].blocks, blocks + 2);
+    EXPECT_EQ(chain.users[0].block_errors, 0U);
+    EXPECT_EQ(chain.users[0].payload_bytes, content.size());
+    EXPECT_EQ(chain.users[0].uncoded_errors, 0U);
+    EXPECT_EQ(chain.users[0].uncoded_bits, (blocks + 2) * fx.sink->layout().g_bits);
+    EXPECT_EQ(chain.users[1].payload_bytes, (blocks + 2) * cap);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DecoderSink, FailedBlocksAreCountedAndNeverWrittenAsGood) {
+  const auto dir = fresh_dir("noisy");
+  std::filesystem::create_directories(dir);
+  const std::string content = random_bytes(1000, 4);
+  std::ofstream(dir / "in.bin", std::ios::binary) << content;
+  coded_fixture fx({(dir / "in.bin").string()});
+  const std::size_t cap = fx.sink->layout().capacity();
+  auto out = open_payload_output((dir / "out").string(), 2);
+  fx.sink->set_output(out.get());
+  // Frame 1's block (bytes [cap, 2cap)) gets 45% of its sign flipped: it cannot decode.
+  const std::size_t g = fx.sink->layout().g_bits;
+  const std::size_t blocks = (content.size() + cap - 1) / cap;
+  for (std::uint64_t f = 0; f < blocks; ++f) fx.frame_through(f, f == 1 ? g * 45 / 100 : 0);
+  (void)out->finish();
+  const auto& st = fx.sink->stats();
+  EXPECT_EQ(st[0].users[0].block_errors, 1U);  // chain 0 saw the corrupted block
+  EXPECT_EQ(st[1].users[0].block_errors, 0U);  // chain 1 did not
+  EXPECT_DOUBLE_EQ(bler(st[0].users[0]), 1.0 / static_cast<double>(blocks));
+  EXPECT_FALSE(std::filesystem::exists(dir / "out" / "user0.bin"));
+  const std::string partial = read_all(dir / "out" / "user0.partial.bin");
+  ASSERT_EQ(partial.size(), content.size());
+  EXPECT_EQ(partial.substr(0, cap), content.substr(0, cap));
+  EXPECT_EQ(partial.substr(2 * cap), content.substr(2 * cap));
+  EXPECT_EQ(partial.substr(cap, cap), std::string(cap, '\0'));  // the lost block: zeros, listed missing
+  EXPECT_EQ(read_all(dir / "out" / "user0.missing.csv"),
+            "from_byte,to_byte\n" + std::to_string(cap) + "," + std::to_string(2 * cap) + "\n");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(DecoderSink, OutputChainIsValidated) {
+  const ofdm::frame_layout frame(small_numerology(), 2, modem::modulation::qpsk);
+  coding_config c;
+  c.kind = coding_kind::ldpc;
+  c.payload_chain = 2;
+  EXPECT_THROW(decoder_sink(frame, c, {"a", "b"}), config_error);
+}
+
+TEST(PayloadSource, MissingFileIsAConfigError) {
+  EXPECT_THROW((void)open_byte_source("/nonexistent/amimo/payload.bin", 1, 0), config_error);
+  EXPECT_THROW((void)open_byte_source("/", 1, 0), config_error);  // a directory
+}
+
+TEST(PayloadSource, ZmqPullAppendsMessagesUntilAnEmptyOne) {
+  const std::string endpoint = "ipc://" + (std::filesystem::temp_directory_path() /
+                                           ("amimo_pull_" + std::to_string(::getpid()))).string();
+  zmq::context_t ctx(1);
+  zmq::socket_t push(ctx, zmq::socket_type::push);
+  push.bind(endpoint);
+  auto src = open_byte_source("zmq-pull:" + endpoint, 1, 0);
+  EXPECT_TRUE(src->finite());
+  push.send(zmq::str_buffer("abc"), zmq::send_flags::none);
+  push.send(zmq::str_buffer("defg"), zmq::send_flags::none);
+  zmq::message_t end_of_stream(0);
+  push.send(end_of_stream, zmq::send_flags::none);
+  std::string got;
+  std::vector<std::uint8_t> buf(3);
+  for (int i = 0; i < 400 && !src->ended(); ++i) {
+    const std::size_t n = src->read(buf);
+    got.append(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(n));
+    if (n == 0) ::usleep(5000);
+  }
+  EXPECT_EQ(got, "abcdefg");
+  EXPECT_TRUE(src->ended());
+}
+
+TEST(PayloadOutput, ZmqPushSendsUserOffsetFlagsAndBytes) {
+  const std::string endpoint = "ipc://" + (std::filesystem::temp_directory_path() /
+                                           ("amimo_push_" + std::to_string(::getpid()))).string();
+  auto out = open_payload_output("zmq-push:" + endpoint, 2);
+  zmq::context_t ctx(1);
+  zmq::socket_t pull(ctx, zmq::socket_type::pull);
+  pull.set(zmq::sockopt::rcvtimeo, 2000);
+  pull.connect(endpoint);
+  ::usleep(50000);  // let the connection settle: the output never blocks (a message with no peer is counted)
+  const std::vector<std::uint8_t> data{'x', 'y', 'z'};
+  out->block(1, {0x0102, 3, true}, data);
+  zmq::message_t msg;
+  ASSERT_TRUE(pull.recv(msg));
+  const std::vector<std::uint8_t> want{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 1, 'x', 'y', 'z'};
+  const auto* p = static_cast<const std::uint8_t*>(msg.data());
+  EXPECT_EQ(std::vector<std::uint8_t>(p, p + msg.size()), want);
+}
+
+}  // namespace
+}  // namespace amimo::payload

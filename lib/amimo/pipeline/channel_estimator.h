@@ -29,6 +29,8 @@ class channel_estimator {
     const auto block = static_cast<std::size_t>(antennas_ * users_);
     return {estimate_.data() + static_cast<std::size_t>(u) * block, antennas_, users_};
   }
+  /// Every used subcarrier's estimate: used × (antennas × users), response(u) at u·antennas·users.
+  std::span<const cf64> responses() const noexcept { return estimate_; }
 
   /// Mean |Y|² over the guard bins (DC excluded) of the given symbols: the noise variance
   /// per subcarrier (measured). Symbols as in estimate().

@@ -86,10 +86,6 @@ bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
 
 }  // namespace
 
-std::string chain_spec::label() const {
-  return std::string(detect::to_string(detector)) + "/" + (solver_label.empty() ? solver.name : solver_label);
-}
-
 void validate(const receiver_config& c) {
   ofdm::validate(c.layout);
   if (c.antennas < 1 || c.antennas > 1024) throw config_error("antennas must be in [1, 1024]");
@@ -165,17 +161,6 @@ double chain_stats::evm() const noexcept {
   return symbols == 0 ? 0.0 : std::sqrt(energy / static_cast<double>(symbols));
 }
 
-struct receiver::worker {
-  // Per chain: digital chains run batched (batch_solvers/batch_detectors set, the
-  // per-matrix pair null); the others one subcarrier at a time through linear_solver.
-  std::vector<std::unique_ptr<solver::accounting_solver>> solvers;
-  std::vector<std::unique_ptr<detect::linear_detector>> detectors;
-  std::vector<std::unique_ptr<solver::accounting_batch_solver>> batch_solvers;
-  std::vector<std::unique_ptr<detect::batch_detector>> batch_detectors;
-  cmat y;
-  cmat s;
-};
-
 receiver::receiver(const receiver_config& config)
     : config_(config),
       layout_((validate(config), config.layout), config.users, config.modulation),
@@ -191,32 +176,11 @@ receiver::receiver(const receiver_config& config)
   // 300 µs before blocking: a frame dispatches four jobs within a millisecond, and a
   // futex wake-up per job would cost more than some of the stages.
   pool_ = std::make_unique<thread_pool>(config_.threads, /*caller_joins=*/true, std::chrono::microseconds{300});
-  for (int w = 0; w < pool_->size(); ++w) {
-    auto wk = std::make_unique<worker>();
-    for (std::size_t c = 0; c < config_.chains.size(); ++c) {
-      const auto& ch = config_.chains[c];
-      const std::uint64_t seed = derive_seed(config_.seed, {0x5017ULL, c});
-      if (solver::has_native_batch(ch.solver)) {
-        const int max_batch = (n.used_subcarriers + config_.subcarrier_blocks - 1) / config_.subcarrier_blocks;
-        wk->batch_solvers.push_back(std::make_unique<solver::accounting_batch_solver>(
-            solver::create_batch_solver(ch.solver, config_.users, seed)));
-        wk->batch_detectors.push_back(std::make_unique<detect::batch_detector>(
-            ch.detector, config_.mode, *wk->batch_solvers.back(), config_.antennas, config_.users, n.data_symbols,
-            max_batch));
-        wk->solvers.push_back(nullptr);
-        wk->detectors.push_back(nullptr);
-      } else {
-        wk->solvers.push_back(std::make_unique<solver::accounting_solver>(
-            solver::create_linear_solver(ch.solver, config_.users, seed)));
-        wk->detectors.push_back(std::make_unique<detect::linear_detector>(
-            ch.detector, config_.mode, *wk->solvers.back(), config_.antennas, config_.users, n.data_symbols));
-        wk->batch_solvers.push_back(nullptr);
-        wk->batch_detectors.push_back(nullptr);
-      }
-    }
-    wk->y.resize(config_.antennas, n.data_symbols);
-    wk->s.resize(config_.users, n.data_symbols);
-    workers_.push_back(std::move(wk));
+  const int max_block = (n.used_subcarriers + config_.subcarrier_blocks - 1) / config_.subcarrier_blocks;
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    chains_.push_back(std::make_unique<equaliser_chain>(config_.chains[c], n, config_.antennas, config_.users,
+                                                        config_.mode, pool_->size(), max_block,
+                                                        derive_seed(config_.seed, {0x5017ULL, c})));
   }
   // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
   // would cost more than a 512-point FFT.
@@ -704,10 +668,8 @@ void receiver::process_frame(std::size_t start) {
   });
   run_stage(stage::estimate, [this] { estimate(); });
   run_stage(stage::detect, [this] {
-    std::fill(block_unresolved_.begin(), block_unresolved_.end(), 0);
-    std::fill(block_erased_.begin(), block_erased_.end(), 0);
     pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [this](int w, std::size_t block) {
-      detect_block(*workers_[static_cast<std::size_t>(w)], block);
+      detect_block(w, block);
     });
   });
   bool matched = false;
@@ -776,82 +738,18 @@ void receiver::deliver() {
   for (frame_sink* sink : sinks_) sink->end_frame(frame_info_);
 }
 
-void receiver::detect_block(worker& w, std::size_t block) {
-  const auto& n = config_.layout;
-  const auto ant = static_cast<std::size_t>(config_.antennas);
-  const auto fft = static_cast<std::size_t>(n.fft_size);
-  const auto used = static_cast<std::size_t>(n.used_subcarriers);
+// Every chain over subcarrier block `block`, its backend seeded per (frame, block, chain).
+void receiver::detect_block(int worker, std::size_t block) {
+  const auto used = static_cast<std::size_t>(config_.layout.used_subcarriers);
   const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
   const std::size_t u0 = block * used / blocks;
   const std::size_t u1 = (block + 1) * used / blocks;
-  const auto data0 = static_cast<std::size_t>(1 + n.pilot_symbols);
-  const auto data = static_cast<std::size_t>(n.data_symbols);
-  const std::size_t per_user = data * used;
-  const auto users = static_cast<std::size_t>(config_.users);
-  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+  const equaliser_input in{demod_->grid(), estimator_.responses(), noise_variance_};
+  for (std::size_t c = 0; c < chains_.size(); ++c) {
     const std::uint64_t seed = derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c});
-    cf64* eq = equalised_[c].data();
-    double* var = variance_[c].data();
-    if (w.batch_detectors[c]) {
-      // Batched: runs of subcarriers whose FFT bins are consecutive (the block splits at
-      // most once, where the band wraps around DC), each one detect() on views straight
-      // into the sample grid, the channel estimates and the output arrays.
-      w.batch_solvers[c]->reseed(seed);
-      auto& det = *w.batch_detectors[c];
-      std::size_t u = u0;
-      while (u < u1) {
-        const auto bin0 = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
-        std::size_t run = 1;
-        while (u + run < u1 && static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u + run))) == bin0 + run) ++run;
-        const int count = static_cast<int>(run);
-        const cf32* y0 = demod_->grid() + data0 * ant * fft + bin0;
-        const solver::matrix_batch<const float> y{reinterpret_cast<const float*>(y0), count, config_.antennas,
-                                                  static_cast<int>(data), solver::batch_format::column_major,
-                                                  static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
-                                                  1, 1};
-        const cf64* h0 = estimator_.response(static_cast<int>(u)).data();
-        const solver::matrix_batch<const double> h{reinterpret_cast<const double*>(h0), count, config_.antennas,
-                                                   config_.users, solver::batch_format::column_major, 1,
-                                                   static_cast<std::ptrdiff_t>(ant),
-                                                   static_cast<std::ptrdiff_t>(ant * users), 1};
-        const solver::matrix_batch<double> s{reinterpret_cast<double*>(eq + u), count, config_.users,
-                                             static_cast<int>(data), solver::batch_format::column_major,
-                                             static_cast<std::ptrdiff_t>(per_user), static_cast<std::ptrdiff_t>(used),
-                                             1, 1};
-        block_unresolved_[c * blocks + block] += static_cast<std::uint64_t>(det.detect(s, h, y, noise_variance_));
-        for (int m = 0; m < count; ++m) {
-          for (std::size_t k = 0; k < users; ++k) {
-            const double v = det.noise_variance(m, static_cast<int>(k));
-            block_erased_[c * blocks + block] += v < detect::linear_detector::kErased ? 0U : 1U;
-            for (std::size_t d = 0; d < data; ++d) var[k * per_user + d * used + u + static_cast<std::size_t>(m)] = v;
-          }
-        }
-        u += run;
-      }
-      continue;
-    }
-    w.solvers[c]->reseed(seed);
-    auto& det = *w.detectors[c];
-    for (std::size_t u = u0; u < u1; ++u) {
-      const auto bin = static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)));
-      for (std::size_t d = 0; d < data; ++d) {
-        const cf32* sym = demod_->grid() + (data0 + d) * ant * fft;
-        for (std::size_t a = 0; a < ant; ++a) w.y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
-      }
-      const bool resolved = det.set_channel(estimator_.response(static_cast<int>(u)), noise_variance_).resolved;
-      const bool ok = det.detect(w.s, w.y);
-      if (!resolved || !ok) ++block_unresolved_[c * blocks + block];
-      const auto nv = det.noise_variance();
-      for (std::size_t k = 0; k < users; ++k) {
-        // A failed solve erases every stream of this subcarrier (its output is 0).
-        const double v = ok ? nv[k] : detect::linear_detector::kErased;
-        block_erased_[c * blocks + block] += v < detect::linear_detector::kErased ? 0U : 1U;
-        for (std::size_t d = 0; d < data; ++d) {
-          eq[k * per_user + d * used + u] = w.s(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
-          var[k * per_user + d * used + u] = v;
-        }
-      }
-    }
+    const auto counts = chains_[c]->run(worker, in, u0, u1, seed, {equalised_[c], variance_[c]});
+    block_unresolved_[c * blocks + block] = counts.unresolved_subcarriers;
+    block_erased_[c * blocks + block] = counts.erased_streams;
   }
 }
 
@@ -883,9 +781,7 @@ bool receiver::count_frame() {
       cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
       cs.erased_streams += block_erased_[c * blocks + b];
     }
-    solver::solver_stats merged;
-    for (const auto& w : workers_) merged.merge(w->solvers[c] ? w->solvers[c]->stats() : w->batch_solvers[c]->stats());
-    cs.solver = merged;
+    cs.solver = chains_[c]->stats();
   }
   return true;
 }

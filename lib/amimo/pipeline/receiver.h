@@ -17,23 +17,25 @@
 // and sink delivery run through one timing wrapper (run_stage); sync is timed by the tracking
 // step when it takes a frame.
 //
+// Stages: ofdm_demodulator (CP removal, FFT, guard-bin N0), channel_estimator, one
+// equaliser_chain per detector × backend chain, the soft demapper (modem::mapper's max-log
+// demap_soft per user and chain), frame_identifier, then the frame sinks; the synchroniser
+// (acquisition, tracking, per-antenna alignment) is still the receiver's own.
+//
 // Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
-// worker owns one backend per chain (backends are not thread-safe) and backends are
+// chain owns one backend per worker (backends are not thread-safe) and backends are
 // reseeded per (frame, block, chain), so results do not depend on the thread count.
 // No allocation per frame.
 
 #include <amimo/core/thread_pool.h>
 #include <amimo/core/types.h>
-#include <amimo/detect/batch_detector.h>
-#include <amimo/detect/linear_detector.h>
 #include <amimo/metrics/llr_quality.h>
 #include <amimo/ofdm/fft.h>
 #include <amimo/ofdm/frame.h>
 #include <amimo/pipeline/channel_estimator.h>
+#include <amimo/pipeline/equaliser_chain.h>
 #include <amimo/pipeline/frame_identifier.h>
 #include <amimo/pipeline/frame_sink.h>
-#include <amimo/solver/accounting_solver.h>
-#include <amimo/solver/solver_factory.h>
 
 #include <array>
 #include <cstdint>
@@ -43,13 +45,6 @@
 #include <vector>
 
 namespace amimo::pipeline {
-
-struct chain_spec {
-  detect::detector_kind detector = detect::detector_kind::mmse;
-  solver::solver_spec solver{"digital-f64", {}};
-  std::string solver_label;   ///< as entered ("analog:iters=2"); empty: the backend name
-  std::string label() const;  ///< "mmse/digital-f64", "mmse/analog:iters=2"
-};
 
 struct receiver_config {
   ofdm::numerology layout;
@@ -173,7 +168,6 @@ class receiver {
   const receiver_stats& stats() const noexcept { return stats_; }
 
  private:
-  struct worker;
   void process();
   double preamble_metric(std::size_t lag) const noexcept;
   double antenna_metric(std::size_t a, std::size_t lag) const noexcept;
@@ -188,7 +182,7 @@ class receiver {
   std::size_t aligned_tail() const noexcept { return tail_ - max_offset_; }
   void take_frame(std::size_t start);
   void process_frame(std::size_t start);
-  void detect_block(worker& w, std::size_t block);
+  void detect_block(int worker, std::size_t block);
   void estimate();
   void demap_user(std::size_t k);
   bool count_frame();
@@ -203,7 +197,7 @@ class receiver {
   ofdm::frame_layout layout_;
   channel_estimator estimator_;
   std::unique_ptr<thread_pool> pool_;
-  std::vector<std::unique_ptr<worker>> workers_;
+  std::vector<std::unique_ptr<equaliser_chain>> chains_;  // one per chain_spec
 
   // Sample buffer: antennas rows; [head_, tail_) valid; absolute index of head_ kept.
   std::size_t capacity_;

@@ -1,0 +1,161 @@
+#include <amimo/pipeline/equaliser_chain.h>
+
+#include <amimo/core/error.h>
+
+namespace amimo::pipeline {
+
+std::string chain_spec::label() const {
+  return std::string(detect::to_string(detector)) + "/" + (solver_label.empty() ? solver.name : solver_label);
+}
+
+struct equaliser_chain::worker_state {
+  // Batched chains: batch_solver/batch_detector set; the others solver/detector and the
+  // per-subcarrier scratch y (antennas × data symbols) and s (users × data symbols).
+  std::unique_ptr<solver::accounting_solver> solver;
+  std::unique_ptr<detect::linear_detector> detector;
+  std::unique_ptr<solver::accounting_batch_solver> batch_solver;
+  std::unique_ptr<detect::batch_detector> batch_detector;
+  cmat y;
+  cmat s;
+};
+
+equaliser_chain::equaliser_chain(const chain_spec& spec, const ofdm::numerology& n, int antennas, int users,
+                                 detect::detection_mode mode, int workers, int max_range, std::uint64_t seed)
+    : n_(n), antennas_(antennas), users_(users), max_range_(max_range), batched_(solver::has_native_batch(spec.solver)) {
+  if (workers < 1) throw config_error("an equaliser chain needs at least one worker");
+  if (max_range < 1 || max_range > n.used_subcarriers) throw config_error("max_range must be in [1, used_subcarriers]");
+  for (int i = 0; i < workers; ++i) {
+    auto w = std::make_unique<worker_state>();
+    if (batched_) {
+      w->batch_solver = std::make_unique<solver::accounting_batch_solver>(solver::create_batch_solver(spec.solver, users, seed));
+      w->batch_detector = std::make_unique<detect::batch_detector>(spec.detector, mode, *w->batch_solver, antennas, users,
+                                                                   n.data_symbols, max_range);
+    } else {
+      w->solver = std::make_unique<solver::accounting_solver>(solver::create_linear_solver(spec.solver, users, seed));
+      w->detector = std::make_unique<detect::linear_detector>(spec.detector, mode, *w->solver, antennas, users,
+                                                              n.data_symbols);
+      w->y.resize(antennas, n.data_symbols);
+      w->s.resize(users, n.data_symbols);
+    }
+    workers_.push_back(std::move(w));
+  }
+}
+
+equaliser_chain::~equaliser_chain() = default;
+
+solver::solver_stats equaliser_chain::stats() const {
+  solver::solver_stats merged;
+  for (const auto& w : workers_) merged.merge(w->solver ? w->solver->stats() : w->batch_solver->stats());
+  return merged;
+}
+
+equaliser_counts equaliser_chain::run(int worker, const equaliser_input& in, std::size_t u0, std::size_t u1,
+                                      std::uint64_t seed, const equaliser_output& out) {
+  const auto used = static_cast<std::size_t>(n_.used_subcarriers);
+  const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
+  const auto users = static_cast<std::size_t>(users_);
+  if (worker < 0 || static_cast<std::size_t>(worker) >= workers_.size() || u0 > u1 || u1 > used ||
+      u1 - u0 > static_cast<std::size_t>(max_range_) || in.grid == nullptr ||
+      in.estimates.size() < used * static_cast<std::size_t>(antennas_) * users ||
+      out.equalised.size() < users * per_user || out.noise_variance.size() < users * per_user) {
+    throw config_error("equaliser_chain::run: worker, subcarrier range or buffer sizes out of bounds");
+  }
+  auto& w = *workers_[static_cast<std::size_t>(worker)];
+  if (batched_) {
+    w.batch_solver->reseed(seed);
+    return run_batched(w, in, u0, u1, out);
+  }
+  w.solver->reseed(seed);
+  return run_linear(w, in, u0, u1, out);
+}
+
+// Runs of subcarriers whose FFT bins are consecutive (a range splits at most once, where
+// the band wraps around DC), each one detect() on views straight into the grid, the
+// estimates and the outputs.
+equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_input& in, std::size_t u0,
+                                              std::size_t u1, const equaliser_output& out) {
+  const auto ant = static_cast<std::size_t>(antennas_);
+  const auto users = static_cast<std::size_t>(users_);
+  const auto fft = static_cast<std::size_t>(n_.fft_size);
+  const auto used = static_cast<std::size_t>(n_.used_subcarriers);
+  const auto data0 = static_cast<std::size_t>(1 + n_.pilot_symbols);
+  const auto data = static_cast<std::size_t>(n_.data_symbols);
+  const std::size_t per_user = data * used;
+  cf64* eq = out.equalised.data();
+  double* var = out.noise_variance.data();
+  auto& det = *w.batch_detector;
+  equaliser_counts counts;
+  std::size_t u = u0;
+  while (u < u1) {
+    const auto bin0 = static_cast<std::size_t>(n_.fft_index_of(static_cast<int>(u)));
+    std::size_t run = 1;
+    while (u + run < u1 && static_cast<std::size_t>(n_.fft_index_of(static_cast<int>(u + run))) == bin0 + run) ++run;
+    const int count = static_cast<int>(run);
+    const cf32* y0 = in.grid + data0 * ant * fft + bin0;
+    const solver::matrix_batch<const float> y{reinterpret_cast<const float*>(y0), count, antennas_,
+                                              static_cast<int>(data), solver::batch_format::column_major,
+                                              static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
+                                              1, 1};
+    const cf64* h0 = in.estimates.data() + u * ant * users;
+    const solver::matrix_batch<const double> h{reinterpret_cast<const double*>(h0), count, antennas_, users_,
+                                               solver::batch_format::column_major, 1,
+                                               static_cast<std::ptrdiff_t>(ant),
+                                               static_cast<std::ptrdiff_t>(ant * users), 1};
+    const solver::matrix_batch<double> s{reinterpret_cast<double*>(eq + u), count, users_, static_cast<int>(data),
+                                         solver::batch_format::column_major, static_cast<std::ptrdiff_t>(per_user),
+                                         static_cast<std::ptrdiff_t>(used), 1, 1};
+    counts.unresolved_subcarriers += static_cast<std::uint64_t>(det.detect(s, h, y, in.noise_variance));
+    for (int m = 0; m < count; ++m) {
+      for (std::size_t k = 0; k < users; ++k) {
+        const double v = det.noise_variance(m, static_cast<int>(k));
+        counts.erased_streams += v < detect::linear_detector::kErased ? 0U : 1U;
+        for (std::size_t d = 0; d < data; ++d) var[k * per_user + d * used + u + static_cast<std::size_t>(m)] = v;
+      }
+    }
+    u += run;
+  }
+  return counts;
+}
+
+// One subcarrier at a time: its data-symbol vectors gathered from the grid, detected, and
+// scattered to the outputs.
+equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_input& in, std::size_t u0,
+                                             std::size_t u1, const equaliser_output& out) {
+  const auto ant = static_cast<std::size_t>(antennas_);
+  const auto users = static_cast<std::size_t>(users_);
+  const auto fft = static_cast<std::size_t>(n_.fft_size);
+  const auto used = static_cast<std::size_t>(n_.used_subcarriers);
+  const auto data0 = static_cast<std::size_t>(1 + n_.pilot_symbols);
+  const auto data = static_cast<std::size_t>(n_.data_symbols);
+  const std::size_t per_user = data * used;
+  cf64* eq = out.equalised.data();
+  double* var = out.noise_variance.data();
+  auto& det = *w.detector;
+  equaliser_counts counts;
+  for (std::size_t u = u0; u < u1; ++u) {
+    const auto bin = static_cast<std::size_t>(n_.fft_index_of(static_cast<int>(u)));
+    for (std::size_t d = 0; d < data; ++d) {
+      const cf32* sym = in.grid + (data0 + d) * ant * fft;
+      for (std::size_t a = 0; a < ant; ++a) {
+        w.y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
+      }
+    }
+    const Eigen::Map<const cmat> h(in.estimates.data() + u * ant * users, antennas_, users_);
+    const bool resolved = det.set_channel(h, in.noise_variance).resolved;
+    const bool ok = det.detect(w.s, w.y);
+    if (!resolved || !ok) ++counts.unresolved_subcarriers;
+    const auto nv = det.noise_variance();
+    for (std::size_t k = 0; k < users; ++k) {
+      // A failed solve erases every stream of this subcarrier (its output is 0).
+      const double v = ok ? nv[k] : detect::linear_detector::kErased;
+      counts.erased_streams += v < detect::linear_detector::kErased ? 0U : 1U;
+      for (std::size_t d = 0; d < data; ++d) {
+        eq[k * per_user + d * used + u] = w.s(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
+        var[k * per_user + d * used + u] = v;
+      }
+    }
+  }
+  return counts;
+}
+
+}  // namespace amimo::pipeline

@@ -1,0 +1,97 @@
+#pragma once
+// The receiver's equaliser stage: one detector × backend chain (ZF or MMSE through one
+// solver backend) over ranges of used subcarriers of a frame. The receiver runs one chain
+// per configured detector × backend pair on the same frames, side by side.
+//
+// A chain owns, per worker thread, its accounting solver and detector (backends are not
+// thread-safe): chains whose backend has a native batch form (solver::has_native_batch:
+// digital, remote) detect through batch_detector on views straight into the frame grid,
+// the channel estimates and the output arrays, one call per run of consecutive FFT bins;
+// the others (analog) through linear_detector one subcarrier at a time. run() reseeds the
+// worker's backend with the seed it is given, so results depend only on (seed, inputs),
+// never on which worker runs a range. Buffers are sized at construction: run() does not
+// allocate.
+
+#include <amimo/core/types.h>
+#include <amimo/detect/batch_detector.h>
+#include <amimo/detect/linear_detector.h>
+#include <amimo/ofdm/numerology.h>
+#include <amimo/solver/accounting_solver.h>
+#include <amimo/solver/solver_factory.h>
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace amimo::pipeline {
+
+struct chain_spec {
+  detect::detector_kind detector = detect::detector_kind::mmse;
+  solver::solver_spec solver{"digital-f64", {}};
+  std::string solver_label;   ///< as entered ("analog:iters=2"); empty: the backend name
+  std::string label() const;  ///< "mmse/digital-f64", "mmse/analog:iters=2"
+};
+
+/// Inputs of one frame, as the OFDM demodulator and channel estimator lay them out.
+struct equaliser_input {
+  /// FFT outputs, symbols × antennas × fft_size (symbol 0 the preamble, then the pilot
+  /// symbols, then the data symbols): ofdm_demodulator::grid().
+  const cf32* grid = nullptr;
+  /// Channel estimates, used_subcarriers × (antennas × users), each column-major:
+  /// channel_estimator::responses().
+  std::span<const cf64> estimates;
+  double noise_variance = 1.0;  ///< N0 per subcarrier (Es = 1)
+};
+
+/// Outputs of one frame, per user k, data symbol d, used subcarrier u at
+/// k·(data_symbols·used) + d·used + u.
+struct equaliser_output {
+  std::span<cf64> equalised;
+  std::span<double> noise_variance;  ///< per stream, repeated over the data symbols (+∞: erased)
+};
+
+struct equaliser_counts {
+  std::uint64_t unresolved_subcarriers = 0;  ///< singular channel or failed solve
+  std::uint64_t erased_streams = 0;          ///< (subcarrier, user) streams erased
+};
+
+class equaliser_chain {
+ public:
+  /// workers: participants that may call run() concurrently (distinct worker indices);
+  /// max_range: the most subcarriers one run() covers; seed: the backends' construction seed.
+  /// Throws config_error for bad sizes or specs.
+  equaliser_chain(const chain_spec& spec, const ofdm::numerology& n, int antennas, int users,
+                  detect::detection_mode mode, int workers, int max_range, std::uint64_t seed);
+  ~equaliser_chain();
+  equaliser_chain(const equaliser_chain&) = delete;
+  equaliser_chain& operator=(const equaliser_chain&) = delete;
+
+  /// Equalises used subcarriers [u0, u1) (u1 − u0 ≤ max_range) with worker `worker`'s
+  /// backend reseeded to `seed`, writing their entries of `out`. Distinct workers may run
+  /// disjoint ranges at the same time.
+  equaliser_counts run(int worker, const equaliser_input& in, std::size_t u0, std::size_t u1, std::uint64_t seed,
+                       const equaliser_output& out);
+
+  /// Whether the chain detects through batch_detector (else linear_detector).
+  bool batched() const noexcept { return batched_; }
+  /// The backends' accounting, merged over workers.
+  solver::solver_stats stats() const;
+
+ private:
+  struct worker_state;
+  equaliser_counts run_batched(worker_state& w, const equaliser_input& in, std::size_t u0, std::size_t u1,
+                               const equaliser_output& out);
+  equaliser_counts run_linear(worker_state& w, const equaliser_input& in, std::size_t u0, std::size_t u1,
+                              const equaliser_output& out);
+
+  ofdm::numerology n_;
+  int antennas_;
+  int users_;
+  int max_range_;
+  bool batched_;
+  std::vector<std::unique_ptr<worker_state>> workers_;
+};
+
+}  // namespace amimo::pipeline

@@ -51,6 +51,11 @@ solver::solver_spec effective_solver_spec(const sweep_config& config, std::size_
 /// remote one whose service runs an analog backend.
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept;
 
+/// "paper-board, LP-INV mapping paper (A0 = D0/L)" for a curve whose figures come from an
+/// analog backend (directly or behind a remote service), "" otherwise. Throws config_error
+/// for an invalid analog configuration.
+std::string analog_label(const sweep_config& config, std::string_view solver_name);
+
 /// Whether any configured solver is an analog backend.
 bool has_analog_solver(const sweep_config& config) noexcept;
 

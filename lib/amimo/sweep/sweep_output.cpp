@@ -1,4 +1,5 @@
 #include <amimo/core/version.h>
+#include <amimo/metrics/theory.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/line_plot.h>
 #include <amimo/report/text_table.h>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -65,6 +67,19 @@ double per_solve(double total, std::uint64_t solves) {
 
 }  // namespace
 
+double zf_rayleigh_theory_ber(const sweep_config& config, double snr_db) noexcept {
+  const double snr = std::pow(10.0, snr_db / 10.0);
+  switch (config.modulation) {
+    case modem::modulation::bpsk:
+      return metrics::ber_zf_rayleigh_bpsk(snr, config.antennas, config.users);
+    case modem::modulation::qpsk:
+      return metrics::ber_zf_rayleigh_qpsk(snr, config.antennas, config.users);
+    default:
+      return metrics::ber_zf_rayleigh_mqam(1 << modem::bits_per_symbol(config.modulation), snr, config.antennas,
+                                           config.users);
+  }
+}
+
 std::string parameter_header(const sweep_config& c, const std::string& command_line) {
   std::string h = "# ----------------------------------------------------\n";
   h += fmt::format("# amimo-sweep {} — link-level BER-vs-SNR sweep\n", version_string);
@@ -79,6 +94,10 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
   line("detectors", join_detectors(c.detectors));
   line("detection mode", std::string(detect::to_string(c.mode)));
   line("solvers", join_solvers(c));
+  for (const solver::solver_spec& spec : c.solvers) {
+    const std::string label = analog_label(c, spec.name);
+    if (!label.empty()) line(spec.name + " profile", label);
+  }
   line("channel", c.channel == "kronecker" ? fmt::format("kronecker (rho_bs {}, rho_ue {})", c.rho_bs, c.rho_ue)
                                            : c.channel);
   line("Es/N0 (dB)", join_snr(c.snr_db));
@@ -140,18 +159,18 @@ std::string progress_line(const point_result& partial) {
   return text;
 }
 
-std::string to_csv(const sweep_result& result) {
+std::string to_csv(const sweep_config& config, const sweep_result& result) {
   std::string csv =
       "snr_db,ebn0_db,detector,solver,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,symbols,symbol_errors,"
       "ser,frame_errors,fer,seconds,stop_reason,unresolved_channels,solves,mean_iterations,mean_residual,"
       "fallbacks,failed_solves,measured_seconds_per_rhs,modelled_seconds_per_rhs,modelled_joules_per_rhs,"
-      "modelled_programming_joules_per_channel,erased_bits\n";
+      "modelled_programming_joules_per_channel,erased_bits,analog_profile\n";
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
       const metrics::interval ci = cp.errors.ber_interval();
       const solver::solver_stats& s = cp.stats;
       const double residual = s.mean_residual();
-      csv += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{},{},{:.9g},{},{:.9g},{:.6f},{},{},{},{:.6g},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{}\n",
+      csv += fmt::format("{},{},{},{},{},{},{},{:.9g},{:.9g},{:.9g},{},{},{:.9g},{},{:.9g},{:.6f},{},{},{},{:.6g},{},{},{},{:.9g},{:.9g},{:.9g},{:.9g},{},\"{}\"\n",
                          p.snr_db, p.ebn0_db, detect::to_string(cp.detector), cp.solver, cp.errors.frames(),
                          cp.errors.bits(), cp.errors.bit_errors(), cp.errors.ber(), ci.low, ci.high,
                          cp.errors.symbols(), cp.errors.symbol_errors(), cp.errors.ser(), cp.errors.frame_errors(),
@@ -159,7 +178,8 @@ std::string to_csv(const sweep_result& result) {
                          s.mean_iterations(), std::isfinite(residual) ? fmt::format("{:.6g}", residual) : "",
                          s.fallbacks, s.failed_solves, per_solve(s.measured_seconds, s.right_hand_sides),
                          per_solve(s.modelled_solve_seconds, s.right_hand_sides), per_solve(s.modelled_solve_joules, s.right_hand_sides),
-                         per_solve(s.modelled_matrix_joules, s.matrices), cp.erased_bits);
+                         per_solve(s.modelled_matrix_joules, s.matrices), cp.erased_bits,
+                         analog_label(config, cp.solver));
     }
   }
   return csv;
@@ -197,6 +217,8 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
       j["ebn0_db"] = p.ebn0_db;
       j["detector"] = detect::to_string(cp.detector);
       j["solver"] = cp.solver;
+      const std::string label = analog_label(c, cp.solver);
+      j["analog_profile"] = label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(label);
       j["frames"] = cp.errors.frames();
       j["bits"] = cp.errors.bits();
       j["bit_errors"] = cp.errors.bit_errors();
@@ -243,7 +265,7 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
 void write_outputs(const std::filesystem::path& directory, const sweep_config& config,
                    const std::string& command_line, const sweep_result& result) {
   report::ensure_writable_directory(directory);
-  report::write_file_atomically(directory / "ber.csv", to_csv(result));
+  report::write_file_atomically(directory / "ber.csv", to_csv(config, result));
   report::write_file_atomically(directory / "ber.json", to_json(config, command_line, result));
 
   report::plot_spec plot;
@@ -255,7 +277,9 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
   std::map<std::string, std::size_t> index;
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
-      const std::string label = fmt::format("{} / {}", detect::to_string(cp.detector), cp.solver);
+      const std::string profile = analog_label(config, cp.solver);
+      const std::string label = fmt::format("{} / {}{}", detect::to_string(cp.detector), cp.solver,
+                                            profile.empty() ? "" : " [" + profile + "]");
       auto [it, inserted] = index.try_emplace(label, plot.series.size());
       if (inserted) plot.series.push_back({label, {}, {}, {}, {}});
       report::plot_series& s = plot.series[it->second];
@@ -265,6 +289,18 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
       s.y_low.push_back(ci.low);
       s.y_high.push_back(ci.high);
     }
+  }
+  // Closed-form reference where it applies: ZF in i.i.d. Rayleigh with the true channel
+  // (the sweep detects with perfect CSI: the detector is given the channel it drew).
+  const bool zf = std::find(config.detectors.begin(), config.detectors.end(), detect::detector_kind::zf) !=
+                  config.detectors.end();
+  if (zf && config.channel == "rayleigh" && config.users <= config.antennas && !result.points.empty()) {
+    report::plot_series theory{"theory ZF, i.i.d. Rayleigh, perfect CSI (closed form)", {}, {}, {}, {}};
+    for (const point_result& p : result.points) {
+      theory.x.push_back(p.snr_db);
+      theory.y.push_back(zf_rayleigh_theory_ber(config, p.snr_db));
+    }
+    plot.series.push_back(std::move(theory));
   }
   report::write_line_plot_png(directory / "ber.png", plot);
 }

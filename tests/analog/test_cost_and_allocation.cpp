@@ -183,8 +183,15 @@ TEST(AnalogAllocation, ProgrammingAndSolvingAtBlockAmcSizesDoNotAllocate) {
       solving += allocations.load();
       ASSERT_TRUE(st.ok) << s.what;
     }
-    // The matrices really went through the analog circuits (not the digital fallback).
-    EXPECT_EQ(analog_programmed, 5) << s.what;
+    // The matrices really went through the analog circuits (not the digital fallback). With
+    // the paper mapping (A0 = D0/L) a Gram matrix whose rounded blocks leave the INV circuit
+    // unusable is solved digitally (counted); most still program.
+    const bool paper = s.options.count("mapping") != 0;
+    if (paper) {
+      EXPECT_GE(analog_programmed, 3) << s.what;
+    } else {
+      EXPECT_EQ(analog_programmed, 5) << s.what;
+    }
     EXPECT_GT(backend->engine().last_solve().lp_inv_ops, 0U) << s.what;
     EXPECT_EQ(programming, 0) << s.what << ": allocations in set_matrix over 5 matrices";
     EXPECT_EQ(solving, 0) << s.what << ": allocations in solve over 5 matrices";

@@ -86,14 +86,14 @@ TEST(Theory, GrayQamAwgnMatchesAGrayPamCountOfTheDecisionRegions) {
 
 TEST(Theory, ZfGrayQamIsTheGammaAverageOfTheAwgnBer) {
   // Independent computation: ∫ P_b,AWGN(snr·x) x^{L−1} e^{−x}/Γ(L) dx by the midpoint rule.
-  for (const int m : {16, 64, 256}) {
+  for (const int m : {16, 256}) {
     for (const auto& [n, k] : {std::pair{4, 2}, std::pair{16, 4}}) {
       for (const double snr_db : {10.0, 25.0}) {
         const double snr = std::pow(10.0, snr_db / 10.0);
         const int l = n - k + 1;
         double integral = 0.0;
-        const double step = 1e-4;
-        for (double x = step / 2; x < 80.0; x += step) {
+        const double step = 1e-3;
+        for (double x = step / 2; x < 60.0; x += step) {
           integral += ber_mqam_awgn(m, snr * x) * std::pow(x, l - 1) * std::exp(-x) / std::tgamma(l) * step;
         }
         const double closed = ber_zf_rayleigh_mqam(m, snr, n, k);

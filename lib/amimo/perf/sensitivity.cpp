@@ -125,7 +125,8 @@ std::pair<double, double> cost_of(const analog::analog_profile& profile, const s
 
 std::string value_text(const assumption_range& r, double v) {
   if (r.key.find("bits") != std::string::npos) return fmt::format("{:g}", v);
-  const std::string unit = r.key.ends_with("_s") ? "s" : r.key.ends_with("_j") ? "J" : r.key.ends_with("_hz") ? "Hz"
+  const bool joules = r.key.ends_with("_j") || r.key.find("_j_") != std::string::npos;
+  const std::string unit = r.key.ends_with("_s") ? "s" : joules ? "J" : r.key.ends_with("_hz") ? "Hz"
                            : r.key.ends_with("_w") ? "W" : r.key.ends_with("_v") ? "V" : r.key.ends_with("_us") ? "uS" : "";
   if (unit == "uS") return fmt::format("{:g} uS", v);
   return report::si(v, unit.c_str());
@@ -275,7 +276,11 @@ void write_sensitivity_outputs(const std::filesystem::path& directory, const sen
       });
       for (const sensitivity_row* row : mine) {
         const double base = energy ? row->base_joules : row->base_seconds;
-        spec.bars.push_back({fmt::format("{} {}", row->range.what, range_text(row->range)),
+        std::string label = fmt::format("{} {}", row->range.what, range_text(row->range));
+        for (std::size_t at = label.find("µ"); at != std::string::npos; at = label.find("µ")) {
+          label.replace(at, std::string("µ").size(), "u");  // the plot font is ASCII
+        }
+        spec.bars.push_back({label,
                              (energy ? row->low_joules : row->low_seconds) / base,
                              (energy ? row->high_joules : row->high_seconds) / base});
       }

@@ -159,7 +159,7 @@ compare_result run_compare(const compare_options& o, const std::function<void(co
       r.energy_basis = fmt::format("modelled (measured time x {} W/core x {} cores)", o.cpu_watts_per_core, m.threads);
       // RAPL where readable: the package energy over the measurement (warm-up included,
       // like the wall time; other processes and idle power included).
-      if (before && after && m.solves > 0) {
+      if (rapl.available() && before && after && m.solves > 0) {
         r.joules_per_solve = rapl.joules_between(*before, *after) / static_cast<double>(m.solves);
         r.energy_basis = "measured (RAPL package energy over the run, whole package)";
       }

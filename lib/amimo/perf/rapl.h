@@ -27,7 +27,8 @@ class rapl_meter {
   struct reading {
     std::vector<std::uint64_t> microjoules;
   };
-  /// nullopt when a counter cannot be read (permissions can change under a running process).
+  /// nullopt without zones, or when a counter cannot be read (permissions can change under a
+  /// running process).
   std::optional<reading> read() const;
 
   /// Joules between two readings, each counter's wrap-around at max_energy_range_uj undone

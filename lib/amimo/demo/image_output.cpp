@@ -89,7 +89,10 @@ std::string parameter_header(const image_link_config& c, const image_run_info& i
 }
 
 std::string result_table(const image_link_result& result) {
-  const report::text_table table({{"Backend", {{"backend", 16}}},
+  // The backend column fits the longest caption (analog captions name profile and mapping).
+  int width = 16;
+  for (const backend_result& b : result.backends) width = std::max(width, static_cast<int>(b.backend.caption.size()));
+  const report::text_table table({{"Backend", {{"backend", width}}},
                                   {"Recovered image (measured)",
                                    {{"bits", 9}, {"bit errors", 10}, {"BER", 9}, {"PSNR dB", 7}}},
                                   {"Solver (nJ modelled)", {{"fallbacks", 9}, {"unresolved", 10}, {"nJ/RHS", 10}}}});

@@ -296,9 +296,17 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
                   config.detectors.end();
   if (zf && config.channel == "rayleigh" && config.users <= config.antennas && !result.points.empty()) {
     report::plot_series theory{"theory ZF, i.i.d. Rayleigh, perfect CSI (closed form)", {}, {}, {}, {}};
+    // Drawn down to a tenth of the lowest measured BER, so the measured range stays readable.
+    double lowest = 1.0;
+    for (const report::plot_series& s : plot.series) {
+      for (const double y : s.y) {
+        if (std::isfinite(y) && y > 0.0) lowest = std::min(lowest, y);
+      }
+    }
     for (const point_result& p : result.points) {
+      const double ber = zf_rayleigh_theory_ber(config, p.snr_db);
       theory.x.push_back(p.snr_db);
-      theory.y.push_back(zf_rayleigh_theory_ber(config, p.snr_db));
+      theory.y.push_back(ber >= lowest / 10.0 ? ber : std::numeric_limits<double>::quiet_NaN());
     }
     plot.series.push_back(std::move(theory));
   }

@@ -237,8 +237,8 @@ std::string ber_section(const ber_result& r, bool first) {
   const std::string folder = ber_folder(s, first);
   const std::string mapping = mapping_of(s.profile);
   std::string md;
-  md += fmt::format("## 2{}. BER vs SNR: ZF, 256-QAM, i.i.d. Rayleigh (16×4 and 128×8), profile {}, LP-INV mapping {}\n\n",
-                    first ? "a" : "b", s.profile, mapping);
+  md += fmt::format("## 2. BER vs SNR: ZF, 256-QAM, i.i.d. Rayleigh (16×4 and 128×8), profile {}, LP-INV mapping {}\n\n",
+                    s.profile, mapping);
   md += fmt::format("LP-INV mapping `{}`: {}. Files: `{}ber.csv`, `{}ber_match.csv`, `{}ber.json`.\n\n", mapping,
                     analog::lp_mapping_summary(mapping), folder, folder, folder);
   md += fmt::format(

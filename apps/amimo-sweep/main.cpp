@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
   auto* o_rtimeout = app.add_option("--remote-timeout-ms", remote_timeout, "remote solvers: timeout per request (ms)");
   auto* o_rretries = app.add_option("--remote-retries", remote_retries, "remote solvers: retries before the local fallback");
   auto* o_aprofile = app.add_option("--analog-profile", analog_profile,
-                                    "analog backends: ideal | paper-board | projected | path to a profile YAML");
+                                    "analog backends: feedback-board (default) | paper-board | projected | feedback-projected | ideal | path to a profile YAML");
   auto* o_aiters = app.add_option("--analog-iters", analog_iters, "analog backends: refinement iterations (LP-INV solves)");
   auto* o_atol = app.add_option("--analog-tol", analog_tol, "analog backends: stop at this relative residual (0: fixed iterations)");
   auto* o_aarray = app.add_option("--analog-array", analog_array, "analog backends: array size (BlockAMC above it)");

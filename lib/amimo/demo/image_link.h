@@ -34,7 +34,8 @@
 namespace amimo::demo {
 
 /// One backend of the comparison: the factory spec, a caption for tables and the mosaic
-/// ("analog 2 it") and a file-name slug ("analog-2-it", unique within a list).
+/// ("analog 2 it (feedback-board, feedback mapping)") and a file-name slug ("analog-2-it",
+/// unique within a list; without the profile label).
 struct backend_choice {
   solver::solver_spec spec;
   std::string caption;
@@ -50,7 +51,8 @@ struct backend_choice {
 std::vector<backend_choice> parse_backend_list(std::string_view text);
 
 /// Caption of one spec: "digital-f32", "analog 3 it" (effective iterations of the analog
-/// profile with the options applied), "analog-lp", plus any other options as " key=value".
+/// profile with the options applied), "analog-lp", plus any other options as " key=value";
+/// an analog caption ends with its profile and LP-INV mapping, "(paper-board, paper mapping)".
 std::string backend_caption(const solver::solver_spec& spec);
 
 /// Whether the backend's figures include modelled analog cost (analog, analog-lp, or a

@@ -95,8 +95,11 @@ std::string parameter_header(const image_link_config& c, const image_run_info& i
 
 std::string result_table(const image_link_result& result) {
   const bool coded = result.tb_bits > 0;
+  // The backend column fits the longest caption (analog captions name profile and mapping).
+  int width = 16;
+  for (const backend_result& b : result.backends) width = std::max(width, static_cast<int>(b.backend.caption.size()));
   std::vector<report::table_group> groups = {
-      {"Backend", {{"backend", 16}}},
+      {"Backend", {{"backend", width}}},
       {"Recovered image (measured)", {{"bits", 9}, {"bit errors", 10}, {"BER", 9}, {"PSNR dB", 7}}}};
   if (coded) groups.push_back({"LDPC blocks (measured)", {{"blocks", 7}, {"failed", 7}}});
   groups.push_back({"Solver (nJ modelled)", {{"fallbacks", 9}, {"unresolved", 10}, {"nJ/RHS", 10}}});

@@ -104,7 +104,7 @@ resolved_spec resolve_wire_spec(const solver::solver_spec& spec, const profile_r
       check_flow_depth(text);
       out.profile = analog::parse_analog_profile(text, "inline profile");
     } else {
-      const std::string name = named == spec.options.end() ? "paper-board" : named->second;
+      const std::string name = named == spec.options.end() ? std::string(analog::default_profile_name) : named->second;
       const auto it = valid_profile_name(name) ? profiles.yaml.find(name) : profiles.yaml.end();
       if (it == profiles.yaml.end()) {
         std::string offered;

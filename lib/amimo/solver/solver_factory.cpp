@@ -20,13 +20,8 @@ struct backend_entry {
 };
 
 // The analog profile a spec asks for: "profile" (built-in name or YAML path, default
-// paper-board) with the other options applied on top.
-analog::analog_profile analog_profile_of(const solver_spec& spec) {
-  const auto it = spec.options.find("profile");
-  analog::analog_profile profile = analog::load_analog_profile(it == spec.options.end() ? "paper-board" : it->second);
-  analog::apply_analog_options(profile, spec.options);
-  return profile;
-}
+// analog::default_profile_name) with the other options applied on top.
+analog::analog_profile analog_profile_of(const solver_spec& spec) { return analog::profile_from_options(spec.options); }
 
 std::vector<std::string> analog_keys() {
   std::vector<std::string> keys = analog::analog_option_keys();

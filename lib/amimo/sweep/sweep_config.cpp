@@ -1,3 +1,4 @@
+#include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/thread_pool.h>
 #include <amimo/fec/link_coding.h>
@@ -160,6 +161,16 @@ std::string_view solver_name_of_label(std::string_view label) noexcept { return 
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept {
   solver_name = solver_name_of_label(solver_name);
   return is_analog_solver(solver_name) || (solver_name == "remote" && is_analog_solver(remote_backend(config)));
+}
+
+std::string analog_label(const sweep_config& config, std::string_view solver_name) {
+  if (!reports_modelled_cost(config, solver_name)) return "";
+  std::map<std::string, std::string> options;
+  for (const solver::solver_spec& spec : config.solvers) {
+    if (spec.name == solver_name && is_analog_solver(spec.name)) options = spec.options;
+  }
+  for (const auto& [key, value] : config.analog_options) options.emplace(key, value);
+  return analog::profile_label(analog::profile_from_options(options));
 }
 
 bool has_analog_solver(const sweep_config& config) noexcept {

@@ -77,6 +77,11 @@ std::string_view solver_name_of_label(std::string_view label) noexcept;
 /// remote one whose service runs an analog backend.
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept;
 
+/// "paper-board, LP-INV mapping paper (A0 = D0/L)" for a curve whose figures come from an
+/// analog backend (directly or behind a remote service), "" otherwise. Throws config_error
+/// for an invalid analog configuration.
+std::string analog_label(const sweep_config& config, std::string_view solver_name);
+
 /// Whether any configured solver is an analog backend.
 bool has_analog_solver(const sweep_config& config) noexcept;
 

@@ -72,6 +72,9 @@ int main(int argc, char** argv) {
           config.rx.seed, ofdm::user_impairments{config.cfo_hz, config.timing_offsets}, config.frames);
       synthetic = s.get();
       source = std::move(s);
+      if (const auto warning = pipeline::cyclic_prefix_warning(config); !warning.empty()) {
+        std::cerr << "amimo-bs: warning: " << warning << "\n";
+      }
     } else {
       radio::source_options so;
       so.gain_db = uhd_gain;

@@ -1,5 +1,5 @@
 // amimo-ue: the user side and the air. Generates K users' OFDM frames (preamble, comb
-// pilots, PRBS data), passes them through a channel model (TDL-A/B/C, flat, awgn; Doppler,
+// pilots, PRBS data), passes them through a channel model (TDL-A…E, CDL-A…E, flat, awgn; Doppler,
 // per-user CFO and timing offsets, AWGN) and writes N antenna streams to a radio sink
 // (ZeroMQ in either convention, or a SigMF recording), paced to real time or as fast as
 // possible.
@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
       n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, channel->describe(), config.snr_db, config.rx.seed, config.sink,
       config.realtime ? "paced to real time" : "as fast as possible");
   std::cout.flush();
+  if (const auto warning = pipeline::cyclic_prefix_warning(config); !warning.empty()) {
+    std::cerr << "amimo-ue: warning: " << warning << "\n";
+  }
   if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))) &&
       !g_stop)
     std::cerr << "amimo-ue: warning: not every channel has a subscriber yet; messages sent before are lost\n";

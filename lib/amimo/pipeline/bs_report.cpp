@@ -15,6 +15,12 @@
 namespace amimo::pipeline {
 namespace {
 
+nlohmann::json cdl_json(const channel_models::cdl_geometry& g) {
+  nlohmann::json j;
+  for (const auto& [key, value] : channel_models::cdl_geometry_fields(g)) j[key] = value;
+  return j;
+}
+
 double stream_seconds(const receiver_stats& s, const link_config& c) {
   return static_cast<double>(s.samples) / c.rx.layout.sample_rate;
 }
@@ -188,7 +194,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"speed_kmh", c.speed_kmh},
                    {"center_frequency_hz", c.center_frequency},
                    {"rho_bs", c.channel.rho_bs},
-                   {"rho_ue", c.channel.rho_ue}}},
+                   {"rho_ue", c.channel.rho_ue},
+                   {"cdl", cdl_json(c.channel.cdl)}}},
                  {"snr_db", c.snr_db},
                  {"threads", c.rx.threads},
                  {"estimation_smoothing", c.rx.estimation_smoothing}};

@@ -51,6 +51,11 @@ std::string_view embedded_link_config() noexcept;
 link_config parse_link_config(std::string_view yaml,
                               const std::map<std::string, std::string>& overrides = {});
 
+/// A warning (empty when none) when the channel's last tap plus the largest timing offset
+/// reaches beyond the cyclic prefix: the emulator applies the channel per subcarrier
+/// (circularly), so the inter-symbol interference such a channel causes is not modelled.
+std::string cyclic_prefix_warning(const link_config& config);
+
 /// Whether a chain's backend reports modelled analog cost.
 bool chain_is_analog(const link_config& config, const chain_spec& chain) noexcept;
 

@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
     layout = std::make_unique<ofdm::frame_layout>(config.rx.layout, config.rx.users, config.rx.modulation);
     channel = channel_models::create_selective_channel_model(config.channel);
     emulator = std::make_unique<ofdm::uplink_emulator>(*layout, *channel, config.snr_db, config.rx.seed,
-                                                       ofdm::user_impairments{config.cfo_hz, config.timing_offsets});
+                                                       ofdm::user_impairments{config.cfo_hz, config.timing_offsets},
+                                                       config.emulator_options());
     sink = radio::open_radio_sink(config.sink,
                                   {config.rx.antennas, config.rx.layout.sample_rate, config.center_frequency});
     if (auto* z = dynamic_cast<radio::zmq_sink*>(sink.get())) z->set_interrupt_flag(&g_stop);

@@ -195,6 +195,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"center_frequency_hz", c.center_frequency},
                    {"rho_bs", c.channel.rho_bs},
                    {"rho_ue", c.channel.rho_ue},
+                   {"channel_filter", c.channel_filter},
+                   {"sinc_half_width", c.sinc_half_width},
                    {"cdl", cdl_json(c.channel.cdl)}}},
                  {"snr_db", c.snr_db},
                  {"threads", c.rx.threads},

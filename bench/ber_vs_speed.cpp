@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   md += "| speed (km/h) | f_D (Hz) | BER (measured) | bit errors / bits | outdated-estimate MSE (modelled, dB) |\n";
   md += "|---|---|---|---|---|\n";
   report::plot_spec spec;
-  spec.title = fmt::format("{} {:g} ns, {:g} GHz, Es/N0 {:g} dB: BER vs speed (measured)", model, ds * 1e9, fc / 1e9, snr);
+  spec.title = fmt::format("{} {:g} ns, {:g} GHz, {:g} dB: BER vs speed", model, ds * 1e9, fc / 1e9, snr);
   spec.x_label = "user speed (km/h)";
   spec.y_label = "BER (measured)";
   spec.log_y = true;

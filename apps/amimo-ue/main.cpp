@@ -98,10 +98,11 @@ int main(int argc, char** argv) {
 
   const auto& n = config.rx.layout;
   std::cout << fmt::format(
-      "# amimo-ue {}: {} users → {} antennas, {}, FFT {} / CP {} / {} used, {:.3f} Msps, channel {}, Es/N0 {} dB, "
+      "# amimo-ue {}: {} users → {} antennas, {}, FFT {} / CP {} / {} used, {:.3f} Msps, channel {} [{} filter], "
+      "Es/N0 {} dB, "
       "seed {}, sink {}, {}\n",
       version_string, config.rx.users, config.rx.antennas, modem::to_string(config.rx.modulation), n.fft_size,
-      n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, channel->describe(), config.snr_db, config.rx.seed, config.sink,
+      n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, channel->describe(), config.channel_filter, config.snr_db, config.rx.seed, config.sink,
       config.realtime ? "paced to real time" : "as fast as possible");
   std::cout.flush();
   if (const auto warning = pipeline::cyclic_prefix_warning(config); !warning.empty()) {

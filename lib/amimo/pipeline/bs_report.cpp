@@ -97,6 +97,9 @@ std::string parameter_header(const link_config& c, const std::string& command_li
   line("source", c.source);
   if (c.source == "synthetic") {
     line("channel", channel_models::describe(c.channel));
+    line("channel filter", c.channel_filter == "sinc"
+                               ? fmt::format("sinc (windowed-sinc FIR in time, half-width {})", c.sinc_half_width)
+                               : std::string("frequency (H(f) per subcarrier)"));
     line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
   }
   line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",

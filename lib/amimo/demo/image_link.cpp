@@ -148,7 +148,7 @@ void validate(const image_link_config& config) {
   }
   // The model factory checks the name, the correlations and awgn with K > N.
   (void)channel_models::create_flat_channel_model(
-      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue});
+      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue}, config.cdl);
   if (config.backends.empty()) throw config_error("at least one solver backend is needed");
   for (const backend_choice& b : config.backends) solver::validate_solver_spec(b.spec);
 }
@@ -472,7 +472,7 @@ image_link_result run_image_link(const report::rgb_image& image, const image_lin
   tx_bits.resize(vectors * bits_per_vector, 0);  // zero padding of the last vector
 
   auto channel = channel_models::create_flat_channel_model(
-      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue});
+      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue}, config.cdl);
   std::vector<backend_rx> rx(config.backends.size());
   for (std::size_t c = 0; c < rx.size(); ++c) {
     rx[c].solver = std::make_unique<solver::accounting_solver>(

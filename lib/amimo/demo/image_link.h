@@ -24,6 +24,7 @@
 #include <amimo/report/png_image.h>
 #include <amimo/solver/accounting_solver.h>
 #include <amimo/solver/solver_factory.h>
+#include <channel_models/cdl_geometry.h>
 
 #include <cstdint>
 #include <span>
@@ -65,9 +66,10 @@ struct image_link_config {
   modem::modulation modulation = modem::modulation::qam16;
   detect::detector_kind detector = detect::detector_kind::zf;
   detect::detection_mode mode = detect::detection_mode::per_vector;
-  std::string channel = "rayleigh";  ///< flat model: rayleigh | kronecker | awgn
+  std::string channel = "rayleigh";  ///< flat model: rayleigh | kronecker | awgn | cdl-a … cdl-e
   double rho_bs = 0.0;               ///< Kronecker correlation at the base station
   double rho_ue = 0.0;               ///< Kronecker correlation between users
+  channel_models::cdl_geometry cdl;  ///< CDL: BS array and angle spreads (per-subcarrier draws)
   double snr_db = 20.0;              ///< Es/N0 in dB
   int vectors_per_channel = 16;      ///< received vectors per channel realisation
   std::uint64_t seed = 1;

@@ -19,6 +19,12 @@
 namespace amimo::pipeline {
 namespace {
 
+nlohmann::json cdl_json(const channel_models::cdl_geometry& g) {
+  nlohmann::json j;
+  for (const auto& [key, value] : channel_models::cdl_geometry_fields(g)) j[key] = value;
+  return j;
+}
+
 double stream_seconds(const receiver_stats& s, const link_config& c) {
   return static_cast<double>(s.samples) / c.rx.layout.sample_rate;
 }
@@ -149,6 +155,9 @@ std::string parameter_header(const link_config& c, const std::string& command_li
   line("source", c.source);
   if (c.source == "synthetic") {
     line("channel", channel_models::describe(c.channel));
+    line("channel filter", c.channel_filter == "sinc"
+                               ? fmt::format("sinc (windowed-sinc FIR in time, half-width {})", c.sinc_half_width)
+                               : std::string("frequency (H(f) per subcarrier)"));
     line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
   }
   line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
@@ -262,7 +271,10 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"speed_kmh", c.speed_kmh},
                    {"center_frequency_hz", c.center_frequency},
                    {"rho_bs", c.channel.rho_bs},
-                   {"rho_ue", c.channel.rho_ue}}},
+                   {"rho_ue", c.channel.rho_ue},
+                   {"channel_filter", c.channel_filter},
+                   {"sinc_half_width", c.sinc_half_width},
+                   {"cdl", cdl_json(c.channel.cdl)}}},
                  {"snr_db", c.snr_db},
                  {"threads", c.rx.threads},
                  {"estimation_smoothing", c.rx.estimation_smoothing}};

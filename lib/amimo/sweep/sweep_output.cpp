@@ -7,6 +7,7 @@
 #include <amimo/sweep/sweep_output.h>
 
 #include <amimo/remote/remote_solver.h>
+#include <channel_models/flat_models.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -122,8 +123,8 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
     const std::string label = analog_label(c, spec.name);
     if (!label.empty()) line(spec.name + " profile", label);
   }
-  line("channel", c.channel == "kronecker" ? fmt::format("kronecker (rho_bs {}, rho_ue {})", c.rho_bs, c.rho_ue)
-                                           : c.channel);
+  line("channel", channel_models::describe(
+                      channel_models::flat_channel_config{c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl));
   line("Es/N0 (dB)", join_snr(c.snr_db));
   line("vectors per channel", std::to_string(c.vectors_per_channel));
   if (is_coded(c)) {
@@ -255,6 +256,9 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   params["channel"] = c.channel;
   params["rho_bs"] = c.rho_bs;
   params["rho_ue"] = c.rho_ue;
+  params["channel_description"] =
+      channel_models::describe(channel_models::flat_channel_config{c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl);
+  for (const auto& [key, value] : channel_models::cdl_geometry_fields(c.cdl)) params["cdl"][key] = value;
   params["snr_db"] = c.snr_db;
   params["vectors_per_channel"] = c.vectors_per_channel;
   params["min_errors"] = c.min_errors;

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -102,6 +103,32 @@ std::optional<std::variant<reply, error_reply>> remote_client::receive(std::chro
   }
 }
 
+bool remote_client::receive_into(std::chrono::milliseconds timeout, bytes& frame) {
+  zmq::pollitem_t item{impl_->socket->handle(), 0, ZMQ_POLLIN, 0};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    try {
+      zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0)));
+    } catch (const zmq::error_t& e) {
+      if (e.num() == EINTR) continue;
+      throw;
+    }
+    if ((item.revents & ZMQ_POLLIN) == 0) return false;
+    zmq::message_t message;
+    if (!impl_->socket->recv(message, zmq::recv_flags::dontwait)) continue;
+    bool extra = false;
+    while (impl_->socket->get(zmq::sockopt::rcvmore) != 0) {
+      zmq::message_t more;
+      (void)impl_->socket->recv(more, zmq::recv_flags::none);
+      extra = true;
+    }
+    frame.resize(extra ? 0 : message.size());
+    if (!frame.empty()) std::memcpy(frame.data(), message.data(), frame.size());
+    return true;
+  }
+}
+
 remote_options parse_remote_options(const std::map<std::string, std::string>& options) {
   remote_options r;
   std::map<std::string, std::string> passthrough;
@@ -126,6 +153,10 @@ remote_options parse_remote_options(const std::map<std::string, std::string>& op
     } else if (key == "element") {
       if (value != "cf64" && value != "cf32") throw config_error("remote option 'element' must be cf64|cf32");
       r.element = value == "cf32" ? element_type::cf32 : element_type::cf64;
+    } else if (key == "batch-chunk") {
+      r.batch_chunk = to_int(key, value, 1, 4096);
+    } else if (key == "window") {
+      r.window = to_int(key, value, 1, 64);
     } else if (key == "curve-server-key") {
       r.curve_server_key_file = value;
     } else if (key == "curve-client-key") {
@@ -168,16 +199,25 @@ namespace {
 std::mutex tally_mutex;
 fallback_tally tally;
 
-void note_fallback(const std::string& reason) {
+void note_fallback(const std::string& reason) { note_remote_fallback(reason, 1); }
+}  // namespace
+
+void note_remote_fallback(const std::string& reason, std::uint64_t count) {
   const std::lock_guard<std::mutex> lock(tally_mutex);
-  ++tally.total;
+  tally.total += count;
   if (tally.by_reason.size() < 32 || tally.by_reason.count(reason) != 0) {
-    ++tally.by_reason[reason];
+    tally.by_reason[reason] += count;
   } else {
-    ++tally.by_reason["other"];
+    tally.by_reason["other"] += count;
   }
 }
-}  // namespace
+
+std::uint64_t new_session_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  std::random_device device;
+  std::uint64_t session = (static_cast<std::uint64_t>(device()) << 32U) ^ device() ^ (++counter << 48U);
+  return session == 0 ? 1 : session;
+}
 
 fallback_tally remote_fallbacks() {
   const std::lock_guard<std::mutex> lock(tally_mutex);
@@ -227,10 +267,7 @@ struct remote_solver::impl {
   std::chrono::milliseconds busy_backoff{10};
 
   void new_session() {
-    static std::atomic<std::uint64_t> counter{0};
-    std::random_device device;
-    session = (static_cast<std::uint64_t>(device()) << 32U) ^ device() ^ (++counter << 48U);
-    if (session == 0) session = 1;
+    session = new_session_id();
     next_id = 1;
   }
 

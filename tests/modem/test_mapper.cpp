@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -109,6 +110,48 @@ TEST_P(MapperTest, MaxLogLlrMatchesBruteForceDefinitionAndHardDecisionSigns) {
       }
     }
   }
+}
+
+// A sample exactly on a decision boundary (0 on either axis — an ADC-quantised analog output
+// often is — or exactly midway between two levels) is a tie: its max-log LLR is exactly 0
+// for the bits that boundary separates, whatever roundings or FMA contractions happen, and
+// every other bit's LLR sign agrees with the hard decision. Before the fix the tie's LLR was
+// ±1e-17, a sign chosen by rounding, opposite to the hard decision about half the time.
+TEST_P(MapperTest, ExactTiesGiveZeroLlrAndOtherwiseSignsMatchHardDecisions) {
+  const mapper m(GetParam());
+  const unsigned bps = m.bits_per_symbol();
+  // Every midpoint between two adjacent levels on each axis, each paired with an ordinary
+  // coordinate on the other axis.
+  std::vector<double> levels;
+  for (const cf64 p : m.constellation()) levels.push_back(p.real());
+  std::sort(levels.begin(), levels.end());
+  levels.erase(std::unique(levels.begin(), levels.end(), [](double a, double b) { return std::abs(a - b) < 1e-6; }),
+               levels.end());
+  std::vector<cf64> samples;
+  rng gen(3);
+  for (std::size_t i = 0; i + 1 < levels.size(); ++i) {
+    const double mid = i + 1 == levels.size() / 2 ? 0.0 : 0.5 * (levels[i] + levels[i + 1]);
+    const double other = levels[gen.below(levels.size())] + 0.01;
+    samples.emplace_back(mid, other);
+    if (m.bits_per_symbol() > 1) samples.emplace_back(other, mid);
+  }
+  std::vector<float> llr(samples.size() * bps);
+  std::vector<bit> hard(samples.size() * bps);
+  const std::vector<double> variance(samples.size(), 0.3);
+  m.demap_soft(llr, samples, variance);
+  m.demap_hard(hard, samples);
+  int zeros_at_zero = 0;
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    for (unsigned b = 0; b < bps; ++b) {
+      const float l = llr[s * bps + b];
+      if (l != 0.0F) {
+        EXPECT_EQ(hard[s * bps + b], l < 0.0F ? 1 : 0) << "sample " << s << " bit " << b;
+      }
+      if ((samples[s].real() == 0.0 || samples[s].imag() == 0.0) && l == 0.0F) ++zeros_at_zero;
+    }
+  }
+  // The axis sign bit is undecided exactly at 0 (Gray QAM, QPSK and BPSK alike).
+  EXPECT_GE(zeros_at_zero, 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllSchemes, MapperTest,

@@ -62,9 +62,15 @@ TEST(ReceiverMatrix, EveryDetectorModeAndBackendScoresHonestlyFromMinus5To80dB) 
           EXPECT_EQ(c.bits, 2U * 4U * rx.layout().bits_per_user()) << c.label << " " << where;
           // For Gray QAM the max-log LLR's sign is the hard decision: LLR-sign errors equal the
           // hard-decision errors. An LLR of 0 on a good stream (the old cancellation) breaks it.
-          // (Rounding at decision boundaries may differ by a bit or two in 10⁴ errors.)
-          EXPECT_NEAR(static_cast<double>(c.llr.sign_errors()), static_cast<double>(c.bit_errors),
-                      2.0 + 1e-3 * static_cast<double>(c.bit_errors)) << c.label << " " << where;
+          // The exception is an exact tie (a sample exactly on a decision boundary, e.g. an
+          // ADC-quantised analog output of 0): its LLR is exactly 0, a sign error, while the
+          // hard decision there is right half the time. Ties are rare, and bounded here.
+          const auto zeros = static_cast<double>(c.llr.zero_llrs());
+          EXPECT_LE(zeros, 0.02 * static_cast<double>(c.bits)) << c.label << " " << where;
+          const double diff = static_cast<double>(c.llr.sign_errors()) - static_cast<double>(c.bit_errors);
+          const double slack = 2.0 + 1e-3 * static_cast<double>(c.bit_errors);
+          EXPECT_GE(diff, -slack) << c.label << " " << where;  // ties only ever add sign errors
+          EXPECT_LE(diff, zeros + slack) << c.label << " " << where;
         }
         const auto ci = metrics::wilson_interval(static_cast<double>(f64.bit_errors), static_cast<double>(f64.bits));
         EXPECT_GE(f32.ber(), ci.low - 1e-12) << f32.label << " " << where;

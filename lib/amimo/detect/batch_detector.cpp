@@ -20,8 +20,6 @@ struct batch_detector::engine {
 
 namespace {
 
-constexpr double kMaxSinr = 1e15;  // as linear_detector: 150 dB keeps LLRs finite in float
-
 template <typename Real>
 class engine_impl final : public batch_detector::engine {
   using V = simd::lanes<Real>;
@@ -155,37 +153,28 @@ class engine_impl final : public batch_detector::engine {
       unresolved += ok ? 0 : 1;
       for (int k = 0; k < k_; ++k) {
         const auto at = static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k);
-        double value = 0.0;
-        double gre = 0.0, gim = 0.0;
+        cf64 gain{};
+        double disturbance = 0.0;
+        double x_kk = 0.0;
         if (ok) {
-          gre = lane_g(2 * (k * k_ + k), l);
-          gim = lane_g(2 * (k * k_ + k) + 1, l);
-          double disturbance = n0 * static_cast<double>(lanes_w_[static_cast<std::size_t>(k * L + l)]);
+          gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
+          disturbance = n0 * static_cast<double>(lanes_w_[static_cast<std::size_t>(k * L + l)]);
           for (int j = 0; j < k_; ++j) {
             if (j == k) continue;
             const double re = lane_g(2 * (j * k_ + k), l), im = lane_g(2 * (j * k_ + k) + 1, l);
             disturbance += re * re + im * im;
           }
-          const double power = gre * gre + gim * gim;
-          value = power / disturbance;
-          if (power > 0.0 && std::isfinite(power) && !(value <= kMaxSinr)) value = kMaxSinr;
+          if (!per_block) x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);
         }
-        const double magnitude = std::sqrt(gre * gre + gim * gim);
-        const bool known = ok && std::isfinite(value) && value > 0.0 && std::isfinite(magnitude) && magnitude > 0.0;
-        if (known) {
-          sinr[at] = value;
-          noise_variance[at] = 1.0 / value;
-          const double p = gre * gre + gim * gim;  // 1/g = conj(g)/|g|²
-          gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(gre / p);
-          gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(-gim / p);
-        } else {
-          sinr[at] = 0.0;
-          noise_variance[at] = linear_detector::kErased;
-        }
+        const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
+        sinr[at] = q.sinr;
+        noise_variance[at] = q.sinr > 0.0 ? 1.0 / q.sinr : linear_detector::kErased;
+        gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(q.scale.real());
+        gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(q.scale.imag());
       }
     }
     std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
-    // Unbiased outputs: ŝ_k = (w_k y) / g_k, an erased stream 0.
+    // Scaled outputs (assess_stream: 1/g_k per-block, 1/b_k per-vector), an erased stream 0.
     if (per_block) {
       solver::compact::multiply(s_.data(), w, ys, k_, n_, t);
     } else {

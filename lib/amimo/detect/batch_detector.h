@@ -6,8 +6,8 @@
 //
 // Semantics are linear_detector's, exactly (read its header): per-block mode solves
 // A W = Hᴴ, per-vector mode solves A [X | Ŝ] = [I | Hᴴ Y] (the same per-vector solves and
-// the filter W = X Hᴴ they amount to), G = W H, SINR_k = |G_kk|² / (Σ_{j≠k} |G_kj|² +
-// N0 ‖w_k‖²) in double from the applied filter, output unbiased by 1/G_kk, and a stream
+// the filter W = X Hᴴ they amount to), G = W H, SINR and output scale by assess_stream (in
+// double, from the applied filter), and a stream
 // whose quality cannot be known — non-finite or singular channel, failed solve, zero or
 // non-finite gain — is an erasure: output 0, SINR 0, noise variance +∞.
 //

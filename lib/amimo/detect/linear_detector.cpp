@@ -128,36 +128,47 @@ channel_report linear_detector::set_channel(cmat_cref h, double n0) {
   return report;
 }
 
+stream_quality assess_stream(detector_kind kind, detection_mode mode, double n0, cf64 g, double disturbance,
+                             double x_kk, bool resolved) noexcept {
+  if (!resolved) return {};
+  const double power = std::norm(g);
+  double sinr = power / disturbance;
+  cf64 scale = 1.0 / g;
+  if (mode == detection_mode::per_vector) {
+    const double b = kind == detector_kind::mmse ? 1.0 - n0 * x_kk : 1.0;
+    if (std::isfinite(b) && b > 0.0) {
+      sinr = b * b / (std::norm(g - b) + disturbance);
+      scale = cf64(1.0 / b, 0.0);
+    }
+  }
+  // Zero disturbance (a noiseless, exactly inverted channel) is a perfect stream, not an
+  // unknown one: SINR is capped at 150 dB so LLRs stay finite in float.
+  if (power > 0.0 && std::isfinite(power) && !(sinr <= kMaxSinr)) sinr = kMaxSinr;
+  const double magnitude = std::abs(g);
+  if (!(std::isfinite(sinr) && sinr > 0.0 && std::isfinite(magnitude) && magnitude > 0.0)) return {};
+  return {sinr, scale};
+}
+
 void linear_detector::compute_stream_quality(bool resolved) {
   const auto users = static_cast<std::size_t>(users_);
   if (resolved) gains_.noalias() = filter_ * h_;
   for (std::size_t k = 0; k < users; ++k) {
     const auto ki = static_cast<Eigen::Index>(k);
-    double sinr = 0.0;
     cf64 gain{};
+    double disturbance = 0.0;
+    double x_kk = 0.0;
     if (resolved) {
       gain = gains_(ki, ki);
-      double disturbance = n0_ * filter_.row(ki).squaredNorm();  // noise through w_k
+      disturbance = n0_ * filter_.row(ki).squaredNorm();  // noise through w_k
       for (Eigen::Index j = 0; j < users_; ++j) {
         if (j != ki) disturbance += std::norm(gains_(ki, j));  // residual interference
       }
-      const double power = std::norm(gain);
-      sinr = power / disturbance;
-      // Zero disturbance (a noiseless, exactly inverted channel) is a perfect stream, not an
-      // unknown one: SINR is capped at 150 dB so LLRs stay finite in float.
-      if (power > 0.0 && std::isfinite(power) && !(sinr <= kMaxSinr)) sinr = kMaxSinr;
+      if (mode_ == detection_mode::per_vector) x_kk = inverse_(ki, ki).real();
     }
-    const bool known = resolved && std::isfinite(sinr) && sinr > 0.0 && std::isfinite(std::abs(gain)) &&
-                       std::abs(gain) > 0.0;
-    if (known) {
-      sinr_[k] = sinr;
-      noise_variance_[k] = 1.0 / sinr;
-      inverse_gain_[k] = 1.0 / gain;
-    } else {
-      sinr_[k] = 0.0;
-      noise_variance_[k] = kErased;
-      inverse_gain_[k] = cf64{};
-    }
+    const stream_quality q = assess_stream(kind_, mode_, n0_, gain, disturbance, x_kk, resolved);
+    sinr_[k] = q.sinr;
+    noise_variance_[k] = q.sinr > 0.0 ? 1.0 / q.sinr : kErased;
+    inverse_gain_[k] = q.scale;
   }
   resolved_ = resolved;
   if (resolved && mode_ == detection_mode::per_block) {

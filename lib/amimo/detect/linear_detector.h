@@ -14,8 +14,19 @@
 // Every term is a sum of non-negative numbers, so SINR is never negative and never the
 // result of a subtraction that cancels (the old 1/(N0·[A⁻¹]_kk) − 1 form does, in f32 and
 // with any inexact analog solve). For exact solves the two agree: exact MMSE gives
-// Σ_j |G_kj|² + N0‖w_k‖² = g_k, so SINR = g/(1 − g). The output is unbiased, ŝ_k = w_k y / g_k,
-// and its noise-plus-interference variance is 1/SINR_k.
+// Σ_j |G_kj|² + N0‖w_k‖² = g_k, so SINR = g/(1 − g).
+//
+// Output scale (assess_stream holds the rule for both detectors):
+//   per-block:  ŝ_k = w_k y / g_k — unbiased for the filter applied, whose g_k is known.
+//   per-vector: ŝ_k = x̂_k / b_k with b_k the bias of the *exact* filter: 1 for ZF and
+//               1 − N0·Re X_kk for MMSE. Every vector is its own solve, so g_k (from the
+//               separate identity solve X) is only an estimate of their gain; dividing by it
+//               would add X's own error to every vector (an error floor with inexact analog
+//               solves), while b_k carries X's error only N0·|ΔX_kk| (0 for ZF). The stated
+//               variance then counts the bias left: 1/SINR_k = (|g_k − b_k|² + D_k)/b_k²,
+//               D_k = Σ_{j≠k}|G_kj|² + N0‖w_k‖², which equals the per-block form for exact
+//               solves (g_k = b_k). A b_k that is not finite and positive falls back to g_k.
+// The output's noise-plus-interference variance is 1/SINR_k.
 //
 // A stream whose quality cannot be known — singular or non-finite channel, failed solve,
 // a gain that is zero or not finite — is an *erasure*: output 0, SINR 0, noise variance
@@ -43,6 +54,17 @@ detector_kind parse_detector_kind(std::string_view name);  ///< "zf" | "mmse"
 std::string_view to_string(detector_kind kind) noexcept;
 detection_mode parse_detection_mode(std::string_view name);  ///< "per-vector" | "per-block"
 std::string_view to_string(detection_mode mode) noexcept;
+
+/// One stream's quality and output scale by the rule above. sinr 0 marks an erasure (scale 0).
+struct stream_quality {
+  double sinr = 0.0;
+  cf64 scale{};  ///< multiplies the filter's (per-block) or solve's (per-vector) output
+};
+
+/// g: G_kk of the applied filter; disturbance: Σ_{j≠k}|G_kj|² + N0‖w_k‖²; x_kk: Re X_kk of the
+/// solver's A⁻¹ (per-vector mode, MMSE); resolved: the channel and solve were usable.
+stream_quality assess_stream(detector_kind kind, detection_mode mode, double n0, cf64 g, double disturbance,
+                             double x_kk, bool resolved) noexcept;
 
 struct channel_report {
   bool resolved = true;  ///< false: the channel matrix was unusable; all streams are erased
@@ -97,7 +119,7 @@ class linear_detector {
   cmat identity_;     // users × users
   cmat gains_;        // users × users: G = W H
   cmat matched_;      // users × max_vectors: Hᴴ y
-  std::vector<cf64> inverse_gain_;  // 1/g_k (0 for an erasure)
+  std::vector<cf64> inverse_gain_;  // output scale per stream (assess_stream; 0 for an erasure)
   std::vector<double> sinr_;
   std::vector<double> noise_variance_;
 };

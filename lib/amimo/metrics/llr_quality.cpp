@@ -10,6 +10,7 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
   const std::size_t n = std::min(llrs.size(), reference.size());
   double abs_sum = 0.0;
   std::uint64_t wrong_total = 0;
+  std::uint64_t zeros = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const float l = llrs[i];
     const float a = std::fabs(l);
@@ -20,10 +21,12 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
     ++counts_[bin];
     errors_[bin] += wrong ? 1U : 0U;
     wrong_total += wrong ? 1U : 0U;
+    zeros += l == 0.0F ? 1U : 0U;
     abs_sum += static_cast<double>(a);
   }
   bits_ += n;
   sign_errors_ += wrong_total;
+  zero_llrs_ += zeros;
   abs_sum_ += abs_sum;
 }
 
@@ -34,6 +37,7 @@ void llr_quality::merge(const llr_quality& other) noexcept {
   }
   bits_ += other.bits_;
   sign_errors_ += other.sign_errors_;
+  zero_llrs_ += other.zero_llrs_;
   abs_sum_ += other.abs_sum_;
 }
 

@@ -38,6 +38,9 @@ class llr_quality {
 
   std::uint64_t bits() const noexcept { return bits_; }
   std::uint64_t sign_errors() const noexcept { return sign_errors_; }
+  /// Bits whose LLR is exactly 0 (no information: an erasure-like tie, e.g. a sample exactly on
+  /// a decision boundary). They count as sign errors; a hard decision there is a coin flip.
+  std::uint64_t zero_llrs() const noexcept { return zero_llrs_; }
   double sign_ber() const noexcept;
   double mean_abs_llr() const noexcept;
   /// Sign errors the LLRs themselves claim: Σ over bins of count × 1/(1 + e^|L_mid|).
@@ -53,6 +56,7 @@ class llr_quality {
   std::array<std::uint64_t, kBins> errors_{};
   std::uint64_t bits_ = 0;
   std::uint64_t sign_errors_ = 0;
+  std::uint64_t zero_llrs_ = 0;
   double abs_sum_ = 0.0;
 };
 

@@ -103,6 +103,17 @@ mapper::mapper(modulation scheme)
       const double expected = levels.front() + step * static_cast<double>(l);
       uniform_ = uniform_ && std::abs(levels[l] - expected) <= 1e-5 * step;  // liquid-dsp points are float
     }
+    // liquid-dsp's points are floats, so ±level pairs differ in their last bits. Decision
+    // levels are snapped to an exactly symmetric grid ((2l − (n−1))·step/2, negation exact):
+    // a sample exactly between two levels (0 is common: an ADC-quantised analog output) is
+    // then an exact tie, its max-log LLR exactly 0 for hard decisions and soft outputs alike,
+    // instead of two roundings that pick opposite sides.
+    const bool centred = std::abs(levels.front() + levels.back()) <= 1e-5 * step;
+    if (uniform_ && centred) {
+      std::vector<double>& snapped = axis == 0 ? i_levels_ : q_levels_;
+      const auto n = static_cast<long>(snapped.size());
+      for (long l = 0; l < n; ++l) snapped[static_cast<std::size_t>(l)] = static_cast<double>(2 * l - (n - 1)) * step / 2.0;
+    }
     axis_origin_[axis] = levels.front();
     axis_inverse_step_[axis] = 1.0 / step;
     axis_last_[axis] = static_cast<double>(levels.size() - 1);
@@ -193,11 +204,11 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
         const double v = x[axis];
         const std::size_t at = b * 16 + nearest[axis];
         const double level = level_values[axis][nearest[axis]];
-        const double dn = (v - level) * (v - level);
-        const double below = v - opposite_below_[at];
-        const double above = v - opposite_above_[at];
-        const double opposite = std::min(below * below, above * above);
-        out[b] = static_cast<float>(llr_sign_[at] * (opposite - dn) * inv_var);
+        // (|v − opposite|² − |v − nearest|²) as a product of sum and difference of distances:
+        // an exact tie gives exactly 0 (no FMA contraction can leave a rounding residue).
+        const double dn = std::fabs(v - level);
+        const double opposite = std::min(std::fabs(v - opposite_below_[at]), std::fabs(v - opposite_above_[at]));
+        out[b] = static_cast<float>(llr_sign_[at] * ((opposite - dn) * (opposite + dn)) * inv_var);
       }
       continue;
     }

@@ -11,6 +11,8 @@
 #include <amimo/solver/batch_solver.h>
 #include <amimo/solver/solver_factory.h>
 
+#include "remote_test_support.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -22,15 +24,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct running_service {
-  explicit running_service(service_options o = {}) : service(std::move(o)), thread([this] { service.run(); }) {}
-  ~running_service() {
-    service.stop();
-    thread.join();
-  }
-  solver_service service;
-  std::thread thread;
-};
+using test_support::running_service;
 
 // count Hermitian positive definite n×n systems with r right-hand sides, column-major.
 struct systems {
@@ -66,12 +60,7 @@ result run(solver::batch_solver& s, const systems& in, std::uint64_t reseed = 0)
   return out;
 }
 
-std::variant<reply, error_reply> round_trip(remote_client& client, const bytes& frame) {
-  client.send(frame);
-  auto r = client.receive(5000ms);
-  if (!r) throw std::runtime_error("no reply within 5 s");
-  return *r;
-}
+using test_support::round_trip;
 
 bytes batch_frame(const systems& in, const solver::solver_spec& spec, std::uint64_t id = 1, std::uint64_t session = 1) {
   bytes frame;

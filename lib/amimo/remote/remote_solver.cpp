@@ -71,35 +71,16 @@ void remote_client::send(const bytes& encoded) {
 }
 
 std::optional<std::variant<reply, error_reply>> remote_client::receive(std::chrono::milliseconds timeout) {
-  zmq::pollitem_t item{impl_->socket->handle(), 0, ZMQ_POLLIN, 0};
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    try {
-      zmq::poll(&item, 1, std::max(left, std::chrono::milliseconds(0)));
-    } catch (const zmq::error_t& e) {
-      if (e.num() == EINTR) continue;
-      throw;
-    }
-    if ((item.revents & ZMQ_POLLIN) == 0) return std::nullopt;
-    zmq::message_t frame;
-    if (!impl_->socket->recv(frame, zmq::recv_flags::dontwait)) continue;
-    bool extra = false;
-    while (impl_->socket->get(zmq::sockopt::rcvmore) != 0) {
-      zmq::message_t more;
-      (void)impl_->socket->recv(more, zmq::recv_flags::none);
-      extra = true;
-    }
-    const std::span<const std::byte> payload(static_cast<const std::byte*>(frame.data()), frame.size());
-    try {
-      if (extra) throw wire_error(error_code::malformed, "multi-frame response");
-      return decode_response(payload, impl_->options.limits);
-    } catch (const wire_error& e) {
-      std::uint64_t id = 0;
-      std::uint64_t session = 0;
-      peek_ids(payload, id, session);
-      return error_reply{id, session, error_code::malformed, e.what()};
-    }
+  bytes frame;
+  if (!receive_into(timeout, frame)) return std::nullopt;
+  try {
+    if (frame.empty()) throw wire_error(error_code::malformed, "multi-frame or empty response");
+    return decode_response(frame, impl_->options.limits);
+  } catch (const wire_error& e) {
+    std::uint64_t id = 0;
+    std::uint64_t session = 0;
+    peek_ids(frame, id, session);
+    return error_reply{id, session, error_code::malformed, e.what()};
   }
 }
 

@@ -348,7 +348,11 @@ void encode_batch_request(bytes& target, std::uint64_t id, std::uint64_t session
                           std::uint32_t max_size, const solver::solver_spec& spec, element_type element,
                           const std::uint64_t* reseed, solver::matrix_structure structure, const solver::batch_cref& a,
                           const solver::batch_cref& b) {
-  const solver::batch_shape sa = solver::shape_of(a), sb = solver::shape_of(b);
+  // (std::visit here rather than solver::shape_of: the fuzz target links this file alone.)
+  const auto shape = [](const solver::batch_cref& v) {
+    return std::visit([](const auto& m) { return solver::batch_shape{m.count, m.rows, m.cols}; }, v);
+  };
+  const solver::batch_shape sa = shape(a), sb = shape(b);
   // The spec text is short (a backend name and a few options); encode_spec's string is
   // small enough for the small-string buffer only when there are no options.
   thread_local std::string text;

@@ -9,13 +9,10 @@
 // The remote chain with a digital-f64 service backend also gives the same outputs as the
 // in-process digital-f64 chain, bit for bit (the same compact kernels run on exactly the
 // same cf64 values, only on the other side of a socket).
-#include <amimo/ofdm/uplink_emulator.h>
-#include <amimo/pipeline/receiver.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/remote/solver_service.h>
 
-#include "../ofdm/ofdm_test_support.h"
-#include "../support/counting_new.h"
+#include "allocation_stream.h"
 
 #include <gtest/gtest.h>
 
@@ -28,51 +25,10 @@
 #include <new>
 #include <string>
 
-
 namespace amimo::pipeline {
 namespace {
 
-using test_support::fixed_channel;
-using test_support::frame_buffer;
-
-struct counted_run {
-  std::uint64_t allocations = 0;
-  std::uint64_t decoded = 0;
-  receiver_stats stats;
-};
-
-// Streams kFrames frames through a receiver; counts allocations after 4 warm-up frames.
-counted_run stream(const receiver_config& cfg) {
-  const ofdm::frame_layout layout(cfg.layout, cfg.users, cfg.modulation);
-  fixed_channel ch(cfg.antennas, cfg.users, {0, 2});
-  rng gen(3);
-  for (std::size_t l = 0; l < ch.gains.size(); ++l) gen.fill_complex_normal(ch.gains[l], l == 0 ? 0.7 : 0.3);
-  ofdm::uplink_emulator em(layout, ch, 20.0, cfg.seed);
-  constexpr int kFrames = 10;
-  frame_buffer buf(cfg.antennas, cfg.layout.frame_length());
-  std::vector<std::vector<cf32>> frames;
-  for (int f = 0; f < kFrames; ++f) {
-    em.generate(buf.pointers(), static_cast<std::uint64_t>(f));
-    for (const auto& row : buf.rows) frames.push_back(row);
-  }
-  receiver rx(cfg);
-  std::vector<const cf32*> p(static_cast<std::size_t>(cfg.antennas));
-  const auto push_frame = [&](int f) {
-    for (int a = 0; a < cfg.antennas; ++a) p[static_cast<std::size_t>(a)] = frames[static_cast<std::size_t>(f * cfg.antennas + a)].data();
-    rx.push(p, static_cast<std::size_t>(cfg.layout.frame_length()));
-  };
-  for (int f = 0; f < 4; ++f) push_frame(f);
-  const std::uint64_t frames_before = rx.stats().frames;
-  const std::uint64_t before = g_allocations.load();
-  for (int f = 4; f < kFrames; ++f) push_frame(f);
-  const std::uint64_t allocations = g_allocations.load() - before;
-  counted_run out;  // (its receiver_stats allocates: counted after the interval)
-  out.allocations = allocations;
-  out.decoded = rx.stats().frames - frames_before;
-  rx.finish();
-  out.stats = rx.stats();
-  return out;
-}
+using test_support::counted_run;
 
 std::atomic<bool> g_child_stop{false};
 extern "C" void on_term(int) { g_child_stop = true; }
@@ -133,7 +89,7 @@ TEST(ReceiverOffloadAllocations, RemoteChainAllocatesNothingPerFrameAndMatchesTh
                    {}},
                   {detect::detector_kind::mmse, {"digital-f64", {}}, {}}};
     remote::reset_remote_fallbacks();
-    const counted_run run = stream(cfg);
+    const counted_run run = test_support::stream(cfg, 10);
     EXPECT_GE(run.decoded, 5U) << "frames must really stream through the counted interval";
     EXPECT_EQ(run.allocations, 0U) << detect::to_string(mode) << ": " << run.allocations << " allocations over "
                                    << run.decoded << " frames";
@@ -155,7 +111,7 @@ TEST(ReceiverOffloadAllocations, AnalogChainWithBlockAmcAllocatesNothingPerFrame
   cfg.threads = 2;
   cfg.mode = detect::detection_mode::per_block;
   cfg.chains = {{detect::detector_kind::mmse, {"analog", {{"profile", "paper-board"}, {"iters", "3"}}}, {}}};
-  const counted_run run = stream(cfg);
+  const counted_run run = test_support::stream(cfg, 10);
   EXPECT_GE(run.decoded, 5U);
   EXPECT_EQ(run.allocations, 0U) << run.allocations << " allocations over " << run.decoded << " frames";
   EXPECT_GT(run.stats.chains[0].solver.solves, 0U);

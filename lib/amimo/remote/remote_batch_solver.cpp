@@ -1,5 +1,6 @@
 #include <amimo/core/error.h>
 #include <amimo/remote/remote_batch_solver.h>
+#include <amimo/remote/remote_connection.h>
 
 #include <algorithm>
 #include <chrono>
@@ -35,7 +36,7 @@ int lanes_of(const View& v) {
 
 }  // namespace
 
-struct remote_batch_solver::impl {
+struct remote_batch_solver::impl : remote_connection {
   // One request in flight: systems [first, first + count) of the current call.
   struct slot {
     std::uint64_t id = 0;
@@ -47,29 +48,12 @@ struct remote_batch_solver::impl {
     bytes encoded;
   };
 
-  remote_options options;
-  int max_size = 0;
-  std::uint64_t create_seed = 0;
-  std::unique_ptr<remote_client> client;
+  using remote_connection::remote_connection;
   std::unique_ptr<solver::batch_solver> local;
-  std::uint64_t session = 0;
-  std::uint64_t next_id = 1;
-  bool reseed_pending = false;
-  std::uint64_t reseed_seed = 0;
-  remote_counters counters;
-  std::string failure;
-  clock::time_point retry_after{};
-  std::chrono::milliseconds backoff{500};
-  std::chrono::milliseconds busy_backoff{10};
   std::vector<slot> slots;
   bytes frame;
   reply replies[2];  // by item count (1: batch; 2: reseed + batch), so storage is reused
   error_reply error;
-
-  void new_session() {
-    session = new_session_id();
-    next_id = 1;
-  }
 
   // Systems [first, first + count) answered locally (counted), or io_error with on-failure=error.
   void fall_back(std::span<solver::batch_status> status, const solver::batch_ref& x, const solver::batch_cref& a,
@@ -138,16 +122,9 @@ struct remote_batch_solver::impl {
 };
 
 remote_batch_solver::remote_batch_solver(remote_options options, int max_size, std::uint64_t seed)
-    : impl_(std::make_unique<impl>()) {
-  impl& m = *impl_;
-  m.options = std::move(options);
-  m.max_size = max_size;
-  m.create_seed = seed;
-  m.client = std::make_unique<remote_client>(
-      client_options{m.options.endpoint, m.options.curve_server_key_file, m.options.curve_client_key_file, {}});
-  m.local = solver::create_digital_batch_solver(false, max_size);
-  m.slots.resize(static_cast<std::size_t>(std::max(1, m.options.window)));
-  m.new_session();
+    : impl_(std::make_unique<impl>(std::move(options), max_size, seed)) {
+  impl_->local = solver::create_digital_batch_solver(false, max_size);
+  impl_->slots.resize(static_cast<std::size_t>(std::max(1, impl_->options.window)));
 }
 
 remote_batch_solver::~remote_batch_solver() = default;

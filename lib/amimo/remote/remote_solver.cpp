@@ -1,6 +1,7 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
+#include <amimo/remote/remote_connection.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/remote/service_policy.h>
 #include <amimo/solver/digital_solver.h>
@@ -223,34 +224,14 @@ std::string remote_fallback_warning() {
   return text + "); use remote option on-failure=error to fail instead";
 }
 
-struct remote_solver::impl {
-  remote_options options;
-  int max_size;
-  std::uint64_t create_seed;
-  std::unique_ptr<remote_client> client;
-  std::uint64_t session = 0;
-  std::uint64_t next_id = 1;
+struct remote_solver::impl : remote_connection {
+  using remote_connection::remote_connection;
   bool session_lost = false;     // the current matrix epoch is served locally
-  bool reseed_pending = false;
-  std::uint64_t reseed_seed = 0;
   cmat a;                        // the current matrix, for the local fallback
   solver::matrix_structure structure = solver::matrix_structure::hermitian;
   std::unique_ptr<solver::linear_solver> local;
   bool local_loaded = false;
-  remote_counters counters;
-  std::string failure;  // why the last request failed
   request req;
-  // Circuit breaker: after a timeout the service is not asked again until this time
-  // (back-off doubling from 0.5 s to 30 s), so a dead service costs one timeout, not one
-  // per matrix.
-  std::chrono::steady_clock::time_point retry_after{};
-  std::chrono::milliseconds backoff{500};
-  std::chrono::milliseconds busy_backoff{10};
-
-  void new_session() {
-    session = new_session_id();
-    next_id = 1;
-  }
 
   // Sends req and waits for its reply (retrying with the same id); nullopt when the
   // service did not answer or refused.
@@ -327,15 +308,9 @@ struct remote_solver::impl {
   }
 };
 
-remote_solver::remote_solver(remote_options options, int max_size, std::uint64_t seed) : impl_(std::make_unique<impl>()) {
-  impl& m = *impl_;
-  m.options = std::move(options);
-  m.max_size = max_size;
-  m.create_seed = seed;
-  m.client = std::make_unique<remote_client>(
-      client_options{m.options.endpoint, m.options.curve_server_key_file, m.options.curve_client_key_file, {}});
-  m.local = solver::create_digital_solver(solver::digital_precision::f64, max_size);
-  m.new_session();
+remote_solver::remote_solver(remote_options options, int max_size, std::uint64_t seed)
+    : impl_(std::make_unique<impl>(std::move(options), max_size, seed)) {
+  impl_->local = solver::create_digital_solver(solver::digital_precision::f64, max_size);
 }
 
 remote_solver::~remote_solver() = default;

@@ -92,6 +92,12 @@ struct remote_batch_solver::impl : remote_connection {
     std::visit(
         [&](const auto& v) {
           using real = typename std::remove_cvref_t<decltype(v)>::real_type;
+          if (packed_column_major(v) && f32 == std::is_same_v<real, float>) {
+            const void* from = f32 ? static_cast<const void*>(res.x32.data()) : static_cast<const void*>(res.x64.data());
+            std::memcpy(v.data + static_cast<std::ptrdiff_t>(s.first) * v.matrix_stride * 2, from,
+                        per * static_cast<std::size_t>(s.count) * sizeof(real));
+            return;
+          }
           for (int m = 0; m < s.count; ++m) {
             std::size_t at = per * static_cast<std::size_t>(m);
             for (int j = 0; j < v.cols; ++j) {

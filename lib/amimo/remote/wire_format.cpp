@@ -67,6 +67,11 @@ class writer {
       }
     }
   }
+  void raw(const void* data, std::size_t n) {
+    const std::size_t at = out_.size();
+    out_.resize(at + n);
+    if (n != 0) std::memcpy(out_.data() + at, data, n);
+  }
   template <typename T>
   void reals(const std::vector<T>& v) {
     const std::size_t at = out_.size();
@@ -375,7 +380,13 @@ void encode_batch_request(bytes& target, std::uint64_t id, std::uint64_t session
   for (const solver::batch_cref* v : {&a, &b}) {
     std::visit(
         [&](const auto& view) {
-          for (int m = 0; m < view.count; ++m) out.system(view, m, element);
+          using real = typename std::remove_cvref_t<decltype(view)>::real_type;
+          const bool same = (element == element_type::cf32) == std::is_same_v<real, float>;
+          if (same && packed_column_major(view)) {
+            out.raw(view.data, static_cast<std::size_t>(view.count) * view.rows * view.cols * 2 * sizeof(real));
+          } else {
+            for (int m = 0; m < view.count; ++m) out.system(view, m, element);
+          }
         },
         *v);
   }

@@ -198,6 +198,14 @@ std::variant<reply, error_reply> decode_response(std::span<const std::byte> fram
 /// (in `r`), false for an error reply (in `e`).
 bool decode_response_into(std::span<const std::byte> frame, const wire_limits& limits, reply& r, error_reply& e);
 
+/// Whether a batch view is densely packed column-major (systems one after another, the
+/// wire's own layout): such batches are copied to and from the wire in one piece.
+template <typename Real>
+bool packed_column_major(const solver::matrix_batch<Real>& v) noexcept {
+  return v.format == solver::batch_format::column_major && v.row_stride == 1 && v.column_stride == v.rows &&
+         v.matrix_stride == static_cast<std::ptrdiff_t>(v.rows) * v.cols;
+}
+
 /// Encodes a request of an optional reseed item and one solve_batch item straight from
 /// batch views (any layout) into `out`, whose storage is reused. a: count × (n×n), b:
 /// count × (n×r); element cf32 narrows f64 input (and cf64 widens f32) once, here.

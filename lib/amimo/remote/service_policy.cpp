@@ -149,6 +149,14 @@ double request_work(const resolved_spec& spec, const request& r) {
     embed = 2.0;
   }
   for (const request_item& item : r.items) {
+    if (item.op == item_op::solve_batch) {
+      // Every system of the batch: programming/factorisation plus its solves.
+      const double n = embed * static_cast<double>(item.rows);
+      const double m = static_cast<double>(item.cols);
+      const double program = n * n * n + (spec.profile ? static_cast<double>(spec.profile->refinement.slices) * n * n : 0.0);
+      work += static_cast<double>(item.count) * (program + n * n * m * mvm_factor * iterations);
+      continue;
+    }
     const double n = embed * static_cast<double>(item.data.rows());
     const double m = static_cast<double>(item.data.cols());
     if (item.op == item_op::set_matrix) {

@@ -48,12 +48,16 @@ inline void add_common_link_flags(CLI::App& app, link_flags& f) {
   f.add(app, "--modulation", "modulation", "bpsk | qpsk | qam16 | qam64 | qam256");
   f.add(app, "--seed", "seed", "PRBS / channel / noise seed (transmitter and receiver must agree)");
   f.add(app, "--frames", "frames", "frames to send / decode (0: until the stream ends)");
-  f.add(app, "--channel", "channel", "tdl-a | tdl-b | tdl-c | tdl-d | tdl-e | flat | awgn");
+  f.add(app, "--channel", "channel", "tdl-a … tdl-e | cdl-a … cdl-e | flat | awgn");
+  f.add(app, "--array-rows", "array_rows", "CDL: BS array rows (1 = ULA; UPA rows x antennas/rows)");
+  f.add(app, "--element-spacing", "element_spacing", "CDL: BS element spacing (wavelengths)");
   f.add(app, "--delay-spread", "delay_spread",
-        "TDL delay spread (s) or a TR 38.901 preset: very-short | short | nominal | long | very-long");
+        "TDL/CDL delay spread (s) or a TR 38.901 preset: very-short | short | nominal | long | very-long");
   f.add(app, "--delay-model", "delay_model", "exact (fractional TDL delays) | sample-spaced");
   f.add(app, "--doppler", "doppler", "maximum Doppler (Hz)");
   f.add(app, "--speed", "speed_kmh", "user speed (km/h): Doppler = v · center_frequency / c (instead of --doppler)");
+  f.add(app, "--channel-filter", "channel_filter",
+        "frequency (H(f) per subcarrier) | sinc (windowed-sinc FIR in time: ISI beyond the CP, slower)");
   f.add(app, "--channel-time", "channel_time", "symbol (a channel state per OFDM symbol) | frame (block fading)");
   f.add(app, "--snr", "snr_db", "Es/N0 (dB) per user symbol per antenna");
   f.add(app, "--sample-rate", "sample_rate", "samples/s");

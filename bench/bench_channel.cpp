@@ -1,6 +1,7 @@
 // Channel emulation cost (issue 18): amimo-ue's uplink_emulator generating one frame of the
 // default numerology (512-point FFT, 300 used subcarriers, 14 symbols = 1 ms at 7.68 Msps)
-// for N antennas × K users through TR 38.901 TDL channels with exact delays, static
+// for N antennas × K users through TR 38.901 TDL (and CDL-C: 24 clusters × 20 rays on a
+// ULA) channels with exact delays, static
 // (one response per frame) or with 300 Hz Doppler and a channel state per OFDM symbol.
 // Measured: wall time per frame, and the real-time factor = signal duration / wall time
 // (≥ 1: faster than real time). The channel part alone (tap evolution + response product)
@@ -108,6 +109,10 @@ BENCHMARK_CAPTURE(BM_EmulatorFrame, tdl_c_300hz_per_symbol, std::string("tdl-c")
 BENCHMARK_CAPTURE(BM_ChannelOnly, tdl_c_300hz_per_symbol, std::string("tdl-c"), 300.0)
     ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_ChannelOnly, tdl_a_300hz_per_symbol, std::string("tdl-a"), 300.0)
+    ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_EmulatorFrame, cdl_c_300hz_per_symbol, std::string("cdl-c"), 300.0)
+    ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_ChannelOnly, cdl_c_300hz_per_symbol, std::string("cdl-c"), 300.0)
     ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
 
 BENCHMARK_MAIN();

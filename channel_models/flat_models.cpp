@@ -1,8 +1,11 @@
 #include <channel_models/flat_models.h>
 
+#include <channel_models/cdl_models.h>
+
 #include <amimo/core/error.h>
 
 #include <Eigen/Cholesky>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <numbers>
@@ -73,7 +76,22 @@ class orthogonal_awgn_model final : public channel::flat_channel_model {
 
 }  // namespace
 
-std::vector<std::string> flat_channel_model_names() { return {"rayleigh", "kronecker", "awgn"}; }
+std::string describe(const flat_channel_config& config, const cdl_geometry& cdl) {
+  if (config.model == "kronecker") {
+    return "kronecker (rho_bs " + fmt::format("{:g}", config.rho_bs) + ", rho_ue " + fmt::format("{:g}", config.rho_ue) + ")";
+  }
+  if (!is_cdl_model(config.model)) return config.model;
+  selective_channel_config c;
+  c.model = config.model;
+  c.antennas = config.antennas;
+  c.users = config.users;
+  c.cdl = cdl;
+  return describe(c) + "; flat fading: a fresh realisation per channel draw, on one subcarrier";
+}
+
+std::vector<std::string> flat_channel_model_names() {
+  return {"rayleigh", "kronecker", "awgn", "cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e"};
+}
 
 rmat exponential_correlation(int size, double rho) {
   rmat r(size, size);
@@ -83,7 +101,8 @@ rmat exponential_correlation(int size, double rho) {
   return r;
 }
 
-std::unique_ptr<channel::flat_channel_model> create_flat_channel_model(const flat_channel_config& config) {
+std::unique_ptr<channel::flat_channel_model> create_flat_channel_model(const flat_channel_config& config,
+                                                                       const cdl_geometry& cdl) {
   if (config.antennas <= 0 || config.users <= 0) {
     throw config_error("antennas and users must be positive (got " + std::to_string(config.antennas) +
                        " antennas, " + std::to_string(config.users) + " users)");
@@ -103,7 +122,18 @@ std::unique_ptr<channel::flat_channel_model> create_flat_channel_model(const fla
     }
     return std::make_unique<orthogonal_awgn_model>(config.antennas, config.users);
   }
-  throw config_error("unknown channel model '" + config.model + "' (expected rayleigh, kronecker or awgn)");
+  if (is_cdl_model(config.model)) {
+    selective_channel_config c;
+    c.model = config.model;
+    c.antennas = config.antennas;
+    c.users = config.users;
+    c.rho_bs = config.rho_bs;
+    c.rho_ue = config.rho_ue;
+    c.cdl = cdl;
+    return create_cdl_flat_model(c);
+  }
+  throw config_error("unknown channel model '" + config.model +
+                     "' (expected rayleigh, kronecker, awgn or cdl-a … cdl-e)");
 }
 
 }  // namespace amimo::channel_models

@@ -1,5 +1,6 @@
 #include <channel_models/tdl_models.h>
 
+#include <channel_models/cdl_models.h>
 #include <channel_models/flat_models.h>
 
 #include <amimo/core/error.h>
@@ -13,6 +14,7 @@
 #include <map>
 #include <numbers>
 #include <sstream>
+#include <utility>
 
 namespace amimo::channel_models {
 namespace {
@@ -89,7 +91,7 @@ void validate(const selective_channel_config& c) {
   const auto names = selective_channel_model_names();
   if (std::find(names.begin(), names.end(), c.model) == names.end()) {
     throw config_error("selective channel: unknown model '" + c.model +
-                       "' (expected tdl-a, tdl-b, tdl-c, tdl-d, tdl-e, flat or awgn)");
+                       "' (expected tdl-a … tdl-e, cdl-a … cdl-e, flat or awgn)");
   }
   if (c.delay_model != "exact" && c.delay_model != "sample-spaced") {
     throw config_error("selective channel: unknown delay_model '" + c.delay_model +
@@ -117,9 +119,34 @@ void validate(const selective_channel_config& c) {
   if (!std::isfinite(c.los_angle_rad)) reject("los_angle_rad", "must be finite", c.los_angle_rad);
   if (!(c.rho_bs >= 0.0 && c.rho_bs < 1.0)) reject("rho_bs", "must lie in [0, 1)", c.rho_bs);
   if (!(c.rho_ue >= 0.0 && c.rho_ue < 1.0)) reject("rho_ue", "must lie in [0, 1)", c.rho_ue);
-  if (is_tdl(c.model)) {
-    const auto table = tdl_profile(c.model);
-    const double longest = *std::max_element(table.normalised_delays.begin(), table.normalised_delays.end());
+  if (is_cdl_model(c.model)) {
+    const cdl_geometry& g = c.cdl;
+    if (g.array_rows < 1 || c.antennas % g.array_rows != 0) {
+      throw config_error("selective channel: array_rows must be >= 1 and divide antennas (got " +
+                         std::to_string(g.array_rows) + " rows, " + std::to_string(c.antennas) + " antennas)");
+    }
+    if (!(std::isfinite(g.element_spacing) && g.element_spacing > 0.0 && g.element_spacing <= 100.0)) {
+      reject("element_spacing", "must be in (0, 100] wavelengths", g.element_spacing);
+    }
+    const std::array<std::pair<const char*, double>, 4> spreads{
+        {{"asd", g.asd_deg}, {"asa", g.asa_deg}, {"zsd", g.zsd_deg}, {"zsa", g.zsa_deg}}};
+    for (const auto& [field, value] : spreads) {
+      if (!(std::isfinite(value) && value >= 0.0 && value <= 180.0)) {
+        reject(field, "(desired angle spread, degrees) must be in [0, 180]", value);
+      }
+    }
+    if (!(std::isfinite(g.user_spread_deg) && g.user_spread_deg >= 0.0 && g.user_spread_deg <= 360.0)) {
+      reject("user_spread", "must be in [0, 360] degrees", g.user_spread_deg);
+    }
+    if (!std::isfinite(g.ue_direction_deg)) reject("ue_direction", "must be finite (degrees)", g.ue_direction_deg);
+    if (c.rho_bs > 0.0 || c.rho_ue > 0.0) {
+      throw config_error("selective channel: rho_bs/rho_ue do not apply to " + c.model +
+                         " (its spatial correlation follows from the array and the ray angles)");
+    }
+  }
+  if (is_tdl(c.model) || is_cdl_model(c.model)) {
+    const auto delays = is_tdl(c.model) ? tdl_profile(c.model).normalised_delays : cdl_profile(c.model).normalised_delays;
+    const double longest = *std::max_element(delays.begin(), delays.end());
     const double last = longest * c.delay_spread_s * c.sample_rate;
     if (!(last <= max_delay_samples)) {
       reject("delay_spread_s", "times sample_rate puts the last tap beyond 1e6 samples", c.delay_spread_s);
@@ -130,6 +157,8 @@ void validate(const selective_channel_config& c) {
                        " users, " + std::to_string(c.antennas) + " antennas)");
   }
 }
+
+power_delay_profile profile_from_table(const tdl_table& table, const selective_channel_config& config);
 
 cmat cholesky_factor(int size, double rho) {
   return exponential_correlation(size, rho).llt().matrixL().toDenseMatrix().cast<cf64>();
@@ -302,7 +331,7 @@ class orthogonal_awgn_model final : public channel::selective_channel_model {
 }  // namespace
 
 std::vector<std::string> selective_channel_model_names() {
-  return {"tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e", "flat", "awgn"};
+  return {"tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e", "cdl-a", "cdl-b", "cdl-c", "cdl-d", "cdl-e", "flat", "awgn"};
 }
 
 tdl_table tdl_profile(std::string_view model) {
@@ -332,8 +361,16 @@ std::vector<std::string> delay_spread_preset_names() {
 
 power_delay_profile model_power_delay_profile(const selective_channel_config& config) {
   validate(config);
+  if (is_cdl_model(config.model)) {
+    const auto cdl = cdl_profile(config.model);
+    return profile_from_table({cdl.normalised_delays, cdl.powers_db, cdl.los, 0.0}, config);
+  }
   if (!is_tdl(config.model)) return {{0.0}, {1.0}, 0.0};
-  const auto table = tdl_profile(config.model);
+  return profile_from_table(tdl_profile(config.model), config);
+}
+
+namespace {
+power_delay_profile profile_from_table(const tdl_table& table, const selective_channel_config& config) {
   const bool sample_spaced = config.delay_model == "sample-spaced";
   std::map<double, double> merged;  // delay (samples) → summed Rayleigh power
   double total = 0.0;
@@ -358,6 +395,7 @@ power_delay_profile model_power_delay_profile(const selective_channel_config& co
   pdp.los_power = los / total;
   return pdp;
 }
+}  // namespace
 
 double rms_delay_spread(const power_delay_profile& pdp) {
   double p = pdp.los_power;
@@ -383,12 +421,33 @@ std::string describe(const selective_channel_config& c) {
       const double k = pdp.los_power / pdp.powers.front();
       text += fmt::format(", LOS K {:.1f} dB at {:.1f} deg", 10.0 * std::log10(k), c.los_angle_rad * 180.0 / std::numbers::pi);
     }
+  } else if (is_cdl_model(c.model)) {
+    const cdl_clusters cl = scaled_cdl_clusters(c);
+    const auto spread = [&cl](const std::vector<double>& a) { return power_weighted_spread_deg(cl.powers, a); };
+    const cdl_geometry& g = c.cdl;
+    const std::string array = g.array_rows == 1 ? fmt::format("ULA {}", c.antennas)
+                                                : fmt::format("UPA {}x{}", g.array_rows, c.antennas / g.array_rows);
+    text += fmt::format(
+        " (TR 38.901 §7.7.1), {} delays, DS {:g} ns: {} clusters x 20 rays on {} taps, RMS delay spread {:.1f} ns; "
+        "cluster spreads ASD {:.1f} ASA {:.1f} ZSD {:.1f} ZSA {:.1f} deg{}; BS {} spacing {:g} lambda, vertical "
+        "polarisation, isotropic elements; single-antenna users",
+        c.delay_model, c.delay_spread_s * 1e9, cl.powers.size(), pdp.delays.size(), rms_delay_spread(pdp) / c.sample_rate * 1e9,
+        spread(cl.aod_deg), spread(cl.aoa_deg), spread(cl.zod_deg), spread(cl.zoa_deg),
+        (g.asd_deg > 0 || g.asa_deg > 0 || g.zsd_deg > 0 || g.zsa_deg > 0) ? " (scaled, §7.7.5.1)" : " (table)", array,
+        g.element_spacing);
+    if (cl.los) text += fmt::format(", LOS K {:.1f} dB", 10.0 * std::log10(cl.powers[0] / cl.powers[1]));
+    if (g.user_spread_deg > 0.0) text += fmt::format(", user azimuth spread {:g} deg", g.user_spread_deg);
+    if (c.doppler_hz > 0.0) text += fmt::format(", motion azimuth {:g} deg", g.ue_direction_deg);
   } else {
     text += " (one Rayleigh tap)";
   }
   if (c.doppler_hz > 0.0) {
-    text += fmt::format(", Doppler {:g} Hz, {} sinusoids/process, {} states/frame", c.doppler_hz, c.sinusoids,
-                        c.steps_per_frame);
+    if (is_cdl_model(c.model)) {
+      text += fmt::format(", Doppler {:g} Hz (per ray), {} states/frame", c.doppler_hz, c.steps_per_frame);
+    } else {
+      text += fmt::format(", Doppler {:g} Hz, {} sinusoids/process, {} states/frame", c.doppler_hz, c.sinusoids,
+                          c.steps_per_frame);
+    }
   } else {
     text += ", static (no Doppler)";
   }
@@ -408,6 +467,7 @@ std::unique_ptr<channel::selective_channel_model> create_selective_channel_model
     const selective_channel_config& config) {
   const power_delay_profile pdp = model_power_delay_profile(config);  // validates
   if (config.model == "awgn") return std::make_unique<orthogonal_awgn_model>(config.antennas, config.users);
+  if (is_cdl_model(config.model)) return std::make_unique<cdl_channel_model>(config, scaled_cdl_clusters(config));
   return std::make_unique<fading_tdl_model>(config, pdp);
 }
 

@@ -32,6 +32,7 @@
 //   every tap gain is zero (awgn: fixed from the start).
 
 #include <amimo/channel/selective_channel.h>
+#include <channel_models/cdl_geometry.h>
 
 #include <memory>
 #include <numbers>
@@ -43,7 +44,7 @@
 namespace amimo::channel_models {
 
 struct selective_channel_config {
-  std::string model = "tdl-a";  ///< "tdl-a" … "tdl-e", "flat" or "awgn"
+  std::string model = "tdl-a";  ///< "tdl-a" … "tdl-e", "cdl-a" … "cdl-e", "flat" or "awgn"
   int antennas = 16;
   int users = 4;
   double delay_spread_s = 100e-9;  ///< DS scaling the normalised TDL delays (38.901 §7.7.3)
@@ -56,6 +57,7 @@ struct selective_channel_config {
   int steps_per_frame = 1;            ///< channel states per frame (1 = block fading)
   int sinusoids = 16;                 ///< sinusoids per fading process (Jakes/Clarke)
   double los_angle_rad = std::numbers::pi / 4.0;  ///< LOS angle of arrival vs motion (TDL-D/E)
+  cdl_geometry cdl;                               ///< CDL array and angles
 };
 
 /// Names accepted in selective_channel_config::model.

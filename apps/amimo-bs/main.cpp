@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     if (config.source == "synthetic") {
       auto s = std::make_unique<pipeline::synthetic_source>(
           rx->layout(), channel_models::create_selective_channel_model(config.channel), config.snr_db,
-          config.rx.seed, ofdm::user_impairments{config.cfo_hz, config.timing_offsets}, config.frames);
+          config.rx.seed, ofdm::user_impairments{config.cfo_hz, config.timing_offsets}, config.frames,
+          config.emulator_options());
       synthetic = s.get();
       if (decoder) {  // the synthetic users send PRBS payload bytes as LDPC transport blocks
         auto tx_coding = config.coding;
@@ -96,6 +97,9 @@ int main(int argc, char** argv) {
         s->set_data_source(synthetic_coded.get());
       }
       source = std::move(s);
+      if (const auto warning = pipeline::cyclic_prefix_warning(config); !warning.empty()) {
+        std::cerr << "amimo-bs: warning: " << warning << "\n";
+      }
     } else {
       radio::source_options so;
       so.gain_db = uhd_gain;

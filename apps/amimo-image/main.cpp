@@ -41,7 +41,11 @@ int main(int argc, char** argv) {
   app.add_option("--modulation", modulation, "bpsk | qpsk | qam16 | qam64 | qam256")->capture_default_str();
   app.add_option("--detector", detector, "zf | mmse")->capture_default_str();
   app.add_option("--mode", mode, "per-vector | per-block")->capture_default_str();
-  app.add_option("--channel", channel, "rayleigh | kronecker | awgn")->capture_default_str();
+  app.add_option("--channel", channel, "rayleigh | kronecker | awgn | cdl-a … cdl-e")->capture_default_str();
+  channel_models::cdl_geometry cdl;
+  app.add_option("--array-rows", cdl.array_rows, "CDL: BS array rows (1: ULA; else a UPA)")->capture_default_str();
+  app.add_option("--element-spacing", cdl.element_spacing, "CDL: BS element spacing (wavelengths)")->capture_default_str();
+  app.add_option("--asd", cdl.asd_deg, "CDL: desired azimuth spread at the BS (deg; 0: the table's)");
   app.add_option("--rho-bs", rho_bs, "Kronecker: BS-side correlation coefficient in [0, 1)");
   app.add_option("--rho-ue", rho_ue, "Kronecker: user-side correlation coefficient in [0, 1)");
   app.add_option("--snr", snr, "Es/N0 in dB")->capture_default_str();
@@ -79,6 +83,7 @@ int main(int argc, char** argv) {
     config.channel = channel;
     config.rho_bs = rho_bs;
     config.rho_ue = rho_ue;
+    config.cdl = cdl;
     config.snr_db = snr;
     config.vectors_per_channel = vectors;
     config.seed = seed;

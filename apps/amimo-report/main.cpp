@@ -5,9 +5,11 @@
 // (CPU wall time here) and modelled ones (analog cost model, H100 roofline, ASIC, energy
 // from stated powers) are labelled as such everywhere.
 
+#include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
 #include <amimo/perf/compare.h>
+#include <amimo/perf/sensitivity.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/command_line.h>
 #include <amimo/repro/paper_repro.h>
@@ -44,7 +46,8 @@ void add_compare_options(CLI::App& cmd, compare_cli& c) {
       ->delimiter(',')
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd.add_option("--profiles", o.profiles,
-                 "analog cost profiles (default paper-board projected; built-in name or YAML)")
+                 "analog cost profiles (default feedback-board feedback-projected; paper-board projected use "
+                 "the paper's LP-INV mapping; built-in name or YAML)")
       ->delimiter(',')
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   cmd.add_option("--seconds", o.cpu_seconds, "seconds per CPU measurement (0..600; default 0.5)");
@@ -123,6 +126,65 @@ int run_compare_command(compare_cli& c, const std::string& command_line) {
   return 0;
 }
 
+struct sensitivity_cli {
+  perf::sensitivity_options options;
+  std::string out = "results/sensitivity";
+};
+
+void add_sensitivity_options(CLI::App& cmd, sensitivity_cli& c) {
+  perf::sensitivity_options& o = c.options;
+  cmd.add_option("--profile", o.profile, "analog profile whose assumed values are varied (default paper-board)");
+  cmd.add_option("--sizes", o.sizes, "real n x n system sizes (2..256; default 16 128)")
+      ->delimiter(',')
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  cmd.add_option("--cond", o.cond, "condition number of the dominant systems (>= 1; default 4)");
+  cmd.add_option("--iters", o.iterations, "refinement iterations per solve (1..64; default 3)");
+  cmd.add_option("--trials", o.trials, "systems per size (1..100; default 3)");
+  cmd.add_option("--seed", o.seed, "random seed (default 1)");
+  cmd.add_option("--out", c.out, "output directory (default results/sensitivity)");
+}
+
+/// `sensitivity`: which assumed circuit values move time and energy per solve most.
+int run_sensitivity_command(const sensitivity_cli& c, const std::string& command_line) {
+  try {
+    (void)analog::load_analog_profile(c.options.profile);
+    report::ensure_writable_directory(c.out);
+  } catch (const config_error& e) {
+    std::cerr << "amimo-report sensitivity: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const io_error& e) {
+    std::cerr << "amimo-report sensitivity: " << e.what() << "\n";
+    return 3;
+  }
+  std::string h = "# ----------------------------------------------------\n";
+  h += fmt::format("# amimo-report sensitivity {} — assumed circuit values vs modelled time and energy per solve\n",
+                   version_string);
+  h += fmt::format("#   {:<14}: {}\n#   {:<14}: {}\n", "command line", command_line, "output", c.out);
+  for (const perf::assumption_range& r : perf::sensitivity_ranges(c.options.profile)) {
+    h += fmt::format("#   varied: {} ({}) {:g} over {:g}..{:g} — {}\n", r.what, r.key, r.baseline, r.low, r.high,
+                     r.range_basis);
+  }
+  h += "# ----------------------------------------------------\n";
+  std::fputs(h.c_str(), stdout);
+  std::fflush(stdout);
+  try {
+    const perf::sensitivity_result result = perf::run_sensitivity(c.options);
+    std::fputs(perf::sensitivity_table(result).c_str(), stdout);
+    perf::write_sensitivity_outputs(c.out, result);
+    std::printf("# Wrote %s/sensitivity.csv, sensitivity.json, tornado_<n>_{time,energy}.png\n", c.out.c_str());
+  } catch (const config_error& e) {
+    std::cerr << "amimo-report sensitivity: configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const io_error& e) {
+    std::cerr << "amimo-report sensitivity: " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << "amimo-report sensitivity: error: " << e.what() << "\n";
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -137,6 +199,10 @@ int main(int argc, char** argv) {
   CLI::App* paper_cmd = app.add_subcommand(
       "paper", "reproduce the paper's figures (error vs iteration, BER vs SNR, throughput/energy vs H100)");
   repro::add_paper_options(*paper_cmd, paper);
+  sensitivity_cli sensitivity;
+  CLI::App* sensitivity_cmd = app.add_subcommand(
+      "sensitivity", "vary each assumed circuit value of a profile: tornado charts of time and energy per solve");
+  add_sensitivity_options(*sensitivity_cmd, sensitivity);
 
   // `compare` is the default subcommand: options without one go to it.
   std::vector<const char*> args(argv, argv + argc);
@@ -155,6 +221,7 @@ int main(int argc, char** argv) {
     paper.command_line = command_line;
     return repro::run_paper(paper);
   }
+  if (app.got_subcommand(sensitivity_cmd)) return run_sensitivity_command(sensitivity, command_line);
   if (app.got_subcommand(compare_cmd) || app.get_subcommands().empty())
     return run_compare_command(compare, command_line);
   return 2;

@@ -175,24 +175,37 @@ void validate(const options& o) {
   }
 }
 
-/// Per-iteration statistics over trials.
+/// Per-iteration statistics over trials, two ways: over the analog solves (trials that did
+/// not fall back to digital: the analog iterate after k iterations), and over all trials (a
+/// trial that fell back counts with the error of the x it returned, the digital answer).
 struct iteration_stats {
-  std::vector<double> median, p10, p90;
-  std::vector<int> trials;
+  std::vector<double> median, p10, p90;  ///< analog solves
+  std::vector<int> trials;               ///< analog solves with an estimate at k
+  std::vector<double> all_median, all_p10, all_p90;  ///< all trials
+  std::vector<int> all_trials;
+  int fallbacks = 0;
 };
 
 iteration_stats summarise_iterations(const std::vector<trial_result>& results, int iters) {
   iteration_stats s;
+  for (const trial_result& r : results) s.fallbacks += r.fallback ? 1 : 0;
   for (int k = 0; k < iters; ++k) {
     std::vector<double> pool;
+    std::vector<double> all;
     for (const trial_result& r : results) {
-      const double e = r.iterate_error[static_cast<std::size_t>(k)];
-      if (std::isfinite(e)) pool.push_back(e);
+      const double e = r.fallback ? r.final_error : r.iterate_error[static_cast<std::size_t>(k)];
+      if (!std::isfinite(e)) continue;
+      all.push_back(e);
+      if (!r.fallback) pool.push_back(e);
     }
     s.median.push_back(median(pool));
     s.p10.push_back(quantile(pool, 0.1));
     s.p90.push_back(quantile(pool, 0.9));
     s.trials.push_back(static_cast<int>(pool.size()));
+    s.all_median.push_back(median(all));
+    s.all_p10.push_back(quantile(all, 0.1));
+    s.all_p90.push_back(quantile(all, 0.9));
+    s.all_trials.push_back(static_cast<int>(all.size()));
   }
   return s;
 }
@@ -233,7 +246,9 @@ int main(int argc, char** argv) {
   app.add_option("--matrix", o.matrix_path, "Matrix Market file (overrides --size, --cond, --kind)");
   app.add_option("--iters", o.iters, "refinement iterations (1..64; the maximum when --tol > 0; default 10)");
   app.add_option("--tol", o.tol, "stop when the chip-measured relative residual <= tol (default 0: fixed iterations)");
-  app.add_option("--profile", o.profile, "analog profile: ideal | paper-board | projected, or a YAML path");
+  app.add_option("--profile", o.profile,
+                 "analog profile: paper-board (default; the paper's LP-INV mapping A0 = D0/L) | projected | "
+                 "feedback-board | feedback-projected (amimo's feedback mapping) | ideal, or a YAML path");
   auto* o_array = app.add_option("--array", o.array, "physical array size override (2..256)");
   app.add_option("--trials", o.trials, "independent trials (matrix, right-hand side, chip programming; default 20)");
   app.add_option("--seed", o.seed, "random seed (default 1)");
@@ -307,6 +322,7 @@ int main(int argc, char** argv) {
     line("iterations",
          o.tol > 0.0 ? fmt::format("up to {} (tol {})", o.iters, o.tol) : fmt::format("{} (fixed)", o.iters));
     line("profile", profile.name + (profile.description.empty() ? "" : " — " + profile.description));
+    line("LP-INV mapping", profile.circuit.lp_mapping + ": " + std::string(analog::lp_mapping_summary(profile.circuit.lp_mapping)));
     line("array size", std::to_string(profile.circuit.array_size) + (o.array_given ? " (--array)" : " (profile)"));
     line("trials", std::to_string(o.trials));
     line("output", o.out.empty() ? "(none: no --out)" : o.out);
@@ -420,16 +436,23 @@ int main(int argc, char** argv) {
   const iteration_stats stats = summarise_iterations(results, o.iters);
   const report::text_table table({
       {"Iteration", {{"k", 9}}},
-      {"rel. error (simulated)", {{"median", 10}, {"p10", 10}, {"p90", 10}, {"trials", 6}}},
+      {"rel. error (simulated), analog solves", {{"median", 10}, {"p10", 10}, {"p90", 10}, {"trials", 6}}},
+      {"all trials (fallback: returned x)", {{"median", 10}, {"p10", 10}, {"p90", 10}, {"trials", 6}}},
+      {"Fallbacks", {{"digital", 7}}},
   });
   std::string text = table.header();
   for (int k = 0; k < o.iters; ++k) {
     const auto i = static_cast<std::size_t>(k);
     text += table.row({std::to_string(k + 1), sci(stats.median[i]), sci(stats.p10[i]), sci(stats.p90[i]),
-                       std::to_string(stats.trials[i])});
+                       std::to_string(stats.trials[i]), sci(stats.all_median[i]), sci(stats.all_p10[i]),
+                       sci(stats.all_p90[i]), std::to_string(stats.all_trials[i]), std::to_string(stats.fallbacks)});
   }
-  text += "# rel. error = ||x_k - x||_2 / ||x||_2 of the analog estimate after k iterations, over the trials\n";
-  text += "# whose analog solve produced one (\"trials\"; a solve stopped by --tol keeps its last estimate).\n";
+  text += "# rel. error = ||x_k - x||_2 / ||x||_2 after k iterations. \"analog solves\": the analog estimate over the\n";
+  text += "# trials that did not fall back to digital (a solve stopped by --tol keeps its last estimate);\n";
+  text += "# \"all trials\": every trial, one that fell back counted with the error of the x it returned (the\n";
+  text += fmt::format("# digital {} answer). Fallbacks: trials answered digitally (same at every k).\n",
+                      profile.refinement.fallback);
+  text += fmt::format("# Profile: {}.\n", analog::profile_label(profile));
 
   const int fallbacks =
       static_cast<int>(std::count_if(results.begin(), results.end(), [](const trial_result& r) { return r.fallback; }));
@@ -498,11 +521,13 @@ int main(int argc, char** argv) {
   // --- output files ---------------------------------------------------------------------------
   try {
     const std::filesystem::path dir(o.out);
-    std::string csv = "iteration,median_rel_error,p10,p90,trials\n";
+    std::string csv = "iteration,median_rel_error,p10,p90,trials,all_median_rel_error,all_p10,all_p90,all_trials,fallbacks\n";
     for (int k = 0; k < o.iters; ++k) {
       const auto i = static_cast<std::size_t>(k);
-      csv += fmt::format("{},{},{},{},{}\n", k + 1, csv_number(stats.median[i]), csv_number(stats.p10[i]),
-                         csv_number(stats.p90[i]), stats.trials[i]);
+      csv += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", k + 1, csv_number(stats.median[i]), csv_number(stats.p10[i]),
+                         csv_number(stats.p90[i]), stats.trials[i], csv_number(stats.all_median[i]),
+                         csv_number(stats.all_p10[i]), csv_number(stats.all_p90[i]), stats.all_trials[i],
+                         stats.fallbacks);
     }
 
     nlohmann::ordered_json params;
@@ -518,6 +543,8 @@ int main(int argc, char** argv) {
     params["iters"] = o.iters;
     params["tol"] = o.tol;
     params["profile"] = o.profile;
+    params["profile_label"] = analog::profile_label(profile);
+    params["lp_mapping"] = profile.circuit.lp_mapping;
     params["array"] = profile.circuit.array_size;
     params["trials"] = o.trials;
     nlohmann::ordered_json profile_json;
@@ -536,6 +563,13 @@ int main(int argc, char** argv) {
     per_iteration["p10"] = array_of(stats.p10);
     per_iteration["p90"] = array_of(stats.p90);
     per_iteration["trials"] = stats.trials;
+    per_iteration["all_median_rel_error"] = array_of(stats.all_median);
+    per_iteration["all_p10"] = array_of(stats.all_p10);
+    per_iteration["all_p90"] = array_of(stats.all_p90);
+    per_iteration["all_trials"] = stats.all_trials;
+    per_iteration["fallbacks"] = stats.fallbacks;
+    per_iteration["note"] = "median/p10/p90/trials: analog solves (no fallback); all_*: every trial, a fallback "
+                            "counted with the error of the x it returned";
 
     nlohmann::ordered_json trials = nlohmann::ordered_json::array();
     for (std::size_t t = 0; t < results.size(); ++t) {
@@ -596,14 +630,24 @@ int main(int argc, char** argv) {
     const std::string problem =
         from_file ? fmt::format("{} {}x{}", std::filesystem::path(o.matrix_path).filename().string(), n, n)
                   : fmt::format("{} {}x{} cond {:g}", o.kind, n, n, o.cond);
-    plot.title = fmt::format("Rel. error (simulated): {}, {}", problem, profile.name);
+    plot.title = fmt::format("Rel. error (simulated): {}, {} ({} mapping)", problem, profile.name,
+                             profile.circuit.lp_mapping);
     plot.x_label = "refinement iteration k";
     plot.y_label = "rel. error ||x_k - x|| / ||x||";
     plot.log_y = true;
     plot.width = 1200;  // room for the title at the plot font scale
-    report::plot_series analog_series{"analog HP-INV (median, p10-p90)", {}, stats.median, stats.p10, stats.p90};
+    report::plot_series analog_series{
+        fmt::format("analog HP-INV, {} analog solves (median, p10-p90)", o.trials - stats.fallbacks), {}, stats.median,
+        stats.p10, stats.p90};
     for (int k = 1; k <= o.iters; ++k) analog_series.x.push_back(k);
     plot.series.push_back(std::move(analog_series));
+    if (stats.fallbacks > 0) {
+      report::plot_series all_series{fmt::format("all {} trials, {} fell back to digital (median)", o.trials,
+                                                 stats.fallbacks),
+                                     {}, stats.all_median, {}, {}};
+      for (int k = 1; k <= o.iters; ++k) all_series.x.push_back(k);
+      plot.series.push_back(std::move(all_series));
+    }
     const double x_end = static_cast<double>(o.iters);
     plot.series.push_back({"digital-f32 (median)", {1.0, x_end}, {f32_median, f32_median}, {}, {}});
     plot.series.push_back({"analog-lp, 1 step (median)", {1.0, x_end}, {lp_median, lp_median}, {}, {}});

@@ -105,11 +105,16 @@ int main(int argc, char** argv) {
   auto* o_rtimeout = app.add_option("--remote-timeout-ms", remote_timeout, "remote solvers: timeout per request (ms)");
   auto* o_rretries = app.add_option("--remote-retries", remote_retries, "remote solvers: retries before the local fallback");
   auto* o_aprofile = app.add_option("--analog-profile", analog_profile,
-                                    "analog backends: ideal | paper-board | projected | path to a profile YAML");
+                                    "analog backends: feedback-board (default) | paper-board | projected | feedback-projected | ideal | path to a profile YAML");
   auto* o_aiters = app.add_option("--analog-iters", analog_iters, "analog backends: refinement iterations (LP-INV solves)");
   auto* o_atol = app.add_option("--analog-tol", analog_tol, "analog backends: stop at this relative residual (0: fixed iterations)");
   auto* o_aarray = app.add_option("--analog-array", analog_array, "analog backends: array size (BlockAMC above it)");
-  auto* o_channel = app.add_option("--channel", channel, "rayleigh | kronecker | awgn");
+  auto* o_channel = app.add_option("--channel", channel,
+                                   "rayleigh | kronecker | awgn | cdl-a … cdl-e (a fresh CDL realisation per draw)");
+  channel_models::cdl_geometry cdl;
+  auto* o_rows = app.add_option("--array-rows", cdl.array_rows, "CDL: BS array rows (1: ULA; else a UPA)");
+  auto* o_spacing = app.add_option("--element-spacing", cdl.element_spacing, "CDL: BS element spacing (wavelengths)");
+  auto* o_asd = app.add_option("--asd", cdl.asd_deg, "CDL: desired azimuth spread at the BS (deg; 38.901 §7.7.5.1)");
   auto* o_rho_bs = app.add_option("--rho-bs", rho_bs, "Kronecker: BS-side correlation coefficient in [0, 1)");
   auto* o_rho_ue = app.add_option("--rho-ue", rho_ue, "Kronecker: user-side correlation coefficient in [0, 1)");
   auto* o_snr = app.add_option("--snr", snr, "Es/N0 in dB: a:step:b or a,b,c");
@@ -164,6 +169,9 @@ int main(int argc, char** argv) {
     if (*o_rretries) config.remote_options["retries"] = remote_retries;
     if (*o_channel) config.channel = channel;
     if (*o_rho_bs) config.rho_bs = rho_bs;
+    if (*o_rows) config.cdl.array_rows = cdl.array_rows;
+    if (*o_spacing) config.cdl.element_spacing = cdl.element_spacing;
+    if (*o_asd) config.cdl.asd_deg = cdl.asd_deg;
     if (*o_rho_ue) config.rho_ue = rho_ue;
     if (*o_snr) config.snr_db = sweep::parse_snr_list(snr);
     if (*o_vectors) config.vectors_per_channel = vectors;

@@ -1,5 +1,5 @@
 // amimo-ue: the user side and the air. Generates K users' OFDM frames (preamble, comb
-// pilots, PRBS data), passes them through a channel model (TDL-A/B/C, flat, awgn; Doppler,
+// pilots, PRBS data), passes them through a channel model (TDL-A…E, CDL-A…E, flat, awgn; Doppler,
 // per-user CFO and timing offsets, AWGN) and writes N antenna streams to a radio sink
 // (ZeroMQ in either convention, or a SigMF recording), paced to real time or as fast as
 // possible.
@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
     layout = std::make_unique<ofdm::frame_layout>(config.rx.layout, config.rx.users, config.rx.modulation);
     channel = channel_models::create_selective_channel_model(config.channel);
     emulator = std::make_unique<ofdm::uplink_emulator>(*layout, *channel, config.snr_db, config.rx.seed,
-                                                       ofdm::user_impairments{config.cfo_hz, config.timing_offsets});
+                                                       ofdm::user_impairments{config.cfo_hz, config.timing_offsets},
+                                                       config.emulator_options());
     if (config.coding.kind == payload::coding_kind::ldpc) {
       coded = std::make_unique<payload::coded_transmitter>(*layout, config.coding, config.rx.seed);
       emulator->set_data_source(coded.get());
@@ -107,10 +108,11 @@ int main(int argc, char** argv) {
 
   const auto& n = config.rx.layout;
   std::cout << fmt::format(
-      "# amimo-ue {}: {} users → {} antennas, {}, FFT {} / CP {} / {} used, {:.3f} Msps, channel {}, Es/N0 {} dB, "
+      "# amimo-ue {}: {} users → {} antennas, {}, FFT {} / CP {} / {} used, {:.3f} Msps, channel {} [{} filter], "
+      "Es/N0 {} dB, "
       "seed {}, sink {}, {}\n",
       version_string, config.rx.users, config.rx.antennas, modem::to_string(config.rx.modulation), n.fft_size,
-      n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, channel->describe(), config.snr_db, config.rx.seed, config.sink,
+      n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, channel->describe(), config.channel_filter, config.snr_db, config.rx.seed, config.sink,
       config.realtime ? "paced to real time" : "as fast as possible");
   if (coded) {
     const auto& cl = coded->layout();
@@ -120,6 +122,9 @@ int main(int argc, char** argv) {
                              static_cast<double>(cl.tb.tb_bits) / static_cast<double>(cl.g_bits));
   }
   std::cout.flush();
+  if (const auto warning = pipeline::cyclic_prefix_warning(config); !warning.empty()) {
+    std::cerr << "amimo-ue: warning: " << warning << "\n";
+  }
   if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))) &&
       !g_stop)
     std::cerr << "amimo-ue: warning: not every channel has a subscriber yet; messages sent before are lost\n";

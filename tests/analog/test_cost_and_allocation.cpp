@@ -68,7 +68,7 @@ namespace amimo::analog {
 namespace {
 
 analog_profile board(std::map<std::string, std::string> options = {}) {
-  analog_profile p = load_analog_profile("paper-board");
+  analog_profile p = load_analog_profile("feedback-board");
   apply_analog_options(p, options);
   return p;
 }
@@ -101,6 +101,7 @@ TEST(AnalogAllocation, SolvesAfterTheFirstDoNotAllocate) {
     bool complex;
   };
   for (const setup& s : {setup{"real 16x16 BlockAMC", {}, false}, setup{"complex 4x4", {}, true},
+                         setup{"real 16x16 BlockAMC, paper mapping", {{"mapping", "paper"}}, false},
                          setup{"noisy readout path", {{"read-noise", "0.05"}, {"iters", "2"}}, false}}) {
     auto backend = create_analog_backend(board(s.options), analog_mode::refine, 16, 1);
     rng gen(3);
@@ -140,6 +141,7 @@ TEST(AnalogAllocation, ProgrammingAndSolvingAtBlockAmcSizesDoNotAllocate) {
   };
   for (const setup& s : {setup{"complex 16x16 Gram (32x32 real, 2 BlockAMC levels)", {}, 16, true, analog_mode::refine},
                          setup{"complex 8x8 Gram (16x16 real)", {}, 8, true, analog_mode::refine},
+                         setup{"complex 8x8 Gram, paper mapping", {{"mapping", "paper"}}, 8, true, analog_mode::refine},
                          setup{"real 24x24 (uneven split)", {}, 24, false, analog_mode::refine},
                          setup{"complex 16x16 LP-only", {}, 16, true, analog_mode::lp_only},
                          setup{"noisy readout path 16x16 complex", {{"read-noise", "0.05"}, {"iters", "2"}}, 16, true,
@@ -181,8 +183,15 @@ TEST(AnalogAllocation, ProgrammingAndSolvingAtBlockAmcSizesDoNotAllocate) {
       solving += allocations.load();
       ASSERT_TRUE(st.ok) << s.what;
     }
-    // The matrices really went through the analog circuits (not the digital fallback).
-    EXPECT_EQ(analog_programmed, 5) << s.what;
+    // The matrices really went through the analog circuits (not the digital fallback). With
+    // the paper mapping (A0 = D0/L) a Gram matrix whose rounded blocks leave the INV circuit
+    // unusable is solved digitally (counted); most still program.
+    const bool paper = s.options.count("mapping") != 0;
+    if (paper) {
+      EXPECT_GE(analog_programmed, 3) << s.what;
+    } else {
+      EXPECT_EQ(analog_programmed, 5) << s.what;
+    }
     EXPECT_GT(backend->engine().last_solve().lp_inv_ops, 0U) << s.what;
     EXPECT_EQ(programming, 0) << s.what << ": allocations in set_matrix over 5 matrices";
     EXPECT_EQ(solving, 0) << s.what << ": allocations in solve over 5 matrices";

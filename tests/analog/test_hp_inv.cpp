@@ -63,7 +63,7 @@ TEST(HpInv, IdealContractsByAboutTwoToTheMPerIteration) {
 }
 
 TEST(HpInv, PaperBoard16x16ReachesFp32LevelWithinTenIterations) {
-  auto backend = create_analog_backend(profile_named("paper-board", {{"iters", "10"}}), analog_mode::refine, 16, 3);
+  auto backend = create_analog_backend(profile_named("feedback-board", {{"iters", "10"}}), analog_mode::refine, 16, 3);
   rng gen(5);
   for (int trial = 0; trial < 20; ++trial) {
     backend->reseed(derive_seed(5, {static_cast<std::uint64_t>(trial)}));
@@ -86,7 +86,7 @@ TEST(HpInv, PaperBoard16x16ReachesFp32LevelWithinTenIterations) {
 TEST(HpInv, PaperBoardDenseSpdCond4ReachesTheTwentyFourBitFloor) {
   // Dense SPD, eigenvalues 1…1/4: the floor is the 24-bit representation times the
   // condition number (≈ 1e-7); 10 iterations reach it.
-  auto backend = create_analog_backend(profile_named("paper-board", {{"iters", "10"}}), analog_mode::refine, 16, 3);
+  auto backend = create_analog_backend(profile_named("feedback-board", {{"iters", "10"}}), analog_mode::refine, 16, 3);
   rng gen(8);
   std::vector<double> finals;
   for (int trial = 0; trial < 20; ++trial) {
@@ -101,7 +101,7 @@ TEST(HpInv, PaperBoardDenseSpdCond4ReachesTheTwentyFourBitFloor) {
 }
 
 TEST(HpInv, LpInvAloneStaysAtLowPrecision) {
-  auto backend = create_analog_backend(profile_named("paper-board"), analog_mode::lp_only, 16, 3);
+  auto backend = create_analog_backend(profile_named("feedback-board"), analog_mode::lp_only, 16, 3);
   rng gen(6);
   std::vector<double> errors;
   for (int trial = 0; trial < 30; ++trial) {
@@ -120,12 +120,12 @@ TEST(HpInv, LpInvAloneStaysAtLowPrecision) {
 
 TEST(HpInv, BlockAmcOn64x64ReachesTheMonolithicPrecision) {
   // 64×64 on 8×8 arrays (three levels of Schur recursion) against one 64×64 array.
-  auto blocked = create_analog_backend(profile_named("paper-board", {{"iters", "16"}, {"array", "8"}}),
+  auto blocked = create_analog_backend(profile_named("feedback-board", {{"iters", "16"}, {"array", "8"}}),
                                        analog_mode::refine, 64, 9);
   // A 64-wide array needs a 10-bit ADC for integer-exact readout, and 8× more cells per
   // readout need less programming error, read noise and IR drop to stay below half a
   // digit (otherwise readouts leave the integer grid): this test compares the algorithms.
-  analog_profile wide = profile_named("paper-board", {{"iters", "16"}, {"array", "64"}, {"read-noise", "0.0002"}, {"program-sigma", "0.0005"}});
+  analog_profile wide = profile_named("feedback-board", {{"iters", "16"}, {"array", "64"}, {"read-noise", "0.0002"}, {"program-sigma", "0.0005"}});
   wide.circuit.mvm_adc_bits = 10;
   wide.device.wire_ohm = 0.0;
   auto mono = create_analog_backend(wide, analog_mode::refine, 64, 9);
@@ -155,7 +155,7 @@ TEST(HpInv, StuckDevicesEitherConvergeOrFallBackNeverSilentlyWrong) {
   for (const char* mapping : {"array", "feedback"}) {
     for (const char* policy : {"correct", "fallback"}) {
       for (int n : {8, 16}) {
-        auto backend = create_analog_backend(profile_named("paper-board", {{"stuck", "0.01"},
+        auto backend = create_analog_backend(profile_named("feedback-board", {{"stuck", "0.01"},
                                                                            {"iters", "12"},
                                                                            {"tol", "1e-6"},
                                                                            {"faults", policy},
@@ -198,7 +198,7 @@ TEST(HpInv, StuckDevicesEitherConvergeOrFallBackNeverSilentlyWrong) {
 TEST(HpInv, DriftDegradesAccuracyOverTimeAsTheProfileSays) {
   // ν spread across devices survives the mean-gain calibration; with ν = 0 time is harmless.
   const auto error_at = [](double time_s, double nu_sigma) {
-    analog_profile p = profile_named("paper-board", {{"iters", "2"}, {"time", std::to_string(time_s)}});
+    analog_profile p = profile_named("feedback-board", {{"iters", "2"}, {"time", std::to_string(time_s)}});
     p.device.drift_nu = 0.05;
     p.device.drift_nu_sigma = nu_sigma;
     auto backend = create_analog_backend(p, analog_mode::lp_only, 8, 4);
@@ -247,7 +247,7 @@ TEST(HpInv, UncalibratedDriftFollowsThePowerLaw) {
 
 TEST(HpInv, SameSeedSameAnswerDifferentSeedDifferentNoise) {
   const auto solve_once = [](std::uint64_t seed) {
-    auto backend = create_analog_backend(profile_named("paper-board", {{"iters", "3"}}), analog_mode::refine, 8, 77);
+    auto backend = create_analog_backend(profile_named("feedback-board", {{"iters", "3"}}), analog_mode::refine, 8, 77);
     backend->reseed(seed);
     rng gen(3);
     const cmat a = dominant_matrix(8, 1.0, gen).cast<cf64>();
@@ -292,7 +292,7 @@ TEST(HpInv, FeedbackDiagonalMappingContractsFasterOnMimoGramMatrices) {
     std::vector<double> err_array;
     std::vector<double> err_feedback;
     for (const char* mapping : {"array", "feedback"}) {
-      auto backend = create_analog_backend(profile_named("paper-board", {{"iters", "3"}, {"lp-diagonal", mapping}}),
+      auto backend = create_analog_backend(profile_named("feedback-board", {{"iters", "3"}, {"lp-diagonal", mapping}}),
                                            analog_mode::refine, users, 3);
       rng gen(31);
       for (int trial = 0; trial < 60; ++trial) {

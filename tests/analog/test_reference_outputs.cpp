@@ -16,6 +16,11 @@
 // (8-bit codes), so an internal difference of a few ulps changes a result only if a value
 // lands within ~1e-15 of a rounding threshold, and HP-MVM is integer-exact.
 //
+// The cases run the feedback-board / feedback-projected profiles: the paper-board and
+// projected values of that recording, under their names since the LP-INV mapping became
+// a named option (paper-board and projected now use the paper mapping, A0 = D0/L). The
+// "array-mapping" case is feedback-board with mapping = paper, i.e. today's paper-board.
+//
 // Bit-exact comparison needs a build that rounds like the recording one: GCC, Release,
 // x86-64-v3 (GCC contracts a·b + c into FMAs from -O2 on, so a Debug/-O1 sanitizer build
 // or a build without FMA computes different last bits, and so does Clang's contraction
@@ -109,15 +114,15 @@ std::vector<recorded> run_cases() {
     int rhs;
   };
   const std::vector<spec> specs = {
-      {"real16-blockamc", "paper-board", {}, analog_mode::refine, 16, false, 4},
-      {"gram16-complex-32real", "paper-board", {}, analog_mode::refine, 16, true, 2},
-      {"gram4-complex", "paper-board", {}, analog_mode::refine, 4, true, 3},
-      {"noisy-slow-readout", "paper-board", {{"read-noise", "0.05"}, {"iters", "2"}}, analog_mode::refine, 16, false, 2},
-      {"stuck-drift", "paper-board", {{"stuck", "0.02"}, {"time", "1000"}, {"iters", "4"}}, analog_mode::refine, 16,
+      {"real16-blockamc", "feedback-board", {}, analog_mode::refine, 16, false, 4},
+      {"gram16-complex-32real", "feedback-board", {}, analog_mode::refine, 16, true, 2},
+      {"gram4-complex", "feedback-board", {}, analog_mode::refine, 4, true, 3},
+      {"noisy-slow-readout", "feedback-board", {{"read-noise", "0.05"}, {"iters", "2"}}, analog_mode::refine, 16, false, 2},
+      {"stuck-drift", "feedback-board", {{"stuck", "0.02"}, {"time", "1000"}, {"iters", "4"}}, analog_mode::refine, 16,
        false, 2},
-      {"array-mapping", "paper-board", {{"lp-diagonal", "array"}, {"iters", "5"}}, analog_mode::refine, 8, true, 2},
-      {"lp-only", "paper-board", {}, analog_mode::lp_only, 8, true, 2},
-      {"projected", "projected", {}, analog_mode::refine, 16, true, 2},
+      {"array-mapping", "feedback-board", {{"mapping", "paper"}, {"iters", "5"}}, analog_mode::refine, 8, true, 2},
+      {"lp-only", "feedback-board", {}, analog_mode::lp_only, 8, true, 2},
+      {"projected", "feedback-projected", {}, analog_mode::refine, 16, true, 2},
   };
   std::vector<recorded> out;
   for (const spec& s : specs) {

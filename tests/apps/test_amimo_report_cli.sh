@@ -13,7 +13,7 @@ check() {  # check NAME CONDITION...
   local name="$1"; shift
   if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
 }
-quick=(--sizes 8,16 --shapes 16x4 --profiles paper-board,projected --seconds 0.05 --matrices 2
+quick=(--sizes 8,16 --shapes 16x4 --profiles feedback-board,feedback-projected --seconds 0.05 --matrices 2
        --analog-matrices 1 --analog-rhs 1 --threads 1 --no-gpu)
 
 # --- a quick run ---------------------------------------------------------------------------
@@ -29,7 +29,7 @@ check "header states the cpu power" grep -q "cpu watts per core *: 10 (" "$work/
 check "header states the H100 constants" grep -q "gpu model *: NVIDIA H100.*67 TFLOP/s, 3.35 TB/s, 700 W" "$work/run.txt"
 check "table per workload" test "$(grep -c '^# Workload:' "$work/run.txt")" -eq 3
 check "cpu throughput measured" grep -q "cpu digital-f32 x1 .*\[measured\]" "$work/run.txt"
-check "analog figures modelled" grep -q "analog paper-board +prog .*\[modelled\].*\[modelled\]" "$work/run.txt"
+check "analog figures modelled" grep -q "analog feedback-board (feedback mapping) +prog .*\[modelled\].*\[modelled\]" "$work/run.txt"
 check "png signature" bash -c "head -c 8 '$work/run/report-energy.png' | od -An -tx1 | grep -q '89 50 4e 47 0d 0a 1a 0a'"
 check "csv and json agree and are labelled" python3 - "$work/run/report.csv" "$work/run/report.json" <<'PY'
 import csv, json, sys

@@ -63,6 +63,7 @@ check "header has version" grep -q "^# amimo-solve [0-9]" "$work/ideal.txt"
 check "header has parameters" grep -q "^# Parameters:" "$work/ideal.txt"
 check "header has seed" grep -q "seed *: 3$" "$work/ideal.txt"
 check "header has profile" grep -q "profile *: ideal" "$work/ideal.txt"
+check "header names the LP-INV mapping" grep -q "LP-INV mapping *: feedback" "$work/ideal.txt"
 check "header lists the profile values" grep -q "device.read_noise *: 0" "$work/ideal.txt"
 check "table says simulated" grep -q "rel. error (simulated)" "$work/ideal.txt"
 check "summary labels modelled cost" grep -q "time per solve (modelled) *: [0-9.]* [a-zµ]*s" "$work/ideal.txt"
@@ -78,8 +79,9 @@ PY
 check "ideal: csv rectangular, one row per iteration, p10 <= median <= p90" python3 - "$work/ideal/solve.csv" <<'PY'
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))
-assert rows[0] == ["iteration", "median_rel_error", "p10", "p90", "trials"], rows[0]
-assert len(rows) == 11 and all(len(r) == 5 for r in rows), rows
+assert rows[0] == ["iteration", "median_rel_error", "p10", "p90", "trials", "all_median_rel_error", "all_p10",
+                   "all_p90", "all_trials", "fallbacks"], rows[0]
+assert len(rows) == 11 and all(len(r) == 10 for r in rows), rows
 data = [dict(zip(rows[0], r)) for r in rows[1:]]
 assert [int(d["iteration"]) for d in data] == list(range(1, 11))
 for d in data:
@@ -201,6 +203,12 @@ assert doc["summary"]["fallbacks"] == fallbacks
 text = open(sys.argv[2]).read()
 m = re.search(r"analog fallbacks[^:]*: (\d+)/10", text)
 assert m and int(m.group(1)) == fallbacks, (m and m.group(0), fallbacks)
+# Per iteration: the all-trials statistics cover every trial, the analog ones only those
+# that did not fall back, and the fallback count stands beside them.
+it = doc["per_iteration"]
+assert it["fallbacks"] == fallbacks and all(n == 10 for n in it["all_trials"]), it
+assert all(n <= 10 - fallbacks for n in it["trials"]), it
+assert "all trials (fallback: returned x)" in text
 # Every trial still returns an answer: fallbacks are solved digitally.
 assert all(t["final_rel_error"] is not None and t["final_rel_error"] < 1e-6 or not t["fallback"]
            for t in doc["trials"]), doc["trials"]

@@ -430,7 +430,8 @@ TEST(TdlModels, BadConfigurationsAreRejectedNamingTheField) {
   c.delay_spread_s = 0.0;  // DS = 0 is legal: every tap at delay 0
   EXPECT_EQ(create_selective_channel_model(c)->tap_delays().size(), 1U);
   EXPECT_EQ(selective_channel_model_names(),
-            (std::vector<std::string>{"tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e", "flat", "awgn"}));
+            (std::vector<std::string>{"tdl-a", "tdl-b", "tdl-c", "tdl-d", "tdl-e", "cdl-a", "cdl-b", "cdl-c", "cdl-d",
+                                      "cdl-e", "flat", "awgn"}));
 }
 
 }  // namespace

@@ -150,7 +150,7 @@ TEST(ImageLink, ErrorsAndPsnrAgreeWithTheRecoveredPixels) {
 }
 
 TEST(ImageLink, FewerAnalogIterationsDegradeTheImage) {
-  // 256-QAM at 30 dB, paper-board profile: on i.i.d. Rayleigh one iteration leaves ~1e-2
+  // 256-QAM at 30 dB, the default profile (feedback-board): on i.i.d. Rayleigh one iteration leaves ~1e-2
   // BER while 2–3 reach FP32 digital; on a correlated (Kronecker 0.5/0.3) channel the
   // refinement converges more slowly and every iteration visibly helps.
   const report::rgb_image image = default_test_image(32, 32);
@@ -170,7 +170,7 @@ TEST(ImageLink, FewerAnalogIterationsDegradeTheImage) {
       const backend_result& it2 = r.backends[2];
       const backend_result& it3 = r.backends[3];
       const std::string what = (correlated ? "kronecker seed " : "rayleigh seed ") + std::to_string(seed);
-      EXPECT_EQ(it1.backend.caption, "analog 1 it");
+      EXPECT_EQ(it1.backend.caption, "analog 1 it (feedback-board, feedback mapping)");
       EXPECT_TRUE(it1.modelled_cost);
       EXPECT_GT(it1.stats.modelled_solve_joules, 0.0);
       EXPECT_EQ(f32.bit_errors, 0U) << what;
@@ -227,13 +227,17 @@ TEST(BackendList, ParsesNamesOptionsCaptionsAndSlugs) {
   EXPECT_EQ(list[0].caption, "digital-f32");
   EXPECT_EQ(list[1].spec.name, "analog");
   EXPECT_EQ(list[1].spec.options.at("iters"), "2");
-  EXPECT_EQ(list[1].caption, "analog 2 it");
+  EXPECT_EQ(list[1].caption, "analog 2 it (feedback-board, feedback mapping)");
   EXPECT_EQ(list[1].slug, "analog-2-it");
   EXPECT_EQ(list[2].spec.options.at("profile"), "ideal");
-  EXPECT_EQ(list[2].caption, "analog 3 it ideal");
-  EXPECT_EQ(list[3].caption, "analog 3 it");  // paper-board's default: 3 iterations
+  EXPECT_EQ(list[2].caption, "analog 3 it (ideal, feedback mapping)");
+  EXPECT_EQ(list[2].slug, "analog-3-it-ideal");
+  EXPECT_EQ(list[3].caption, "analog 3 it (feedback-board, feedback mapping)");  // the default profile: 3 iterations
   EXPECT_EQ(list[3].slug, "analog-3-it");
-  EXPECT_EQ(list[4].caption, "analog-lp");
+  EXPECT_EQ(list[4].caption, "analog-lp (feedback-board, feedback mapping)");
+  const std::vector<backend_choice> paper = parse_backend_list("analog:profile=paper-board,analog:mapping=paper");
+  EXPECT_EQ(paper[0].caption, "analog 3 it (paper-board, paper mapping)");
+  EXPECT_EQ(paper[1].caption, "analog 3 it (feedback-board, paper mapping)");
   // ':' inside a value continues it (endpoints).
   const std::vector<backend_choice> remote = parse_backend_list("remote:endpoint=tcp://127.0.0.1:5555:backend=analog");
   EXPECT_EQ(remote[0].spec.options.at("endpoint"), "tcp://127.0.0.1:5555");

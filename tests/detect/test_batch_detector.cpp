@@ -137,6 +137,46 @@ TEST(BatchDetector, F64AdapterPathReproducesLinearDetectorToDoubleRounding) {
   }
 }
 
+// A column-major backend (remote, per-matrix adapters) is called once per detect() with
+// every system; the compact kernels behind it then give the per-group answers bit for bit.
+class column_major_view final : public solver::batch_solver {
+ public:
+  explicit column_major_view(solver::batch_solver& inner) : inner_(inner) {}
+  std::string_view name() const noexcept override { return inner_.name(); }
+  solver::batch_preference preference() const noexcept override {
+    return {inner_.preference().element, solver::batch_format::column_major, 1};
+  }
+  void solve(std::span<solver::batch_status> status, solver::batch_ref x, solver::batch_cref a, solver::batch_cref b,
+             solver::matrix_structure structure) override {
+    ++calls;
+    systems = static_cast<int>(status.size());
+    inner_.solve(status, x, a, b, structure);
+  }
+  int calls = 0;
+  int systems = 0;
+
+ private:
+  solver::batch_solver& inner_;
+};
+
+TEST(BatchDetector, ColumnMajorBackendsGetTheWholeCallInOneSolve) {
+  for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
+    batch_case c(23, 8, 4, 3, 41);  // 23 subcarriers: 6 groups of 4 (f64), the last one short
+    auto direct = solver::create_batch_solver({"digital-f64", {}}, 4, 1);
+    const outcome want = batched(c, detector_kind::mmse, mode, *direct, 0.1);
+    auto inner = solver::create_batch_solver({"digital-f64", {}}, 4, 1);
+    column_major_view whole(*inner);
+    const outcome got = batched(c, detector_kind::mmse, mode, whole, 0.1);
+    EXPECT_EQ(whole.calls, 1);
+    EXPECT_EQ(whole.systems, 23);
+    for (int m = 0; m < c.count; ++m) {
+      EXPECT_EQ(got.s[m], want.s[m]) << m;
+      EXPECT_EQ(got.sinr[m], want.sinr[m]) << m;
+      EXPECT_EQ(got.resolved[m], want.resolved[m]) << m;
+    }
+  }
+}
+
 TEST(BatchDetector, SingularAndNonFiniteChannelsAreErasuresNotGarbage) {
   batch_case c(10, 8, 4, 3, 5);
   c.h[2].col(1).setZero();  // a user with no channel: ZF singular

@@ -28,7 +28,8 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   "$root/lib/amimo/core/file_io.cpp" \
   -lyaml-cpp -o "$work/fuzz"
 mkdir -p "$work/corpus"
-# Seed corpus: requests for each backend, a named profile with tuning, an inline profile.
+# Seed corpus: requests for each backend, a named profile with tuning, an inline profile,
+# and version-2 solve_batch requests.
 python3 - "$work/corpus" "$root/configs/analog/ideal.yaml" <<'PY'
 import struct, sys
 def request(spec, n=2):
@@ -36,12 +37,20 @@ def request(spec, n=2):
     items += struct.pack("<BBHIIIQ", 2, 0, 0, n, n, 0, 0) + struct.pack("<%df" % (2 * n * n), *([1.0, 0.0] * n * n))
     items += struct.pack("<BBHIIIQ", 3, 0, 0, n, 1, 0, 0) + struct.pack("<%df" % (2 * n), *([1.0, 0.0] * n))
     return struct.pack("<IHHQQQIIIB3x", 0x56534D41, 1, 1, 1, 2, 3, n, 3, len(spec), 1) + spec + items
+def batch_request(spec, n=2, count=3, r=2):
+    # Wire version 2: a reseed, then one solve_batch item of `count` systems (every A, then every B).
+    items = struct.pack("<BBHIIIQ", 1, 0, 0, 0, 0, 0, 5)
+    reals = count * (n * n + n * r) * 2
+    items += struct.pack("<BBHIIIQ", 4, 0, 0, n, r, count, 0) + struct.pack("<%df" % reals, *([1.0, 0.0] * (reals // 2)))
+    return struct.pack("<IHHQQQIIIB3x", 0x56534D41, 2, 1, 1, 2, 3, n, 2, len(spec), 1) + spec + items
 inline = open(sys.argv[2]).read().replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").encode()
 seeds = {"digital": b"digital-f64", "analog": b"analog\nprofile=paper-board\niters=5\ntol=1e-6",
          "analog-lp": b"analog-lp\nprofile=ideal\narray=16", "inline": b"analog\nprofile-yaml=" + inline,
          "path": b"analog\nprofile=/etc/passwd", "dup": b"analog\niters=3\niters=4"}
 for name, spec in seeds.items():
     open(sys.argv[1] + "/" + name, "wb").write(request(spec))
+for name, spec in {"batch-digital": b"digital-f32", "batch-analog": b"analog\nprofile=paper-board\niters=3"}.items():
+    open(sys.argv[1] + "/" + name, "wb").write(batch_request(spec))
 PY
 # A finding fails the test (exit 1, never 77 = skipped); the reproducer is printed in base64.
 status=0

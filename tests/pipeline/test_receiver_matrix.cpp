@@ -35,7 +35,7 @@ TEST(ReceiverMatrix, EveryDetectorModeAndBackendScoresHonestlyFromMinus5To80dB) 
     for (const auto kind : {detect::detector_kind::zf, detect::detector_kind::mmse}) {
       for (const auto& b : backends) {
         chain_spec spec{kind, {b, {}}, b};
-        if (b.rfind("analog:", 0) == 0) spec.solver = {"analog", {{"profile", "paper-board"}, {"iters", b.substr(7)}}};
+        if (b.rfind("analog:", 0) == 0) spec.solver = {"analog", {{"profile", "feedback-board"}, {"iters", b.substr(7)}}};
         cfg.chains.push_back(spec);
       }
     }

@@ -11,6 +11,8 @@
 #include <amimo/solver/solver_factory.h>
 
 #include <Eigen/Cholesky>
+#include "remote_test_support.h"
+
 #include <gtest/gtest.h>
 #include <zmq.h>
 
@@ -99,7 +101,7 @@ TEST(WireFormat, EveryCorruptionIsRefusedWithACode) {
     return b;
   };
   EXPECT_EQ(decode_code(patched(0, 0xDEADBEEF)), error_code::malformed);                // magic
-  EXPECT_EQ(decode_code(patched(4, 0x00010002)), error_code::unsupported_version);      // version 2
+  EXPECT_EQ(decode_code(patched(4, 0x00010003)), error_code::unsupported_version);      // version 3
   EXPECT_EQ(decode_code(patched(32, 5000)), error_code::too_large);                     // max size
   EXPECT_EQ(decode_code(patched(36, 1'000'000)), error_code::too_large);                // item count
   EXPECT_EQ(decode_code(patched(36, 4)), error_code::malformed);                        // one item too many
@@ -114,22 +116,9 @@ TEST(WireFormat, EveryCorruptionIsRefusedWithACode) {
   EXPECT_EQ(decode_code(patched(first_item + 4, 1u << 30)), error_code::too_large);
 }
 
-struct running_service {
-  explicit running_service(service_options o = {}) : service(std::move(o)), thread([this] { service.run(); }) {}
-  ~running_service() {
-    service.stop();
-    thread.join();
-  }
-  solver_service service;
-  std::thread thread;
-};
+using test_support::running_service;
 
-std::variant<reply, error_reply> round_trip(remote_client& client, const bytes& frame) {
-  client.send(frame);
-  auto r = client.receive(5000ms);
-  if (!r) throw std::runtime_error("no reply within 5 s");
-  return *r;
-}
+using test_support::round_trip;
 
 TEST(SolverService, GarbageGetsErrorRepliesAndTheServiceKeepsServing) {
   running_service s;

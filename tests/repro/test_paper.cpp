@@ -67,8 +67,9 @@ TEST_F(PaperQuick, WritesEveryFile) {
     EXPECT_TRUE(fs::is_regular_file(*dir_ / name)) << name;
     EXPECT_GT(fs::file_size(*dir_ / name), 100U) << name;
   }
-  for (const char* name : {"relerr_ideal.png", "relerr_paper-board.png", "relerr_projected.png", "ber_16x4.png",
-                           "ber_128x8.png", "perf.png"}) {
+  for (const char* name : {"relerr_ideal.png", "relerr_paper-board.png", "relerr_projected.png",
+                           "relerr_feedback-board.png", "relerr_feedback-projected.png", "ber_16x4.png",
+                           "ber_128x8.png", "paper-board/ber_16x4.png", "paper-board/ber_128x8.png", "perf.png"}) {
     const std::string png = read_text(*dir_ / name);
     ASSERT_GT(png.size(), 1000U) << name;
     EXPECT_EQ(png.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8)) << name;
@@ -94,15 +95,21 @@ TEST_F(PaperQuick, RelativeErrorFallsToFp32LevelWithIterations) {
       EXPECT_LE(p10[k], median[k]);
       EXPECT_LE(median[k], p90[k]);
     }
-    // Monotone over the first iterations, by at least a bit each.
-    for (std::size_t k = 0; k + 1 < 3; ++k) EXPECT_LT(median[k + 1], 0.5 * median[k]) << profile << " k=" << k + 1;
+    // Monotone over the first iterations, by at least a bit each with the feedback mapping;
+    // the paper mapping (A0 = D0/L) contracts slowly where the condition number is high.
+    const bool paper_mapping = c["lp_mapping"] == "paper";
+    if (paper_mapping) {
+      EXPECT_LT(median[2], median[0]) << profile << " " << c["kind"] << " cond " << c["cond"];
+    } else {
+      for (std::size_t k = 0; k + 1 < 3; ++k) EXPECT_LT(median[k + 1], 0.5 * median[k]) << profile << " k=" << k + 1;
+    }
     // LP-INV alone is one step of the same circuit from x = 0: the first iterate's error.
     const double lp = c["lp_median_rel_error"].get<double>();
     EXPECT_GT(lp, median[0] / 1.5);
     EXPECT_LT(lp, median[0] * 1.5);
     // Within a 3-bit start: far from FP32 after one step.
     EXPECT_GT(median[0], 1e-3);
-    if ((profile == "ideal" || profile == "paper-board") && c["kind"] == "dominant") {
+    if ((profile == "ideal" || profile == "feedback-board") && c["kind"] == "dominant") {
       EXPECT_LT(median[9], 1e-5) << profile << " cond " << c["cond"];
       const double f32 = c["f32_median_rel_error"].get<double>();
       EXPECT_GT(f32, 1e-8);  // FP32 solves are not exact
@@ -122,6 +129,19 @@ TEST_F(PaperQuick, RelativeErrorFallsToFp32LevelWithIterations) {
     }
   }
   EXPECT_GE(checked, 4);
+  // Both mappings ran on the same systems, each curve labelled with its mapping.
+  int paper = 0, feedback = 0;
+  for (const auto& c : doc["curves"]) (c["lp_mapping"] == "paper" ? paper : feedback) += 1;
+  EXPECT_GE(paper, 8);     // paper-board, projected × 4 families
+  EXPECT_GE(feedback, 8);  // feedback-board, feedback-projected
+  // The paper mapping on the well-conditioned family gains 2–3+ bits per iteration, far
+  // less than the feedback mapping's.
+  for (const auto& c : doc["curves"]) {
+    if (c["profile"] == "paper-board" && c["kind"] == "dominant" && c["cond"] == 1.5) {
+      EXPECT_GT(c["bits_per_iteration"].get<double>(), 1.8);
+      EXPECT_LT(c["bits_per_iteration"].get<double>(), 3.6);
+    }
+  }
   // The CSV holds the same medians as the JSON (10 rows per curve plus the header).
   const std::string csv = read_text(*dir_ / "relerr.csv");
   EXPECT_EQ(static_cast<std::size_t>(std::count(csv.begin(), csv.end(), '\n')), 1 + 10 * doc["curves"].size());
@@ -144,6 +164,12 @@ const nlohmann::json* find_point(const nlohmann::json& curve, double snr) {
 TEST_F(PaperQuick, BerCurvesMatchDigitalAfterThreeIterationsAndLpInvHasAFloor) {
   ASSERT_EQ(status_, 0);
   const nlohmann::json doc = read_json(*dir_ / "ber.json");
+  ASSERT_EQ(doc["settings"]["profile"], "feedback-board");
+  ASSERT_EQ(doc["settings"]["lp_mapping"], "feedback");
+  // The paper mapping's run, beside it: same shapes, labelled.
+  const nlohmann::json paper = read_json(*dir_ / "paper-board" / "ber.json");
+  EXPECT_EQ(paper["settings"]["lp_mapping"], "paper");
+  EXPECT_EQ(paper["shapes"].size(), 2U);
   ASSERT_EQ(doc["shapes"].size(), 2U);
   for (const auto& shape : doc["shapes"]) {
     const std::string name = shape["shape"].get<std::string>();
@@ -223,7 +249,11 @@ TEST_F(PaperQuick, ThroughputRowsUseTheStatedModels) {
     if (system.rfind("analog", 0) == 0) {
       EXPECT_EQ(r["basis"], "modelled");
       EXPECT_GE(r["iterations"].get<int>(), 2);
-      EXPECT_LT(r["rel_error"].get<double>(), 1e-5);
+      // The feedback mapping reaches FP32 level within the iterations searched; the paper
+      // mapping may not (its row then says so in its note).
+      if (system.find("feedback") != std::string::npos) {
+        EXPECT_LT(r["rel_error"].get<double>(), 1e-5) << system;
+      }
       saw_analog = true;
     }
     if (system.rfind("CPU", 0) == 0) {
@@ -246,7 +276,13 @@ TEST_F(PaperQuick, MarkdownHasEverySectionAndLinksExistingFigures) {
   const std::string table = "| quantity | paper reports | amimo measured/modelled | agrees? | why it differs |";
   std::size_t tables = 0;
   for (std::size_t pos = md.find(table); pos != std::string::npos; pos = md.find(table, pos + 1)) ++tables;
-  EXPECT_EQ(tables, 3U);
+  EXPECT_EQ(tables, 5U);  // sections 1 and 2 once per LP-INV mapping, section 3 one table with both
+  for (const char* verdict : {"### Paper vs amimo: profile paper-board, LP-INV mapping paper",
+                              "### Paper vs amimo: profile feedback-board, LP-INV mapping feedback"}) {
+    EXPECT_NE(md.find(verdict), std::string::npos) << verdict;
+  }
+  EXPECT_NE(md.find("[paper mapping]"), std::string::npos);
+  EXPECT_NE(md.find("[feedback mapping]"), std::string::npos);
   EXPECT_NE(md.find("seed: 1"), std::string::npos);
   // Every linked image exists.
   std::size_t links = 0;
@@ -258,7 +294,7 @@ TEST_F(PaperQuick, MarkdownHasEverySectionAndLinksExistingFigures) {
       ++links;
     }
   }
-  EXPECT_EQ(links, 6U);
+  EXPECT_EQ(links, 10U);  // 5 relerr profiles, 2 BER shapes × 2 mappings, perf
 }
 
 TEST(PaperOptions, BadOptionsAreRefusedBeforeAnythingIsWritten) {

@@ -37,9 +37,10 @@ TEST_P(ZfTheory, BerMatchesClosedFormWithinTheNinetyFivePercentInterval) {
   const sweep_result r = testing::run_quietly(c);
   const curve_point& cp = r.points.at(0).curves.at(0);
   const double snr = std::pow(10.0, t.snr_db / 10.0);
-  const double theory = t.modulation == modem::modulation::bpsk
-                            ? metrics::ber_zf_rayleigh_bpsk(snr, t.antennas, t.users)
-                            : metrics::ber_zf_rayleigh_qpsk(snr, t.antennas, t.users);
+  const double theory = t.modulation == modem::modulation::bpsk ? metrics::ber_zf_rayleigh_bpsk(snr, t.antennas, t.users)
+                        : t.modulation == modem::modulation::qpsk
+                            ? metrics::ber_zf_rayleigh_qpsk(snr, t.antennas, t.users)
+                            : metrics::ber_zf_rayleigh_mqam(1 << modem::bits_per_symbol(t.modulation), snr, t.antennas, t.users);
   const metrics::interval ci = cp.errors.ber_interval();
   EXPECT_GE(cp.errors.bit_errors(), 4000U);
   EXPECT_LE(ci.low, theory) << "measured " << cp.errors.ber() << " theory " << theory;
@@ -51,7 +52,11 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(theory_case{modem::modulation::bpsk, 1, 1, 10.0}, theory_case{modem::modulation::bpsk, 4, 2, 4.0},
                       theory_case{modem::modulation::bpsk, 4, 4, 15.0}, theory_case{modem::modulation::bpsk, 8, 4, 0.0},
                       theory_case{modem::modulation::qpsk, 4, 2, 8.0}, theory_case{modem::modulation::qpsk, 8, 6, 6.0},
-                      theory_case{modem::modulation::qpsk, 16, 4, -4.0}),
+                      theory_case{modem::modulation::qpsk, 16, 4, -4.0},
+                      // Gray M-QAM (Cho & Yoon 2002, averaged over the Gamma(N−K+1) post-ZF SNR).
+                      theory_case{modem::modulation::qam16, 4, 2, 14.0}, theory_case{modem::modulation::qam16, 8, 4, 10.0},
+                      theory_case{modem::modulation::qam64, 4, 2, 20.0}, theory_case{modem::modulation::qam64, 16, 4, 12.0},
+                      theory_case{modem::modulation::qam256, 4, 2, 26.0}, theory_case{modem::modulation::qam256, 16, 4, 16.0}),
     [](const auto& param_info) {
       const theory_case& tc = param_info.param;
       return std::string(modem::to_string(tc.modulation)) + "_" + std::to_string(tc.antennas) + "x" +

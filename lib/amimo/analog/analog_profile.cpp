@@ -110,14 +110,14 @@ const std::vector<field>& fields() {
       AMIMO_INT(circuit, lp_dac_bits, "lp_dac_bits"),
       AMIMO_INT(circuit, lp_adc_bits, "lp_adc_bits"),
       AMIMO_DOUBLE(circuit, lp_headroom, "lp_headroom"),
-      field{"circuit", "lp_diagonal",
+      field{"circuit", "lp_mapping",
             [](analog_profile& p, const std::string& v) {
-              if (v != "array" && v != "feedback") {
-                throw config_error("circuit.lp_diagonal: '" + v + "' is not array|feedback");
+              if (v != "paper" && v != "feedback") {
+                throw config_error("circuit.lp_mapping: '" + v + "' is not paper|feedback");
               }
-              p.circuit.lp_diagonal = v;
+              p.circuit.lp_mapping = v;
             },
-            [](const analog_profile& p) { return p.circuit.lp_diagonal; }},
+            [](const analog_profile& p) { return p.circuit.lp_mapping; }},
       AMIMO_DOUBLE(circuit, feedback_sigma, "feedback_sigma"),
       AMIMO_INT(circuit, mvm_dac_bits, "mvm_dac_bits"),
       AMIMO_INT(circuit, mvm_adc_bits, "mvm_adc_bits"),
@@ -125,6 +125,7 @@ const std::vector<field>& fields() {
       AMIMO_DOUBLE(circuit, adc_fom_j, "adc_fom_j"),
       AMIMO_DOUBLE(circuit, dac_fom_j, "dac_fom_j"),
       AMIMO_DOUBLE(circuit, adc_conversion_s, "adc_conversion_s"),
+      AMIMO_DOUBLE(circuit, dac_conversion_s, "dac_conversion_s"),
       AMIMO_DOUBLE(circuit, digital_j_per_op, "digital_j_per_op"),
       AMIMO_INT(refinement, slices, "slices"),
       AMIMO_INT(refinement, input_bits, "input_bits"),
@@ -164,6 +165,13 @@ const field* find_field(const std::string& section, const std::string& key) {
     if (section == f.section && key == f.key) return &f;
   }
   return nullptr;
+}
+
+// circuit.lp_diagonal / option lp-diagonal, the older spelling: "array" is the paper mapping.
+std::string legacy_mapping(const std::string& value) {
+  if (value == "array") return "paper";
+  if (value == "feedback") return value;
+  throw config_error("circuit.lp_diagonal: '" + value + "' is not array|feedback (now circuit.lp_mapping: paper|feedback)");
 }
 
 void check(bool ok, const std::string& message) {
@@ -210,7 +218,12 @@ analog_profile parse_analog_profile(std::string_view yaml_text, std::string_view
     }
     if (!top.second.IsMap()) throw config_error(where + ": section '" + section + "' must be a mapping");
     for (const auto& entry : top.second) {
-      const std::string key = entry.first.as<std::string>();
+      std::string key = entry.first.as<std::string>();
+      bool legacy_diagonal = false;
+      if (section == "circuit" && key == "lp_diagonal") {  // older spelling: array|feedback
+        key = "lp_mapping";
+        legacy_diagonal = true;
+      }
       const field* f = find_field(section, key);
       if (f == nullptr) throw config_error(where + ": unknown key '" + section + "." + key + "'");
       YAML::Node value = entry.second;
@@ -221,7 +234,7 @@ analog_profile parse_analog_profile(std::string_view yaml_text, std::string_view
       }
       if (!value.IsScalar()) throw config_error(where + ": '" + section + "." + key + "' must be a scalar");
       try {
-        f->set(profile, value.Scalar());
+        f->set(profile, legacy_diagonal ? legacy_mapping(value.Scalar()) : value.Scalar());
       } catch (const config_error& e) {
         throw config_error(where + ": " + e.what());
       }
@@ -273,11 +286,12 @@ void validate(const analog_profile& p) {
   check(c.lp_dac_bits >= 2 && c.lp_dac_bits <= 24 && c.lp_adc_bits >= 2 && c.lp_adc_bits <= 24,
         "LP-INV DAC/ADC bits must be 2…24");
   check(c.lp_headroom >= 1 && c.lp_headroom <= 16, "circuit.lp_headroom must be 1…16");
-  check(c.lp_diagonal == "array" || c.lp_diagonal == "feedback", "circuit.lp_diagonal must be array|feedback");
+  check(c.lp_mapping == "paper" || c.lp_mapping == "feedback", "circuit.lp_mapping must be paper|feedback");
   check(c.feedback_sigma >= 0 && c.feedback_sigma < 0.5, "circuit.feedback_sigma must be in [0, 0.5)");
   check(c.mvm_dac_bits >= 1 && c.mvm_dac_bits <= 16 && c.mvm_adc_bits >= 2 && c.mvm_adc_bits <= 24,
         "HP-MVM DAC bits must be 1…16, ADC bits 2…24");
-  check(c.mvm_read_s >= 0 && c.adc_conversion_s >= 0 && c.adc_fom_j >= 0 && c.dac_fom_j >= 0 &&
+  check(c.mvm_read_s >= 0 && c.adc_conversion_s >= 0 && c.dac_conversion_s >= 0 && std::isfinite(c.mvm_read_s) &&
+            std::isfinite(c.adc_conversion_s) && std::isfinite(c.dac_conversion_s) && c.adc_fom_j >= 0 && c.dac_fom_j >= 0 &&
             c.digital_j_per_op >= 0,
         "times and energies must be non-negative");
   check(r.slices >= 1 && r.slices * d.bits <= 48, "refinement.slices must be ≥ 1 with slices·bits ≤ 48");
@@ -291,7 +305,8 @@ void validate(const analog_profile& p) {
 const std::vector<std::string>& analog_option_keys() {
   static const std::vector<std::string> keys = {"iters", "tol", "array", "slices", "bits", "time",
                                                 "stuck", "read-noise", "program-sigma", "faults",
-                                                "equilibrate", "lp-diagonal"};
+                                                "equilibrate", "mapping", "lp-diagonal", "mvm-dac-bits",
+                                                "adc-conversion-s", "dac-conversion-s", "mvm-read-s"};
   return keys;
 }
 
@@ -321,13 +336,41 @@ void apply_analog_options(analog_profile& profile, const std::map<std::string, s
       profile.device.program_sigma = to_double(value, what);
     } else if (key == "faults" || key == "equilibrate") {
       find_field("refinement", key)->set(profile, value);
+    } else if (key == "mvm-dac-bits") {
+      profile.circuit.mvm_dac_bits = to_int(value, what);
+    } else if (key == "adc-conversion-s") {
+      profile.circuit.adc_conversion_s = to_double(value, what);
+    } else if (key == "dac-conversion-s") {
+      profile.circuit.dac_conversion_s = to_double(value, what);
+    } else if (key == "mvm-read-s") {
+      profile.circuit.mvm_read_s = to_double(value, what);
+    } else if (key == "mapping") {
+      find_field("circuit", "lp_mapping")->set(profile, value);
     } else if (key == "lp-diagonal") {
-      find_field("circuit", "lp_diagonal")->set(profile, value);
+      find_field("circuit", "lp_mapping")->set(profile, legacy_mapping(value));
     } else {
       throw config_error("unknown " + what);
     }
   }
   validate(profile);
+}
+
+std::string_view lp_mapping_summary(std::string_view mapping) {
+  if (mapping == "paper") return "A0 = D0/L: the most significant 3-bit slice on the array (the paper's circuit)";
+  return "diagonal on each op-amp's feedback conductance, off-diagonals on the array at their own full scale "
+         "(amimo's mapping)";
+}
+
+std::string profile_label(const analog_profile& profile) {
+  return profile.name + ", LP-INV mapping " + profile.circuit.lp_mapping +
+         (profile.circuit.lp_mapping == "paper" ? " (A0 = D0/L)" : " (diagonal in feedback)");
+}
+
+analog_profile profile_from_options(const std::map<std::string, std::string>& options) {
+  const auto it = options.find("profile");
+  analog_profile profile = load_analog_profile(it == options.end() ? default_profile_name : std::string_view(it->second));
+  apply_analog_options(profile, options);
+  return profile;
 }
 
 std::vector<std::pair<std::string, std::string>> describe(const analog_profile& profile) {

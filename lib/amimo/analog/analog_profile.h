@@ -45,11 +45,18 @@ struct circuit_params {
   int lp_dac_bits = 8;               ///< LP-INV input DAC (bits incl. sign)
   int lp_adc_bits = 8;               ///< LP-INV output ADC (bits incl. sign)
   double lp_headroom = 1.0;          ///< ADC full scale / largest noise-free output
-  /// Where LP-INV puts the matrix diagonal: "array" (the whole matrix on the RRAM array,
-  /// A0 = D_0/L, DESIGN.md §1.1 step 4) or "feedback" (each op-amp's own feedback
-  /// conductance holds the diagonal; the array holds the off-diagonal part at its own
-  /// full scale, so small couplings are not rounded away).
-  std::string lp_diagonal = "feedback";
+  /// How LP-INV forms its array conductances (the "LP-INV mapping"; see lp_mapping_summary()):
+  /// "paper" — the circuit the paper describes (Zuo et al. 2025; DESIGN.md §1.1 step 4): the
+  /// array holds A0 = D_0/L, D_0 the signed digits −(L−1)…(L−1) of the most significant
+  /// m-bit slice of the normalised matrix Ā = A/α (after the digital equilibration when
+  /// refinement.equilibrate is on), L = 2^m levels; every BlockAMC array keeps that scale.
+  /// "feedback" — amimo's own mapping: each op-amp's feedback conductance (a trimmed
+  /// element, relative error feedback_sigma) holds the diagonal a_ii and every array holds
+  /// the off-diagonal part at its own full scale β (A0 = diag(a_ii) + β·D/L), so couplings
+  /// far below the diagonal (MIMO Gram matrices) are not rounded away.
+  /// YAML key circuit.lp_mapping (older spelling circuit.lp_diagonal: array|feedback, array
+  /// meaning paper); solver option "mapping" (or "lp-diagonal").
+  std::string lp_mapping = "feedback";  ///< default for a profile file that does not say
   double feedback_sigma = 1e-3;      ///< relative error of a feedback conductance (fixed per programming)
   int mvm_dac_bits = 1;              ///< HP-MVM input chunk width (magnitude bits per DAC step)
   int mvm_adc_bits = 8;              ///< HP-MVM readout ADC (bits incl. sign)
@@ -57,6 +64,7 @@ struct circuit_params {
   double adc_fom_j = 1e-12;          ///< Walden figure of merit, energy per conversion step (J)
   double dac_fom_j = 1e-13;          ///< DAC energy per conversion step (J)
   double adc_conversion_s = 10e-9;   ///< one ADC conversion (s); arrays convert in parallel
+  double dac_conversion_s = 0.0;     ///< one DAC step before an array read (s; 0: hidden in the read)
   double digital_j_per_op = 1e-12;   ///< digital periphery (shift-add, residual, corrections)
 };
 
@@ -91,7 +99,8 @@ struct analog_profile {
   std::map<std::string, std::string> sources;
 };
 
-/// Names of the profiles embedded from configs/analog/ ("ideal", "paper-board", "projected").
+/// Names of the profiles embedded from configs/analog/ ("ideal", "paper-board", "projected",
+/// "feedback-board", "feedback-projected").
 std::vector<std::string> builtin_profile_names();
 
 /// The embedded YAML text of a built-in profile; throws config_error for an unknown name.
@@ -116,11 +125,26 @@ analog_profile parse_analog_profile(std::string_view yaml_text, std::string_view
 void validate(const analog_profile& profile);
 
 /// Applies solver options ("iters", "tol", "array", "slices", "bits", "time", "stuck",
-/// "read-noise", "program-sigma", "faults") on top of a profile. Throws config_error.
+/// "read-noise", "program-sigma", "faults", "equilibrate", "mapping"/"lp-diagonal", and the
+/// cost-model options "mvm-dac-bits", "adc-conversion-s", "dac-conversion-s", "mvm-read-s") on top of a profile. Throws config_error.
 void apply_analog_options(analog_profile& profile, const std::map<std::string, std::string>& options);
 
 /// Option keys apply_analog_options() accepts (plus "profile", handled by the factory).
 const std::vector<std::string>& analog_option_keys();
+
+/// "paper-board, LP-INV mapping paper (A0 = D0/L)": the profile and its LP-INV mapping, for
+/// every output that shows an analog figure.
+std::string profile_label(const analog_profile& profile);
+
+/// One line on what the profile's LP-INV mapping puts on the array.
+std::string_view lp_mapping_summary(std::string_view mapping);
+
+/// The profile named by a solver spec's options ("profile", default default_profile_name)
+/// with the other analog options applied; throws config_error.
+analog_profile profile_from_options(const std::map<std::string, std::string>& options);
+
+/// The built-in profile an analog backend uses when no "profile" option names one.
+inline constexpr std::string_view default_profile_name = "feedback-board";
 
 /// Flat "section.key" → value listing of a profile, for run headers and JSON output.
 std::vector<std::pair<std::string, std::string>> describe(const analog_profile& profile);

@@ -12,9 +12,12 @@ cost_breakdown model_solve_cost(const analog_profile& profile, const solve_activ
   const double settle_unit = std::log(std::ldexp(1.0, c.lp_adc_bits + 1)) / (2.0 * std::numbers::pi * c.opamp_gbw_hz);
   cost_breakdown cost;
   const double settle_s = a.inv_settle_weight * settle_unit;
-  const double mvm_s = static_cast<double>(a.hp_mvm_steps) * (c.mvm_read_s + c.adc_conversion_s);
+  // An HP-MVM step: the input DAC settles, the arrays are read, the ADCs convert (arrays in
+  // parallel, input chunks in sequence); dac_conversion_s = 0 when the DAC settles within
+  // the read. An LP-INV operation converts its input and its output once.
+  const double mvm_s = static_cast<double>(a.hp_mvm_steps) * (c.dac_conversion_s + c.mvm_read_s + c.adc_conversion_s);
   const double coupling_s = static_cast<double>(a.block_mvm_reads) * c.mvm_read_s;
-  const double lp_io_s = static_cast<double>(a.lp_inv_ops) * c.adc_conversion_s;
+  const double lp_io_s = static_cast<double>(a.lp_inv_ops) * (c.dac_conversion_s + c.adc_conversion_s);
   cost.seconds = settle_s + mvm_s + coupling_s + lp_io_s;
 
   const double v2 = c.read_voltage_v * c.read_voltage_v;

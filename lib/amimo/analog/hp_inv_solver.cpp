@@ -236,7 +236,7 @@ solver::matrix_status hp_inv_solver::set_matrix(cmat_cref a, solver::matrix_stru
     }
     const bool inv_ok = m.inv.program(m.a_bar, m.gen, m.programming);
     // The periphery sets the INV circuit's input gain so that A0/g matches Ā on the
-    // diagonal in the least-squares sense (with lp_diagonal = array the top digit
+    // diagonal in the least-squares sense (with the paper mapping the top digit
     // saturates at (L−1)/L, which would otherwise bias every LP-INV output):
     // g = Σ A0_ii² / Σ A0_ii·Ā_ii, A0 as the periphery believes it is programmed.
     m.lp_gain = 1.0;

@@ -18,7 +18,7 @@ struct lp_inv::node {
   rmat nominal;       // what the periphery believes the node inverts
   // Leaf: the INV circuit.
   rmat digits;
-  rvec fb;            // nominal feedback diagonal (node units; zero with lp_diagonal = array)
+  rvec fb;            // nominal feedback diagonal (node units; zero with the paper mapping)
   rvec fb_g;          // |programmed feedback conductance| in units of G_in
   programmed_cells cells;
   rmat circuit;  // Ã/β + diag(fb)/β + finite-gain term, in units of G_in
@@ -189,9 +189,9 @@ bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activit
     row_abs_.resize(n);
   }
   lambda_min_ = INFINITY;
-  // "array": the root keeps the slices' scale (A0 = D_0/L, the most significant slice);
+  // "paper": the root keeps the slices' scale (A0 = D_0/L, the most significant slice);
   // "feedback": every array is scaled to its own off-diagonal range.
-  const bool own_scale = profile_.circuit.lp_diagonal == "feedback";
+  const bool own_scale = profile_.circuit.lp_mapping == "feedback";
   if (!program_node(0, target, own_scale, 1000, gen, activity)) return false;
   // Ranging: the ADC full scale is the largest output the programmed operator can give
   // for a full-scale input, ‖M‖∞, found column by column.
@@ -237,7 +237,7 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
                           programming_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
-  const bool feedback = profile_.circuit.lp_diagonal == "feedback";
+  const bool feedback = profile_.circuit.lp_mapping == "feedback";
   if (nd.n1 == 0) {
     nd.gain = map_block(target, own_scale, feedback, nd.digits);
     if (feedback) {

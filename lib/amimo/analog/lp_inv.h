@@ -1,6 +1,6 @@
 #pragma once
 // LP-INV (DESIGN.md §1.1 steps 4 and 7): the closed-loop op-amp circuit around an RRAM
-// array that solves A0 y = r in one analog step. With circuit.lp_diagonal = "array", A0 =
+// array that solves A0 y = r in one analog step. With circuit.lp_mapping = "paper", A0 =
 // D_0/L, the most significant slice of the normalised matrix. With "feedback", each
 // op-amp's own feedback conductance (a trimmed element, relative error feedback_sigma)
 // holds the diagonal and the array holds the off-diagonal part at its own full scale β:

@@ -54,27 +54,44 @@ bool reports_modelled_cost(const solver::solver_spec& spec) {
   return false;
 }
 
-std::string backend_caption(const solver::solver_spec& spec) {
+namespace {
+
+// "analog 3 it", with name_profile "analog 3 it ideal" (a profile other than the default):
+// the caption without the profile label (with the profile name: file slugs).
+std::string short_caption(const solver::solver_spec& spec, bool name_profile) {
   std::string caption = spec.name;
   std::set<std::string> shown;
   if (spec.name == "analog") {
-    const auto profile_it = spec.options.find("profile");
-    analog::analog_profile profile =
-        analog::load_analog_profile(profile_it == spec.options.end() ? "paper-board" : profile_it->second);
-    analog::apply_analog_options(profile, spec.options);
+    const analog::analog_profile profile = analog::profile_from_options(spec.options);
     caption = fmt::format("analog {} it", profile.refinement.iterations);
     shown.insert("iters");
     if (profile.refinement.tolerance > 0.0) caption = fmt::format("analog <={} it", profile.refinement.iterations);
   }
   if (is_analog_name(spec.name)) {
+    if (!name_profile) {  // the label names profile and mapping
+      shown.insert("mapping");
+      shown.insert("lp-diagonal");
+    }
     const auto profile_it = spec.options.find("profile");
     if (profile_it != spec.options.end()) {
-      if (profile_it->second != "paper-board") caption += " " + profile_it->second;
+      if (name_profile && profile_it->second != analog::default_profile_name) caption += " " + profile_it->second;
       shown.insert("profile");
     }
   }
   for (const auto& [key, value] : spec.options) {
     if (shown.count(key) == 0) caption += " " + key + "=" + value;
+  }
+  return caption;
+}
+
+}  // namespace
+
+std::string backend_caption(const solver::solver_spec& spec) {
+  std::string caption = short_caption(spec, !is_analog_name(spec.name));
+  if (is_analog_name(spec.name)) {
+    // Every analog caption names the profile and its LP-INV mapping.
+    const analog::analog_profile profile = analog::profile_from_options(spec.options);
+    caption += " (" + profile.name + ", " + profile.circuit.lp_mapping + " mapping)";
   }
   return caption;
 }
@@ -99,7 +116,7 @@ std::vector<backend_choice> parse_backend_list(std::string_view text) {
     const std::string base_caption = choice.caption;
     for (int n = 2; captions.count(choice.caption) != 0; ++n) choice.caption = fmt::format("{} #{}", base_caption, n);
     captions.insert(choice.caption);
-    const std::string base_slug = slugify(base_caption);
+    const std::string base_slug = slugify(short_caption(choice.spec, true));
     choice.slug = base_slug;
     for (int n = 2; slugs.count(choice.slug) != 0; ++n) choice.slug = fmt::format("{}-{}", base_slug, n);
     slugs.insert(choice.slug);
@@ -131,7 +148,7 @@ void validate(const image_link_config& config) {
   }
   // The model factory checks the name, the correlations and awgn with K > N.
   (void)channel_models::create_flat_channel_model(
-      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue});
+      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue}, config.cdl);
   if (config.backends.empty()) throw config_error("at least one solver backend is needed");
   for (const backend_choice& b : config.backends) solver::validate_solver_spec(b.spec);
 }
@@ -455,7 +472,7 @@ image_link_result run_image_link(const report::rgb_image& image, const image_lin
   tx_bits.resize(vectors * bits_per_vector, 0);  // zero padding of the last vector
 
   auto channel = channel_models::create_flat_channel_model(
-      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue});
+      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue}, config.cdl);
   std::vector<backend_rx> rx(config.backends.size());
   for (std::size_t c = 0; c < rx.size(); ++c) {
     rx[c].solver = std::make_unique<solver::accounting_solver>(

@@ -24,6 +24,7 @@
 #include <amimo/report/png_image.h>
 #include <amimo/solver/accounting_solver.h>
 #include <amimo/solver/solver_factory.h>
+#include <channel_models/cdl_geometry.h>
 
 #include <cstdint>
 #include <span>
@@ -34,7 +35,8 @@
 namespace amimo::demo {
 
 /// One backend of the comparison: the factory spec, a caption for tables and the mosaic
-/// ("analog 2 it") and a file-name slug ("analog-2-it", unique within a list).
+/// ("analog 2 it (feedback-board, feedback mapping)") and a file-name slug ("analog-2-it",
+/// unique within a list; without the profile label).
 struct backend_choice {
   solver::solver_spec spec;
   std::string caption;
@@ -50,7 +52,8 @@ struct backend_choice {
 std::vector<backend_choice> parse_backend_list(std::string_view text);
 
 /// Caption of one spec: "digital-f32", "analog 3 it" (effective iterations of the analog
-/// profile with the options applied), "analog-lp", plus any other options as " key=value".
+/// profile with the options applied), "analog-lp", plus any other options as " key=value";
+/// an analog caption ends with its profile and LP-INV mapping, "(paper-board, paper mapping)".
 std::string backend_caption(const solver::solver_spec& spec);
 
 /// Whether the backend's figures include modelled analog cost (analog, analog-lp, or a
@@ -63,9 +66,10 @@ struct image_link_config {
   modem::modulation modulation = modem::modulation::qam16;
   detect::detector_kind detector = detect::detector_kind::zf;
   detect::detection_mode mode = detect::detection_mode::per_vector;
-  std::string channel = "rayleigh";  ///< flat model: rayleigh | kronecker | awgn
+  std::string channel = "rayleigh";  ///< flat model: rayleigh | kronecker | awgn | cdl-a … cdl-e
   double rho_bs = 0.0;               ///< Kronecker correlation at the base station
   double rho_ue = 0.0;               ///< Kronecker correlation between users
+  channel_models::cdl_geometry cdl;  ///< CDL: BS array and angle spreads (per-subcarrier draws)
   double snr_db = 20.0;              ///< Es/N0 in dB
   int vectors_per_channel = 16;      ///< received vectors per channel realisation
   std::uint64_t seed = 1;

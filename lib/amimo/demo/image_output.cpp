@@ -4,6 +4,7 @@
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/bitmap_font.h>
 #include <amimo/report/text_table.h>
+#include <channel_models/flat_models.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -74,8 +75,8 @@ std::string parameter_header(const image_link_config& c, const image_run_info& i
   line("modulation", std::string(modem::to_string(c.modulation)));
   line("detector", std::string(detect::to_string(c.detector)));
   line("detection mode", std::string(detect::to_string(c.mode)));
-  line("channel", c.channel == "kronecker" ? fmt::format("kronecker (rho_bs {}, rho_ue {})", c.rho_bs, c.rho_ue)
-                                           : c.channel);
+  line("channel", channel_models::describe(
+                      channel_models::flat_channel_config{c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl));
   line("Es/N0 (dB)", fmt::format("{:g}", c.snr_db));
   line("vectors per channel", std::to_string(c.vectors_per_channel));
   line("solvers", join_backends(c));
@@ -95,8 +96,11 @@ std::string parameter_header(const image_link_config& c, const image_run_info& i
 
 std::string result_table(const image_link_result& result) {
   const bool coded = result.tb_bits > 0;
+  // The backend column fits the longest caption (analog captions name profile and mapping).
+  int width = 16;
+  for (const backend_result& b : result.backends) width = std::max(width, static_cast<int>(b.backend.caption.size()));
   std::vector<report::table_group> groups = {
-      {"Backend", {{"backend", 16}}},
+      {"Backend", {{"backend", width}}},
       {"Recovered image (measured)", {{"bits", 9}, {"bit errors", 10}, {"BER", 9}, {"PSNR dB", 7}}}};
   if (coded) groups.push_back({"LDPC blocks (measured)", {{"blocks", 7}, {"failed", 7}}});
   groups.push_back({"Solver (nJ modelled)", {{"fallbacks", 9}, {"unresolved", 10}, {"nJ/RHS", 10}}});
@@ -162,6 +166,9 @@ std::string to_json(const image_link_config& c, const image_run_info& info, cons
   params["channel"] = c.channel;
   params["rho_bs"] = c.rho_bs;
   params["rho_ue"] = c.rho_ue;
+  params["channel_description"] =
+      channel_models::describe(channel_models::flat_channel_config{c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl);
+  for (const auto& [key, value] : channel_models::cdl_geometry_fields(c.cdl)) params["cdl"][key] = value;
   params["snr_db"] = c.snr_db;
   params["vectors_per_channel"] = c.vectors_per_channel;
   params["coding"] = c.coding;
@@ -285,8 +292,11 @@ report::rgb_image render_mosaic(const report::rgb_image& original, const image_l
   const int columns = std::min(cols, n);
   const int rows = (n + columns - 1) / columns;
 
-  const std::string channel =
-      c.channel == "kronecker" ? fmt::format("kronecker {:g}/{:g}", c.rho_bs, c.rho_ue) : c.channel;
+  const std::string channel = c.channel == "kronecker"   ? fmt::format("kronecker {:g}/{:g}", c.rho_bs, c.rho_ue)
+                              : c.channel.starts_with("cdl-") ? fmt::format("{} {} ant {:g} lambda", c.channel,
+                                                                            c.cdl.array_rows == 1 ? "ULA" : "UPA",
+                                                                            c.cdl.element_spacing)
+                                                              : c.channel;
   const std::string title1 = fmt::format("amimo-image: {}x{} {} {} {} {}, Es/N0 {:g} dB, seed {}", c.antennas, c.users,
                                          modem::to_string(c.modulation), detect::to_string(c.detector),
                                          detect::to_string(c.mode), channel, c.snr_db, c.seed);

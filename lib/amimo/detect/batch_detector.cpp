@@ -27,128 +27,186 @@ class engine_impl final : public batch_detector::engine {
 
  public:
   engine_impl(detector_kind kind, detection_mode mode, solver::batch_solver& solver, int antennas, int users,
-              int max_vectors)
+              int max_vectors, int max_batch)
       : kind_(kind), mode_(mode), solver_(solver), n_(antennas), k_(users), t_max_(max_vectors),
-        h_(size(n_ * k_)), y_(size(n_ * t_max_)), a_(size(k_ * k_)), hh_(size(k_ * n_)),
-        b_(size(k_ * std::max(n_, k_ + t_max_))), x_(size(k_ * std::max(n_, k_ + t_max_))), w_(size(k_ * n_)),
+        whole_(solver.preference().format != solver::batch_format::compact),
+        slots_(whole_ ? (max_batch + L - 1) / L : 1),
+        h_(slots(n_ * k_)), y_(slots(n_ * t_max_)), a_(slots(k_ * k_)), hh_(slots(k_ * n_)),
+        b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(slots(k_ * std::max(n_, k_ + t_max_))), w_(size(k_ * n_)),
         g_(size(k_ * k_)), s_(size(k_ * t_max_)), wnorm_(static_cast<std::size_t>(k_)),
         gain_(static_cast<std::size_t>(2 * k_)), lanes_g_(static_cast<std::size_t>(2 * k_ * k_ * L)),
-        lanes_w_(static_cast<std::size_t>(k_ * L)), status_(static_cast<std::size_t>(L)) {}
+        lanes_w_(static_cast<std::size_t>(k_ * L)), bad_h_(static_cast<std::size_t>(slots_)),
+        status_(static_cast<std::size_t>(slots_ * L)) {}
 
   int run(solver::batch_ref s_hat, solver::batch_cref h, solver::batch_cref y, double n0,
           std::span<unsigned char> resolved, std::span<double> sinr, std::span<double> noise_variance) override {
     const int count = solver::shape_of(h).count;
     const int t = solver::shape_of(y).cols;
-    const bool n0_ok = std::isfinite(n0) && n0 >= 0.0;
     const int groups = (count + L - 1) / L;
+    const int rhs = mode_ == detection_mode::per_block ? n_ : k_ + t;
     int unresolved = 0;
-    const bool per_block = mode_ == detection_mode::per_block;
-    const int rhs = per_block ? n_ : k_ + t;
+    if (whole_) {
+      // One solver call for every system: a remote backend sends the block at once, a
+      // per-matrix backend runs its systems in order.
+      for (int g = 0; g < groups; ++g) prepare(g, g, h, y, t, n0);
+      const std::span<solver::batch_status> status(status_.data(), static_cast<std::size_t>(count));
+      solve(status, count, rhs, 0);
+      for (int g = 0; g < groups; ++g) {
+        unresolved += finish(g, g, status.subspan(static_cast<std::size_t>(g * L)), s_hat, t, n0, resolved, sinr,
+                             noise_variance, count);
+      }
+      return unresolved;
+    }
     for (int g = 0; g < groups; ++g) {
       const int used = solver::compact::lanes_used(count, g, L);
-      const unsigned bad_h = solver::compact::load_group(h_.data(), h, g, Real(0));
-      (void)solver::compact::load_group(y_.data(), y, g, Real(0));
-      const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
-      solver::compact::gram(a_.data(), h_.data(), n_, k_, V::broadcast(reg));
-      // Hᴴ (k × n): straight into the right-hand side in per-block mode.
-      V* hh = per_block ? b_.data() : hh_.data();
-      for (int a = 0; a < n_; ++a) {
-        for (int k = 0; k < k_; ++k) {
-          hh[2 * (a * k_ + k)] = h_[2 * (k * n_ + a)];
-          hh[2 * (a * k_ + k) + 1] = V::zero() - h_[2 * (k * n_ + a) + 1];
-        }
-      }
-      if (!per_block) {  // [I | Hᴴ Y]
-        for (int j = 0; j < k_; ++j) {
-          for (int i = 0; i < k_; ++i) {
-            b_[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
-            b_[2 * (j * k_ + i) + 1] = V::zero();
-          }
-        }
-        solver::compact::multiply(b_.data() + 2 * k_ * k_, hh_.data(), y_.data(), k_, n_, t);
-      }
+      prepare(g, 0, h, y, t, n0);
       const std::span<solver::batch_status> status(status_.data(), static_cast<std::size_t>(used));
-      solver_.solve(status, solver::compact_batch(reals(x_.data()), used, k_, rhs, L),
-                    solver::compact_batch(reals_c(a_.data()), used, k_, k_, L),
-                    solver::compact_batch(reals_c(b_.data()), used, k_, rhs, L), solver::matrix_structure::hermitian);
-      // The filter actually applied: W = X (per-block) or X[:, :k] Hᴴ (per-vector).
-      const V* w = x_.data();
-      if (!per_block) {
-        solver::compact::multiply(w_.data(), x_.data(), hh_.data(), k_, k_, n_);
-        w = w_.data();
-      }
-      solver::compact::multiply(g_.data(), w, h_.data(), k_, n_, k_);
-      for (int k = 0; k < k_; ++k) wnorm_[static_cast<std::size_t>(k)] = V::zero();
-      for (int a = 0; a < n_; ++a) {
-        for (int k = 0; k < k_; ++k) {
-          V& acc = wnorm_[static_cast<std::size_t>(k)];
-          acc = fma(w[2 * (a * k_ + k)], w[2 * (a * k_ + k)], acc);
-          acc = fma(w[2 * (a * k_ + k) + 1], w[2 * (a * k_ + k) + 1], acc);
-        }
-      }
-      std::memcpy(lanes_g_.data(), static_cast<const void*>(g_.data()), sizeof(V) * 2 * k_ * k_);
-      std::memcpy(lanes_w_.data(), static_cast<const void*>(wnorm_.data()), sizeof(V) * k_);
-      // Stream quality per lane, in double, from the applied filter (linear_detector's rule).
-      unsigned resolved_lanes = 0;
-      std::vector<Real>& gr = gain_lanes_;
-      std::fill(gr.begin(), gr.end(), Real(0));
-      for (int l = 0; l < used; ++l) {
-        const int m = g * L + l;
-        const solver::batch_status& st = status[static_cast<std::size_t>(l)];
-        const bool ok = n0_ok && !((bad_h >> l) & 1U) && st.matrix.ok && st.solve.ok;
-        resolved[static_cast<std::size_t>(m)] = ok ? 1 : 0;
-        if (ok) resolved_lanes |= 1U << l;
-        unresolved += ok ? 0 : 1;
-        for (int k = 0; k < k_; ++k) {
-          const auto at = static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k);
-          cf64 gain{};
-          double disturbance = 0.0;
-          double x_kk = 0.0;
-          if (ok) {
-            gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
-            disturbance = n0 * static_cast<double>(lanes_w_[static_cast<std::size_t>(k * L + l)]);
-            for (int j = 0; j < k_; ++j) {
-              if (j == k) continue;
-              const double re = lane_g(2 * (j * k_ + k), l), im = lane_g(2 * (j * k_ + k) + 1, l);
-              disturbance += re * re + im * im;
-            }
-            if (!per_block) x_kk = static_cast<double>(reals_c(x_.data())[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);
-          }
-          const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
-          sinr[at] = q.sinr;
-          noise_variance[at] = q.sinr > 0.0 ? 1.0 / q.sinr : linear_detector::kErased;
-          gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(q.scale.real());
-          gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(q.scale.imag());
-        }
-      }
-      std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
-      // Scaled outputs (assess_stream: 1/g_k per-block, 1/b_k per-vector), an erased stream 0.
-      if (per_block) {
-        solver::compact::multiply(s_.data(), w, y_.data(), k_, n_, t);
-      } else {
-        std::memcpy(static_cast<void*>(s_.data()), static_cast<const void*>(x_.data() + 2 * k_ * k_),
-                    sizeof(V) * 2 * k_ * t);
-      }
-      for (int c = 0; c < t; ++c) {
-        for (int k = 0; k < k_; ++k) {
-          V& re = s_[static_cast<std::size_t>(2 * (c * k_ + k))];
-          V& im = s_[static_cast<std::size_t>(2 * (c * k_ + k) + 1)];
-          const V ir = gain_[static_cast<std::size_t>(2 * k)], ii = gain_[static_cast<std::size_t>(2 * k + 1)];
-          const V nr = fnma(im, ii, re * ir);
-          const V ni = fma(im, ir, re * ii);
-          re = nr;
-          im = ni;
-        }
-      }
-      solver::compact::store_group(s_hat, s_.data(), g, ~0U, ~resolved_lanes);
+      solve(status, used, rhs, 0);
+      unresolved += finish(g, 0, status, s_hat, t, n0, resolved, sinr, noise_variance, count);
     }
     return unresolved;
   }
 
+ private:
+  // Loads group g of the call into work slot `slot` and forms A and B there.
+  void prepare(int g, int slot, const solver::batch_cref& h, const solver::batch_cref& y, int t, double n0) {
+    const bool n0_ok = std::isfinite(n0) && n0 >= 0.0;
+    const bool per_block = mode_ == detection_mode::per_block;
+    const int rhs = per_block ? n_ : k_ + t;
+    V* hs = at(h_, slot, n_ * k_);
+    V* ys = at(y_, slot, n_ * t_max_);
+    V* as = at(a_, slot, k_ * k_);
+    V* hhs = at(hh_, slot, k_ * n_);
+    V* bs = at(b_, slot, k_ * rhs);
+    bad_h_[static_cast<std::size_t>(slot)] = solver::compact::load_group(hs, h, g, Real(0));
+    (void)solver::compact::load_group(ys, y, g, Real(0));
+    const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
+    solver::compact::gram(as, hs, n_, k_, V::broadcast(reg));
+    // Hᴴ (k × n): straight into the right-hand side in per-block mode.
+    V* hh = per_block ? bs : hhs;
+    for (int a = 0; a < n_; ++a) {
+      for (int k = 0; k < k_; ++k) {
+        hh[2 * (a * k_ + k)] = hs[2 * (k * n_ + a)];
+        hh[2 * (a * k_ + k) + 1] = V::zero() - hs[2 * (k * n_ + a) + 1];
+      }
+    }
+    if (!per_block) {  // [I | Hᴴ Y]
+      for (int j = 0; j < k_; ++j) {
+        for (int i = 0; i < k_; ++i) {
+          bs[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
+          bs[2 * (j * k_ + i) + 1] = V::zero();
+        }
+      }
+      solver::compact::multiply(bs + 2 * k_ * k_, hhs, ys, k_, n_, t);
+    }
+  }
+
+  // Solves `systems` systems whose groups start at work slot `slot`.
+  void solve(std::span<solver::batch_status> status, int systems, int rhs, int slot) {
+    solver_.solve(status, solver::compact_batch(reals(at(x_, slot, k_ * rhs)), systems, k_, rhs, L),
+                  solver::compact_batch(reals_c(at(a_, slot, k_ * k_)), systems, k_, k_, L),
+                  solver::compact_batch(reals_c(at(b_, slot, k_ * rhs)), systems, k_, rhs, L),
+                  solver::matrix_structure::hermitian);
+  }
+
+  // Filter, stream quality and unbiased outputs of group g (solved in work slot `slot`).
+  int finish(int g, int slot, std::span<const solver::batch_status> status, const solver::batch_ref& s_hat, int t, double n0,
+             std::span<unsigned char> resolved, std::span<double> sinr, std::span<double> noise_variance, int count) {
+    const bool n0_ok = std::isfinite(n0) && n0 >= 0.0;
+    const bool per_block = mode_ == detection_mode::per_block;
+    const int rhs = per_block ? n_ : k_ + t;
+    const int used = solver::compact::lanes_used(count, g, L);
+    const unsigned bad_h = bad_h_[static_cast<std::size_t>(slot)];
+    const V* hs = at(h_, slot, n_ * k_);
+    const V* ys = at(y_, slot, n_ * t_max_);
+    const V* hhs = at(hh_, slot, k_ * n_);
+    const V* xs = at(x_, slot, k_ * rhs);
+    int unresolved = 0;
+    // The filter actually applied: W = X (per-block) or X[:, :k] Hᴴ (per-vector).
+    const V* w = xs;
+    if (!per_block) {
+      solver::compact::multiply(w_.data(), xs, hhs, k_, k_, n_);
+      w = w_.data();
+    }
+    solver::compact::multiply(g_.data(), w, hs, k_, n_, k_);
+    for (int k = 0; k < k_; ++k) wnorm_[static_cast<std::size_t>(k)] = V::zero();
+    for (int a = 0; a < n_; ++a) {
+      for (int k = 0; k < k_; ++k) {
+        V& acc = wnorm_[static_cast<std::size_t>(k)];
+        acc = fma(w[2 * (a * k_ + k)], w[2 * (a * k_ + k)], acc);
+        acc = fma(w[2 * (a * k_ + k) + 1], w[2 * (a * k_ + k) + 1], acc);
+      }
+    }
+    std::memcpy(lanes_g_.data(), static_cast<const void*>(g_.data()), sizeof(V) * 2 * k_ * k_);
+    std::memcpy(lanes_w_.data(), static_cast<const void*>(wnorm_.data()), sizeof(V) * k_);
+    // Stream quality per lane, in double, from the applied filter (linear_detector's rule).
+    unsigned resolved_lanes = 0;
+    std::vector<Real>& gr = gain_lanes_;
+    std::fill(gr.begin(), gr.end(), Real(0));
+    for (int l = 0; l < used; ++l) {
+      const int m = g * L + l;
+      const solver::batch_status& st = status[static_cast<std::size_t>(l)];
+      const bool ok = n0_ok && !((bad_h >> l) & 1U) && st.matrix.ok && st.solve.ok;
+      resolved[static_cast<std::size_t>(m)] = ok ? 1 : 0;
+      if (ok) resolved_lanes |= 1U << l;
+      unresolved += ok ? 0 : 1;
+      for (int k = 0; k < k_; ++k) {
+        const auto at = static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k);
+        cf64 gain{};
+        double disturbance = 0.0;
+        double x_kk = 0.0;
+        if (ok) {
+          gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
+          disturbance = n0 * static_cast<double>(lanes_w_[static_cast<std::size_t>(k * L + l)]);
+          for (int j = 0; j < k_; ++j) {
+            if (j == k) continue;
+            const double re = lane_g(2 * (j * k_ + k), l), im = lane_g(2 * (j * k_ + k) + 1, l);
+            disturbance += re * re + im * im;
+          }
+          if (!per_block) x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);
+        }
+        const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
+        sinr[at] = q.sinr;
+        noise_variance[at] = q.sinr > 0.0 ? 1.0 / q.sinr : linear_detector::kErased;
+        gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(q.scale.real());
+        gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(q.scale.imag());
+      }
+    }
+    std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
+    // Scaled outputs (assess_stream: 1/g_k per-block, 1/b_k per-vector), an erased stream 0.
+    if (per_block) {
+      solver::compact::multiply(s_.data(), w, ys, k_, n_, t);
+    } else {
+      std::memcpy(static_cast<void*>(s_.data()), static_cast<const void*>(xs + 2 * k_ * k_),
+                  sizeof(V) * 2 * k_ * t);
+    }
+    for (int c = 0; c < t; ++c) {
+      for (int k = 0; k < k_; ++k) {
+        V& re = s_[static_cast<std::size_t>(2 * (c * k_ + k))];
+        V& im = s_[static_cast<std::size_t>(2 * (c * k_ + k) + 1)];
+        const V ir = gain_[static_cast<std::size_t>(2 * k)], ii = gain_[static_cast<std::size_t>(2 * k + 1)];
+        const V nr = fnma(im, ii, re * ir);
+        const V ni = fma(im, ir, re * ii);
+        re = nr;
+        im = ni;
+      }
+    }
+    solver::compact::store_group(s_hat, s_.data(), g, ~0U, ~resolved_lanes);
+    return unresolved;
+  }
+
+ public:
   void init_lanes() { gain_lanes_.assign(static_cast<std::size_t>(2 * k_ * L), Real(0)); }
 
  private:
   static std::size_t size(int elements) { return static_cast<std::size_t>(2 * std::max(elements, 1)); }
+  // Work buffers with one slot per group of a whole call (one slot otherwise).
+  std::size_t slots(int elements) const { return size(elements) * static_cast<std::size_t>(slots_); }
+  // Slot `slot` of a buffer whose slots hold `elements` complex values (groups packed as
+  // the compact format lays them out, so the slots of a call form one compact batch).
+  static V* at(std::vector<V>& buffer, int slot, int elements) noexcept {
+    return buffer.data() + static_cast<std::ptrdiff_t>(slot) * 2 * elements;
+  }
   static Real* reals(V* p) noexcept { return reinterpret_cast<Real*>(p); }
   static const Real* reals_c(const V* p) noexcept { return reinterpret_cast<const Real*>(p); }
   double lane_g(int vector, int l) const noexcept {
@@ -159,12 +217,15 @@ class engine_impl final : public batch_detector::engine {
   detection_mode mode_;
   solver::batch_solver& solver_;
   int n_, k_, t_max_;
+  bool whole_;  // one solver call per detect() (column-major backends: remote, per-matrix adapters)
+  int slots_;
   std::vector<V> h_, y_, a_, hh_, b_, x_, w_, g_, s_;
   std::vector<V> wnorm_;
   std::vector<V> gain_;           // 1/g_k: real, imaginary per user
   std::vector<Real> lanes_g_;     // G as plain reals, lane-minor
   std::vector<Real> lanes_w_;     // ‖w_k‖² as plain reals
   std::vector<Real> gain_lanes_;  // 1/g_k per lane before loading into gain_
+  std::vector<unsigned> bad_h_;  // per slot: lanes whose channel is not finite
   std::vector<solver::batch_status> status_;
 };
 
@@ -181,11 +242,11 @@ batch_detector::batch_detector(detector_kind kind, detection_mode mode, solver::
                        std::to_string(antennas) + " antennas)");
   }
   if (solver.preference().element == solver::element_type::f32) {
-    auto e = std::make_unique<engine_impl<float>>(kind, mode, solver, antennas, users, max_vectors);
+    auto e = std::make_unique<engine_impl<float>>(kind, mode, solver, antennas, users, max_vectors, max_batch);
     e->init_lanes();
     engine_ = std::move(e);
   } else {
-    auto e = std::make_unique<engine_impl<double>>(kind, mode, solver, antennas, users, max_vectors);
+    auto e = std::make_unique<engine_impl<double>>(kind, mode, solver, antennas, users, max_vectors, max_batch);
     e->init_lanes();
     engine_ = std::move(e);
   }

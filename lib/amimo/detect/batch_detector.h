@@ -11,9 +11,12 @@
 // whose quality cannot be known — non-finite or singular channel, failed solve, zero or
 // non-finite gain — is an erasure: output 0, SINR 0, noise variance +∞.
 //
-// The solver is called once per compact group (V lanes, 8 subcarriers in f32 with AVX2),
-// so a group's working set stays in L1; buffers are sized at construction, detect() does
-// not allocate.
+// A compact backend (digital) is called once per compact group (V lanes, 8 subcarriers in
+// f32 with AVX2), so a group's working set stays in L1. A column-major backend (remote,
+// per-matrix adapters such as analog) is called once per detect() with every system of
+// the call, so a remote backend sends a subcarrier block in one request stream and a
+// per-matrix backend sees the systems in subcarrier order. Buffers are sized at
+// construction, detect() does not allocate.
 
 #include <amimo/detect/linear_detector.h>
 #include <amimo/solver/batch_solver.h>

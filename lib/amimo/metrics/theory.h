@@ -20,4 +20,19 @@ double ber_bpsk_rayleigh_mrc(double gamma_bar, int branches) noexcept;
 double ber_zf_rayleigh_bpsk(double snr_linear, int antennas, int users) noexcept;
 double ber_zf_rayleigh_qpsk(double snr_linear, int antennas, int users) noexcept;
 
+/// Exact bit error probability of square M-QAM with Gray mapping (each dimension a Gray
+/// √M-PAM) in AWGN at Es/N0 = es_n0 (linear), Es the mean symbol energy. Cho & Yoon, "On
+/// the general BER expression of one- and two-dimensional amplitude modulations", IEEE
+/// Trans. Commun. 50(7), 2002, eq. (16), written with Q(x) = erfc(x/√2)/2:
+///   P_b = 1/(√M·log2√M) Σ_{k=1}^{log2√M} Σ_{i=0}^{(1−2^−k)√M−1} w(i, k) · 2Q((2i+1)·√(3·Es/N0/(M−1))),
+///   w(i, k) = (−1)^⌊i·2^{k−1}/√M⌋ · (2^{k−1} − ⌊i·2^{k−1}/√M + 1/2⌋).
+/// M = 4, 16, 64, 256, 1024 (M = 4 gives Q(√(Es/N0)), Gray QPSK). Returns NaN for another M.
+double ber_mqam_awgn(int m, double es_n0) noexcept;
+
+/// The same averaged over the post-detection SNR of ZF in N×K i.i.d. Rayleigh with perfect
+/// channel knowledge: γ = (Es/N0)·X, X ~ Gamma(N−K+1, 1) (χ²_{2(N−K+1)}/2; Winters, Salz
+/// & Gitlin 1994). Each term E[Q(c·√γ)] is the closed-form (N−K+1)-branch MRC average
+/// (ber_bpsk_rayleigh_mrc at mean SNR c²·Es/N0/2), so the result is exact, no quadrature.
+double ber_zf_rayleigh_mqam(int m, double snr_linear, int antennas, int users) noexcept;
+
 }  // namespace amimo::metrics

@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
@@ -10,7 +11,7 @@ namespace amimo::ofdm {
 
 uplink_emulator::uplink_emulator(const frame_layout& layout,
                                  channel::selective_channel_model& channel, double snr_db,
-                                 std::uint64_t seed, user_impairments impairments)
+                                 std::uint64_t seed, user_impairments impairments, emulator_options options)
     : layout_(layout),
       channel_(channel),
       antennas_(channel.antennas()),
@@ -20,7 +21,8 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
       impairments_(std::move(impairments)),
       channel_gen_(derive_seed(seed, {0xC4A7ULL})),
       noise_gen_(derive_seed(seed, {0x7015EULL})),
-      ifft_(layout.layout().fft_size, fft_plan::direction::inverse) {
+      ifft_(layout.layout().fft_size, fft_plan::direction::inverse),
+      options_(options) {
   if (channel.users() != users_)
     throw config_error("channel model has " + std::to_string(channel.users()) + " users, frame " +
                        std::to_string(users_));
@@ -64,6 +66,24 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
   symbols_.resize(static_cast<std::size_t>(users_) * n.symbols_per_frame() * used);
   bits_.resize(layout.bits_per_user());
   data_tmp_.resize(static_cast<std::size_t>(n.data_symbols) * used);
+  if (options_.time_domain) {
+    if (options_.fir.half_width < 1 || options_.fir.half_width > 256) {
+      throw config_error("time-domain channel: FIR half-width must be in 1..256");
+    }
+    span_ = channel::channel_fir_span(delays, options_.fir);
+    if (-span_.first >= n.symbol_length()) {
+      throw config_error("time-domain channel: the FIR's pre-cursor is longer than an OFDM symbol");
+    }
+    history_ = std::max(0, span_.first + span_.length - 1);
+    if (history_ >= n.frame_length()) throw config_error("time-domain channel: the FIR is longer than a frame");
+    x_.setZero(users_, history_ + n.frame_length() + n.symbol_length());
+    fir_.setZero(entries, span_.length);
+    toeplitz_.setZero(span_.length, n.symbol_length());
+    wave_.assign(static_cast<std::size_t>(n.symbol_length()), cf64{});
+    block_.setZero(antennas_, n.symbol_length());
+    coefficients_.assign(static_cast<std::size_t>(2 * options_.fir.half_width), 0.0);
+  }
+  noise_.assign(2 * static_cast<std::size_t>(n.frame_length()), 0.0);
   groups_.assign(static_cast<std::size_t>(users_), 0);
   for (int k = 0; k < users_; ++k) {
     if (!impairments_.cfo_hz.empty() && impairments_.cfo_hz[static_cast<std::size_t>(k)] != 0.0)
@@ -129,7 +149,108 @@ void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
   }
 }
 
+void uplink_emulator::user_symbol_waveform(int k, int row, double t0, cf64* dst) {
+  const auto& n = layout_.layout();
+  const auto used = static_cast<std::size_t>(n.used_subcarriers);
+  const auto per_user = static_cast<std::size_t>(n.symbols_per_frame()) * used;
+  auto in = ifft_.input();
+  std::fill(in.begin(), in.end(), cf32{});
+  for (std::size_t u = 0; u < used; ++u) {
+    cf64 v = row < 0 ? layout_.preamble(static_cast<int>(u))
+                     : symbols_[static_cast<std::size_t>(k) * per_user + static_cast<std::size_t>(row) * used + u];
+    if (ramps_.size() != 0) v *= ramps_(k, static_cast<Eigen::Index>(u));
+    in[static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)))] = cf32(v);
+  }
+  ifft_.execute();
+  const auto body = ifft_.output();
+  const auto fft_n = static_cast<std::size_t>(n.fft_size);
+  const auto cp = static_cast<std::size_t>(n.cp_length);
+  const double eps = impairments_.cfo_hz.empty() ? 0.0 : impairments_.cfo_hz[static_cast<std::size_t>(k)];
+  for (std::size_t i = 0; i < fft_n + cp; ++i) {
+    cf64 v(i < cp ? body[fft_n - cp + i] : body[i - cp]);
+    if (eps != 0.0) {
+      const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(i)) / n.sample_rate;
+      v *= std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi));
+    }
+    dst[i] = v;
+  }
+}
+
+void uplink_emulator::generate_time_domain(std::span<cf32* const> out, std::uint64_t frame_index) {
+  const auto& n = layout_.layout();
+  const int frame_len = n.frame_length();
+  const int sym_len = n.symbol_length();
+  const int symbols = n.symbols_per_frame();
+  channel_.next_frame(channel_gen_);
+  const int steps = channel_.steps_per_frame();
+  int state = 0;
+  compute_response();
+  build_user_symbols(frame_index);
+  // x_ = [history | this frame | next frame's preamble]; the history is the end of the last
+  // frame (zeros before the first frame).
+  if (history_ > 0) {
+    // The last frame's final samples sit at [frame_len, frame_len + history): no overlap with
+    // [0, history) since a frame is longer than the FIR (checked at construction).
+    x_.leftCols(history_) = x_.middleCols(frame_len, history_);
+  }
+  std::vector<cf64>& wave = wave_;
+  const double frame_t0 = static_cast<double>(frame_index) * frame_len;
+  for (int k = 0; k < users_; ++k) {
+    for (int s = 0; s <= symbols; ++s) {
+      const bool next_preamble = s == symbols;
+      user_symbol_waveform(k, next_preamble ? -1 : s, frame_t0 + static_cast<double>(s) * sym_len, wave.data());
+      for (int i = 0; i < sym_len; ++i) x_(k, history_ + s * sym_len + i) = wave[static_cast<std::size_t>(i)];
+    }
+  }
+  channel::channel_fir(channel_, options_.fir, fir_, coefficients_);
+  for (int s = 0; s < symbols; ++s) {
+    const int wanted = static_cast<int>(static_cast<long long>(s) * steps / symbols);
+    if (wanted != state) {
+      while (state < wanted) {
+        channel_.next_step();
+        ++state;
+      }
+      compute_response();
+      channel::channel_fir(channel_, options_.fir, fir_, coefficients_);
+    }
+    if (!recorded_.empty()) recorded_[static_cast<std::size_t>(s)] = response_;
+    block_.setZero();
+    for (int k = 0; k < users_; ++k) {
+      // toeplitz(j, i) = x_k[t − first − j], t = s·sym_len + i the output sample.
+      for (int j = 0; j < span_.length; ++j) {
+        const int start = history_ + s * sym_len - span_.first - j;
+        toeplitz_.row(j) = x_.row(k).segment(start, sym_len);
+      }
+      block_.noalias() += fir_.middleRows(static_cast<Eigen::Index>(k) * antennas_, antennas_) * toeplitz_;
+    }
+    for (int a = 0; a < antennas_; ++a) {
+      cf32* dst = out[static_cast<std::size_t>(a)] + static_cast<std::size_t>(s) * sym_len;
+      for (int i = 0; i < sym_len; ++i) dst[i] = cf32(block_(a, i));
+    }
+  }
+  add_noise(out);
+}
+
+void uplink_emulator::add_noise(std::span<cf32* const> out) {
+  const int frame_len = layout_.layout().frame_length();
+  const auto sigma = static_cast<float>(std::sqrt(n0_ / 2.0));
+  // fill_normal draws exactly the values of per-sample normal() calls (re, im, re, …), in bulk.
+  for (int a = 0; a < antennas_; ++a) {
+    cf32* dst = out[static_cast<std::size_t>(a)];
+    noise_gen_.fill_normal(noise_);
+    for (int i = 0; i < frame_len; ++i) {
+      const auto re = noise_[2 * static_cast<std::size_t>(i)];
+      const auto im = noise_[2 * static_cast<std::size_t>(i) + 1];
+      dst[i] += cf32(sigma * static_cast<float>(re), sigma * static_cast<float>(im));
+    }
+  }
+}
+
 void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_index) {
+  if (options_.time_domain) {
+    generate_time_domain(out, frame_index);
+    return;
+  }
   const auto& n = layout_.layout();
   const auto used = static_cast<std::size_t>(n.used_subcarriers);
   const int frame_len = n.frame_length();
@@ -197,16 +318,7 @@ void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_i
       }
     }
   }
-  // AWGN, CN(0, N0) per sample.
-  const auto sigma = static_cast<float>(std::sqrt(n0_ / 2.0));
-  for (int a = 0; a < antennas_; ++a) {
-    cf32* dst = out[static_cast<std::size_t>(a)];
-    for (int i = 0; i < frame_len; ++i) {
-      const double re = noise_gen_.normal();
-      const double im = noise_gen_.normal();
-      dst[i] += cf32(sigma * static_cast<float>(re), sigma * static_cast<float>(im));
-    }
-  }
+  add_noise(out);  // AWGN, CN(0, N0) per sample
 }
 
 }  // namespace amimo::ofdm

@@ -19,7 +19,16 @@
 // t the absolute sample index, so the phase is continuous across frames (it causes ICI and
 // a phase drift the receiver does not correct: see README). Noise: CN(0, N0) per sample,
 // N0 = 10^(−snr_db/10) (unitary transforms: the same N0 per subcarrier).
+//
+// Time-domain option (emulator_options::time_domain): each user's time-domain signal (CP,
+// timing ramp and CFO included) is convolved with the channel's band-limited FIR
+// (channel/fractional_delay.h: windowed-sinc fractional delays, F[j] = Σ_l G_l c_l[j]), the
+// FIR of the state of the OFDM symbol the output sample belongs to, continuous across
+// symbols and frames (history kept; the sinc's pre-cursor reads the next frame's preamble,
+// which is known). Unlike the per-subcarrier path it produces the inter-symbol interference
+// of taps beyond the CP. Cost per sample: antennas × users × FIR length complex MACs.
 
+#include <amimo/channel/fractional_delay.h>
 #include <amimo/channel/selective_channel.h>
 #include <amimo/core/rng.h>
 #include <amimo/core/types.h>
@@ -47,12 +56,18 @@ struct user_impairments {
   std::vector<double> timing_offset_samples;  ///< per user, empty = none; ≥ 0
 };
 
+struct emulator_options {
+  bool time_domain = false;                 ///< FIR in time (windowed sinc) instead of H(f) per subcarrier
+  channel::fractional_delay_options fir{};  ///< the FIR's half-width and window
+};
+
 class uplink_emulator {
  public:
   /// The channel model is borrowed; its antennas()/users() must match. Throws config_error
   /// for mismatched sizes or impairment lists of the wrong length.
   uplink_emulator(const frame_layout& layout, channel::selective_channel_model& channel,
-                  double snr_db, std::uint64_t seed, user_impairments impairments = {});
+                  double snr_db, std::uint64_t seed, user_impairments impairments = {},
+                  emulator_options options = {});
 
   int antennas() const noexcept { return antennas_; }
   /// Data bits from `source` (borrowed; null: the PRBS) from the next frame on.
@@ -78,6 +93,12 @@ class uplink_emulator {
  private:
   void build_user_symbols(std::uint64_t frame_index);
   void compute_response();
+  // One OFDM symbol of user k into dst (symbol_length samples, CP first): the grid row
+  // `row` of symbols_ (or the preamble when row < 0), timing ramp and CFO applied; t0 the
+  // absolute index of its first sample.
+  void user_symbol_waveform(int k, int row, double t0, cf64* dst);
+  void generate_time_domain(std::span<cf32* const> out, std::uint64_t frame_index);
+  void add_noise(std::span<cf32* const> out);
 
   const frame_layout& layout_;
   channel::selective_channel_model& channel_;
@@ -100,6 +121,16 @@ class uplink_emulator {
   std::vector<int> groups_;       // user → group (0: users without CFO; g > 0: CFO user)
   int group_count_ = 1;
   frame_data_source* data_source_ = nullptr;
+  emulator_options options_;
+  channel::fir_span span_;        // time domain: FIR indices [first, first + length)
+  int history_ = 0;               // past samples the FIR reads (first + length − 1, ≥ 0)
+  cmat x_;                        // users × (history + frame + symbol): transmitted signals
+  cmat fir_;                      // (antennas · users) × FIR length
+  cmat toeplitz_;                 // FIR length × symbol length
+  cmat block_;                    // antennas × symbol length
+  std::vector<double> coefficients_;
+  std::vector<cf64> wave_;        // one user symbol (scratch)
+  std::vector<double> noise_;     // 2 × frame length standard normals (scratch)
 };
 
 }  // namespace amimo::ofdm

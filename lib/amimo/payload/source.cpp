@@ -57,7 +57,10 @@ class file_source final : public byte_source {
 class zmq_pull_source final : public byte_source {
  public:
   explicit zmq_pull_source(const std::string& endpoint) : socket_(context_, zmq::socket_type::pull) {
+    // Bounded memory whatever the sender does: a message is at most 16 MiB and at most 16 wait
+    // in the queue (the sender blocks behind its high-water mark), one more being drained.
     socket_.set(zmq::sockopt::maxmsgsize, std::int64_t{16} << 20);
+    socket_.set(zmq::sockopt::rcvhwm, 16);
     socket_.set(zmq::sockopt::linger, 0);
     try {
       socket_.connect(endpoint);

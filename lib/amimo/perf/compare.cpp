@@ -1,6 +1,7 @@
 #include <amimo/perf/compare.h>
 
 #include <amimo/analog/analog_profile.h>
+#include <amimo/perf/rapl.h>
 #include <amimo/core/error.h>
 #include <amimo/core/rng.h>
 #include <amimo/core/thread_pool.h>
@@ -121,6 +122,7 @@ void validate(const compare_options& o) {
 }
 
 compare_result run_compare(const compare_options& o, const std::function<void(const std::string&)>& progress) {
+  const rapl_meter rapl;  // CPU energy measured where the machine exposes RAPL
   validate(o);
   const auto say = [&progress](const std::string& line) {
     if (progress) progress(line);
@@ -144,7 +146,9 @@ compare_result run_compare(const compare_options& o, const std::function<void(co
 
     for (const char* backend : {"digital-f64", "digital-f32"}) {
       say(fmt::format("{}: cpu {} ({} threads, {} s)", w.name(), backend, pool.size(), o.cpu_seconds));
+      const auto before = rapl.read();
       const cpu_measurement m = measure_cpu(pool, set, backend, o.cpu_seconds, 1, o.cpu_watts_per_core);
+      const auto after = rapl.read();
       result_row r = base_row(w);
       r.backend = fmt::format("cpu {} x{}", backend, m.threads);
       r.series = fmt::format("cpu {}", backend);
@@ -153,6 +157,12 @@ compare_result run_compare(const compare_options& o, const std::function<void(co
       r.throughput_basis = "measured";
       r.joules_per_solve = m.figures.joules_per_solve;
       r.energy_basis = fmt::format("modelled (measured time x {} W/core x {} cores)", o.cpu_watts_per_core, m.threads);
+      // RAPL where readable: the package energy over the measurement (warm-up included,
+      // like the wall time; other processes and idle power included).
+      if (rapl.available() && before && after && m.solves > 0) {
+        r.joules_per_solve = rapl.joules_between(*before, *after) / static_cast<double>(m.solves);
+        r.energy_basis = "measured (RAPL package energy over the run, whole package)";
+      }
       r.seconds_per_solve = m.figures.seconds_per_solve;
       r.rel_error_vs_f64 = m.rel_error_vs_f64;
       r.solves = m.solves;
@@ -216,7 +226,8 @@ compare_result run_compare(const compare_options& o, const std::function<void(co
       for (const bool with_programming : {false, true}) {
         const throughput_energy& f = with_programming ? e.amortised : e.solve_only;
         result_row r = base_row(w);
-        r.backend = fmt::format("analog {}{}", e.profile, with_programming ? " +prog" : "");
+        r.backend = fmt::format("analog {} ({} mapping){}", e.profile, profiles[pi].circuit.lp_mapping,
+                                with_programming ? " +prog" : "");
         r.series = r.backend;
         r.amortisation = with_programming ? fmt::format("programming once per {} solves", o.solves_per_matrix)
                                           : "programming not counted";
@@ -242,7 +253,9 @@ std::vector<std::pair<std::string, std::string>> describe(const compare_options&
   std::string sizes, shapes, profiles;
   for (const int n : o.sizes) sizes += (sizes.empty() ? "" : ",") + std::to_string(n);
   for (const mimo_shape& s : o.shapes) shapes += fmt::format("{}{}x{}", shapes.empty() ? "" : ",", s.antennas, s.users);
-  for (const std::string& p : o.profiles) profiles += (profiles.empty() ? "" : ",") + p;
+  for (const std::string& p : o.profiles) {
+    profiles += (profiles.empty() ? "" : ", ") + analog::profile_label(analog::load_analog_profile(p));
+  }
   d.emplace_back("seed", std::to_string(o.seed));
   d.emplace_back("real sizes n", sizes.empty() ? "(none)" : sizes);
   d.emplace_back("real systems", fmt::format("A = I + r S/rho(S), SPD, unit diagonal, cond <= {}", o.cond));
@@ -257,6 +270,9 @@ std::vector<std::pair<std::string, std::string>> describe(const compare_options&
                                     : std::to_string(o.threads));
   d.emplace_back("cpu seconds per measurement", fmt::format("{}", o.cpu_seconds));
   d.emplace_back("cpu watts per core", fmt::format("{} ({})", o.cpu_watts_per_core, o.cpu_watts_source));
+  d.emplace_back("cpu energy", rapl_meter().available()
+                                   ? "measured from RAPL (" + rapl_meter().status() + ")"
+                                   : "modelled: measured time x watts per core (" + rapl_meter().status() + ")");
   d.emplace_back("analog profiles", profiles.empty() ? "(none)" : profiles);
   d.emplace_back("analog precision target", fmt::format("relative residual <= {} (FP32 level), at most {} iterations",
                                                         o.analog.tolerance, o.analog.max_iterations));

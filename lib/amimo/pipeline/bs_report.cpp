@@ -1,5 +1,7 @@
 #include <amimo/pipeline/bs_report.h>
 
+#include <amimo/analog/analog_profile.h>
+#include <amimo/core/error.h>
 #include <amimo/core/version.h>
 #include <amimo/metrics/error_stats.h>
 #include <amimo/remote/remote_solver.h>
@@ -8,12 +10,20 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <filesystem>
 
 namespace amimo::pipeline {
 namespace {
+
+nlohmann::json cdl_json(const channel_models::cdl_geometry& g) {
+  nlohmann::json j;
+  for (const auto& [key, value] : channel_models::cdl_geometry_fields(g)) j[key] = value;
+  return j;
+}
 
 double stream_seconds(const receiver_stats& s, const link_config& c) {
   return static_cast<double>(s.samples) / c.rx.layout.sample_rate;
@@ -72,6 +82,21 @@ std::string coded_table(const receiver_stats& s, const link_config& c, const run
 
 }  // namespace
 
+std::string chain_analog_profile(const link_config& c, const chain_spec& chain) {
+  if (!chain_is_analog(c, chain)) return "";
+  std::map<std::string, std::string> options;
+  const std::vector<std::string>& keys = analog::analog_option_keys();
+  for (const auto& [key, value] : chain.solver.options) {
+    if (key == "profile" || std::find(keys.begin(), keys.end(), key) != keys.end()) options.emplace(key, value);
+  }
+  try {
+    const std::string label = analog::profile_label(analog::profile_from_options(options));
+    return chain.solver.name == "remote" ? label + " (as requested of the service)" : label;
+  } catch (const config_error&) {
+    return "profile of the service";  // a remote profile this process cannot load by name
+  }
+}
+
 double modelled_joules_per_frame(const chain_stats& ch) noexcept {
   if (ch.frames == 0) return 0.0;
   return (ch.solver.modelled_matrix_joules + ch.solver.modelled_solve_joules) / static_cast<double>(ch.frames);
@@ -100,7 +125,8 @@ std::string status_line(const receiver_stats& s, const link_config& c, double wa
   }
   for (std::size_t i = 0; i < s.chains.size(); ++i) {
     if (!chain_is_analog(c, c.rx.chains[i])) continue;
-    line += fmt::format(" | {} {:.1f} uJ/frame (modelled)", s.chains[i].label, modelled_joules_per_frame(s.chains[i]) * 1e6);
+    line += fmt::format(" | {} {:.1f} uJ/frame (modelled; {})", s.chains[i].label,
+                        modelled_joules_per_frame(s.chains[i]) * 1e6, chain_analog_profile(c, c.rx.chains[i]));
   }
   return line;
 }
@@ -121,10 +147,17 @@ std::string parameter_header(const link_config& c, const std::string& command_li
   line("frame", fmt::format("1 preamble + {} pilot + {} data symbols = {} samples ({:.3f} ms)", n.pilot_symbols,
                             n.data_symbols, n.frame_length(), n.frame_seconds() * 1e3));
   line("chains", solver_list(c));
+  for (const auto& ch : c.rx.chains) {
+    const std::string profile = chain_analog_profile(c, ch);
+    if (!profile.empty()) line("analog profile", ch.label() + ": " + profile);
+  }
   line("detection mode", std::string(detect::to_string(c.rx.mode)));
   line("source", c.source);
   if (c.source == "synthetic") {
     line("channel", channel_models::describe(c.channel));
+    line("channel filter", c.channel_filter == "sinc"
+                               ? fmt::format("sinc (windowed-sinc FIR in time, half-width {})", c.sinc_half_width)
+                               : std::string("frequency (H(f) per subcarrier)"));
     line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
   }
   line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
@@ -171,6 +204,10 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
                      std::isfinite(cal) ? fmt::format("{:.2f}", cal) : std::string(std::isnan(cal) ? "-" : "inf"),
                      ch.solver.fallbacks, ch.unresolved_subcarriers, us,
                      analog ? fmt::format("{:.2f}", modelled_joules_per_frame(ch) * 1e6) : std::string("-"));
+  }
+  for (std::size_t i = 0; i < s.chains.size(); ++i) {
+    const std::string profile = chain_analog_profile(c, c.rx.chains[i]);
+    if (!profile.empty()) t += fmt::format("# {}: analog profile {} (BER simulated, uJ/frame modelled)\n", s.chains[i].label, profile);
   }
   if (r.coded != nullptr) t += coded_table(s, c, r);
   const double wall = r.wall_seconds;
@@ -234,7 +271,10 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"speed_kmh", c.speed_kmh},
                    {"center_frequency_hz", c.center_frequency},
                    {"rho_bs", c.channel.rho_bs},
-                   {"rho_ue", c.channel.rho_ue}}},
+                   {"rho_ue", c.channel.rho_ue},
+                   {"channel_filter", c.channel_filter},
+                   {"sinc_half_width", c.sinc_half_width},
+                   {"cdl", cdl_json(c.channel.cdl)}}},
                  {"snr_db", c.snr_db},
                  {"threads", c.rx.threads},
                  {"estimation_smoothing", c.rx.estimation_smoothing}};
@@ -355,6 +395,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                       {"detector", std::string(detect::to_string(spec.detector))},
                       {"solver", spec.solver.name},
                       {"solver_options", spec.solver.options},
+                      {"analog_profile", chain_is_analog(c, spec) ? json(chain_analog_profile(c, spec)) : json()},
                       {"frames", ch.frames},
                       {"bits", ch.bits},
                       {"bit_errors", ch.bit_errors},

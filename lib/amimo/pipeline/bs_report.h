@@ -36,6 +36,10 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
 void write_bs_report(const std::string& dir, const link_config& c, const receiver_stats& s,
                      const run_summary& r);
 
+/// "feedback-board, LP-INV mapping feedback (diagonal in feedback)" for an analog chain (the
+/// profile and LP-INV mapping its figures come from), "" for a digital one.
+std::string chain_analog_profile(const link_config& c, const chain_spec& chain);
+
 /// Modelled analog energy (J) per frame of a chain (0 for digital chains).
 double modelled_joules_per_frame(const chain_stats& chain) noexcept;
 /// Real-time factor: stream seconds processed per second of receiver processing (measured).

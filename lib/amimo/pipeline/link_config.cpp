@@ -4,10 +4,12 @@
 #include <amimo/core/thread_pool.h>
 #include <amimo/sweep/sweep_config.h>
 
+#include <fmt/format.h>
 #include <link_default_config.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -57,7 +59,8 @@ const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
       "preset", "antennas", "users", "modulation", "fft_size", "cp_length", "used_subcarriers",
       "sample_rate", "pilot_symbols", "data_symbols", "seed", "channel", "delay_spread", "doppler",
-      "speed_kmh", "delay_model", "channel_time", "sinusoids",
+      "speed_kmh", "delay_model", "channel_time", "sinusoids", "array_rows", "element_spacing", "asd_deg",
+      "asa_deg", "zsd_deg", "zsa_deg", "user_spread_deg", "ue_direction_deg", "channel_filter", "sinc_half_width",
       "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
       "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
       "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
@@ -96,6 +99,16 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "delay_model") c.channel.delay_model = v.as<std::string>();
   else if (key == "channel_time") c.channel_time = v.as<std::string>();
   else if (key == "sinusoids") c.channel.sinusoids = v.as<int>();
+  else if (key == "channel_filter") c.channel_filter = v.as<std::string>();
+  else if (key == "sinc_half_width") c.sinc_half_width = v.as<int>();
+  else if (key == "array_rows") c.channel.cdl.array_rows = v.as<int>();
+  else if (key == "element_spacing") c.channel.cdl.element_spacing = v.as<double>();
+  else if (key == "asd_deg") c.channel.cdl.asd_deg = v.as<double>();
+  else if (key == "asa_deg") c.channel.cdl.asa_deg = v.as<double>();
+  else if (key == "zsd_deg") c.channel.cdl.zsd_deg = v.as<double>();
+  else if (key == "zsa_deg") c.channel.cdl.zsa_deg = v.as<double>();
+  else if (key == "user_spread_deg") c.channel.cdl.user_spread_deg = v.as<double>();
+  else if (key == "ue_direction_deg") c.channel.cdl.ue_direction_deg = v.as<double>();
   else if (key == "rho_bs") c.channel.rho_bs = v.as<double>();
   else if (key == "rho_ue") c.channel.rho_ue = v.as<double>();
   else if (key == "snr_db") c.snr_db = v.as<double>();
@@ -246,6 +259,12 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   }
   validate(rx);
   (void)channel_models::create_selective_channel_model(c.channel);  // validates the channel
+  if (c.channel_filter != "frequency" && c.channel_filter != "sinc") {
+    throw config_error("'channel_filter': expected frequency or sinc, got '" + c.channel_filter + "'");
+  }
+  if (c.sinc_half_width < 1 || c.sinc_half_width > 256) {
+    throw config_error("'sinc_half_width': must be in 1..256, got " + std::to_string(c.sinc_half_width));
+  }
   return c;
 }
 
@@ -253,6 +272,24 @@ bool chain_is_analog(const link_config& config, const chain_spec& chain) noexcep
   sweep::sweep_config merge;
   merge.remote_options = config.remote_options;
   return sweep::reports_modelled_cost(merge, chain.solver.name);
+}
+
+std::string cyclic_prefix_warning(const link_config& config) {
+  const auto pdp = channel_models::model_power_delay_profile(config.channel);
+  const double last_tap = pdp.delays.empty() ? 0.0 : pdp.delays.back();
+  double offset = 0.0;
+  for (const double t : config.timing_offsets) offset = std::max(offset, t);
+  const int cp = config.rx.layout.cp_length;
+  if (last_tap + offset <= static_cast<double>(cp)) return {};
+  const double fs = config.rx.layout.sample_rate;
+  return fmt::format(
+      "the channel's last tap ({:.1f} samples = {:.0f} ns; RMS delay spread {:.0f} ns) plus the largest timing offset "
+      "({:g} samples) exceeds the cyclic prefix ({} samples = {:.0f} ns): {}",
+      last_tap, last_tap / fs * 1e9, channel_models::rms_delay_spread(pdp) / fs * 1e9, offset, cp, cp / fs * 1e9,
+      config.channel_filter == "sinc"
+          ? "the time-domain (sinc) channel adds the inter-symbol interference this causes"
+          : "the emulator applies the channel per subcarrier (circularly), so the inter-symbol interference this "
+            "channel would cause is not modelled (channel_filter: sinc models it)");
 }
 
 }  // namespace amimo::pipeline

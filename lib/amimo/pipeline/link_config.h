@@ -6,6 +6,7 @@
 // configs/link-default.yaml is the embedded default; YAML keys are listed in README.
 
 #include <amimo/payload/framing.h>
+#include <amimo/ofdm/uplink_emulator.h>
 #include <amimo/pipeline/receiver.h>
 
 #include <channel_models/tdl_models.h>
@@ -26,6 +27,14 @@ struct link_config {
   channel_models::selective_channel_config channel;  ///< sizes/rate/steps filled from rx
   double speed_kmh = 0.0;             ///< user speed; with center_frequency sets the Doppler
   std::string channel_time = "symbol";  ///< "symbol": a channel state per OFDM symbol; "frame": block fading
+  /// "frequency": H(f) per subcarrier (fast; circular, no ISI) | "sinc": the windowed-sinc FIR
+  /// in time (ISI of taps beyond the CP; costly). See ofdm/uplink_emulator.h.
+  std::string channel_filter = "frequency";
+  int sinc_half_width = 16;  ///< "sinc": FIR coefficients on each side of a fractional delay
+  /// The emulator options channel_filter and sinc_half_width give.
+  ofdm::emulator_options emulator_options() const {
+    return {channel_filter == "sinc", {sinc_half_width, 8.0}};
+  }
   double snr_db = 20.0;
   std::vector<double> cfo_hz;
   std::vector<double> timing_offsets;  ///< samples
@@ -52,6 +61,12 @@ std::string_view embedded_link_config() noexcept;
 /// key for an unknown key or a bad value.
 link_config parse_link_config(std::string_view yaml,
                               const std::map<std::string, std::string>& overrides = {});
+
+/// A warning (empty when none) when the channel's last tap plus the largest timing offset
+/// reaches beyond the cyclic prefix: with channel_filter "frequency" the emulator applies the
+/// channel per subcarrier (circularly), so the inter-symbol interference such a channel
+/// causes is not modelled; with "sinc" it is, and the receiver will see it.
+std::string cyclic_prefix_warning(const link_config& config);
 
 /// Whether a chain's backend reports modelled analog cost.
 bool chain_is_analog(const link_config& config, const chain_spec& chain) noexcept;

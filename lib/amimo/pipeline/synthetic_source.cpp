@@ -8,10 +8,10 @@ namespace amimo::pipeline {
 synthetic_source::synthetic_source(const ofdm::frame_layout& layout,
                                    std::unique_ptr<channel::selective_channel_model> channel,
                                    double snr_db, std::uint64_t seed, ofdm::user_impairments impairments,
-                                   std::uint64_t frames)
+                                   std::uint64_t frames, ofdm::emulator_options options)
     : layout_(layout),
       channel_(std::move(channel)),
-      emulator_(layout, *channel_, snr_db, seed, std::move(impairments)),
+      emulator_(layout, *channel_, snr_db, seed, std::move(impairments), options),
       frames_(frames) {
   const auto len = static_cast<std::size_t>(layout.layout().frame_length());
   frame_.assign(static_cast<std::size_t>(channel_->antennas()), std::vector<cf32>(len));

@@ -16,7 +16,8 @@ class synthetic_source final : public radio::radio_source {
   /// Owns the channel; `frames` = 0 streams for ever, otherwise ends after that many.
   synthetic_source(const ofdm::frame_layout& layout,
                    std::unique_ptr<channel::selective_channel_model> channel, double snr_db,
-                   std::uint64_t seed, ofdm::user_impairments impairments, std::uint64_t frames);
+                   std::uint64_t seed, ofdm::user_impairments impairments, std::uint64_t frames,
+                   ofdm::emulator_options options = {});
 
   std::string_view name() const noexcept override { return "synthetic"; }
   radio::stream_description description() const override;

@@ -1,6 +1,7 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
+#include <amimo/remote/remote_connection.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/remote/service_policy.h>
 #include <amimo/solver/digital_solver.h>
@@ -13,6 +14,7 @@
 
 #include <atomic>
 #include <charconv>
+#include <cstring>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -70,6 +72,20 @@ void remote_client::send(const bytes& encoded) {
 }
 
 std::optional<std::variant<reply, error_reply>> remote_client::receive(std::chrono::milliseconds timeout) {
+  bytes frame;
+  if (!receive_into(timeout, frame)) return std::nullopt;
+  try {
+    if (frame.empty()) throw wire_error(error_code::malformed, "multi-frame or empty response");
+    return decode_response(frame, impl_->options.limits);
+  } catch (const wire_error& e) {
+    std::uint64_t id = 0;
+    std::uint64_t session = 0;
+    peek_ids(frame, id, session);
+    return error_reply{id, session, error_code::malformed, e.what()};
+  }
+}
+
+bool remote_client::receive_into(std::chrono::milliseconds timeout, bytes& frame) {
   zmq::pollitem_t item{impl_->socket->handle(), 0, ZMQ_POLLIN, 0};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -80,25 +96,18 @@ std::optional<std::variant<reply, error_reply>> remote_client::receive(std::chro
       if (e.num() == EINTR) continue;
       throw;
     }
-    if ((item.revents & ZMQ_POLLIN) == 0) return std::nullopt;
-    zmq::message_t frame;
-    if (!impl_->socket->recv(frame, zmq::recv_flags::dontwait)) continue;
+    if ((item.revents & ZMQ_POLLIN) == 0) return false;
+    zmq::message_t message;
+    if (!impl_->socket->recv(message, zmq::recv_flags::dontwait)) continue;
     bool extra = false;
     while (impl_->socket->get(zmq::sockopt::rcvmore) != 0) {
       zmq::message_t more;
       (void)impl_->socket->recv(more, zmq::recv_flags::none);
       extra = true;
     }
-    const std::span<const std::byte> payload(static_cast<const std::byte*>(frame.data()), frame.size());
-    try {
-      if (extra) throw wire_error(error_code::malformed, "multi-frame response");
-      return decode_response(payload, impl_->options.limits);
-    } catch (const wire_error& e) {
-      std::uint64_t id = 0;
-      std::uint64_t session = 0;
-      peek_ids(payload, id, session);
-      return error_reply{id, session, error_code::malformed, e.what()};
-    }
+    frame.resize(extra ? 0 : message.size());
+    if (!frame.empty()) std::memcpy(frame.data(), message.data(), frame.size());
+    return true;
   }
 }
 
@@ -126,6 +135,10 @@ remote_options parse_remote_options(const std::map<std::string, std::string>& op
     } else if (key == "element") {
       if (value != "cf64" && value != "cf32") throw config_error("remote option 'element' must be cf64|cf32");
       r.element = value == "cf32" ? element_type::cf32 : element_type::cf64;
+    } else if (key == "batch-chunk") {
+      r.batch_chunk = to_int(key, value, 1, 4096);
+    } else if (key == "window") {
+      r.window = to_int(key, value, 1, 64);
     } else if (key == "curve-server-key") {
       r.curve_server_key_file = value;
     } else if (key == "curve-client-key") {
@@ -168,16 +181,25 @@ namespace {
 std::mutex tally_mutex;
 fallback_tally tally;
 
-void note_fallback(const std::string& reason) {
+void note_fallback(const std::string& reason) { note_remote_fallback(reason, 1); }
+}  // namespace
+
+void note_remote_fallback(const std::string& reason, std::uint64_t count) {
   const std::lock_guard<std::mutex> lock(tally_mutex);
-  ++tally.total;
+  tally.total += count;
   if (tally.by_reason.size() < 32 || tally.by_reason.count(reason) != 0) {
-    ++tally.by_reason[reason];
+    tally.by_reason[reason] += count;
   } else {
-    ++tally.by_reason["other"];
+    tally.by_reason["other"] += count;
   }
 }
-}  // namespace
+
+std::uint64_t new_session_id() {
+  static std::atomic<std::uint64_t> counter{0};
+  std::random_device device;
+  std::uint64_t session = (static_cast<std::uint64_t>(device()) << 32U) ^ device() ^ (++counter << 48U);
+  return session == 0 ? 1 : session;
+}
 
 fallback_tally remote_fallbacks() {
   const std::lock_guard<std::mutex> lock(tally_mutex);
@@ -202,37 +224,14 @@ std::string remote_fallback_warning() {
   return text + "); use remote option on-failure=error to fail instead";
 }
 
-struct remote_solver::impl {
-  remote_options options;
-  int max_size;
-  std::uint64_t create_seed;
-  std::unique_ptr<remote_client> client;
-  std::uint64_t session = 0;
-  std::uint64_t next_id = 1;
+struct remote_solver::impl : remote_connection {
+  using remote_connection::remote_connection;
   bool session_lost = false;     // the current matrix epoch is served locally
-  bool reseed_pending = false;
-  std::uint64_t reseed_seed = 0;
   cmat a;                        // the current matrix, for the local fallback
   solver::matrix_structure structure = solver::matrix_structure::hermitian;
   std::unique_ptr<solver::linear_solver> local;
   bool local_loaded = false;
-  remote_counters counters;
-  std::string failure;  // why the last request failed
   request req;
-  // Circuit breaker: after a timeout the service is not asked again until this time
-  // (back-off doubling from 0.5 s to 30 s), so a dead service costs one timeout, not one
-  // per matrix.
-  std::chrono::steady_clock::time_point retry_after{};
-  std::chrono::milliseconds backoff{500};
-  std::chrono::milliseconds busy_backoff{10};
-
-  void new_session() {
-    static std::atomic<std::uint64_t> counter{0};
-    std::random_device device;
-    session = (static_cast<std::uint64_t>(device()) << 32U) ^ device() ^ (++counter << 48U);
-    if (session == 0) session = 1;
-    next_id = 1;
-  }
 
   // Sends req and waits for its reply (retrying with the same id); nullopt when the
   // service did not answer or refused.
@@ -309,15 +308,9 @@ struct remote_solver::impl {
   }
 };
 
-remote_solver::remote_solver(remote_options options, int max_size, std::uint64_t seed) : impl_(std::make_unique<impl>()) {
-  impl& m = *impl_;
-  m.options = std::move(options);
-  m.max_size = max_size;
-  m.create_seed = seed;
-  m.client = std::make_unique<remote_client>(
-      client_options{m.options.endpoint, m.options.curve_server_key_file, m.options.curve_client_key_file, {}});
-  m.local = solver::create_digital_solver(solver::digital_precision::f64, max_size);
-  m.new_session();
+remote_solver::remote_solver(remote_options options, int max_size, std::uint64_t seed)
+    : impl_(std::make_unique<impl>(std::move(options), max_size, seed)) {
+  impl_->local = solver::create_digital_solver(solver::digital_precision::f64, max_size);
 }
 
 remote_solver::~remote_solver() = default;

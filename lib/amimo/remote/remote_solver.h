@@ -49,6 +49,9 @@ class remote_client {
   /// The next response to any request in flight, or nothing after `timeout`. Responses
   /// that fail to decode are reported as error_reply{code = malformed}.
   std::optional<std::variant<reply, error_reply>> receive(std::chrono::milliseconds timeout);
+  /// The next response's bytes into `frame` (storage reused; a multi-frame response comes
+  /// back empty, which no decoder accepts); false after `timeout` with nothing.
+  bool receive_into(std::chrono::milliseconds timeout, bytes& frame);
 
   /// Drops the connection and its queued messages, and connects again.
   void reconnect();
@@ -69,13 +72,17 @@ struct remote_options {
   /// What an unanswered or refused request does: fall back to a local digital backend
   /// (counted, warned about at the end of the run) or throw io_error (the run fails).
   bool fallback_on_failure = true;
+  /// Batch backend (remote_batch_solver): systems per request, and requests in flight.
+  int batch_chunk = 64;
+  int window = 4;
 };
 
 /// Reads a Z85 key file (40 characters, surrounding whitespace ignored); throws io_error.
 std::string read_curve_key(const std::string& path);
 
 /// Options of the factory's "remote" entry: endpoint, backend, timeout-ms, retries,
-/// element (cf64|cf32), curve-server-key, curve-client-key, on-failure (fallback|error);
+/// element (cf64|cf32), curve-server-key, curve-client-key, on-failure (fallback|error),
+/// batch-chunk (systems per batch request, 1…4096), window (batch requests in flight, 1…64);
 /// every other key is passed to the backend. A `profile` that is a path (contains '/' or
 /// ends in .yaml) is read here, on the client (regular file, size-capped), and sent inline
 /// as `profile-yaml`: the service never opens a file a client names.
@@ -117,6 +124,10 @@ struct fallback_tally {
   std::map<std::string, std::uint64_t> by_reason;
 };
 fallback_tally remote_fallbacks();
+/// Counts `count` solves answered by the local fallback for `reason` (remote backends only).
+void note_remote_fallback(const std::string& reason, std::uint64_t count = 1);
+/// A fresh random session id (never 0).
+std::uint64_t new_session_id();
 void reset_remote_fallbacks();
 /// "" when no remote solve fell back; else a one-line warning with the count and reasons
 /// (amimo-sweep and amimo-bs print it on stderr at the end of a run).

@@ -104,7 +104,7 @@ resolved_spec resolve_wire_spec(const solver::solver_spec& spec, const profile_r
       check_flow_depth(text);
       out.profile = analog::parse_analog_profile(text, "inline profile");
     } else {
-      const std::string name = named == spec.options.end() ? "paper-board" : named->second;
+      const std::string name = named == spec.options.end() ? std::string(analog::default_profile_name) : named->second;
       const auto it = valid_profile_name(name) ? profiles.yaml.find(name) : profiles.yaml.end();
       if (it == profiles.yaml.end()) {
         std::string offered;
@@ -149,6 +149,14 @@ double request_work(const resolved_spec& spec, const request& r) {
     embed = 2.0;
   }
   for (const request_item& item : r.items) {
+    if (item.op == item_op::solve_batch) {
+      // Every system of the batch: programming/factorisation plus its solves.
+      const double n = embed * static_cast<double>(item.rows);
+      const double m = static_cast<double>(item.cols);
+      const double program = n * n * n + (spec.profile ? static_cast<double>(spec.profile->refinement.slices) * n * n : 0.0);
+      work += static_cast<double>(item.count) * (program + n * n * m * mvm_factor * iterations);
+      continue;
+    }
     const double n = embed * static_cast<double>(item.data.rows());
     const double m = static_cast<double>(item.data.cols());
     if (item.op == item_op::set_matrix) {

@@ -59,9 +59,17 @@ using iteration_check = std::function<void()>;
 std::unique_ptr<solver::linear_solver> create_backend(const resolved_spec& spec, int max_size, std::uint64_t seed,
                                                       iteration_check check);
 
+/// The batch form of a session's backend for solve_batch items: the digital batch kernels
+/// (create_digital_batch_solver) for digital-f32/f64, else `backend` itself (borrowed: the
+/// same state and random stream as the session's per-matrix items) through
+/// per_matrix_batch_solver.
+std::unique_ptr<solver::batch_solver> create_batch_backend(const resolved_spec& spec, solver::linear_solver& backend,
+                                                           int max_size);
+
 /// Modelled work of a request in multiply-adds (the unit of --max-work): set_matrix
 /// ~ n³ (plus S·n² programming for analog), solve ~ n²·m per iteration, × S·chunks for
-/// the analog HP-MVM (n the real order, m right-hand sides).
+/// the analog HP-MVM (n the real order, m right-hand sides); a solve_batch item counts as
+/// its `count` set_matrix + solve pairs, so --max-work bounds the whole request.
 double request_work(const resolved_spec& spec, const request& r);
 
 /// Modelled bytes a session holds for backends of order max_size (state, factors, the

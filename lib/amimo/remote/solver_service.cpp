@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
+#include <complex>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -42,6 +44,8 @@ struct session {
   std::uint32_t max_size = 0;
   resolved_spec resolved;
   std::unique_ptr<solver::linear_solver> backend;
+  std::unique_ptr<solver::batch_solver> batch;  // solve_batch items (made on first use)
+  std::vector<solver::batch_status> batch_status;
   int order = 0;  // order of the loaded matrix; 0: none
   std::uint64_t last_request = 0;
   bool answered = false;
@@ -109,6 +113,60 @@ std::set<std::string> load_client_keys(const std::string& dir) {
   if (ec) throw io_error("cannot list --curve-clients '" + dir + "': " + ec.message());
   if (keys.empty()) throw io_error("--curve-clients '" + dir + "' holds no *.pub key");
   return keys;
+}
+
+// A solve_batch item: every system solved by the session's batch backend in one call.
+// A system whose A or B is not finite is reported non_finite with X = 0 (it is solved as
+// I·X = 0 so the others keep their place in the call); a batch wider than the session's
+// order is a dimension mismatch.
+template <typename Real>
+void run_batch(session& s, std::vector<Real>& reals, std::vector<Real>& x, request_item& item, item_result& res) {
+  const int count = static_cast<int>(item.count);
+  const int n = static_cast<int>(item.rows);
+  const int r = static_cast<int>(item.cols);
+  const std::size_t a_reals = static_cast<std::size_t>(count) * n * n * 2;
+  auto* a = reinterpret_cast<std::complex<Real>*>(reals.data());
+  auto* b = reinterpret_cast<std::complex<Real>*>(reals.data() + a_reals);
+  res.statuses.assign(item.count, batch_item_status{});
+  std::vector<unsigned char> bad(item.count, 0);
+  for (int m = 0; m < count; ++m) {
+    std::complex<Real>* am = a + static_cast<std::ptrdiff_t>(m) * n * n;
+    std::complex<Real>* bm = b + static_cast<std::ptrdiff_t>(m) * n * r;
+    bool finite = true;
+    for (int k = 0; k < n * n && finite; ++k) finite = std::isfinite(am[k].real()) && std::isfinite(am[k].imag());
+    for (int k = 0; k < n * r && finite; ++k) finite = std::isfinite(bm[k].real()) && std::isfinite(bm[k].imag());
+    if (finite) continue;
+    bad[static_cast<std::size_t>(m)] = 1;
+    for (int j = 0; j < n; ++j) {
+      for (int i = 0; i < n; ++i) am[j * n + i] = i == j ? Real(1) : Real(0);
+    }
+    for (int k = 0; k < n * r; ++k) bm[k] = Real(0);
+  }
+  x.assign(static_cast<std::size_t>(count) * n * r * 2, Real(0));
+  s.batch_status.resize(item.count);
+  s.batch->solve(s.batch_status, solver::column_major_batch(reinterpret_cast<std::complex<Real>*>(x.data()), count, n, r),
+                 solver::column_major_batch(static_cast<const std::complex<Real>*>(a), count, n, n),
+                 solver::column_major_batch(static_cast<const std::complex<Real>*>(b), count, n, r), item.structure);
+  res.ok = true;
+  for (int m = 0; m < count; ++m) {
+    const solver::batch_status& in = s.batch_status[static_cast<std::size_t>(m)];
+    batch_item_status& out = res.statuses[static_cast<std::size_t>(m)];
+    if (bad[static_cast<std::size_t>(m)] != 0) {
+      out.code = error_code::non_finite;
+      std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(m) * n * r * 2, n * r * 2, Real(0));
+      continue;
+    }
+    out.matrix_ok = in.matrix.ok;
+    out.positive_definite = in.matrix.positive_definite;
+    out.solve_ok = in.solve.ok;
+    out.fallback = in.solve.fallback;
+    out.iterations = in.solve.iterations;
+    out.residual = in.solve.residual;
+    out.modelled_seconds = in.matrix.modelled_seconds + in.solve.modelled_seconds;
+    out.modelled_joules = in.matrix.modelled_joules + in.solve.modelled_joules;
+    res.modelled_seconds += out.modelled_seconds;
+    res.modelled_joules += out.modelled_joules;
+  }
 }
 
 }  // namespace
@@ -314,10 +372,34 @@ bytes solver_service::impl::handle(worker& w, const job& j) {
     for (std::size_t k = 0; k < req.items.size(); ++k) {
       if (stopping) throw cut_short{true};
       if (clock::now() > j.deadline) throw cut_short{false};
-      const request_item& item = req.items[k];
+      request_item& item = req.items[k];
       item_result& res = out.items[k];
       res.op = item.op;
       switch (item.op) {
+        case item_op::solve_batch: {
+          res.count = item.count;
+          res.rows = item.rows;
+          res.cols = item.cols;
+          if (item.rows > s.max_size) {
+            res.code = error_code::dimension_mismatch;
+            res.statuses.assign(item.count, batch_item_status{false, false, false, false, error_code::dimension_mismatch});
+            if (req.element == element_type::cf32) {
+              res.x32.assign(static_cast<std::size_t>(item.count) * item.rows * item.cols * 2, 0.0F);
+            } else {
+              res.x64.assign(static_cast<std::size_t>(item.count) * item.rows * item.cols * 2, 0.0);
+            }
+            break;
+          }
+          if (!s.batch) s.batch = create_batch_backend(s.resolved, *s.backend, static_cast<int>(s.max_size));
+          s.order = 0;  // a per-matrix backend run through the batch no longer holds the session's matrix
+          if (req.element == element_type::cf32) {
+            run_batch(s, item.a32, res.x32, item, res);
+          } else {
+            run_batch(s, item.a64, res.x64, item, res);
+          }
+          solves += item.count;
+          break;
+        }
         case item_op::reseed:
           s.backend->reseed(item.seed);
           res.ok = true;

@@ -1,5 +1,6 @@
 #include <amimo/remote/wire_format.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -12,7 +13,12 @@ static_assert(std::endian::native == std::endian::little, "the wire format is li
 
 class writer {
  public:
-  explicit writer(std::size_t reserve) { out_.reserve(reserve); }
+  explicit writer(std::size_t reserve) : out_(own_) { out_.reserve(reserve); }
+  // Writes into `target` (cleared; its capacity is kept).
+  writer(bytes& target, std::size_t reserve) : out_(target) {
+    out_.clear();
+    out_.reserve(reserve);
+  }
   template <typename T>
   void put(T v) {
     static_assert(std::is_trivially_copyable_v<T>);
@@ -39,10 +45,44 @@ class writer {
       }
     }
   }
+  // The reals of system m of a batch view (column-major, re then im), in `element`.
+  template <typename Real>
+  void system(const solver::matrix_batch<Real>& v, int m, element_type element) {
+    const std::size_t at = out_.size();
+    const std::size_t scalar = element == element_type::cf32 ? sizeof(float) : sizeof(double);
+    out_.resize(at + static_cast<std::size_t>(v.rows) * static_cast<std::size_t>(v.cols) * 2 * scalar);
+    std::byte* p = out_.data() + at;
+    for (int j = 0; j < v.cols; ++j) {
+      for (int i = 0; i < v.rows; ++i) {
+        const std::ptrdiff_t r = v.real_index(m, i, j);
+        if (element == element_type::cf32) {
+          const float pair[2] = {static_cast<float>(v.data[r]), static_cast<float>(v.data[r + v.imag_offset()])};
+          std::memcpy(p, pair, sizeof pair);
+          p += sizeof pair;
+        } else {
+          const double pair[2] = {static_cast<double>(v.data[r]), static_cast<double>(v.data[r + v.imag_offset()])};
+          std::memcpy(p, pair, sizeof pair);
+          p += sizeof pair;
+        }
+      }
+    }
+  }
+  void raw(const void* data, std::size_t n) {
+    const std::size_t at = out_.size();
+    out_.resize(at + n);
+    if (n != 0) std::memcpy(out_.data() + at, data, n);
+  }
+  template <typename T>
+  void reals(const std::vector<T>& v) {
+    const std::size_t at = out_.size();
+    out_.resize(at + v.size() * sizeof(T));
+    if (!v.empty()) std::memcpy(out_.data() + at, v.data(), v.size() * sizeof(T));
+  }
   bytes take() { return std::move(out_); }
 
  private:
-  bytes out_;
+  bytes own_;
+  bytes& out_;
 };
 
 class reader {
@@ -87,6 +127,14 @@ class reader {
       }
     }
   }
+  // n plain reals (the caller has checked n against what is left).
+  template <typename T>
+  void reals(std::vector<T>& out, std::size_t n) {
+    need(n * sizeof(T));
+    out.resize(n);
+    if (n != 0) std::memcpy(out.data(), in_.data() + at_, n * sizeof(T));
+    at_ += n * sizeof(T);
+  }
   std::size_t left() const noexcept { return in_.size() - at_; }
 
  private:
@@ -98,9 +146,9 @@ class reader {
 };
 
 // The 24-byte prefix every message starts with.
-void put_prefix(writer& out, std::uint16_t type, std::uint64_t id, std::uint64_t session) {
+void put_prefix(writer& out, std::uint16_t type, std::uint64_t id, std::uint64_t session, std::uint16_t version = 1) {
   out.put(wire_magic);
-  out.put(wire_version);
+  out.put(version);
   out.put(type);
   out.put(id);
   out.put(session);
@@ -116,11 +164,11 @@ element_type read_element(std::uint8_t v) {
 }
 
 // Common header prefix; returns the message type.
-std::uint16_t read_prefix(reader& in, std::uint64_t& id, std::uint64_t& session) {
+std::uint16_t read_prefix(reader& in, std::uint64_t& id, std::uint64_t& session, std::uint16_t& version) {
   if (in.get<std::uint32_t>() != wire_magic) throw wire_error(error_code::malformed, "bad magic (not an amimo solver message)");
-  const auto version = in.get<std::uint16_t>();
-  if (version != wire_version) {
-    throw wire_error(error_code::unsupported_version, "wire version " + std::to_string(version) + " (this build speaks 1)");
+  version = in.get<std::uint16_t>();
+  if (version < 1 || version > wire_version) {
+    throw wire_error(error_code::unsupported_version, "wire version " + std::to_string(version) + " (this build speaks 1 and 2)");
   }
   const auto type = in.get<std::uint16_t>();
   id = in.get<std::uint64_t>();
@@ -234,39 +282,122 @@ std::string unescape_option_value(std::string_view text) {
   return out;
 }
 
+namespace {
+
+bool any_batch(const std::vector<request_item>& items) {
+  return std::any_of(items.begin(), items.end(), [](const request_item& i) { return i.op == item_op::solve_batch; });
+}
+bool any_batch(const std::vector<item_result>& items) {
+  return std::any_of(items.begin(), items.end(), [](const item_result& i) { return i.op == item_op::solve_batch; });
+}
+
+void put_request_header(writer& out, std::uint64_t id, std::uint64_t session, std::uint64_t create_seed,
+                        std::uint32_t max_size, std::size_t items, const std::string& spec, element_type element,
+                        std::uint16_t version) {
+  put_prefix(out, 1, id, session, version);
+  out.put(create_seed);
+  out.put(max_size);
+  out.put(static_cast<std::uint32_t>(items));
+  out.put(static_cast<std::uint32_t>(spec.size()));
+  out.put(static_cast<std::uint8_t>(element));
+  out.zeros(3);
+  out.text(spec);
+}
+
+void put_item_header(writer& out, item_op op, solver::matrix_structure structure, std::uint32_t rows, std::uint32_t cols,
+                     std::uint32_t count, std::uint64_t seed) {
+  out.put(static_cast<std::uint8_t>(op));
+  out.put(static_cast<std::uint8_t>(structure == solver::matrix_structure::hermitian ? 0 : 1));
+  out.zeros(2);
+  out.put(rows);
+  out.put(cols);
+  out.put(count);
+  out.put(seed);
+}
+
+// Reals of a solve_batch payload: count·n·(n + r) complex values.
+std::size_t batch_reals(std::uint32_t count, std::uint32_t rows, std::uint32_t cols) {
+  return static_cast<std::size_t>(count) * rows * (static_cast<std::size_t>(rows) + cols) * 2;
+}
+
+}  // namespace
+
 bytes encode_request(const request& r) {
   const std::string spec = encode_spec(r.spec);
   std::size_t size = header_bytes + spec.size();
   for (const request_item& item : r.items) {
-    size += item_header_bytes + static_cast<std::size_t>(item.data.size()) * 2 * scalar_bytes(r.element);
+    size += item_header_bytes + static_cast<std::size_t>(item.data.size()) * 2 * scalar_bytes(r.element) +
+            (item.a64.size() + item.a32.size()) * scalar_bytes(r.element);
   }
   writer out(size);
-  put_prefix(out, 1, r.id, r.session);
-  out.put(r.create_seed);
-  out.put(r.max_size);
-  out.put(static_cast<std::uint32_t>(r.items.size()));
-  out.put(static_cast<std::uint32_t>(spec.size()));
-  out.put(static_cast<std::uint8_t>(r.element));
-  out.zeros(3);
-  out.text(spec);
+  put_request_header(out, r.id, r.session, r.create_seed, r.max_size, r.items.size(), spec, r.element,
+                     any_batch(r.items) ? 2 : 1);
   for (const request_item& item : r.items) {
-    out.put(static_cast<std::uint8_t>(item.op));
-    out.put(static_cast<std::uint8_t>(item.structure == solver::matrix_structure::hermitian ? 0 : 1));
-    out.zeros(2);
-    out.put(static_cast<std::uint32_t>(item.data.rows()));
-    out.put(static_cast<std::uint32_t>(item.data.cols()));
-    out.zeros(4);
-    out.put(item.seed);
+    if (item.op == item_op::solve_batch) {
+      put_item_header(out, item.op, item.structure, item.rows, item.cols, item.count, item.seed);
+      if (r.element == element_type::cf32) {
+        out.reals(item.a32);
+      } else {
+        out.reals(item.a64);
+      }
+      continue;
+    }
+    put_item_header(out, item.op, item.structure, static_cast<std::uint32_t>(item.data.rows()),
+                    static_cast<std::uint32_t>(item.data.cols()), 0, item.seed);
     out.matrix(item.data, r.element);
   }
   return out.take();
+}
+
+void encode_batch_request(bytes& target, std::uint64_t id, std::uint64_t session, std::uint64_t create_seed,
+                          std::uint32_t max_size, const solver::solver_spec& spec, element_type element,
+                          const std::uint64_t* reseed, solver::matrix_structure structure, const solver::batch_cref& a,
+                          const solver::batch_cref& b) {
+  // (std::visit here rather than solver::shape_of: the fuzz target links this file alone.)
+  const auto shape = [](const solver::batch_cref& v) {
+    return std::visit([](const auto& m) { return solver::batch_shape{m.count, m.rows, m.cols}; }, v);
+  };
+  const solver::batch_shape sa = shape(a), sb = shape(b);
+  // The spec text is short (a backend name and a few options); encode_spec's string is
+  // small enough for the small-string buffer only when there are no options.
+  thread_local std::string text;
+  text = spec.name;
+  for (const auto& [key, value] : spec.options) {
+    text += '\n';
+    text += key;
+    text += '=';
+    text += value;
+  }
+  const std::size_t size = header_bytes + text.size() + 2 * item_header_bytes +
+                           batch_reals(static_cast<std::uint32_t>(sa.count), static_cast<std::uint32_t>(sa.rows),
+                                       static_cast<std::uint32_t>(sb.cols)) *
+                               scalar_bytes(element);
+  writer out(target, size);
+  put_request_header(out, id, session, create_seed, max_size, reseed != nullptr ? 2 : 1, text, element, 2);
+  if (reseed != nullptr) put_item_header(out, item_op::reseed, structure, 0, 0, 0, *reseed);
+  put_item_header(out, item_op::solve_batch, structure, static_cast<std::uint32_t>(sa.rows),
+                  static_cast<std::uint32_t>(sb.cols), static_cast<std::uint32_t>(sa.count), 0);
+  for (const solver::batch_cref* v : {&a, &b}) {
+    std::visit(
+        [&](const auto& view) {
+          using real = typename std::remove_cvref_t<decltype(view)>::real_type;
+          const bool same = (element == element_type::cf32) == std::is_same_v<real, float>;
+          if (same && packed_column_major(view)) {
+            out.raw(view.data, static_cast<std::size_t>(view.count) * view.rows * view.cols * 2 * sizeof(real));
+          } else {
+            for (int m = 0; m < view.count; ++m) out.system(view, m, element);
+          }
+        },
+        *v);
+  }
 }
 
 request decode_request(std::span<const std::byte> frame, const wire_limits& limits) {
   check_size(frame.size(), limits);
   reader in(frame);
   request r;
-  if (read_prefix(in, r.id, r.session) != 1) throw wire_error(error_code::malformed, "not a request");
+  std::uint16_t version = 0;
+  if (read_prefix(in, r.id, r.session, version) != 1) throw wire_error(error_code::malformed, "not a request");
   r.create_seed = in.get<std::uint64_t>();
   r.max_size = in.get<std::uint32_t>();
   const auto count = in.get<std::uint32_t>();
@@ -278,10 +409,16 @@ request decode_request(std::span<const std::byte> frame, const wire_limits& limi
   if (spec_length > limits.max_spec) throw wire_error(error_code::too_large, "spec text too long");
   r.spec = decode_spec(in.text(spec_length));
   // Every item's size is checked against what is left before anything is allocated.
+  if (static_cast<std::size_t>(count) * item_header_bytes > in.left()) {
+    throw wire_error(error_code::malformed, "more items than the message holds");
+  }
   r.items.resize(count);
   for (request_item& item : r.items) {
     const auto op = in.get<std::uint8_t>();
-    if (op < 1 || op > 3) throw wire_error(error_code::malformed, "unknown item op " + std::to_string(op));
+    if (op < 1 || op > 4 || (op == 4 && version < 2)) {
+      throw wire_error(error_code::malformed, "unknown item op " + std::to_string(op) + " in a version " +
+                                                  std::to_string(version) + " message");
+    }
     item.op = static_cast<item_op>(op);
     const auto structure = in.get<std::uint8_t>();
     if (structure > 1) throw wire_error(error_code::malformed, "unknown matrix structure");
@@ -289,7 +426,11 @@ request decode_request(std::span<const std::byte> frame, const wire_limits& limi
     in.zeros(2, "item");
     const auto rows = in.get<std::uint32_t>();
     const auto cols = in.get<std::uint32_t>();
-    in.zeros(4, "item");
+    if (item.op == item_op::solve_batch) {
+      item.count = in.get<std::uint32_t>();
+    } else {
+      in.zeros(4, "item");
+    }
     item.seed = in.get<std::uint64_t>();
     check_dims(rows, cols, limits);
     if (item.op == item_op::reseed && (rows != 0 || cols != 0)) throw wire_error(error_code::malformed, "reseed carries data");
@@ -297,6 +438,25 @@ request decode_request(std::span<const std::byte> frame, const wire_limits& limi
       throw wire_error(error_code::malformed, "set_matrix needs a non-empty square matrix");
     }
     if (item.op == item_op::solve && (rows == 0 || cols == 0)) throw wire_error(error_code::malformed, "solve needs a non-empty B");
+    if (item.op == item_op::solve_batch) {
+      if (rows == 0 || cols == 0 || item.count == 0 || item.seed != 0) {
+        throw wire_error(error_code::malformed, "solve_batch needs systems of non-zero order and right-hand sides, and seed 0");
+      }
+      if (item.count > limits.max_items) {
+        throw wire_error(error_code::too_large, "solve_batch of " + std::to_string(item.count) + " systems exceeds the limit " +
+                                                    std::to_string(limits.max_items));
+      }
+      item.rows = rows;
+      item.cols = cols;
+      const std::size_t reals = batch_reals(item.count, rows, cols);
+      if (reals > in.left() / scalar_bytes(r.element)) throw wire_error(error_code::malformed, "batch payload longer than the message");
+      if (r.element == element_type::cf32) {
+        in.reals(item.a32, reals);
+      } else {
+        in.reals(item.a64, reals);
+      }
+      continue;
+    }
     const std::size_t payload = static_cast<std::size_t>(rows) * cols * 2 * scalar_bytes(r.element);
     if (payload > in.left()) throw wire_error(error_code::malformed, "item payload longer than the message");
     in.matrix(item.data, rows, cols, r.element);
@@ -308,27 +468,48 @@ request decode_request(std::span<const std::byte> frame, const wire_limits& limi
 bytes encode_reply(const reply& r) {
   std::size_t size = header_bytes;
   for (const item_result& item : r.items) {
-    size += result_header_bytes + static_cast<std::size_t>(item.x.size()) * 2 * scalar_bytes(r.element);
+    size += result_header_bytes + static_cast<std::size_t>(item.x.size()) * 2 * scalar_bytes(r.element) +
+            item.statuses.size() * batch_status_bytes + (item.x64.size() + item.x32.size()) * scalar_bytes(r.element);
   }
   writer out(size);
-  put_prefix(out, 2, r.id, r.session);
+  put_prefix(out, 2, r.id, r.session, any_batch(r.items) ? 2 : 1);
   out.put(static_cast<std::uint32_t>(r.items.size()));
   out.zeros(4);
   out.put(static_cast<std::uint8_t>(r.element));
   out.zeros(15);
   for (const item_result& item : r.items) {
+    const bool batch = item.op == item_op::solve_batch;
     out.put(static_cast<std::uint8_t>(item.op));
     out.put(static_cast<std::uint8_t>((item.ok ? 1 : 0) | (item.fallback ? 2 : 0) | (item.positive_definite ? 4 : 0)));
     out.zeros(2);
     out.put(static_cast<std::uint32_t>(item.code));
     out.put(static_cast<std::int32_t>(item.iterations));
-    out.put(static_cast<std::uint32_t>(item.x.rows()));
-    out.put(static_cast<std::uint32_t>(item.x.cols()));
-    out.zeros(4);
+    out.put(batch ? item.rows : static_cast<std::uint32_t>(item.x.rows()));
+    out.put(batch ? item.cols : static_cast<std::uint32_t>(item.x.cols()));
+    out.put(batch ? item.count : std::uint32_t{0});
     out.put(item.residual);
     out.put(item.modelled_seconds);
     out.put(item.modelled_joules);
-    out.matrix(item.x, r.element);
+    if (!batch) {
+      out.matrix(item.x, r.element);
+      continue;
+    }
+    for (const batch_item_status& st : item.statuses) {
+      out.put(static_cast<std::uint8_t>((st.matrix_ok ? 1 : 0) | (st.positive_definite ? 2 : 0) | (st.solve_ok ? 4 : 0) |
+                                        (st.fallback ? 8 : 0)));
+      out.zeros(3);
+      out.put(static_cast<std::uint32_t>(st.code));
+      out.put(static_cast<std::int32_t>(st.iterations));
+      out.zeros(4);
+      out.put(st.residual);
+      out.put(st.modelled_seconds);
+      out.put(st.modelled_joules);
+    }
+    if (r.element == element_type::cf32) {
+      out.reals(item.x32);
+    } else {
+      out.reals(item.x64);
+    }
   }
   return out.take();
 }
@@ -343,27 +524,34 @@ bytes encode_error(const error_reply& e) {
   return out.take();
 }
 
-std::variant<reply, error_reply> decode_response(std::span<const std::byte> frame, const wire_limits& limits) {
+namespace {
+
+error_code read_code(reader& in, const char* what) {
+  const auto code = in.get<std::uint32_t>();
+  if (code > last_error_code) throw wire_error(error_code::malformed, std::string("unknown ") + what);
+  return static_cast<error_code>(code);
+}
+
+}  // namespace
+
+bool decode_response_into(std::span<const std::byte> frame, const wire_limits& limits, reply& r, error_reply& e) {
   check_size(frame.size(), limits);
   reader in(frame);
   std::uint64_t id = 0;
   std::uint64_t session = 0;
-  const std::uint16_t type = read_prefix(in, id, session);
+  std::uint16_t version = 0;
+  const std::uint16_t type = read_prefix(in, id, session, version);
   if (type == 3) {
-    error_reply e;
     e.id = id;
     e.session = session;
-    const auto code = in.get<std::uint32_t>();
-    if (code > last_error_code) throw wire_error(error_code::malformed, "unknown error code");
-    e.code = static_cast<error_code>(code);
+    e.code = read_code(in, "error code");
     const auto length = in.get<std::uint32_t>();
     in.zeros(16, "header");
     if (length > limits.max_spec || length != in.left()) throw wire_error(error_code::malformed, "error text length");
     e.message = in.text(length);
-    return e;
+    return false;
   }
   if (type != 2) throw wire_error(error_code::malformed, "not a reply");
-  reply r;
   r.id = id;
   r.session = session;
   const auto count = in.get<std::uint32_t>();
@@ -371,10 +559,13 @@ std::variant<reply, error_reply> decode_response(std::span<const std::byte> fram
   r.element = read_element(in.get<std::uint8_t>());
   in.zeros(15, "header");
   if (count > limits.max_items) throw wire_error(error_code::too_large, "too many items");
+  if (static_cast<std::size_t>(count) * result_header_bytes > in.left()) {
+    throw wire_error(error_code::malformed, "more results than the message holds");
+  }
   r.items.resize(count);
   for (item_result& item : r.items) {
     const auto op = in.get<std::uint8_t>();
-    if (op < 1 || op > 3) throw wire_error(error_code::malformed, "unknown item op");
+    if (op < 1 || op > 4 || (op == 4 && version < 2)) throw wire_error(error_code::malformed, "unknown item op");
     item.op = static_cast<item_op>(op);
     const auto flags = in.get<std::uint8_t>();
     if (flags > 7) throw wire_error(error_code::malformed, "unknown result flags");
@@ -382,23 +573,70 @@ std::variant<reply, error_reply> decode_response(std::span<const std::byte> fram
     item.fallback = (flags & 2U) != 0;
     item.positive_definite = (flags & 4U) != 0;
     in.zeros(2, "result");
-    const auto code = in.get<std::uint32_t>();
-    if (code > last_error_code) throw wire_error(error_code::malformed, "unknown item code");
-    item.code = static_cast<error_code>(code);
+    item.code = read_code(in, "item code");
     item.iterations = in.get<std::int32_t>();
     const auto rows = in.get<std::uint32_t>();
     const auto cols = in.get<std::uint32_t>();
-    in.zeros(4, "result");
+    const bool batch = item.op == item_op::solve_batch;
+    const std::uint32_t systems = batch ? in.get<std::uint32_t>() : 0;
+    if (!batch) in.zeros(4, "result");
     item.residual = in.get<double>();
     item.modelled_seconds = in.get<double>();
     item.modelled_joules = in.get<double>();
     check_dims(rows, cols, limits);
-    const std::size_t payload = static_cast<std::size_t>(rows) * cols * 2 * scalar_bytes(r.element);
-    if (payload > in.left()) throw wire_error(error_code::malformed, "result payload longer than the message");
-    in.matrix(item.x, rows, cols, r.element);
+    if (!batch) {
+      item.count = item.rows = item.cols = 0;
+      item.statuses.clear();
+      item.x64.clear();
+      item.x32.clear();
+      const std::size_t payload = static_cast<std::size_t>(rows) * cols * 2 * scalar_bytes(r.element);
+      if (payload > in.left()) throw wire_error(error_code::malformed, "result payload longer than the message");
+      in.matrix(item.x, rows, cols, r.element);
+      continue;
+    }
+    if (systems > limits.max_items) throw wire_error(error_code::too_large, "too many systems in a batch result");
+    const std::size_t reals = static_cast<std::size_t>(systems) * rows * cols * 2;
+    if (static_cast<std::size_t>(systems) * batch_status_bytes > in.left() ||
+        reals > (in.left() - static_cast<std::size_t>(systems) * batch_status_bytes) / scalar_bytes(r.element)) {
+      throw wire_error(error_code::malformed, "batch result longer than the message");
+    }
+    item.x.resize(0, 0);
+    item.count = systems;
+    item.rows = rows;
+    item.cols = cols;
+    item.statuses.resize(systems);
+    for (batch_item_status& st : item.statuses) {
+      const auto f = in.get<std::uint8_t>();
+      if (f > 15) throw wire_error(error_code::malformed, "unknown batch status flags");
+      st.matrix_ok = (f & 1U) != 0;
+      st.positive_definite = (f & 2U) != 0;
+      st.solve_ok = (f & 4U) != 0;
+      st.fallback = (f & 8U) != 0;
+      in.zeros(3, "batch status");
+      st.code = read_code(in, "system code");
+      st.iterations = in.get<std::int32_t>();
+      in.zeros(4, "batch status");
+      st.residual = in.get<double>();
+      st.modelled_seconds = in.get<double>();
+      st.modelled_joules = in.get<double>();
+    }
+    if (r.element == element_type::cf32) {
+      in.reals(item.x32, reals);
+      item.x64.clear();
+    } else {
+      in.reals(item.x64, reals);
+      item.x32.clear();
+    }
   }
   if (in.left() != 0) throw wire_error(error_code::malformed, "trailing bytes after the last result");
-  return r;
+  return true;
+}
+
+std::variant<reply, error_reply> decode_response(std::span<const std::byte> frame, const wire_limits& limits) {
+  reply r;
+  error_reply e;
+  if (decode_response_into(frame, limits, r, e)) return r;
+  return e;
 }
 
 bool peek_ids(std::span<const std::byte> frame, std::uint64_t& request_id, std::uint64_t& session_id) noexcept {

@@ -1,5 +1,5 @@
 #pragma once
-// The solver-offload wire format, version 1 (README "Solver offload"). One ZeroMQ frame
+// The solver-offload wire format, versions 1 and 2 (README "Solver offload"). One ZeroMQ frame
 // per message, all integers little-endian, matrices column-major with interleaved
 // (re, im) in the request's element type.
 //
@@ -10,16 +10,27 @@
 //                     u8 element (1 cf32, 2 cf64) · 3 zero bytes
 //            reply:   u32 item count · u32 zero · u8 element · 15 zero bytes
 //            error:   u32 error code · u32 message length · 16 zero bytes, then the text
-//   item:    u8 op (1 reseed, 2 set_matrix, 3 solve) · u8 structure (0 hermitian,
-//            1 general) · u16 0 · u32 rows · u32 cols · u32 0 · u64 seed · payload
+//   item:    u8 op (1 reseed, 2 set_matrix, 3 solve, 4 solve_batch) · u8 structure (0 hermitian,
+//            1 general) · u16 0 · u32 rows · u32 cols · u32 count (solve_batch; else 0) ·
+//            u64 seed · payload
+//            solve_batch (version 2 only): count independent systems A_m X_m = B_m, payload
+//            count A (rows×rows) then count B (rows×cols); it neither uses nor changes the
+//            session's loaded matrix (a per-matrix backend is run through it in order)
 //   result:  u8 op · u8 flags (1 ok, 2 fallback, 4 positive definite) · u16 0 ·
 //            u32 item error code · i32 iterations · u32 rows · u32 cols · u32 0 ·
 //            f64 residual · f64 modelled s · f64 modelled J · payload (solve results)
+//            solve_batch result: the u32 after cols is count; then count status records
+//            (u8 flags: 1 matrix ok, 2 positive definite, 4 solve ok, 8 fallback · u8 0 ·
+//            u16 0 · u32 code · i32 iterations · u32 0 · f64 residual · f64 modelled s ·
+//            f64 modelled J, 40 bytes) and count X (rows×cols)
+// A message is version 2 when it holds a solve_batch item or result, else version 1, so
+// version-1 peers keep working for per-matrix traffic.
 // The spec text is the backend name, then "\n"-separated key=value options.
 // Decoding checks every field before use (sizes against limits, lengths against the
 // frame, reserved bytes zero) and throws wire_error with a code; nothing is trusted.
 
 #include <amimo/core/types.h>
+#include <amimo/solver/batch_solver.h>
 #include <amimo/solver/linear_solver.h>
 #include <amimo/solver/solver_factory.h>
 
@@ -34,21 +45,22 @@
 namespace amimo::remote {
 
 inline constexpr std::uint32_t wire_magic = 0x56534D41U;  // bytes "AMSV"
-inline constexpr std::uint16_t wire_version = 1;
+inline constexpr std::uint16_t wire_version = 2;  ///< newest version spoken (1 is still read)
 inline constexpr std::size_t header_bytes = 48;
 inline constexpr std::size_t item_header_bytes = 24;
 inline constexpr std::size_t result_header_bytes = 48;
+inline constexpr std::size_t batch_status_bytes = 40;
 
 /// Bounds every decoder enforces (a message beyond them is refused, not allocated).
 struct wire_limits {
-  std::uint32_t max_items = 4096;
+  std::uint32_t max_items = 4096;     ///< items per message, and systems per solve_batch item
   std::uint32_t max_dim = 1024;       ///< matrix order and right-hand sides per item
   std::uint32_t max_spec = 32768;     ///< bytes of spec text (an inline profile travels in it)
   std::size_t max_message = 64U << 20U;
 };
 
 enum class element_type : std::uint8_t { cf32 = 1, cf64 = 2 };
-enum class item_op : std::uint8_t { reseed = 1, set_matrix = 2, solve = 3 };
+enum class item_op : std::uint8_t { reseed = 1, set_matrix = 2, solve = 3, solve_batch = 4 };
 
 enum class error_code : std::uint32_t {
   none = 0,
@@ -86,6 +98,27 @@ struct request_item {
   solver::matrix_structure structure = solver::matrix_structure::hermitian;
   std::uint64_t seed = 0;  ///< reseed only
   cmat data;               ///< set_matrix: A (n×n); solve: B (n×m); reseed: empty
+  // solve_batch: `count` systems of order `rows` with `cols` right-hand sides; the reals
+  // (re, im, column-major) of every A then every B, in the request's element type (a32
+  // for cf32, a64 for cf64; the other stays empty).
+  std::uint32_t count = 0;
+  std::uint32_t rows = 0;
+  std::uint32_t cols = 0;
+  std::vector<double> a64{};
+  std::vector<float> a32{};
+};
+
+/// One system's outcome within a solve_batch result.
+struct batch_item_status {
+  bool matrix_ok = false;
+  bool positive_definite = false;
+  bool solve_ok = false;
+  bool fallback = false;
+  error_code code = error_code::none;
+  int iterations = 0;
+  double residual = 0.0;
+  double modelled_seconds = 0.0;
+  double modelled_joules = 0.0;
 };
 
 struct request {
@@ -109,6 +142,13 @@ struct item_result {
   double modelled_seconds = 0.0;
   double modelled_joules = 0.0;
   cmat x;  ///< solve: X (n×m); otherwise empty
+  // solve_batch: per-system statuses and the reals of every X (element as the reply's).
+  std::uint32_t count = 0;
+  std::uint32_t rows = 0;
+  std::uint32_t cols = 0;
+  std::vector<batch_item_status> statuses{};
+  std::vector<double> x64{};
+  std::vector<float> x32{};
 };
 
 struct reply {
@@ -149,9 +189,30 @@ bytes encode_request(const request& r);
 bytes encode_reply(const reply& r);
 bytes encode_error(const error_reply& e);
 
-/// Decoders throw wire_error; values are copied out (cf32 widened to cf64).
+/// Decoders throw wire_error; values are copied out (cf32 widened to cf64, except the
+/// solve_batch payloads, which stay in the message's element type).
 request decode_request(std::span<const std::byte> frame, const wire_limits& limits = {});
 std::variant<reply, error_reply> decode_response(std::span<const std::byte> frame, const wire_limits& limits = {});
+/// As decode_response, into caller-owned objects whose storage is reused (a client decoding
+/// reply after reply allocates nothing once its buffers have grown); true for a reply
+/// (in `r`), false for an error reply (in `e`).
+bool decode_response_into(std::span<const std::byte> frame, const wire_limits& limits, reply& r, error_reply& e);
+
+/// Whether a batch view is densely packed column-major (systems one after another, the
+/// wire's own layout): such batches are copied to and from the wire in one piece.
+template <typename Real>
+bool packed_column_major(const solver::matrix_batch<Real>& v) noexcept {
+  return v.format == solver::batch_format::column_major && v.row_stride == 1 && v.column_stride == v.rows &&
+         v.matrix_stride == static_cast<std::ptrdiff_t>(v.rows) * v.cols;
+}
+
+/// Encodes a request of an optional reseed item and one solve_batch item straight from
+/// batch views (any layout) into `out`, whose storage is reused. a: count × (n×n), b:
+/// count × (n×r); element cf32 narrows f64 input (and cf64 widens f32) once, here.
+void encode_batch_request(bytes& out, std::uint64_t id, std::uint64_t session, std::uint64_t create_seed,
+                          std::uint32_t max_size, const solver::solver_spec& spec, element_type element,
+                          const std::uint64_t* reseed, solver::matrix_structure structure,
+                          const solver::batch_cref& a, const solver::batch_cref& b);
 
 /// Request and session id of a frame that at least has a header-sized prefix with the
 /// right magic; false otherwise (used to address error replies and route by session).

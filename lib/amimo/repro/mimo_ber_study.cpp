@@ -5,6 +5,7 @@
 // count is its own run_sweep call; all runs use one seed, so frame f of SNR s carries the
 // same channel, bits and noise in every run and the merged curves differ by solver alone.
 
+#include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/line_plot.h>
@@ -229,6 +230,8 @@ ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink&
 }
 
 void write_ber_outputs(const std::filesystem::path& directory, const ber_result& result) {
+  report::ensure_writable_directory(directory);
+  const analog::analog_profile profile = analog::load_analog_profile(result.settings.profile);
   std::string csv =
       "shape,antennas,users,snr_db,ebn0_db,curve,solver,iterations,frames,bits,bit_errors,ber,ber_ci_low,"
       "ber_ci_high,stop_reason,solves,mean_iterations,mean_residual,fallbacks,modelled_seconds_per_rhs,"
@@ -322,7 +325,8 @@ void write_ber_outputs(const std::filesystem::path& directory, const ber_result&
     shapes.push_back(std::move(js));
 
     report::plot_spec plot;
-    plot.title = fmt::format("BER (measured): {} ZF 256-QAM, {}", name, result.settings.profile);
+    plot.title = fmt::format("BER (measured): {} ZF 256-QAM, {} ({} mapping)", name, result.settings.profile,
+                             profile.circuit.lp_mapping);
     plot.x_label = "Es/N0 (dB)";
     plot.y_label = "BER (95% Wilson interval)";
     plot.log_y = true;
@@ -348,6 +352,8 @@ void write_ber_outputs(const std::filesystem::path& directory, const ber_result&
                      {"mode", "per-vector"},
                      {"channel", "rayleigh"},
                      {"profile", s.profile},
+                     {"lp_mapping", profile.circuit.lp_mapping},
+                     {"profile_label", analog::profile_label(profile)},
                      {"iterations", s.iterations},
                      {"visible_ber", s.visible_ber},
                      {"vectors_per_channel", s.vectors_per_channel},

@@ -26,35 +26,60 @@ namespace {
 
 using report::si;
 
+// Each figure runs under both LP-INV mappings: the paper's circuit (A0 = D0/L; profiles
+// paper-board, projected) and amimo's feedback mapping (feedback-board, feedback-projected).
+// The first BER run writes ber.* into the output folder, the others into a sub-folder named
+// after their profile.
 struct study_plan {
   relerr_settings relerr;
-  ber_settings ber;
+  std::vector<ber_settings> ber;
   perf_settings perf;
 };
+
+// The board profiles each verdict is stated for, one per mapping.
+const std::vector<std::string>& board_profiles() {
+  static const std::vector<std::string> names{"paper-board", "feedback-board"};
+  return names;
+}
+
+std::string design_profile(const std::string& board) {
+  return board == "paper-board" ? "projected" : "feedback-projected";
+}
+
+std::string mapping_of(const std::string& profile) {
+  return analog::load_analog_profile(profile).circuit.lp_mapping;
+}
 
 study_plan make_plan(const paper_options& o) {
   const bool quick = o.effort == paper_effort::quick;
   study_plan p;
   p.relerr.seed = o.seed;
   p.relerr.trials = quick ? 10 : 50;
+  p.relerr.profiles = {"ideal", "paper-board", "feedback-board", "projected", "feedback-projected"};
 
-  p.ber.seed = o.seed;
-  p.ber.threads = o.threads;
-  p.ber.profile = "paper-board";
-  if (quick) {
-    p.ber.shapes = {{16, 4, {10.0, 15.0, 20.0, 25.0, 30.0}}, {128, 8, {0.0, 5.0, 10.0, 15.0}}};
-    p.ber.min_errors = 100;
-    p.ber.max_bits = 200'000;
-  } else {
-    p.ber.shapes = {{16, 4, {10.0, 12.5, 15.0, 17.5, 20.0, 22.5, 25.0, 27.5, 30.0}},
-                    {128, 8, {0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 17.5, 20.0}}};
-    p.ber.min_errors = 1000;
-    p.ber.max_bits = 20'000'000;
-    p.ber.iterations = {1, 2, 3, 4};  // 4: where 3 leaves a floor below the visible range
+  // feedback-board first: its files keep the names of earlier runs (ber.*, ber_16x4.png).
+  for (const char* profile : {"feedback-board", "paper-board"}) {
+    ber_settings b;
+    b.seed = o.seed;
+    b.threads = o.threads;
+    b.profile = profile;
+    if (quick) {
+      b.shapes = {{16, 4, {10.0, 15.0, 20.0, 25.0, 30.0}}, {128, 8, {0.0, 5.0, 10.0, 15.0}}};
+      b.min_errors = 100;
+      b.max_bits = 200'000;
+    } else {
+      b.shapes = {{16, 4, {10.0, 12.5, 15.0, 17.5, 20.0, 22.5, 25.0, 27.5, 30.0}},
+                  {128, 8, {0.0, 2.5, 5.0, 7.5, 10.0, 12.5, 15.0, 17.5, 20.0}}};
+      b.min_errors = 1000;
+      b.max_bits = 20'000'000;
+      b.iterations = {1, 2, 3, 4};  // 4: where 3 leaves a floor below the visible range
+    }
+    b.max_seconds = 600.0;
+    p.ber.push_back(std::move(b));
   }
-  p.ber.max_seconds = 600.0;
 
   p.perf.seed = o.seed;
+  p.perf.profiles = {"paper-board", "projected", "feedback-board", "feedback-projected"};
   p.perf.trials = quick ? 2 : 8;
   p.perf.cpu_repeats = quick ? 50 : 1000;
   return p;
@@ -85,6 +110,71 @@ std::string family_text(const matrix_family& f) {
 
 std::string k_text(int k) {
   return k > 0 ? std::to_string(k) : "not within the iterations run";
+}
+
+// The "Paper vs amimo" table of section 1 for one board profile (one LP-INV mapping).
+std::string relerr_verdict(const relerr_result& r, const std::string& board) {
+  const relerr_settings& s = r.settings;
+  std::string md;
+  std::vector<double> final_pb, slope_pb, lp_pb, f32_all;
+  std::vector<int> k_fp32_pb, k_paper_pb;
+  std::string slope_detail, k_detail;
+  for (const relerr_curve& c : r.curves) {
+    f32_all.push_back(c.f32_median);
+    if (c.profile != board) continue;
+    final_pb.push_back(c.floor_median);
+    slope_pb.push_back(c.bits_per_iteration);
+    lp_pb.push_back(c.lp_median);
+    k_fp32_pb.push_back(c.first_k_fp32);
+    k_paper_pb.push_back(c.first_k_paper_level);
+    slope_detail += fmt::format("{}{}: {:.1f}", slope_detail.empty() ? "" : ", ", family_text(c.family),
+                                c.bits_per_iteration);
+    k_detail += fmt::format("{}{}: {}", k_detail.empty() ? "" : ", ", family_text(c.family),
+                            c.first_k_fp32 > 0 ? std::to_string(c.first_k_fp32) : "not reached");
+  }
+  if (final_pb.empty()) return md;
+  const bool paper = mapping_of(board) == "paper";
+  const bool final_ok = std::all_of(final_pb.begin(), final_pb.end(), [](double v) { return v <= 3e-7; });
+  const bool reached = std::all_of(k_fp32_pb.begin(), k_fp32_pb.end(), [&](int k) { return k > 0 && k <= s.iterations; });
+  const auto [slope_lo, slope_hi] = std::minmax_element(slope_pb.begin(), slope_pb.end());
+  const bool slope_ok = *slope_lo >= 2.0 && *slope_hi <= 4.5;
+  md += fmt::format("### Paper vs amimo: profile {}, LP-INV mapping {} ({})\n\n", board, mapping_of(board),
+                    analog::lp_mapping_summary(mapping_of(board)));
+  md += "| quantity | paper reports | amimo measured/modelled | agrees? | why it differs |\n|---|---|---|---|---|\n";
+  const std::string slow_why =
+      paper ? " With A0 = D0/L every coupling below half a 3-bit level (1/16 of the diagonal) rounds to zero, so "
+              "the contraction per iteration is set by those lost couplings: families with larger off-diagonal "
+              "parts (higher condition number) converge too slowly for 10 iterations."
+            : " Families whose median stays above 3e-7 converge too slowly (see bits/iteration).";
+  md += fmt::format(
+      "| rel. error after {} iterations, 16×16 | ~1e-7 (measured on the chip) | {} (median per matrix family, "
+      "simulated) | {} | The floor is set by the 24-bit matrix slicing (8 × 3-bit slices) and the 24-bit "
+      "HP-MVM input, as on the chip; digital-f32 itself reaches {} (computed) on the same systems.{} |\n",
+      s.iterations, range_text(final_pb), final_ok ? "yes" : "partly", range_text(f32_all), final_ok ? "" : slow_why);
+  md += fmt::format(
+      "| iterations to reach FP32 level (~1e-7) | 10 | {} (simulated; first k with median ≤ {:g}× digital-f32) | {} "
+      "| The paper's matrices are not published; the iteration count depends on the contraction factor "
+      "ρ(I − Ā·Ã0⁻¹), i.e. on how well the 3-bit LP-INV approximates the matrix, which grows with the "
+      "condition number and the size of the off-diagonal entries. |\n",
+      k_detail, s.fp32_factor, reached ? "yes (≤ 10)" : "partly");
+  const std::string slope_why =
+      paper ? "This is the paper's circuit: the array holds the most significant 3-bit slice, A0 = D0/L, so "
+              "Ā − A0 is below one 3-bit level and each iteration gains about the device resolution where the "
+              "matrix is well conditioned; less where the condition number amplifies the truncation (ρ(I − "
+              "Ā·A0⁻¹) grows with κ). The Jacobi equilibration D·A·D before mapping is amimo's (assumed)."
+            : "amimo's feedback mapping (assumed, not the paper's circuit) puts the diagonal on each op-amp's "
+              "feedback conductance and the off-diagonal part on the array at its own full scale (and "
+              "equilibrates D·A·D), so on diagonally dominant matrices the LP-INV resolves the small "
+              "couplings with all 3 bits and gains more than the 3 device bits per step; on dense SPD matrices "
+              "(off-diagonals as large as the diagonal) the gain drops towards the device resolution.";
+  md += fmt::format("| bits gained per iteration | ~3 | {} (least-squares slope, simulated) | {} | {} |\n",
+                    slope_detail, slope_ok ? "yes" : "partly", slope_why);
+  md += fmt::format(
+      "| LP-INV alone (one analog step) | ~3 bits (relative error ~1e-1…1e-2) | {} (median, simulated) | {} | "
+      "One LP-INV step is limited by the 3-bit array{} and the 8-bit DAC/ADC (profile values, assumed). |\n\n",
+      range_text(lp_pb), std::all_of(lp_pb.begin(), lp_pb.end(), [](double v) { return v >= 1e-3 && v <= 0.3; }) ? "yes" : "partly",
+      paper ? " (A0 = D0/L)" : " (couplings at their own scale, diagonal in the feedback)");
+  return md;
 }
 
 // ---- section 1 -----------------------------------------------------------------------------
@@ -121,58 +211,11 @@ std::string relerr_section(const relerr_result& r) {
   }
   md += "\nAll relative errors simulated (analog) or computed (digital-f32), dimensionless.\n\n";
 
-  // Comparison with the paper, on the paper-board profile (the measured chip).
-  std::vector<double> final_pb, slope_pb, lp_pb, f32_all;
-  std::vector<int> k_fp32_pb, k_paper_pb;
-  std::string slope_detail, k_detail;
-  for (const relerr_curve& c : r.curves) {
-    f32_all.push_back(c.f32_median);
-    if (c.profile != "paper-board") continue;
-    final_pb.push_back(c.floor_median);
-    slope_pb.push_back(c.bits_per_iteration);
-    lp_pb.push_back(c.lp_median);
-    k_fp32_pb.push_back(c.first_k_fp32);
-    k_paper_pb.push_back(c.first_k_paper_level);
-    slope_detail += fmt::format("{}{}: {:.1f}", slope_detail.empty() ? "" : ", ", family_text(c.family),
-                                c.bits_per_iteration);
-    k_detail += fmt::format("{}{}: {}", k_detail.empty() ? "" : ", ", family_text(c.family),
-                            c.first_k_fp32 > 0 ? std::to_string(c.first_k_fp32) : "not reached");
-  }
-  if (final_pb.empty()) return md;
-  const bool final_ok = std::all_of(final_pb.begin(), final_pb.end(), [](double v) { return v <= 3e-7; });
-  const bool reached = std::all_of(k_fp32_pb.begin(), k_fp32_pb.end(), [&](int k) { return k > 0 && k <= s.iterations; });
-  const auto [slope_lo, slope_hi] = std::minmax_element(slope_pb.begin(), slope_pb.end());
-  const bool slope_ok = *slope_lo >= 2.0 && *slope_hi <= 4.5;
-  md += "### Paper vs amimo (profile paper-board)\n\n";
-  md += "| quantity | paper reports | amimo measured/modelled | agrees? | why it differs |\n|---|---|---|---|---|\n";
-  md += fmt::format(
-      "| rel. error after {} iterations, 16×16 | ~1e-7 (measured on the chip) | {} (median per matrix family, "
-      "simulated) | {} | The floor is set by the 24-bit matrix slicing (8 × 3-bit slices) and the 24-bit "
-      "HP-MVM input, as on the chip; digital-f32 itself reaches {} (computed) on the same systems.{} |\n",
-      s.iterations, range_text(final_pb), final_ok ? "yes" : "partly",
-      range_text(f32_all), final_ok ? "" : " Families whose median stays above 3e-7 converge too slowly (see bits/iteration).");
-  md += fmt::format(
-      "| iterations to reach FP32 level (~1e-7) | 10 | {} (simulated; first k with median ≤ {:g}× digital-f32) | {} "
-      "| The paper's matrices are not published; the iteration count depends on the contraction factor "
-      "ρ(I − Ā·Ã0⁻¹), i.e. on how well the 3-bit LP-INV approximates the matrix, which grows with the "
-      "condition number and the size of the off-diagonal entries. Well-conditioned systems get there sooner "
-      "than 10. |\n",
-      k_detail, s.fp32_factor, reached ? "yes (≤ 10)" : "partly");
-  md += fmt::format(
-      "| bits gained per iteration | ~3 | {} (least-squares slope, simulated) | {} | amimo maps the matrix "
-      "diagonal onto each op-amp's feedback conductance and equilibrates D·A·D (both marked \"assumed\" in "
-      "the profile), so on diagonally dominant matrices the LP-INV resolves the small off-diagonal couplings "
-      "at the array's full scale and gains more than the 3 device bits per step; on dense SPD matrices "
-      "(off-diagonals as large as the diagonal) the gain drops towards the device resolution. "
-      "The paper's ~3 bits/iteration fits the 3-bit A0 = D0/L mapping (`lp_diagonal: array`). |\n",
-      slope_detail, slope_ok ? "yes" : "partly");
-  md += fmt::format(
-      "| LP-INV alone (one analog step) | ~3 bits (relative error ~1e-1…1e-2) | {} (median, simulated) | {} | "
-      "One LP-INV step is limited by the 3-bit array and the 8-bit DAC/ADC (profile values, assumed). |\n\n",
-      range_text(lp_pb), std::all_of(lp_pb.begin(), lp_pb.end(), [](double v) { return v >= 1e-3 && v <= 0.3; }) ? "yes" : "partly");
-  md += "Other profiles: `ideal` (no device non-idealities) and `projected` (integrated op-amps) give almost the "
-        "same errors; in this model precision per iteration is set by the digit resolution and the mapping, "
-        "not by the op-amp speed, which changes only time and energy (section 3).\n\n";
+  for (const std::string& board : board_profiles()) md += relerr_verdict(r, board);
+  md += "Other profiles: `ideal` (no device non-idealities) and `projected` / `feedback-projected` (integrated "
+        "op-amps) give almost the same errors as the board with the same mapping; in this model precision per "
+        "iteration is set by the digit resolution and the LP-INV mapping, not by the op-amp speed, which "
+        "changes only time and energy (section 3).\n\n";
   return md;
 }
 
@@ -187,10 +230,17 @@ std::string ber_cell(const ber_curve& c, double snr) {
   return "—";
 }
 
-std::string ber_section(const ber_result& r) {
+std::string ber_folder(const ber_settings& s, bool first) { return first ? std::string() : s.profile + "/"; }
+
+std::string ber_section(const ber_result& r, bool first) {
   const ber_settings& s = r.settings;
+  const std::string folder = ber_folder(s, first);
+  const std::string mapping = mapping_of(s.profile);
   std::string md;
-  md += "## 2. BER vs SNR: ZF, 256-QAM, i.i.d. Rayleigh (16×4 and 128×8)\n\n";
+  md += fmt::format("## 2. BER vs SNR: ZF, 256-QAM, i.i.d. Rayleigh (16×4 and 128×8), profile {}, LP-INV mapping {}\n\n",
+                    s.profile, mapping);
+  md += fmt::format("LP-INV mapping `{}`: {}. Files: `{}ber.csv`, `{}ber_match.csv`, `{}ber.json`.\n\n", mapping,
+                    analog::lp_mapping_summary(mapping), folder, folder, folder);
   md += fmt::format(
       "Uncoded 256-QAM, ZF per received vector (every vector a solve `(HᴴH) ŝ = Hᴴy`), {} vectors per "
       "channel realisation, profile `{}`, seed {}; a point stops at {} bit errors per curve or {} bits. "
@@ -208,7 +258,8 @@ std::string ber_section(const ber_result& r) {
       }());
   for (const ber_shape_result& sr : r.shapes) {
     const std::string name = fmt::format("{}x{}", sr.shape.antennas, sr.shape.users);
-    md += fmt::format("### {}×{}\n\n![BER {}](ber_{}.png)\n\n", sr.shape.antennas, sr.shape.users, name, name);
+    md += fmt::format("### {}×{} ({})\n\n![BER {} {}]({}ber_{}.png)\n\n", sr.shape.antennas, sr.shape.users, s.profile,
+                      name, s.profile, folder, name);
     md += "| Es/N0 (dB) |";
     for (const ber_curve& c : sr.curves) md += " " + c.label + " |";
     md += "\n|---|";
@@ -235,8 +286,17 @@ std::string ber_section(const ber_result& r) {
     md += "\n";
   }
 
-  md += "### Paper vs amimo\n\n";
+  md += fmt::format("### Paper vs amimo: profile {}, LP-INV mapping {}\n\n", s.profile, mapping);
   md += "| quantity | paper reports | amimo measured/modelled | agrees? | why it differs |\n|---|---|---|---|---|\n";
+  const std::string mapping_why =
+      mapping == "paper"
+          ? " Mapping: with A0 = D0/L the couplings of a Rayleigh Gram matrix (~1/√N of the diagonal after "
+            "equilibration) fall below half a 3-bit level and round away, so each iteration contracts the error "
+            "only by the lost couplings (section 1) and a fixed budget of 2–3 iterations leaves a BER floor "
+            "where the paper reports FP32-level BER; the paper's chip may map or calibrate differently (not "
+            "published)."
+          : " Mapping: amimo's feedback mapping (assumed) resolves the couplings at the array's own full scale, "
+            "so 2–3 iterations suffice as the paper reports; it is not the circuit the paper describes.";
   const std::string caveat =
       " Simulated devices (write-verify σ, read noise, 8-bit converters assumed in the profile), not the chip's "
       "measured noise; BER from our own link simulation and seed, not the paper's data.";
@@ -248,10 +308,11 @@ std::string ber_section(const ber_result& r) {
     if (kv == 1) {
       why_v = "amimo matches already after one iteration here.";
     } else if (kv == 0) {
-      why_v = "No analog iteration count run matched digital-f32 there; see the table above.";
+      why_v = "No analog iteration count run matched digital-f32 there; see the table above." + mapping_why;
     } else {
       why_v = "One iteration (= LP-INV alone) leaves an error floor; each further iteration lowers the solve "
-              "error by the per-iteration gain of section 1 until it is far below 256-QAM's decision distance.";
+              "error by the per-iteration gain of section 1 until it is far below 256-QAM's decision distance." +
+              mapping_why;
     }
     md += fmt::format(
         "| analog iterations for BER = FP32 where digital-f32 BER ≥ {:g}, {}×{} | 2–3 | {} (measured BER, "
@@ -401,15 +462,23 @@ std::string perf_section(const perf_result& r) {
     md += fmt::format("| {} | {} | {} ({}, modelled) | {} | {} |\n", quantity, paper, ratio_text(v), a->scenario,
                       ok ? "yes" : "no", why);
   };
-  row("32×32: faster than a GPU core, projected design", "yes", 32, "projected", "paper-style", 2, 1.0);
-  row("32×32: faster than a GPU core, measured board", "— (claim is for the design)", 32, "paper-board", "paper-style", 2,
-      1.0);
-  row("128×128 throughput vs H100, projected", ">1000×", 128, "projected", "paper-style", 0, 1000.0);
-  row("128×128 energy efficiency vs H100, projected", ">100×", 128, "projected", "paper-style", 1, 100.0);
-  row("128×128 throughput vs H100, measured board", "~10× (unconfirmed)", 128, "paper-board", "paper-style", 0, 3.0);
-  row("128×128 energy efficiency vs H100, measured board", "3–5× (unconfirmed)", 128, "paper-board", "paper-style", 1,
-      3.0);
-  row("128×128 throughput vs H100 with programming, projected", "not reported", 128, "projected", "R=1 ", 0, 1.0);
+  for (const std::string& board : board_profiles()) {
+    const std::string design = design_profile(board);
+    if (std::none_of(r.ratios.begin(), r.ratios.end(), [&](const perf_ratio& q) { return q.profile == board; })) continue;
+    const std::string m = fmt::format(" [{} mapping]", mapping_of(board));
+    row("32×32: faster than a GPU core, projected design" + m, "yes", 32, design, "paper-style", 2, 1.0);
+    row("32×32: faster than a GPU core, measured board" + m, "— (claim is for the design)", 32, board, "paper-style", 2,
+        1.0);
+    row("128×128 throughput vs H100, projected" + m, ">1000×", 128, design, "paper-style", 0, 1000.0);
+    row("128×128 energy efficiency vs H100, projected" + m, ">100×", 128, design, "paper-style", 1, 100.0);
+    row("128×128 throughput vs H100, measured board" + m, "~10× (unconfirmed)", 128, board, "paper-style", 0, 3.0);
+    row("128×128 energy efficiency vs H100, measured board" + m, "3–5× (unconfirmed)", 128, board, "paper-style", 1,
+        3.0);
+    row("128×128 throughput vs H100 with programming, projected" + m, "not reported", 128, design, "R=1 ", 0, 1.0);
+  }
+  md += "\nThe mapping changes the analog figures through the iteration count needed for FP32 level (the paper "
+        "mapping needs more iterations where its contraction is slow) and through the settle time, set by the "
+        "smallest eigenvalue of the programmed INV matrix.\n";
   md += "\n\"A GPU core\" is read here as one of the H100's 132 streaming multiprocessors (1/132 of the roofline "
         "throughput). The paper's throughput and energy claims are projections (and, for the board, figures "
         "from news coverage); amimo's are outputs of a stated cost model, and the GPU side is a roofline "
@@ -419,7 +488,7 @@ std::string perf_section(const perf_result& r) {
 }
 
 std::string markdown(const paper_options& o, const study_plan& plan, const relerr_result& relerr,
-                     const ber_result& ber, const perf_result& perf) {
+                     const std::vector<ber_result>& ber, const perf_result& perf) {
   std::string md = "# amimo — reproduction of the RRAM matrix-solver paper (Nature Electronics 2025, doi 10.1038/s41928-025-01477-0)\n\n";
   md += "\"Precise and scalable analogue matrix equation solving using resistive random-access memory chips\" "
         "(doi 10.1038/s41928-025-01477-0). The paper's figures below are those recorded in DESIGN.md §1 (from "
@@ -432,26 +501,28 @@ std::string markdown(const paper_options& o, const study_plan& plan, const reler
   if (!o.command_line.empty()) md += fmt::format("- command line: `{}`\n", o.command_line);
   md += fmt::format("- relative error: {}×{}, {} iterations, {} matrices per family, profiles {}\n", plan.relerr.size,
                     plan.relerr.size, plan.relerr.iterations, plan.relerr.trials, fmt::join(plan.relerr.profiles, ", "));
-  md += fmt::format("- BER: profile {}, analog iterations {}, min errors {}, max bits {}\n", plan.ber.profile,
-                    fmt::join(plan.ber.iterations, ", "), plan.ber.min_errors, plan.ber.max_bits);
+  for (const ber_settings& b : plan.ber) {
+    md += fmt::format("- BER: profile {} (LP-INV mapping {}), analog iterations {}, min errors {}, max bits {}\n",
+                      b.profile, mapping_of(b.profile), fmt::join(b.iterations, ", "), b.min_errors, b.max_bits);
+  }
   md += fmt::format("- throughput/energy: sizes {}, profiles {}, {} matrices per size\n\n", fmt::join(plan.perf.sizes, ", "),
                     fmt::join(plan.perf.profiles, ", "), plan.perf.trials);
   md += relerr_section(relerr);
-  md += ber_section(ber);
+  for (std::size_t i = 0; i < ber.size(); ++i) md += ber_section(ber[i], i == 0);
   md += perf_section(perf);
   md += "## Reproducing single pieces\n\n";
   md += fmt::format(
       "- one relative-error curve: `amimo-solve --size 16 --kind dominant --cond 4 --iters 10 --trials {} "
       "--profile paper-board --seed {}` (the same matrices and noise streams as above)\n",
       plan.relerr.trials, o.seed);
-  if (!plan.ber.shapes.empty()) {
-    const mimo_shape& sh = plan.ber.shapes.front();
+  for (const ber_settings& b : plan.ber) {
+    if (b.shapes.empty()) continue;
+    const mimo_shape& sh = b.shapes.front();
     md += fmt::format(
         "- one BER run: `amimo-sweep -N {} -K {} --modulation qam256 --detector zf --solver "
         "digital-f32,analog,analog-lp --analog-profile {} --analog-iters 1 --snr {} --min-errors {} "
         "--max-bits {} --seed {}` (then `--solver analog --analog-iters 2`, `3`)\n",
-        sh.antennas, sh.users, plan.ber.profile, fmt::join(sh.snr_db, ","), plan.ber.min_errors, plan.ber.max_bits,
-        plan.ber.seed);
+        sh.antennas, sh.users, b.profile, fmt::join(sh.snr_db, ","), b.min_errors, b.max_bits, b.seed);
   }
   md += "\n";
   return md;
@@ -472,13 +543,16 @@ void print_header(const paper_options& o, const study_plan& plan) {
   line("1. relative error", fmt::format("{}x{} real, {} iterations, {} matrices x {} families, profiles {}",
                                         plan.relerr.size, plan.relerr.size, plan.relerr.iterations, plan.relerr.trials,
                                         plan.relerr.families.size(), fmt::join(plan.relerr.profiles, ",")));
-  std::string shapes;
-  for (const mimo_shape& s : plan.ber.shapes) {
-    shapes += fmt::format("{}{}x{} @ {} dB", shapes.empty() ? "" : "; ", s.antennas, s.users, fmt::join(s.snr_db, ","));
+  for (const ber_settings& b : plan.ber) {
+    std::string shapes;
+    for (const mimo_shape& s : b.shapes) {
+      shapes += fmt::format("{}{}x{} @ {} dB", shapes.empty() ? "" : "; ", s.antennas, s.users, fmt::join(s.snr_db, ","));
+    }
+    line("2. BER", fmt::format("ZF 256-QAM Rayleigh, {}; profile {} (LP-INV mapping {}), iterations {}, min errors {}, "
+                               "max bits {}",
+                               shapes, b.profile, mapping_of(b.profile), fmt::join(b.iterations, ","), b.min_errors,
+                               b.max_bits));
   }
-  line("2. BER", fmt::format("ZF 256-QAM Rayleigh, {}; profile {}, iterations {}, min errors {}, max bits {}", shapes,
-                             plan.ber.profile, fmt::join(plan.ber.iterations, ","), plan.ber.min_errors,
-                             plan.ber.max_bits));
   line("3. throughput/energy", fmt::format("n = {}, profiles {}, {} matrices per size, CPU {:g} W/core (stated)",
                                            fmt::join(plan.perf.sizes, ","), fmt::join(plan.perf.profiles, ","),
                                            plan.perf.trials, plan.perf.cpu_watts_per_core));
@@ -488,21 +562,26 @@ void print_header(const paper_options& o, const study_plan& plan) {
   std::fflush(stdout);
 }
 
-std::string summary(const relerr_result& relerr, const ber_result& ber, const perf_result& perf) {
-  std::string t = "# Summary (paper → amimo):\n";
-  for (const relerr_curve& c : relerr.curves) {
-    if (c.profile != "paper-board") continue;
-    t += fmt::format("#   16x16 {:<18}: rel. error after {} it {} (simulated; paper ~1e-7), FP32 level at k = {}, "
-                     "{:.1f} bits/iteration (paper ~3)\n",
-                     family_text(c.family), c.median.size(), sci(c.floor_median), k_text(c.first_k_fp32),
-                     c.bits_per_iteration);
+std::string summary(const relerr_result& relerr, const std::vector<ber_result>& bers, const perf_result& perf) {
+  std::string t = "# Summary (paper → amimo), per LP-INV mapping (paper: A0 = D0/L; feedback: amimo's):\n";
+  for (const std::string& board : board_profiles()) {
+    for (const relerr_curve& c : relerr.curves) {
+      if (c.profile != board) continue;
+      t += fmt::format("#   {:<14} 16x16 {:<18}: rel. error after {} it {} (simulated; paper ~1e-7), FP32 level at "
+                       "k = {}, {:.1f} bits/iteration (paper ~3)\n",
+                       board, family_text(c.family), c.median.size(), sci(c.floor_median), k_text(c.first_k_fp32),
+                       c.bits_per_iteration);
+    }
   }
-  for (const ber_shape_result& sr : ber.shapes) {
-    const auto count = [](int c) { return c > 0 ? std::to_string(c) : std::string("none of the"); };
-    t += fmt::format("#   BER {}x{} ZF 256-QAM: analog BER = digital-f32 from {} iterations where BER >= {:g}, "
-                     "from {} at every SNR (paper 2-3); analog-lp BER {} at {:g} dB (measured)\n",
-                     sr.shape.antennas, sr.shape.users, count(sr.first_matching_iterations_visible),
-                     ber.settings.visible_ber, count(sr.first_matching_iterations), sci(sr.lp_top_ber), sr.lp_top_snr);
+  for (const ber_result& ber : bers) {
+    for (const ber_shape_result& sr : ber.shapes) {
+      const auto count = [](int c) { return c > 0 ? std::to_string(c) : std::string("none of the"); };
+      t += fmt::format("#   {:<14} BER {}x{} ZF 256-QAM: analog BER = digital-f32 from {} iterations where BER >= "
+                       "{:g}, from {} at every SNR (paper 2-3); analog-lp BER {} at {:g} dB (measured)\n",
+                       ber.settings.profile, sr.shape.antennas, sr.shape.users,
+                       count(sr.first_matching_iterations_visible), ber.settings.visible_ber,
+                       count(sr.first_matching_iterations), sci(sr.lp_top_ber), sr.lp_top_snr);
+    }
   }
   for (const perf_ratio& q : perf.ratios) {
     if (q.scenario.rfind("paper-style", 0) != 0) continue;
@@ -566,8 +645,12 @@ int run_paper(const paper_options& options) {
     const relerr_result relerr = run_relative_error_study(plan.relerr, progress);
     write_relative_error_outputs(dir, relerr);
     progress("2/3 BER vs SNR …");
-    const ber_result ber = run_mimo_ber_study(plan.ber, progress);
-    write_ber_outputs(dir, ber);
+    std::vector<ber_result> ber;
+    for (std::size_t i = 0; i < plan.ber.size(); ++i) {
+      progress(fmt::format("    profile {} (LP-INV mapping {})", plan.ber[i].profile, mapping_of(plan.ber[i].profile)));
+      ber.push_back(run_mimo_ber_study(plan.ber[i], progress));
+      write_ber_outputs(dir / ber_folder(plan.ber[i], i == 0), ber.back());
+    }
     progress("3/3 throughput and energy …");
     const perf_result perf = run_throughput_energy_study(plan.perf, progress);
     write_perf_outputs(dir, perf);

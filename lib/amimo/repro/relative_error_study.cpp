@@ -300,6 +300,7 @@ void write_relative_error_outputs(const std::filesystem::path& directory, const 
                            csv_number(c.modelled_programming_seconds), csv_number(c.modelled_programming_joules));
     nlohmann::ordered_json j;
     j["profile"] = c.profile;
+    j["lp_mapping"] = analog::load_analog_profile(c.profile).circuit.lp_mapping;
     j["kind"] = c.family.kind;
     j["cond"] = c.family.cond;
     j["trials"] = c.trials;
@@ -344,7 +345,8 @@ void write_relative_error_outputs(const std::filesystem::path& directory, const 
 
   for (const std::string& profile : s.profiles) {
     report::plot_spec plot;
-    plot.title = fmt::format("Rel. error (simulated): {}x{} real, {}", s.size, s.size, profile);
+    plot.title = fmt::format("Rel. error (simulated): {}x{} real, {} ({} mapping)", s.size, s.size, profile,
+                             analog::load_analog_profile(profile).circuit.lp_mapping);
     plot.x_label = "refinement iteration k";
     plot.y_label = "||x_k - x*|| / ||x*||  (median, p10-p90)";
     plot.log_y = true;

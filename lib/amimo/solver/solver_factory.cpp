@@ -1,5 +1,6 @@
 #include <amimo/analog/cost_model.h>
 #include <amimo/core/error.h>
+#include <amimo/remote/remote_batch_solver.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/remote/service_policy.h>
 #include <amimo/solver/digital_solver.h>
@@ -20,13 +21,8 @@ struct backend_entry {
 };
 
 // The analog profile a spec asks for: "profile" (built-in name or YAML path, default
-// paper-board) with the other options applied on top.
-analog::analog_profile analog_profile_of(const solver_spec& spec) {
-  const auto it = spec.options.find("profile");
-  analog::analog_profile profile = analog::load_analog_profile(it == spec.options.end() ? "paper-board" : it->second);
-  analog::apply_analog_options(profile, spec.options);
-  return profile;
-}
+// analog::default_profile_name) with the other options applied on top.
+analog::analog_profile analog_profile_of(const solver_spec& spec) { return analog::profile_from_options(spec.options); }
 
 std::vector<std::string> analog_keys() {
   std::vector<std::string> keys = analog::analog_option_keys();
@@ -60,7 +56,8 @@ const std::vector<backend_entry>& backends() {
          return make_analog(spec, n, seed, analog::analog_mode::lp_only);
        },
        [](const solver_spec& spec) { (void)analog_profile_of(spec); }, false},
-      {"remote", {"endpoint", "backend", "timeout-ms", "retries", "element", "curve-server-key", "curve-client-key", "on-failure"},
+      {"remote", {"endpoint", "backend", "timeout-ms", "retries", "element", "curve-server-key", "curve-client-key", "on-failure",
+                  "batch-chunk", "window"},
        [](const solver_spec& spec, int n, std::uint64_t seed) -> std::unique_ptr<linear_solver> {
          return std::make_unique<remote::remote_solver>(remote::parse_remote_options(spec.options), n, seed);
        },
@@ -110,12 +107,15 @@ std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int
 }
 
 bool has_native_batch(const solver_spec& spec) {
-  return spec.name == "digital-f32" || spec.name == "digital-f64";
+  return spec.name == "digital-f32" || spec.name == "digital-f64" || spec.name == "remote";
 }
 
 std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed) {
   if (max_size <= 0) throw config_error("solver size must be positive");
   const backend_entry& entry = find_backend(spec);
+  if (spec.name == "remote") {
+    return std::make_unique<remote::remote_batch_solver>(remote::parse_remote_options(spec.options), max_size, seed);
+  }
   if (has_native_batch(spec)) return create_digital_batch_solver(spec.name == "digital-f32", max_size);
   return std::make_unique<per_matrix_batch_solver>(entry.create(spec, max_size, seed), max_size);
 }

@@ -41,7 +41,8 @@ std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int
                                                     std::uint64_t seed);
 
 /// A batch backend for the same specs: digital-f32 and digital-f64 natively (compact SIMD
-/// kernels across systems, create_digital_batch_solver), every other backend through
+/// kernels across systems, create_digital_batch_solver), remote natively (solve_batch
+/// requests, remote/remote_batch_solver.h), every other backend through
 /// per_matrix_batch_solver around create_linear_solver(spec, max_size, seed), unchanged.
 std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed);
 /// Whether create_batch_solver() gives a native batch backend for spec (not the adapter).

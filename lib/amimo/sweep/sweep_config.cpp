@@ -1,3 +1,4 @@
+#include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/thread_pool.h>
 #include <amimo/fec/link_coding.h>
@@ -162,6 +163,16 @@ bool reports_modelled_cost(const sweep_config& config, std::string_view solver_n
   return is_analog_solver(solver_name) || (solver_name == "remote" && is_analog_solver(remote_backend(config)));
 }
 
+std::string analog_label(const sweep_config& config, std::string_view solver_name) {
+  if (!reports_modelled_cost(config, solver_name)) return "";
+  std::map<std::string, std::string> options;
+  for (const solver::solver_spec& spec : config.solvers) {
+    if (spec.name == solver_name && is_analog_solver(spec.name)) options = spec.options;
+  }
+  for (const auto& [key, value] : config.analog_options) options.emplace(key, value);
+  return analog::profile_label(analog::profile_from_options(options));
+}
+
 bool has_analog_solver(const sweep_config& config) noexcept {
   return std::any_of(config.solvers.begin(), config.solvers.end(),
                      [&](const solver::solver_spec& s) { return reports_modelled_cost(config, s.name); });
@@ -223,6 +234,13 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
     else if (key == "channel") config.channel = scalar<std::string>(value, key);
     else if (key == "rho_bs") config.rho_bs = scalar<double>(value, key);
     else if (key == "rho_ue") config.rho_ue = scalar<double>(value, key);
+    else if (key == "array_rows") config.cdl.array_rows = scalar<int>(value, key);
+    else if (key == "element_spacing") config.cdl.element_spacing = scalar<double>(value, key);
+    else if (key == "asd_deg") config.cdl.asd_deg = scalar<double>(value, key);
+    else if (key == "asa_deg") config.cdl.asa_deg = scalar<double>(value, key);
+    else if (key == "zsd_deg") config.cdl.zsd_deg = scalar<double>(value, key);
+    else if (key == "zsa_deg") config.cdl.zsa_deg = scalar<double>(value, key);
+    else if (key == "user_spread_deg") config.cdl.user_spread_deg = scalar<double>(value, key);
     else if (key == "snr_db") config.snr_db = parse_snr_list(joined(value, key));
     else if (key == "vectors_per_channel") config.vectors_per_channel = scalar<int>(value, key);
     else if (key == "min_errors") config.min_errors = scalar<std::uint64_t>(value, key);
@@ -282,7 +300,7 @@ void validate(const sweep_config& c) {
   if (c.out.empty()) throw config_error("output directory must not be empty");
   validate_coding(c);
   // The channel model checks its own parameters (ρ range, awgn shape).
-  (void)channel_models::create_flat_channel_model({c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue});
+  (void)channel_models::create_flat_channel_model({c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl);
 }
 
 }  // namespace amimo::sweep

@@ -5,6 +5,7 @@
 #include <amimo/fec/transport_block.h>
 #include <amimo/modem/modulation.h>
 #include <amimo/solver/solver_factory.h>
+#include <channel_models/cdl_geometry.h>
 
 #include <cstdint>
 #include <string>
@@ -28,9 +29,10 @@ struct sweep_config {
   /// "element", "curve-server-key"). YAML key `remote:`, flags --remote-*. With an analog
   /// backend the analog options travel along.
   std::map<std::string, std::string> remote_options;
-  std::string channel = "rayleigh";
+  std::string channel = "rayleigh";  ///< rayleigh | kronecker | awgn | cdl-a … cdl-e
   double rho_bs = 0.0;
   double rho_ue = 0.0;
+  channel_models::cdl_geometry cdl;  ///< CDL: BS array and angle spreads (per-subcarrier draws)
   std::vector<double> snr_db{0.0, 5.0, 10.0};
   /// Received vectors per channel realisation (one frame = one coherence block).
   int vectors_per_channel = 16;
@@ -76,6 +78,11 @@ std::string_view solver_name_of_label(std::string_view label) noexcept;
 /// Whether a curve's figures include modelled (analog) cost: an analog backend, or a
 /// remote one whose service runs an analog backend.
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept;
+
+/// "paper-board, LP-INV mapping paper (A0 = D0/L)" for a curve whose figures come from an
+/// analog backend (directly or behind a remote service), "" otherwise. Throws config_error
+/// for an invalid analog configuration.
+std::string analog_label(const sweep_config& config, std::string_view solver_name);
 
 /// Whether any configured solver is an analog backend.
 bool has_analog_solver(const sweep_config& config) noexcept;

@@ -1,11 +1,13 @@
 #include <amimo/core/version.h>
 #include <amimo/fec/link_coding.h>
+#include <amimo/metrics/theory.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/line_plot.h>
 #include <amimo/report/text_table.h>
 #include <amimo/sweep/sweep_output.h>
 
 #include <amimo/remote/remote_solver.h>
+#include <channel_models/flat_models.h>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -90,6 +92,19 @@ double per_solve(double total, std::uint64_t solves) {
 
 }  // namespace
 
+double zf_rayleigh_theory_ber(const sweep_config& config, double snr_db) noexcept {
+  const double snr = std::pow(10.0, snr_db / 10.0);
+  switch (config.modulation) {
+    case modem::modulation::bpsk:
+      return metrics::ber_zf_rayleigh_bpsk(snr, config.antennas, config.users);
+    case modem::modulation::qpsk:
+      return metrics::ber_zf_rayleigh_qpsk(snr, config.antennas, config.users);
+    default:
+      return metrics::ber_zf_rayleigh_mqam(1 << modem::bits_per_symbol(config.modulation), snr, config.antennas,
+                                           config.users);
+  }
+}
+
 std::string parameter_header(const sweep_config& c, const std::string& command_line) {
   std::string h = "# ----------------------------------------------------\n";
   h += fmt::format("# amimo-sweep {} — link-level BER-vs-SNR sweep\n", version_string);
@@ -104,8 +119,12 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
   line("detectors", join_detectors(c.detectors));
   line("detection mode", std::string(detect::to_string(c.mode)));
   line("solvers", join_solvers(c));
-  line("channel", c.channel == "kronecker" ? fmt::format("kronecker (rho_bs {}, rho_ue {})", c.rho_bs, c.rho_ue)
-                                           : c.channel);
+  for (const solver::solver_spec& spec : c.solvers) {
+    const std::string label = analog_label(c, spec.name);
+    if (!label.empty()) line(spec.name + " profile", label);
+  }
+  line("channel", channel_models::describe(
+                      channel_models::flat_channel_config{c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl));
   line("Es/N0 (dB)", join_snr(c.snr_db));
   line("vectors per channel", std::to_string(c.vectors_per_channel));
   if (is_coded(c)) {
@@ -194,13 +213,13 @@ std::string progress_line(const point_result& partial) {
   return text;
 }
 
-std::string to_csv(const sweep_result& result) {
+std::string to_csv(const sweep_config& config, const sweep_result& result) {
   std::string csv =
       "snr_db,ebn0_db,detector,solver,frames,bits,bit_errors,ber,ber_ci_low,ber_ci_high,symbols,symbol_errors,"
       "ser,frame_errors,fer,seconds,stop_reason,unresolved_channels,solves,mean_iterations,mean_residual,"
       "fallbacks,failed_solves,measured_seconds_per_rhs,modelled_seconds_per_rhs,modelled_joules_per_rhs,"
       "modelled_programming_joules_per_channel,erased_bits,blocks,block_errors,bler,bler_ci_low,bler_ci_high,"
-      "undetected_block_errors,mean_decoder_iterations\n";
+      "undetected_block_errors,mean_decoder_iterations,analog_profile\n";
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
       const metrics::interval ci = cp.errors.ber_interval();
@@ -216,8 +235,8 @@ std::string to_csv(const sweep_result& result) {
                          per_solve(s.modelled_solve_seconds, s.right_hand_sides), per_solve(s.modelled_solve_joules, s.right_hand_sides),
                          per_solve(s.modelled_matrix_joules, s.matrices), cp.erased_bits);
       const metrics::interval bci = cp.bler_interval();
-      csv += fmt::format(",{},{},{:.9g},{:.9g},{:.9g},{},{:.6g}\n", cp.blocks, cp.block_errors, cp.bler(), bci.low,
-                         bci.high, cp.undetected_block_errors, mean_decoder_iterations(cp));
+      csv += fmt::format(",{},{},{:.9g},{:.9g},{:.9g},{},{:.6g},\"{}\"\n", cp.blocks, cp.block_errors, cp.bler(), bci.low,
+                         bci.high, cp.undetected_block_errors, mean_decoder_iterations(cp), analog_label(config, cp.solver));
     }
   }
   return csv;
@@ -237,6 +256,9 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   params["channel"] = c.channel;
   params["rho_bs"] = c.rho_bs;
   params["rho_ue"] = c.rho_ue;
+  params["channel_description"] =
+      channel_models::describe(channel_models::flat_channel_config{c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl);
+  for (const auto& [key, value] : channel_models::cdl_geometry_fields(c.cdl)) params["cdl"][key] = value;
   params["snr_db"] = c.snr_db;
   params["vectors_per_channel"] = c.vectors_per_channel;
   params["min_errors"] = c.min_errors;
@@ -270,6 +292,8 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
       j["ebn0_db"] = p.ebn0_db;
       j["detector"] = detect::to_string(cp.detector);
       j["solver"] = cp.solver;
+      const std::string label = analog_label(c, cp.solver);
+      j["analog_profile"] = label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(label);
       j["frames"] = cp.errors.frames();
       j["bits"] = cp.errors.bits();
       j["bit_errors"] = cp.errors.bit_errors();
@@ -326,7 +350,7 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
 void write_outputs(const std::filesystem::path& directory, const sweep_config& config,
                    const std::string& command_line, const sweep_result& result) {
   report::ensure_writable_directory(directory);
-  report::write_file_atomically(directory / "ber.csv", to_csv(result));
+  report::write_file_atomically(directory / "ber.csv", to_csv(config, result));
   report::write_file_atomically(directory / "ber.json", to_json(config, command_line, result));
 
   report::plot_spec plot;
@@ -345,7 +369,9 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
   std::map<std::string, std::size_t> index;
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
-      const std::string label = fmt::format("{} / {}", detect::to_string(cp.detector), cp.solver);
+      const std::string profile = analog_label(config, cp.solver);
+      const std::string label = fmt::format("{} / {}{}", detect::to_string(cp.detector), cp.solver,
+                                            profile.empty() ? "" : " [" + profile + "]");
       auto [it, inserted] = index.try_emplace(label, plot.series.size());
       if (inserted) {
         plot.series.push_back({label, {}, {}, {}, {}});
@@ -364,6 +390,26 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
       b.y_low.push_back(bci.low);
       b.y_high.push_back(bci.high);
     }
+  }
+  // Closed-form reference where it applies: ZF in i.i.d. Rayleigh with the true channel
+  // (the sweep detects with perfect CSI: the detector is given the channel it drew).
+  const bool zf = std::find(config.detectors.begin(), config.detectors.end(), detect::detector_kind::zf) !=
+                  config.detectors.end();
+  if (zf && config.channel == "rayleigh" && config.users <= config.antennas && !result.points.empty()) {
+    report::plot_series theory{"theory ZF, i.i.d. Rayleigh, perfect CSI (closed form)", {}, {}, {}, {}};
+    // Drawn down to a tenth of the lowest measured BER, so the measured range stays readable.
+    double lowest = 1.0;
+    for (const report::plot_series& s : plot.series) {
+      for (const double y : s.y) {
+        if (std::isfinite(y) && y > 0.0) lowest = std::min(lowest, y);
+      }
+    }
+    for (const point_result& p : result.points) {
+      const double ber = zf_rayleigh_theory_ber(config, p.snr_db);
+      theory.x.push_back(p.snr_db);
+      theory.y.push_back(ber >= lowest / 10.0 ? ber : std::numeric_limits<double>::quiet_NaN());
+    }
+    plot.series.push_back(std::move(theory));
   }
   if (is_coded(config)) {
     // Two panels side by side: uncoded BER (left) and BLER (right).

@@ -21,8 +21,14 @@ std::string table_rows(const point_result& point, const sweep_config& config);
 /// The provisional line for a point in progress (no trailing newline).
 std::string progress_line(const point_result& partial);
 
-std::string to_csv(const sweep_result& result);
+/// ber.csv; its last column, analog_profile, names an analog curve's profile and LP-INV mapping.
+std::string to_csv(const sweep_config& config, const sweep_result& result);
 std::string to_json(const sweep_config& config, const std::string& command_line, const sweep_result& result);
+
+/// Closed-form BER of ZF in N×K i.i.d. Rayleigh with perfect CSI at Es/N0 = snr_db (Gray
+/// BPSK/QPSK/M-QAM, metrics/theory.h): the reference curve ber.png draws for a ZF sweep on
+/// the rayleigh channel (the sweep's detector is given the true channel).
+double zf_rayleigh_theory_ber(const sweep_config& config, double snr_db) noexcept;
 
 /// Writes ber.csv, ber.json and ber.png into directory, each atomically.
 void write_outputs(const std::filesystem::path& directory, const sweep_config& config,

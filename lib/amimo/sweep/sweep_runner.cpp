@@ -113,7 +113,7 @@ class frame_worker {
   frame_worker(const sweep_config& config, const std::vector<curve_id>& curves)
       : config_(config), mapper_(config.modulation),
         channel_(channel_models::create_flat_channel_model(
-            {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue})),
+            {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue}, config.cdl)),
         h_(config.antennas, config.users), s_(config.users, config.vectors_per_channel),
         noise_(config.antennas, config.vectors_per_channel), y_(config.antennas, config.vectors_per_channel),
         s_hat_(config.users, config.vectors_per_channel),

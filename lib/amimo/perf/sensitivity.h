@@ -1,0 +1,65 @@
+#pragma once
+// `amimo-report sensitivity`: which assumed circuit values of an analog profile move the
+// modelled time and energy per solve most. Each assumption is set to the low and the high
+// end of a stated range (everything else at the profile's value) and the cost model's
+// median time and energy per solve over the same simulated solves is compared with the
+// baseline; results as a table (ranked by the larger of the two swings), CSV/JSON and one
+// tornado chart per size and metric. Every figure here is modelled.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace amimo::perf {
+
+struct sensitivity_options {
+  std::string profile = "paper-board";
+  std::vector<int> sizes{16, 128};  ///< real n×n dominant systems (condition number cond)
+  double cond = 4.0;
+  int iterations = 3;               ///< fixed refinement iterations per solve (the MIMO mode)
+  int trials = 3;                   ///< systems per size (medians over them)
+  std::uint64_t seed = 1;
+};
+
+/// One assumption and the range it is varied over.
+struct assumption_range {
+  std::string key;        ///< profile field, e.g. "circuit.opamp_gbw_hz"
+  std::string what;       ///< human name
+  double baseline = 0.0;  ///< the profile's value
+  double low = 0.0;
+  double high = 0.0;
+  std::string range_basis;  ///< why this range, e.g. "x0.1..x10 (order of magnitude either way)"
+};
+
+struct sensitivity_row {
+  int n = 0;
+  assumption_range range;
+  double base_seconds = 0.0, base_joules = 0.0;  ///< median per solve at the baseline (modelled)
+  double low_seconds = 0.0, low_joules = 0.0;    ///< at range.low
+  double high_seconds = 0.0, high_joules = 0.0;  ///< at range.high
+  /// max/min of the three values (≥ 1): how far the assumption moves the figure.
+  double time_swing() const noexcept;
+  double energy_swing() const noexcept;
+};
+
+struct sensitivity_result {
+  sensitivity_options options;
+  std::string profile_label;
+  std::vector<sensitivity_row> rows;  ///< per size, ranked by max(time, energy) swing
+};
+
+/// The assumptions varied and their ranges for a profile (its values, marked "assumed" in
+/// the profile, not the device facts the paper reports).
+std::vector<assumption_range> sensitivity_ranges(const std::string& profile);
+
+/// Runs the study. Throws config_error for a bad option or profile.
+sensitivity_result run_sensitivity(const sensitivity_options& options);
+
+/// The ranked table as text (stdout).
+std::string sensitivity_table(const sensitivity_result& result);
+
+/// sensitivity.csv, sensitivity.json, tornado_<n>_time.png, tornado_<n>_energy.png.
+void write_sensitivity_outputs(const std::filesystem::path& directory, const sensitivity_result& result);
+
+}  // namespace amimo::perf

@@ -1,0 +1,46 @@
+// The link configuration's channel keys: CDL geometry, the time-domain channel filter, and
+// the cyclic-prefix warning.
+#include <amimo/core/error.h>
+#include <amimo/pipeline/link_config.h>
+
+#include <gtest/gtest.h>
+
+namespace amimo::pipeline {
+namespace {
+
+link_config parse(const std::map<std::string, std::string>& overrides) {
+  return parse_link_config(embedded_link_config(), overrides);
+}
+
+TEST(LinkConfigChannel, CdlKeysReachTheModel) {
+  const auto c = parse({{"channel", "cdl-d"}, {"array_rows", "4"}, {"element_spacing", "0.7"}, {"asd_deg", "12"}});
+  EXPECT_EQ(c.channel.model, "cdl-d");
+  EXPECT_EQ(c.channel.cdl.array_rows, 4);
+  EXPECT_DOUBLE_EQ(c.channel.cdl.element_spacing, 0.7);
+  EXPECT_DOUBLE_EQ(c.channel.cdl.asd_deg, 12.0);
+  EXPECT_NE(channel_models::describe(c.channel).find("UPA 4x4"), std::string::npos);
+  EXPECT_THROW(parse({{"channel", "cdl-d"}, {"array_rows", "3"}}), config_error);  // 16 antennas
+}
+
+TEST(LinkConfigChannel, ChannelFilterIsCheckedAndBecomesEmulatorOptions) {
+  EXPECT_FALSE(parse({}).emulator_options().time_domain);
+  const auto c = parse({{"channel_filter", "sinc"}, {"sinc_half_width", "8"}});
+  EXPECT_TRUE(c.emulator_options().time_domain);
+  EXPECT_EQ(c.emulator_options().fir.half_width, 8);
+  EXPECT_THROW(parse({{"channel_filter", "fir"}}), config_error);
+  EXPECT_THROW(parse({{"sinc_half_width", "0"}}), config_error);
+}
+
+TEST(LinkConfigChannel, WarnsWhenTheChannelOutlastsTheCyclicPrefix) {
+  // Default numerology: CP 36 samples at 7.68 MS/s (4.7 µs). TDL-A 100 ns: last tap 7.4
+  // samples, no warning. TDL-C 1000 ns: last tap 66 samples.
+  EXPECT_EQ(cyclic_prefix_warning(parse({{"channel", "tdl-a"}, {"delay_spread", "100e-9"}})), "");
+  const auto freq = cyclic_prefix_warning(parse({{"channel", "tdl-c"}, {"delay_spread", "1000e-9"}}));
+  EXPECT_NE(freq.find("not modelled"), std::string::npos) << freq;
+  const auto sinc =
+      cyclic_prefix_warning(parse({{"channel", "tdl-c"}, {"delay_spread", "1000e-9"}, {"channel_filter", "sinc"}}));
+  EXPECT_NE(sinc.find("adds the inter-symbol interference"), std::string::npos) << sinc;
+}
+
+}  // namespace
+}  // namespace amimo::pipeline

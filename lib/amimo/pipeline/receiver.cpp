@@ -165,6 +165,8 @@ receiver::receiver(const receiver_config& config)
     : config_(config),
       layout_((validate(config), config.layout), config.users, config.modulation),
       estimator_(layout_, config.antennas, config.estimation_smoothing),
+      demapper_(layout_.mapper(), static_cast<std::size_t>(config.layout.data_symbols) *
+                                      static_cast<std::size_t>(config.layout.used_subcarriers)),
       identifier_(layout_, config.seed, config.known_bits, config.frame_search) {
   const auto& n = config_.layout;
   const auto ant = static_cast<std::size_t>(config_.antennas);
@@ -701,14 +703,7 @@ void receiver::estimate() {
 // Demaps user k on every chain and generates its PRBS of the expected frame for
 // count_frame()'s identification (and the sinks' reference).
 void receiver::demap_user(std::size_t k) {
-  const std::size_t per_user =
-      static_cast<std::size_t>(config_.layout.data_symbols) * static_cast<std::size_t>(config_.layout.used_subcarriers);
-  const std::size_t bpu = layout_.bits_per_user();
-  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
-    layout_.mapper().demap_soft(std::span<float>(llr_[c]).subspan(k * bpu, bpu),
-                                std::span<const cf64>(equalised_[c]).subspan(k * per_user, per_user),
-                                std::span<const double>(variance_[c]).subspan(k * per_user, per_user));
-  }
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) demapper_.run(k, equalised_[c], variance_[c], llr_[c]);
   identifier_.prepare(k);
 }
 

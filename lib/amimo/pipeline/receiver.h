@@ -18,8 +18,8 @@
 // step when it takes a frame.
 //
 // Stages: ofdm_demodulator (CP removal, FFT, guard-bin N0), channel_estimator, one
-// equaliser_chain per detector × backend chain, the soft demapper (modem::mapper's max-log
-// demap_soft per user and chain), frame_identifier, then the frame sinks; the synchroniser
+// equaliser_chain per detector × backend chain, soft_demapper (per user and chain),
+// frame_identifier, then the frame sinks; the synchroniser
 // (acquisition, tracking, per-antenna alignment) is still the receiver's own.
 //
 // Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
@@ -36,6 +36,7 @@
 #include <amimo/pipeline/equaliser_chain.h>
 #include <amimo/pipeline/frame_identifier.h>
 #include <amimo/pipeline/frame_sink.h>
+#include <amimo/pipeline/soft_demapper.h>
 
 #include <array>
 #include <cstdint>
@@ -196,6 +197,7 @@ class receiver {
   receiver_config config_;
   ofdm::frame_layout layout_;
   channel_estimator estimator_;
+  soft_demapper demapper_;
   std::unique_ptr<thread_pool> pool_;
   std::vector<std::unique_ptr<equaliser_chain>> chains_;  // one per chain_spec
 

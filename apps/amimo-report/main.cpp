@@ -74,10 +74,28 @@ void add_compare_options(CLI::App& cmd, compare_cli& c) {
       ->check(CLI::IsMember({"auto", "on", "off"}));
 }
 
+/// Runs body and maps its errors to amimo's exit statuses (2 configuration, 3 files, 1 any
+/// other error), naming `who`; otherwise returns what body returns.
+template <typename Body>
+int with_exit_status(const char* who, Body&& body) {
+  try {
+    return body();
+  } catch (const config_error& e) {
+    std::cerr << who << ": configuration error: " << e.what() << "\n";
+    return 2;
+  } catch (const io_error& e) {
+    std::cerr << who << ": " << e.what() << "\n";
+    return 3;
+  } catch (const std::exception& e) {
+    std::cerr << who << ": error: " << e.what() << "\n";
+    return 1;
+  }
+}
+
 /// `compare`: header, comparison, tables, files. Returns the exit code.
 int run_compare_command(compare_cli& c, const std::string& command_line) {
   perf::compare_options& o = c.options;
-  try {
+  const int setup = with_exit_status("amimo-report", [&] {
     o.shapes.clear();
     for (const std::string& s : c.shapes) {
       if (s != "none") o.shapes.push_back(perf::parse_mimo_shape(s));
@@ -85,13 +103,9 @@ int run_compare_command(compare_cli& c, const std::string& command_line) {
     o.try_gpu = !c.no_gpu;
     perf::validate(o);
     report::ensure_writable_directory(c.out);
-  } catch (const config_error& e) {
-    std::cerr << "amimo-report: configuration error: " << e.what() << "\n";
-    return 2;
-  } catch (const io_error& e) {
-    std::cerr << "amimo-report: " << e.what() << "\n";
-    return 3;
-  }
+    return 0;
+  });
+  if (setup != 0) return setup;
 
   std::string h = "# ----------------------------------------------------\n";
   h += fmt::format("# amimo-report {} — analog HP-INV vs digital: throughput and energy per solve\n", version_string);
@@ -105,7 +119,7 @@ int run_compare_command(compare_cli& c, const std::string& command_line) {
   std::fflush(stdout);
 
   const bool live = c.progress == "on" || (c.progress == "auto" && isatty(STDERR_FILENO) != 0);
-  try {
+  return with_exit_status("amimo-report", [&] {
     const perf::compare_result result = perf::run_compare(o, [live](const std::string& line) {
       if (live) std::fprintf(stderr, "\r\033[K  %s (provisional)", line.c_str());
     });
@@ -113,17 +127,8 @@ int run_compare_command(compare_cli& c, const std::string& command_line) {
     std::fputs(perf::format_tables(result).c_str(), stdout);
     perf::write_outputs(c.out, o, result, command_line);
     std::printf("# Wrote %s/report.csv, report.json, report-throughput.png, report-energy.png\n", c.out.c_str());
-  } catch (const config_error& e) {
-    std::cerr << "amimo-report: configuration error: " << e.what() << "\n";
-    return 2;
-  } catch (const io_error& e) {
-    std::cerr << "amimo-report: " << e.what() << "\n";
-    return 3;
-  } catch (const std::exception& e) {
-    std::cerr << "amimo-report: error: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }
 
 struct sensitivity_cli {
@@ -146,16 +151,12 @@ void add_sensitivity_options(CLI::App& cmd, sensitivity_cli& c) {
 
 /// `sensitivity`: which assumed circuit values move time and energy per solve most.
 int run_sensitivity_command(const sensitivity_cli& c, const std::string& command_line) {
-  try {
+  const int setup = with_exit_status("amimo-report sensitivity", [&] {
     (void)analog::load_analog_profile(c.options.profile);
     report::ensure_writable_directory(c.out);
-  } catch (const config_error& e) {
-    std::cerr << "amimo-report sensitivity: configuration error: " << e.what() << "\n";
-    return 2;
-  } catch (const io_error& e) {
-    std::cerr << "amimo-report sensitivity: " << e.what() << "\n";
-    return 3;
-  }
+    return 0;
+  });
+  if (setup != 0) return setup;
   std::string h = "# ----------------------------------------------------\n";
   h += fmt::format("# amimo-report sensitivity {} — assumed circuit values vs modelled time and energy per solve\n",
                    version_string);
@@ -167,22 +168,13 @@ int run_sensitivity_command(const sensitivity_cli& c, const std::string& command
   h += "# ----------------------------------------------------\n";
   std::fputs(h.c_str(), stdout);
   std::fflush(stdout);
-  try {
+  return with_exit_status("amimo-report sensitivity", [&] {
     const perf::sensitivity_result result = perf::run_sensitivity(c.options);
     std::fputs(perf::sensitivity_table(result).c_str(), stdout);
     perf::write_sensitivity_outputs(c.out, result);
     std::printf("# Wrote %s/sensitivity.csv, sensitivity.json, tornado_<n>_{time,energy}.png\n", c.out.c_str());
-  } catch (const config_error& e) {
-    std::cerr << "amimo-report sensitivity: configuration error: " << e.what() << "\n";
-    return 2;
-  } catch (const io_error& e) {
-    std::cerr << "amimo-report sensitivity: " << e.what() << "\n";
-    return 3;
-  } catch (const std::exception& e) {
-    std::cerr << "amimo-report sensitivity: error: " << e.what() << "\n";
-    return 1;
-  }
-  return 0;
+    return 0;
+  });
 }
 
 }  // namespace

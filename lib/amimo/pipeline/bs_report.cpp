@@ -1,5 +1,7 @@
 #include <amimo/pipeline/bs_report.h>
 
+#include <amimo/pipeline/channel_estimator.h>
+
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
@@ -160,8 +162,12 @@ std::string parameter_header(const link_config& c, const std::string& command_li
                                : std::string("frequency (H(f) per subcarrier)"));
     line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
   }
-  line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
-                                 c.rx.estimation_smoothing));
+  const int smoothing = pipeline::resolved_smoothing(c.rx);
+  line("estimation", fmt::format("LS comb pilots, {} smoothing{}, linear interpolation; N0 from guard bins",
+                                 smoothing < 0 ? std::string("whole-band") : fmt::format("±{} pilot", smoothing),
+                                 c.rx.estimation_smoothing == pipeline::receiver_config::kAutoSmoothing
+                                     ? fmt::format(" (auto: ±{:.0f} kHz)", pipeline::kAutoSmoothingHz / 1e3)
+                                     : std::string()));
   if (c.coding.kind == payload::coding_kind::ldpc) {
     const ofdm::frame_layout frame(c.rx.layout, c.rx.users, c.rx.modulation);
     const auto cl = payload::make_coded_layout(frame, c.coding);
@@ -277,7 +283,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"cdl", cdl_json(c.channel.cdl)}}},
                  {"snr_db", c.snr_db},
                  {"threads", c.rx.threads},
-                 {"estimation_smoothing", c.rx.estimation_smoothing}};
+                 {"estimation_smoothing", pipeline::resolved_smoothing(c.rx)},
+                 {"estimation_smoothing_auto", c.rx.estimation_smoothing == pipeline::receiver_config::kAutoSmoothing}};
   j["units"] = {{"ber", "measured, fraction"},
                 {"evm", "measured, RMS fraction (data-aided)"},
                 {"erased_bits", "measured, bits of erased streams (not in bits/bit_errors)"},

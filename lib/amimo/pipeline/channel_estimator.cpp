@@ -3,8 +3,15 @@
 #include <amimo/core/error.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace amimo::pipeline {
+
+int auto_smoothing(const ofdm::numerology& n, int users) noexcept {
+  const int spacing = std::max(1, users / std::max(1, std::min(n.pilot_symbols, users)));
+  const double hz = static_cast<double>(spacing) * n.subcarrier_spacing();
+  return hz > 0.0 ? static_cast<int>(std::floor(kAutoSmoothingHz / hz)) : 0;
+}
 
 channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int antennas, int smoothing)
     : layout_(layout), antennas_(antennas), users_(layout.users()), smoothing_(smoothing) {

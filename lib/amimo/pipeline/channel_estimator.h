@@ -56,4 +56,16 @@ class channel_estimator {
   std::vector<int> guard_bins_;
 };
 
+/// Half-width of the frequency span the default ("auto") smoothing averages over. Averaging
+/// a channel whose phase turns across the span biases the estimate (by the Dirichlet kernel
+/// of the path delays): ±120 kHz keeps that bias below −30 dB for paths up to ≈ 300 ns
+/// (TDL-A/B nominal), while still averaging ±2 pilots at 4 users and 15 kHz spacing.
+inline constexpr double kAutoSmoothingHz = 120e3;
+
+/// Pilots averaged on each side under "auto": ⌊kAutoSmoothingHz / pilot spacing⌋, with the
+/// pilot spacing of one user K / min(P, K) subcarriers (K users, P pilot symbols). 16×4 →
+/// 2, 32×8 and 128×8 → 1, 64×16 → 0 (a fixed ±2 pilots at 16 users averaged ±480 kHz:
+/// BER 5e-4 at 25 dB on TDL-A).
+int auto_smoothing(const ofdm::numerology& n, int users) noexcept;
+
 }  // namespace amimo::pipeline

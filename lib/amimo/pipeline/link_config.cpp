@@ -136,7 +136,10 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
                          std::to_string(rx.threads));
   }
   else if (key == "subcarrier_blocks") rx.subcarrier_blocks = v.as<int>();
-  else if (key == "estimation_smoothing") rx.estimation_smoothing = v.as<int>();
+  else if (key == "estimation_smoothing") {
+    rx.estimation_smoothing =
+        v.IsScalar() && v.Scalar() == "auto" ? pipeline::receiver_config::kAutoSmoothing : v.as<int>();
+  }
   else if (key == "fft_backoff") rx.fft_backoff = v.as<int>();
   else if (key == "sync_threshold") rx.sync_threshold = v.as<double>();
   else if (key == "frame_search") rx.frame_search = v.as<int>();

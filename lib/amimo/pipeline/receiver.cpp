@@ -86,6 +86,12 @@ bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
 
 }  // namespace
 
+int resolved_smoothing(const receiver_config& config) noexcept {
+  return config.estimation_smoothing == receiver_config::kAutoSmoothing
+             ? auto_smoothing(config.layout, config.users)
+             : config.estimation_smoothing;
+}
+
 void validate(const receiver_config& c) {
   ofdm::validate(c.layout);
   if (c.antennas < 1 || c.antennas > 1024) throw config_error("antennas must be in [1, 1024]");
@@ -164,7 +170,7 @@ double chain_stats::evm() const noexcept {
 receiver::receiver(const receiver_config& config)
     : config_(config),
       layout_((validate(config), config.layout), config.users, config.modulation),
-      estimator_(layout_, config.antennas, config.estimation_smoothing),
+      estimator_(layout_, config.antennas, resolved_smoothing(config)),
       demapper_(layout_.mapper(), static_cast<std::size_t>(config.layout.data_symbols) *
                                       static_cast<std::size_t>(config.layout.used_subcarriers)),
       identifier_(layout_, config.seed, config.known_bits, config.frame_search) {

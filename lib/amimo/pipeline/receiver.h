@@ -48,6 +48,7 @@
 namespace amimo::pipeline {
 
 struct receiver_config {
+  static constexpr int kAutoSmoothing = -2;  ///< estimation_smoothing chosen from the pilot spacing
   ofdm::numerology layout;
   int antennas = 16;
   int users = 4;
@@ -57,7 +58,8 @@ struct receiver_config {
   std::uint64_t seed = 1;       ///< the transmitter's PRBS seed; also seeds the backends
   int threads = 0;              ///< 0: one per core
   int subcarrier_blocks = 12;   ///< work units per frame (fixed: results independent of threads)
-  int estimation_smoothing = 2; ///< pilots averaged each side (−1: whole band)
+  int estimation_smoothing = kAutoSmoothing; ///< pilots averaged each side (−1: whole band; auto:
+                                             ///< auto_smoothing(), ±120 kHz of pilots)
   int fft_backoff = 4;          ///< FFT window start inside the CP, samples
   double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
   int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch,
@@ -69,6 +71,10 @@ struct receiver_config {
 /// Upper bound of receiver_config::frame_search (about 16 s of 1 ms frames): the search is
 /// bounded work per frame whatever the configuration says.
 inline constexpr int kMaxFrameSearch = 16384;
+
+/// The estimation smoothing the receiver uses: config.estimation_smoothing, or for
+/// kAutoSmoothing auto_smoothing() of the layout (channel_estimator.h).
+int resolved_smoothing(const receiver_config& config) noexcept;
 
 /// Validates sizes and chains (throws config_error naming the problem).
 void validate(const receiver_config& config);

@@ -202,6 +202,17 @@ TEST_F(SyncFixture, ATruncatedStreamReleasesNoFrameUntilItIsWhole) {
     EXPECT_FALSE(s.locked());
     EXPECT_EQ(s.step().what, kind::need_more);
   }
+  {
+    // Frame 1 lacks its last 100 samples: step() releases frame 0 (frame 1's preamble is
+    // there), and drain() does not release the cut frame 1.
+    synchroniser s = make();
+    const auto events = run(s, rows, lead + 2 * len() - 100, 1000, /*drain=*/true);
+    ASSERT_EQ(events.size(), 2U);
+    EXPECT_EQ(events[0].what, kind::acquired);
+    EXPECT_EQ(events[1].what, kind::frame);
+    EXPECT_EQ(events[1].first_sample, lead);
+    EXPECT_FALSE(s.locked());
+  }
 }
 
 TEST_F(SyncFixture, NonFiniteSamplesInsideAFrameAreCountedAndThatFrameRefused) {

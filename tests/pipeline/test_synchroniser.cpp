@@ -163,7 +163,6 @@ TEST_F(SyncFixture, ChannelsOutOfStepAreAlignedWithTheirOffsetReported) {
     EXPECT_TRUE(moved == 1U || moved == kAntennas - 1U) << d << ": " << moved;
     EXPECT_EQ(s.stats().unaligned_frames, 0U) << d;
     EXPECT_EQ(s.stats().acquisitions, 1U) << d;
-    EXPECT_GT(static_cast<std::size_t>(std::abs(d)), cp);
   }
   // A skew inside the CP is what multipath looks like: not realigned, offsets stay 0.
   rows_t rows = stream(lead, 4);

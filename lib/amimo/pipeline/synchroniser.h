@@ -61,8 +61,10 @@ struct sync_verdict {
   };
   kind what = kind::need_more;
   /// Absolute index (samples since the first commit) of the frame's first sample on an
-  /// antenna with offset 0; antenna a's frame starts at first_sample + offsets[a]
-  /// (frame, bad_samples, and acquired: where the locked frame starts).
+  /// antenna with offset 0; antenna a's frame starts at first_sample + offsets[a]. frame,
+  /// bad_samples, unaligned, lost_lock: the frame slot released or dropped; acquired: the
+  /// first locked frame; searching: where the search goes on; need_more: the locked frame
+  /// (else where the search goes on).
   std::uint64_t first_sample = 0;
   std::span<const std::size_t> offsets;  ///< per antenna: samples dropped to align it
   std::span<const cf32* const> rows;     ///< frame: antenna a's first sample (valid until input())

@@ -151,9 +151,10 @@ TEST(Receiver, LostSamplesLoseLockThenReacquireAndCountMissedFrames) {
 TEST(Receiver, ResultsDoNotDependOnThreadCount) {
   std::uint64_t errors[2] = {0, 0};
   double evm[2] = {0, 0};
+  solver::solver_stats accounting[2];
   for (int t = 0; t < 2; ++t) {
     auto cfg = small_config(8, 4, modem::modulation::qam16);
-    cfg.threads = t + 1;
+    cfg.threads = 1 + 2 * t;
     cfg.chains = {{detect::detector_kind::zf, {"analog", {{"profile", "paper-board"}, {"iters", "2"}}}, {}}};
     receiver rx(cfg);
     fixed_channel ch(8, 4, {0, 3});
@@ -162,10 +163,20 @@ TEST(Receiver, ResultsDoNotDependOnThreadCount) {
     stream(em, rx, 4);
     errors[t] = rx.stats().chains[0].bit_errors;
     evm[t] = rx.stats().chains[0].user_evm(1);
+    accounting[t] = rx.stats().chains[0].solver;
   }
   EXPECT_GT(errors[0], 0U);
   EXPECT_EQ(errors[0], errors[1]);
   EXPECT_EQ(evm[0], evm[1]);
+  // Floating-point accounting is added per frame in block order, not per worker: equal
+  // to the last bit whatever thread ran which block.
+  EXPECT_GT(accounting[0].solves, 0U);
+  EXPECT_EQ(accounting[0].solves, accounting[1].solves);
+  EXPECT_EQ(accounting[0].iterations, accounting[1].iterations);
+  EXPECT_EQ(accounting[0].modelled_matrix_joules, accounting[1].modelled_matrix_joules);
+  EXPECT_EQ(accounting[0].modelled_solve_joules, accounting[1].modelled_solve_joules);
+  EXPECT_EQ(accounting[0].modelled_solve_seconds, accounting[1].modelled_solve_seconds);
+  EXPECT_EQ(accounting[0].residual_sum, accounting[1].residual_sum);
 }
 
 TEST(ChannelEstimator, WholeBandAveragingNoiseMatchesClosedForm) {

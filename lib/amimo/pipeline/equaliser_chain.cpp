@@ -43,12 +43,6 @@ equaliser_chain::equaliser_chain(const chain_spec& spec, const ofdm::numerology&
 
 equaliser_chain::~equaliser_chain() = default;
 
-solver::solver_stats equaliser_chain::stats() const {
-  solver::solver_stats merged;
-  for (const auto& w : workers_) merged.merge(w->solver ? w->solver->stats() : w->batch_solver->stats());
-  return merged;
-}
-
 equaliser_counts equaliser_chain::run(int worker, const equaliser_input& in, std::size_t u0, std::size_t u1,
                                       std::uint64_t seed, const equaliser_output& out) {
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
@@ -62,11 +56,17 @@ equaliser_counts equaliser_chain::run(int worker, const equaliser_input& in, std
   }
   auto& w = *workers_[static_cast<std::size_t>(worker)];
   if (batched_) {
+    w.batch_solver->reset_stats();
     w.batch_solver->reseed(seed);
-    return run_batched(w, in, u0, u1, out);
+    auto counts = run_batched(w, in, u0, u1, out);
+    counts.accounting = w.batch_solver->stats();
+    return counts;
   }
+  w.solver->reset_stats();
   w.solver->reseed(seed);
-  return run_linear(w, in, u0, u1, out);
+  auto counts = run_linear(w, in, u0, u1, out);
+  counts.accounting = w.solver->stats();
+  return counts;
 }
 
 // Runs of subcarriers whose FFT bins are consecutive (a range splits at most once, where

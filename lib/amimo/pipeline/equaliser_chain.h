@@ -55,6 +55,10 @@ struct equaliser_output {
 struct equaliser_counts {
   std::uint64_t unresolved_subcarriers = 0;  ///< singular channel or failed solve
   std::uint64_t erased_streams = 0;          ///< (subcarrier, user) streams erased
+  /// The backend's accounting of this run alone. Callers add runs up in a fixed order
+  /// (the receiver: per frame, by block), so floating-point totals such as modelled
+  /// joules do not depend on which worker ran which range.
+  solver::solver_stats accounting;
 };
 
 class equaliser_chain {
@@ -76,8 +80,6 @@ class equaliser_chain {
 
   /// Whether the chain detects through batch_detector (else linear_detector).
   bool batched() const noexcept { return batched_; }
-  /// The backends' accounting, merged over workers.
-  solver::solver_stats stats() const;
 
  private:
   struct worker_state;

@@ -149,6 +149,7 @@ receiver::receiver(const receiver_config& config)
   sinks_.push_back(scoring_.get());
   block_unresolved_.assign(config_.chains.size() * static_cast<std::size_t>(config_.subcarrier_blocks), 0);
   block_erased_.assign(block_unresolved_.size(), 0);
+  block_accounting_.assign(block_unresolved_.size(), {});
 }
 
 receiver::~receiver() = default;
@@ -307,6 +308,7 @@ void receiver::detect_block(int worker, std::size_t block) {
     const auto counts = chains_[c]->run(worker, in, u0, u1, seed, {equalised_[c], variance_[c]});
     block_unresolved_[c * blocks + block] = counts.unresolved_subcarriers;
     block_erased_[c * blocks + block] = counts.erased_streams;
+    block_accounting_[c * blocks + block] = counts.accounting;
   }
 }
 
@@ -314,6 +316,11 @@ void receiver::detect_block(int worker, std::size_t block) {
 // frame goes on to the sinks.
 bool receiver::count_frame() {
   ++processed_frames_;
+  // Backend accounting of every detected frame (identified or not), added in block order.
+  const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
+  for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    for (std::size_t b = 0; b < blocks; ++b) stats_.chains[c].solver.merge(block_accounting_[c * blocks + b]);
+  }
   const auto r = identifier_.identify(llr_[0], variance_[0]);
   if (!r.matched) {
     ++stats_.unmatched_frames;
@@ -330,7 +337,6 @@ bool receiver::count_frame() {
   frame_info_.known_bits = identifier_.known_bits();
   frame_info_.noise_variance = noise_variance_;
 
-  const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     auto& cs = stats_.chains[c];
     ++cs.frames;
@@ -338,7 +344,6 @@ bool receiver::count_frame() {
       cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
       cs.erased_streams += block_erased_[c * blocks + b];
     }
-    cs.solver = chains_[c]->stats();
   }
   return true;
 }

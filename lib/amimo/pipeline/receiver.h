@@ -192,6 +192,7 @@ class receiver {
   std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
   std::vector<std::uint64_t> block_unresolved_;  // per chain × block
   std::vector<std::uint64_t> block_erased_;      // per chain × block: erased streams
+  std::vector<solver::solver_stats> block_accounting_;  // per chain × block: this frame's backend accounting
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
   receiver_stats stats_;
   frame_identifier identifier_;

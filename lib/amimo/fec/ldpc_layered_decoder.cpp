@@ -175,7 +175,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
         app_(static_cast<std::size_t>(code_.block_cols()) * static_cast<std::size_t>(stride_)),
         msg_(static_cast<std::size_t>(code_.edge_count()) * static_cast<std::size_t>(lanes_)),
         work_(static_cast<std::size_t>(code_.max_row_degree()) * static_cast<std::size_t>(lanes_)),
-        layer_state_(static_cast<std::size_t>(lanes_) * 4),
+        layer_state_(static_cast<std::size_t>(lanes_) * 3),
         offset_(static_cast<std::size_t>(code_.block_cols()), 0),
         column_(static_cast<std::size_t>(code_.max_row_degree()), nullptr),
         start_(static_cast<std::size_t>(code_.max_row_degree()), 0) {}
@@ -309,7 +309,6 @@ class layered_min_sum_decoder final : public ldpc_decoder {
   void process_layer(int r) {
     const auto edges = code_.row(r);
     const auto d = edges.size();
-    const auto lanes = static_cast<std::size_t>(lanes_);
     const auto groups = static_cast<std::size_t>(groups_);
     locate_edges(edges);
     std::int8_t* const msg = msg_.data() + static_cast<std::ptrdiff_t>(code_.row_edge_offset(r)) * lanes_;
@@ -317,6 +316,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     const int* const start = start_.data();
     std::int8_t* state = layer_state_.data();
     std::int8_t* work = work_.data();
+    const std::int8_t* m = msg;
     // Pass 1, all vectors: extrinsic values into work_, min1, min2 and sign product per lane.
     for (std::size_t g = 0; g < groups; ++g) {
       std::array<lanes8, kGroup> min1;
@@ -325,8 +325,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
       min1.fill(lanes8::splat(kMaxMag));
       min2.fill(lanes8::splat(kMaxMag));
       sgn.fill(lanes8::splat(0));
-      const std::int8_t* m = msg + g * kGroupLanes;
-      for (std::size_t j = 0; j < d; ++j, m += lanes, work += kGroupLanes) {
+      for (std::size_t j = 0; j < d; ++j, m += kGroupLanes, work += kGroupLanes) {
         const std::int8_t* a = column[j] + start[j];
 #pragma GCC unroll 4
         for (std::size_t u = 0; u < kGroup; ++u) {
@@ -340,36 +339,34 @@ class layered_min_sum_decoder final : public ldpc_decoder {
       }
       advance_edges(d);
 #pragma GCC unroll 4
-      for (std::size_t u = 0; u < kGroup; ++u, state += 4 * kLanes) {
+      for (std::size_t u = 0; u < kGroup; ++u, state += 3 * kLanes) {
         min1[u].store(state);
-        scale(min1[u], alpha16_).store(state + kLanes);
-        scale(min2[u], alpha16_).store(state + 2 * kLanes);
-        sgn[u].store(state + 3 * kLanes);
+        apply_sign(scale(min1[u], alpha16_), sgn[u]).store(state + kLanes);
+        apply_sign(scale(min2[u], alpha16_), sgn[u]).store(state + 2 * kLanes);
       }
     }
     // Pass 2: new messages, APPs written back in this layer's lane order.
     state = layer_state_.data();
     work = work_.data();
-    for (std::size_t g = 0; g < groups; ++g, state += kGroup * 4 * kLanes) {
+    std::int8_t* m_out = msg;
+    for (std::size_t g = 0; g < groups; ++g, state += kGroup * 3 * kLanes) {
       std::array<lanes8, kGroup> min1;
       std::array<lanes8, kGroup> s1;
       std::array<lanes8, kGroup> s2;
-      std::array<lanes8, kGroup> sgn;
 #pragma GCC unroll 4
       for (std::size_t u = 0; u < kGroup; ++u) {
-        min1[u] = lanes8::load(state + u * 4 * kLanes);
-        s1[u] = lanes8::load(state + (u * 4 + 1) * kLanes);
-        s2[u] = lanes8::load(state + (u * 4 + 2) * kLanes);
-        sgn[u] = lanes8::load(state + (u * 4 + 3) * kLanes);
+        min1[u] = lanes8::load(state + u * 3 * kLanes);
+        s1[u] = lanes8::load(state + (u * 3 + 1) * kLanes);
+        s2[u] = lanes8::load(state + (u * 3 + 2) * kLanes);
       }
-      std::int8_t* m = msg + g * kGroupLanes;
-      for (std::size_t j = 0; j < d; ++j, m += lanes, work += kGroupLanes) {
+      for (std::size_t j = 0; j < d; ++j, m_out += kGroupLanes, work += kGroupLanes) {
         std::int8_t* a = column[j] + g * kGroupLanes;
 #pragma GCC unroll 4
         for (std::size_t u = 0; u < kGroup; ++u) {
           const lanes8 t = lanes8::load(work + u * kLanes);
-          const lanes8 out = apply_sign(select_magnitude(t, min1[u], s1[u], s2[u]), sgn[u] ^ t);
-          out.store(m + u * kLanes);
+          // s1, s2 carry the sign of the whole product; t's own sign takes t's part out.
+          const lanes8 out = apply_sign(select_magnitude(t, min1[u], s1[u], s2[u]), t);
+          out.store(m_out + u * kLanes);
           const lanes8 app = sat_add(t, out);
           app.store(a + u * kLanes);
           if (g == 0) {
@@ -416,7 +413,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
   aligned_bytes app_;          // block_cols columns of stride_ bytes
   aligned_bytes msg_;          // per base-graph edge, lanes_ check-to-variable messages (check order)
   aligned_bytes work_;         // a layer's extrinsic values, [vector][edge][32 lanes]
-  aligned_bytes layer_state_;  // per vector: min1, α·min1, α·min2, sign product
+  aligned_bytes layer_state_;  // per vector: min1, ±α·min1, ±α·min2 (signed by the sign product)
   std::vector<int> offset_;    // per column: o_c, the layer order it is stored in
   std::vector<std::int8_t*> column_;  // per edge of the current layer
   std::vector<int> start_;            // per edge of the current layer: read position

@@ -77,15 +77,32 @@ inline lanes8 select_magnitude(lanes8 t, lanes8 min1, lanes8 s1, lanes8 s2) {
 inline lanes8 apply_sign(lanes8 mag, lanes8 sign_of) {
   return {_mm256_sign_epi8(mag.v, _mm256_or_si256(sign_of.v, _mm256_set1_epi8(1)))};
 }
-// (m·alpha16 + 8) >> 4 for m in [0, 127].
-inline lanes8 scale(lanes8 m, int alpha16) {
-  const __m256i zero = _mm256_setzero_si256();
-  const __m256i a = _mm256_set1_epi16(static_cast<short>(alpha16));
-  const __m256i round = _mm256_set1_epi16(8);
-  const __m256i lo = _mm256_srli_epi16(_mm256_add_epi16(_mm256_mullo_epi16(_mm256_unpacklo_epi8(m.v, zero), a), round), 4);
-  const __m256i hi = _mm256_srli_epi16(_mm256_add_epi16(_mm256_mullo_epi16(_mm256_unpackhi_epi8(m.v, zero), a), round), 4);
-  return {_mm256_packus_epi16(lo, hi)};
-}
+// α·m = (m·alpha16 + 8) >> 4 for m in [0, 127]. With m = 16h + l that is
+// h·alpha16 + ((l·alpha16 + 8) >> 4) exactly: two 16-entry table look-ups.
+class scaler {
+ public:
+  explicit scaler(int alpha16) {
+    std::array<std::int8_t, 32> lo{};
+    std::array<std::int8_t, 32> hi{};
+    for (int i = 0; i < 16; ++i) {
+      lo[static_cast<std::size_t>(i)] = lo[static_cast<std::size_t>(i + 16)] = static_cast<std::int8_t>((i * alpha16 + 8) >> 4);
+      // High nibbles above 7 do not occur (m ≤ 127).
+      hi[static_cast<std::size_t>(i)] = hi[static_cast<std::size_t>(i + 16)] = static_cast<std::int8_t>(i < 8 ? i * alpha16 : 0);
+    }
+    lo_ = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(lo.data()));
+    hi_ = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(hi.data()));
+  }
+  lanes8 operator()(lanes8 m) const {
+    const __m256i nibble = _mm256_set1_epi8(0x0f);
+    const __m256i l = _mm256_and_si256(m.v, nibble);
+    const __m256i h = _mm256_and_si256(_mm256_srli_epi16(m.v, 4), nibble);
+    return {_mm256_add_epi8(_mm256_shuffle_epi8(lo_, l), _mm256_shuffle_epi8(hi_, h))};
+  }
+
+ private:
+  __m256i lo_;
+  __m256i hi_;
+};
 inline bool any_negative(lanes8 a) { return _mm256_movemask_epi8(a.v) != 0; }
 #else
 struct lanes8 {
@@ -140,9 +157,17 @@ inline lanes8 select_magnitude(lanes8 t, lanes8 min1, lanes8 s1, lanes8 s2) {
 inline lanes8 apply_sign(lanes8 mag, lanes8 sign_of) {
   return lanewise(mag, sign_of, [](int m, int s) { return s < 0 ? -m : m; });
 }
-inline lanes8 scale(lanes8 m, int alpha16) {
-  return lanewise(m, m, [alpha16](int x, int) { return (x * alpha16 + 8) >> 4; });
-}
+// α·m = (m·alpha16 + 8) >> 4 for m in [0, 127].
+class scaler {
+ public:
+  explicit scaler(int alpha16) : alpha16_(alpha16) {}
+  lanes8 operator()(lanes8 m) const {
+    return lanewise(m, m, [a = alpha16_](int x, int) { return (x * a + 8) >> 4; });
+  }
+
+ private:
+  scaler scale_;  // α, rounded to a multiple of 1/16
+};
 inline bool any_negative(lanes8 a) {
   return std::any_of(a.v.begin(), a.v.end(), [](std::int8_t x) { return x < 0; });
 }
@@ -171,7 +196,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
         lanes_(round_up(z, static_cast<int>(kGroupLanes))),
         groups_(lanes_ / static_cast<int>(kGroupLanes)),
         stride_(round_up(z + static_cast<int>(kGroupLanes), kLanes)),
-        alpha16_(std::clamp(static_cast<int>(std::lround(cfg.normalisation * 16.0f)), 1, 16)),
+        scale_(std::clamp(static_cast<int>(std::lround(cfg.normalisation * 16.0f)), 1, 16)),
         app_(static_cast<std::size_t>(code_.block_cols()) * static_cast<std::size_t>(stride_)),
         msg_(static_cast<std::size_t>(code_.edge_count()) * static_cast<std::size_t>(lanes_)),
         work_(static_cast<std::size_t>(code_.max_row_degree()) * static_cast<std::size_t>(lanes_)),
@@ -190,12 +215,15 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     const int rows = decoded_rows(llr);
     const int cols = code_.info_block_cols() + rows;
     load_channel(llr, cols);
-    std::fill(msg_.data(), msg_.data() + static_cast<std::ptrdiff_t>(code_.row_edge_offset(rows)) * lanes_, std::int8_t{0});
 
     ldpc_decode_result result;
     for (int it = 0; it < cfg_.max_iterations; ++it) {
       for (int r = 0; r < rows; ++r) {
-        process_layer(r);
+        if (it == 0) {
+          process_layer<true>(r);
+        } else {
+          process_layer<false>(r);
+        }
       }
       result.iterations = it + 1;
       if (cfg_.early_termination && parity_satisfied(rows)) {
@@ -306,6 +334,8 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     }
   }
 
+  // first_iteration: every message of the layer is still 0 (not read; written).
+  template <bool first_iteration>
   void process_layer(int r) {
     const auto edges = code_.row(r);
     const auto d = edges.size();
@@ -329,7 +359,8 @@ class layered_min_sum_decoder final : public ldpc_decoder {
         const std::int8_t* a = column[j] + start[j];
 #pragma GCC unroll 4
         for (std::size_t u = 0; u < kGroup; ++u) {
-          const lanes8 t = sat_sub(lanes8::loadu(a + u * kLanes), lanes8::load(m + u * kLanes));
+          const lanes8 app = lanes8::loadu(a + u * kLanes);
+          const lanes8 t = first_iteration ? app : sat_sub(app, lanes8::load(m + u * kLanes));
           t.store(work + u * kLanes);
           const lanes8 mag = abs(t);
           min2[u] = min(min2[u], max(min1[u], mag));
@@ -341,8 +372,8 @@ class layered_min_sum_decoder final : public ldpc_decoder {
 #pragma GCC unroll 4
       for (std::size_t u = 0; u < kGroup; ++u, state += 3 * kLanes) {
         min1[u].store(state);
-        apply_sign(scale(min1[u], alpha16_), sgn[u]).store(state + kLanes);
-        apply_sign(scale(min2[u], alpha16_), sgn[u]).store(state + 2 * kLanes);
+        apply_sign(scale_(min1[u]), sgn[u]).store(state + kLanes);
+        apply_sign(scale_(min2[u]), sgn[u]).store(state + 2 * kLanes);
       }
     }
     // Pass 2: new messages, APPs written back in this layer's lane order.
@@ -409,7 +440,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
   int lanes_;    // Z rounded up to whole vectors: the lanes a layer computes
   int groups_;   // lanes_ / kGroupLanes
   int stride_;   // bytes per column: Z positions and the wrap copy, rounded up to 32
-  int alpha16_;
+  scaler scale_;  // α, rounded to a multiple of 1/16
   aligned_bytes app_;          // block_cols columns of stride_ bytes
   aligned_bytes msg_;          // per base-graph edge, lanes_ check-to-variable messages (check order)
   aligned_bytes work_;         // a layer's extrinsic values, [vector][edge][32 lanes]

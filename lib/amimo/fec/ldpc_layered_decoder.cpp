@@ -166,7 +166,7 @@ class scaler {
   }
 
  private:
-  scaler scale_;  // α, rounded to a multiple of 1/16
+  int alpha16_;
 };
 inline bool any_negative(lanes8 a) {
   return std::any_of(a.v.begin(), a.v.end(), [](std::int8_t x) { return x < 0; });
@@ -197,12 +197,13 @@ class layered_min_sum_decoder final : public ldpc_decoder {
         groups_(lanes_ / static_cast<int>(kGroupLanes)),
         stride_(round_up(z + static_cast<int>(kGroupLanes), kLanes)),
         scale_(std::clamp(static_cast<int>(std::lround(cfg.normalisation * 16.0f)), 1, 16)),
-        app_(static_cast<std::size_t>(code_.block_cols()) * static_cast<std::size_t>(stride_)),
+        app_(2 * static_cast<std::size_t>(code_.block_cols()) * static_cast<std::size_t>(stride_)),
         msg_(static_cast<std::size_t>(code_.edge_count()) * static_cast<std::size_t>(lanes_)),
-        work_(static_cast<std::size_t>(code_.max_row_degree()) * static_cast<std::size_t>(lanes_)),
-        layer_state_(static_cast<std::size_t>(lanes_) * 3),
+        work_(static_cast<std::size_t>(code_.max_row_degree()) * kGroupLanes),
         offset_(static_cast<std::size_t>(code_.block_cols()), 0),
+        current_(static_cast<std::size_t>(code_.block_cols()), 0),
         column_(static_cast<std::size_t>(code_.max_row_degree()), nullptr),
+        next_column_(static_cast<std::size_t>(code_.max_row_degree()), nullptr),
         start_(static_cast<std::size_t>(code_.max_row_degree()), 0) {}
 
   const ldpc_code& code() const noexcept override { return code_; }
@@ -251,7 +252,13 @@ class layered_min_sum_decoder final : public ldpc_decoder {
   }
 
  private:
-  std::int8_t* column(int c) { return app_.data() + static_cast<std::ptrdiff_t>(c) * stride_; }
+  // Column c's current buffer and the one the next layer touching it writes.
+  std::int8_t* column(int c) {
+    return app_.data() + (2 * static_cast<std::ptrdiff_t>(c) + current_[static_cast<std::size_t>(c)]) * stride_;
+  }
+  std::int8_t* next_column(int c) {
+    return app_.data() + (2 * static_cast<std::ptrdiff_t>(c) + 1 - current_[static_cast<std::size_t>(c)]) * stride_;
+  }
 
   // Rows 0..3 always; row r ≥ 4 only when its parity column kb + r (or a later one) got an LLR.
   int decoded_rows(std::span<const float> llr) const {
@@ -272,6 +279,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     const float lim = static_cast<float>(kMaxInput);
     for (int c = 0; c < cols; ++c) {
       offset_[static_cast<std::size_t>(c)] = 0;
+      current_[static_cast<std::size_t>(c)] = 0;
       std::int8_t* out = column(c);
       if (c < 2) {
         std::fill(out, out + zs, std::int8_t{0});
@@ -333,21 +341,92 @@ class layered_min_sum_decoder final : public ldpc_decoder {
       start_[j] = next >= z_ ? next - z_ : next;
     }
   }
+  // After block row r: its columns now live in the other buffer, in r's order.
+  void flip_columns(std::span<const lifted_edge> edges) {
+    for (const lifted_edge& e : edges) {
+      offset_[e.col] = e.shift;
+      current_[e.col] ^= 1;
+    }
+  }
 
-  // first_iteration: every message of the layer is still 0 (not read; written).
+  // One layer; first_iteration: every message of the layer is still 0 (not read; written).
   template <bool first_iteration>
   void process_layer(int r) {
     const auto edges = code_.row(r);
+    std::int8_t* const msg = msg_.data() + static_cast<std::ptrdiff_t>(code_.row_edge_offset(r)) * lanes_;
+    switch (edges.size()) {
+      case 3: process_small_layer<3, first_iteration>(edges, msg); break;
+      case 4: process_small_layer<4, first_iteration>(edges, msg); break;
+      case 5: process_small_layer<5, first_iteration>(edges, msg); break;
+      case 6: process_small_layer<6, first_iteration>(edges, msg); break;
+      case 7: process_small_layer<7, first_iteration>(edges, msg); break;
+      case 8: process_small_layer<8, first_iteration>(edges, msg); break;
+      default: process_large_layer<first_iteration>(edges, msg); break;
+    }
+    flip_columns(edges);
+  }
+
+  // A layer of degree D, one vector at a time with the extrinsic values in registers.
+  // Messages: [vector][edge][32 lanes].
+  template <std::size_t D, bool first_iteration>
+  void process_small_layer(std::span<const lifted_edge> edges, std::int8_t* m) {
+    std::array<const std::int8_t*, D> src;
+    std::array<std::int8_t*, D> dst;
+    std::array<int, D> at;
+    for (std::size_t j = 0; j < D; ++j) {
+      src[j] = column(edges[j].col);
+      dst[j] = next_column(edges[j].col);
+      const int start = edges[j].shift - offset_[edges[j].col];
+      at[j] = start < 0 ? start + z_ : start;
+    }
+    const int z = z_;
+    const int step = kLanes % z;
+    const auto vectors = static_cast<std::size_t>(lanes_) / kLanes;
+    for (std::size_t v = 0; v < vectors; ++v, m += D * kLanes) {
+      std::array<lanes8, D> t;
+      lanes8 min1 = lanes8::splat(kMaxMag);
+      lanes8 min2 = min1;
+      lanes8 sgn = lanes8::splat(0);
+#pragma GCC unroll 16
+      for (std::size_t j = 0; j < D; ++j) {
+        const lanes8 app = lanes8::loadu(src[j] + at[j]);
+        t[j] = first_iteration ? app : sat_sub(app, lanes8::load(m + j * kLanes));
+        const lanes8 mag = abs(t[j]);
+        min2 = min(min2, max(min1, mag));
+        min1 = min(min1, mag);
+        sgn = sgn ^ t[j];
+        const int next = at[j] + step;
+        at[j] = next >= z ? next - z : next;
+      }
+      const lanes8 s1 = apply_sign(scale_(min1), sgn);
+      const lanes8 s2 = apply_sign(scale_(min2), sgn);
+#pragma GCC unroll 16
+      for (std::size_t j = 0; j < D; ++j) {
+        // s1, s2 carry the sign of the whole product; t's own sign takes t's part out.
+        const lanes8 out = apply_sign(select_magnitude(t[j], min1, s1, s2), t[j]);
+        out.store(m + j * kLanes);
+        const lanes8 app = sat_add(t[j], out);
+        app.store(dst[j] + v * kLanes);
+        if (v < kGroup) {
+          app.storeu(dst[j] + z + v * kLanes);  // the wrap copy
+        }
+      }
+    }
+  }
+
+  // A layer of any degree, kGroup vectors at a time with the extrinsic values in work_.
+  // Messages: [group][edge][kGroup][32 lanes].
+  template <bool first_iteration>
+  void process_large_layer(std::span<const lifted_edge> edges, std::int8_t* m) {
     const auto d = edges.size();
     const auto groups = static_cast<std::size_t>(groups_);
     locate_edges(edges);
-    std::int8_t* const msg = msg_.data() + static_cast<std::ptrdiff_t>(code_.row_edge_offset(r)) * lanes_;
-    std::int8_t* const* const column = column_.data();
+    for (std::size_t j = 0; j < d; ++j) {
+      next_column_[j] = next_column(edges[j].col);
+    }
+    const std::int8_t* const* const column = column_.data();
+    std::int8_t* const* const dst = next_column_.data();
     const int* const start = start_.data();
-    std::int8_t* state = layer_state_.data();
-    std::int8_t* work = work_.data();
-    const std::int8_t* m = msg;
-    // Pass 1, all vectors: extrinsic values into work_, min1, min2 and sign product per lane.
     for (std::size_t g = 0; g < groups; ++g) {
       std::array<lanes8, kGroup> min1;
       std::array<lanes8, kGroup> min2;
@@ -355,12 +434,14 @@ class layered_min_sum_decoder final : public ldpc_decoder {
       min1.fill(lanes8::splat(kMaxMag));
       min2.fill(lanes8::splat(kMaxMag));
       sgn.fill(lanes8::splat(0));
-      for (std::size_t j = 0; j < d; ++j, m += kGroupLanes, work += kGroupLanes) {
+      std::int8_t* work = work_.data();
+      const std::int8_t* mi = m;
+      for (std::size_t j = 0; j < d; ++j, mi += kGroupLanes, work += kGroupLanes) {
         const std::int8_t* a = column[j] + start[j];
 #pragma GCC unroll 4
         for (std::size_t u = 0; u < kGroup; ++u) {
           const lanes8 app = lanes8::loadu(a + u * kLanes);
-          const lanes8 t = first_iteration ? app : sat_sub(app, lanes8::load(m + u * kLanes));
+          const lanes8 t = first_iteration ? app : sat_sub(app, lanes8::load(mi + u * kLanes));
           t.store(work + u * kLanes);
           const lanes8 mag = abs(t);
           min2[u] = min(min2[u], max(min1[u], mag));
@@ -369,35 +450,21 @@ class layered_min_sum_decoder final : public ldpc_decoder {
         }
       }
       advance_edges(d);
-#pragma GCC unroll 4
-      for (std::size_t u = 0; u < kGroup; ++u, state += 3 * kLanes) {
-        min1[u].store(state);
-        apply_sign(scale_(min1[u]), sgn[u]).store(state + kLanes);
-        apply_sign(scale_(min2[u]), sgn[u]).store(state + 2 * kLanes);
-      }
-    }
-    // Pass 2: new messages, APPs written back in this layer's lane order.
-    state = layer_state_.data();
-    work = work_.data();
-    std::int8_t* m_out = msg;
-    for (std::size_t g = 0; g < groups; ++g, state += kGroup * 3 * kLanes) {
-      std::array<lanes8, kGroup> min1;
       std::array<lanes8, kGroup> s1;
       std::array<lanes8, kGroup> s2;
 #pragma GCC unroll 4
       for (std::size_t u = 0; u < kGroup; ++u) {
-        min1[u] = lanes8::load(state + u * 3 * kLanes);
-        s1[u] = lanes8::load(state + (u * 3 + 1) * kLanes);
-        s2[u] = lanes8::load(state + (u * 3 + 2) * kLanes);
+        s1[u] = apply_sign(scale_(min1[u]), sgn[u]);
+        s2[u] = apply_sign(scale_(min2[u]), sgn[u]);
       }
-      for (std::size_t j = 0; j < d; ++j, m_out += kGroupLanes, work += kGroupLanes) {
-        std::int8_t* a = column[j] + g * kGroupLanes;
+      work = work_.data();
+      for (std::size_t j = 0; j < d; ++j, m += kGroupLanes, work += kGroupLanes) {
+        std::int8_t* a = dst[j] + g * kGroupLanes;
 #pragma GCC unroll 4
         for (std::size_t u = 0; u < kGroup; ++u) {
           const lanes8 t = lanes8::load(work + u * kLanes);
-          // s1, s2 carry the sign of the whole product; t's own sign takes t's part out.
           const lanes8 out = apply_sign(select_magnitude(t, min1[u], s1[u], s2[u]), t);
-          out.store(m_out + u * kLanes);
+          out.store(m + u * kLanes);
           const lanes8 app = sat_add(t, out);
           app.store(a + u * kLanes);
           if (g == 0) {
@@ -405,9 +472,6 @@ class layered_min_sum_decoder final : public ldpc_decoder {
           }
         }
       }
-    }
-    for (const lifted_edge& e : edges) {
-      offset_[e.col] = e.shift;
     }
   }
 
@@ -441,13 +505,14 @@ class layered_min_sum_decoder final : public ldpc_decoder {
   int groups_;   // lanes_ / kGroupLanes
   int stride_;   // bytes per column: Z positions and the wrap copy, rounded up to 32
   scaler scale_;  // α, rounded to a multiple of 1/16
-  aligned_bytes app_;          // block_cols columns of stride_ bytes
-  aligned_bytes msg_;          // per base-graph edge, lanes_ check-to-variable messages (check order)
-  aligned_bytes work_;         // a layer's extrinsic values, [vector][edge][32 lanes]
-  aligned_bytes layer_state_;  // per vector: min1, ±α·min1, ±α·min2 (signed by the sign product)
-  std::vector<int> offset_;    // per column: o_c, the layer order it is stored in
-  std::vector<std::int8_t*> column_;  // per edge of the current layer
-  std::vector<int> start_;            // per edge of the current layer: read position
+  aligned_bytes app_;        // per block column two buffers of stride_ bytes
+  aligned_bytes msg_;        // per base-graph edge, lanes_ check-to-variable messages (check order)
+  aligned_bytes work_;       // a large layer's extrinsic values for one group, [edge][kGroupLanes]
+  std::vector<int> offset_;  // per column: o_c, the layer order it is stored in
+  std::vector<int> current_;  // per column: which of its two buffers holds it
+  std::vector<const std::int8_t*> column_;  // per edge of the current layer: current buffer
+  std::vector<std::int8_t*> next_column_;   // per edge of the current layer: buffer written
+  std::vector<int> start_;                  // per edge of the current layer: read position
 };
 
 }  // namespace

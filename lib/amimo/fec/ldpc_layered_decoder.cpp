@@ -1,21 +1,21 @@
-// Layered normalised min-sum decoder with int8 messages, 32 checks per vector, two vectors
-// (64 checks) per step.
+// Layered normalised min-sum decoder with int8 messages, 32 checks per vector: layers of
+// degree ≤ 8 one vector at a time with the extrinsic values in registers, larger layers two
+// vectors (64 checks) at a time with the extrinsic values in a small work buffer.
 //
 // A block row (layer) with edges (column c_j, shift P_j) relates check t of the layer to bit
 // (t + P_j) mod Z of column c_j. Lane t of a vector holds check t, so edge j needs column c_j
 // cyclically rotated by P_j. Instead of copying columns into rotated work rows and back, each
 // column is kept in the order of the layer that last wrote it: position p of column c holds bit
 // (p + o_c) mod Z, o_c its current offset. A layer reads column c_j at start (P_j − o_c) mod Z
-// with unaligned loads, and writes it back in its own lane order with aligned stores (then
-// o_c = P_j). A load that runs past position Z − 1 wraps because every column carries, at
+// with unaligned loads, and writes it back in its own lane order with aligned stores into the
+// column's other buffer (then o_c = P_j and the buffers swap roles). A load that runs past position Z − 1 wraps because every column carries, at
 // positions Z..Z+63, a copy of its positions 0..63 (for Z < 64, the periodic continuation);
 // the layer refreshes that copy with extra stores of its first group of vectors.
 //
 // Lanes t ≥ Z of the last group (Z not a multiple of 64) read bit (t + P_j) mod Z, the same
 // bit as lane t − Z, so they compute exactly what lane t − Z computes: stored at positions
-// ≥ Z they are the copy above. A layer reads all its vectors before it writes any (work_
-// keeps the extrinsic values in between), so these duplicate lanes never see a value the
-// same layer already updated.
+// ≥ Z they are the copy above. A layer reads one buffer and writes the other, so these
+// duplicate lanes never see a value the same layer already updated.
 //
 // Arithmetic (identical in the AVX2 and the portable build): extrinsic t_j = sat(APP_j − msg_j)
 // with sat() clamping to ±127; min1, min2 and the sign product of the t_j; msg_j = ±α·(min2 if

@@ -178,7 +178,8 @@ std::string parameter_header(const link_config& c, const std::string& command_li
                                : std::string("frequency (H(f) per subcarrier)"));
     line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
   }
-  line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
+  line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation in frequency; N0 from "
+                                 "guard bins",
                                  c.rx.estimation_smoothing));
   if (c.coding.kind == payload::coding_kind::ldpc) {
     const ofdm::frame_layout frame(c.rx.layout, c.rx.users, c.rx.modulation);

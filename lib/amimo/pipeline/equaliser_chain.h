@@ -62,6 +62,8 @@ struct equaliser_output {
   std::span<double> noise_variance;  ///< per stream, repeated over the data symbols (+∞: erased)
 };
 
+/// Counted per time segment: with several segments a subcarrier counts once per segment
+/// whose channel failed.
 struct equaliser_counts {
   std::uint64_t unresolved_subcarriers = 0;  ///< singular channel or failed solve
   std::uint64_t erased_streams = 0;          ///< (subcarrier, user) streams erased

@@ -43,8 +43,9 @@ ofdm_demodulator::ofdm_demodulator(const ofdm::numerology& n, int antennas, int 
   for (std::size_t s = 0; s < symbols; ++s) {
     const cf32* p = grid_.data() + s * antennas_ * fft;
     symbol_ptrs_.push_back(p);
-    if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
   }
+  for (int p = 0; p < n.pilot_groups() * n.pilot_symbols; ++p)
+    pilot_ptrs_.push_back(symbol_ptrs_[static_cast<std::size_t>(n.pilot_symbol_index(p))]);
   backoff_ramp_.resize(fft);
   for (std::size_t b = 0; b < fft; ++b) {
     backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) * fft_backoff / n.fft_size));

@@ -106,7 +106,7 @@ double chain_stats::evm() const noexcept {
 receiver::receiver(const receiver_config& config)
     : config_(config),
       layout_((validate(config), config.layout), config.users, config.modulation),
-      estimator_(layout_, config.antennas, resolved_smoothing(config)),
+      estimator_(layout_, config.antennas, resolved_smoothing(config), config.interpolation),
       demapper_(layout_.mapper(), static_cast<std::size_t>(config.layout.data_symbols) *
                                       static_cast<std::size_t>(config.layout.used_subcarriers)),
       sync_(config.layout, layout_.preamble_waveform(), config.antennas, config.sync_threshold),
@@ -302,7 +302,7 @@ void receiver::detect_block(int worker, std::size_t block) {
   const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
   const std::size_t u0 = block * used / blocks;
   const std::size_t u1 = (block + 1) * used / blocks;
-  const equaliser_input in{demod_->grid(), estimator_.responses(), noise_variance_};
+  const equaliser_input in{demod_->grid(), estimator_.responses(), noise_variance_, estimator_.segments()};
   for (std::size_t c = 0; c < chains_.size(); ++c) {
     const std::uint64_t seed = derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c});
     const auto counts = chains_[c]->run(worker, in, u0, u1, seed, {equalised_[c], variance_[c]});

@@ -56,6 +56,9 @@ struct receiver_config {
   int subcarrier_blocks = 12;   ///< work units per frame (fixed: results independent of threads)
   int estimation_smoothing = kAutoSmoothing; ///< pilots averaged each side (−1: whole band; auto:
                                              ///< auto_smoothing(), ±120 kHz of pilots)
+  /// Channel per data symbol from the pilot groups' estimates (channel_estimator.h); with
+  /// the front-only layout (layout.additional_pilots = 0) both modes are the same.
+  time_interpolation interpolation = time_interpolation::linear;
   int fft_backoff = 4;          ///< FFT window start inside the CP, samples
   double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
   int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch,

@@ -15,22 +15,34 @@ void slice_matrix(const rmat& a, int levels, int slices, std::vector<rmat>& digi
   a_q.resize(a.rows(), a.cols());
   const auto l = static_cast<double>(levels);
   const double top = l - 1.0;
-  for (Eigen::Index j = 0; j < a.cols(); ++j) {
-    for (Eigen::Index i = 0; i < a.rows(); ++i) {
-      // Nearest signed digit at every level; the remainder (either sign, |rest| ≤ 1)
-      // goes to the next slice.
-      double t = a(i, j) * l;
-      double value = 0.0;
-      double weight = 1.0;
-      for (int s = 0; s < slices; ++s) {
-        weight /= l;
-        const double digit = std::clamp(std::nearbyint(t), -top, top);
-        digits[static_cast<std::size_t>(s)](i, j) = digit;
-        value += digit * weight;
-        t = (t - digit) * l;
-      }
-      a_q(i, j) = value;
+  // Nearest signed digit at every level; the remainder (either sign, |rest| ≤ 1) goes to
+  // the next slice. Runs of entries slice by slice (the same operations per entry as one
+  // entry at a time, so the loops vectorise across entries).
+  constexpr std::ptrdiff_t run = 64;
+  const std::ptrdiff_t total = a.size();
+  const double* src = a.data();
+  double* q = a_q.data();
+  for (std::ptrdiff_t e0 = 0; e0 < total; e0 += run) {
+    const std::ptrdiff_t len = std::min(run, total - e0);
+    double t[run];
+    double value[run];
+    for (std::ptrdiff_t e = 0; e < len; ++e) {
+      t[e] = src[e0 + e] * l;
+      value[e] = 0.0;
     }
+    double weight = 1.0;
+    for (int s = 0; s < slices; ++s) {
+      weight /= l;
+      double* __restrict d = digits[static_cast<std::size_t>(s)].data() + e0;
+      for (std::ptrdiff_t e = 0; e < len; ++e) {
+        // min/max rather than std::clamp so the loop vectorises (same values).
+        const double digit = std::min(std::max(std::nearbyint(t[e]), -top), top);
+        d[e] = digit;
+        value[e] += digit * weight;
+        t[e] = (t[e] - digit) * l;
+      }
+    }
+    for (std::ptrdiff_t e = 0; e < len; ++e) q[e0 + e] = value[e];
   }
 }
 

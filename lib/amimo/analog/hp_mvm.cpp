@@ -39,6 +39,8 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
   u_.resize(n_);
   v_.resize(n_);
   var_.resize(n_);
+  e_sum_.resize(n_);
+  w_sum_.resize(n_);
   x_q_.reserve(static_cast<std::size_t>(n_));
   fault_count_ = 0;
   const double umax = std::ldexp(1.0, chunk_bits_) - 1.0;
@@ -55,12 +57,29 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
     activity.pulses += c.pulses;
     activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, c.max_device_pulses);
     activity.unverified_cells += c.faults.size();
+    // Per tile and row: Σ_j |error| and Σ_j noise weight over the tile's columns, summed
+    // in column order (as a sequential row sum would), but column by column so the
+    // rows vectorise.
+    double* __restrict e_sum = e_sum_.data();
+    double* __restrict w_sum = w_sum_.data();
     for (int tc = 0; tc < tile_cols_; ++tc) {
       const int j0 = tc * array_;
       const int width = std::min(array_, n_ - j0);
       for (int i = 0; i < n_; ++i) {
-        beta_max = std::max(beta_max, umax * error_[si].row(i).segment(j0, width).cwiseAbs().sum());
-        w_max = std::max(w_max, c.noise_w.row(i).segment(j0, width).sum());
+        e_sum[i] = 0.0;
+        w_sum[i] = 0.0;
+      }
+      for (int j = j0; j < j0 + width; ++j) {
+        const double* __restrict e = error_[si].data() + static_cast<std::ptrdiff_t>(j) * n_;
+        const double* __restrict w = c.noise_w.data() + static_cast<std::ptrdiff_t>(j) * n_;
+        for (int i = 0; i < n_; ++i) {
+          e_sum[i] += std::abs(e[i]);
+          w_sum[i] += w[i];
+        }
+      }
+      for (int i = 0; i < n_; ++i) {
+        beta_max = std::max(beta_max, umax * e_sum[i]);
+        w_max = std::max(w_max, w_sum[i]);
       }
     }
   }
@@ -171,6 +190,18 @@ void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activ
       for (int j = 0; j < n_; ++j) {
         const double* col = a + static_cast<std::ptrdiff_t>(j) * n_ + i0;
         for (int b = 0; b < 4; ++b) {
+          v4d c;
+          std::memcpy(&c, col + 4 * b, sizeof c);
+          acc[b] += c * u[j];
+        }
+      }
+      std::memcpy(out + i0, acc, sizeof acc);
+    }
+    for (; i0 + 8 <= n_; i0 += 8) {
+      v4d acc[2] = {};
+      for (int j = 0; j < n_; ++j) {
+        const double* col = a + static_cast<std::ptrdiff_t>(j) * n_ + i0;
+        for (int b = 0; b < 2; ++b) {
           v4d c;
           std::memcpy(&c, col + 4 * b, sizeof c);
           acc[b] += c * u[j];

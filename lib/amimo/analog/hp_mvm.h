@@ -73,6 +73,8 @@ class hp_mvm {
   rvec u_;                               ///< one chunk of the input
   rvec v_;                               ///< one readout vector
   rvec var_;                             ///< read-noise variance per readout of one array read
+  rvec e_sum_;                           ///< per row: Σ |programming error| over one tile
+  rvec w_sum_;                           ///< per row: Σ noise weight over one tile
   std::vector<double> readout_normals_;  ///< normals of one per-readout multiply
 };
 

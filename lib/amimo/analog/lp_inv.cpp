@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace amimo::analog {
 
@@ -25,6 +26,9 @@ struct lp_inv::node {
   Eigen::PartialPivLU<rmat> lu;
   rmat inverse;  // circuit⁻¹, formed once at programming for the noisy evaluations
   Eigen::EigenSolver<rmat> eig;
+  // The board's 8×8 circuits: the same Hessenberg + Francis QR with the size fixed at
+  // compile time (unrolled, on the stack): λ_min within rounding of the dynamic solver's.
+  Eigen::EigenSolver<Eigen::Matrix<double, 8, 8>> eig8;
   double lambda_min = 0.0;
   // Split: coupling MVM arrays A2 (n1×n2) and A3 (n2×n1) with their scales, buffers.
   programmed_cells a2;
@@ -194,16 +198,35 @@ bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activit
   const bool own_scale = profile_.circuit.lp_mapping == "feedback";
   if (!program_node(0, target, own_scale, 1000, gen, activity)) return false;
   // Ranging: the ADC full scale is the largest output the programmed operator can give
-  // for a full-scale input, ‖M‖∞, found column by column.
+  // for a full-scale input, ‖M‖∞, found column by column. A single INV circuit's columns
+  // are those of its inverse (formed by the same LU solves) divided by the gain.
   row_abs_.setZero();
+  const node& root = *nodes_.front();
   for (int j = 0; j < n; ++j) {
-    unit_.setZero();
-    unit_(j) = 1.0;
-    apply_noise_free(unit_, scratch_);
+    if (root.n1 == 0) {
+      scratch_ = root.inverse.col(j) / root.gain;
+    } else {
+      unit_.setZero();
+      unit_(j) = 1.0;
+      apply_noise_free(unit_, scratch_);
+    }
     row_abs_ += scratch_.cwiseAbs();
   }
   full_scale_ = profile_.circuit.lp_headroom * row_abs_.maxCoeff();
   return std::isfinite(full_scale_) && full_scale_ > 0.0;
+}
+
+// Smallest real part of an eigenvalue of the leaf's circuit matrix; NaN when the QR
+// iteration does not converge.
+double lp_inv::stability_margin(node& nd) {
+  if (nd.size == 8) {
+    nd.eig8.compute(nd.circuit, false);
+    if (nd.eig8.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
+    return nd.eig8.eigenvalues().real().minCoeff();
+  }
+  nd.eig.compute(nd.circuit, false);
+  if (nd.eig.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
+  return nd.eig.eigenvalues().real().minCoeff();
 }
 
 const rmat& lp_inv::nominal() const noexcept { return nodes_.front()->nominal; }
@@ -272,9 +295,8 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
       nd.sq(j) = 1.0;
       nd.inverse.col(j) = nd.lu.solve(nd.sq);
     }
-    nd.eig.compute(nd.circuit, false);
-    if (nd.eig.info() != Eigen::Success) return false;
-    nd.lambda_min = nd.eig.eigenvalues().real().minCoeff();
+    nd.lambda_min = stability_margin(nd);
+    if (!std::isfinite(nd.lambda_min)) return false;
     lambda_min_ = std::min(lambda_min_, nd.lambda_min);
     activity.digital_ops += static_cast<double>(nd.size) * nd.size * nd.size;  // ranging
     return nd.lambda_min > 0.0;

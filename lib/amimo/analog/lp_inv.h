@@ -69,6 +69,7 @@ class lp_inv {
   int build(int size);
   bool program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key, rng& gen,
                     programming_activity& activity);
+  static double stability_margin(node& nd);
   double map_block(Eigen::Ref<const rmat> target, bool own_scale, bool split_diagonal, rmat& digits) const;
   void count(const programmed_cells& cells, programming_activity& activity) const;
   void apply_node(int index, const double* r, double* z, solve_activity& activity);

@@ -1,4 +1,5 @@
 #include <amimo/analog/bit_slicing.h>
+#include <amimo/analog/vector_ops.h>
 
 #include <algorithm>
 #include <cmath>
@@ -64,9 +65,16 @@ double quantise_input(const rvec& x, int bits, std::vector<std::int64_t>& x_q) {
     return 0.0;
   }
   const double full = std::ldexp(1.0, bits) - 1.0;
-  for (Eigen::Index j = 0; j < x.size(); ++j) {
-    x_q[static_cast<std::size_t>(j)] = static_cast<std::int64_t>(std::nearbyint(x(j) / scale * full));
+  // Rounded in fours (vector extension), converted to integers one by one (AVX2 has no
+  // double → int64 conversion): the same values as the scalar expression.
+  const double* in = x.data();
+  const auto n = static_cast<std::size_t>(x.size());
+  std::size_t j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const detail::v4d q = detail::nearbyint4(detail::load4(in + j) / scale * full);
+    for (std::size_t k = 0; k < 4; ++k) x_q[j + k] = static_cast<std::int64_t>(q[k]);
   }
+  for (; j < n; ++j) x_q[j] = static_cast<std::int64_t>(std::nearbyint(in[j] / scale * full));
   return scale;
 }
 

@@ -48,7 +48,7 @@ bool device_model::drift_spread() const noexcept {
   return g;
 }
 
-void device_model::program(const rmat& digits, std::uint64_t array_key, int tile, rng& gen,
+void device_model::program(const rmat& digits, std::uint64_t array_key, int tile, normal_stream& noise,
                            programmed_cells& out) const {
   const Eigen::Index rows = digits.rows();
   const Eigen::Index cols = digits.cols();
@@ -80,7 +80,7 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
   }
   if (drift_spread()) draws += 2 * cells;
   normal_scratch_.resize(draws);
-  gen.fill_normal(normal_scratch_);
+  noise.fill(normal_scratch_);
   const double* next = normal_scratch_.data();
 
   const double sigma_g = p_.program_sigma * (g_max_ - g_min_);

@@ -179,7 +179,7 @@ int lp_inv::build(int size) {
   return index;
 }
 
-bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activity) {
+bool lp_inv::program(const rmat& target, normal_stream& noise, programming_activity& activity) {
   const int n = static_cast<int>(target.rows());
   if (n != size_) {
     nodes_.clear();
@@ -197,7 +197,7 @@ bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activit
   // "paper": the root keeps the slices' scale (A0 = D_0/L, the most significant slice);
   // "feedback": every array is scaled to its own off-diagonal range.
   const bool own_scale = profile_.circuit.lp_mapping == "feedback";
-  if (!program_node(0, target, own_scale, 1000, gen, activity)) return false;
+  if (!program_node(0, target, own_scale, 1000, noise, activity)) return false;
   // Ranging: the ADC full scale is the largest output the programmed operator can give
   // for a full-scale input, ‖M‖∞, found column by column. A single INV circuit's columns
   // are those of its inverse (formed by the same LU solves) divided by the gain.
@@ -257,8 +257,8 @@ void lp_inv::count(const programmed_cells& cells, programming_activity& activity
   activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, cells.max_device_pulses);
 }
 
-bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key, rng& gen,
-                          programming_activity& activity) {
+bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key,
+                          normal_stream& noise, programming_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
   const bool feedback = profile_.circuit.lp_mapping == "feedback";
@@ -269,7 +269,7 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
     } else {
       nd.fb.setZero(nd.size);
     }
-    devices_.program(nd.digits, key, profile_.circuit.array_size, gen, nd.cells);
+    devices_.program(nd.digits, key, profile_.circuit.array_size, noise, nd.cells);
     count(nd.cells, activity);
     nd.nominal = nd.digits * (nd.gain / l);
     nd.nominal.diagonal() += nd.fb;
@@ -277,7 +277,7 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
     nd.circuit = nd.cells.effective / l;
     nd.fb_g.resize(nd.size);
     for (int i = 0; i < nd.size; ++i) {
-      const double fb = nd.fb(i) == 0.0 ? 0.0 : nd.fb(i) * (1.0 + profile_.circuit.feedback_sigma * gen.normal());
+      const double fb = nd.fb(i) == 0.0 ? 0.0 : nd.fb(i) * (1.0 + profile_.circuit.feedback_sigma * noise.next());
       nd.circuit(i, i) += fb / nd.gain;
       nd.fb_g(i) = std::abs(fb / nd.gain);
     }
@@ -309,11 +309,13 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
   const int n1 = nd.n1;
   const int n2 = nd.size - n1;
   node& a1 = *nodes_[static_cast<std::size_t>(nd.child_a1)];
-  if (!program_node(nd.child_a1, target.topLeftCorner(n1, n1), own_scale, key * 4 + 3, gen, activity)) return false;
+  if (!program_node(nd.child_a1, target.topLeftCorner(n1, n1), own_scale, key * 4 + 3, noise, activity)) {
+    return false;
+  }
   nd.a2_scale = map_block(target.topRightCorner(n1, n2), own_scale, false, nd.d12);
   nd.a3_scale = map_block(target.bottomLeftCorner(n2, n1), own_scale, false, nd.d21);
-  devices_.program(nd.d12, key * 4 + 1, profile_.circuit.array_size, gen, nd.a2);
-  devices_.program(nd.d21, key * 4 + 2, profile_.circuit.array_size, gen, nd.a3);
+  devices_.program(nd.d12, key * 4 + 1, profile_.circuit.array_size, noise, nd.a2);
+  devices_.program(nd.d21, key * 4 + 2, profile_.circuit.array_size, noise, nd.a3);
   count(nd.a2, activity);
   count(nd.a3, activity);
   nd.q12 = nd.d12 * (nd.a2_scale / l);
@@ -326,7 +328,7 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
   activity.digital_ops += 2.0 * n1 * n1 * n1 / 3.0 + 2.0 * n1 * n1 * n2 + 2.0 * n2 * n1 * n2;
   const double largest = nd.s_target.cwiseAbs().maxCoeff();
   if (!(largest > 0.0) || !std::isfinite(largest)) return false;
-  if (!program_node(nd.child_s, nd.s_target, true, key * 4 + 4, gen, activity)) return false;
+  if (!program_node(nd.child_s, nd.s_target, true, key * 4 + 4, noise, activity)) return false;
   const node& sc = *nodes_[static_cast<std::size_t>(nd.child_s)];
   nd.nominal.resize(nd.size, nd.size);
   nd.nominal.topLeftCorner(n1, n1) = a1.nominal;
@@ -470,7 +472,7 @@ void lp_inv::apply_noise_free(const rvec& r, rvec& y) {
   apply_node_noise_free(0, r, y);
 }
 
-void lp_inv::apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity) {
+void lp_inv::apply(const rvec& r, rvec& y, normal_stream& noise, solve_activity& activity) {
   const double dac_max = dac_max_;
   const double adc_max = adc_max_;
   // min/max rather than std::clamp so the loops vectorise (same values, NaN included).
@@ -484,7 +486,7 @@ void lp_inv::apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity) {
     r_q[i] = std::nearbyint(std::min(std::max(in[i], -1.0), 1.0) * dac_max) / dac_max;
   }
   y.resize(size_);
-  gen.fill_normal(normals_);
+  noise.fill(normals_);
   next_normal_ = normals_.data();
   apply_node(0, r_q, y.data(), activity);
   double* __restrict out = y.data();

@@ -65,16 +65,15 @@ double quantise_input(const rvec& x, int bits, std::vector<std::int64_t>& x_q) {
     return 0.0;
   }
   const double full = std::ldexp(1.0, bits) - 1.0;
-  // Rounded in fours (vector extension), converted to integers one by one (AVX2 has no
-  // double → int64 conversion): the same values as the scalar expression.
-  const double* in = x.data();
-  const auto n = static_cast<std::size_t>(x.size());
-  std::size_t j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const detail::v4d q = detail::nearbyint4(detail::load4(in + j) / scale * full);
-    for (std::size_t k = 0; k < 4; ++k) x_q[j + k] = static_cast<std::int64_t>(q[k]);
+  // Rounded in runs (vectorised), converted to integers one by one (AVX2 has no double →
+  // int64 conversion): the same values as the scalar expression.
+  constexpr Eigen::Index run = 64;
+  double rounded[run];
+  for (Eigen::Index j0 = 0; j0 < x.size(); j0 += run) {
+    const auto len = static_cast<int>(std::min(run, x.size() - j0));
+    detail::rounded_ratio(x.data() + j0, rounded, len, scale, full);
+    for (int k = 0; k < len; ++k) x_q[static_cast<std::size_t>(j0 + k)] = static_cast<std::int64_t>(rounded[k]);
   }
-  for (; j < n; ++j) x_q[j] = static_cast<std::int64_t>(std::nearbyint(in[j] / scale * full));
   return scale;
 }
 

@@ -478,27 +478,14 @@ void lp_inv::apply(const rvec& r, rvec& y, normal_stream& noise, solve_activity&
   // min/max rather than std::clamp so the loops vectorise (same values, NaN included).
   const double* __restrict in = r.data();
   double* __restrict r_q = r_q_.data();
-  int i = 0;
-  for (; i + 4 <= size_; i += 4) {
-    detail::store4(r_q + i, detail::nearbyint4(detail::clamp4(detail::load4(in + i), -1.0, 1.0) * dac_max) / dac_max);
-  }
-  for (; i < size_; ++i) {
-    r_q[i] = std::nearbyint(std::min(std::max(in[i], -1.0), 1.0) * dac_max) / dac_max;
-  }
+  detail::dac_codes(in, r_q, size_, dac_max);
   y.resize(size_);
   noise.fill(normals_);
   next_normal_ = normals_.data();
   apply_node(0, r_q, y.data(), activity);
   double* __restrict out = y.data();
   const double full_scale = full_scale_;
-  for (i = 0; i + 4 <= size_; i += 4) {
-    const detail::v4d v = detail::clamp4(detail::load4(out + i) / full_scale, -1.0, 1.0);  // rails
-    detail::store4(out + i, detail::nearbyint4(v * adc_max) / adc_max * full_scale);
-  }
-  for (; i < size_; ++i) {
-    const double v = std::min(std::max(out[i] / full_scale, -1.0), 1.0);  // rails
-    out[i] = std::nearbyint(v * adc_max) / adc_max * full_scale;
-  }
+  detail::adc_codes(out, size_, full_scale, adc_max);  // rails at ±full scale
   ++activity.lp_inv_ops;
   activity.dac_conversions += static_cast<std::uint64_t>(size_);
   activity.dac_steps += size_ * dac_steps_;

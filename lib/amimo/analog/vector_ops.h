@@ -1,11 +1,12 @@
 #pragma once
-// Four-double helpers for the simulator's converter loops (DAC/ADC quantisation), written
-// with the GCC/Clang vector extension: the same IEEE operations per value as the scalar
-// std::min/std::max/std::nearbyint expressions they replace (GCC leaves those scalar and
-// branchy), so results are bit for bit the same. Internal to lib/amimo/analog.
+// The simulator's converter loops (DAC/ADC quantisation, HP-MVM input rounding), four
+// doubles at a time with AVX: the same IEEE operations per value as the scalar
+// std::min/std::max/std::nearbyint expressions (which GCC leaves scalar and branchy), so
+// the results are bit for bit those of the scalar loops, which other builds run.
+// Internal to lib/amimo/analog.
 
+#include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #if defined(__AVX__)
 #include <immintrin.h>
@@ -13,33 +14,55 @@
 
 namespace amimo::analog::detail {
 
-using v4d = double __attribute__((vector_size(32)));
-
-inline v4d load4(const double* p) noexcept {
-  v4d v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline void store4(double* p, v4d v) noexcept { std::memcpy(p, &v, sizeof v); }
-
-inline v4d splat4(double x) noexcept { return v4d{x, x, x, x}; }
-
-/// std::nearbyint per lane (round half to even in the default rounding mode).
-inline v4d nearbyint4(v4d v) noexcept {
+/// out_i = nearbyint(min(max(in_i, −1), 1)·steps) / steps (a DAC code back in signal units).
+inline void dac_codes(const double* in, double* out, int n, double steps) noexcept {
+  int i = 0;
 #if defined(__AVX__)
-  return _mm256_round_pd(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-#else
-  return v4d{std::nearbyint(v[0]), std::nearbyint(v[1]), std::nearbyint(v[2]), std::nearbyint(v[3])};
+  // max_pd(lo, x) / min_pd(hi, x) return x when x is NaN, as std::max(x, lo) / std::min(x, hi).
+  const __m256d lo = _mm256_set1_pd(-1.0);
+  const __m256d hi = _mm256_set1_pd(1.0);
+  const __m256d s = _mm256_set1_pd(steps);
+  for (; i + 4 <= n; i += 4) {
+    const __m256d v = _mm256_min_pd(hi, _mm256_max_pd(lo, _mm256_loadu_pd(in + i)));
+    const __m256d q = _mm256_round_pd(_mm256_mul_pd(v, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_storeu_pd(out + i, _mm256_div_pd(q, s));
+  }
 #endif
+  for (; i < n; ++i) out[i] = std::nearbyint(std::min(std::max(in[i], -1.0), 1.0) * steps) / steps;
 }
 
-/// std::min(std::max(v, lo), hi) per lane (a NaN lane stays NaN, as there).
-inline v4d clamp4(v4d v, double lo, double hi) noexcept {
-  const v4d l = splat4(lo);
-  const v4d h = splat4(hi);
-  v = v < l ? l : v;
-  return h < v ? h : v;
+/// v_i = nearbyint(min(max(v_i / full, −1), 1)·steps) / steps · full (an ADC with rails).
+inline void adc_codes(double* v, int n, double full, double steps) noexcept {
+  int i = 0;
+#if defined(__AVX__)
+  const __m256d lo = _mm256_set1_pd(-1.0);
+  const __m256d hi = _mm256_set1_pd(1.0);
+  const __m256d s = _mm256_set1_pd(steps);
+  const __m256d f = _mm256_set1_pd(full);
+  for (; i + 4 <= n; i += 4) {
+    const __m256d x = _mm256_min_pd(hi, _mm256_max_pd(lo, _mm256_div_pd(_mm256_loadu_pd(v + i), f)));
+    const __m256d q = _mm256_round_pd(_mm256_mul_pd(x, s), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    _mm256_storeu_pd(v + i, _mm256_mul_pd(_mm256_div_pd(q, s), f));
+  }
+#endif
+  for (; i < n; ++i) {
+    const double x = std::min(std::max(v[i] / full, -1.0), 1.0);
+    v[i] = std::nearbyint(x * steps) / steps * full;
+  }
+}
+
+/// out_i = nearbyint(in_i / scale · full) (block floating point, before the integer cast).
+inline void rounded_ratio(const double* in, double* out, int n, double scale, double full) noexcept {
+  int i = 0;
+#if defined(__AVX__)
+  const __m256d sc = _mm256_set1_pd(scale);
+  const __m256d fu = _mm256_set1_pd(full);
+  for (; i + 4 <= n; i += 4) {
+    const __m256d x = _mm256_mul_pd(_mm256_div_pd(_mm256_loadu_pd(in + i), sc), fu);
+    _mm256_storeu_pd(out + i, _mm256_round_pd(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  }
+#endif
+  for (; i < n; ++i) out[i] = std::nearbyint(in[i] / scale * full);
 }
 
 }  // namespace amimo::analog::detail

@@ -183,7 +183,6 @@ void device_model::program_clean(const rmat& digits, int tile, double sigma_g, p
       // per value as the scalar loop below (which GCC does not vectorise: the noise is
       // interleaved G+, G−), so the results are bit for bit the same.
       using v4d = double __attribute__((vector_size(32)));
-      using v4l = long long __attribute__((vector_size(32)));
       const v4d zero = {0.0, 0.0, 0.0, 0.0};
       const v4d top = zero + g_top;
       const v4d gmin = zero + g_min_;
@@ -202,8 +201,8 @@ void device_model::program_clean(const rmat& digits, int tile, double sigma_g, p
         std::memcpy(&n_lo, nj + 2 * i, sizeof n_lo);
         std::memcpy(&n_hi, nj + 2 * i + 4, sizeof n_hi);
         std::memcpy(&rh, row_hops + i, sizeof rh);
-        const v4d np = __builtin_shuffle(n_lo, n_hi, v4l{0, 2, 4, 6});
-        const v4d nm = __builtin_shuffle(n_lo, n_hi, v4l{1, 3, 5, 7});
+        const v4d np = __builtin_shufflevector(n_lo, n_hi, 0, 2, 4, 6);
+        const v4d nm = __builtin_shufflevector(n_lo, n_hi, 1, 3, 5, 7);
         const v4d dp = dv < zero ? zero : dv;  // std::max(d, 0.0)
         const v4d neg = -dv;
         const v4d dm = neg < zero ? zero : neg;

@@ -205,6 +205,7 @@ class fading_tdl_model final : public channel::selective_channel_model {
     return gains_[static_cast<std::size_t>(l)];
   }
   int steps_per_frame() const noexcept override { return steps_; }
+  bool time_invariant() const noexcept override { return doppler_hz_ == 0.0; }
 
   void next_frame(rng& gen) override {
     if (!drawn_) {
@@ -319,6 +320,7 @@ class orthogonal_awgn_model final : public channel::selective_channel_model {
   std::span<const double> tap_delays() const noexcept override { return delays_; }
   cmat_cref tap_gain(int l) const noexcept override { return l == 0 ? gain_ : empty_; }
   void next_frame(rng&) override {}
+  bool time_invariant() const noexcept override { return true; }
 
  private:
   int antennas_;

@@ -99,10 +99,10 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
   group_users_.assign(static_cast<std::size_t>(group_count_), {});
   for (int k = 0; k < users_; ++k) group_users_[static_cast<std::size_t>(groups_[static_cast<std::size_t>(k)])].push_back(k);
   const int threads = std::min(options_.threads > 0 ? options_.threads : thread_pool::hardware_threads(),
-                               options_.time_domain ? 1 : antennas_);
+                               options_.time_domain ? 1 : (antennas_ + antenna_block - 1) / antenna_block);
   for (int t = 0; t < std::max(1, threads); ++t) {
     workers_.push_back(std::make_unique<worker>(n.fft_size));
-    workers_.back()->response.resize(static_cast<Eigen::Index>(used), users_);
+    workers_.back()->response.resize(static_cast<Eigen::Index>(used), static_cast<Eigen::Index>(antenna_block) * users_);
     workers_.back()->noise.assign(2 * static_cast<std::size_t>(n.frame_length()), 0.0F);
   }
   if (threads > 1) pool_ = std::make_unique<thread_pool>(threads, true);
@@ -170,7 +170,9 @@ void uplink_emulator::collect_states() {
       for (Eigen::Index l = 0; l < t.rows(); ++l) {
         const cmat_cref g = channel_.tap_gain(static_cast<int>(l));
         taps_.col(l) = Eigen::Map<const cvec>(g.data(), taps_.rows());
-        t.row(l) = taps_.col(l).transpose().cast<cf32>();
+        for (int a = 0; a < antennas_; ++a) {  // antenna-major: column a·K + k
+          for (int k = 0; k < users_; ++k) t(l, static_cast<Eigen::Index>(a) * users_ + k) = cf32(g(a, k));
+        }
       }
       if (!recorded_.empty()) response_from_taps();
     }
@@ -306,18 +308,12 @@ void uplink_emulator::add_antenna_noise(int a, worker& w, cf32* dst, std::uint64
   // One stream per (frame, antenna): the same noise whichever thread draws it.
   w.noise_gen.reseed(derive_seed(seed_, {0x7015EULL, frame_index, static_cast<std::uint64_t>(a)}));
   float* z = w.noise.data();
-  {
-    // TODO(normal_stream): single-precision fill
-    static thread_local std::vector<double> tmp;
-    tmp.resize(w.noise.size());
-    w.noise_gen.fill_normal(tmp);
-    for (std::size_t i = 0; i < tmp.size(); ++i) z[i] = static_cast<float>(tmp[i]);
-  }
+  w.noise_gen.fill(std::span<float>(w.noise));
   float* d = reinterpret_cast<float*>(dst);
   for (int i = 0; i < 2 * frame_len; ++i) d[i] += sigma * z[i];
 }
 
-void uplink_emulator::generate_antenna(int a, worker& w, cf32* dst, std::uint64_t frame_index) {
+void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index) {
   const auto& n = layout_.layout();
   const auto used = static_cast<Eigen::Index>(n.used_subcarriers);
   const Eigen::Index half = used / 2;
@@ -325,67 +321,77 @@ void uplink_emulator::generate_antenna(int a, worker& w, cf32* dst, std::uint64_
   const auto fft_n = static_cast<std::size_t>(n.fft_size);
   const auto cp = static_cast<std::size_t>(n.cp_length);
   const auto sym_len = static_cast<std::size_t>(n.symbol_length());
-  const Eigen::Index taps = phases_t_.cols();
+  const int first = block * antenna_block;
+  const int count = std::min(antenna_block, antennas_ - first);
+  const Eigen::Index columns = static_cast<Eigen::Index>(count) * users_;
+  const Eigen::Index first_column = static_cast<Eigen::Index>(first) * users_;
   using array_map = Eigen::Map<Eigen::ArrayXcf>;
   using const_array_map = Eigen::Map<const Eigen::ArrayXcf>;
-  const cf32* response = nullptr;  // column k (user k) at response + k · stride
-  Eigen::Index stride = used;
+  const cf32* response = nullptr;  // antenna first + i, user k: column i·K + k, `used` apart
   int slot = -1;
   for (int s = 0; s < symbols; ++s) {
     const int wanted = symbol_slot_[static_cast<std::size_t>(s)];
     if (wanted != slot) {
       slot = wanted;
       if (static_ready_) {
-        response = static_response_.data() + a * used;
-        stride = used * antennas_;
+        response = static_response_.data() + first_column * used;
       } else {
-        // H_a (used × K) = Eᵀ · G_a, G_a = the taps of antenna a (columns k·A + a).
-        const Eigen::Map<const cfmat, 0, Eigen::OuterStride<>> g(
-            slot_taps_[static_cast<std::size_t>(slot)].data() + a * taps, taps, users_,
-            Eigen::OuterStride<>(taps * antennas_));
-        w.response.noalias() = phases_t_ * g;
+        // H (used × count·K) = Eᵀ (used × L) · G (L × count·K): this block's antennas.
+        w.response.leftCols(columns).noalias() =
+            phases_t_ * slot_taps_[static_cast<std::size_t>(slot)].middleCols(first_column, columns);
         response = w.response.data();
-        stride = used;
       }
     }
-    cf32* sym = dst + static_cast<std::size_t>(s) * sym_len;
-    for (int g = 0; g < group_count_; ++g) {
-      const auto& members = group_users_[static_cast<std::size_t>(g)];
-      if (g > 0 && members.empty()) continue;
-      // Y_a(f) = Σ_k H_ak(f) X_k(f), written straight into the IFFT's input: the used
-      // subcarriers below DC sit at [n − half, n), those above at [1, used − half].
-      cf32* in = w.ifft.input().data();
-      array_map below(in + fft_n - static_cast<std::size_t>(half), half);
-      array_map above(in + 1, used - half);
-      below.setZero();
-      above.setZero();
-      for (const int k : members) {
-        const cf32* h = response + static_cast<Eigen::Index>(k) * stride;
-        const cf32* x = user_grid_.data() + (static_cast<std::size_t>(k) * symbols + static_cast<std::size_t>(s)) *
-                                                static_cast<std::size_t>(used);
-        below += const_array_map(h, half) * const_array_map(x, half);
-        above += const_array_map(h + half, used - half) * const_array_map(x + half, used - half);
-      }
-      in[0] = cf32{};
-      std::fill(in + 1 + (used - half), in + fft_n - static_cast<std::size_t>(half), cf32{});
-      w.ifft.execute();
-      const cf32* body = w.ifft.output().data();
-      if (g == 0) {
-        std::copy(body + fft_n - cp, body + fft_n, sym);
-        std::copy(body, body + fft_n, sym + cp);
-      } else {
-        const double eps = impairments_.cfo_hz[static_cast<std::size_t>(members.front())];
-        const double t0 = static_cast<double>(frame_index) * n.frame_length() +
-                          static_cast<double>(static_cast<std::size_t>(s) * sym_len);
-        for (std::size_t i = 0; i < sym_len; ++i) {
-          const cf32 v = i < cp ? body[fft_n - cp + i] : body[i - cp];
-          const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(i)) / n.sample_rate;
-          sym[i] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
+    for (int i = 0; i < count; ++i) {
+      cf32* sym = out[static_cast<std::size_t>(first + i)] + static_cast<std::size_t>(s) * sym_len;
+      for (int g = 0; g < group_count_; ++g) {
+        const auto& members = group_users_[static_cast<std::size_t>(g)];
+        if (g > 0 && members.empty()) continue;
+        // Y_a(f) = Σ_k H_ak(f) X_k(f), written straight into the IFFT's input: the used
+        // subcarriers below DC sit at [n − half, n), those above at [1, used − half].
+        cf32* in = w.ifft.input().data();
+        array_map below(in + fft_n - static_cast<std::size_t>(half), half);
+        array_map above(in + 1, used - half);
+        bool first_user = true;
+        for (const int k : members) {
+          const cf32* h = response + (static_cast<Eigen::Index>(i) * users_ + k) * used;
+          const cf32* x = user_grid_.data() + (static_cast<std::size_t>(k) * symbols + static_cast<std::size_t>(s)) *
+                                                  static_cast<std::size_t>(used);
+          if (first_user) {
+            below = const_array_map(h, half) * const_array_map(x, half);
+            above = const_array_map(h + half, used - half) * const_array_map(x + half, used - half);
+            first_user = false;
+          } else {
+            below += const_array_map(h, half) * const_array_map(x, half);
+            above += const_array_map(h + half, used - half) * const_array_map(x + half, used - half);
+          }
+        }
+        if (first_user) {  // group 0 without users (every user has a CFO)
+          below.setZero();
+          above.setZero();
+        }
+        in[0] = cf32{};
+        std::fill(in + 1 + (used - half), in + fft_n - static_cast<std::size_t>(half), cf32{});
+        w.ifft.execute();
+        const cf32* body = w.ifft.output().data();
+        if (g == 0) {
+          std::copy(body + fft_n - cp, body + fft_n, sym);
+          std::copy(body, body + fft_n, sym + cp);
+        } else {
+          const double eps = impairments_.cfo_hz[static_cast<std::size_t>(members.front())];
+          const double t0 = static_cast<double>(frame_index) * n.frame_length() +
+                            static_cast<double>(static_cast<std::size_t>(s) * sym_len);
+          for (std::size_t j = 0; j < sym_len; ++j) {
+            const cf32 v = j < cp ? body[fft_n - cp + j] : body[j - cp];
+            const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(j)) / n.sample_rate;
+            sym[j] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
+          }
         }
       }
     }
   }
-  add_antenna_noise(a, w, dst, frame_index);  // AWGN, CN(0, N0) per sample
+  for (int i = 0; i < count; ++i)  // AWGN, CN(0, N0) per sample
+    add_antenna_noise(first + i, w, out[static_cast<std::size_t>(first + i)], frame_index);
 }
 
 void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_index) {
@@ -396,15 +402,16 @@ void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_i
   channel_.next_frame(channel_gen_);
   collect_states();
   build_user_symbols(frame_index);
+  const int blocks = (antennas_ + antenna_block - 1) / antenna_block;
   if (pool_ == nullptr) {
-    for (int a = 0; a < antennas_; ++a) generate_antenna(a, *workers_.front(), out[static_cast<std::size_t>(a)], frame_index);
+    for (int b = 0; b < blocks; ++b) generate_block(b, *workers_.front(), out.data(), frame_index);
     return;
   }
   job_out_ = out.data();
   job_frame_ = frame_index;
   // Captures `this` only: the std::function holds it without allocating.
-  pool_->parallel_for(static_cast<std::size_t>(antennas_), [this](int w, std::size_t a) {
-    generate_antenna(static_cast<int>(a), *workers_[static_cast<std::size_t>(w)], job_out_[a], job_frame_);
+  pool_->parallel_for(static_cast<std::size_t>(blocks), [this](int w, std::size_t b) {
+    generate_block(static_cast<int>(b), *workers_[static_cast<std::size_t>(w)], job_out_, job_frame_);
   });
 }
 

@@ -12,9 +12,9 @@
 // model.steps_per_frame() states per frame; OFDM symbol s of S uses state ⌊s·steps/S⌋, so a
 // model stepping once per symbol changes on every symbol (no inter-carrier interference is
 // modelled inside a symbol), and a block-fading model holds one state for the frame. The
-// responses of one state come from one matrix product per antenna a, in single precision
-// (the output is cf32): H_a (used × K) = Eᵀ (used × L) · G_a (L × K), E_lu = e^{−j2π f_u d_l / n}
-// precomputed, G_a the taps' row a; a time-invariant model (channel.time_invariant(), e.g.
+// responses of one state come from one matrix product per block of antennas, in single
+// precision (the output is cf32): H (used × K per antenna) = Eᵀ (used × L) · G (L × K per
+// antenna), E_lu = e^{−j2π f_u d_l / n} precomputed, G the block's tap gains; a time-invariant model (channel.time_invariant(), e.g.
 // no Doppler) has its response computed once. Cost per channel state: antennas · users ·
 // taps · used complex multiply-adds (32×8, TDL-C's 24 taps, 300 subcarriers: 1.84 M; a state
 // per symbol, 14 per 1 ms frame: 25.8 M per ms — more than two cores do in real time; see
@@ -26,9 +26,9 @@
 // N0 = 10^(−snr_db/10) (unitary transforms: the same N0 per subcarrier), drawn from a stream
 // seeded per (seed, frame, antenna).
 //
-// Threads (emulator_options::threads): the antennas are spread over a pool, each antenna's
-// response product, IFFTs and noise computed by one thread from data that does not depend
-// on which; the output is bit-identical for any thread count.
+// Threads (emulator_options::threads): fixed blocks of 4 antennas are spread over a pool,
+// each block's response product, IFFTs and noise computed by one thread from data that does
+// not depend on which; the output is bit-identical for any thread count.
 //
 // Time-domain option (emulator_options::time_domain): each user's time-domain signal (CP,
 // timing ramp and CFO included) is convolved with the channel's band-limited FIR
@@ -40,6 +40,7 @@
 
 #include <amimo/channel/fractional_delay.h>
 #include <amimo/channel/selective_channel.h>
+#include <amimo/core/normal_stream.h>
 #include <amimo/core/rng.h>
 #include <amimo/core/thread_pool.h>
 #include <amimo/core/types.h>
@@ -112,9 +113,9 @@ class uplink_emulator {
   struct worker {
     explicit worker(int fft_size);
     fft_plan ifft;
-    cfmat response;            // used × users: one antenna's H(f) of the current state
+    cfmat response;            // used × (antenna_block · users): a block's H(f), one state
     std::vector<float> noise;  // 2 × frame length standard normals
-    rng noise_gen;
+    normal_stream noise_gen;
   };
 
   void build_user_symbols(std::uint64_t frame_index);
@@ -125,8 +126,10 @@ class uplink_emulator {
   // Walks the frame's channel states: slot_taps_ per distinct state, symbol_slot_ per symbol,
   // taps_ = the last state's taps, recorded_ when recording.
   void collect_states();
-  // Antenna a of the frame (per-subcarrier path): responses, IFFTs, CP, CFO, noise.
-  void generate_antenna(int a, worker& w, cf32* dst, std::uint64_t frame_index);
+  // Antennas [block · antenna_block, +antenna_block) of the frame (per-subcarrier path):
+  // responses, IFFTs, CP, CFO, noise. The blocks are fixed: thread count does not change them.
+  static constexpr int antenna_block = 4;
+  void generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index);
   void add_antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index);
   // One OFDM symbol of user k into dst (symbol_length samples, CP first): the grid row
   // `row` of symbols_ (or the preamble when row < 0), timing ramp and CFO applied; t0 the
@@ -150,9 +153,9 @@ class uplink_emulator {
   mutable cmat response_;         // (antennas · users) × used: vec(H(f_u)) per column
   mutable bool response_stale_ = false;
   std::vector<cmat> recorded_;    // per symbol, when recording
-  std::vector<cfmat> slot_taps_;  // per distinct state of a frame: taps × (antennas · users)
+  std::vector<cfmat> slot_taps_;  // per distinct state of a frame: taps × (antennas · users), column a·K + k
   std::vector<int> symbol_slot_;  // per symbol: its slot
-  cfmat static_response_;         // used × (antennas · users), time-invariant models
+  cfmat static_response_;         // used × (antennas · users), column a·K + k; time-invariant models
   bool static_ready_ = false;
   std::vector<cf32> user_grid_;   // users × symbols × used: X_k(s, f) (timing ramps applied)
   std::vector<std::vector<int>> group_users_;  // per group: its users

@@ -104,6 +104,8 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
     workers_.push_back(std::make_unique<worker>(n.fft_size));
     workers_.back()->response.resize(static_cast<Eigen::Index>(used), static_cast<Eigen::Index>(antenna_block) * users_);
     workers_.back()->noise.assign(2 * static_cast<std::size_t>(n.frame_length()), 0.0F);
+    workers_.back()->h.assign(static_cast<std::size_t>(users_), nullptr);
+    workers_.back()->x.assign(static_cast<std::size_t>(users_), nullptr);
   }
   if (threads > 1) pool_ = std::make_unique<thread_pool>(threads, true);
 }
@@ -313,6 +315,33 @@ void uplink_emulator::add_antenna_noise(int a, worker& w, cf32* dst, std::uint64
   for (int i = 0; i < 2 * frame_len; ++i) d[i] += sigma * z[i];
 }
 
+namespace {
+
+// dst[i] = Σ_m h[m][offset + i] · x[m][offset + i], i < length (0 for no terms): tiles of 8
+// subcarriers accumulated in registers over the users, then the remainder.
+void multiply_accumulate(cf32* dst, const cf32* const* h, const cf32* const* x, std::size_t terms, Eigen::Index offset,
+                         Eigen::Index length) noexcept {
+  using tile = Eigen::Array<cf32, 8, 1>;
+  Eigen::Index i = 0;
+  for (; i + 8 <= length; i += 8) {
+    tile acc = tile::Zero();
+    for (std::size_t m = 0; m < terms; ++m)
+      acc += Eigen::Map<const tile>(h[m] + offset + i) * Eigen::Map<const tile>(x[m] + offset + i);
+    Eigen::Map<tile>(dst + i) = acc;
+  }
+  for (; i < length; ++i) {
+    cf32 acc{};
+    for (std::size_t m = 0; m < terms; ++m) {
+      const cf32 a = h[m][offset + i];
+      const cf32 b = x[m][offset + i];
+      acc += cf32(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
+    }
+    dst[i] = acc;
+  }
+}
+
+}  // namespace
+
 void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index) {
   const auto& n = layout_.layout();
   const auto used = static_cast<Eigen::Index>(n.used_subcarriers);
@@ -325,8 +354,6 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
   const int count = std::min(antenna_block, antennas_ - first);
   const Eigen::Index columns = static_cast<Eigen::Index>(count) * users_;
   const Eigen::Index first_column = static_cast<Eigen::Index>(first) * users_;
-  using array_map = Eigen::Map<Eigen::ArrayXcf>;
-  using const_array_map = Eigen::Map<const Eigen::ArrayXcf>;
   const cf32* response = nullptr;  // antenna first + i, user k: column i·K + k, `used` apart
   int slot = -1;
   for (int s = 0; s < symbols; ++s) {
@@ -350,26 +377,15 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
         // Y_a(f) = Σ_k H_ak(f) X_k(f), written straight into the IFFT's input: the used
         // subcarriers below DC sit at [n − half, n), those above at [1, used − half].
         cf32* in = w.ifft.input().data();
-        array_map below(in + fft_n - static_cast<std::size_t>(half), half);
-        array_map above(in + 1, used - half);
-        bool first_user = true;
-        for (const int k : members) {
-          const cf32* h = response + (static_cast<Eigen::Index>(i) * users_ + k) * used;
-          const cf32* x = user_grid_.data() + (static_cast<std::size_t>(k) * symbols + static_cast<std::size_t>(s)) *
-                                                  static_cast<std::size_t>(used);
-          if (first_user) {
-            below = const_array_map(h, half) * const_array_map(x, half);
-            above = const_array_map(h + half, used - half) * const_array_map(x + half, used - half);
-            first_user = false;
-          } else {
-            below += const_array_map(h, half) * const_array_map(x, half);
-            above += const_array_map(h + half, used - half) * const_array_map(x + half, used - half);
-          }
+        const std::size_t row = static_cast<std::size_t>(s) * static_cast<std::size_t>(used);
+        for (std::size_t m = 0; m < members.size(); ++m) {
+          const int k = members[m];
+          w.h[m] = response + (static_cast<Eigen::Index>(i) * users_ + k) * used;
+          w.x[m] = user_grid_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(symbols) *
+                                          static_cast<std::size_t>(used) + row;
         }
-        if (first_user) {  // group 0 without users (every user has a CFO)
-          below.setZero();
-          above.setZero();
-        }
+        multiply_accumulate(in + fft_n - static_cast<std::size_t>(half), w.h.data(), w.x.data(), members.size(), 0, half);
+        multiply_accumulate(in + 1, w.h.data(), w.x.data(), members.size(), half, used - half);
         in[0] = cf32{};
         std::fill(in + 1 + (used - half), in + fft_n - static_cast<std::size_t>(half), cf32{});
         w.ifft.execute();

@@ -115,6 +115,8 @@ class uplink_emulator {
     fft_plan ifft;
     cfmat response;            // used × (antenna_block · users): a block's H(f), one state
     std::vector<float> noise;  // 2 × frame length standard normals
+    std::vector<const cf32*> h;  // per user of a group: its response column
+    std::vector<const cf32*> x;  // per user of a group: its symbol row
     normal_stream noise_gen;
   };
 

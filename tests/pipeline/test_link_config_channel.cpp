@@ -31,6 +31,14 @@ TEST(LinkConfigChannel, ChannelFilterIsCheckedAndBecomesEmulatorOptions) {
   EXPECT_THROW(parse({{"sinc_half_width", "0"}}), config_error);
 }
 
+TEST(LinkConfigChannel, EmulatorThreadsAreCheckedAndBecomeEmulatorOptions) {
+  EXPECT_EQ(parse({}).emulator_options().threads, 1);
+  EXPECT_EQ(parse({{"emulator_threads", "2"}}).emulator_options().threads, 2);
+  EXPECT_EQ(parse({{"emulator_threads", "0"}}).emulator_options().threads, 0);
+  EXPECT_THROW(parse({{"emulator_threads", "-1"}}), config_error);
+  EXPECT_THROW(parse({{"emulator_threads", "100000"}}), config_error);
+}
+
 TEST(LinkConfigChannel, WarnsWhenTheChannelOutlastsTheCyclicPrefix) {
   // Default numerology: CP 36 samples at 7.68 MS/s (4.7 µs). TDL-A 100 ns: last tap 7.4
   // samples, no warning. TDL-C 1000 ns: last tap 66 samples.

@@ -61,7 +61,7 @@ const std::set<std::string>& known_keys() {
       "sample_rate", "pilot_symbols", "data_symbols", "seed", "channel", "delay_spread", "doppler",
       "speed_kmh", "delay_model", "channel_time", "sinusoids", "array_rows", "element_spacing", "asd_deg",
       "asa_deg", "zsd_deg", "zsa_deg", "user_spread_deg", "ue_direction_deg", "channel_filter", "sinc_half_width",
-      "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
+      "emulator_threads", "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
       "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
       "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
       "idle_timeout", "out", "coding", "code_rate", "tb_bits", "ldpc_iterations", "payload", "payload_out",
@@ -129,6 +129,12 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "mode") rx.mode = detect::parse_detection_mode(v.as<std::string>());
   else if (key == "analog") c.analog_options = option_map(v, key);
   else if (key == "remote") c.remote_options = option_map(v, key);
+  else if (key == "emulator_threads") {
+    c.emulator_threads = v.as<int>();
+    if (c.emulator_threads < 0 || c.emulator_threads > max_worker_threads)
+      throw config_error("must be in 0.." + std::to_string(max_worker_threads) + " (0: one per core), got " +
+                         std::to_string(c.emulator_threads));
+  }
   else if (key == "threads") {
     rx.threads = v.as<int>();
     if (rx.threads < 0 || rx.threads > max_worker_threads)

@@ -216,9 +216,25 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   c.channel.users = rx.users;
   c.channel.sample_rate = rx.layout.sample_rate;
   c.channel.frame_seconds = rx.layout.frame_seconds();
-  if (c.channel_time == "symbol") c.channel.steps_per_frame = rx.layout.symbols_per_frame();
-  else if (c.channel_time == "frame") c.channel.steps_per_frame = 1;
-  else throw config_error("'channel_time': expected symbol or frame, got '" + c.channel_time + "'");
+  const int symbols = rx.layout.symbols_per_frame();
+  if (c.channel_time == "symbol") {
+    c.channel.steps_per_frame = symbols;
+  } else if (c.channel_time == "frame") {
+    c.channel.steps_per_frame = 1;
+  } else if (c.channel_time.rfind("symbols:", 0) == 0) {
+    // A state held for N symbols: ⌈S/N⌉ evenly spaced states per frame (cheaper, less exact).
+    const std::string count = c.channel_time.substr(8);
+    const bool digits = !count.empty() && count.size() <= 4 &&
+                        std::all_of(count.begin(), count.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    const int every = digits ? std::stoi(count) : 0;
+    if (every < 1 || every > symbols) {
+      throw config_error("'channel_time': symbols:N needs N in 1.." + std::to_string(symbols) + ", got '" +
+                         c.channel_time + "'");
+    }
+    c.channel.steps_per_frame = (symbols + every - 1) / every;
+  } else {
+    throw config_error("'channel_time': expected symbol, frame or symbols:N, got '" + c.channel_time + "'");
+  }
   if (c.speed_kmh != 0.0) {
     if (c.channel.doppler_hz != 0.0) throw config_error("'speed_kmh' and 'doppler' both set: give one of them");
     try {

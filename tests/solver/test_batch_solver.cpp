@@ -249,11 +249,11 @@ namespace {
 template <typename Source>
 void check_group_loads(const matrix_batch<const Source>& view, const std::vector<std::complex<Source>>& want,
                        int rows, int cols, int count) {
-  using V = simd::lanes<float>;
+  using V = simd::HWY_NAMESPACE::lanes<float>;  // the build's static target
   constexpr int L = V::size;
   std::vector<V> group(static_cast<std::size_t>(2 * rows * cols));
   for (int g = 0; g < (count + L - 1) / L; ++g) {
-    const unsigned bad = compact::load_group(group.data(), view, g, 3.0F);
+    const unsigned bad = compact::HWY_NAMESPACE::load_group(group.data(), view, g, 3.0F);
     EXPECT_EQ(bad, 0U);
     for (int j = 0; j < cols; ++j) {
       for (int i = 0; i < rows; ++i) {

@@ -49,7 +49,7 @@ class engine_impl final : public batch_detector::engine {
         whole_(solver.preference().format != solver::batch_format::compact),
         slots_(whole_ ? (max_batch + L - 1) / L : 1),
         h_(slots(n_ * k_)), y_(slots(n_ * t_max_)), a_(slots(k_ * k_)), hh_(slots(k_ * n_)),
-        b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(slots(k_ * std::max(n_, k_ + t_max_))), w_(size(k_ * n_)),
+        b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(whole_ ? slots(k_ * std::max(n_, k_ + t_max_)) : 0), w_(size(k_ * n_)),
         g_(size(k_ * k_)), s_(size(k_ * t_max_)), wnorm_(static_cast<std::size_t>(k_)),
         gain_(static_cast<std::size_t>(2 * k_)), lanes_g_(static_cast<std::size_t>(2 * k_ * k_ * L)),
         lanes_w_(static_cast<std::size_t>(k_ * L)), bad_h_(static_cast<std::size_t>(slots_)),
@@ -120,7 +120,7 @@ class engine_impl final : public batch_detector::engine {
 
   // Solves `systems` systems whose groups start at work slot `slot`.
   void solve(std::span<solver::batch_status> status, int systems, int rhs, int slot) {
-    solver_.solve(status, solver::compact_batch(reals(at(x_, slot, k_ * rhs)), systems, k_, rhs, L),
+    solver_.solve(status, solver::compact_batch(reals(solution(slot, rhs)), systems, k_, rhs, L),
                   solver::compact_batch(reals_c(at(a_, slot, k_ * k_)), systems, k_, k_, L),
                   solver::compact_batch(reals_c(at(b_, slot, k_ * rhs)), systems, k_, rhs, L),
                   solver::matrix_structure::hermitian);
@@ -137,7 +137,7 @@ class engine_impl final : public batch_detector::engine {
     const V* hs = at(h_, slot, n_ * k_);
     const V* ys = at(y_, slot, n_ * t_max_);
     const V* hhs = at(hh_, slot, k_ * n_);
-    const V* xs = at(x_, slot, k_ * rhs);
+    const V* xs = solution(slot, rhs);
     int unresolved = 0;
     // The filter actually applied: W = X (per-block) or X[:, :k] Hᴴ (per-vector).
     const V* w = xs;
@@ -217,6 +217,9 @@ class engine_impl final : public batch_detector::engine {
 
  private:
   static std::size_t size(int elements) { return static_cast<std::size_t>(2 * std::max(elements, 1)); }
+  // Where the solver writes X for work slot `slot`: over B itself for a compact backend
+  // (batch_solver.h: solved in place, nothing copied), a separate buffer otherwise.
+  V* solution(int slot, int rhs) noexcept { return whole_ ? at(x_, slot, k_ * rhs) : at(b_, slot, k_ * rhs); }
   // Work buffers with one slot per group of a whole call (one slot otherwise).
   std::size_t slots(int elements) const { return size(elements) * static_cast<std::size_t>(slots_); }
   // Slot `slot` of a buffer whose slots hold `elements` complex values (groups packed as

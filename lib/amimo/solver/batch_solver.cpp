@@ -166,6 +166,14 @@ class digital_batch_solver final : public batch_solver {
     if (a_.size() < static_cast<std::size_t>(2 * n * n)) a_.resize(static_cast<std::size_t>(2 * n * n));
     if (inv_diag_.size() < static_cast<std::size_t>(n)) inv_diag_.resize(static_cast<std::size_t>(n));
     if (x_.size() < static_cast<std::size_t>(2 * n * r)) x_.resize(static_cast<std::size_t>(2 * n * r));
+    // x exactly b's view in this backend's own layout: solved in place (batch_solver.h).
+    bool in_place = false;
+    if (const auto* xv = std::get_if<matrix_batch<Real>>(&x)) {
+      if (const auto* bv = std::get_if<matrix_batch<const Real>>(&b)) {
+        in_place = xv->data == bv->data && compact::HWY_NAMESPACE::same_layout<V>(*xv) &&
+                   compact::HWY_NAMESPACE::same_layout<V>(*bv);
+      }
+    }
     constexpr Real eps = std::numeric_limits<Real>::epsilon();
     const int groups = (shape.count + L - 1) / L;
     for (int g = 0; g < groups; ++g) {
@@ -194,6 +202,19 @@ class digital_batch_solver final : public batch_solver {
           if (s.matrix.ok) usable |= 1U << l;
         }
         s.solve.ok = s.matrix.ok;
+      }
+      if (in_place && not_pd == 0) {
+        // X over B in the caller's group: no copy in or out. A non-finite element of B
+        // reaches X (the pivots are positive and finite), so scanning X finds it.
+        V* xg = reinterpret_cast<V*>(std::get<matrix_batch<Real>>(x).data) + std::ptrdiff_t{g} * 2 * n * r;
+        compact::HWY_NAMESPACE::cholesky_solve(xg, a_.data(), inv_diag_.data(), n, r);
+        const unsigned bad_x = compact::HWY_NAMESPACE::nonfinite_lanes(xg, n * r);
+        for (int l = 0; l < used; ++l) {
+          if ((usable >> l) & (bad_x >> l) & 1U) status[static_cast<std::size_t>(g * L + l)].solve.ok = false;
+        }
+        const unsigned all = used == L ? ~0U : (1U << used) - 1U;
+        compact::HWY_NAMESPACE::zero_lanes(xg, n * r, (~usable | bad_x) & all);
+        continue;
       }
       const unsigned bad_b = compact::HWY_NAMESPACE::load_group(x_.data(), b, g, Real(0));
       compact::HWY_NAMESPACE::cholesky_solve(x_.data(), a_.data(), inv_diag_.data(), n, r);

@@ -50,6 +50,18 @@ unsigned nonfinite_lanes(const V* p, int elements) noexcept {
   return bad;
 }
 
+/// Sets the lanes in `mask` (bit l) of the 2·elements vectors at p to zero.
+template <typename V>
+void zero_lanes(V* p, int elements, unsigned mask) noexcept {
+  using real = typename V::value_type;
+  if (mask == 0) return;
+  alignas(64) real keep[V::size];
+  for (int l = 0; l < V::size; ++l) keep[l] = ((mask >> l) & 1U) != 0 ? real(0) : real(1);
+  const V k = V::load(keep), zero = V::zero();
+  // select, not a multiply: a NaN or infinity in a zeroed lane must become 0.
+  for (int e = 0; e < 2 * elements; ++e) p[e] = select_greater(k, zero, p[e], zero);
+}
+
 #if HWY_TARGET == HWY_AVX2
 /// Four consecutive complex elements of one system as eight floats (re, im, re, im, …).
 inline __m256 load_four_complex(const float* p) noexcept { return _mm256_loadu_ps(p); }

@@ -35,7 +35,7 @@ struct lanes;
 // sqrt, min and max as their zero-masking forms under a full mask (the same instructions):
 // GCC 12 reports a false maybe-uninitialized inside the unmasked intrinsics.
 template <>
-struct lanes<float> {
+struct alignas(64) lanes<float> {
   using value_type = float;
   static constexpr int size = 16;
   __m512 v;
@@ -58,7 +58,7 @@ struct lanes<float> {
 };
 
 template <>
-struct lanes<double> {
+struct alignas(64) lanes<double> {
   using value_type = double;
   static constexpr int size = 8;
   __m512d v;
@@ -81,8 +81,10 @@ struct lanes<double> {
 };
 
 #elif HWY_TARGET == HWY_AVX2
+// (alignas: in a build whose baseline has no AVX, GCC gives a __m256 member only 16-byte
+// alignment outside the target region, and std::vector would allocate it misaligned.)
 template <>
-struct lanes<float> {
+struct alignas(32) lanes<float> {
   using value_type = float;
   static constexpr int size = 8;
   __m256 v;
@@ -107,7 +109,7 @@ struct lanes<float> {
 };
 
 template <>
-struct lanes<double> {
+struct alignas(32) lanes<double> {
   using value_type = double;
   static constexpr int size = 4;
   __m256d v;

@@ -9,12 +9,17 @@
 // Targets (issue 15): kernel ≥ 40% of the measured FMA peak; ≥ 4× the baseline.
 // All figures measured (CPU time of the one measuring thread, CLOCK_THREAD_CPUTIME_ID:
 // robust to other processes on a shared machine); FLOP counts modelled from the algorithm.
-// Usage: bench_batch_detect [seconds per measurement, default 0.3]
+// The kernels (and the FMA peak loop) run on the SIMD target chosen at run time
+// (solver/simd_target.h); the target is printed, and a second argument forces one.
+// Usage: bench_batch_detect [seconds per measurement, default 0.3] [SIMD target: AVX3, AVX2, EMU128]
 
+#ifndef BENCH_BATCH_DETECT_ONCE_
+#define BENCH_BATCH_DETECT_ONCE_
 #include <amimo/core/rng.h>
 #include <amimo/detect/batch_detector.h>
 #include <amimo/detect/linear_detector.h>
-#include <amimo/solver/simd_lanes.h>
+#include <amimo/solver/simd_target.h>
+#include <amimo/core/error.h>
 #include <amimo/solver/solver_factory.h>
 
 #include <armadillo>
@@ -26,6 +31,40 @@
 #include <cstdlib>
 #include <string>
 #include <vector>
+#endif  // BENCH_BATCH_DETECT_ONCE_
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "bench_batch_detect.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <amimo/solver/simd_lanes.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace bench_fma::HWY_NAMESPACE {
+
+// 10 independent chains of FMAs on this target's f32 lanes, `steps` each; returns a value
+// depending on every chain (so nothing is optimised away).
+float fma_chains(long steps) {
+  using V = amimo::simd::HWY_NAMESPACE::lanes<float>;
+  constexpr int kChains = 10;
+  V acc[kChains];
+  for (int c = 0; c < kChains; ++c) acc[c] = V::broadcast(static_cast<float>(c) * 1e-3F);
+  const V m = V::broadcast(0.999999F), a = V::broadcast(1e-7F);
+  for (long s = 0; s < steps; ++s) {
+    for (int c = 0; c < kChains; ++c) acc[c] = fma(acc[c], m, a);
+  }
+  alignas(64) float out[V::size];
+  V total = V::zero();
+  for (int c = 0; c < kChains; ++c) total = total + acc[c];
+  total.store(out);
+  return out[0];
+}
+
+}  // namespace bench_fma::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <amimo/solver/simd_dispatch.h>
 
 namespace {
 
@@ -56,34 +95,32 @@ double rate(double seconds, F&& body) {
   return static_cast<double>(calls) / elapsed;
 }
 
-// FP32 FMA peak of one core: 10 independent chains of 8-lane FMAs (enough to cover the
-// FMA latency × throughput of current x86 cores), 2 FLOP per lane per FMA.
+// FP32 FMA peak of one core on the current SIMD target: 10 independent chains of FMAs on
+// its f32 lanes (enough to cover the FMA latency × throughput of current x86 cores), 2 FLOP
+// per lane per FMA.
 double fma_peak_gflops(double seconds) {
-  using V = simd::lanes<float>;
   constexpr int kChains = 10;
   constexpr long kSteps = 1 << 20;
+  using namespace bench_fma;
+  const auto chains = AMIMO_SIMD_DISPATCH(fma_chains);
   float sink = 0.0F;
-  const double calls = rate(seconds, [&] {
-    V acc[kChains];
-    for (int c = 0; c < kChains; ++c) acc[c] = V::broadcast(static_cast<float>(c) * 1e-3F);
-    const V m = V::broadcast(0.999999F), a = V::broadcast(1e-7F);
-    for (long s = 0; s < kSteps; ++s) {
-      for (int c = 0; c < kChains; ++c) acc[c] = fma(acc[c], m, a);
-    }
-    alignas(64) float out[V::size];
-    V total = V::zero();
-    for (int c = 0; c < kChains; ++c) total = total + acc[c];
-    total.store(out);
-    sink += out[0];
-  });
+  const double calls = rate(seconds, [&] { sink += chains(kSteps); });
   if (sink == 12345.0F) std::puts("");
-  return calls * kSteps * kChains * V::size * 2.0 / 1e9;
+  return calls * kSteps * kChains * simd::current_f32_lanes() * 2.0 / 1e9;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const double seconds = argc > 1 ? std::atof(argv[1]) : 0.3;
+  if (argc > 2) {
+    try {
+      simd::use_target(argv[2]);
+    } catch (const config_error& e) {
+      std::fprintf(stderr, "bench_batch_detect: %s\n", e.what());
+      return 2;
+    }
+  }
   constexpr int kAntennas = 64, kUsers = 16, kVectors = 14, kSubcarriers = 48;  // one block of a 600-subcarrier band
   constexpr double kNoise = 0.05;
   rng gen(1);
@@ -95,8 +132,10 @@ int main(int argc, char** argv) {
 
   std::printf("# bench_batch_detect: %dx%d MMSE per-block, %d vectors, %d subcarriers per call, one core\n", kAntennas,
               kUsers, kVectors, kSubcarriers);
-  std::printf("# SIMD lanes per f32 group: %d (%s)\n", simd::lanes<float>::size,
-              simd::lanes<float>::size > 1 ? "AVX2/FMA" : "scalar build");
+  std::string compiled;
+  for (const std::string& t : simd::compiled_targets()) compiled += (compiled.empty() ? "" : " ") + t;
+  std::printf("# SIMD target (run time): %s, %d f32 lanes per group (compiled: %s)\n", simd::current_target().c_str(),
+              simd::current_f32_lanes(), compiled.c_str());
 
   const bench::blas_runtime blas = bench::detect_blas_and_use_one_thread();
   const double peak = fma_peak_gflops(seconds);
@@ -169,3 +208,4 @@ int main(int argc, char** argv) {
               batch_rate / (arma_calls * kSubcarriers), blas.openblas ? "" : " [baseline NOT on OpenBLAS here]");
   return 0;
 }
+#endif  // HWY_ONCE

@@ -5,6 +5,7 @@
 #include <amimo/core/rng.h>
 #include <amimo/detect/batch_detector.h>
 #include <amimo/detect/linear_detector.h>
+#include <amimo/solver/simd_target.h>
 #include <amimo/solver/solver_factory.h>
 
 #include <gtest/gtest.h>
@@ -229,6 +230,47 @@ TEST(BatchDetector, RejectsBadSizesAndMisshapenCalls) {
                        solver::column_major_batch(c.y_flat.data(), 3, 8, 3), 0.1),
             3);
   for (const cf64& v : s) EXPECT_EQ(v, cf64{});
+}
+
+// Run-time SIMD targets (solver/simd_target.h): the detector's engine and the solver on
+// every target this machine runs give the scalar target's outputs, SINRs and erasures
+// (targets that cannot run here, AVX3 without AVX-512, are not tested).
+TEST(BatchDetector, EveryRunnableSimdTargetDetectsAsTheScalarTarget) {
+  struct restore {
+    ~restore() { simd::use_target(""); }
+  } guard;
+  std::string scalar;
+  for (const std::string& t : simd::compiled_targets()) {
+    if (t == "EMU128" || t == "SCALAR") scalar = t;
+  }
+  ASSERT_FALSE(scalar.empty());
+  for (const char* name : {"digital-f32", "digital-f64"}) {
+    for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
+      const auto run = [&](const std::string& target) {
+        simd::use_target(target);
+        batch_case c(37, 24, 6, 5, 77);  // 37: a partial last group for every width
+        c.h[5].col(2) = c.h[5].col(1);   // an exactly singular channel (ZF) stays singular
+        c.h[9](3, 0) = cf64(std::numeric_limits<double>::infinity(), 0.0);
+        auto solver = solver::create_batch_solver({name, {}}, c.users, 1);
+        return batched(c, detector_kind::zf, mode, *solver, 0.05);
+      };
+      const outcome want = run(scalar);
+      EXPECT_FALSE(want.resolved[5]);
+      EXPECT_FALSE(want.resolved[9]);
+      for (const std::string& t : simd::runnable_targets()) {
+        const outcome got = run(t);
+        const double tol = std::string(name) == "digital-f32" ? 1e-5 : 1e-13;
+        for (std::size_t m = 0; m < want.s.size(); ++m) {
+          const std::string where = t + " " + name + " " + std::string(to_string(mode)) + " m=" + std::to_string(m);
+          ASSERT_EQ(got.resolved[m], want.resolved[m]) << where;
+          EXPECT_LE((got.s[m] - want.s[m]).norm(), tol * std::max(want.s[m].norm(), 1.0)) << where;
+          for (std::size_t k = 0; k < want.sinr[m].size(); ++k) {
+            EXPECT_NEAR(got.sinr[m][k], want.sinr[m][k], tol * 100 * want.sinr[m][k]) << where << " k=" << k;
+          }
+        }
+      }
+    }
+  }
 }
 
 }  // namespace

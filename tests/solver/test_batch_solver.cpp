@@ -1,6 +1,7 @@
 // The batch solver interface: the native digital batch backends (compact SIMD kernels
 // across systems) against the per-matrix digital-f64 path, the per-matrix adapter against
 // its backend, and singular, non-finite and misshapen batches.
+#include <amimo/core/error.h>
 #include <amimo/core/rng.h>
 #include <amimo/solver/batch_solver.h>
 #include <amimo/solver/compact_io.h>
@@ -11,6 +12,7 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 #include <vector>
 
 namespace amimo::solver {
@@ -249,11 +251,11 @@ namespace {
 template <typename Source>
 void check_group_loads(const matrix_batch<const Source>& view, const std::vector<std::complex<Source>>& want,
                        int rows, int cols, int count) {
-  using V = simd::lanes<float>;
+  using V = simd::HWY_NAMESPACE::lanes<float>;  // the build's static target
   constexpr int L = V::size;
   std::vector<V> group(static_cast<std::size_t>(2 * rows * cols));
   for (int g = 0; g < (count + L - 1) / L; ++g) {
-    const unsigned bad = compact::load_group(group.data(), view, g, 3.0F);
+    const unsigned bad = compact::HWY_NAMESPACE::load_group(group.data(), view, g, 3.0F);
     EXPECT_EQ(bad, 0U);
     for (int j = 0; j < cols; ++j) {
       for (int i = 0; i < rows; ++i) {
@@ -304,6 +306,27 @@ TEST(CompactLoad, EveryLayoutLoadsTheSameGroups) {
     const matrix_batch<const double> reversed{reinterpret_cast<const double*>(odd.data()) + 2 * (rows - 1), count, rows, cols,
                                               batch_format::column_major, -1, rows, std::ptrdiff_t{rows} * cols, 1};
     check_group_loads(reversed, v64, rows, cols, count);
+  }
+}
+
+}  // namespace
+}  // namespace amimo::solver
+
+namespace amimo::solver {
+namespace {
+
+// "gpu" exists only in CUDA builds and runs only with a device: everywhere else asking for
+// it is a config_error that says which is missing (tests/gpu checks the backend itself).
+TEST(BatchSolverFactory, GpuBackendIsAClearErrorWhereItCannotRun) {
+  try {
+    auto gpu = create_batch_solver({"gpu", {}}, 4, 1);
+    EXPECT_EQ(gpu->name(), "gpu");  // a CUDA build on a machine with a device
+    EXPECT_TRUE(has_native_batch({"gpu", {}}));
+  } catch (const config_error& e) {
+    const std::string what = e.what();
+    EXPECT_TRUE(what.find("no CUDA device") != std::string::npos || what.find("no CUDA (configure") != std::string::npos)
+        << what;
+    EXPECT_THROW(validate_solver_spec({"gpu", {}}), config_error);
   }
 }
 

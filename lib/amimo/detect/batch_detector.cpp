@@ -1,7 +1,11 @@
+// The batch detector; its engine (compact-group kernels) is compiled once per SIMD target
+// (Highway's foreach_target.h re-includes this file; solver/simd_target.h) and chosen at
+// run time when the detector is built.
+
+#ifndef AMIMO_DETECT_BATCH_DETECTOR_ONCE_
+#define AMIMO_DETECT_BATCH_DETECTOR_ONCE_
 #include <amimo/core/error.h>
 #include <amimo/detect/batch_detector.h>
-#include <amimo/solver/compact_io.h>
-#include <amimo/solver/compact_kernels.h>
 
 #include <algorithm>
 #include <cmath>
@@ -17,12 +21,25 @@ struct batch_detector::engine {
   virtual int run(solver::batch_ref s_hat, solver::batch_cref h, solver::batch_cref y, double n0,
                   std::span<unsigned char> resolved, std::span<double> sinr, std::span<double> noise_variance) = 0;
 };
+}  // namespace amimo::detect
+#endif  // AMIMO_DETECT_BATCH_DETECTOR_ONCE_
 
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "amimo/detect/batch_detector.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/highway.h>
+
+#include <amimo/solver/compact_io.h>
+#include <amimo/solver/compact_kernels.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace amimo::detect::HWY_NAMESPACE {
 namespace {
 
 template <typename Real>
 class engine_impl final : public batch_detector::engine {
-  using V = simd::lanes<Real>;
+  using V = simd::HWY_NAMESPACE::lanes<Real>;
   static constexpr int L = V::size;
 
  public:
@@ -32,7 +49,7 @@ class engine_impl final : public batch_detector::engine {
         whole_(solver.preference().format != solver::batch_format::compact),
         slots_(whole_ ? (max_batch + L - 1) / L : 1),
         h_(slots(n_ * k_)), y_(slots(n_ * t_max_)), a_(slots(k_ * k_)), hh_(slots(k_ * n_)),
-        b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(slots(k_ * std::max(n_, k_ + t_max_))), w_(size(k_ * n_)),
+        b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(whole_ ? slots(k_ * std::max(n_, k_ + t_max_)) : 0), w_(size(k_ * n_)),
         g_(size(k_ * k_)), s_(size(k_ * t_max_)), wnorm_(static_cast<std::size_t>(k_)),
         gain_(static_cast<std::size_t>(2 * k_)), lanes_g_(static_cast<std::size_t>(2 * k_ * k_ * L)),
         lanes_w_(static_cast<std::size_t>(k_ * L)), bad_h_(static_cast<std::size_t>(slots_)),
@@ -58,7 +75,7 @@ class engine_impl final : public batch_detector::engine {
       return unresolved;
     }
     for (int g = 0; g < groups; ++g) {
-      const int used = solver::compact::lanes_used(count, g, L);
+      const int used = solver::compact::HWY_NAMESPACE::lanes_used(count, g, L);
       prepare(g, 0, h, y, t, n0);
       const std::span<solver::batch_status> status(status_.data(), static_cast<std::size_t>(used));
       solve(status, used, rhs, 0);
@@ -78,10 +95,10 @@ class engine_impl final : public batch_detector::engine {
     V* as = at(a_, slot, k_ * k_);
     V* hhs = at(hh_, slot, k_ * n_);
     V* bs = at(b_, slot, k_ * rhs);
-    bad_h_[static_cast<std::size_t>(slot)] = solver::compact::load_group(hs, h, g, Real(0));
-    (void)solver::compact::load_group(ys, y, g, Real(0));
+    bad_h_[static_cast<std::size_t>(slot)] = solver::compact::HWY_NAMESPACE::load_group(hs, h, g, Real(0));
+    (void)solver::compact::HWY_NAMESPACE::load_group(ys, y, g, Real(0));
     const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
-    solver::compact::gram(as, hs, n_, k_, V::broadcast(reg));
+    solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
     // Hᴴ (k × n): straight into the right-hand side in per-block mode.
     V* hh = per_block ? bs : hhs;
     for (int a = 0; a < n_; ++a) {
@@ -97,13 +114,13 @@ class engine_impl final : public batch_detector::engine {
           bs[2 * (j * k_ + i) + 1] = V::zero();
         }
       }
-      solver::compact::multiply(bs + 2 * k_ * k_, hhs, ys, k_, n_, t);
+      solver::compact::HWY_NAMESPACE::multiply(bs + 2 * k_ * k_, hhs, ys, k_, n_, t);
     }
   }
 
   // Solves `systems` systems whose groups start at work slot `slot`.
   void solve(std::span<solver::batch_status> status, int systems, int rhs, int slot) {
-    solver_.solve(status, solver::compact_batch(reals(at(x_, slot, k_ * rhs)), systems, k_, rhs, L),
+    solver_.solve(status, solver::compact_batch(reals(solution(slot, rhs)), systems, k_, rhs, L),
                   solver::compact_batch(reals_c(at(a_, slot, k_ * k_)), systems, k_, k_, L),
                   solver::compact_batch(reals_c(at(b_, slot, k_ * rhs)), systems, k_, rhs, L),
                   solver::matrix_structure::hermitian);
@@ -115,20 +132,20 @@ class engine_impl final : public batch_detector::engine {
     const bool n0_ok = std::isfinite(n0) && n0 >= 0.0;
     const bool per_block = mode_ == detection_mode::per_block;
     const int rhs = per_block ? n_ : k_ + t;
-    const int used = solver::compact::lanes_used(count, g, L);
+    const int used = solver::compact::HWY_NAMESPACE::lanes_used(count, g, L);
     const unsigned bad_h = bad_h_[static_cast<std::size_t>(slot)];
     const V* hs = at(h_, slot, n_ * k_);
     const V* ys = at(y_, slot, n_ * t_max_);
     const V* hhs = at(hh_, slot, k_ * n_);
-    const V* xs = at(x_, slot, k_ * rhs);
+    const V* xs = solution(slot, rhs);
     int unresolved = 0;
     // The filter actually applied: W = X (per-block) or X[:, :k] Hᴴ (per-vector).
     const V* w = xs;
     if (!per_block) {
-      solver::compact::multiply(w_.data(), xs, hhs, k_, k_, n_);
+      solver::compact::HWY_NAMESPACE::multiply(w_.data(), xs, hhs, k_, k_, n_);
       w = w_.data();
     }
-    solver::compact::multiply(g_.data(), w, hs, k_, n_, k_);
+    solver::compact::HWY_NAMESPACE::multiply(g_.data(), w, hs, k_, n_, k_);
     for (int k = 0; k < k_; ++k) wnorm_[static_cast<std::size_t>(k)] = V::zero();
     for (int a = 0; a < n_; ++a) {
       for (int k = 0; k < k_; ++k) {
@@ -175,7 +192,7 @@ class engine_impl final : public batch_detector::engine {
     std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
     // Scaled outputs (assess_stream: 1/g_k per-block, 1/b_k per-vector), an erased stream 0.
     if (per_block) {
-      solver::compact::multiply(s_.data(), w, ys, k_, n_, t);
+      solver::compact::HWY_NAMESPACE::multiply(s_.data(), w, ys, k_, n_, t);
     } else {
       std::memcpy(static_cast<void*>(s_.data()), static_cast<const void*>(xs + 2 * k_ * k_),
                   sizeof(V) * 2 * k_ * t);
@@ -191,7 +208,7 @@ class engine_impl final : public batch_detector::engine {
         im = ni;
       }
     }
-    solver::compact::store_group(s_hat, s_.data(), g, ~0U, ~resolved_lanes);
+    solver::compact::HWY_NAMESPACE::store_group(s_hat, s_.data(), g, ~0U, ~resolved_lanes);
     return unresolved;
   }
 
@@ -200,6 +217,9 @@ class engine_impl final : public batch_detector::engine {
 
  private:
   static std::size_t size(int elements) { return static_cast<std::size_t>(2 * std::max(elements, 1)); }
+  // Where the solver writes X for work slot `slot`: over B itself for a compact backend
+  // (batch_solver.h: solved in place, nothing copied), a separate buffer otherwise.
+  V* solution(int slot, int rhs) noexcept { return whole_ ? at(x_, slot, k_ * rhs) : at(b_, slot, k_ * rhs); }
   // Work buffers with one slot per group of a whole call (one slot otherwise).
   std::size_t slots(int elements) const { return size(elements) * static_cast<std::size_t>(slots_); }
   // Slot `slot` of a buffer whose slots hold `elements` complex values (groups packed as
@@ -231,6 +251,27 @@ class engine_impl final : public batch_detector::engine {
 
 }  // namespace
 
+std::unique_ptr<batch_detector::engine> make_batch_engine(bool single_precision, detector_kind kind,
+                                                          detection_mode mode, solver::batch_solver& solver,
+                                                          int antennas, int users, int max_vectors, int max_batch) {
+  if (single_precision) {
+    auto e = std::make_unique<engine_impl<float>>(kind, mode, solver, antennas, users, max_vectors, max_batch);
+    e->init_lanes();
+    return e;
+  }
+  auto e = std::make_unique<engine_impl<double>>(kind, mode, solver, antennas, users, max_vectors, max_batch);
+  e->init_lanes();
+  return e;
+}
+
+}  // namespace amimo::detect::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <amimo/solver/simd_dispatch.h>
+
+namespace amimo::detect {
+
 batch_detector::batch_detector(detector_kind kind, detection_mode mode, solver::batch_solver& solver, int antennas,
                                int users, int max_vectors, int max_batch)
     : antennas_(antennas), users_(users), max_vectors_(max_vectors), max_batch_(max_batch) {
@@ -241,15 +282,8 @@ batch_detector::batch_detector(detector_kind kind, detection_mode mode, solver::
     throw config_error("zero-forcing needs users <= antennas (got " + std::to_string(users) + " users, " +
                        std::to_string(antennas) + " antennas)");
   }
-  if (solver.preference().element == solver::element_type::f32) {
-    auto e = std::make_unique<engine_impl<float>>(kind, mode, solver, antennas, users, max_vectors, max_batch);
-    e->init_lanes();
-    engine_ = std::move(e);
-  } else {
-    auto e = std::make_unique<engine_impl<double>>(kind, mode, solver, antennas, users, max_vectors, max_batch);
-    e->init_lanes();
-    engine_ = std::move(e);
-  }
+  engine_ = AMIMO_SIMD_DISPATCH(make_batch_engine)(solver.preference().element == solver::element_type::f32, kind,
+                                                    mode, solver, antennas, users, max_vectors, max_batch);
   // Every right-hand-side count this detector will ask for: Hᴴ (antennas), identity
   // (users), received vectors (per-vector mode).
   solver.reserve(std::max({antennas, users, max_vectors}));
@@ -287,3 +321,4 @@ int batch_detector::detect(solver::batch_ref s_hat, solver::batch_cref h, solver
 }
 
 }  // namespace amimo::detect
+#endif  // HWY_ONCE

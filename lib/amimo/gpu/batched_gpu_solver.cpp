@@ -86,6 +86,10 @@ struct batched_gpu_solver::impl {
   device_buffer<int> info;
   std::vector<int> host_info;
   std::vector<cf32> staging;
+  // solve_packed: the pointer arrays are laid out for this shape (rewritten when it changes).
+  int packed_count = -1, packed_n = -1, packed_rhs = -1;
+  std::vector<cuComplex*> a_ptrs, b_ptrs;
+  std::vector<cf32> factors;
 
   ~impl() {
     if (solver != nullptr) cusolverDnDestroy(solver);
@@ -173,6 +177,56 @@ int batched_gpu_solver::run() {
         "cudaMemcpy (info)");
   return static_cast<int>(
       std::count_if(impl_->host_info.begin(), impl_->host_info.end(), [](int v) { return v != 0; }));
+}
+
+void batched_gpu_solver::solve_packed(const cf32* a, const cf32* b, cf32* x, float* l_diagonal, int* info, int count,
+                                      int n, int nrhs) {
+  if (count < 1 || count > batch_ || n < 1 || n > n_ || nrhs < 1 || nrhs > nrhs_) {
+    throw std::invalid_argument(fmt::format(
+        "batched_gpu_solver::solve_packed: {} systems of {}x{} with {} right-hand sides do not fit {} of {}x{} with {}",
+        count, n, n, nrhs, batch_, n_, n_, nrhs_));
+  }
+  impl& d = *impl_;
+  const auto nn = static_cast<std::size_t>(n) * static_cast<std::size_t>(n);
+  const auto nb = static_cast<std::size_t>(n) * static_cast<std::size_t>(nrhs);
+  const auto systems = static_cast<std::size_t>(count);
+  if (d.packed_count != count || d.packed_n != n || d.packed_rhs != nrhs) {
+    d.a_ptrs.resize(systems);
+    d.b_ptrs.resize(systems);
+    for (std::size_t i = 0; i < systems; ++i) {
+      d.a_ptrs[i] = d.a_work.get() + i * nn;
+      d.b_ptrs[i] = d.b_work.get() + i * nb;
+    }
+    check(cudaMemcpy(d.a_pointers.get(), d.a_ptrs.data(), systems * sizeof(cuComplex*), cudaMemcpyHostToDevice),
+          "cudaMemcpy (pointers)");
+    check(cudaMemcpy(d.b_pointers.get(), d.b_ptrs.data(), systems * sizeof(cuComplex*), cudaMemcpyHostToDevice),
+          "cudaMemcpy (pointers)");
+    d.packed_count = count;
+    d.packed_n = n;
+    d.packed_rhs = nrhs;
+  }
+  check(cudaMemcpy(d.a_work.get(), a, systems * nn * sizeof(cf32), cudaMemcpyHostToDevice), "cudaMemcpy (A)");
+  check(cudaMemcpy(d.b_work.get(), b, systems * nb * sizeof(cf32), cudaMemcpyHostToDevice), "cudaMemcpy (B)");
+  check(cusolverDnCpotrfBatched(d.solver, CUBLAS_FILL_MODE_LOWER, n, d.a_pointers.get(), n, d.info.get(), count),
+        "cusolverDnCpotrfBatched");
+  const cuComplex one{1.0F, 0.0F};
+  check(cublasCtrsmBatched(d.blas, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_N, CUBLAS_DIAG_NON_UNIT, n, nrhs,
+                           &one, d.a_pointers.get(), n, d.b_pointers.get(), n, count),
+        "cublasCtrsmBatched (L)");
+  check(cublasCtrsmBatched(d.blas, CUBLAS_SIDE_LEFT, CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_C, CUBLAS_DIAG_NON_UNIT, n, nrhs,
+                           &one, d.a_pointers.get(), n, d.b_pointers.get(), n, count),
+        "cublasCtrsmBatched (L^H)");
+  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  check(cudaMemcpy(x, d.b_work.get(), systems * nb * sizeof(cf32), cudaMemcpyDeviceToHost), "cudaMemcpy (X)");
+  check(cudaMemcpy(info, d.info.get(), systems * sizeof(int), cudaMemcpyDeviceToHost), "cudaMemcpy (info)");
+  d.factors.resize(systems * nn);
+  check(cudaMemcpy(d.factors.data(), d.a_work.get(), systems * nn * sizeof(cf32), cudaMemcpyDeviceToHost),
+        "cudaMemcpy (factors)");
+  for (std::size_t i = 0; i < systems; ++i) {
+    for (std::size_t j = 0; j < static_cast<std::size_t>(n); ++j) {
+      l_diagonal[i * static_cast<std::size_t>(n) + j] = d.factors[i * nn + j * static_cast<std::size_t>(n) + j].real();
+    }
+  }
 }
 
 void batched_gpu_solver::download(std::span<cmat> x) {

@@ -57,6 +57,14 @@ class batched_gpu_solver {
   /// Copies the solutions of the last run() to x (resized to n×nrhs each, batch entries).
   void download(std::span<cmat> x);
 
+  /// One batch straight from host f32 column-major arrays (the batch backend's path, no
+  /// conversion): count ≤ batch() systems of size n ≤ size() with nrhs ≤ rhs() right-hand
+  /// sides each, packed densely at a (n×n each), b and x (n×nrhs each). Factors, solves and
+  /// copies back the solutions to x, the diagonal of each Cholesky factor L to l_diagonal
+  /// (count·n values, real) and cuSOLVER's info per system to info (0: factorised; > 0: not
+  /// positive definite, that system's x and diagonal are meaningless).
+  void solve_packed(const cf32* a, const cf32* b, cf32* x, float* l_diagonal, int* info, int count, int n, int nrhs);
+
   int size() const noexcept { return n_; }
   int batch() const noexcept { return batch_; }
   int rhs() const noexcept { return nrhs_; }

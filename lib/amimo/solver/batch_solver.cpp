@@ -1,6 +1,10 @@
+// The batch solver interface's shared parts and the digital batch backends. The backends'
+// kernels are compiled once per SIMD target (Highway's foreach_target.h re-includes this
+// file; simd_target.h) and chosen at run time; the rest is compiled once.
+
+#ifndef AMIMO_SOLVER_BATCH_SOLVER_ONCE_
+#define AMIMO_SOLVER_BATCH_SOLVER_ONCE_
 #include <amimo/solver/batch_solver.h>
-#include <amimo/solver/compact_io.h>
-#include <amimo/solver/compact_kernels.h>
 #include <amimo/solver/digital_solver.h>
 
 #include <algorithm>
@@ -103,9 +107,26 @@ batch_status solve_one(linear_solver& inner, cmat& a, cmat& b, cmat& x, const ba
   return status;
 }
 
+}  // namespace
+}  // namespace amimo::solver
+#endif  // AMIMO_SOLVER_BATCH_SOLVER_ONCE_
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "amimo/solver/batch_solver.cpp"
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
+
+#include <hwy/highway.h>
+
+#include <amimo/solver/compact_io.h>
+#include <amimo/solver/compact_kernels.h>
+
+HWY_BEFORE_NAMESPACE();
+namespace amimo::solver::HWY_NAMESPACE {
+namespace {
+
 template <typename Real>
 class digital_batch_solver final : public batch_solver {
-  using V = simd::lanes<Real>;
+  using V = simd::HWY_NAMESPACE::lanes<Real>;
   static constexpr int L = V::size;
 
  public:
@@ -145,13 +166,21 @@ class digital_batch_solver final : public batch_solver {
     if (a_.size() < static_cast<std::size_t>(2 * n * n)) a_.resize(static_cast<std::size_t>(2 * n * n));
     if (inv_diag_.size() < static_cast<std::size_t>(n)) inv_diag_.resize(static_cast<std::size_t>(n));
     if (x_.size() < static_cast<std::size_t>(2 * n * r)) x_.resize(static_cast<std::size_t>(2 * n * r));
+    // x exactly b's view in this backend's own layout: solved in place (batch_solver.h).
+    bool in_place = false;
+    if (const auto* xv = std::get_if<matrix_batch<Real>>(&x)) {
+      if (const auto* bv = std::get_if<matrix_batch<const Real>>(&b)) {
+        in_place = xv->data == bv->data && compact::HWY_NAMESPACE::same_layout<V>(*xv) &&
+                   compact::HWY_NAMESPACE::same_layout<V>(*bv);
+      }
+    }
     constexpr Real eps = std::numeric_limits<Real>::epsilon();
     const int groups = (shape.count + L - 1) / L;
     for (int g = 0; g < groups; ++g) {
-      const int used = compact::lanes_used(shape.count, g, L);
-      const unsigned bad_a = compact::load_group(a_.data(), a, g, Real(1));
+      const int used = compact::HWY_NAMESPACE::lanes_used(shape.count, g, L);
+      const unsigned bad_a = compact::HWY_NAMESPACE::load_group(a_.data(), a, g, Real(1));
       V failed, lo, hi;
-      compact::cholesky(a_.data(), inv_diag_.data(), n, failed, lo, hi);
+      compact::HWY_NAMESPACE::cholesky(a_.data(), inv_diag_.data(), n, failed, lo, hi);
       alignas(64) Real f[L], mn[L], mx[L];
       failed.store(f);
       lo.store(mn);
@@ -174,14 +203,27 @@ class digital_batch_solver final : public batch_solver {
         }
         s.solve.ok = s.matrix.ok;
       }
-      const unsigned bad_b = compact::load_group(x_.data(), b, g, Real(0));
-      compact::cholesky_solve(x_.data(), a_.data(), inv_diag_.data(), n, r);
-      const unsigned bad_x = compact::nonfinite_lanes(x_.data(), n * r) | bad_b;
+      if (in_place && not_pd == 0) {
+        // X over B in the caller's group: no copy in or out. A non-finite element of B
+        // reaches X (the pivots are positive and finite), so scanning X finds it.
+        V* xg = reinterpret_cast<V*>(std::get<matrix_batch<Real>>(x).data) + std::ptrdiff_t{g} * 2 * n * r;
+        compact::HWY_NAMESPACE::cholesky_solve(xg, a_.data(), inv_diag_.data(), n, r);
+        const unsigned bad_x = compact::HWY_NAMESPACE::nonfinite_lanes(xg, n * r);
+        for (int l = 0; l < used; ++l) {
+          if ((usable >> l) & (bad_x >> l) & 1U) status[static_cast<std::size_t>(g * L + l)].solve.ok = false;
+        }
+        const unsigned all = used == L ? ~0U : (1U << used) - 1U;
+        compact::HWY_NAMESPACE::zero_lanes(xg, n * r, (~usable | bad_x) & all);
+        continue;
+      }
+      const unsigned bad_b = compact::HWY_NAMESPACE::load_group(x_.data(), b, g, Real(0));
+      compact::HWY_NAMESPACE::cholesky_solve(x_.data(), a_.data(), inv_diag_.data(), n, r);
+      const unsigned bad_x = compact::HWY_NAMESPACE::nonfinite_lanes(x_.data(), n * r) | bad_b;
       for (int l = 0; l < used; ++l) {
         if ((usable >> l) & (bad_x >> l) & 1U) status[static_cast<std::size_t>(g * L + l)].solve.ok = false;
       }
       const unsigned write = ~not_pd;
-      compact::store_group(x, x_.data(), g, write, ~usable | bad_x);
+      compact::HWY_NAMESPACE::store_group(x, x_.data(), g, write, ~usable | bad_x);
       for (int l = 0; l < used; ++l) {
         if ((not_pd >> l) & 1U) {
           status[static_cast<std::size_t>(g * L + l)] = solve_one(*fallback_, fa_, fb_, fx_, x, a, b, g * L + l, structure);
@@ -200,6 +242,18 @@ class digital_batch_solver final : public batch_solver {
 
 }  // namespace
 
+std::unique_ptr<batch_solver> make_digital_batch_solver(bool single_precision, int max_size) {
+  if (single_precision) return std::make_unique<digital_batch_solver<float>>(max_size);
+  return std::make_unique<digital_batch_solver<double>>(max_size);
+}
+
+}  // namespace amimo::solver::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+#include <amimo/solver/simd_dispatch.h>
+
+namespace amimo::solver {
 per_matrix_batch_solver::per_matrix_batch_solver(linear_solver& inner, int max_size)
     : inner_(&inner), a_(max_size, max_size), b_(max_size, max_size), x_(max_size, max_size) {}
 
@@ -225,8 +279,8 @@ void per_matrix_batch_solver::solve(std::span<batch_status> status, batch_ref x,
 }
 
 std::unique_ptr<batch_solver> create_digital_batch_solver(bool single_precision, int max_size) {
-  if (single_precision) return std::make_unique<digital_batch_solver<float>>(max_size);
-  return std::make_unique<digital_batch_solver<double>>(max_size);
+  return AMIMO_SIMD_DISPATCH(make_digital_batch_solver)(single_precision, max_size);
 }
 
 }  // namespace amimo::solver
+#endif  // HWY_ONCE

@@ -125,6 +125,9 @@ class batch_solver {
 
   /// Solves A_m X_m = B_m for every system; status.size() must equal the batch count.
   /// A is Hermitian (positive definite or nearly so) or general as `structure` says.
+  /// For a backend whose preference() is compact, x may be exactly b's view (same data,
+  /// layout and lanes): B is then overwritten by X, with nothing copied. Other overlaps
+  /// between x and a or b are not allowed.
   virtual void solve(std::span<batch_status> status, batch_ref x, batch_cref a, batch_cref b,
                      matrix_structure structure) = 0;
 

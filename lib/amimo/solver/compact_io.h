@@ -1,4 +1,3 @@
-#pragma once
 // Moving systems between any matrix_batch view and a compact group buffer (arrays of
 // simd::lanes): one pass, one conversion per element. A view that already is compact with
 // the same element and lane count is copied as raw bytes.
@@ -12,7 +11,17 @@
 #include <type_traits>
 #include <variant>
 
-namespace amimo::solver::compact {
+// Per-target header (see simd_lanes.h): amimo::solver::compact::HWY_NAMESPACE.
+
+#if defined(AMIMO_SOLVER_COMPACT_IO_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef AMIMO_SOLVER_COMPACT_IO_H_
+#undef AMIMO_SOLVER_COMPACT_IO_H_
+#else
+#define AMIMO_SOLVER_COMPACT_IO_H_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace amimo::solver::compact::HWY_NAMESPACE {
 
 /// Whether view v stores its groups exactly as V does (compact, same element and lanes).
 template <typename V, typename Real>
@@ -41,7 +50,19 @@ unsigned nonfinite_lanes(const V* p, int elements) noexcept {
   return bad;
 }
 
-#if defined(AMIMO_SIMD_AVX2)
+/// Sets the lanes in `mask` (bit l) of the 2·elements vectors at p to zero.
+template <typename V>
+void zero_lanes(V* p, int elements, unsigned mask) noexcept {
+  using real = typename V::value_type;
+  if (mask == 0) return;
+  alignas(64) real keep[V::size];
+  for (int l = 0; l < V::size; ++l) keep[l] = ((mask >> l) & 1U) != 0 ? real(0) : real(1);
+  const V k = V::load(keep), zero = V::zero();
+  // select, not a multiply: a NaN or infinity in a zeroed lane must become 0.
+  for (int e = 0; e < 2 * elements; ++e) p[e] = select_greater(k, zero, p[e], zero);
+}
+
+#if HWY_TARGET == HWY_AVX2
 /// Four consecutive complex elements of one system as eight floats (re, im, re, im, …).
 inline __m256 load_four_complex(const float* p) noexcept { return _mm256_loadu_ps(p); }
 inline __m256 load_four_complex(const double* p) noexcept {
@@ -53,7 +74,7 @@ inline __m256 load_four_complex(const double* p) noexcept {
 /// vector; an 8×8 transpose in registers turns the eight lanes' vectors into the eight
 /// group vectors (re, im of four elements). Rows beyond a multiple of four go one by one.
 template <typename Real>
-void load_full_group_rows_contiguous(simd::lanes<float>* dst, const matrix_batch<Real>& src, int g) noexcept {
+void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<Real>& src, int g) noexcept {
   constexpr int L = 8;
   const std::ptrdiff_t ms = 2 * src.matrix_stride;
   const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
@@ -75,7 +96,7 @@ void load_full_group_rows_contiguous(simd::lanes<float>* dst, const matrix_batch
       const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
       const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
       const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
-      simd::lanes<float>* d = dst + 2 * (j * src.rows + i);
+      simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);
       d[0].v = _mm256_permute2f128_ps(u0, u4, 0x20);
       d[1].v = _mm256_permute2f128_ps(u1, u5, 0x20);
       d[2].v = _mm256_permute2f128_ps(u2, u6, 0x20);
@@ -92,8 +113,8 @@ void load_full_group_rows_contiguous(simd::lanes<float>* dst, const matrix_batch
         re[l] = static_cast<float>(col[l * ms + 2 * i]);
         im[l] = static_cast<float>(col[l * ms + 2 * i + 1]);
       }
-      dst[2 * (j * src.rows + i)] = simd::lanes<float>::load(re);
-      dst[2 * (j * src.rows + i) + 1] = simd::lanes<float>::load(im);
+      dst[2 * (j * src.rows + i)] = simd::HWY_NAMESPACE::lanes<float>::load(re);
+      dst[2 * (j * src.rows + i) + 1] = simd::HWY_NAMESPACE::lanes<float>::load(im);
     }
   }
 }
@@ -101,7 +122,7 @@ void load_full_group_rows_contiguous(simd::lanes<float>* dst, const matrix_batch
 /// Full group of an f32 8-lane target from an f32 column-major view whose systems are one
 /// complex apart (FFT bins of one symbol: the receiver's samples): each element's eight
 /// lanes are two contiguous vectors of (re, im) pairs, split by shuffles.
-inline void load_full_group_adjacent_systems(simd::lanes<float>* dst, const matrix_batch<const float>& src,
+inline void load_full_group_adjacent_systems(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<const float>& src,
                                              int g) noexcept {
   constexpr int L = 8;
   const float* base = src.data + std::ptrdiff_t{g} * 2 * L;
@@ -184,8 +205,8 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   if (same_layout<V>(src)) {
     std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
                 sizeof(V) * 2 * static_cast<std::size_t>(elements));
-#if defined(AMIMO_SIMD_AVX2)
-  } else if constexpr (std::is_same_v<V, simd::lanes<float>>) {
+#if HWY_TARGET == HWY_AVX2
+  } else if constexpr (std::is_same_v<V, simd::HWY_NAMESPACE::lanes<float>>) {
     if (src.format == batch_format::column_major && used == L && src.row_stride == 1 && src.matrix_stride != 1) {
       load_full_group_rows_contiguous(dst, src, g);
     } else if constexpr (std::is_same_v<Real, const float>) {
@@ -228,7 +249,7 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
 
 template <typename V>
 unsigned load_group(V* dst, const batch_cref& src, int g, typename V::value_type pad) noexcept {
-  return std::visit([&](const auto& view) { return load_group(dst, view, g, pad); }, src);
+  return std::visit([&](const auto& view) HWY_ATTR { return load_group(dst, view, g, pad); }, src);
 }
 
 /// Writes the lanes of group g selected by `write` (bit l) from src into dst; lanes in
@@ -284,7 +305,10 @@ void store_group(const matrix_batch<Real>& dst, const V* src, int g, unsigned wr
 
 template <typename V>
 void store_group(const batch_ref& dst, const V* src, int g, unsigned write, unsigned zero) noexcept {
-  std::visit([&](const auto& view) { store_group(view, src, g, write, zero); }, dst);
+  std::visit([&](const auto& view) HWY_ATTR { store_group(view, src, g, write, zero); }, dst);
 }
 
-}  // namespace amimo::solver::compact
+}  // namespace amimo::solver::compact::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard

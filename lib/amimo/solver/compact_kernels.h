@@ -1,4 +1,3 @@
-#pragma once
 // Kernels on "compact" groups of small complex matrices: a group holds V::size systems
 // (one SIMD lane each, one subcarrier each) of the same shape, interleaved so that every
 // complex element is two vectors — the real parts of all lanes, then the imaginary parts:
@@ -15,7 +14,18 @@
 #include <limits>
 #include <type_traits>
 
-namespace amimo::solver::compact {
+// Per-target header (see simd_lanes.h): the kernels live in
+// amimo::solver::compact::HWY_NAMESPACE, once per compiled target.
+
+#if defined(AMIMO_SOLVER_COMPACT_KERNELS_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef AMIMO_SOLVER_COMPACT_KERNELS_H_
+#undef AMIMO_SOLVER_COMPACT_KERNELS_H_
+#else
+#define AMIMO_SOLVER_COMPACT_KERNELS_H_
+#endif
+
+HWY_BEFORE_NAMESPACE();
+namespace amimo::solver::compact::HWY_NAMESPACE {
 
 template <typename V>
 inline const V& re(const V* g, int rows, int i, int j) noexcept {
@@ -150,7 +160,7 @@ void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept 
   // to separate accumulators (a: the L_re products, b: the L_im products), summed once per
   // element, so a column keeps four independent FMA chains instead of two dependent pairs
   // (the FMA latency, not the FMA units, bounded the substitution).
-  const auto columns = [&](auto count) {
+  const auto columns = [&](auto count) HWY_ATTR {
     constexpr int C = decltype(count)::value;
     V* v[C];
     for (int q = 0; q < C; ++q) v[q] = x + 2 * (c + q) * k;
@@ -210,7 +220,7 @@ void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept 
 template <typename V>
 void multiply(V* c, const V* a, const V* b, int r, int n, int m) noexcept {
   constexpr int kSlice = 16;
-  const auto rows = [&](int i, int p0, int p1, auto count) {
+  const auto rows = [&](int i, int p0, int p1, auto count) HWY_ATTR {
     constexpr int R = decltype(count)::value;
     for (int j = 0; j < m; ++j) {
       const V* bj = b + 2 * j * n;
@@ -247,4 +257,7 @@ void multiply(V* c, const V* a, const V* b, int r, int n, int m) noexcept {
   }
 }
 
-}  // namespace amimo::solver::compact
+}  // namespace amimo::solver::compact::HWY_NAMESPACE
+HWY_AFTER_NAMESPACE();
+
+#endif  // per-target include guard

@@ -6,6 +6,11 @@
 #include <amimo/solver/digital_solver.h>
 #include <amimo/solver/solver_factory.h>
 
+#if defined(AMIMO_HAVE_CUDA)
+#include <amimo/gpu/batched_gpu_solver.h>
+#include <amimo/gpu/gpu_batch_solver.h>
+#endif
+
 #include <algorithm>
 #include <functional>
 
@@ -70,6 +75,20 @@ const std::vector<backend_entry>& backends() {
   return table;
 }
 
+// "gpu": a batch-only backend (no per-matrix form), present in CUDA builds; usable only
+// where a CUDA device is. Throws config_error saying which of the two is missing.
+constexpr const char* kGpu = "gpu";
+void check_gpu(const solver_spec& spec) {
+  if (!spec.options.empty()) throw config_error("solver 'gpu' has no option '" + spec.options.begin()->first + "'");
+#if defined(AMIMO_HAVE_CUDA)
+  const gpu::device_info devices = gpu::query_devices();
+  if (devices.count <= 0) throw config_error("solver 'gpu' cannot run here: " + devices.error);
+#else
+  throw config_error("solver 'gpu' is not available: this build has no CUDA (configure with -DAMIMO_WITH_CUDA=ON "
+                     "and a CUDA toolkit)");
+#endif
+}
+
 const backend_entry& find_backend(const solver_spec& spec) {
   for (const backend_entry& entry : backends()) {
     if (spec.name == entry.name) {
@@ -96,6 +115,7 @@ std::vector<std::string> available_solvers() {
 }
 
 void validate_solver_spec(const solver_spec& spec) {
+  if (spec.name == kGpu) return check_gpu(spec);
   const backend_entry& entry = find_backend(spec);
   if (entry.validate) entry.validate(spec);
 }
@@ -103,15 +123,33 @@ void validate_solver_spec(const solver_spec& spec) {
 std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int max_size,
                                                     std::uint64_t seed) {
   if (max_size <= 0) throw config_error("solver size must be positive");
+  if (spec.name == kGpu) {
+    check_gpu(spec);
+    throw config_error("solver 'gpu' is a batch backend only: it runs where detection is batched (amimo-bs, "
+                       "batch_detector), not through the per-matrix interface");
+  }
   return find_backend(spec).create(spec, max_size, seed);
 }
 
 bool has_native_batch(const solver_spec& spec) {
+#if defined(AMIMO_HAVE_CUDA)
+  if (spec.name == kGpu) return true;
+#endif
   return spec.name == "digital-f32" || spec.name == "digital-f64" || spec.name == "remote";
 }
 
 std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed) {
   if (max_size <= 0) throw config_error("solver size must be positive");
+  if (spec.name == kGpu) {
+    check_gpu(spec);
+#if defined(AMIMO_HAVE_CUDA)
+    try {
+      return gpu::create_gpu_batch_solver(max_size);
+    } catch (const gpu::gpu_error& e) {
+      throw config_error(std::string("solver 'gpu': ") + e.what());
+    }
+#endif
+  }
   const backend_entry& entry = find_backend(spec);
   if (spec.name == "remote") {
     return std::make_unique<remote::remote_batch_solver>(remote::parse_remote_options(spec.options), max_size, seed);

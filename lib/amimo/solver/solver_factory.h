@@ -27,7 +27,10 @@ solver_spec parse_solver_entry(const std::string& entry);
 /// chains of one backend with different options.
 std::string to_entry_string(const solver_spec& spec);
 
-/// Backend names the factory accepts.
+/// Backend names the factory accepts for both interfaces. Not listed: "gpu", a batch-only
+/// backend (create_batch_solver, has_native_batch) in CUDA builds (AMIMO_WITH_CUDA); on a
+/// build without CUDA or a machine without a device its validation and creation throw
+/// config_error saying so.
 std::vector<std::string> available_solvers();
 
 /// Validates the name and options without creating anything; throws amimo::config_error
@@ -42,7 +45,8 @@ std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int
 
 /// A batch backend for the same specs: digital-f32 and digital-f64 natively (compact SIMD
 /// kernels across systems, create_digital_batch_solver), remote natively (solve_batch
-/// requests, remote/remote_batch_solver.h), every other backend through
+/// requests, remote/remote_batch_solver.h), gpu natively in CUDA builds (cuSOLVER/cuBLAS
+/// batched, gpu/gpu_batch_solver.h; config_error without a device), every other backend through
 /// per_matrix_batch_solver around create_linear_solver(spec, max_size, seed), unchanged.
 std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed);
 /// Whether create_batch_solver() gives a native batch backend for spec (not the adapter).

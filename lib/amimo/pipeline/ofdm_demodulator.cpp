@@ -1,8 +1,10 @@
 #include <amimo/pipeline/ofdm_demodulator.h>
 
 #include <algorithm>
+#include <cmath>
 #include <complex>
-#include <numbers>
+#include <memory>
+#include <new>
 
 namespace amimo::pipeline {
 
@@ -29,7 +31,18 @@ double guard_bin_energy(const float* bins, std::span<const int> guard) noexcept 
   return sum;
 }
 
+/// dst[i] = src[i]·scale over n samples (real arithmetic: vectorises).
+void scaled_copy(const cf32* src, std::size_t n, float scale, cf32* dst) noexcept {
+  const float* s = reinterpret_cast<const float*>(src);
+  float* d = reinterpret_cast<float*>(dst);
+  for (std::size_t i = 0; i < 2 * n; ++i) d[i] = s[i] * scale;
+}
+
+constexpr std::align_val_t kGridAlignment{64};
+
 }  // namespace
+
+void ofdm_demodulator::aligned_delete::operator()(cf32* p) const noexcept { ::operator delete[](p, kGridAlignment); }
 
 ofdm_demodulator::ofdm_demodulator(const ofdm::numerology& n, int antennas, int fft_backoff,
                                    std::vector<int> guard_bins, int workers, int parts)
@@ -39,15 +52,13 @@ ofdm_demodulator::ofdm_demodulator(const ofdm::numerology& n, int antennas, int 
     ffts_.push_back(std::make_unique<ofdm::fft_plan>(n.fft_size, ofdm::fft_plan::direction::forward));
   }
   const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
-  grid_.assign(symbols * antennas_ * fft, cf32{});
+  const std::size_t cells = symbols * antennas_ * fft;
+  grid_.reset(static_cast<cf32*>(::operator new[](cells * sizeof(cf32), kGridAlignment)));
+  std::uninitialized_fill_n(grid_.get(), cells, cf32{});
   for (std::size_t s = 0; s < symbols; ++s) {
-    const cf32* p = grid_.data() + s * antennas_ * fft;
+    const cf32* p = grid_.get() + s * antennas_ * fft;
     symbol_ptrs_.push_back(p);
     if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
-  }
-  backoff_ramp_.resize(fft);
-  for (std::size_t b = 0; b < fft; ++b) {
-    backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) * fft_backoff / n.fft_size));
   }
   guard_energy_.assign(static_cast<std::size_t>(parts), 0.0);
   rows_.assign(antennas_, nullptr);
@@ -60,24 +71,22 @@ void ofdm_demodulator::transform_part(int worker, std::size_t part) noexcept {
   const auto offset = static_cast<std::size_t>(n_.cp_length - fft_backoff_);
   const std::size_t transforms = static_cast<std::size_t>(n_.symbols_per_frame()) * ant;
   const auto parts = guard_energy_.size();
+  const auto backoff = static_cast<std::size_t>(fft_backoff_);
+  const float scale = 1.0F / std::sqrt(static_cast<float>(fft));
   auto& plan = *ffts_[static_cast<std::size_t>(worker)];
+  cf32* in = plan.input().data();
   double guard_energy = 0.0;
   for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
     const std::size_t s = item / ant;
     const std::size_t a = item % ant;
     const cf32* src = rows_[a] + s * sym_len + offset;
-    std::copy(src, src + fft, plan.input().begin());
-    plan.execute();
-    // Remove the back-off phase ramp (real arithmetic: vectorises, unlike operator* on
-    // std::complex without -ffast-math) and sum the guard-bin energy for the N0 estimate.
-    float* dst = reinterpret_cast<float*>(grid_.data() + (s * ant + a) * fft);
-    const float* out = reinterpret_cast<const float*>(plan.output().data());
-    const float* ramp = reinterpret_cast<const float*>(backoff_ramp_.data());
-    for (std::size_t b = 0; b < 2 * fft; b += 2) {
-      dst[b] = out[b] * ramp[b] - out[b + 1] * ramp[b + 1];
-      dst[b + 1] = out[b] * ramp[b + 1] + out[b + 1] * ramp[b];
-    }
-    guard_energy += guard_bin_energy(dst, guard_bins_);
+    // The window rotated left by the back-off: FFT(x[(m + B) mod N]) = FFT(x)·e^{+j2πbB/N},
+    // the back-off's phase ramp removed without a pass over the bins.
+    scaled_copy(src + backoff, fft - backoff, scale, in);
+    scaled_copy(src, backoff, scale, in + (fft - backoff));
+    cf32* dst = grid_.get() + item * fft;  // (s · antennas + a) · fft
+    plan.execute_unscaled(dst);
+    guard_energy += guard_bin_energy(reinterpret_cast<const float*>(dst), guard_bins_);
   }
   guard_energy_[part] = guard_energy;
 }

@@ -10,7 +10,8 @@
 // One pass over the samples per transform: the window is copied into the plan's input
 // rotated by the back-off (a circular shift by `fft_backoff` is exactly the removal of that
 // shift's phase ramp) and scaled by 1/√fft_size (unitary), and FFTW writes the bins straight
-// into the grid (its rows are SIMD-aligned); only the guard bins are read back, for N0.
+// into the grid (its rows are SIMD-aligned); only the guard bins are read back, for N0, as
+// runs of consecutive bins.
 
 #include <amimo/core/types.h>
 #include <amimo/ofdm/fft.h>
@@ -18,6 +19,7 @@
 
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace amimo::pipeline {
@@ -48,6 +50,7 @@ class ofdm_demodulator {
   std::size_t antennas_;
   int fft_backoff_;
   std::vector<int> guard_bins_;
+  std::vector<std::pair<std::size_t, std::size_t>> guard_runs_;  // (first bin, bins) of consecutive guard bins
   std::vector<std::unique_ptr<ofdm::fft_plan>> ffts_;
   struct aligned_delete {
     void operator()(cf32* p) const noexcept;

@@ -71,6 +71,9 @@ double window_energy(const cf32* x, std::size_t n) noexcept {
 constexpr std::size_t kSearchPart = 256;
 constexpr std::size_t kSearchAntennas = 4;
 
+// Ranges the FFT stage is split into (see the constructor).
+constexpr int kFftParts = 16;
+
 // Whether any component of p[0, n) is NaN or ±Inf (all exponent bits set): an integer
 // test the compiler vectorises, so clean blocks cost little more than reading them.
 bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
@@ -184,11 +187,13 @@ receiver::receiver(const receiver_config& config)
                                                         config_.mode, pool_->size(), max_block,
                                                         derive_seed(config_.seed, {0x5017ULL, c})));
   }
-  // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
-  // would cost more than a 512-point FFT.
+  // Contiguous ranges of (symbol, antenna) transforms: per-item dispatch would cost more
+  // than a 512-point FFT. A fixed number of them (whatever the thread count, so N0's sum
+  // order is too), enough that a worker that wakes late leaves the others work to take.
+  const int transforms = n.symbols_per_frame() * config_.antennas;
   demod_ = std::make_unique<ofdm_demodulator>(n, config_.antennas, config_.fft_backoff,
                                               std::vector<int>(estimator_.guard_bins().begin(), estimator_.guard_bins().end()),
-                                              pool_->size(), pool_->size());
+                                              pool_->size(), std::min(transforms, kFftParts));
 
   // Room for 4 to 16 frames (about 32 MB of samples at most): compacting the buffer copies
   // the unprocessed tail, so a larger buffer compacts less often.

@@ -3,7 +3,8 @@
 // AWGN LLRs at Eb/N0 = 2 dB. The layered min-sum decoder (int8, AVX2 where built) runs beside
 // the double-precision flooding BP reference and, where CMake found IT++ (libitpp-dev), IT++'s
 // sum-product BP (integer QLLR, table boxplus) on the same parity-check matrix, in the same run. Counter "info_Mbps" is
-// information bits per second of one core (measured wall time, single thread).
+// information bits per CPU-second of the one thread (Google Benchmark's rate counters divide
+// by CPU time unless told to use real time): measured.
 #include <amimo/core/rng.h>
 #include <amimo/fec/ldpc_decoder.h>
 #include <amimo/fec/rate_matching.h>

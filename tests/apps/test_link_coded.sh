@@ -43,7 +43,7 @@ sys.exit(0 if c["goodput_mbps"] > 0 and 1 <= c["ldpc_iterations_mean"] <= 10 and
 PY
 check "high SNR: table reports BLER" grep -q "BLER" "$work/clean-bs.log"
 
-run_link noisy -3.4
+run_link noisy -3.8
 check "low SNR: amimo-bs ran" test $? -eq 0
 check "low SNR: some blocks failed and were counted" python3 - "$work/noisy/bs.json" <<'PY'
 import json, sys

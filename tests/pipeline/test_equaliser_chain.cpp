@@ -64,7 +64,7 @@ TEST(EqualiserChain, MatchesLinearDetectorCalledDirectlyPerRangeAndSeed) {
       const cf64 sentinel(7.0, 7.0);
       std::vector<cf64> eq(users * per_user, sentinel);
       std::vector<double> var(users * per_user, -1.0);
-      const equaliser_input in{grid.data(), estimates, n0};
+      const equaliser_input in{grid.data(), estimates, n0, {}};
       equaliser_counts total;
       for (int r = 0; r < 2; ++r) {
         const auto c = chain.run(r, in, ranges[r][0], ranges[r][1], seeds[r], {eq, var});
@@ -143,7 +143,7 @@ TEST(EqualiserChain, RefusesRangesAndBuffersOutOfBounds) {
   std::vector<cf64> est(36 * 2);
   std::vector<cf64> eq(2 * 36);
   std::vector<double> var(2 * 36);
-  const equaliser_input in{grid.data(), est, 1.0};
+  const equaliser_input in{grid.data(), est, 1.0, {}};
   EXPECT_THROW(chain.run(0, in, 0, 13, 1, {eq, var}), config_error);   // longer than max_range
   EXPECT_THROW(chain.run(1, in, 0, 12, 1, {eq, var}), config_error);   // no such worker
   EXPECT_THROW(chain.run(0, in, 30, 37, 1, {eq, var}), config_error);  // past the band

@@ -1,5 +1,5 @@
-// The link configuration's channel keys: CDL geometry, the time-domain channel filter, and
-// the cyclic-prefix warning.
+// The link configuration's channel keys: CDL geometry, the time-domain channel filter, the
+// pilot layout, and the cyclic-prefix warning.
 #include <amimo/core/error.h>
 #include <amimo/pipeline/link_config.h>
 
@@ -20,6 +20,22 @@ TEST(LinkConfigChannel, CdlKeysReachTheModel) {
   EXPECT_DOUBLE_EQ(c.channel.cdl.asd_deg, 12.0);
   EXPECT_NE(channel_models::describe(c.channel).find("UPA 4x4"), std::string::npos);
   EXPECT_THROW(parse({{"channel", "cdl-d"}, {"array_rows", "3"}}), config_error);  // 16 antennas
+}
+
+// Both ends read the pilot layout from the same keys; the emulator steps once per symbol
+// of the longer frame.
+TEST(LinkConfigChannel, PilotLayoutKeysReachBothEnds) {
+  const auto front = parse({{"doppler", "100"}});
+  EXPECT_EQ(front.rx.layout.additional_pilots, 0);
+  EXPECT_EQ(front.channel.steps_per_frame, 14);
+  const auto c = parse({{"doppler", "100"}, {"additional_pilots", "2"}, {"time_interpolation", "hold"}});
+  EXPECT_EQ(c.rx.layout.additional_pilots, 2);
+  EXPECT_EQ(c.rx.interpolation, time_interpolation::hold);
+  EXPECT_EQ(c.channel.steps_per_frame, 16);
+  EXPECT_EQ(parse({}).rx.interpolation, time_interpolation::linear);
+  EXPECT_THROW(parse({{"time_interpolation", "cubic"}}), config_error);
+  EXPECT_THROW(parse({{"additional_pilots", "9"}}), config_error);
+  EXPECT_THROW(parse({{"additional_pilots", "2"}, {"data_symbols", "2"}}), config_error);
 }
 
 TEST(LinkConfigChannel, ChannelFilterIsCheckedAndBecomesEmulatorOptions) {

@@ -18,6 +18,12 @@ void validate(const numerology& n) {
   if (!std::isfinite(n.sample_rate) || n.sample_rate <= 0.0) fail("sample_rate must be positive");
   if (n.pilot_symbols < 1 || n.pilot_symbols > 64) fail("pilot_symbols must be in [1, 64]");
   if (n.data_symbols < 1 || n.data_symbols > 1024) fail("data_symbols must be in [1, 1024]");
+  if (n.additional_pilots < 0 || n.additional_pilots > 8) fail("additional_pilots must be in [0, 8]");
+  for (int g = 1; g <= n.additional_pilots; ++g) {
+    if (n.pilot_group_before(g) <= n.pilot_group_before(g - 1) || n.pilot_group_before(g) >= n.data_symbols)
+      fail("additional_pilots: too many pilot groups for data_symbols (every group needs data "
+           "symbols before it)");
+  }
 }
 
 const std::vector<preset>& presets() {

@@ -131,11 +131,11 @@ void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
   for (int k = 0; k < users_; ++k) {
     cf64* grid = symbols_.data() + static_cast<std::size_t>(k) * per_user;
     for (std::size_t u = 0; u < used; ++u) grid[u] = layout_.preamble(static_cast<int>(u));
-    for (int p = 0; p < n.pilot_symbols; ++p) {
-      cf64* row = grid + static_cast<std::size_t>(1 + p) * used;
+    for (int p = 0; p < n.pilot_groups() * n.pilot_symbols; ++p) {
+      cf64* row = grid + static_cast<std::size_t>(n.pilot_symbol_index(p)) * used;
       for (std::size_t u = 0; u < used; ++u) {
         const int ui = static_cast<int>(u);
-        row[u] = layout_.pilot_user(p, ui) == k ? layout_.pilot(ui) : cf64{};
+        row[u] = layout_.pilot_user(p % n.pilot_symbols, ui) == k ? layout_.pilot(ui) : cf64{};
       }
     }
     if (data_source_ != nullptr) {
@@ -144,8 +144,11 @@ void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
       layout_.data_bits(bits_, seed_, k, frame_index);
     }
     layout_.mapper().map(data_tmp_, bits_);
-    std::copy(data_tmp_.begin(), data_tmp_.end(),
-              grid + static_cast<std::size_t>(1 + n.pilot_symbols) * used);
+    for (int d = 0; d < n.data_symbols; ++d) {  // data symbols around the pilot groups
+      const auto from = data_tmp_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(d) * used);
+      std::copy(from, from + static_cast<std::ptrdiff_t>(used),
+                grid + static_cast<std::size_t>(n.data_symbol_index(d)) * used);
+    }
   }
 }
 

@@ -1,5 +1,7 @@
 #include <amimo/pipeline/bs_report.h>
 
+#include <amimo/pipeline/channel_estimator.h>
+
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/version.h>
@@ -8,6 +10,7 @@
 #include <amimo/report/atomic_file.h>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -23,6 +26,21 @@ nlohmann::json cdl_json(const channel_models::cdl_geometry& g) {
   nlohmann::json j;
   for (const auto& [key, value] : channel_models::cdl_geometry_fields(g)) j[key] = value;
   return j;
+}
+
+/// Frame symbol where each pilot group starts (numerology.h).
+std::vector<int> pilot_group_symbols(const ofdm::numerology& n) {
+  std::vector<int> at;
+  for (int g = 0; g < n.pilot_groups(); ++g) at.push_back(n.pilot_group_symbol(g));
+  return at;
+}
+
+std::string pilot_layout_text(const ofdm::numerology& n, time_interpolation t) {
+  if (n.additional_pilots == 0)
+    return "front (pilot symbols at the frame start; every data symbol detected with that estimate)";
+  return fmt::format("spread: {} groups of {} pilot symbols at frame symbols {}; channel per data symbol by {} "
+                     "interpolation in time",
+                     n.pilot_groups(), n.pilot_symbols, fmt::join(pilot_group_symbols(n), ", "), to_string(t));
 }
 
 double stream_seconds(const receiver_stats& s, const link_config& c) {
@@ -144,8 +162,10 @@ std::string parameter_header(const link_config& c, const std::string& command_li
   line("modulation", std::string(modem::to_string(c.rx.modulation)));
   line("numerology", fmt::format("FFT {}, CP {}, {} used subcarriers, {:.3f} Msps, {:.1f} kHz spacing", n.fft_size,
                                  n.cp_length, n.used_subcarriers, n.sample_rate / 1e6, n.subcarrier_spacing() / 1e3));
-  line("frame", fmt::format("1 preamble + {} pilot + {} data symbols = {} samples ({:.3f} ms)", n.pilot_symbols,
-                            n.data_symbols, n.frame_length(), n.frame_seconds() * 1e3));
+  line("frame", fmt::format("1 preamble + {} pilot + {} data symbols = {} samples ({:.3f} ms)",
+                            n.pilot_groups() * n.pilot_symbols, n.data_symbols, n.frame_length(),
+                            n.frame_seconds() * 1e3));
+  line("pilot layout", pilot_layout_text(n, c.rx.interpolation));
   line("chains", solver_list(c));
   for (const auto& ch : c.rx.chains) {
     const std::string profile = chain_analog_profile(c, ch);
@@ -160,8 +180,12 @@ std::string parameter_header(const link_config& c, const std::string& command_li
                                : std::string("frequency (H(f) per subcarrier)"));
     line("Es/N0 (dB)", fmt::format("{}", c.snr_db));
   }
-  line("estimation", fmt::format("LS comb pilots, ±{} pilot smoothing, linear interpolation; N0 from guard bins",
-                                 c.rx.estimation_smoothing));
+  const int smoothing = pipeline::resolved_smoothing(c.rx);
+  line("estimation", fmt::format("LS comb pilots, {} smoothing{}, linear interpolation in frequency; N0 from guard bins",
+                                 smoothing < 0 ? std::string("whole-band") : fmt::format("±{} pilot", smoothing),
+                                 c.rx.estimation_smoothing == pipeline::receiver_config::kAutoSmoothing
+                                     ? fmt::format(" (auto: ±{:.0f} kHz)", pipeline::kAutoSmoothingHz / 1e3)
+                                     : std::string()));
   if (c.coding.kind == payload::coding_kind::ldpc) {
     const ofdm::frame_layout frame(c.rx.layout, c.rx.users, c.rx.modulation);
     const auto cl = payload::make_coded_layout(frame, c.coding);
@@ -256,6 +280,9 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                  {"used_subcarriers", n.used_subcarriers},
                  {"sample_rate", n.sample_rate},
                  {"pilot_symbols", n.pilot_symbols},
+                 {"additional_pilots", n.additional_pilots},
+                 {"pilot_group_symbols", pilot_group_symbols(n)},
+                 {"time_interpolation", to_string(c.rx.interpolation)},
                  {"data_symbols", n.data_symbols},
                  {"mode", std::string(detect::to_string(c.rx.mode))},
                  {"source", c.source},
@@ -277,7 +304,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"cdl", cdl_json(c.channel.cdl)}}},
                  {"snr_db", c.snr_db},
                  {"threads", c.rx.threads},
-                 {"estimation_smoothing", c.rx.estimation_smoothing}};
+                 {"estimation_smoothing", pipeline::resolved_smoothing(c.rx)},
+                 {"estimation_smoothing_auto", c.rx.estimation_smoothing == pipeline::receiver_config::kAutoSmoothing}};
   j["units"] = {{"ber", "measured, fraction"},
                 {"evm", "measured, RMS fraction (data-aided)"},
                 {"erased_bits", "measured, bits of erased streams (not in bits/bit_errors)"},

@@ -3,11 +3,71 @@
 #include <amimo/core/error.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace amimo::pipeline {
 
-channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int antennas, int smoothing)
-    : layout_(layout), antennas_(antennas), users_(layout.users()), smoothing_(smoothing) {
+int auto_smoothing(const ofdm::numerology& n, int users) noexcept {
+  const int spacing = std::max(1, users / std::max(1, std::min(n.pilot_symbols, users)));
+  const double hz = static_cast<double>(spacing) * n.subcarrier_spacing();
+  return hz > 0.0 ? static_cast<int>(std::floor(kAutoSmoothingHz / hz)) : 0;
+}
+
+time_interpolation parse_time_interpolation(const std::string& name) {
+  if (name == "hold") return time_interpolation::hold;
+  if (name == "linear") return time_interpolation::linear;
+  throw config_error("time_interpolation must be hold or linear, got '" + name + "'");
+}
+
+const char* to_string(time_interpolation t) noexcept { return t == time_interpolation::hold ? "hold" : "linear"; }
+
+std::vector<time_segment> time_segments(const ofdm::numerology& n, time_interpolation t) {
+  const int groups = n.pilot_groups();
+  // A group's estimate is dated at the centre of its pilot symbols (frame symbol units).
+  auto centre = [&](int g) { return n.pilot_group_symbol(g) + 0.5 * (n.pilot_symbols - 1); };
+  std::vector<time_segment> segments;
+  for (int d = 0; d < n.data_symbols; ++d) {
+    const double at = n.data_symbol_index(d);
+    time_segment s{d, 1, 0, 0, 0.0};
+    int g = 0;  // the last group dated at or before this data symbol
+    while (g + 1 < groups && centre(g + 1) <= at) ++g;
+    if (t == time_interpolation::linear) {
+      s.group_before = g;
+      s.group_after = g;
+      if (g + 1 < groups) {
+        s.group_after = g + 1;
+        s.weight_after = (at - centre(g)) / (centre(g + 1) - centre(g));
+      }
+    } else {
+      // Nearest group; a tie goes to the earlier one.
+      const bool later = g + 1 < groups && centre(g + 1) - at < at - centre(g);
+      s.group_before = later ? g + 1 : g;
+      s.group_after = s.group_before;
+    }
+    if (s.weight_after == 0.0) s.group_after = s.group_before;
+    // Extend the previous segment when the channel is the same and the symbols are adjacent.
+    if (!segments.empty()) {
+      auto& last = segments.back();
+      const int last_data = last.first_data + last.data_count - 1;
+      if (last.weight_after == 0.0 && s.weight_after == 0.0 && last.group_before == s.group_before &&
+          n.data_symbol_index(last_data) + 1 == n.data_symbol_index(d)) {
+        ++last.data_count;
+        continue;
+      }
+    }
+    segments.push_back(s);
+  }
+  return segments;
+}
+
+channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int antennas, int smoothing,
+                                     time_interpolation interpolation)
+    : layout_(layout),
+      antennas_(antennas),
+      users_(layout.users()),
+      smoothing_(smoothing),
+      used_(static_cast<std::size_t>(layout.layout().used_subcarriers)),
+      segments_(time_segments(layout.layout(), interpolation)) {
   const auto& n = layout.layout();
   if (antennas < 1) throw config_error("antennas must be at least 1");
   if (smoothing < -1) throw config_error("estimation smoothing must be ≥ −1");
@@ -50,7 +110,8 @@ channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int anten
     ls_.emplace_back(pos.size() * static_cast<std::size_t>(antennas), cf64{});
     smoothed_.emplace_back(pos.size() * static_cast<std::size_t>(antennas), cf64{});
   }
-  estimate_.assign(static_cast<std::size_t>(n.used_subcarriers * antennas * users_), cf64{});
+  estimate_.assign(static_cast<std::size_t>(n.pilot_groups()) * used_ * static_cast<std::size_t>(antennas * users_),
+                   cf64{});
   std::vector<bool> used(static_cast<std::size_t>(n.fft_size), false);
   for (int u = 0; u < n.used_subcarriers; ++u) used[static_cast<std::size_t>(n.fft_index_of(u))] = true;
   for (int b = 1; b < n.fft_size; ++b)
@@ -66,7 +127,9 @@ void channel_estimator::estimate_user(int user, std::span<const cf32* const> pil
   const auto fft = static_cast<std::size_t>(n.fft_size);
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto k = static_cast<std::size_t>(user);
-  {
+  const auto per_group = static_cast<std::size_t>(n.pilot_symbols);
+  for (std::size_t g = 0; g < static_cast<std::size_t>(n.pilot_groups()); ++g) {
+    const auto group_symbols = pilot_symbols.subspan(g * per_group, per_group);
     const auto& pos = positions_[k];
     auto& ls = ls_[k];
     for (std::size_t i = 0; i < pos.size(); ++i) {
@@ -77,7 +140,7 @@ void channel_estimator::estimate_user(int user, std::span<const cf32* const> pil
       const double share = 1.0 / static_cast<double>(syms.size());
       for (std::size_t a = 0; a < ant; ++a) {
         cf64 acc{};
-        for (int p : syms) acc += cf64(pilot_symbols[static_cast<std::size_t>(p)][a * fft + bin]);
+        for (int p : syms) acc += cf64(group_symbols[static_cast<std::size_t>(p)][a * fft + bin]);
         ls[i * ant + a] = acc * inv * share;
       }
     }
@@ -108,7 +171,7 @@ void channel_estimator::estimate_user(int user, std::span<const cf32* const> pil
       const auto uu = static_cast<std::size_t>(u);
       const auto l = static_cast<std::size_t>(left_[k][uu]);
       const double wr = weight_[k][uu];
-      cf64* dst = estimate_.data() + uu * block + k * ant;
+      cf64* dst = estimate_.data() + (g * used_ + uu) * block + k * ant;
       const cf64* left = sm.data() + l * ant;
       if (wr == 0.0) {
         std::copy(left, left + ant, dst);

@@ -17,11 +17,17 @@ struct equaliser_chain::worker_state {
   std::unique_ptr<detect::batch_detector> batch_detector;
   cmat y;
   cmat s;
+  std::vector<cf64> blend;  // max_range × (antennas × users): a blended segment's channel
 };
 
 equaliser_chain::equaliser_chain(const chain_spec& spec, const ofdm::numerology& n, int antennas, int users,
                                  detect::detection_mode mode, int workers, int max_range, std::uint64_t seed)
-    : n_(n), antennas_(antennas), users_(users), max_range_(max_range), batched_(solver::has_native_batch(spec.solver)) {
+    : n_(n),
+      antennas_(antennas),
+      users_(users),
+      max_range_(max_range),
+      batched_(solver::has_native_batch(spec.solver)),
+      default_segments_(time_segments(n, time_interpolation::hold)) {
   if (workers < 1) throw config_error("an equaliser chain needs at least one worker");
   if (max_range < 1 || max_range > n.used_subcarriers) throw config_error("max_range must be in [1, used_subcarriers]");
   for (int i = 0; i < workers; ++i) {
@@ -37,52 +43,84 @@ equaliser_chain::equaliser_chain(const chain_spec& spec, const ofdm::numerology&
       w->y.resize(antennas, n.data_symbols);
       w->s.resize(users, n.data_symbols);
     }
+    if (n.pilot_groups() > 1) w->blend.assign(static_cast<std::size_t>(max_range * antennas * users), cf64{});
     workers_.push_back(std::move(w));
   }
 }
 
 equaliser_chain::~equaliser_chain() = default;
 
-solver::solver_stats equaliser_chain::stats() const {
-  solver::solver_stats merged;
-  for (const auto& w : workers_) merged.merge(w->solver ? w->solver->stats() : w->batch_solver->stats());
-  return merged;
-}
-
 equaliser_counts equaliser_chain::run(int worker, const equaliser_input& in, std::size_t u0, std::size_t u1,
                                       std::uint64_t seed, const equaliser_output& out) {
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
   const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
   const auto users = static_cast<std::size_t>(users_);
+  const auto groups = static_cast<std::size_t>(n_.pilot_groups());
   if (worker < 0 || static_cast<std::size_t>(worker) >= workers_.size() || u0 > u1 || u1 > used ||
       u1 - u0 > static_cast<std::size_t>(max_range_) || in.grid == nullptr ||
-      in.estimates.size() < used * static_cast<std::size_t>(antennas_) * users ||
+      in.estimates.size() < groups * used * static_cast<std::size_t>(antennas_) * users ||
       out.equalised.size() < users * per_user || out.noise_variance.size() < users * per_user) {
     throw config_error("equaliser_chain::run: worker, subcarrier range or buffer sizes out of bounds");
   }
+  const std::span<const time_segment> segments = in.segments.empty() ? default_segments_ : in.segments;
+  for (const auto& seg : segments) {
+    const bool inside = seg.first_data >= 0 && seg.data_count >= 1 && seg.first_data + seg.data_count <= n_.data_symbols &&
+                        seg.group_before >= 0 && seg.group_after >= 0 && seg.group_before < n_.pilot_groups() &&
+                        seg.group_after < n_.pilot_groups();
+    // A segment's data symbols must be adjacent in the frame (one strided view of the grid).
+    const bool adjacent = inside && n_.data_symbol_index(seg.first_data + seg.data_count - 1) -
+                                            n_.data_symbol_index(seg.first_data) ==
+                                        seg.data_count - 1;
+    if (!adjacent) throw config_error("equaliser_chain::run: a time segment does not fit the frame layout");
+  }
   auto& w = *workers_[static_cast<std::size_t>(worker)];
   if (batched_) {
+    w.batch_solver->reset_stats();
     w.batch_solver->reseed(seed);
-    return run_batched(w, in, u0, u1, out);
+  } else {
+    w.solver->reset_stats();
+    w.solver->reseed(seed);
   }
-  w.solver->reseed(seed);
-  return run_linear(w, in, u0, u1, out);
+  equaliser_counts counts;
+  for (const auto& seg : segments) {
+    const auto c = batched_ ? run_batched(w, in, seg, u0, u1, out) : run_linear(w, in, seg, u0, u1, out);
+    counts.unresolved_subcarriers += c.unresolved_subcarriers;
+    counts.erased_streams += c.erased_streams;
+  }
+  counts.accounting = batched_ ? w.batch_solver->stats() : w.solver->stats();
+  return counts;
+}
+
+const cf64* equaliser_chain::segment_estimates(worker_state& w, const equaliser_input& in, const time_segment& seg,
+                                               std::size_t u0, std::size_t u1) const noexcept {
+  const auto block = static_cast<std::size_t>(antennas_ * users_);
+  const auto used = static_cast<std::size_t>(n_.used_subcarriers);
+  const cf64* before = in.estimates.data() + (static_cast<std::size_t>(seg.group_before) * used + u0) * block;
+  if (seg.weight_after == 0.0) return before;
+  const cf64* after = in.estimates.data() + (static_cast<std::size_t>(seg.group_after) * used + u0) * block;
+  const double wa = seg.weight_after;
+  const double wb = 1.0 - wa;
+  const std::size_t count = (u1 - u0) * block;
+  for (std::size_t i = 0; i < count; ++i) w.blend[i] = wb * before[i] + wa * after[i];
+  return w.blend.data();
 }
 
 // Runs of subcarriers whose FFT bins are consecutive (a range splits at most once, where
 // the band wraps around DC), each one detect() on views straight into the grid, the
 // estimates and the outputs.
-equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_input& in, std::size_t u0,
-                                              std::size_t u1, const equaliser_output& out) {
+equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_input& in, const time_segment& seg,
+                                              std::size_t u0, std::size_t u1, const equaliser_output& out) {
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto users = static_cast<std::size_t>(users_);
   const auto fft = static_cast<std::size_t>(n_.fft_size);
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
-  const auto data0 = static_cast<std::size_t>(1 + n_.pilot_symbols);
-  const auto data = static_cast<std::size_t>(n_.data_symbols);
-  const std::size_t per_user = data * used;
-  cf64* eq = out.equalised.data();
-  double* var = out.noise_variance.data();
+  const auto sym0 = static_cast<std::size_t>(n_.data_symbol_index(seg.first_data));
+  const auto d0 = static_cast<std::size_t>(seg.first_data);
+  const auto data = static_cast<std::size_t>(seg.data_count);
+  const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
+  cf64* eq = out.equalised.data() + d0 * used;
+  double* var = out.noise_variance.data() + d0 * used;
+  const cf64* estimates = segment_estimates(w, in, seg, u0, u1);
   auto& det = *w.batch_detector;
   equaliser_counts counts;
   std::size_t u = u0;
@@ -91,12 +129,12 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
     std::size_t run = 1;
     while (u + run < u1 && static_cast<std::size_t>(n_.fft_index_of(static_cast<int>(u + run))) == bin0 + run) ++run;
     const int count = static_cast<int>(run);
-    const cf32* y0 = in.grid + data0 * ant * fft + bin0;
+    const cf32* y0 = in.grid + sym0 * ant * fft + bin0;
     const solver::matrix_batch<const float> y{reinterpret_cast<const float*>(y0), count, antennas_,
                                               static_cast<int>(data), solver::batch_format::column_major,
                                               static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
                                               1, 1};
-    const cf64* h0 = in.estimates.data() + u * ant * users;
+    const cf64* h0 = estimates + (u - u0) * ant * users;
     const solver::matrix_batch<const double> h{reinterpret_cast<const double*>(h0), count, antennas_, users_,
                                                solver::batch_format::column_major, 1,
                                                static_cast<std::ptrdiff_t>(ant),
@@ -119,30 +157,34 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
 
 // One subcarrier at a time: its data-symbol vectors gathered from the grid, detected, and
 // scattered to the outputs.
-equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_input& in, std::size_t u0,
-                                             std::size_t u1, const equaliser_output& out) {
+equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_input& in, const time_segment& seg,
+                                             std::size_t u0, std::size_t u1, const equaliser_output& out) {
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto users = static_cast<std::size_t>(users_);
   const auto fft = static_cast<std::size_t>(n_.fft_size);
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
-  const auto data0 = static_cast<std::size_t>(1 + n_.pilot_symbols);
-  const auto data = static_cast<std::size_t>(n_.data_symbols);
-  const std::size_t per_user = data * used;
-  cf64* eq = out.equalised.data();
-  double* var = out.noise_variance.data();
+  const auto sym0 = static_cast<std::size_t>(n_.data_symbol_index(seg.first_data));
+  const auto d0 = static_cast<std::size_t>(seg.first_data);
+  const auto data = static_cast<std::size_t>(seg.data_count);
+  const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
+  cf64* eq = out.equalised.data() + d0 * used;
+  double* var = out.noise_variance.data() + d0 * used;
+  const cf64* estimates = segment_estimates(w, in, seg, u0, u1);
   auto& det = *w.detector;
+  auto y = w.y.leftCols(static_cast<Eigen::Index>(data));
+  auto s_hat = w.s.leftCols(static_cast<Eigen::Index>(data));
   equaliser_counts counts;
   for (std::size_t u = u0; u < u1; ++u) {
     const auto bin = static_cast<std::size_t>(n_.fft_index_of(static_cast<int>(u)));
     for (std::size_t d = 0; d < data; ++d) {
-      const cf32* sym = in.grid + (data0 + d) * ant * fft;
+      const cf32* sym = in.grid + (sym0 + d) * ant * fft;
       for (std::size_t a = 0; a < ant; ++a) {
-        w.y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
+        y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
       }
     }
-    const Eigen::Map<const cmat> h(in.estimates.data() + u * ant * users, antennas_, users_);
+    const Eigen::Map<const cmat> h(estimates + (u - u0) * ant * users, antennas_, users_);
     const bool resolved = det.set_channel(h, in.noise_variance).resolved;
-    const bool ok = det.detect(w.s, w.y);
+    const bool ok = det.detect(s_hat, y);
     if (!resolved || !ok) ++counts.unresolved_subcarriers;
     const auto nv = det.noise_variance();
     for (std::size_t k = 0; k < users; ++k) {
@@ -150,7 +192,7 @@ equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_in
       const double v = ok ? nv[k] : detect::linear_detector::kErased;
       counts.erased_streams += v < detect::linear_detector::kErased ? 0U : 1U;
       for (std::size_t d = 0; d < data; ++d) {
-        eq[k * per_user + d * used + u] = w.s(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
+        eq[k * per_user + d * used + u] = s_hat(static_cast<Eigen::Index>(k), static_cast<Eigen::Index>(d));
         var[k * per_user + d * used + u] = v;
       }
     }

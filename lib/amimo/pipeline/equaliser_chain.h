@@ -7,7 +7,13 @@
 // thread-safe): chains whose backend has a native batch form (solver::has_native_batch:
 // digital, remote) detect through batch_detector on views straight into the frame grid,
 // the channel estimates and the output arrays, one call per run of consecutive FFT bins;
-// the others (analog) through linear_detector one subcarrier at a time. run() reseeds the
+// the others (analog) through linear_detector one subcarrier at a time. With several pilot
+// groups (numerology::additional_pilots) the data symbols come in time segments
+// (channel_estimator.h), each detected with its own channel: a blended segment's channel
+// is formed per worker over the range (no allocation), and each segment is its own
+// detect()/set_channel(), so per-block mode solves one filter per segment per subcarrier
+// (the solver stats count them) and per-vector mode still solves one system per received
+// vector, with the segment's channel. run() reseeds the
 // worker's backend with the seed it is given, so results depend only on (seed, inputs),
 // never on which worker runs a range. Buffers are sized at construction: run() does not
 // allocate.
@@ -16,6 +22,7 @@
 #include <amimo/detect/batch_detector.h>
 #include <amimo/detect/linear_detector.h>
 #include <amimo/ofdm/numerology.h>
+#include <amimo/pipeline/channel_estimator.h>
 #include <amimo/solver/accounting_solver.h>
 #include <amimo/solver/solver_factory.h>
 
@@ -36,13 +43,16 @@ struct chain_spec {
 
 /// Inputs of one frame, as the OFDM demodulator and channel estimator lay them out.
 struct equaliser_input {
-  /// FFT outputs, symbols × antennas × fft_size (symbol 0 the preamble, then the pilot
-  /// symbols, then the data symbols): ofdm_demodulator::grid().
+  /// FFT outputs, symbols × antennas × fft_size (symbol 0 the preamble, then pilot and
+  /// data symbols as numerology.h lays them out): ofdm_demodulator::grid().
   const cf32* grid = nullptr;
-  /// Channel estimates, used_subcarriers × (antennas × users), each column-major:
-  /// channel_estimator::responses().
+  /// Channel estimates per pilot group, groups × used_subcarriers × (antennas × users),
+  /// each column-major: channel_estimator::responses().
   std::span<const cf64> estimates;
   double noise_variance = 1.0;  ///< N0 per subcarrier (Es = 1)
+  /// Which channel each data symbol is detected with: channel_estimator::segments().
+  /// Empty: time_segments(layout, hold).
+  std::span<const time_segment> segments;
 };
 
 /// Outputs of one frame, per user k, data symbol d, used subcarrier u at
@@ -52,9 +62,15 @@ struct equaliser_output {
   std::span<double> noise_variance;  ///< per stream, repeated over the data symbols (+∞: erased)
 };
 
+/// Counted per time segment: with several segments a subcarrier counts once per segment
+/// whose channel failed.
 struct equaliser_counts {
   std::uint64_t unresolved_subcarriers = 0;  ///< singular channel or failed solve
   std::uint64_t erased_streams = 0;          ///< (subcarrier, user) streams erased
+  /// The backend's accounting of this run alone. Callers add runs up in a fixed order
+  /// (the receiver: per frame, by block), so floating-point totals such as modelled
+  /// joules do not depend on which worker ran which range.
+  solver::solver_stats accounting;
 };
 
 class equaliser_chain {
@@ -76,21 +92,24 @@ class equaliser_chain {
 
   /// Whether the chain detects through batch_detector (else linear_detector).
   bool batched() const noexcept { return batched_; }
-  /// The backends' accounting, merged over workers.
-  solver::solver_stats stats() const;
 
  private:
   struct worker_state;
-  equaliser_counts run_batched(worker_state& w, const equaliser_input& in, std::size_t u0, std::size_t u1,
-                               const equaliser_output& out);
-  equaliser_counts run_linear(worker_state& w, const equaliser_input& in, std::size_t u0, std::size_t u1,
-                              const equaliser_output& out);
+  equaliser_counts run_batched(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
+                               std::size_t u1, const equaliser_output& out);
+  equaliser_counts run_linear(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
+                              std::size_t u1, const equaliser_output& out);
+  // The estimates of subcarriers [u0, u1) for segment seg: a view into in.estimates, or
+  // the blend of two groups written to w's scratch (indexed from u0).
+  const cf64* segment_estimates(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
+                                std::size_t u1) const noexcept;
 
   ofdm::numerology n_;
   int antennas_;
   int users_;
   int max_range_;
   bool batched_;
+  std::vector<time_segment> default_segments_;  // time_segments(n, hold)
   std::vector<std::unique_ptr<worker_state>> workers_;
 };
 

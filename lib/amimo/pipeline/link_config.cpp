@@ -58,7 +58,7 @@ std::map<std::string, std::string> option_map(const YAML::Node& node, const std:
 const std::set<std::string>& known_keys() {
   static const std::set<std::string> keys = {
       "preset", "antennas", "users", "modulation", "fft_size", "cp_length", "used_subcarriers",
-      "sample_rate", "pilot_symbols", "data_symbols", "seed", "channel", "delay_spread", "doppler",
+      "sample_rate", "pilot_symbols", "additional_pilots", "time_interpolation", "data_symbols", "seed", "channel", "delay_spread", "doppler",
       "speed_kmh", "delay_model", "channel_time", "sinusoids", "array_rows", "element_spacing", "asd_deg",
       "asa_deg", "zsd_deg", "zsa_deg", "user_spread_deg", "ue_direction_deg", "channel_filter", "sinc_half_width",
       "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
@@ -85,6 +85,8 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "used_subcarriers") n.used_subcarriers = v.as<int>();
   else if (key == "sample_rate") n.sample_rate = v.as<double>();
   else if (key == "pilot_symbols") n.pilot_symbols = v.as<int>();
+  else if (key == "additional_pilots") n.additional_pilots = v.as<int>();
+  else if (key == "time_interpolation") rx.interpolation = parse_time_interpolation(v.as<std::string>());
   else if (key == "data_symbols") n.data_symbols = v.as<int>();
   else if (key == "seed") rx.seed = v.as<std::uint64_t>();
   else if (key == "channel") c.channel.model = v.as<std::string>();
@@ -136,7 +138,10 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
                          std::to_string(rx.threads));
   }
   else if (key == "subcarrier_blocks") rx.subcarrier_blocks = v.as<int>();
-  else if (key == "estimation_smoothing") rx.estimation_smoothing = v.as<int>();
+  else if (key == "estimation_smoothing") {
+    rx.estimation_smoothing =
+        v.IsScalar() && v.Scalar() == "auto" ? pipeline::receiver_config::kAutoSmoothing : v.as<int>();
+  }
   else if (key == "fft_backoff") rx.fft_backoff = v.as<int>();
   else if (key == "sync_threshold") rx.sync_threshold = v.as<double>();
   else if (key == "frame_search") rx.frame_search = v.as<int>();

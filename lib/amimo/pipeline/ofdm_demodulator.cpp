@@ -55,8 +55,9 @@ ofdm_demodulator::ofdm_demodulator(const ofdm::numerology& n, int antennas, int 
   for (std::size_t s = 0; s < symbols; ++s) {
     const cf32* p = grid_.get() + s * antennas_ * fft;
     symbol_ptrs_.push_back(p);
-    if (s >= 1 && s <= static_cast<std::size_t>(n.pilot_symbols)) pilot_ptrs_.push_back(p);
   }
+  for (int p = 0; p < n.pilot_groups() * n.pilot_symbols; ++p)
+    pilot_ptrs_.push_back(symbol_ptrs_[static_cast<std::size_t>(n.pilot_symbol_index(p))]);
   guard_energy_.assign(static_cast<std::size_t>(parts), 0.0);
   // The guard bins as runs of consecutive bins (the band edges: usually two runs and DC).
   for (const int b : guard_bins_) {

@@ -41,7 +41,7 @@ class ofdm_demodulator {
   const cf32* grid() const noexcept { return grid_.get(); }
   /// Per OFDM symbol of the frame (0 = preamble), its antennas × fft_size block.
   std::span<const cf32* const> symbols() const noexcept { return symbol_ptrs_; }
-  /// The pilot symbols' blocks (symbols 1 .. pilot_symbols).
+  /// The pilot symbols' blocks, every pilot group in order (numerology::pilot_symbol_index).
   std::span<const cf32* const> pilots() const noexcept { return pilot_ptrs_; }
   int parts() const noexcept { return static_cast<int>(guard_energy_.size()); }
 

@@ -7,20 +7,15 @@
 // (frame_sink.h): the scoring sink (per-user BER/EVM against the regenerated PRBS) always,
 // others (the LDPC decoder of the coded link) added with add_sink().
 //
-// Synchronisation: acquisition searches one frame length of lags for the peak of the
-// normalised preamble cross-correlation summed over antennas; once locked, a frame is
-// decoded when the next frame's preamble is found at the expected lag ±2 samples (else the
-// frame is dropped as truncated, lock is lost and counted, and acquisition starts again). The FFT window starts `fft_backoff` samples inside the cyclic prefix and
-// the known phase ramp of that shift is removed. The frame index (which PRBS frame it is)
-// is the expected one when its known bits match, otherwise found by searching forward
-// (frame_identifier.h). Stage timings: fft, estimate, detect, demap (with identification)
-// and sink delivery run through one timing wrapper (run_stage); sync is timed by the tracking
-// step when it takes a frame.
-//
-// Stages: ofdm_demodulator (CP removal, FFT, guard-bin N0), channel_estimator, one
-// equaliser_chain per detector × backend chain, soft_demapper (per user and chain),
-// frame_identifier, then the frame sinks; the synchroniser
-// (acquisition, tracking, per-antenna alignment) is still the receiver's own.
+// Stages: the synchroniser (synchroniser.h: the sample buffer, acquisition on the preamble,
+// tracking, per-antenna alignment, NaN/Inf intervals; it releases frames), ofdm_demodulator
+// (CP removal, FFT with the window `fft_backoff` samples inside the CP and that shift's
+// phase ramp removed, guard-bin N0), channel_estimator, one equaliser_chain per detector ×
+// backend chain, soft_demapper (per user and chain), frame_identifier (the frame index:
+// the expected one when its known bits match, otherwise found by searching forward), then
+// the frame sinks. Stage timings: sync (the step that releases a frame slot), fft,
+// estimate, detect, demap (with identification) and sink delivery run through one timing
+// decorator (run_stage).
 //
 // Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
 // chain owns one backend per worker (backends are not thread-safe) and backends are
@@ -37,6 +32,7 @@
 #include <amimo/pipeline/frame_identifier.h>
 #include <amimo/pipeline/frame_sink.h>
 #include <amimo/pipeline/soft_demapper.h>
+#include <amimo/pipeline/synchroniser.h>
 
 #include <array>
 #include <cstdint>
@@ -48,6 +44,7 @@
 namespace amimo::pipeline {
 
 struct receiver_config {
+  static constexpr int kAutoSmoothing = -2;  ///< estimation_smoothing chosen from the pilot spacing
   ofdm::numerology layout;
   int antennas = 16;
   int users = 4;
@@ -57,7 +54,11 @@ struct receiver_config {
   std::uint64_t seed = 1;       ///< the transmitter's PRBS seed; also seeds the backends
   int threads = 0;              ///< 0: one per core
   int subcarrier_blocks = 12;   ///< work units per frame (fixed: results independent of threads)
-  int estimation_smoothing = 2; ///< pilots averaged each side (−1: whole band)
+  int estimation_smoothing = kAutoSmoothing; ///< pilots averaged each side (−1: whole band; auto:
+                                             ///< auto_smoothing(), ±120 kHz of pilots)
+  /// Channel per data symbol from the pilot groups' estimates (channel_estimator.h); with
+  /// the front-only layout (layout.additional_pilots = 0) both modes are the same.
+  time_interpolation interpolation = time_interpolation::linear;
   int fft_backoff = 4;          ///< FFT window start inside the CP, samples
   double sync_threshold = 0.1;  ///< normalised preamble correlation to accept a frame
   int frame_search = 4096;      ///< frames searched forward for the PRBS frame index (≤ kMaxFrameSearch,
@@ -69,6 +70,10 @@ struct receiver_config {
 /// Upper bound of receiver_config::frame_search (about 16 s of 1 ms frames): the search is
 /// bounded work per frame whatever the configuration says.
 inline constexpr int kMaxFrameSearch = 16384;
+
+/// The estimation smoothing the receiver uses: config.estimation_smoothing, or for
+/// kAutoSmoothing auto_smoothing() of the layout (channel_estimator.h).
+int resolved_smoothing(const receiver_config& config) noexcept;
 
 /// Validates sizes and chains (throws config_error naming the problem).
 void validate(const receiver_config& config);
@@ -116,22 +121,14 @@ struct chain_stats {
   double evm() const noexcept;            ///< RMS EVM over all users
 };
 
-struct receiver_stats {
-  std::uint64_t samples = 0;            ///< samples per antenna taken in
+/// The synchroniser's counters (sync_stats: samples, acquisitions, sync losses, discarded,
+/// NaN/Inf samples and frames, misaligned channels, unaligned frames, last sync metric) and
+/// the receiver's own.
+struct receiver_stats : sync_stats {
   std::uint64_t frames = 0;             ///< frames detected and counted
-  std::uint64_t acquisitions = 0;       ///< times the synchroniser locked
-  std::uint64_t sync_losses = 0;        ///< expected preamble missing after lock
-  std::uint64_t discarded_samples = 0;  ///< searched without finding a preamble
-  std::uint64_t nonfinite_samples = 0;  ///< NaN/Inf samples (zeroed)
-  std::uint64_t nonfinite_frames = 0;   ///< frames dropped because they held NaN/Inf samples
   std::uint64_t unmatched_frames = 0;   ///< frames whose PRBS index could not be found
-  std::uint64_t misaligned_channels = 0;  ///< antenna channels found off the common preamble
-                                          ///< lag by more than the CP and realigned
-  std::uint64_t unaligned_frames = 0;   ///< frames dropped because a channel was off and could not
-                                        ///< be realigned (or its skew changed inside the frame)
   std::uint64_t missed_frames = 0;      ///< frame indices skipped (lost in transport)
   std::uint64_t last_frame_index = 0;
-  double last_sync_metric = 0.0;
   double noise_variance = 0.0;          ///< last estimate from the guard bins (measured)
   double snr_estimate = 0.0;            ///< last Es/N0 estimate (linear): mean |Ĥ|² from the
                                         ///< pilots over the guard-bin N0 (measured; gain-free)
@@ -170,19 +167,8 @@ class receiver {
 
  private:
   void process();
-  double preamble_metric(std::size_t lag) const noexcept;
-  double antenna_metric(std::size_t a, std::size_t lag) const noexcept;
-  double antenna_window_metric(std::size_t a, std::size_t lag) const noexcept;
-  enum class alignment { ok, realigned, wait, failed };
-  alignment check_alignment(std::size_t& lag);
-  bool acquire();
-  std::size_t coarse_preamble_search(std::size_t first_antenna, std::size_t antennas, std::size_t from);
-  /// Row a as aligned: aligned index i is buffer_[a][i + offset_[a]].
-  const cf32* row(std::size_t a) const noexcept { return buffer_[a].data() + offset_[a]; }
-  /// Samples available on every antenna, in aligned indices.
-  std::size_t aligned_tail() const noexcept { return tail_ - max_offset_; }
-  void take_frame(std::size_t start);
-  void process_frame(std::size_t start);
+  void take(const sync_verdict& v);
+  void process_frame(std::span<const cf32* const> rows);
   void detect_block(int worker, std::size_t block);
   void estimate();
   void demap_user(std::size_t k);
@@ -191,8 +177,6 @@ class receiver {
   void deliver();
   template <class F>
   void run_stage(stage s, F&& f);
-  bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
-  void compact();
 
   receiver_config config_;
   ofdm::frame_layout layout_;
@@ -201,39 +185,17 @@ class receiver {
   std::unique_ptr<thread_pool> pool_;
   std::vector<std::unique_ptr<equaliser_chain>> chains_;  // one per chain_spec
 
-  // Sample buffer: antennas rows; [head_, tail_) valid; absolute index of head_ kept.
-  std::size_t capacity_;
-  std::vector<std::vector<cf32>> buffer_;
-  std::vector<cf32*> write_ptrs_;
-  std::size_t head_ = 0;
-  std::size_t tail_ = 0;
-  std::uint64_t head_abs_ = 0;  // absolute sample index of buffer index 0
-  bool locked_ = false;
-  std::size_t frame_start_ = 0;  // buffer index of the locked frame's first sample
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> bad_;  // NaN intervals [a, b)
-  // Per-antenna alignment: samples dropped at the head of each channel so that every
-  // antenna's preamble sits at the same aligned index (0 for the latest channel).
-  std::vector<std::size_t> offset_;
-  std::vector<std::size_t> offset_backup_;
-  std::size_t max_offset_ = 0;
-  std::vector<double> antenna_metric_;  // per antenna, scratch
-
-  // Acquisition: coarse preamble correlation over a frame of lags by FFT (overlap-save).
-  std::unique_ptr<ofdm::fft_plan> search_forward_;
-  std::unique_ptr<ofdm::fft_plan> search_inverse_;
-  std::vector<cf32> search_template_;  // conj(FFT(first preamble samples, zero-padded))
-  std::vector<double> search_corr_;    // per lag: Σ_antennas |correlation|²
-  std::vector<double> search_energy_;  // per lag: Σ_antennas window energy
+  synchroniser sync_;  // owns the sample buffer
 
   // Frame working set.
   std::unique_ptr<ofdm_demodulator> demod_;  // CP removal, FFT grid, guard-bin N0
-  double preamble_energy_ = 0.0;     // Σ|p|² of the preamble body
   double noise_variance_ = 0.0;
   std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
   std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)
   std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
   std::vector<std::uint64_t> block_unresolved_;  // per chain × block
   std::vector<std::uint64_t> block_erased_;      // per chain × block: erased streams
+  std::vector<solver::solver_stats> block_accounting_;  // per chain × block: this frame's backend accounting
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
   receiver_stats stats_;
   frame_identifier identifier_;

@@ -1,0 +1,192 @@
+#include <amimo/core/normal_stream.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <numbers>
+#include <vector>
+
+namespace amimo {
+namespace {
+
+// An independent xoshiro256** (one generator per lane) for the reference draws.
+std::uint64_t xoshiro_next(std::uint64_t (&s)[4]) {
+  const auto rot = [](std::uint64_t x, unsigned k) { return (x << k) | (x >> (64U - k)); };
+  const std::uint64_t result = rot(s[1] * 5, 7) * 9;
+  const std::uint64_t t = s[1] << 17U;
+  s[2] ^= s[0];
+  s[3] ^= s[1];
+  s[1] ^= s[2];
+  s[0] ^= s[3];
+  s[2] ^= t;
+  s[3] = rot(s[3], 45);
+  return result;
+}
+
+std::vector<double> draws(std::uint64_t seed, std::size_t n) {
+  normal_stream stream(seed);
+  std::vector<double> v(n);
+  stream.fill(v);
+  return v;
+}
+
+TEST(NormalStream, VectorisedBuildEqualsThePortableDefinitionBitForBit) {
+  // Bulk fills (several blocks at a time), odd-sized fills and single draws all follow the
+  // portable block definition exactly.
+  std::uint64_t state[4][4];
+  detail::normal_stream_seed(99, state);
+  normal_stream stream(99);
+  std::vector<double> got(8 * 20000);
+  std::size_t at = 0;
+  for (const std::size_t n : {100000UL, 3UL, 33UL, 1UL}) {
+    stream.fill(std::span<double>(got.data() + at, n));
+    at += n;
+  }
+  while (at < got.size()) {
+    got[at++] = stream.next();
+  }
+  for (std::size_t k = 0; k < got.size() / 8; ++k) {
+    double expected[normal_stream::block];
+    detail::normal_block_portable(state, expected);
+    for (int j = 0; j < normal_stream::block; ++j) {
+      ASSERT_EQ(std::bit_cast<std::uint64_t>(got[8 * k + j]), std::bit_cast<std::uint64_t>(expected[j]))
+          << "block " << k << " (vectorised build: " << normal_stream::vectorised() << ")";
+    }
+  }
+}
+
+TEST(NormalStream, MatchesBoxMullerWithLibmOnTheSameUniforms) {
+  // Draws of lane j of block k from an independent generator and libm's log, cos and sin:
+  // amimo's polynomials must agree to a few ulps of the values' scale.
+  std::uint64_t state[4][4];
+  detail::normal_stream_seed(2026, state);
+  std::uint64_t lane[4][4];
+  for (int j = 0; j < 4; ++j) {
+    for (int w = 0; w < 4; ++w) {
+      lane[j][w] = state[w][j];
+    }
+  }
+  normal_stream stream(2026);
+  std::vector<double> got(8 * 50000);
+  stream.fill(got);
+  double worst = 0.0;
+  for (std::size_t k = 0; k < got.size() / 8; ++k) {
+    std::uint64_t a[4];
+    std::uint64_t b[4];
+    for (int j = 0; j < 4; ++j) {
+      a[j] = xoshiro_next(lane[j]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      b[j] = xoshiro_next(lane[j]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      // 52-bit uniforms: u1 ∈ (0, 1], u2 ∈ [0, 1).
+      const double u1 = 1.0 - static_cast<double>(a[j] >> 12U) * 0x1.0p-52;
+      const double u2 = static_cast<double>(b[j] >> 12U) * 0x1.0p-52;
+      const double r = std::sqrt(-2.0 * std::log(u1));
+      const double theta = 2.0 * std::numbers::pi * u2;
+      worst = std::max(worst, std::abs(got[8 * k + j] - r * std::cos(theta)));
+      worst = std::max(worst, std::abs(got[8 * k + 4 + j] - r * std::sin(theta)));
+    }
+  }
+  EXPECT_LT(worst, 1e-14);
+}
+
+TEST(NormalStream, FillsAreContiguousAndReseedRestarts) {
+  const std::vector<double> whole = draws(5, 1000);
+  normal_stream stream(5);
+  std::vector<double> parts(1000);
+  std::size_t at = 0;
+  for (const std::size_t n : {3UL, 1UL, 0UL, 8UL, 13UL, 100UL, 7UL}) {
+    stream.fill(std::span<double>(parts.data() + at, n));
+    at += n;
+  }
+  parts[at++] = stream.next();
+  stream.fill(std::span<double>(parts.data() + at, parts.size() - at));
+  EXPECT_EQ(parts, whole);
+
+  stream.reseed(5);
+  EXPECT_EQ(stream.next(), whole[0]);
+  EXPECT_NE(draws(6, 8), std::vector<double>(whole.begin(), whole.begin() + 8));
+
+  std::vector<float> f(37);
+  normal_stream(5).fill(std::span<float>(f));
+  for (std::size_t i = 0; i < f.size(); ++i) {
+    EXPECT_EQ(f[i], static_cast<float>(whole[i]));
+  }
+}
+
+TEST(NormalStream, ComplexFillsScaleTheSameDraws) {
+  const std::vector<double> d = draws(11, 202);
+  std::vector<cf64> c(101);
+  normal_stream(11).fill_complex(c, 0.5);
+  std::vector<cf64> added(101, cf64(1.0, -2.0));
+  normal_stream(11).add_complex(added, 0.5);
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    EXPECT_DOUBLE_EQ(c[i].real(), 0.5 * d[2 * i]);
+    EXPECT_DOUBLE_EQ(c[i].imag(), 0.5 * d[2 * i + 1]);
+    EXPECT_DOUBLE_EQ(added[i].real(), 1.0 + 0.5 * d[2 * i]);
+    EXPECT_DOUBLE_EQ(added[i].imag(), -2.0 + 0.5 * d[2 * i + 1]);
+  }
+}
+
+double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
+
+TEST(NormalStream, MomentsTailsAndDistributionAreStandardNormal) {
+  constexpr std::size_t n = 1 << 20;
+  std::vector<double> v = draws(314, n);
+  double m1 = 0.0, m2 = 0.0, m3 = 0.0, m4 = 0.0;
+  std::size_t beyond3 = 0;
+  std::size_t beyond4 = 0;
+  for (double x : v) {
+    m1 += x;
+    m2 += x * x;
+    m3 += x * x * x;
+    m4 += x * x * x * x;
+    beyond3 += std::abs(x) > 3.0 ? 1U : 0U;
+    beyond4 += std::abs(x) > 4.0 ? 1U : 0U;
+  }
+  const double dn = static_cast<double>(n);
+  // Standard errors: 1/√n, √(2/n), √(15/n), √(96/n); 5σ bounds.
+  EXPECT_NEAR(m1 / dn, 0.0, 5.0 / std::sqrt(dn));
+  EXPECT_NEAR(m2 / dn, 1.0, 5.0 * std::sqrt(2.0 / dn));
+  EXPECT_NEAR(m3 / dn, 0.0, 5.0 * std::sqrt(15.0 / dn));
+  EXPECT_NEAR(m4 / dn, 3.0, 5.0 * std::sqrt(96.0 / dn));
+  const double p3 = 2.0 * normal_cdf(-3.0);  // 2.70e-3
+  const double p4 = 2.0 * normal_cdf(-4.0);  // 6.33e-5
+  EXPECT_NEAR(static_cast<double>(beyond3), p3 * dn, 5.0 * std::sqrt(p3 * dn));
+  EXPECT_NEAR(static_cast<double>(beyond4), p4 * dn, 5.0 * std::sqrt(p4 * dn));
+
+  // Kolmogorov–Smirnov against Φ: D·√n above 1.95 has probability below 0.1%.
+  std::sort(v.begin(), v.end());
+  double d = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double f = normal_cdf(v[i]);
+    d = std::max({d, f - static_cast<double>(i) / dn, static_cast<double>(i + 1) / dn - f});
+  }
+  EXPECT_LT(d * std::sqrt(dn), 1.95);
+}
+
+TEST(NormalStream, DrawsAreUncorrelatedAcrossPositionsAndLanes) {
+  // Lag 1 (neighbouring lanes), lag 4 (r cos θ against r sin θ of one pair: uncorrelated
+  // and, for Box–Muller, independent, so their squares are uncorrelated too) and lag 8.
+  constexpr std::size_t n = 1 << 19;
+  const std::vector<double> v = draws(77, n);
+  for (const std::size_t lag : {1UL, 4UL, 8UL}) {
+    double c = 0.0;
+    double c2 = 0.0;
+    for (std::size_t i = 0; i + lag < n; ++i) {
+      c += v[i] * v[i + lag];
+      c2 += (v[i] * v[i] - 1.0) * (v[i + lag] * v[i + lag] - 1.0);
+    }
+    const double m = static_cast<double>(n - lag);
+    EXPECT_NEAR(c / m, 0.0, 5.0 / std::sqrt(m)) << "lag " << lag;
+    EXPECT_NEAR(c2 / m, 0.0, 5.0 * 2.0 / std::sqrt(m)) << "lag " << lag;
+  }
+}
+
+}  // namespace
+}  // namespace amimo

@@ -58,7 +58,7 @@ inline void add_common_link_flags(CLI::App& app, link_flags& f) {
   f.add(app, "--speed", "speed_kmh", "user speed (km/h): Doppler = v · center_frequency / c (instead of --doppler)");
   f.add(app, "--channel-filter", "channel_filter",
         "frequency (H(f) per subcarrier) | sinc (windowed-sinc FIR in time: ISI beyond the CP, slower)");
-  f.add(app, "--channel-time", "channel_time", "symbol (a channel state per OFDM symbol) | frame (block fading)");
+  f.add(app, "--channel-time", "channel_time", "symbol (a channel state per OFDM symbol) | symbols:N (one per N symbols) | frame (block fading)");
   f.add(app, "--snr", "snr_db", "Es/N0 (dB) per user symbol per antenna");
   f.add(app, "--sample-rate", "sample_rate", "samples/s");
   f.add(app, "--coding", "coding", "none (uncoded PRBS, default) | ldpc (5G NR LDPC transport blocks; both sides)");

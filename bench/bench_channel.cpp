@@ -2,9 +2,11 @@
 // default numerology (512-point FFT, 300 used subcarriers, 14 symbols = 1 ms at 7.68 Msps)
 // for N antennas × K users through TR 38.901 TDL (and CDL-C: 24 clusters × 20 rays on a
 // ULA) channels with exact delays, static
-// (one response per frame) or with 300 Hz Doppler and a channel state per OFDM symbol.
-// Measured: wall time per frame, and the real-time factor = signal duration / wall time
-// (≥ 1: faster than real time). The channel part alone (tap evolution + response product)
+// (one response per frame) or with 300 Hz Doppler and a channel state per OFDM symbol (or,
+// the _per_2_symbols rows, per two symbols: 7 states per frame), on 1 or 2 threads (third
+// argument: emulator_options::threads). Measured: CPU ms per frame (all threads) and wall
+// ms per frame, and the real-time factors = signal duration / CPU or wall time (≥ 1: faster
+// than real time). The channel part alone (tap evolution + response product)
 // is reported separately as channel_ms_per_frame by a second benchmark that skips the IFFTs.
 #include <amimo/ofdm/uplink_emulator.h>
 
@@ -12,6 +14,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -26,8 +29,9 @@ double process_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
-// Measured: CPU ms per frame (this thread's work; stays meaningful on a loaded machine) and
-// the real-time factor from it and from wall time (signal seconds / measured seconds).
+// Measured: CPU ms per frame (the process's CPU time, every thread's work; stays meaningful on
+// a loaded machine), wall ms per frame, and the real-time factors from them (signal seconds /
+// measured seconds).
 void report(benchmark::State& state, const ofdm::numerology& n, double cpu_seconds) {
   const double frames = static_cast<double>(state.iterations());
   state.counters["cpu_ms_per_frame"] = 1e3 * cpu_seconds / frames;
@@ -37,7 +41,7 @@ void report(benchmark::State& state, const ofdm::numerology& n, double cpu_secon
 }
 
 channel_models::selective_channel_config config_for(int antennas, int users, const std::string& model, double doppler,
-                                                    const ofdm::numerology& n) {
+                                                    const ofdm::numerology& n, int symbols_per_state = 1) {
   channel_models::selective_channel_config cc;
   cc.model = model;
   cc.antennas = antennas;
@@ -46,25 +50,34 @@ channel_models::selective_channel_config config_for(int antennas, int users, con
   cc.sample_rate = n.sample_rate;
   cc.doppler_hz = doppler;
   cc.frame_seconds = n.frame_seconds();
-  cc.steps_per_frame = n.symbols_per_frame();
+  cc.steps_per_frame = n.symbols_per_frame() / symbols_per_state;
   return cc;
 }
 
-void BM_EmulatorFrame(benchmark::State& state, const std::string& model, double doppler) {
+void BM_EmulatorFrame(benchmark::State& state, const std::string& model, double doppler, int symbols_per_state) {
   const int antennas = static_cast<int>(state.range(0));
   const int users = static_cast<int>(state.range(1));
   const ofdm::numerology n;
   const ofdm::frame_layout layout(n, users, modem::modulation::qam16);
-  auto channel = channel_models::create_selective_channel_model(config_for(antennas, users, model, doppler, n));
-  ofdm::uplink_emulator em(layout, *channel, 20.0, 3);
+  auto channel = channel_models::create_selective_channel_model(
+      config_for(antennas, users, model, doppler, n, symbols_per_state));
+  ofdm::emulator_options options;
+  options.threads = static_cast<int>(state.range(2));
+  ofdm::uplink_emulator em(layout, *channel, 20.0, 3, {}, options);
   std::vector<std::vector<cf32>> rows(static_cast<std::size_t>(antennas),
                                       std::vector<cf32>(static_cast<std::size_t>(n.frame_length())));
   std::vector<cf32*> ptrs;
   for (auto& r : rows) ptrs.push_back(r.data());
   std::uint64_t frame = 0;
+  em.generate(ptrs, frame++);  // the model's initial draw (sinusoid phases) is set-up, not per-frame cost
   const double cpu0 = process_cpu_seconds();
+  const auto wall0 = std::chrono::steady_clock::now();
   for (auto _ : state) em.generate(ptrs, frame++);
   report(state, n, process_cpu_seconds() - cpu0);
+  state.counters["wall_ms_per_frame"] =
+      1e3 * std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count() /
+      static_cast<double>(state.iterations());
+  state.counters["threads"] = options.threads;
   state.counters["channel_states_per_frame"] = channel->steps_per_frame();
 }
 
@@ -102,17 +115,19 @@ void BM_ChannelOnly(benchmark::State& state, const std::string& model, double do
 
 }  // namespace
 
-BENCHMARK_CAPTURE(BM_EmulatorFrame, tdl_c_static, std::string("tdl-c"), 0.0)
-    ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_EmulatorFrame, tdl_c_300hz_per_symbol, std::string("tdl-c"), 300.0)
-    ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
+// Arguments: antennas, users, emulator threads.
+#define AMIMO_SHAPES ->Args({16, 4, 1})->Args({32, 8, 1})->Args({64, 16, 1})->Args({16, 4, 2})->Args({32, 8, 2}) \
+    ->Args({64, 16, 2})->Unit(benchmark::kMillisecond)->UseRealTime()
+BENCHMARK_CAPTURE(BM_EmulatorFrame, tdl_c_static, std::string("tdl-c"), 0.0, 1) AMIMO_SHAPES;
+BENCHMARK_CAPTURE(BM_EmulatorFrame, tdl_c_300hz_per_symbol, std::string("tdl-c"), 300.0, 1) AMIMO_SHAPES;
+BENCHMARK_CAPTURE(BM_EmulatorFrame, tdl_c_300hz_per_2_symbols, std::string("tdl-c"), 300.0, 2) AMIMO_SHAPES;
+BENCHMARK_CAPTURE(BM_EmulatorFrame, cdl_c_300hz_per_symbol, std::string("cdl-c"), 300.0, 1) AMIMO_SHAPES;
 BENCHMARK_CAPTURE(BM_ChannelOnly, tdl_c_300hz_per_symbol, std::string("tdl-c"), 300.0)
     ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_ChannelOnly, tdl_a_300hz_per_symbol, std::string("tdl-a"), 300.0)
     ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
-BENCHMARK_CAPTURE(BM_EmulatorFrame, cdl_c_300hz_per_symbol, std::string("cdl-c"), 300.0)
-    ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK_CAPTURE(BM_ChannelOnly, cdl_c_300hz_per_symbol, std::string("cdl-c"), 300.0)
     ->Args({16, 4})->Args({32, 8})->Args({64, 16})->Unit(benchmark::kMillisecond)->UseRealTime();
+#undef AMIMO_SHAPES
 
 BENCHMARK_MAIN();

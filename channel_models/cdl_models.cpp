@@ -384,6 +384,8 @@ void cdl_channel_model::next_frame(rng& gen) {
   s.evaluate();
 }
 
+bool cdl_channel_model::time_invariant() const noexcept { return s_->doppler == 0.0; }
+
 void cdl_channel_model::next_step() noexcept {
   state& s = *s_;
   if (!s.drawn || s.step + 1 >= s.steps) return;

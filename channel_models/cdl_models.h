@@ -118,6 +118,7 @@ class cdl_channel_model final : public channel::selective_channel_model {
   void next_frame(rng& gen) override;
   int steps_per_frame() const noexcept override;
   void next_step() noexcept override;
+  bool time_invariant() const noexcept override;
 
   /// Draws a fresh, independent realisation (coupling, phases, user rotations) at time 0.
   /// Does not allocate. next_frame() calls it the first time.

@@ -205,6 +205,7 @@ class fading_tdl_model final : public channel::selective_channel_model {
     return gains_[static_cast<std::size_t>(l)];
   }
   int steps_per_frame() const noexcept override { return steps_; }
+  bool time_invariant() const noexcept override { return doppler_hz_ == 0.0; }
 
   void next_frame(rng& gen) override {
     if (!drawn_) {
@@ -216,16 +217,15 @@ class fading_tdl_model final : public channel::selective_channel_model {
     }
     if (doppler_hz_ == 0.0) return;  // static channel: keep the first draw
     const int remaining = steps_ - step_;
-    for (int i = 0; i < remaining; ++i) rotate();
+    for (int i = 1; i < remaining; ++i) rotate();
     step_ = 0;
-    evaluate();
+    rotate_and_evaluate();
   }
 
   void next_step() noexcept override {
     if (!drawn_ || step_ + 1 >= steps_) return;
-    rotate();
     ++step_;
-    evaluate();
+    rotate_and_evaluate();
   }
 
  private:
@@ -250,8 +250,25 @@ class fading_tdl_model final : public channel::selective_channel_model {
     los_ *= los_rotation_;
   }
 
+  // rotate() then evaluate() in one pass over the phasors (they are megabytes at 32×8).
+  void rotate_and_evaluate() noexcept {
+    const double scale = 1.0 / std::sqrt(static_cast<double>(sinusoids_));
+    for (Eigen::Index p = 0; p < phasors_.cols(); ++p) {
+      auto column = phasors_.col(p).array();
+      column *= rotations_.col(p).array();
+      white_(p) = column.sum() * scale;
+    }
+    los_ *= los_rotation_;
+    apply_gains();
+  }
+
   void evaluate() noexcept {
     white_.noalias() = phasors_.colwise().sum() / std::sqrt(static_cast<double>(sinusoids_));
+    apply_gains();
+  }
+
+  // gains_ from white_ (and the LOS phasors).
+  void apply_gains() noexcept {
     for (std::size_t l = 0; l < gains_.size(); ++l) {
       const Eigen::Map<const cmat> w(white_.data() + static_cast<Eigen::Index>(l) * entries_, antennas_, users_);
       cmat& g = gains_[l];
@@ -319,6 +336,7 @@ class orthogonal_awgn_model final : public channel::selective_channel_model {
   std::span<const double> tap_delays() const noexcept override { return delays_; }
   cmat_cref tap_gain(int l) const noexcept override { return l == 0 ? gain_ : empty_; }
   void next_frame(rng&) override {}
+  bool time_invariant() const noexcept override { return true; }
 
  private:
   int antennas_;

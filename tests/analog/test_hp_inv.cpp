@@ -230,8 +230,8 @@ TEST(HpInv, UncalibratedDriftFollowsThePowerLaw) {
   rmat digits(2, 2);
   digits << 7, -3, 0, 5;
   programmed_cells cells;
-  rng gen(1);
-  model.program(digits, 0, 8, gen, cells);
+  normal_stream noise(1);
+  model.program(digits, 0, 8, noise, cells);
   // G(t) = G0·(t/t0)^−ν on both devices; the nominal G_min pedestal no longer cancels.
   const double f = std::pow(1000.0, -0.1);
   const double g_min = d.g_min_us * 1e-6;
@@ -243,6 +243,55 @@ TEST(HpInv, UncalibratedDriftFollowsThePowerLaw) {
       EXPECT_NEAR(cells.effective(i, j), (gp - gm) / dg, 1e-12);
     }
   }
+}
+
+// The write-verify error the device model draws (from normal_stream since issue 15) has
+// the profile's σ and a Gaussian shape: with no wire resistance, drift or stuck devices a
+// cell's effective digit is d + (n₊ − n₋)·σ_G/ΔG, n± independent N(0, 1), so the error has
+// mean 0, standard deviation √2·σ_G/ΔG, kurtosis 3 and P(|e| > 3σ) = 0.27%. Seeded; the
+// bounds are about 4 standard errors of each estimate over 25,600 cells.
+TEST(ProgrammingNoise, ConductanceErrorHasTheProfilesSigma) {
+  device_params d = load_analog_profile("feedback-board").device;
+  d.wire_ohm = 0.0;
+  const device_model model(d, 1);
+  const double sigma_g = d.program_sigma * (d.g_max_us - d.g_min_us) * 1e-6;
+  const double sigma = std::sqrt(2.0) * sigma_g / model.delta_g();
+  rng digits_gen(11);
+  normal_stream noise(12);
+  rmat digits(8, 8);
+  programmed_cells cells;
+  double sum = 0.0;
+  double sum2 = 0.0;
+  double sum4 = 0.0;
+  double beyond = 0.0;
+  double n = 0.0;
+  for (int trial = 0; trial < 400; ++trial) {
+    for (Eigen::Index j = 0; j < 8; ++j) {
+      for (Eigen::Index i = 0; i < 8; ++i) digits(i, j) = static_cast<double>(digits_gen.below(15)) - 7.0;
+    }
+    model.program(digits, 0, 8, noise, cells);
+    ASSERT_EQ(cells.achieved, digits);
+    for (Eigen::Index j = 0; j < 8; ++j) {
+      for (Eigen::Index i = 0; i < 8; ++i) {
+        const double e = (cells.effective(i, j) - digits(i, j)) / sigma;
+        sum += e;
+        sum2 += e * e;
+        sum4 += e * e * e * e;
+        beyond += std::abs(e) > 3.0 ? 1.0 : 0.0;
+        n += 1.0;
+      }
+    }
+  }
+  const double mean = sum / n;
+  const double var = sum2 / n - mean * mean;
+  const double kurtosis = (sum4 / n) / (var * var);
+  const double p3 = std::erfc(3.0 / std::sqrt(2.0));
+  std::cout << "programming error / expected sigma: mean " << mean << " var " << var << " kurtosis " << kurtosis
+            << " beyond 3 sigma " << beyond / n << " (expected " << p3 << ")\n";
+  EXPECT_LT(std::abs(mean), 4.0 / std::sqrt(n));
+  EXPECT_NEAR(var, 1.0, 4.0 * std::sqrt(2.0 / n));
+  EXPECT_NEAR(kurtosis, 3.0, 4.0 * std::sqrt(24.0 / n));
+  EXPECT_NEAR(beyond / n, p3, 4.0 * std::sqrt(p3 * (1.0 - p3) / n));
 }
 
 TEST(HpInv, SameSeedSameAnswerDifferentSeedDifferentNoise) {

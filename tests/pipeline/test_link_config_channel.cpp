@@ -47,6 +47,26 @@ TEST(LinkConfigChannel, ChannelFilterIsCheckedAndBecomesEmulatorOptions) {
   EXPECT_THROW(parse({{"sinc_half_width", "0"}}), config_error);
 }
 
+TEST(LinkConfigChannel, EmulatorThreadsAreCheckedAndBecomeEmulatorOptions) {
+  EXPECT_EQ(parse({}).emulator_options().threads, 1);
+  EXPECT_EQ(parse({{"emulator_threads", "2"}}).emulator_options().threads, 2);
+  EXPECT_EQ(parse({{"emulator_threads", "0"}}).emulator_options().threads, 0);
+  EXPECT_THROW(parse({{"emulator_threads", "-1"}}), config_error);
+  EXPECT_THROW(parse({{"emulator_threads", "100000"}}), config_error);
+}
+
+TEST(LinkConfigChannel, ChannelTimeSetsTheStatesPerFrame) {
+  // Default numerology: 14 symbols per frame.
+  EXPECT_EQ(parse({}).channel.steps_per_frame, 14);
+  EXPECT_EQ(parse({{"channel_time", "frame"}}).channel.steps_per_frame, 1);
+  EXPECT_EQ(parse({{"channel_time", "symbols:1"}}).channel.steps_per_frame, 14);
+  EXPECT_EQ(parse({{"channel_time", "symbols:2"}}).channel.steps_per_frame, 7);
+  EXPECT_EQ(parse({{"channel_time", "symbols:3"}}).channel.steps_per_frame, 5);
+  EXPECT_EQ(parse({{"channel_time", "symbols:14"}}).channel.steps_per_frame, 1);
+  for (const char* bad : {"symbols:0", "symbols:15", "symbols:", "symbols:x", "symbols:-2", "symbols:99999", "slot"})
+    EXPECT_THROW(parse({{"channel_time", bad}}), config_error) << bad;
+}
+
 TEST(LinkConfigChannel, WarnsWhenTheChannelOutlastsTheCyclicPrefix) {
   // Default numerology: CP 36 samples at 7.68 MS/s (4.7 µs). TDL-A 100 ns: last tap 7.4
   // samples, no warning. TDL-C 1000 ns: last tap 66 samples.

@@ -1,4 +1,5 @@
 #include <amimo/analog/bit_slicing.h>
+#include <amimo/analog/vector_ops.h>
 
 #include <algorithm>
 #include <cmath>
@@ -15,22 +16,34 @@ void slice_matrix(const rmat& a, int levels, int slices, std::vector<rmat>& digi
   a_q.resize(a.rows(), a.cols());
   const auto l = static_cast<double>(levels);
   const double top = l - 1.0;
-  for (Eigen::Index j = 0; j < a.cols(); ++j) {
-    for (Eigen::Index i = 0; i < a.rows(); ++i) {
-      // Nearest signed digit at every level; the remainder (either sign, |rest| ≤ 1)
-      // goes to the next slice.
-      double t = a(i, j) * l;
-      double value = 0.0;
-      double weight = 1.0;
-      for (int s = 0; s < slices; ++s) {
-        weight /= l;
-        const double digit = std::clamp(std::nearbyint(t), -top, top);
-        digits[static_cast<std::size_t>(s)](i, j) = digit;
-        value += digit * weight;
-        t = (t - digit) * l;
-      }
-      a_q(i, j) = value;
+  // Nearest signed digit at every level; the remainder (either sign, |rest| ≤ 1) goes to
+  // the next slice. Runs of entries slice by slice (the same operations per entry as one
+  // entry at a time, so the loops vectorise across entries).
+  constexpr std::ptrdiff_t run = 64;
+  const std::ptrdiff_t total = a.size();
+  const double* src = a.data();
+  double* q = a_q.data();
+  for (std::ptrdiff_t e0 = 0; e0 < total; e0 += run) {
+    const std::ptrdiff_t len = std::min(run, total - e0);
+    double t[run];
+    double value[run];
+    for (std::ptrdiff_t e = 0; e < len; ++e) {
+      t[e] = src[e0 + e] * l;
+      value[e] = 0.0;
     }
+    double weight = 1.0;
+    for (int s = 0; s < slices; ++s) {
+      weight /= l;
+      double* __restrict d = digits[static_cast<std::size_t>(s)].data() + e0;
+      for (std::ptrdiff_t e = 0; e < len; ++e) {
+        // min/max rather than std::clamp so the loop vectorises (same values).
+        const double digit = std::min(std::max(std::nearbyint(t[e]), -top), top);
+        d[e] = digit;
+        value[e] += digit * weight;
+        t[e] = (t[e] - digit) * l;
+      }
+    }
+    for (std::ptrdiff_t e = 0; e < len; ++e) q[e0 + e] = value[e];
   }
 }
 
@@ -52,8 +65,14 @@ double quantise_input(const rvec& x, int bits, std::vector<std::int64_t>& x_q) {
     return 0.0;
   }
   const double full = std::ldexp(1.0, bits) - 1.0;
-  for (Eigen::Index j = 0; j < x.size(); ++j) {
-    x_q[static_cast<std::size_t>(j)] = static_cast<std::int64_t>(std::nearbyint(x(j) / scale * full));
+  // Rounded in runs (vectorised), converted to integers one by one (AVX2 has no double →
+  // int64 conversion): the same values as the scalar expression.
+  constexpr Eigen::Index run = 64;
+  double rounded[run];
+  for (Eigen::Index j0 = 0; j0 < x.size(); j0 += run) {
+    const auto len = static_cast<int>(std::min(run, x.size() - j0));
+    detail::rounded_ratio(x.data() + j0, rounded, len, scale, full);
+    for (int k = 0; k < len; ++k) x_q[static_cast<std::size_t>(j0 + k)] = static_cast<std::int64_t>(rounded[k]);
   }
   return scale;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace amimo::analog {
 
@@ -47,7 +48,7 @@ bool device_model::drift_spread() const noexcept {
   return g;
 }
 
-void device_model::program(const rmat& digits, std::uint64_t array_key, int tile, rng& gen,
+void device_model::program(const rmat& digits, std::uint64_t array_key, int tile, normal_stream& noise,
                            programmed_cells& out) const {
   const Eigen::Index rows = digits.rows();
   const Eigen::Index cols = digits.cols();
@@ -79,7 +80,7 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
   }
   if (drift_spread()) draws += 2 * cells;
   normal_scratch_.resize(draws);
-  gen.fill_normal(normal_scratch_);
+  noise.fill(normal_scratch_);
   const double* next = normal_scratch_.data();
 
   const double sigma_g = p_.program_sigma * (g_max_ - g_min_);
@@ -176,7 +177,58 @@ void device_model::program_clean(const rmat& digits, int tile, double sigma_g, p
     double* __restrict nw = out.noise_w.data() + j * rows;
     const double* __restrict nj = noise + 2 * j * rows;
     const auto col_hops = static_cast<double>(static_cast<int>(j % tile) + 2);
-    for (Eigen::Index i = 0; i < rows; ++i) {
+    Eigen::Index i = 0;
+    {
+      // Four rows at a time with the GCC/Clang vector extension: the same IEEE operations
+      // per value as the scalar loop below (which GCC does not vectorise: the noise is
+      // interleaved G+, G−), so the results are bit for bit the same.
+      using v4d = double __attribute__((vector_size(32)));
+      const v4d zero = {0.0, 0.0, 0.0, 0.0};
+      const v4d top = zero + g_top;
+      const v4d gmin = zero + g_min_;
+      const v4d dg = zero + delta_g_;
+      const v4d sg = zero + sigma_g;
+      const v4d one = zero + 1.0;
+      const v4d wire_v = zero + wire;
+      const v4d ch = zero + col_hops;
+      const v4d dg2_v = zero + dg2;
+      for (; i + 4 <= rows; i += 4) {
+        v4d dv;
+        v4d n_lo;
+        v4d n_hi;
+        v4d rh;
+        std::memcpy(&dv, d + i, sizeof dv);
+        std::memcpy(&n_lo, nj + 2 * i, sizeof n_lo);
+        std::memcpy(&n_hi, nj + 2 * i + 4, sizeof n_hi);
+        std::memcpy(&rh, row_hops + i, sizeof rh);
+        const v4d np = __builtin_shufflevector(n_lo, n_hi, 0, 2, 4, 6);
+        const v4d nm = __builtin_shufflevector(n_lo, n_hi, 1, 3, 5, 7);
+        const v4d dp = dv < zero ? zero : dv;  // std::max(d, 0.0)
+        const v4d neg = -dv;
+        const v4d dm = neg < zero ? zero : neg;
+        v4d gp = gmin + dp * dg + sg * np;
+        v4d gm = gmin + dm * dg + sg * nm;
+        gp = gp < zero ? zero : (top < gp ? top : gp);  // std::clamp(gp, 0.0, g_top)
+        gm = gm < zero ? zero : (top < gm ? top : gm);
+        if (wire > 0.0) {
+          const v4d hops = rh + ch;
+          gp /= one + gp * wire_v * hops;
+          gm /= one + gm * wire_v * hops;
+        }
+        const v4d e = (gp - gm) / dg;
+        const v4d w = (gp * gp + gm * gm) / dg2_v;
+        v4d rg;
+        std::memcpy(&rg, row_g + i, sizeof rg);
+        const v4d sum = gp + gm;
+        rg += sum;
+        std::memcpy(eff + i, &e, sizeof e);
+        std::memcpy(ach + i, &dv, sizeof dv);
+        std::memcpy(nw + i, &w, sizeof w);
+        std::memcpy(row_g + i, &rg, sizeof rg);
+        std::memcpy(pair + i, &sum, sizeof sum);
+      }
+    }
+    for (; i < rows; ++i) {
       double gp = std::clamp(g_min_ + std::max(d[i], 0.0) * delta_g_ + sigma_g * nj[2 * i], 0.0, g_top);
       double gm = std::clamp(g_min_ + std::max(-d[i], 0.0) * delta_g_ + sigma_g * nj[2 * i + 1], 0.0, g_top);
       if (wire > 0.0) {
@@ -192,7 +244,7 @@ void device_model::program_clean(const rmat& digits, int tile, double sigma_g, p
       pair[i] = gp + gm;
     }
     double col_sum = 0.0;
-    for (Eigen::Index i = 0; i < rows; ++i) col_sum += pair[i];
+    for (Eigen::Index r = 0; r < rows; ++r) col_sum += pair[r];
     out.col_g(j) = col_sum;
   }
   const auto cells = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);

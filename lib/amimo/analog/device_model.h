@@ -9,6 +9,7 @@
 // verification.
 
 #include <amimo/analog/analog_profile.h>
+#include <amimo/core/normal_stream.h>
 #include <amimo/core/rng.h>
 #include <amimo/core/types.h>
 
@@ -47,11 +48,13 @@ class device_model {
   /// Programs target digits (rows×cols). array_key identifies the physical arrays (the
   /// stuck map depends on it and the chip seed only); tile is the array size, so cell
   /// (i, j) sits at (i mod tile, j mod tile) of its array for the IR-drop model. Random
-  /// programming error and drift spread come from gen, drawn in bulk (the same values,
-  /// in the same order, as one draw per device). Does not allocate once `out` and this
+  /// programming error and drift spread come from `noise`, drawn in one bulk fill (per
+  /// cell, column-major: the write of G+, of G−, then the drift spread of G+ and of G−,
+  /// skipping what a stuck device does not draw). Does not allocate once `out` and this
   /// model have seen a matrix of the size. Not thread-safe (scratch buffers): one model
   /// per simulated chip.
-  void program(const rmat& digits, std::uint64_t array_key, int tile, rng& gen, programmed_cells& out) const;
+  void program(const rmat& digits, std::uint64_t array_key, int tile, normal_stream& noise,
+               programmed_cells& out) const;
 
  private:
   enum class stuck : std::uint8_t { none, on, off };

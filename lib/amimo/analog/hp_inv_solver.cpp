@@ -4,6 +4,7 @@
 #include <amimo/analog/hp_mvm.h>
 #include <amimo/analog/lp_inv.h>
 #include <amimo/core/error.h>
+#include <amimo/core/normal_stream.h>
 #include <amimo/core/rng.h>
 #include <amimo/solver/digital_solver.h>
 
@@ -42,7 +43,8 @@ struct hp_inv_solver::impl {
 
   analog_profile profile;
   analog_mode mode;
-  rng gen;
+  rng gen;             // uniforms (HP-MVM thinning)
+  normal_stream noise;  // every normal: programming error, read noise, feedback trim
   device_model devices;
   hp_mvm mvm;
   lp_inv inv;
@@ -95,7 +97,7 @@ hp_inv_solver::impl::column_result hp_inv_solver::impl::refine(int column, const
     if (rp.tolerance > 0.0 && rel <= rp.tolerance) break;
     const double s = r.lpNorm<Eigen::Infinity>();
     r_scaled = r / s;
-    inv.apply(r_scaled, d, gen, activity);
+    inv.apply(r_scaled, d, noise, activity);
     x_bar += (s * lp_gain) * d;
     result.iterations = k;
     if (mode == analog_mode::lp_only) {
@@ -105,7 +107,7 @@ hp_inv_solver::impl::column_result hp_inv_solver::impl::refine(int column, const
       }
       break;
     }
-    mvm.multiply(x_bar, y, gen, activity);
+    mvm.multiply(x_bar, y, gen, noise, activity);
     r = rhs - y;
     const double previous = rel;
     rel = r.norm() / b_norm;
@@ -155,7 +157,10 @@ std::string_view hp_inv_solver::name() const noexcept {
   return impl_->mode == analog_mode::refine ? "analog" : "analog-lp";
 }
 
-void hp_inv_solver::reseed(std::uint64_t seed) noexcept { impl_->gen.reseed(seed); }
+void hp_inv_solver::reseed(std::uint64_t seed) noexcept {
+  impl_->gen.reseed(seed);
+  impl_->noise.reseed(seed);
+}
 
 void hp_inv_solver::set_iterate_observer(iterate_observer observer) { impl_->observer = std::move(observer); }
 
@@ -231,10 +236,10 @@ solver::matrix_status hp_inv_solver::set_matrix(cmat_cref a, solver::matrix_stru
     m.a_bar = m.a_real / m.alpha;
     slice_matrix(m.a_bar, levels, m.profile.refinement.slices, m.digits, m.a_q);
     if (m.mode == analog_mode::refine) {
-      m.mvm.program(m.digits, m.a_q, m.gen, m.programming);
+      m.mvm.program(m.digits, m.a_q, m.noise, m.programming);
       if (m.profile.refinement.faults == fault_policy::fallback && m.mvm.faults() > 0) m.analog_usable = false;
     }
-    const bool inv_ok = m.inv.program(m.a_bar, m.gen, m.programming);
+    const bool inv_ok = m.inv.program(m.a_bar, m.noise, m.programming);
     // The periphery sets the INV circuit's input gain so that A0/g matches Ā on the
     // diagonal in the least-squares sense (with the paper mapping the top digit
     // saturates at (L−1)/L, which would otherwise bias every LP-INV output):

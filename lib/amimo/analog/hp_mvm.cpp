@@ -26,7 +26,8 @@ hp_mvm::hp_mvm(const analog_profile& profile, const device_model& devices)
   adc_lsb_ = integer_exact_ ? 1.0 : full / adc_max_;
 }
 
-void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen, programming_activity& activity) {
+void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, normal_stream& noise,
+                     programming_activity& activity) {
   n_ = static_cast<int>(a_q.rows());
   tile_cols_ = (n_ + array_ - 1) / array_;
   // a_q entries are multiples of L^−S with |a| < 1, inputs integers below 2^input_bits:
@@ -39,6 +40,8 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
   u_.resize(n_);
   v_.resize(n_);
   var_.resize(n_);
+  e_sum_.resize(n_);
+  w_sum_.resize(n_);
   x_q_.reserve(static_cast<std::size_t>(n_));
   fault_count_ = 0;
   const double umax = std::ldexp(1.0, chunk_bits_) - 1.0;
@@ -46,7 +49,7 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
   double w_max = 0.0;
   for (int s = 0; s < slices_; ++s) {
     const auto si = static_cast<std::size_t>(s);
-    devices_.program(digits[si], static_cast<std::uint64_t>(s), array_, gen, cells_[si]);
+    devices_.program(digits[si], static_cast<std::uint64_t>(s), array_, noise, cells_[si]);
     const programmed_cells& c = cells_[si];
     error_[si] = c.effective - c.achieved;
     col_g_ += c.col_g;
@@ -55,12 +58,29 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
     activity.pulses += c.pulses;
     activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, c.max_device_pulses);
     activity.unverified_cells += c.faults.size();
+    // Per tile and row: Σ_j |error| and Σ_j noise weight over the tile's columns, summed
+    // in column order (as a sequential row sum would), but column by column so the
+    // rows vectorise.
+    double* __restrict e_sum = e_sum_.data();
+    double* __restrict w_sum = w_sum_.data();
     for (int tc = 0; tc < tile_cols_; ++tc) {
       const int j0 = tc * array_;
       const int width = std::min(array_, n_ - j0);
       for (int i = 0; i < n_; ++i) {
-        beta_max = std::max(beta_max, umax * error_[si].row(i).segment(j0, width).cwiseAbs().sum());
-        w_max = std::max(w_max, c.noise_w.row(i).segment(j0, width).sum());
+        e_sum[i] = 0.0;
+        w_sum[i] = 0.0;
+      }
+      for (int j = j0; j < j0 + width; ++j) {
+        const double* __restrict e = error_[si].data() + static_cast<std::ptrdiff_t>(j) * n_;
+        const double* __restrict w = c.noise_w.data() + static_cast<std::ptrdiff_t>(j) * n_;
+        for (int i = 0; i < n_; ++i) {
+          e_sum[i] += std::abs(e[i]);
+          w_sum[i] += w[i];
+        }
+      }
+      for (int i = 0; i < n_; ++i) {
+        beta_max = std::max(beta_max, umax * e_sum[i]);
+        w_max = std::max(w_max, w_sum[i]);
       }
     }
   }
@@ -87,11 +107,11 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen,
   }
 }
 
-double hp_mvm::tail_normal(rng& gen) const noexcept {
+double hp_mvm::tail_normal(rng& gen, normal_stream& noise) const noexcept {
   double z = 0.0;
   if (tau_ < 1.0) {
     do {
-      z = gen.normal();
+      z = noise.next();
     } while (std::abs(z) < tau_);
     return z;
   }
@@ -106,7 +126,7 @@ double hp_mvm::tail_normal(rng& gen) const noexcept {
   return gen.uniform() < 0.5 ? -z : z;
 }
 
-void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity) {
+void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, normal_stream& noise, solve_activity& activity) {
   const double scale = quantise_input(x, profile_.refinement.input_bits, x_q_);
   const double unit = scale / input_full_;  // value of input integer 1
   const double umax = chunk_max_;
@@ -147,13 +167,13 @@ void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity
     return;
   }
   if (fast_) {
-    multiply_fast(unit, y, gen, activity);
+    multiply_fast(unit, y, gen, noise, activity);
   } else {
-    multiply_slow(unit, y, gen);
+    multiply_slow(unit, y, noise);
   }
 }
 
-void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activity) {
+void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, normal_stream& noise, solve_activity& activity) {
   // The exact integer product Σ_s L^−(s+1) D_s x_q (faults corrected).
   for (int j = 0; j < n_; ++j) u_(j) = static_cast<double>(x_q_[static_cast<std::size_t>(j)]);
   if (exact_sum_) {
@@ -171,6 +191,18 @@ void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activ
       for (int j = 0; j < n_; ++j) {
         const double* col = a + static_cast<std::ptrdiff_t>(j) * n_ + i0;
         for (int b = 0; b < 4; ++b) {
+          v4d c;
+          std::memcpy(&c, col + 4 * b, sizeof c);
+          acc[b] += c * u[j];
+        }
+      }
+      std::memcpy(out + i0, acc, sizeof acc);
+    }
+    for (; i0 + 8 <= n_; i0 += 8) {
+      v4d acc[2] = {};
+      for (int j = 0; j < n_; ++j) {
+        const double* col = a + static_cast<std::ptrdiff_t>(j) * n_ + i0;
+        for (int b = 0; b < 2; ++b) {
           v4d c;
           std::memcpy(&c, col + 4 * b, sizeof c);
           acc[b] += c * u[j];
@@ -207,7 +239,7 @@ void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activ
     r /= static_cast<std::uint64_t>(tile_cols_);
     const auto c = static_cast<int>(r % static_cast<std::uint64_t>(chunks_));
     const auto s = static_cast<std::size_t>(r / static_cast<std::uint64_t>(chunks_));
-    const double z = tail_normal(gen);
+    const double z = tail_normal(gen, noise);
     const int shift = chunk_bits_ * (chunks_ - 1 - c);
     const int j0 = tc * array_;
     const int j1 = std::min(n_, j0 + array_);
@@ -230,15 +262,15 @@ void hp_mvm::multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activ
   y *= unit;
 }
 
-void hp_mvm::multiply_slow(double unit, rvec& y, rng& gen) {
+void hp_mvm::multiply_slow(double unit, rvec& y, normal_stream& normals) {
   y.setZero(n_);
   const double sigma = profile_.device.read_noise;
   const bool correct = profile_.refinement.faults == fault_policy::correct;
   // Every readout's read-noise normal, in readout order (slice, chunk, tile, row), drawn
-  // in one bulk call: the same values as one draw per readout.
+  // in one bulk fill.
   const double* noise = nullptr;
   if (sigma > 0.0) {
-    gen.fill_normal(readout_normals_);
+    normals.fill(readout_normals_);
     noise = readout_normals_.data();
   }
   double* v = v_.data();

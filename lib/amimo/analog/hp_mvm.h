@@ -17,6 +17,7 @@
 #include <amimo/analog/activity.h>
 #include <amimo/analog/analog_profile.h>
 #include <amimo/analog/device_model.h>
+#include <amimo/core/normal_stream.h>
 #include <amimo/core/rng.h>
 #include <amimo/core/types.h>
 
@@ -30,20 +31,21 @@ class hp_mvm {
   hp_mvm(const analog_profile& profile, const device_model& devices);
 
   /// Programs the slices of Ā (digits from slice_matrix, a_q = Σ D_s L^−(s+1)).
-  void program(const std::vector<rmat>& digits, const rmat& a_q, rng& gen, programming_activity& activity);
+  void program(const std::vector<rmat>& digits, const rmat& a_q, normal_stream& noise, programming_activity& activity);
 
   /// Cells whose write-verify failed (corrected digitally under fault_policy::correct).
   std::size_t faults() const noexcept { return fault_count_; }
   /// Whether readouts are integer-exact and the thinning shortcut applies.
   bool fast_path() const noexcept { return fast_; }
 
-  /// y = Ā x as the chip computes it (y has x's size).
-  void multiply(const rvec& x, rvec& y, rng& gen, solve_activity& activity);
+  /// y = Ā x as the chip computes it (y has x's size). gen: the uniforms of the thinning
+  /// (skips, tail sampling); noise: read-noise normals.
+  void multiply(const rvec& x, rvec& y, rng& gen, normal_stream& noise, solve_activity& activity);
 
  private:
-  void multiply_fast(double unit, rvec& y, rng& gen, solve_activity& activity);
-  void multiply_slow(double unit, rvec& y, rng& gen);
-  double tail_normal(rng& gen) const noexcept;
+  void multiply_fast(double unit, rvec& y, rng& gen, normal_stream& noise, solve_activity& activity);
+  void multiply_slow(double unit, rvec& y, normal_stream& normals);
+  double tail_normal(rng& gen, normal_stream& noise) const noexcept;
 
   analog_profile profile_;
   const device_model& devices_;
@@ -73,6 +75,8 @@ class hp_mvm {
   rvec u_;                               ///< one chunk of the input
   rvec v_;                               ///< one readout vector
   rvec var_;                             ///< read-noise variance per readout of one array read
+  rvec e_sum_;                           ///< per row: Σ |programming error| over one tile
+  rvec w_sum_;                           ///< per row: Σ noise weight over one tile
   std::vector<double> readout_normals_;  ///< normals of one per-readout multiply
 };
 

@@ -1,11 +1,13 @@
 #include <amimo/analog/bit_slicing.h>
 #include <amimo/analog/lp_inv.h>
+#include <amimo/analog/vector_ops.h>
 
 #include <Eigen/Eigenvalues>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 namespace amimo::analog {
 
@@ -25,6 +27,9 @@ struct lp_inv::node {
   Eigen::PartialPivLU<rmat> lu;
   rmat inverse;  // circuit⁻¹, formed once at programming for the noisy evaluations
   Eigen::EigenSolver<rmat> eig;
+  // The board's 8×8 circuits: the same Hessenberg + Francis QR with the size fixed at
+  // compile time (unrolled, on the stack): λ_min within rounding of the dynamic solver's.
+  Eigen::EigenSolver<Eigen::Matrix<double, 8, 8>> eig8;
   double lambda_min = 0.0;
   // Split: coupling MVM arrays A2 (n1×n2) and A3 (n2×n1) with their scales, buffers.
   programmed_cells a2;
@@ -174,7 +179,7 @@ int lp_inv::build(int size) {
   return index;
 }
 
-bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activity) {
+bool lp_inv::program(const rmat& target, normal_stream& noise, programming_activity& activity) {
   const int n = static_cast<int>(target.rows());
   if (n != size_) {
     nodes_.clear();
@@ -192,18 +197,37 @@ bool lp_inv::program(const rmat& target, rng& gen, programming_activity& activit
   // "paper": the root keeps the slices' scale (A0 = D_0/L, the most significant slice);
   // "feedback": every array is scaled to its own off-diagonal range.
   const bool own_scale = profile_.circuit.lp_mapping == "feedback";
-  if (!program_node(0, target, own_scale, 1000, gen, activity)) return false;
+  if (!program_node(0, target, own_scale, 1000, noise, activity)) return false;
   // Ranging: the ADC full scale is the largest output the programmed operator can give
-  // for a full-scale input, ‖M‖∞, found column by column.
+  // for a full-scale input, ‖M‖∞, found column by column. A single INV circuit's columns
+  // are those of its inverse (formed by the same LU solves) divided by the gain.
   row_abs_.setZero();
+  const node& root = *nodes_.front();
   for (int j = 0; j < n; ++j) {
-    unit_.setZero();
-    unit_(j) = 1.0;
-    apply_noise_free(unit_, scratch_);
+    if (root.n1 == 0) {
+      scratch_ = root.inverse.col(j) / root.gain;
+    } else {
+      unit_.setZero();
+      unit_(j) = 1.0;
+      apply_noise_free(unit_, scratch_);
+    }
     row_abs_ += scratch_.cwiseAbs();
   }
   full_scale_ = profile_.circuit.lp_headroom * row_abs_.maxCoeff();
   return std::isfinite(full_scale_) && full_scale_ > 0.0;
+}
+
+// Smallest real part of an eigenvalue of the leaf's circuit matrix; NaN when the QR
+// iteration does not converge.
+double lp_inv::stability_margin(node& nd) {
+  if (nd.size == 8) {
+    nd.eig8.compute(nd.circuit, false);
+    if (nd.eig8.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
+    return nd.eig8.eigenvalues().real().minCoeff();
+  }
+  nd.eig.compute(nd.circuit, false);
+  if (nd.eig.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
+  return nd.eig.eigenvalues().real().minCoeff();
 }
 
 const rmat& lp_inv::nominal() const noexcept { return nodes_.front()->nominal; }
@@ -233,8 +257,8 @@ void lp_inv::count(const programmed_cells& cells, programming_activity& activity
   activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, cells.max_device_pulses);
 }
 
-bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key, rng& gen,
-                          programming_activity& activity) {
+bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key,
+                          normal_stream& noise, programming_activity& activity) {
   node& nd = *nodes_[static_cast<std::size_t>(index)];
   const auto l = static_cast<double>(levels_);
   const bool feedback = profile_.circuit.lp_mapping == "feedback";
@@ -245,7 +269,7 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
     } else {
       nd.fb.setZero(nd.size);
     }
-    devices_.program(nd.digits, key, profile_.circuit.array_size, gen, nd.cells);
+    devices_.program(nd.digits, key, profile_.circuit.array_size, noise, nd.cells);
     count(nd.cells, activity);
     nd.nominal = nd.digits * (nd.gain / l);
     nd.nominal.diagonal() += nd.fb;
@@ -253,7 +277,7 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
     nd.circuit = nd.cells.effective / l;
     nd.fb_g.resize(nd.size);
     for (int i = 0; i < nd.size; ++i) {
-      const double fb = nd.fb(i) == 0.0 ? 0.0 : nd.fb(i) * (1.0 + profile_.circuit.feedback_sigma * gen.normal());
+      const double fb = nd.fb(i) == 0.0 ? 0.0 : nd.fb(i) * (1.0 + profile_.circuit.feedback_sigma * noise.next());
       nd.circuit(i, i) += fb / nd.gain;
       nd.fb_g(i) = std::abs(fb / nd.gain);
     }
@@ -272,9 +296,8 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
       nd.sq(j) = 1.0;
       nd.inverse.col(j) = nd.lu.solve(nd.sq);
     }
-    nd.eig.compute(nd.circuit, false);
-    if (nd.eig.info() != Eigen::Success) return false;
-    nd.lambda_min = nd.eig.eigenvalues().real().minCoeff();
+    nd.lambda_min = stability_margin(nd);
+    if (!std::isfinite(nd.lambda_min)) return false;
     lambda_min_ = std::min(lambda_min_, nd.lambda_min);
     activity.digital_ops += static_cast<double>(nd.size) * nd.size * nd.size;  // ranging
     return nd.lambda_min > 0.0;
@@ -286,11 +309,13 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
   const int n1 = nd.n1;
   const int n2 = nd.size - n1;
   node& a1 = *nodes_[static_cast<std::size_t>(nd.child_a1)];
-  if (!program_node(nd.child_a1, target.topLeftCorner(n1, n1), own_scale, key * 4 + 3, gen, activity)) return false;
+  if (!program_node(nd.child_a1, target.topLeftCorner(n1, n1), own_scale, key * 4 + 3, noise, activity)) {
+    return false;
+  }
   nd.a2_scale = map_block(target.topRightCorner(n1, n2), own_scale, false, nd.d12);
   nd.a3_scale = map_block(target.bottomLeftCorner(n2, n1), own_scale, false, nd.d21);
-  devices_.program(nd.d12, key * 4 + 1, profile_.circuit.array_size, gen, nd.a2);
-  devices_.program(nd.d21, key * 4 + 2, profile_.circuit.array_size, gen, nd.a3);
+  devices_.program(nd.d12, key * 4 + 1, profile_.circuit.array_size, noise, nd.a2);
+  devices_.program(nd.d21, key * 4 + 2, profile_.circuit.array_size, noise, nd.a3);
   count(nd.a2, activity);
   count(nd.a3, activity);
   nd.q12 = nd.d12 * (nd.a2_scale / l);
@@ -303,7 +328,7 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
   activity.digital_ops += 2.0 * n1 * n1 * n1 / 3.0 + 2.0 * n1 * n1 * n2 + 2.0 * n2 * n1 * n2;
   const double largest = nd.s_target.cwiseAbs().maxCoeff();
   if (!(largest > 0.0) || !std::isfinite(largest)) return false;
-  if (!program_node(nd.child_s, nd.s_target, true, key * 4 + 4, gen, activity)) return false;
+  if (!program_node(nd.child_s, nd.s_target, true, key * 4 + 4, noise, activity)) return false;
   const node& sc = *nodes_[static_cast<std::size_t>(nd.child_s)];
   nd.nominal.resize(nd.size, nd.size);
   nd.nominal.topLeftCorner(n1, n1) = a1.nominal;
@@ -447,25 +472,20 @@ void lp_inv::apply_noise_free(const rvec& r, rvec& y) {
   apply_node_noise_free(0, r, y);
 }
 
-void lp_inv::apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity) {
+void lp_inv::apply(const rvec& r, rvec& y, normal_stream& noise, solve_activity& activity) {
   const double dac_max = dac_max_;
   const double adc_max = adc_max_;
   // min/max rather than std::clamp so the loops vectorise (same values, NaN included).
   const double* __restrict in = r.data();
   double* __restrict r_q = r_q_.data();
-  for (int i = 0; i < size_; ++i) {
-    r_q[i] = std::nearbyint(std::min(std::max(in[i], -1.0), 1.0) * dac_max) / dac_max;
-  }
+  detail::dac_codes(in, r_q, size_, dac_max);
   y.resize(size_);
-  gen.fill_normal(normals_);
+  noise.fill(normals_);
   next_normal_ = normals_.data();
   apply_node(0, r_q, y.data(), activity);
   double* __restrict out = y.data();
   const double full_scale = full_scale_;
-  for (int i = 0; i < size_; ++i) {
-    const double v = std::min(std::max(out[i] / full_scale, -1.0), 1.0);  // rails
-    out[i] = std::nearbyint(v * adc_max) / adc_max * full_scale;
-  }
+  detail::adc_codes(out, size_, full_scale, adc_max);  // rails at ±full scale
   ++activity.lp_inv_ops;
   activity.dac_conversions += static_cast<std::uint64_t>(size_);
   activity.dac_steps += size_ * dac_steps_;

@@ -29,7 +29,7 @@
 #include <amimo/analog/activity.h>
 #include <amimo/analog/analog_profile.h>
 #include <amimo/analog/device_model.h>
-#include <amimo/core/rng.h>
+#include <amimo/core/normal_stream.h>
 #include <amimo/core/types.h>
 
 #include <Eigen/LU>
@@ -49,7 +49,7 @@ class lp_inv {
   /// Maps the normalised matrix (n×n, |entries| ≤ 1) to A0 and programs it. Returns false
   /// when the circuit cannot solve it (a singular block, a Schur complement that vanishes,
   /// an unstable INV circuit).
-  bool program(const rmat& target, rng& gen, programming_activity& activity);
+  bool program(const rmat& target, normal_stream& noise, programming_activity& activity);
 
   /// A0 as the periphery believes it is programmed (nominal conductances), n×n.
   const rmat& nominal() const noexcept;
@@ -58,7 +58,7 @@ class lp_inv {
   double lambda_min() const noexcept { return lambda_min_; }
 
   /// y ≈ A0⁻¹ r for ‖r‖∞ ≤ 1, as the circuit computes it (y has r's size).
-  void apply(const rvec& r, rvec& y, rng& gen, solve_activity& activity);
+  void apply(const rvec& r, rvec& y, normal_stream& noise, solve_activity& activity);
 
   /// The noise-free operator applied to r, no DAC/ADC (for tests and ranging). Solves with
   /// the LU factors (the ADC full scale set at programming depends on it bit for bit).
@@ -67,8 +67,9 @@ class lp_inv {
  private:
   struct node;
   int build(int size);
-  bool program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key, rng& gen,
-                    programming_activity& activity);
+  bool program_node(int index, Eigen::Ref<const rmat> target, bool own_scale, std::uint64_t key,
+                    normal_stream& noise, programming_activity& activity);
+  static double stability_margin(node& nd);
   double map_block(Eigen::Ref<const rmat> target, bool own_scale, bool split_diagonal, rmat& digits) const;
   void count(const programmed_cells& cells, programming_activity& activity) const;
   void apply_node(int index, const double* r, double* z, solve_activity& activity);

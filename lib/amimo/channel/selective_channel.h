@@ -42,6 +42,10 @@ class selective_channel_model {
   /// Moves to the next state inside the current frame (steps 1 … steps_per_frame() − 1);
   /// a call past the last step of the frame does nothing. Does not allocate.
   virtual void next_step() noexcept {}
+  /// True when the gains never change after the first next_frame() (no Doppler, no redraw
+  /// between frames): a consumer may then keep what it derived from them (the emulator
+  /// computes the frequency response once). False, the safe default, for any other model.
+  virtual bool time_invariant() const noexcept { return false; }
   /// One line naming the model and every parameter that shapes it (run headers, JSON).
   virtual std::string describe() const { return std::string(name()); }
 

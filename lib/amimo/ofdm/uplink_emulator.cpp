@@ -20,7 +20,6 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
       seed_(seed),
       impairments_(std::move(impairments)),
       channel_gen_(derive_seed(seed, {0xC4A7ULL})),
-      noise_gen_(derive_seed(seed, {0x7015EULL})),
       ifft_(layout.layout().fft_size, fft_plan::direction::inverse),
       options_(options) {
   if (channel.users() != users_)
@@ -34,6 +33,9 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
     for (double x : v)
       if (!std::isfinite(x)) throw config_error(std::string(what) + " must be finite");
   };
+  if (options_.threads < 0 || options_.threads > max_worker_threads)
+    throw config_error("emulator threads must be in 0.." + std::to_string(max_worker_threads) + " (0: one per core), got " +
+                       std::to_string(options_.threads));
   check(impairments_.cfo_hz, "cfo_hz");
   check(impairments_.timing_offset_samples, "timing_offset_samples");
   for (double t : impairments_.timing_offset_samples)
@@ -61,8 +63,14 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
       }
     }
   }
+  phases_t_ = phases_.transpose().cast<cf32>();
   taps_.resize(entries, taps);
   response_.resize(entries, static_cast<Eigen::Index>(used));
+  const int symbols = n.symbols_per_frame();
+  slot_taps_.assign(static_cast<std::size_t>(symbols), cfmat(taps, entries));
+  symbol_slot_.assign(static_cast<std::size_t>(symbols), 0);
+  if (channel.time_invariant()) static_response_.resize(static_cast<Eigen::Index>(used), entries);
+  user_grid_.resize(static_cast<std::size_t>(users_) * symbols * used);
   symbols_.resize(static_cast<std::size_t>(users_) * n.symbols_per_frame() * used);
   bits_.resize(layout.bits_per_user());
   data_tmp_.resize(static_cast<std::size_t>(n.data_symbols) * used);
@@ -83,15 +91,38 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
     block_.setZero(antennas_, n.symbol_length());
     coefficients_.assign(static_cast<std::size_t>(2 * options_.fir.half_width), 0.0);
   }
-  noise_.assign(2 * static_cast<std::size_t>(n.frame_length()), 0.0);
   groups_.assign(static_cast<std::size_t>(users_), 0);
   for (int k = 0; k < users_; ++k) {
     if (!impairments_.cfo_hz.empty() && impairments_.cfo_hz[static_cast<std::size_t>(k)] != 0.0)
       groups_[static_cast<std::size_t>(k)] = group_count_++;
   }
+  group_users_.assign(static_cast<std::size_t>(group_count_), {});
+  for (int k = 0; k < users_; ++k) group_users_[static_cast<std::size_t>(groups_[static_cast<std::size_t>(k)])].push_back(k);
+  const int threads = std::min(options_.threads > 0 ? options_.threads : thread_pool::hardware_threads(),
+                               options_.time_domain ? 1 : (antennas_ + antenna_block - 1) / antenna_block);
+  for (int t = 0; t < std::max(1, threads); ++t) {
+    workers_.push_back(std::make_unique<worker>(n.fft_size));
+    workers_.back()->response.resize(static_cast<Eigen::Index>(used), static_cast<Eigen::Index>(antenna_block) * users_);
+    workers_.back()->noise.assign(2 * static_cast<std::size_t>(n.frame_length()), 0.0F);
+    workers_.back()->h.assign(static_cast<std::size_t>(users_), nullptr);
+    workers_.back()->x.assign(static_cast<std::size_t>(users_), nullptr);
+  }
+  if (threads > 1) pool_ = std::make_unique<thread_pool>(threads, true);
 }
 
+uplink_emulator::worker::worker(int fft_size) : ifft(fft_size, fft_plan::direction::inverse) {}
+
 Eigen::Map<const cmat> uplink_emulator::last_response(int u) const noexcept {
+  if (response_stale_) {
+    response_.noalias() = taps_ * phases_;
+    if (ramps_.size() != 0) {
+      for (Eigen::Index c = 0; c < response_.cols(); ++c) {
+        for (int k = 0; k < users_; ++k)
+          response_.col(c).segment(static_cast<Eigen::Index>(k) * antennas_, antennas_) *= ramps_(k, c);
+      }
+    }
+    response_stale_ = false;
+  }
   return {response_.col(u).data(), antennas_, users_};
 }
 
@@ -111,16 +142,49 @@ Eigen::Map<const cmat> uplink_emulator::symbol_response(int s, int u) const noex
   return {recorded_[static_cast<std::size_t>(s)].col(u).data(), antennas_, users_};
 }
 
+void uplink_emulator::response_from_taps() {
+  response_stale_ = true;
+  (void)last_response(0);
+}
+
 void uplink_emulator::compute_response() {
   for (Eigen::Index l = 0; l < taps_.cols(); ++l) {
     const cmat_cref g = channel_.tap_gain(static_cast<int>(l));
     taps_.col(l) = Eigen::Map<const cvec>(g.data(), taps_.rows());
   }
-  response_.noalias() = taps_ * phases_;
-  if (ramps_.size() == 0) return;
-  for (Eigen::Index u = 0; u < response_.cols(); ++u) {
-    for (int k = 0; k < users_; ++k)
-      response_.col(u).segment(static_cast<Eigen::Index>(k) * antennas_, antennas_) *= ramps_(k, u);
+  response_from_taps();
+}
+
+void uplink_emulator::collect_states() {
+  const int symbols = layout_.layout().symbols_per_frame();
+  const int steps = channel_.steps_per_frame();
+  int state = 0;
+  int slots = 0;
+  for (int s = 0; s < symbols; ++s) {
+    // Symbol s uses channel state ⌊s·steps/S⌋ (continuous: states only move forward).
+    const int wanted = static_cast<int>(static_cast<long long>(s) * steps / symbols);
+    if (s == 0 || wanted != state) {
+      while (state < wanted) {
+        channel_.next_step();
+        ++state;
+      }
+      cfmat& t = slot_taps_[static_cast<std::size_t>(slots++)];
+      for (Eigen::Index l = 0; l < t.rows(); ++l) {
+        const cmat_cref g = channel_.tap_gain(static_cast<int>(l));
+        taps_.col(l) = Eigen::Map<const cvec>(g.data(), taps_.rows());
+        for (int a = 0; a < antennas_; ++a) {  // antenna-major: column a·K + k
+          for (int k = 0; k < users_; ++k) t(l, static_cast<Eigen::Index>(a) * users_ + k) = cf32(g(a, k));
+        }
+      }
+      if (!recorded_.empty()) response_from_taps();
+    }
+    symbol_slot_[static_cast<std::size_t>(s)] = slots - 1;
+    if (!recorded_.empty()) recorded_[static_cast<std::size_t>(s)] = response_;
+  }
+  response_stale_ = recorded_.empty();
+  if (channel_.time_invariant() && !static_ready_) {
+    static_response_.noalias() = phases_t_ * slot_taps_.front();
+    static_ready_ = true;
   }
 }
 
@@ -148,6 +212,15 @@ void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
       const auto from = data_tmp_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(d) * used);
       std::copy(from, from + static_cast<std::ptrdiff_t>(used),
                 grid + static_cast<std::size_t>(n.data_symbol_index(d)) * used);
+    }
+  }
+  // Single-precision copy for the per-subcarrier path, timing-offset ramps applied.
+  for (int k = 0; k < users_; ++k) {
+    const std::size_t base = static_cast<std::size_t>(k) * per_user;
+    for (std::size_t i = 0; i < per_user; ++i) {
+      cf64 v = symbols_[base + i];
+      if (ramps_.size() != 0) v *= ramps_(k, static_cast<Eigen::Index>(i % used));
+      user_grid_[base + i] = cf32(v);
     }
   }
 }
@@ -231,22 +304,113 @@ void uplink_emulator::generate_time_domain(std::span<cf32* const> out, std::uint
       for (int i = 0; i < sym_len; ++i) dst[i] = cf32(block_(a, i));
     }
   }
-  add_noise(out);
+  for (int a = 0; a < antennas_; ++a) add_antenna_noise(a, *workers_.front(), out[static_cast<std::size_t>(a)], frame_index);
 }
 
-void uplink_emulator::add_noise(std::span<cf32* const> out) {
+void uplink_emulator::add_antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index) {
   const int frame_len = layout_.layout().frame_length();
   const auto sigma = static_cast<float>(std::sqrt(n0_ / 2.0));
-  // fill_normal draws exactly the values of per-sample normal() calls (re, im, re, …), in bulk.
-  for (int a = 0; a < antennas_; ++a) {
-    cf32* dst = out[static_cast<std::size_t>(a)];
-    noise_gen_.fill_normal(noise_);
-    for (int i = 0; i < frame_len; ++i) {
-      const auto re = noise_[2 * static_cast<std::size_t>(i)];
-      const auto im = noise_[2 * static_cast<std::size_t>(i) + 1];
-      dst[i] += cf32(sigma * static_cast<float>(re), sigma * static_cast<float>(im));
+  // One stream per (frame, antenna): the same noise whichever thread draws it.
+  w.noise_gen.reseed(derive_seed(seed_, {0x7015EULL, frame_index, static_cast<std::uint64_t>(a)}));
+  float* z = w.noise.data();
+  w.noise_gen.fill(std::span<float>(w.noise));
+  float* d = reinterpret_cast<float*>(dst);
+  for (int i = 0; i < 2 * frame_len; ++i) d[i] += sigma * z[i];
+}
+
+namespace {
+
+// dst[i] = Σ_m h[m][offset + i] · x[m][offset + i], i < length (0 for no terms): tiles of 8
+// subcarriers accumulated in registers over the users, then the remainder.
+void multiply_accumulate(cf32* dst, const cf32* const* h, const cf32* const* x, std::size_t terms, Eigen::Index offset,
+                         Eigen::Index length) noexcept {
+  using tile = Eigen::Array<cf32, 8, 1>;
+  Eigen::Index i = 0;
+  for (; i + 8 <= length; i += 8) {
+    tile acc = tile::Zero();
+    for (std::size_t m = 0; m < terms; ++m)
+      acc += Eigen::Map<const tile>(h[m] + offset + i) * Eigen::Map<const tile>(x[m] + offset + i);
+    Eigen::Map<tile>(dst + i) = acc;
+  }
+  for (; i < length; ++i) {
+    cf32 acc{};
+    for (std::size_t m = 0; m < terms; ++m) {
+      const cf32 a = h[m][offset + i];
+      const cf32 b = x[m][offset + i];
+      acc += cf32(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
+    }
+    dst[i] = acc;
+  }
+}
+
+}  // namespace
+
+void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index) {
+  const auto& n = layout_.layout();
+  const auto used = static_cast<Eigen::Index>(n.used_subcarriers);
+  const Eigen::Index half = used / 2;
+  const int symbols = n.symbols_per_frame();
+  const auto fft_n = static_cast<std::size_t>(n.fft_size);
+  const auto cp = static_cast<std::size_t>(n.cp_length);
+  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
+  const int first = block * antenna_block;
+  const int count = std::min(antenna_block, antennas_ - first);
+  const Eigen::Index columns = static_cast<Eigen::Index>(count) * users_;
+  const Eigen::Index first_column = static_cast<Eigen::Index>(first) * users_;
+  const cf32* response = nullptr;  // antenna first + i, user k: column i·K + k, `used` apart
+  int slot = -1;
+  for (int s = 0; s < symbols; ++s) {
+    const int wanted = symbol_slot_[static_cast<std::size_t>(s)];
+    if (wanted != slot) {
+      slot = wanted;
+      if (static_ready_) {
+        response = static_response_.data() + first_column * used;
+      } else {
+        // H (used × count·K) = Eᵀ (used × L) · G (L × count·K): this block's antennas.
+        w.response.leftCols(columns).noalias() =
+            phases_t_ * slot_taps_[static_cast<std::size_t>(slot)].middleCols(first_column, columns);
+        response = w.response.data();
+      }
+    }
+    for (int i = 0; i < count; ++i) {
+      cf32* sym = out[static_cast<std::size_t>(first + i)] + static_cast<std::size_t>(s) * sym_len;
+      for (int g = 0; g < group_count_; ++g) {
+        const auto& members = group_users_[static_cast<std::size_t>(g)];
+        if (g > 0 && members.empty()) continue;
+        // Y_a(f) = Σ_k H_ak(f) X_k(f), written straight into the IFFT's input: the used
+        // subcarriers below DC sit at [n − half, n), those above at [1, used − half].
+        cf32* in = w.ifft.input().data();
+        const std::size_t row = static_cast<std::size_t>(s) * static_cast<std::size_t>(used);
+        for (std::size_t m = 0; m < members.size(); ++m) {
+          const int k = members[m];
+          w.h[m] = response + (static_cast<Eigen::Index>(i) * users_ + k) * used;
+          w.x[m] = user_grid_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(symbols) *
+                                          static_cast<std::size_t>(used) + row;
+        }
+        multiply_accumulate(in + fft_n - static_cast<std::size_t>(half), w.h.data(), w.x.data(), members.size(), 0, half);
+        multiply_accumulate(in + 1, w.h.data(), w.x.data(), members.size(), half, used - half);
+        in[0] = cf32{};
+        std::fill(in + 1 + (used - half), in + fft_n - static_cast<std::size_t>(half), cf32{});
+        w.ifft.execute();
+        const cf32* body = w.ifft.output().data();
+        if (g == 0) {
+          std::copy(body + fft_n - cp, body + fft_n, sym);
+          std::copy(body, body + fft_n, sym + cp);
+        } else {
+          const double eps = impairments_.cfo_hz[static_cast<std::size_t>(members.front())];
+          const double t0 = static_cast<double>(frame_index) * n.frame_length() +
+                            static_cast<double>(static_cast<std::size_t>(s) * sym_len);
+          for (std::size_t j = 0; j < sym_len; ++j) {
+            const cf32 v = j < cp ? body[fft_n - cp + j] : body[j - cp];
+            const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(j)) / n.sample_rate;
+            sym[j] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
+          }
+        }
+      }
     }
   }
+  for (int i = 0; i < count; ++i)  // AWGN, CN(0, N0) per sample
+    add_antenna_noise(first + i, w, out[static_cast<std::size_t>(first + i)], frame_index);
 }
 
 void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_index) {
@@ -254,74 +418,20 @@ void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_i
     generate_time_domain(out, frame_index);
     return;
   }
-  const auto& n = layout_.layout();
-  const auto used = static_cast<std::size_t>(n.used_subcarriers);
-  const int frame_len = n.frame_length();
-
   channel_.next_frame(channel_gen_);
-  const int steps = channel_.steps_per_frame();
-  const int symbols = n.symbols_per_frame();
-  int state = 0;
-  compute_response();
+  collect_states();
   build_user_symbols(frame_index);
-
-  const auto per_user = static_cast<std::size_t>(symbols) * used;
-  const auto fft_n = static_cast<std::size_t>(n.fft_size);
-  const auto cp = static_cast<std::size_t>(n.cp_length);
-  const auto sym_len = static_cast<std::size_t>(n.symbol_length());
-  for (int a = 0; a < antennas_; ++a) {
-    cf32* dst = out[static_cast<std::size_t>(a)];
-    std::fill(dst, dst + frame_len, cf32{});
+  const int blocks = (antennas_ + antenna_block - 1) / antenna_block;
+  if (pool_ == nullptr) {
+    for (int b = 0; b < blocks; ++b) generate_block(b, *workers_.front(), out.data(), frame_index);
+    return;
   }
-  for (int s = 0; s < symbols; ++s) {
-    // Symbol s uses channel state ⌊s·steps/S⌋ (continuous: states only move forward).
-    const int wanted = static_cast<int>(static_cast<long long>(s) * steps / symbols);
-    if (wanted != state) {
-      while (state < wanted) {
-        channel_.next_step();
-        ++state;
-      }
-      compute_response();
-    }
-    if (!recorded_.empty()) recorded_[static_cast<std::size_t>(s)] = response_;
-    for (int g = 0; g < group_count_; ++g) {
-      int cfo_user = -1;
-      for (int k = 0; k < users_; ++k)
-        if (g > 0 && groups_[static_cast<std::size_t>(k)] == g) cfo_user = k;
-      for (int a = 0; a < antennas_; ++a) {
-        cf32* dst = out[static_cast<std::size_t>(a)];
-        auto in = ifft_.input();
-        std::fill(in.begin(), in.end(), cf32{});
-        for (std::size_t u = 0; u < used; ++u) {
-          const cf64* h = response_.col(static_cast<Eigen::Index>(u)).data();
-          cf64 acc{};
-          for (int k = 0; k < users_; ++k) {
-            if (groups_[static_cast<std::size_t>(k)] != g) continue;
-            acc += h[static_cast<std::size_t>(k * antennas_ + a)] *
-                   symbols_[static_cast<std::size_t>(k) * per_user + static_cast<std::size_t>(s) * used + u];
-          }
-          in[static_cast<std::size_t>(n.fft_index_of(static_cast<int>(u)))] = cf32(acc);
-        }
-        ifft_.execute();
-        const auto body = ifft_.output();
-        cf32* sym = dst + static_cast<std::size_t>(s) * sym_len;
-        if (cfo_user < 0) {
-          for (std::size_t i = 0; i < cp; ++i) sym[i] += body[fft_n - cp + i];
-          for (std::size_t i = 0; i < fft_n; ++i) sym[cp + i] += body[i];
-        } else {
-          const double eps = impairments_.cfo_hz[static_cast<std::size_t>(cfo_user)];
-          const double t0 = static_cast<double>(frame_index) * frame_len +
-                            static_cast<double>(static_cast<std::size_t>(s) * sym_len);
-          for (std::size_t i = 0; i < sym_len; ++i) {
-            const cf32 v = i < cp ? body[fft_n - cp + i] : body[i - cp];
-            const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(i)) / n.sample_rate;
-            sym[i] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
-          }
-        }
-      }
-    }
-  }
-  add_noise(out);  // AWGN, CN(0, N0) per sample
+  job_out_ = out.data();
+  job_frame_ = frame_index;
+  // Captures `this` only: the std::function holds it without allocating.
+  pool_->parallel_for(static_cast<std::size_t>(blocks), [this](int w, std::size_t b) {
+    generate_block(static_cast<int>(b), *workers_[static_cast<std::size_t>(w)], job_out_, job_frame_);
+  });
 }
 
 }  // namespace amimo::ofdm

@@ -11,14 +11,24 @@
 // taps + timing offset) stays inside the cyclic prefix. Time variation: the channel takes
 // model.steps_per_frame() states per frame; OFDM symbol s of S uses state ⌊s·steps/S⌋, so a
 // model stepping once per symbol changes on every symbol (no inter-carrier interference is
-// modelled inside a symbol), and a block-fading model holds one state for the frame. All
-// responses of one state come from one matrix product, response (AK × used) = G (AK × L) ·
-// E (L × used), E_lu = e^{−j2π f_u d_l / n} precomputed. A timing offset τ_k (samples, may
-// be fractional) is the delay's phase ramp exp(−j2π f τ_k / n) on user k's subcarriers. A
+// modelled inside a symbol), and a block-fading model holds one state for the frame. The
+// responses of one state come from one matrix product per block of antennas, in single
+// precision (the output is cf32): H (used × K per antenna) = Eᵀ (used × L) · G (L × K per
+// antenna), E_lu = e^{−j2π f_u d_l / n} precomputed, G the block's tap gains; a time-invariant model (channel.time_invariant(), e.g.
+// no Doppler) has its response computed once. Cost per channel state: antennas · users ·
+// taps · used complex multiply-adds (32×8, TDL-C's 24 taps, 300 subcarriers: 1.84 M; a state
+// per symbol, 14 per 1 ms frame: 25.8 M per ms — more than two cores do in real time; see
+// README). A timing offset τ_k (samples, may be fractional) is the delay's phase ramp
+// exp(−j2π f τ_k / n) on user k's subcarriers (applied to X_k). A
 // carrier-frequency offset rotates user k's time-domain signal by exp(j2π ε_k t / fs) with
 // t the absolute sample index, so the phase is continuous across frames (it causes ICI and
 // a phase drift the receiver does not correct: see README). Noise: CN(0, N0) per sample,
-// N0 = 10^(−snr_db/10) (unitary transforms: the same N0 per subcarrier).
+// N0 = 10^(−snr_db/10) (unitary transforms: the same N0 per subcarrier), drawn from a stream
+// seeded per (seed, frame, antenna).
+//
+// Threads (emulator_options::threads): fixed blocks of 4 antennas are spread over a pool,
+// each block's response product, IFFTs and noise computed by one thread from data that does
+// not depend on which; the output is bit-identical for any thread count.
 //
 // Time-domain option (emulator_options::time_domain): each user's time-domain signal (CP,
 // timing ramp and CFO included) is convolved with the channel's band-limited FIR
@@ -30,12 +40,15 @@
 
 #include <amimo/channel/fractional_delay.h>
 #include <amimo/channel/selective_channel.h>
+#include <amimo/core/normal_stream.h>
 #include <amimo/core/rng.h>
+#include <amimo/core/thread_pool.h>
 #include <amimo/core/types.h>
 #include <amimo/ofdm/fft.h>
 #include <amimo/ofdm/frame.h>
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -59,6 +72,9 @@ struct user_impairments {
 struct emulator_options {
   bool time_domain = false;                 ///< FIR in time (windowed sinc) instead of H(f) per subcarrier
   channel::fractional_delay_options fir{};  ///< the FIR's half-width and window
+  /// Threads of the per-subcarrier path, the caller included (1: the caller only; 0: one per
+  /// core). The output does not depend on it. The time-domain path runs on the caller.
+  int threads = 1;
 };
 
 class uplink_emulator {
@@ -79,7 +95,8 @@ class uplink_emulator {
   void generate(std::span<cf32* const> out, std::uint64_t frame_index);
 
   /// The channel's frequency response used for the last OFDM symbol of the last frame on
-  /// used subcarrier u (antennas × users, timing-offset ramps included): for tests and genie
+  /// used subcarrier u (antennas × users, timing-offset ramps included; double precision,
+  /// computed on the first call after generate(): not thread-safe): for tests and genie
   /// comparisons. With a channel that varies within the frame, symbol_response() holds the
   /// response of every symbol when record_symbol_responses(true) was set.
   Eigen::Map<const cmat> last_response(int u) const noexcept;
@@ -91,14 +108,36 @@ class uplink_emulator {
   Eigen::Map<const cmat> symbol_response(int s, int u) const noexcept;
 
  private:
+  using cfmat = Eigen::Matrix<cf32, Eigen::Dynamic, Eigen::Dynamic>;
+  // Per-thread scratch of the per-subcarrier path.
+  struct worker {
+    explicit worker(int fft_size);
+    fft_plan ifft;
+    cfmat response;            // used × (antenna_block · users): a block's H(f), one state
+    std::vector<float> noise;  // 2 × frame length standard normals
+    std::vector<const cf32*> h;  // per user of a group: its response column
+    std::vector<const cf32*> x;  // per user of a group: its symbol row
+    normal_stream noise_gen;
+  };
+
   void build_user_symbols(std::uint64_t frame_index);
+  // response_ (double) from taps_, timing ramps included.
+  void response_from_taps();
+  // taps_ from the channel's current state, then response_from_taps().
   void compute_response();
+  // Walks the frame's channel states: slot_taps_ per distinct state, symbol_slot_ per symbol,
+  // taps_ = the last state's taps, recorded_ when recording.
+  void collect_states();
+  // Antennas [block · antenna_block, +antenna_block) of the frame (per-subcarrier path):
+  // responses, IFFTs, CP, CFO, noise. The blocks are fixed: thread count does not change them.
+  static constexpr int antenna_block = 4;
+  void generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index);
+  void add_antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index);
   // One OFDM symbol of user k into dst (symbol_length samples, CP first): the grid row
   // `row` of symbols_ (or the preamble when row < 0), timing ramp and CFO applied; t0 the
   // absolute index of its first sample.
   void user_symbol_waveform(int k, int row, double t0, cf64* dst);
   void generate_time_domain(std::span<cf32* const> out, std::uint64_t frame_index);
-  void add_noise(std::span<cf32* const> out);
 
   const frame_layout& layout_;
   channel::selective_channel_model& channel_;
@@ -108,13 +147,24 @@ class uplink_emulator {
   std::uint64_t seed_;
   user_impairments impairments_;
   rng channel_gen_;
-  rng noise_gen_;
-  fft_plan ifft_;
+  fft_plan ifft_;                 // time-domain path
   cmat phases_;                   // taps × used: e^{−j2π f_u d_l / n}
+  cfmat phases_t_;                // used × taps: phases_ᵀ in single precision
   cmat ramps_;                    // users × used: timing-offset ramps (empty: none)
-  cmat taps_;                     // (antennas · users) × taps: vec(G_l) per column
-  cmat response_;                 // (antennas · users) × used: vec(H(f_u)) per column
+  cmat taps_;                     // (antennas · users) × taps: vec(G_l) per column, last state
+  mutable cmat response_;         // (antennas · users) × used: vec(H(f_u)) per column
+  mutable bool response_stale_ = false;
   std::vector<cmat> recorded_;    // per symbol, when recording
+  std::vector<cfmat> slot_taps_;  // per distinct state of a frame: taps × (antennas · users), column a·K + k
+  std::vector<int> symbol_slot_;  // per symbol: its slot
+  cfmat static_response_;         // used × (antennas · users), column a·K + k; time-invariant models
+  bool static_ready_ = false;
+  std::vector<cf32> user_grid_;   // users × symbols × used: X_k(s, f) (timing ramps applied)
+  std::vector<std::vector<int>> group_users_;  // per group: its users
+  std::vector<std::unique_ptr<worker>> workers_;
+  std::unique_ptr<thread_pool> pool_;
+  cf32* const* job_out_ = nullptr;  // the frame being generated (pool jobs)
+  std::uint64_t job_frame_ = 0;
   std::vector<cf64> symbols_;     // users × (symbols_per_frame × used): grid per user
   std::vector<bit> bits_;
   std::vector<cf64> data_tmp_;
@@ -130,7 +180,6 @@ class uplink_emulator {
   cmat block_;                    // antennas × symbol length
   std::vector<double> coefficients_;
   std::vector<cf64> wave_;        // one user symbol (scratch)
-  std::vector<double> noise_;     // 2 × frame length standard normals (scratch)
 };
 
 }  // namespace amimo::ofdm

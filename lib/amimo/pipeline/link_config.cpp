@@ -61,7 +61,7 @@ const std::set<std::string>& known_keys() {
       "sample_rate", "pilot_symbols", "additional_pilots", "time_interpolation", "data_symbols", "seed", "channel", "delay_spread", "doppler",
       "speed_kmh", "delay_model", "channel_time", "sinusoids", "array_rows", "element_spacing", "asd_deg",
       "asa_deg", "zsd_deg", "zsa_deg", "user_spread_deg", "ue_direction_deg", "channel_filter", "sinc_half_width",
-      "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
+      "emulator_threads", "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
       "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
       "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
       "idle_timeout", "out", "coding", "code_rate", "tb_bits", "ldpc_iterations", "payload", "payload_out",
@@ -131,6 +131,12 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
   else if (key == "mode") rx.mode = detect::parse_detection_mode(v.as<std::string>());
   else if (key == "analog") c.analog_options = option_map(v, key);
   else if (key == "remote") c.remote_options = option_map(v, key);
+  else if (key == "emulator_threads") {
+    c.emulator_threads = v.as<int>();
+    if (c.emulator_threads < 0 || c.emulator_threads > max_worker_threads)
+      throw config_error("must be in 0.." + std::to_string(max_worker_threads) + " (0: one per core), got " +
+                         std::to_string(c.emulator_threads));
+  }
   else if (key == "threads") {
     rx.threads = v.as<int>();
     if (rx.threads < 0 || rx.threads > max_worker_threads)
@@ -215,9 +221,25 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   c.channel.users = rx.users;
   c.channel.sample_rate = rx.layout.sample_rate;
   c.channel.frame_seconds = rx.layout.frame_seconds();
-  if (c.channel_time == "symbol") c.channel.steps_per_frame = rx.layout.symbols_per_frame();
-  else if (c.channel_time == "frame") c.channel.steps_per_frame = 1;
-  else throw config_error("'channel_time': expected symbol or frame, got '" + c.channel_time + "'");
+  const int symbols = rx.layout.symbols_per_frame();
+  if (c.channel_time == "symbol") {
+    c.channel.steps_per_frame = symbols;
+  } else if (c.channel_time == "frame") {
+    c.channel.steps_per_frame = 1;
+  } else if (c.channel_time.rfind("symbols:", 0) == 0) {
+    // A state held for N symbols: ⌈S/N⌉ evenly spaced states per frame (cheaper, less exact).
+    const std::string count = c.channel_time.substr(8);
+    const bool digits = !count.empty() && count.size() <= 4 &&
+                        std::all_of(count.begin(), count.end(), [](char ch) { return ch >= '0' && ch <= '9'; });
+    const int every = digits ? std::stoi(count) : 0;
+    if (every < 1 || every > symbols) {
+      throw config_error("'channel_time': symbols:N needs N in 1.." + std::to_string(symbols) + ", got '" +
+                         c.channel_time + "'");
+    }
+    c.channel.steps_per_frame = (symbols + every - 1) / every;
+  } else {
+    throw config_error("'channel_time': expected symbol, frame or symbols:N, got '" + c.channel_time + "'");
+  }
   if (c.speed_kmh != 0.0) {
     if (c.channel.doppler_hz != 0.0) throw config_error("'speed_kmh' and 'doppler' both set: give one of them");
     try {

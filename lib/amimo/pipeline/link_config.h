@@ -31,9 +31,12 @@ struct link_config {
   /// in time (ISI of taps beyond the CP; costly). See ofdm/uplink_emulator.h.
   std::string channel_filter = "frequency";
   int sinc_half_width = 16;  ///< "sinc": FIR coefficients on each side of a fractional delay
-  /// The emulator options channel_filter and sinc_half_width give.
+  /// Threads of the channel emulator (amimo-ue, amimo-bs's synthetic source); 0: one per
+  /// core. The emulated samples do not depend on it.
+  int emulator_threads = 1;
+  /// The emulator options channel_filter, sinc_half_width and emulator_threads give.
   ofdm::emulator_options emulator_options() const {
-    return {channel_filter == "sinc", {sinc_half_width, 8.0}};
+    return {channel_filter == "sinc", {sinc_half_width, 8.0}, emulator_threads};
   }
   double snr_db = 20.0;
   std::vector<double> cfo_hz;

@@ -93,6 +93,14 @@ TEST(StreamScore, EqualsAPlainPerSymbolLoopForEveryModulation) {
     m.demap_soft(llr, eq, var);
     llr_quality q;
     const stream_score s = score_stream(m, eq, var, sent, bits, llr, q);
+    // Without reference symbols (the mapper's points of the bits): the same score, exactly.
+    llr_quality q_bits;
+    const stream_score s_bits = score_stream(m, eq, var, bits, llr, q_bits);
+    EXPECT_EQ(s_bits.bit_errors, s.bit_errors) << to_string(mod);
+    EXPECT_EQ(s_bits.scored_symbols, s.scored_symbols);
+    EXPECT_EQ(s_bits.error_energy, s.error_energy);
+    EXPECT_EQ(q_bits.bits(), q.bits());
+    EXPECT_EQ(q_bits.sign_errors(), q.sign_errors());
 
     std::uint64_t errors = 0, scored = 0;
     double energy = 0.0;

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 #include <set>
 
@@ -48,6 +49,30 @@ TEST(Fft, InverseUndoesForward) {
   std::copy(fwd.output().begin(), fwd.output().end(), inv.input().begin());
   inv.execute();
   for (std::size_t i = 0; i < 512; ++i) EXPECT_NEAR(std::abs(inv.output()[i] - fwd.input()[i]), 0.0F, 1e-5F);
+}
+
+// execute_unscaled: the same transform without 1/√N, straight into an aligned destination
+// or through the plan's buffer into a misaligned one (FFTW's new-array execute needs the
+// plan's alignment); the input is left as it was.
+TEST(Fft, UnscaledExecuteIntoAnyDestinationIsTheTransformTimesRootN) {
+  const int n = 64;
+  fft_plan plan(n, fft_plan::direction::forward);
+  rng gen(6);
+  for (auto& v : plan.input()) v = cf32(gen.complex_normal());
+  const std::vector<cf32> input(plan.input().begin(), plan.input().end());
+  plan.execute();
+  const std::vector<cf32> scaled(plan.output().begin(), plan.output().end());
+  std::vector<cf32> storage(2 * static_cast<std::size_t>(n) + 8);
+  for (const std::size_t shift : {0UL, 1UL, 2UL, 4UL}) {
+    // The destination at every 8-byte offset from a 32-byte boundary.
+    auto* base = reinterpret_cast<cf32*>((reinterpret_cast<std::uintptr_t>(storage.data()) + 31U) & ~std::uintptr_t{31});
+    cf32* out = base + shift;
+    plan.execute_unscaled(out);
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+      EXPECT_NEAR(std::abs(out[i] / std::sqrt(static_cast<float>(n)) - scaled[i]), 0.0F, 1e-5F) << shift << " " << i;
+      EXPECT_EQ(plan.input()[i], input[i]);
+    }
+  }
 }
 
 TEST(Numerology, DefaultIsFiveMegahertzCarrier) {

@@ -26,7 +26,7 @@ TEST(OfdmDemodulator, RecoversSubcarriersForAnyBackoffAndPartSplitAndMeasuresGua
   const auto fft = static_cast<std::size_t>(n.fft_size);
   const auto sym_len = static_cast<std::size_t>(n.symbol_length());
   const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
-  const std::vector<int> guard{30, 32, 40};
+  const std::vector<int> guard{19, 20, 21, 30, 32, 33, 40};  // runs of 3, 1, 2 and 1 bins
   rng gen(3);
   // X[s][a][b]: random values; the guard bins carry |X|² = 0.25 exactly.
   std::vector<cf64> x(symbols * antennas * fft);

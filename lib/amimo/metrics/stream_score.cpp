@@ -10,18 +10,42 @@ namespace {
 // An erased stream's noise variance (detect::linear_detector::kErased); NaN counts as erased.
 constexpr double kErased = std::numeric_limits<double>::infinity();
 
-}  // namespace
+// labels[j] = bits j·bps … j·bps + bps − 1, most significant first; bps a compile-time
+// constant for the modulations amimo has, so the loop unrolls.
+template <std::size_t Bps>
+void pack_fixed(unsigned* labels, const bit* bits, std::size_t n) noexcept {
+  for (std::size_t j = 0; j < n; ++j) {
+    unsigned label = 0;
+    for (std::size_t b = 0; b < Bps; ++b) label = (label << 1U) | bits[j * Bps + b];
+    labels[j] = label;
+  }
+}
 
-stream_score score_stream(const modem::mapper& mapper, std::span<const cf64> equalised,
-                          std::span<const double> noise_variance, std::span<const cf64> reference_symbols,
-                          std::span<const bit> reference_bits, std::span<const float> llrs,
-                          llr_quality& quality) noexcept {
+void pack_labels(unsigned* labels, const bit* bits, std::size_t n, std::size_t bps) noexcept {
+  switch (bps) {
+    case 1: return pack_fixed<1>(labels, bits, n);
+    case 2: return pack_fixed<2>(labels, bits, n);
+    case 4: return pack_fixed<4>(labels, bits, n);
+    case 6: return pack_fixed<6>(labels, bits, n);
+    case 8: return pack_fixed<8>(labels, bits, n);
+    default: break;
+  }
+  for (std::size_t j = 0; j < n; ++j) {
+    unsigned label = 0;
+    for (std::size_t b = 0; b < bps; ++b) label = (label << 1U) | bits[j * bps + b];
+    labels[j] = label;
+  }
+}
+
+// The scoring loop; reference(i, label) is symbol i's sent point (label: its known bits).
+template <class Reference>
+stream_score score(const modem::mapper& mapper, std::span<const cf64> equalised, std::span<const double> noise_variance,
+                   std::size_t symbols, std::span<const bit> reference_bits, std::span<const float> llrs,
+                   llr_quality& quality, const Reference& reference) noexcept {
   const std::size_t bps = mapper.bits_per_symbol();
-  const std::size_t symbols =
-      std::min({equalised.size(), noise_variance.size(), reference_symbols.size(), reference_bits.size() / bps,
-                llrs.size() / bps});
   constexpr std::size_t kChunk = 256;
   unsigned labels[kChunk];
+  unsigned wanted[kChunk];  // the reference bits' labels
   stream_score score;
   // Runs of scored symbols: decided a chunk at a time, their bits added to the LLR quality
   // in one call per run (erasures are rare: usually one run per stream).
@@ -37,14 +61,13 @@ stream_score score_stream(const modem::mapper& mapper, std::span<const cf64> equ
     for (std::size_t c0 = i; c0 < end; c0 += kChunk) {
       const std::size_t n = std::min(kChunk, end - c0);
       mapper.decide(std::span<unsigned>(labels, n), equalised.subspan(c0, n));
+      pack_labels(wanted, reference_bits.data() + c0 * bps, n, bps);
       std::uint64_t errors = 0;
+      for (std::size_t j = 0; j < n; ++j) errors += static_cast<std::uint64_t>(std::popcount(labels[j] ^ wanted[j]));
       for (std::size_t j = 0; j < n; ++j) {
-        const bit* rb = reference_bits.data() + (c0 + j) * bps;
-        unsigned want = 0;
-        for (std::size_t b = 0; b < bps; ++b) want = (want << 1U) | rb[b];
-        errors += static_cast<std::uint64_t>(std::popcount(labels[j] ^ want));
-        const double dr = equalised[c0 + j].real() - reference_symbols[c0 + j].real();
-        const double di = equalised[c0 + j].imag() - reference_symbols[c0 + j].imag();
+        const cf64 sent = reference(c0 + j, wanted[j]);
+        const double dr = equalised[c0 + j].real() - sent.real();
+        const double di = equalised[c0 + j].imag() - sent.imag();
         score.error_energy += dr * dr + di * di;  // in symbol order, as a plain loop would
       }
       score.bit_errors += errors;
@@ -53,6 +76,31 @@ stream_score score_stream(const modem::mapper& mapper, std::span<const cf64> equ
     i = end;
   }
   return score;
+}
+
+}  // namespace
+
+stream_score score_stream(const modem::mapper& mapper, std::span<const cf64> equalised,
+                          std::span<const double> noise_variance, std::span<const cf64> reference_symbols,
+                          std::span<const bit> reference_bits, std::span<const float> llrs,
+                          llr_quality& quality) noexcept {
+  const std::size_t bps = mapper.bits_per_symbol();
+  const std::size_t symbols =
+      std::min({equalised.size(), noise_variance.size(), reference_symbols.size(), reference_bits.size() / bps,
+                llrs.size() / bps});
+  return score(mapper, equalised, noise_variance, symbols, reference_bits, llrs, quality,
+               [&](std::size_t i, unsigned) { return reference_symbols[i]; });
+}
+
+stream_score score_stream(const modem::mapper& mapper, std::span<const cf64> equalised,
+                          std::span<const double> noise_variance, std::span<const bit> reference_bits,
+                          std::span<const float> llrs, llr_quality& quality) noexcept {
+  const std::size_t bps = mapper.bits_per_symbol();
+  const std::size_t symbols =
+      std::min({equalised.size(), noise_variance.size(), reference_bits.size() / bps, llrs.size() / bps});
+  const auto points = mapper.constellation();
+  return score(mapper, equalised, noise_variance, symbols, reference_bits, llrs, quality,
+               [points](std::size_t, unsigned label) { return points[label]; });
 }
 
 }  // namespace amimo::metrics

@@ -26,5 +26,10 @@ stream_score score_stream(const modem::mapper& mapper, std::span<const cf64> equ
                           std::span<const double> noise_variance, std::span<const cf64> reference_symbols,
                           std::span<const bit> reference_bits, std::span<const float> llrs,
                           llr_quality& quality) noexcept;
+/// The same score with the reference symbols taken as the mapper's points of the reference
+/// bits (mapper::map of them, exactly): no mapping pass of its own.
+stream_score score_stream(const modem::mapper& mapper, std::span<const cf64> equalised,
+                          std::span<const double> noise_variance, std::span<const bit> reference_bits,
+                          std::span<const float> llrs, llr_quality& quality) noexcept;
 
 }  // namespace amimo::metrics

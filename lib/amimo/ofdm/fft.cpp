@@ -4,6 +4,7 @@
 
 #include <fftw3.h>
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <new>
@@ -42,6 +43,16 @@ fft_plan::~fft_plan() {
   if (plan_ != nullptr) fftwf_destroy_plan(static_cast<fftwf_plan>(plan_));
   fftwf_free(in_);
   fftwf_free(out_);
+}
+
+void fft_plan::execute_unscaled(cf32* out) noexcept {
+  auto* dst = reinterpret_cast<fftwf_complex*>(out);
+  if (fftwf_alignment_of(reinterpret_cast<float*>(out)) == fftwf_alignment_of(reinterpret_cast<float*>(out_))) {
+    fftwf_execute_dft(static_cast<fftwf_plan>(plan_), reinterpret_cast<fftwf_complex*>(in_), dst);
+    return;
+  }
+  fftwf_execute(static_cast<fftwf_plan>(plan_));
+  std::copy(out_, out_ + size_, out);
 }
 
 void fft_plan::execute() noexcept {

@@ -22,6 +22,11 @@ class fft_plan {
   /// The output, valid after execute(); scaled by 1/√size (unitary).
   std::span<const cf32> output() const noexcept { return {out_, static_cast<std::size_t>(size_)}; }
   void execute() noexcept;
+  /// Transforms input() into out[0, size()) *without* the 1/√size scaling (callers that fold
+  /// the scale into a pass of their own, e.g. the input copy). Straight into `out` when its
+  /// SIMD alignment matches the plan's buffers (FFTW's new-array execute), else through
+  /// output() and a copy; output() is unspecified afterwards.
+  void execute_unscaled(cf32* out) noexcept;
 
  private:
   int size_;

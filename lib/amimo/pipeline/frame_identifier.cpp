@@ -15,8 +15,17 @@ constexpr std::size_t kPrefixBits = 1024;
 }  // namespace
 
 std::uint64_t sign_errors(const float* llr, const bit* ref, std::size_t n) noexcept {
+  // 32-bit counts per chunk (the loop vectorises to 8 lanes), summed in 64 bits.
+  constexpr std::size_t kChunk = std::size_t{1} << 20U;
   std::uint64_t errors = 0;
-  for (std::size_t i = 0; i < n; ++i) errors += static_cast<std::uint64_t>((llr[i] < 0.0F) != (ref[i] != 0));
+  for (std::size_t c0 = 0; c0 < n; c0 += kChunk) {
+    const std::size_t end = std::min(n, c0 + kChunk);
+    std::uint32_t chunk = 0;
+    for (std::size_t i = c0; i < end; ++i) {
+      chunk += static_cast<std::uint32_t>(llr[i] < 0.0F) ^ static_cast<std::uint32_t>(ref[i] != 0);
+    }
+    errors += chunk;
+  }
   return errors;
 }
 
@@ -47,10 +56,19 @@ frame_identifier::result frame_identifier::identify(std::span<const float> llr, 
     const float* l = llr.data() + k * bpu;
     const double* v = variance.data() + k * per_user;
     const bit* ref = reference_[k].data();
-    for (std::size_t i = 0; i < known_symbols; ++i) {
-      if (!(v[i] < detect::linear_detector::kErased)) continue;
-      errors += sign_errors(l + i * bps, ref + i * bps, bps);
-      bits += bps;
+    // Runs of unerased symbols, one (vectorised) sign_errors call per run: erasures are
+    // rare, so usually one run per user.
+    std::size_t i = 0;
+    while (i < known_symbols) {
+      if (!(v[i] < detect::linear_detector::kErased)) {
+        ++i;
+        continue;
+      }
+      std::size_t end = i + 1;
+      while (end < known_symbols && v[end] < detect::linear_detector::kErased) ++end;
+      errors += sign_errors(l + i * bps, ref + i * bps, (end - i) * bps);
+      bits += (end - i) * bps;
+      i = end;
     }
   }
   result r;

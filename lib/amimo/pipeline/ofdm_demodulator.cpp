@@ -1,35 +1,45 @@
 #include <amimo/pipeline/ofdm_demodulator.h>
 
 #include <algorithm>
+#include <cmath>
 #include <complex>
-#include <numbers>
+#include <memory>
+#include <new>
 
 namespace amimo::pipeline {
 
 namespace {
 
-/// Σ |bin|² over the guard bins of one transform (interleaved re, im): eight partial sums,
-/// so the sum is not one chain of dependent additions.
-double guard_bin_energy(const float* bins, std::span<const int> guard) noexcept {
+/// Σ |bin|² over bins [first, first + count) of one transform (interleaved re, im), in
+/// eight partial sums so that the loop vectorises (one running sum is one long dependency
+/// chain).
+double run_energy(const float* bins, std::size_t first, std::size_t count) noexcept {
   constexpr std::size_t W = 8;
   float acc[W] = {};
+  const float* p = bins + 2 * first;
+  const std::size_t n = 2 * count;
   std::size_t i = 0;
-  for (; i + W <= guard.size(); i += W) {
-    for (std::size_t q = 0; q < W; ++q) {
-      const auto at = 2 * static_cast<std::size_t>(guard[i + q]);
-      acc[q] += bins[at] * bins[at] + bins[at + 1] * bins[at + 1];
-    }
+  for (; i + W <= n; i += W) {
+    for (std::size_t q = 0; q < W; ++q) acc[q] += p[i + q] * p[i + q];
   }
-  for (; i < guard.size(); ++i) {
-    const auto at = 2 * static_cast<std::size_t>(guard[i]);
-    acc[0] += bins[at] * bins[at] + bins[at + 1] * bins[at + 1];
-  }
+  for (; i < n; ++i) acc[i % W] += p[i] * p[i];
   double sum = 0.0;
   for (std::size_t q = 0; q < W; ++q) sum += static_cast<double>(acc[q]);
   return sum;
 }
 
+/// dst[i] = src[i]·scale over n samples (real arithmetic: vectorises).
+void scaled_copy(const cf32* src, std::size_t n, float scale, cf32* dst) noexcept {
+  const float* s = reinterpret_cast<const float*>(src);
+  float* d = reinterpret_cast<float*>(dst);
+  for (std::size_t i = 0; i < 2 * n; ++i) d[i] = s[i] * scale;
+}
+
+constexpr std::align_val_t kGridAlignment{64};
+
 }  // namespace
+
+void ofdm_demodulator::aligned_delete::operator()(cf32* p) const noexcept { ::operator delete[](p, kGridAlignment); }
 
 ofdm_demodulator::ofdm_demodulator(const ofdm::numerology& n, int antennas, int fft_backoff,
                                    std::vector<int> guard_bins, int workers, int parts)
@@ -39,18 +49,24 @@ ofdm_demodulator::ofdm_demodulator(const ofdm::numerology& n, int antennas, int 
     ffts_.push_back(std::make_unique<ofdm::fft_plan>(n.fft_size, ofdm::fft_plan::direction::forward));
   }
   const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
-  grid_.assign(symbols * antennas_ * fft, cf32{});
+  const std::size_t cells = symbols * antennas_ * fft;
+  grid_.reset(static_cast<cf32*>(::operator new[](cells * sizeof(cf32), kGridAlignment)));
+  std::uninitialized_fill_n(grid_.get(), cells, cf32{});
   for (std::size_t s = 0; s < symbols; ++s) {
-    const cf32* p = grid_.data() + s * antennas_ * fft;
+    const cf32* p = grid_.get() + s * antennas_ * fft;
     symbol_ptrs_.push_back(p);
   }
   for (int p = 0; p < n.pilot_groups() * n.pilot_symbols; ++p)
     pilot_ptrs_.push_back(symbol_ptrs_[static_cast<std::size_t>(n.pilot_symbol_index(p))]);
-  backoff_ramp_.resize(fft);
-  for (std::size_t b = 0; b < fft; ++b) {
-    backoff_ramp_[b] = cf32(std::polar(1.0, 2.0 * std::numbers::pi * static_cast<double>(b) * fft_backoff / n.fft_size));
-  }
   guard_energy_.assign(static_cast<std::size_t>(parts), 0.0);
+  // The guard bins as runs of consecutive bins (the band edges: usually two runs and DC).
+  for (const int b : guard_bins_) {
+    if (!guard_runs_.empty() && guard_runs_.back().first + guard_runs_.back().second == static_cast<std::size_t>(b)) {
+      ++guard_runs_.back().second;
+    } else {
+      guard_runs_.emplace_back(static_cast<std::size_t>(b), 1);
+    }
+  }
   rows_.assign(antennas_, nullptr);
 }
 
@@ -61,24 +77,22 @@ void ofdm_demodulator::transform_part(int worker, std::size_t part) noexcept {
   const auto offset = static_cast<std::size_t>(n_.cp_length - fft_backoff_);
   const std::size_t transforms = static_cast<std::size_t>(n_.symbols_per_frame()) * ant;
   const auto parts = guard_energy_.size();
+  const auto backoff = static_cast<std::size_t>(fft_backoff_);
+  const float scale = 1.0F / std::sqrt(static_cast<float>(fft));
   auto& plan = *ffts_[static_cast<std::size_t>(worker)];
+  cf32* in = plan.input().data();
   double guard_energy = 0.0;
   for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
     const std::size_t s = item / ant;
     const std::size_t a = item % ant;
     const cf32* src = rows_[a] + s * sym_len + offset;
-    std::copy(src, src + fft, plan.input().begin());
-    plan.execute();
-    // Remove the back-off phase ramp (real arithmetic: vectorises, unlike operator* on
-    // std::complex without -ffast-math) and sum the guard-bin energy for the N0 estimate.
-    float* dst = reinterpret_cast<float*>(grid_.data() + (s * ant + a) * fft);
-    const float* out = reinterpret_cast<const float*>(plan.output().data());
-    const float* ramp = reinterpret_cast<const float*>(backoff_ramp_.data());
-    for (std::size_t b = 0; b < 2 * fft; b += 2) {
-      dst[b] = out[b] * ramp[b] - out[b + 1] * ramp[b + 1];
-      dst[b + 1] = out[b] * ramp[b + 1] + out[b + 1] * ramp[b];
-    }
-    guard_energy += guard_bin_energy(dst, guard_bins_);
+    // The window rotated left by the back-off: FFT(x[(m + B) mod N]) = FFT(x)·e^{+j2πbB/N},
+    // the back-off's phase ramp removed without a pass over the bins.
+    scaled_copy(src + backoff, fft - backoff, scale, in);
+    scaled_copy(src, backoff, scale, in + (fft - backoff));
+    cf32* dst = grid_.get() + item * fft;  // (s · antennas + a) · fft
+    plan.execute_unscaled(dst);
+    for (const auto& [first, count] : guard_runs_) guard_energy += run_energy(reinterpret_cast<const float*>(dst), first, count);
   }
   guard_energy_[part] = guard_energy;
 }

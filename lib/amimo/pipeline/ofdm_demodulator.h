@@ -6,6 +6,12 @@
 // The work is split into `parts` contiguous ranges of (symbol, antenna) transforms, each run
 // by one worker with its own FFT plan (transform_part may run concurrently for distinct parts
 // and workers). Buffers are sized at construction: no allocation per frame.
+//
+// One pass over the samples per transform: the window is copied into the plan's input
+// rotated by the back-off (a circular shift by `fft_backoff` is exactly the removal of that
+// shift's phase ramp) and scaled by 1/√fft_size (unitary), and FFTW writes the bins straight
+// into the grid (its rows are SIMD-aligned); only the guard bins are read back, for N0, as
+// runs of consecutive bins.
 
 #include <amimo/core/types.h>
 #include <amimo/ofdm/fft.h>
@@ -13,6 +19,7 @@
 
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace amimo::pipeline {
@@ -31,7 +38,7 @@ class ofdm_demodulator {
   double noise_variance() const noexcept;
 
   /// FFT outputs: symbols × antennas × fft_size (symbol s, antenna a at (s·antennas + a)·fft_size).
-  const cf32* grid() const noexcept { return grid_.data(); }
+  const cf32* grid() const noexcept { return grid_.get(); }
   /// Per OFDM symbol of the frame (0 = preamble), its antennas × fft_size block.
   std::span<const cf32* const> symbols() const noexcept { return symbol_ptrs_; }
   /// The pilot symbols' blocks, every pilot group in order (numerology::pilot_symbol_index).
@@ -43,11 +50,14 @@ class ofdm_demodulator {
   std::size_t antennas_;
   int fft_backoff_;
   std::vector<int> guard_bins_;
+  std::vector<std::pair<std::size_t, std::size_t>> guard_runs_;  // (first bin, bins) of consecutive guard bins
   std::vector<std::unique_ptr<ofdm::fft_plan>> ffts_;
-  std::vector<cf32> grid_;
+  struct aligned_delete {
+    void operator()(cf32* p) const noexcept;
+  };
+  std::unique_ptr<cf32[], aligned_delete> grid_;  // 64-byte aligned (FFTW writes rows in place)
   std::vector<const cf32*> symbol_ptrs_;
   std::vector<const cf32*> pilot_ptrs_;
-  std::vector<cf32> backoff_ramp_;    // per FFT bin
   std::vector<double> guard_energy_;  // per part: Σ|Y|² over the guard bins
   std::vector<const cf32*> rows_;     // per antenna: the frame's first sample
 };

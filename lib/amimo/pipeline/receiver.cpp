@@ -125,11 +125,14 @@ receiver::receiver(const receiver_config& config)
                                                         config_.mode, pool_->size(), max_block,
                                                         derive_seed(config_.seed, {0x5017ULL, c})));
   }
-  // One contiguous range of (symbol, antenna) transforms per worker: per-item dispatch
-  // would cost more than a 512-point FFT.
+  // Contiguous ranges of (symbol, antenna) transforms: per-item dispatch would cost more
+  // than a 512-point FFT. A fixed number of them (whatever the thread count, so N0's sum
+  // order is too), enough that a worker that wakes late leaves the others work to take.
+  constexpr int kFftParts = 16;
+  const int transforms = n.symbols_per_frame() * config_.antennas;
   demod_ = std::make_unique<ofdm_demodulator>(n, config_.antennas, config_.fft_backoff,
                                               std::vector<int>(estimator_.guard_bins().begin(), estimator_.guard_bins().end()),
-                                              pool_->size(), pool_->size());
+                                              pool_->size(), std::min(transforms, kFftParts));
 
   const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * used;
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {

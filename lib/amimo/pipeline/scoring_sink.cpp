@@ -10,7 +10,6 @@ namespace amimo::pipeline {
 scoring_sink::scoring_sink(const modem::mapper& mapper, int users, std::size_t symbols_per_user,
                            std::vector<chain_stats>& chains)
     : mapper_(mapper), users_(static_cast<std::size_t>(users)), per_user_(symbols_per_user), chains_(chains) {
-  reference_symbols_.assign(users_, std::vector<cf64>(per_user_));
   const std::size_t n = chains_.size() * users_;
   errors_.assign(n, 0);
   scored_.assign(n, 0);
@@ -21,19 +20,17 @@ scoring_sink::scoring_sink(const modem::mapper& mapper, int users, std::size_t s
 
 // Hard decisions of the equalised symbols for BER and EVM, erased streams skipped and
 // counted, LLR sign errors and calibration over the scored bits (the one rule of
-// metrics/llr_quality.h). Chain 0 maps the reference symbols for the user's later chains.
+// metrics/llr_quality.h); the reference symbols are the mapper's points of the known bits.
 void scoring_sink::consume(const user_frame_view& v) {
   const std::size_t bps = v.bits_per_symbol;
   const std::size_t known = std::min(per_user_, v.reference.size() / bps);
   const auto k = static_cast<std::size_t>(v.user);
   const auto c = static_cast<std::size_t>(v.chain);
-  auto& symbols = reference_symbols_[k];
-  if (v.chain == 0) mapper_.map(std::span<cf64>(symbols).first(known), v.reference.first(known * bps));
   auto& quality = llr_[c * users_ + k];
   quality.reset();
   const metrics::stream_score score = metrics::score_stream(
-      mapper_, v.equalised.first(known), v.noise_variance.first(known), std::span<const cf64>(symbols).first(known),
-      v.reference.first(known * bps), v.llr.first(known * bps), quality);
+      mapper_, v.equalised.first(known), v.noise_variance.first(known), v.reference.first(known * bps),
+      v.llr.first(known * bps), quality);
   const std::uint64_t errors = score.bit_errors;
   const std::uint64_t scored = score.scored_symbols;
   const double energy = score.error_energy;

@@ -27,7 +27,6 @@ class scoring_sink final : public frame_sink {
   std::size_t users_;
   std::size_t per_user_;
   std::vector<chain_stats>& chains_;
-  std::vector<std::vector<cf64>> reference_symbols_;  // per user
   std::vector<std::uint64_t> errors_;   // per chain × user, this frame
   std::vector<std::uint64_t> scored_;   // symbols scored
   std::vector<std::uint64_t> known_;    // known symbols

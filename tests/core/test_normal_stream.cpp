@@ -112,11 +112,91 @@ TEST(NormalStream, FillsAreContiguousAndReseedRestarts) {
   EXPECT_EQ(stream.next(), whole[0]);
   EXPECT_NE(draws(6, 8), std::vector<double>(whole.begin(), whole.begin() + 8));
 
-  std::vector<float> f(37);
-  normal_stream(5).fill(std::span<float>(f));
-  for (std::size_t i = 0; i < f.size(); ++i) {
-    EXPECT_EQ(f[i], static_cast<float>(whole[i]));
+  // Single precision: contiguous on its own, and a separate definition from the doubles.
+  std::vector<float> fwhole(1000);
+  normal_stream(5).fill(std::span<float>(fwhole));
+  normal_stream fstream(5);
+  std::vector<float> fparts(1000);
+  at = 0;
+  for (const std::size_t n : {5UL, 16UL, 0UL, 64UL, 1UL, 200UL, 33UL}) {
+    fstream.fill(std::span<float>(fparts.data() + at, n));
+    at += n;
   }
+  fstream.fill(std::span<float>(fparts.data() + at, fparts.size() - at));
+  EXPECT_EQ(fparts, fwhole);
+  EXPECT_NE(fwhole[0], static_cast<float>(whole[0]));
+}
+
+TEST(NormalStream, SinglePrecisionEqualsItsPortableDefinitionAndLibm) {
+  std::uint64_t state[4][4];
+  detail::normal_stream_seed(123, state);
+  std::uint64_t lane[4][4];
+  for (int j = 0; j < 4; ++j) {
+    for (int w = 0; w < 4; ++w) {
+      lane[j][w] = state[w][j];
+    }
+  }
+  normal_stream stream(123);
+  std::vector<float> got(16 * 30000);
+  stream.fill(std::span<float>(got.data(), 100003));
+  stream.fill(std::span<float>(got.data() + 100003, got.size() - 100003));
+  float worst = 0.0F;
+  for (std::size_t k = 0; k < got.size() / 16; ++k) {
+    float expected[normal_stream::block_f32];
+    detail::normal_block_portable_f32(state, expected);
+    std::uint64_t a[4];
+    std::uint64_t b[4];
+    for (int j = 0; j < 4; ++j) {
+      a[j] = xoshiro_next(lane[j]);
+    }
+    for (int j = 0; j < 4; ++j) {
+      b[j] = xoshiro_next(lane[j]);
+    }
+    for (int m = 0; m < 8; ++m) {
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(got[16 * k + m]), std::bit_cast<std::uint32_t>(expected[m]))
+          << "block " << k;
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(got[16 * k + 8 + m]), std::bit_cast<std::uint32_t>(expected[8 + m]))
+          << "block " << k;
+      // The uniforms as the definition states them, then double-precision libm.
+      const auto x = static_cast<std::uint32_t>(a[m / 2] >> (32 * (m % 2)));
+      const auto y = static_cast<std::uint32_t>(b[m / 2] >> (32 * (m % 2)));
+      const float u1 = (static_cast<float>(static_cast<std::int32_t>(x >> 1U)) + 0.5F) * 0x1.0p-31F;
+      const float u2 = static_cast<float>(y >> 8U) * 0x1.0p-24F;
+      const double r = std::sqrt(-2.0 * std::log(static_cast<double>(u1)));
+      const double theta = 2.0 * std::numbers::pi * static_cast<double>(u2);
+      worst = std::max(worst, static_cast<float>(std::abs(got[16 * k + m] - r * std::cos(theta))));
+      worst = std::max(worst, static_cast<float>(std::abs(got[16 * k + 8 + m] - r * std::sin(theta))));
+    }
+  }
+  EXPECT_LT(worst, 5e-6F);
+}
+
+TEST(NormalStream, SinglePrecisionMomentsTailsAndDistribution) {
+  constexpr std::size_t n = 1 << 20;
+  std::vector<float> f(n);
+  normal_stream(2718).fill(std::span<float>(f));
+  std::vector<double> v(f.begin(), f.end());
+  double m2 = 0.0, m4 = 0.0, m1 = 0.0;
+  std::size_t beyond3 = 0;
+  for (double x : v) {
+    m1 += x;
+    m2 += x * x;
+    m4 += x * x * x * x;
+    beyond3 += std::abs(x) > 3.0 ? 1U : 0U;
+  }
+  const double dn = static_cast<double>(n);
+  EXPECT_NEAR(m1 / dn, 0.0, 5.0 / std::sqrt(dn));
+  EXPECT_NEAR(m2 / dn, 1.0, 5.0 * std::sqrt(2.0 / dn));
+  EXPECT_NEAR(m4 / dn, 3.0, 5.0 * std::sqrt(96.0 / dn));
+  const double p3 = 2.0 * 0.5 * std::erfc(3.0 / std::numbers::sqrt2);
+  EXPECT_NEAR(static_cast<double>(beyond3), p3 * dn, 5.0 * std::sqrt(p3 * dn));
+  std::sort(v.begin(), v.end());
+  double d = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double c = 0.5 * std::erfc(-v[i] / std::numbers::sqrt2);
+    d = std::max({d, c - static_cast<double>(i) / dn, static_cast<double>(i + 1) / dn - c});
+  }
+  EXPECT_LT(d * std::sqrt(dn), 1.95);
 }
 
 TEST(NormalStream, ComplexFillsScaleTheSameDraws) {

@@ -60,12 +60,18 @@ PY
       { echo "config_yaml needs a built tree at $build (lib/*.a, lib/generated)"; exit 1; }
     libs=()
     for a in "$build"/lib/libamimo_*.a "$build"/channel_models/libamimo_*.a; do
-      case "$a" in *_gpu.a|*_uhd.a) ;; *) libs+=("$a") ;; esac
+      case "$a" in *_uhd.a) ;; *) libs+=("$a") ;; esac
     done
+    # A CUDA build's solver factory references the gpu backend: link the CUDA libraries too.
+    cuda=()
+    cudart=$(sed -n 's/^CUDA_cudart_LIBRARY:FILEPATH=//p' "$build/CMakeCache.txt" 2>/dev/null || true)
+    if [[ -f "$build/lib/libamimo_gpu.a" && -n "$cudart" ]]; then
+      cuda=(-L"$(dirname "$cudart")" -Wl,-rpath,"$(dirname "$cudart")" -lcudart -lcublas -lcusolver)
+    fi
     clang++ "${flags[@]}" -I"$gen" -I"$gen/sweep" -I"$gen/link" -I"$root" \
       "$root/tests/fuzz/fuzz_config_yaml.cpp" "$lib/sweep/sweep_config.cpp" "$lib/pipeline/link_config.cpp" \
-      -Wl,--start-group "${libs[@]}" -Wl,--end-group \
-      -lyaml-cpp -lzmq -lliquid -lfftw3f -lpng -lfmt -lpthread -o "$work/fuzz"
+      -Wl,--start-group "${libs[@]}" -Wl,--end-group "${cuda[@]}" \
+      -lyaml-cpp -lzmq -lliquid -lfftw3f -lpng -lfmt -lhwy -lpthread -o "$work/fuzz"
     ;;
   *) echo "unknown fuzz target '$target'"; exit 2 ;;
 esac

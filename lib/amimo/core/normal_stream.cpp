@@ -53,6 +53,15 @@ constexpr double kCos[10] = {1.0,
                              1.0 / 20922789888000.0,
                              -1.0 / 6402373705728000.0};
 
+// Single precision: ln m to ~1e-9 relative with six terms, sin/cos to ~2e-9 with five and six.
+constexpr float kLn2HiF = 0.693145751953125F;  // 16 bits: e·kLn2HiF exact for |e| < 2⁸
+constexpr float kLn2LoF = 1.42860682030941723212e-6F;
+constexpr float kSqrtTwoF = 1.41421356237309504880F;
+constexpr float kHalfPiF = 1.57079632679489661923F;
+constexpr float kAtanhF[6] = {1.0F, 1.0F / 3.0F, 1.0F / 5.0F, 1.0F / 7.0F, 1.0F / 9.0F, 1.0F / 11.0F};
+constexpr float kSinF[5] = {1.0F, -1.0F / 6.0F, 1.0F / 120.0F, -1.0F / 5040.0F, 1.0F / 362880.0F};
+constexpr float kCosF[6] = {1.0F, -1.0F / 2.0F, 1.0F / 24.0F, -1.0F / 720.0F, 1.0F / 40320.0F, -1.0F / 3628800.0F};
+
 constexpr std::uint64_t rotl(std::uint64_t x, int k) noexcept {
   return (x << static_cast<unsigned>(k)) | (x >> static_cast<unsigned>(64 - k));
 }
@@ -113,6 +122,54 @@ void sin_cos_two_pi(double u, double& sin_out, double& cos_out) noexcept {
   }
   const double s = phi * ps;
   const double c = pc;
+  switch (static_cast<int>(q) & 3) {
+    case 0: cos_out = c; sin_out = s; break;
+    case 1: cos_out = -s; sin_out = c; break;
+    case 2: cos_out = -c; sin_out = -s; break;
+    default: cos_out = s; sin_out = -c; break;
+  }
+}
+
+// The 32-bit halves of the lanes' draws in memory order (x_{2j} = low half of a_j).
+std::uint32_t half(const std::uint64_t (&a)[4], int m) noexcept {
+  return static_cast<std::uint32_t>(a[m / 2] >> (32U * static_cast<unsigned>(m & 1)));
+}
+
+float minus_two_log_f32(float u) noexcept {
+  const std::uint32_t bits = std::bit_cast<std::uint32_t>(u);
+  float e = static_cast<float>(static_cast<std::int32_t>(bits >> 23U)) - 127.0F;
+  float m = std::bit_cast<float>((bits & 0x007fffffU) | 0x3f800000U);
+  if (m > kSqrtTwoF) {
+    m = m * 0.5F;
+    e = e + 1.0F;
+  }
+  const float s = (m - 1.0F) / (m + 1.0F);
+  const float z = s * s;
+  float p = kAtanhF[5];
+  for (int k = 4; k >= 0; --k) {
+    p = std::fma(p, z, kAtanhF[k]);
+  }
+  const float log_m = (s + s) * p;
+  const float ln = std::fma(e, kLn2HiF, std::fma(e, kLn2LoF, log_m));
+  return -2.0F * ln;
+}
+
+void sin_cos_two_pi_f32(float u, float& sin_out, float& cos_out) noexcept {
+  const float t = u * 4.0F;
+  const float q = std::nearbyint(t);
+  const float f = t - q;
+  const float phi = f * kHalfPiF;
+  const float z = phi * phi;
+  float ps = kSinF[4];
+  for (int k = 3; k >= 0; --k) {
+    ps = std::fma(ps, z, kSinF[k]);
+  }
+  float pc = kCosF[5];
+  for (int k = 4; k >= 0; --k) {
+    pc = std::fma(pc, z, kCosF[k]);
+  }
+  const float s = phi * ps;
+  const float c = pc;
   switch (static_cast<int>(q) & 3) {
     case 0: cos_out = c; sin_out = s; break;
     case 1: cos_out = -s; sin_out = c; break;
@@ -242,11 +299,101 @@ void blocks_avx2(std::uint64_t (&state)[4][4], double* out) noexcept {
   }
 }
 
+// G consecutive single-precision blocks (16 floats each), interleaved as in blocks_avx2.
+template <int G>
+void blocks_f32_avx2(std::uint64_t (&state)[4][4], float* out) noexcept {
+  __m256i s[4];
+  for (int w = 0; w < 4; ++w) {
+    s[w] = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[w]));
+  }
+  __m256 u1[G];
+  __m256 u2[G];
+  for (int g = 0; g < G; ++g) {
+    const __m256i a = step_v(s);
+    const __m256i b = step_v(s);
+    // The 32-bit lanes of a 256-bit vector are the halves in memory order.
+    const __m256 xf = _mm256_cvtepi32_ps(_mm256_srli_epi32(a, 1));
+    u1[g] = _mm256_mul_ps(_mm256_add_ps(xf, _mm256_set1_ps(0.5F)), _mm256_set1_ps(0x1.0p-31F));
+    u2[g] = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(b, 8)), _mm256_set1_ps(0x1.0p-24F));
+  }
+  for (int w = 0; w < 4; ++w) {
+    _mm256_store_si256(reinterpret_cast<__m256i*>(state[w]), s[w]);
+  }
+  const __m256 one = _mm256_set1_ps(1.0F);
+  __m256 r[G];
+  for (int g = 0; g < G; ++g) {
+    const __m256i bits = _mm256_castps_si256(u1[g]);
+    __m256 e = _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(bits, 23)), _mm256_set1_ps(127.0F));
+    __m256 m = _mm256_castsi256_ps(
+        _mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007fffff)), _mm256_set1_epi32(0x3f800000)));
+    const __m256 big = _mm256_cmp_ps(m, _mm256_set1_ps(kSqrtTwoF), _CMP_GT_OQ);
+    m = _mm256_blendv_ps(m, _mm256_mul_ps(m, _mm256_set1_ps(0.5F)), big);
+    e = _mm256_blendv_ps(e, _mm256_add_ps(e, one), big);
+    const __m256 sv = _mm256_div_ps(_mm256_sub_ps(m, one), _mm256_add_ps(m, one));
+    const __m256 z = _mm256_mul_ps(sv, sv);
+    __m256 p = _mm256_set1_ps(kAtanhF[5]);
+    for (int k = 4; k >= 0; --k) {
+      p = _mm256_fmadd_ps(p, z, _mm256_set1_ps(kAtanhF[k]));
+    }
+    const __m256 log_m = _mm256_mul_ps(_mm256_add_ps(sv, sv), p);
+    const __m256 ln =
+        _mm256_fmadd_ps(e, _mm256_set1_ps(kLn2HiF), _mm256_fmadd_ps(e, _mm256_set1_ps(kLn2LoF), log_m));
+    r[g] = _mm256_sqrt_ps(_mm256_mul_ps(_mm256_set1_ps(-2.0F), ln));
+  }
+  for (int g = 0; g < G; ++g) {
+    const __m256 t = _mm256_mul_ps(u2[g], _mm256_set1_ps(4.0F));
+    const __m256 q = _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 phi = _mm256_mul_ps(_mm256_sub_ps(t, q), _mm256_set1_ps(kHalfPiF));
+    const __m256 z = _mm256_mul_ps(phi, phi);
+    __m256 ps = _mm256_set1_ps(kSinF[4]);
+    for (int k = 3; k >= 0; --k) {
+      ps = _mm256_fmadd_ps(ps, z, _mm256_set1_ps(kSinF[k]));
+    }
+    __m256 pc = _mm256_set1_ps(kCosF[5]);
+    for (int k = 4; k >= 0; --k) {
+      pc = _mm256_fmadd_ps(pc, z, _mm256_set1_ps(kCosF[k]));
+    }
+    const __m256 sn = _mm256_mul_ps(phi, ps);
+    const __m256i qi = _mm256_cvtps_epi32(q);
+    const __m256i q1 = _mm256_slli_epi32(_mm256_and_si256(qi, _mm256_set1_epi32(1)), 31);
+    const __m256i q2 = _mm256_slli_epi32(_mm256_and_si256(qi, _mm256_set1_epi32(2)), 30);
+    const __m256 swap = _mm256_castsi256_ps(q1);
+    const __m256 cos_v =
+        _mm256_xor_ps(_mm256_blendv_ps(pc, sn, swap), _mm256_castsi256_ps(_mm256_xor_si256(q1, q2)));
+    const __m256 sin_v = _mm256_xor_ps(_mm256_blendv_ps(sn, pc, swap), _mm256_castsi256_ps(q2));
+    _mm256_storeu_ps(out + 16 * g, _mm256_mul_ps(r[g], cos_v));
+    _mm256_storeu_ps(out + 16 * g + 8, _mm256_mul_ps(r[g], sin_v));
+  }
+}
+
 #endif
 
 }  // namespace
 
 namespace detail {
+
+void normal_block_portable_f32(std::uint64_t (&state)[4][4], float (&out)[normal_stream::block_f32]) noexcept {
+  std::uint64_t a[4];
+  std::uint64_t b[4];
+  for (int j = 0; j < 4; ++j) {
+    a[j] = step(state, j);
+  }
+  for (int j = 0; j < 4; ++j) {
+    b[j] = step(state, j);
+  }
+  for (int m = 0; m < 8; ++m) {
+    const float xf = static_cast<float>(static_cast<std::int32_t>(half(a, m) >> 1U));
+    const float u1 = (xf + 0.5F) * 0x1.0p-31F;
+    const float u2 = static_cast<float>(static_cast<std::int32_t>(half(b, m) >> 8U)) * 0x1.0p-24F;
+    const float r = std::sqrt(minus_two_log_f32(u1));
+    float s = 0.0F;
+    float c = 0.0F;
+    sin_cos_two_pi_f32(u2, s, c);
+    out[m] = r * c;
+    out[8 + m] = r * s;
+  }
+}
+
 
 void normal_stream_seed(std::uint64_t seed, std::uint64_t (&state)[4][4]) noexcept {
   std::uint64_t x = mix64(seed ^ 0x6e6f726d616c7331ULL);  // "normals1"
@@ -284,6 +431,17 @@ void normal_block_portable(std::uint64_t (&state)[4][4], double (&out)[normal_st
 void normal_stream::reseed(std::uint64_t seed) noexcept {
   detail::normal_stream_seed(seed, s_);
   used_ = block;
+  used_f32_ = block_f32;
+}
+
+void normal_stream::next_block_f32(float* out) noexcept {
+#if defined(AMIMO_NORMAL_AVX2)
+  blocks_f32_avx2<1>(s_, out);
+#else
+  float tmp[block_f32];
+  detail::normal_block_portable_f32(s_, tmp);
+  std::memcpy(out, tmp, sizeof tmp);
+#endif
 }
 
 bool normal_stream::vectorised() noexcept {
@@ -328,13 +486,24 @@ void normal_stream::fill(std::span<double> out) noexcept {
 }
 
 void normal_stream::fill(std::span<float> out) noexcept {
-  constexpr std::size_t chunk = 64;
-  double tmp[chunk];
-  for (std::size_t i = 0; i < out.size(); i += chunk) {
-    const std::size_t n = std::min(chunk, out.size() - i);
-    fill(std::span<double>(tmp, n));
-    for (std::size_t k = 0; k < n; ++k) {
-      out[i + k] = static_cast<float>(tmp[k]);
+  std::size_t i = 0;
+  const std::size_t n = out.size();
+  while (i < n && used_f32_ < block_f32) {
+    out[i++] = buffer_f32_[used_f32_++];
+  }
+#if defined(AMIMO_NORMAL_AVX2)
+  for (; i + 4 * block_f32 <= n; i += 4 * block_f32) {
+    blocks_f32_avx2<4>(s_, out.data() + i);
+  }
+#endif
+  for (; i + block_f32 <= n; i += block_f32) {
+    next_block_f32(out.data() + i);
+  }
+  if (i < n) {
+    next_block_f32(buffer_f32_);
+    used_f32_ = 0;
+    while (i < n) {
+      out[i++] = buffer_f32_[used_f32_++];
     }
   }
 }

@@ -130,13 +130,16 @@ TEST(SolverdProcess, FloodIsAnsweredBusyWithBoundedMemory) {
 }
 
 TEST(SolverdProcess, SigtermStopsWithinASecondWhileAWorkerIsBusy) {
-  service_process s({"--workers", "1", "--max-work", "1e15", "--deadline", "600"});
+  service_process s({"--workers", "1", "--max-work", "1e15", "--deadline", "600", "--client-queue", "16"});
   ASSERT_FALSE(s.endpoint.empty()) << s.log();
-  // Three heavy analog requests on three sessions, one worker: the worker stays busy for
-  // several solves, so the signal finds it inside one whatever the machine's speed.
+  // Eight heavy analog requests on eight sessions, one worker: the worker stays busy for
+  // several solves, so the signal finds it inside one whatever the machine's speed (three
+  // were no longer enough once the analog simulator got faster); the client queue is raised
+  // so that none of them is refused busy.
+  constexpr int requests = 8;
   rng gen(3);
   remote_client client({s.endpoint, "", "", {}});
-  for (std::uint64_t session = 9; session < 12; ++session) {
+  for (std::uint64_t session = 9; session < 9 + requests; ++session) {
     request r;
     r.id = 1;
     r.session = session;
@@ -154,7 +157,7 @@ TEST(SolverdProcess, SigtermStopsWithinASecondWhileAWorkerIsBusy) {
   std::this_thread::sleep_for(700ms);
   int answered = 0;
   while (client.receive(10ms).has_value()) ++answered;
-  ASSERT_LT(answered, 3) << "every request finished already: make them heavier";
+  ASSERT_LT(answered, requests) << "every request finished already: make them heavier";
   const auto t0 = std::chrono::steady_clock::now();
   ASSERT_EQ(kill(s.pid, SIGTERM), 0);
   int status = 0;

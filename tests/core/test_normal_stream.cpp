@@ -26,6 +26,23 @@ std::uint64_t xoshiro_next(std::uint64_t (&s)[4]) {
   return result;
 }
 
+// The four generators' states as the stream seeds them, one independent generator per lane.
+struct lanes {
+  std::uint64_t s[4][4];
+  std::uint64_t (&operator[](int j))[4] { return s[j]; }
+};
+lanes lanes_of(std::uint64_t seed) {
+  std::uint64_t state[4][4];
+  detail::normal_stream_seed(seed, state);
+  lanes l{};
+  for (int j = 0; j < 4; ++j) {
+    for (int w = 0; w < 4; ++w) {
+      l.s[j][w] = state[w][j];
+    }
+  }
+  return l;
+}
+
 std::vector<double> draws(std::uint64_t seed, std::size_t n) {
   normal_stream stream(seed);
   std::vector<double> v(n);
@@ -61,14 +78,7 @@ TEST(NormalStream, VectorisedBuildEqualsThePortableDefinitionBitForBit) {
 TEST(NormalStream, MatchesBoxMullerWithLibmOnTheSameUniforms) {
   // Draws of lane j of block k from an independent generator and libm's log, cos and sin:
   // amimo's polynomials must agree to a few ulps of the values' scale.
-  std::uint64_t state[4][4];
-  detail::normal_stream_seed(2026, state);
-  std::uint64_t lane[4][4];
-  for (int j = 0; j < 4; ++j) {
-    for (int w = 0; w < 4; ++w) {
-      lane[j][w] = state[w][j];
-    }
-  }
+  lanes lane = lanes_of(2026);
   normal_stream stream(2026);
   std::vector<double> got(8 * 50000);
   stream.fill(got);
@@ -130,12 +140,7 @@ TEST(NormalStream, FillsAreContiguousAndReseedRestarts) {
 TEST(NormalStream, SinglePrecisionEqualsItsPortableDefinitionAndLibm) {
   std::uint64_t state[4][4];
   detail::normal_stream_seed(123, state);
-  std::uint64_t lane[4][4];
-  for (int j = 0; j < 4; ++j) {
-    for (int w = 0; w < 4; ++w) {
-      lane[j][w] = state[w][j];
-    }
-  }
+  lanes lane = lanes_of(123);
   normal_stream stream(123);
   std::vector<float> got(16 * 30000);
   stream.fill(std::span<float>(got.data(), 100003));

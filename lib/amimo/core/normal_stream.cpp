@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
@@ -368,6 +369,35 @@ void blocks_f32_avx2(std::uint64_t (&state)[4][4], float* out) noexcept {
 
 #endif
 
+// Hands out the leftovers of the last block, then whole blocks straight into `out` (four at a
+// time where vectorised), then one more block into the buffer for the tail: the same values
+// however a run of draws is split into fills.
+template <typename T, int Block, typename One, typename Four>
+void fill_blocks(std::span<T> out, T (&buffer)[Block], int& used, One one, Four four) noexcept {
+  static_cast<void>(four);  // unused in a portable build
+  std::size_t i = 0;
+  const std::size_t n = out.size();
+  while (i < n && used < Block) {
+    out[i++] = buffer[used++];
+  }
+  constexpr auto block_size = static_cast<std::size_t>(Block);
+  if constexpr (!std::is_same_v<Four, std::nullptr_t>) {
+    for (; i + 4 * block_size <= n; i += 4 * block_size) {
+      four(out.data() + i);
+    }
+  }
+  for (; i + block_size <= n; i += block_size) {
+    one(out.data() + i);
+  }
+  if (i < n) {
+    one(buffer);
+    used = 0;
+    while (i < n) {
+      out[i++] = buffer[used++];
+    }
+  }
+}
+
 }  // namespace
 
 namespace detail {
@@ -463,49 +493,21 @@ void normal_stream::next_block(double* out) noexcept {
 }
 
 void normal_stream::fill(std::span<double> out) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = out.size();
-  while (i < n && used_ < block) {
-    out[i++] = buffer_[used_++];
-  }
 #if defined(AMIMO_NORMAL_AVX2)
-  for (; i + 4 * block <= n; i += 4 * block) {
-    blocks_avx2<4>(s_, out.data() + i);
-  }
+  const auto four = [this](double* p) { blocks_avx2<4>(s_, p); };
+#else
+  const std::nullptr_t four = nullptr;
 #endif
-  for (; i + block <= n; i += block) {
-    next_block(out.data() + i);
-  }
-  if (i < n) {
-    next_block(buffer_);
-    used_ = 0;
-    while (i < n) {
-      out[i++] = buffer_[used_++];
-    }
-  }
+  fill_blocks(out, buffer_, used_, [this](double* p) { next_block(p); }, four);
 }
 
 void normal_stream::fill(std::span<float> out) noexcept {
-  std::size_t i = 0;
-  const std::size_t n = out.size();
-  while (i < n && used_f32_ < block_f32) {
-    out[i++] = buffer_f32_[used_f32_++];
-  }
 #if defined(AMIMO_NORMAL_AVX2)
-  for (; i + 4 * block_f32 <= n; i += 4 * block_f32) {
-    blocks_f32_avx2<4>(s_, out.data() + i);
-  }
+  const auto four = [this](float* p) { blocks_f32_avx2<4>(s_, p); };
+#else
+  const std::nullptr_t four = nullptr;
 #endif
-  for (; i + block_f32 <= n; i += block_f32) {
-    next_block_f32(out.data() + i);
-  }
-  if (i < n) {
-    next_block_f32(buffer_f32_);
-    used_f32_ = 0;
-    while (i < n) {
-      out[i++] = buffer_f32_[used_f32_++];
-    }
-  }
+  fill_blocks(out, buffer_f32_, used_f32_, [this](float* p) { next_block_f32(p); }, four);
 }
 
 void normal_stream::fill_complex(std::span<cf64> out, double variance) noexcept {

@@ -83,7 +83,8 @@ equaliser_counts equaliser_chain::run(int worker, const equaliser_input& in, std
   }
   equaliser_counts counts;
   for (const auto& seg : segments) {
-    const auto c = batched_ ? run_batched(w, in, seg, u0, u1, out) : run_linear(w, in, seg, u0, u1, out);
+    const segment_view view = view_of(w, in, seg, u0, u1, out);
+    const auto c = batched_ ? run_batched(w, in, view, u0, u1) : run_linear(w, in, view, u0, u1);
     counts.unresolved_subcarriers += c.unresolved_subcarriers;
     counts.erased_streams += c.erased_streams;
   }
@@ -105,22 +106,31 @@ const cf64* equaliser_chain::segment_estimates(worker_state& w, const equaliser_
   return w.blend.data();
 }
 
+equaliser_chain::segment_view equaliser_chain::view_of(worker_state& w, const equaliser_input& in,
+                                                     const time_segment& seg, std::size_t u0, std::size_t u1,
+                                                     const equaliser_output& out) const noexcept {
+  const auto used = static_cast<std::size_t>(n_.used_subcarriers);
+  const auto d0 = static_cast<std::size_t>(seg.first_data);
+  return {static_cast<std::size_t>(n_.data_symbol_index(seg.first_data)), static_cast<std::size_t>(seg.data_count),
+          out.equalised.data() + d0 * used, out.noise_variance.data() + d0 * used,
+          segment_estimates(w, in, seg, u0, u1)};
+}
+
 // Runs of subcarriers whose FFT bins are consecutive (a range splits at most once, where
 // the band wraps around DC), each one detect() on views straight into the grid, the
 // estimates and the outputs.
-equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_input& in, const time_segment& seg,
-                                              std::size_t u0, std::size_t u1, const equaliser_output& out) {
+equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_input& in, const segment_view& view,
+                                              std::size_t u0, std::size_t u1) {
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto users = static_cast<std::size_t>(users_);
   const auto fft = static_cast<std::size_t>(n_.fft_size);
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
-  const auto sym0 = static_cast<std::size_t>(n_.data_symbol_index(seg.first_data));
-  const auto d0 = static_cast<std::size_t>(seg.first_data);
-  const auto data = static_cast<std::size_t>(seg.data_count);
+  const std::size_t sym0 = view.grid_symbol;
+  const std::size_t data = view.data;
   const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
-  cf64* eq = out.equalised.data() + d0 * used;
-  double* var = out.noise_variance.data() + d0 * used;
-  const cf64* estimates = segment_estimates(w, in, seg, u0, u1);
+  cf64* eq = view.equalised;
+  double* var = view.noise_variance;
+  const cf64* estimates = view.estimates;
   auto& det = *w.batch_detector;
   equaliser_counts counts;
   std::size_t u = u0;
@@ -157,19 +167,18 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
 
 // One subcarrier at a time: its data-symbol vectors gathered from the grid, detected, and
 // scattered to the outputs.
-equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_input& in, const time_segment& seg,
-                                             std::size_t u0, std::size_t u1, const equaliser_output& out) {
+equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_input& in, const segment_view& view,
+                                             std::size_t u0, std::size_t u1) {
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto users = static_cast<std::size_t>(users_);
   const auto fft = static_cast<std::size_t>(n_.fft_size);
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
-  const auto sym0 = static_cast<std::size_t>(n_.data_symbol_index(seg.first_data));
-  const auto d0 = static_cast<std::size_t>(seg.first_data);
-  const auto data = static_cast<std::size_t>(seg.data_count);
+  const std::size_t sym0 = view.grid_symbol;
+  const std::size_t data = view.data;
   const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
-  cf64* eq = out.equalised.data() + d0 * used;
-  double* var = out.noise_variance.data() + d0 * used;
-  const cf64* estimates = segment_estimates(w, in, seg, u0, u1);
+  cf64* eq = view.equalised;
+  double* var = view.noise_variance;
+  const cf64* estimates = view.estimates;
   auto& det = *w.detector;
   auto y = w.y.leftCols(static_cast<Eigen::Index>(data));
   auto s_hat = w.s.leftCols(static_cast<Eigen::Index>(data));

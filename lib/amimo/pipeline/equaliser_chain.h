@@ -95,10 +95,21 @@ class equaliser_chain {
 
  private:
   struct worker_state;
-  equaliser_counts run_batched(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
-                               std::size_t u1, const equaliser_output& out);
-  equaliser_counts run_linear(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
-                              std::size_t u1, const equaliser_output& out);
+  // One segment's place in the frame: its first data symbol's grid symbol, its data-symbol
+  // count, where its outputs start, and the estimates of [u0, u1) it is detected with.
+  struct segment_view {
+    std::size_t grid_symbol = 0;
+    std::size_t data = 0;
+    cf64* equalised = nullptr;
+    double* noise_variance = nullptr;
+    const cf64* estimates = nullptr;
+  };
+  segment_view view_of(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
+                       std::size_t u1, const equaliser_output& out) const noexcept;
+  equaliser_counts run_batched(worker_state& w, const equaliser_input& in, const segment_view& view, std::size_t u0,
+                               std::size_t u1);
+  equaliser_counts run_linear(worker_state& w, const equaliser_input& in, const segment_view& view, std::size_t u0,
+                              std::size_t u1);
   // The estimates of subcarriers [u0, u1) for segment seg: a view into in.estimates, or
   // the blend of two groups written to w's scratch (indexed from u0).
   const cf64* segment_estimates(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,

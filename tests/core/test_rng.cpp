@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 namespace amimo {
@@ -91,6 +93,24 @@ TEST(Rng, BitsAreBalancedAndBelowIsInRange) {
     ++counts[v];
   }
   for (const int c : counts) EXPECT_NEAR(c, 10000, 500);
+}
+
+TEST(Rng, FillBitsIsTheWordsBitsLeastSignificantFirst) {
+  // Against an independent expansion of next_u64(): bit b of word w is out[64·w + b], and a
+  // tail shorter than a word takes the low bits of one more word.
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{63}, std::size_t{64},
+                              std::size_t{200}, std::size_t{4096 + 17}}) {
+    rng a(99);
+    rng b(99);
+    std::vector<bit> bits(n, 7);
+    a.fill_bits(bits);
+    for (std::size_t w = 0; 64 * w < n; ++w) {
+      const std::uint64_t word = b.next_u64();
+      for (std::size_t i = 64 * w; i < std::min(n, 64 * w + 64); ++i)
+        ASSERT_EQ(bits[i], static_cast<bit>((word >> (i - 64 * w)) & 1U)) << "n " << n << " bit " << i;
+    }
+    EXPECT_EQ(a.next_u64(), b.next_u64()) << "n " << n << ": generator state after the fill";
+  }
 }
 
 TEST(Rng, DerivedSeedsDependOnEveryPathElement) {

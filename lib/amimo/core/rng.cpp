@@ -1,6 +1,8 @@
 #include <amimo/core/rng.h>
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace amimo {
 
@@ -122,13 +124,34 @@ void rng::fill_complex_normal(cmat_ref out, double variance) noexcept {
   }
 }
 
+namespace {
+// Byte → its 8 bits as 8 bytes (least significant bit first), read as one 64-bit word in
+// the machine's byte order: expands a random word 8 bits per lookup.
+struct bit_expansion {
+  std::uint64_t word[256];
+  constexpr bit_expansion() : word{} {
+    for (unsigned v = 0; v < 256; ++v) {
+      std::uint64_t w = 0;
+      for (unsigned b = 0; b < 8; ++b) {
+        const std::uint64_t one = (v >> b) & 1U;
+        w |= one << (std::endian::native == std::endian::little ? 8U * b : 8U * (7U - b));
+      }
+      word[v] = w;
+    }
+  }
+};
+constexpr bit_expansion kBitExpansion{};
+}  // namespace
+
 void rng::fill_bits(std::span<bit> out) noexcept {
+  static_assert(sizeof(bit) == 1, "fill_bits expands a byte per bit");
   std::size_t i = 0;
-  // Whole words first: a fixed-length loop the compiler vectorises (the receiver
-  // regenerates every user's reference bits per frame).
+  // Whole words first, bit b of the word to out[i + b], 8 bits per table lookup (the
+  // receiver regenerates every user's reference bits per frame).
   for (; i + 64 <= out.size(); i += 64) {
     const std::uint64_t word = next_u64();
-    for (unsigned b = 0; b < 64; ++b) out[i + b] = static_cast<bit>((word >> b) & 1U);
+    for (unsigned byte = 0; byte < 8; ++byte)
+      std::memcpy(out.data() + i + 8U * byte, &kBitExpansion.word[(word >> (8U * byte)) & 0xFFU], 8);
   }
   while (i < out.size()) {
     std::uint64_t word = next_u64();

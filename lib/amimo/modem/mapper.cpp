@@ -115,16 +115,37 @@ mapper::mapper(modulation scheme)
   if (ni > 16 || nq > 16 || bits_per_symbol_ > 8) separable_ = false;
 }
 
+namespace {
+// Label = the symbol's Bits bits, most significant first.
+template <unsigned Bits>
+void map_labels(std::span<cf64> symbols, std::span<const bit> bits, const cf64* points) noexcept {
+  const bit* b = bits.data();
+  for (std::size_t s = 0; s < symbols.size(); ++s, b += Bits) {
+    unsigned label = 0;
+    for (unsigned j = 0; j < Bits; ++j) label = (label << 1U) | (b[j] & 1U);
+    symbols[s] = points[label];
+  }
+}
+}  // namespace
+
 void mapper::map(std::span<cf64> symbols, std::span<const bit> bits) const {
   if (bits.size() != symbols.size() * bits_per_symbol_) {
     throw std::invalid_argument("mapper::map: bit count does not match symbol count");
   }
-  for (std::size_t s = 0; s < symbols.size(); ++s) {
-    unsigned label = 0;
-    for (unsigned b = 0; b < bits_per_symbol_; ++b) {
-      label = (label << 1U) | (bits[s * bits_per_symbol_ + b] & 1U);
-    }
-    symbols[s] = points_[label];
+  // The label loop unrolled for each constellation size (the emulator maps every user's
+  // frame, ~15k bits per user per 1 ms frame at 16-QAM).
+  switch (bits_per_symbol_) {
+    case 1: map_labels<1>(symbols, bits, points_.data()); break;
+    case 2: map_labels<2>(symbols, bits, points_.data()); break;
+    case 4: map_labels<4>(symbols, bits, points_.data()); break;
+    case 6: map_labels<6>(symbols, bits, points_.data()); break;
+    case 8: map_labels<8>(symbols, bits, points_.data()); break;
+    default:
+      for (std::size_t s = 0; s < symbols.size(); ++s) {
+        unsigned label = 0;
+        for (unsigned b = 0; b < bits_per_symbol_; ++b) label = (label << 1U) | (bits[s * bits_per_symbol_ + b] & 1U);
+        symbols[s] = points_[label];
+      }
   }
 }
 

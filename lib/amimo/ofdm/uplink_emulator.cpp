@@ -1,11 +1,13 @@
 #include <amimo/ofdm/uplink_emulator.h>
 
 #include <amimo/core/error.h>
+#include <amimo/ofdm/user_sum.h>
 
 #include <algorithm>
 #include <cmath>
 #include <numbers>
 #include <string>
+#include <thread>
 
 namespace amimo::ofdm {
 
@@ -72,8 +74,6 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
   if (channel.time_invariant()) static_response_.resize(static_cast<Eigen::Index>(used), entries);
   user_grid_.resize(static_cast<std::size_t>(users_) * symbols * used);
   symbols_.resize(static_cast<std::size_t>(users_) * n.symbols_per_frame() * used);
-  bits_.resize(layout.bits_per_user());
-  data_tmp_.resize(static_cast<std::size_t>(n.data_symbols) * used);
   if (options_.time_domain) {
     if (options_.fir.half_width < 1 || options_.fir.half_width > 256) {
       throw config_error("time-domain channel: FIR half-width must be in 1..256");
@@ -104,13 +104,19 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
     workers_.push_back(std::make_unique<worker>(n.fft_size));
     workers_.back()->response.resize(static_cast<Eigen::Index>(used), static_cast<Eigen::Index>(antenna_block) * users_);
     workers_.back()->noise.assign(2 * static_cast<std::size_t>(n.frame_length()), 0.0F);
-    workers_.back()->h.assign(static_cast<std::size_t>(users_), nullptr);
+    workers_.back()->h.assign(static_cast<std::size_t>(antenna_block) * static_cast<std::size_t>(users_), nullptr);
     workers_.back()->x.assign(static_cast<std::size_t>(users_), nullptr);
+    workers_.back()->bits.resize(layout.bits_per_user());
+    workers_.back()->data.resize(static_cast<std::size_t>(n.data_symbols) * used);
   }
-  if (threads > 1) pool_ = std::make_unique<thread_pool>(threads, true);
+  // The workers poll for the next frame's job for a while before they block: waking a
+  // blocked thread costs tens of microseconds on a VM, a noticeable part of a 1 ms frame.
+  if (threads > 1) pool_ = std::make_unique<thread_pool>(threads, true, std::chrono::microseconds{200});
 }
 
-uplink_emulator::worker::worker(int fft_size) : ifft(fft_size, fft_plan::direction::inverse) {}
+uplink_emulator::worker::worker(int fft_size) : body(static_cast<std::size_t>(fft_size)) {
+  for (auto& plan : ifft) plan = std::make_unique<fft_plan>(fft_size, fft_plan::direction::inverse);
+}
 
 Eigen::Map<const cmat> uplink_emulator::last_response(int u) const noexcept {
   if (response_stale_) {
@@ -189,39 +195,40 @@ void uplink_emulator::collect_states() {
 }
 
 void uplink_emulator::build_user_symbols(std::uint64_t frame_index) {
+  for (int k = 0; k < users_; ++k) build_user(k, *workers_.front(), frame_index);
+}
+
+void uplink_emulator::build_user(int k, worker& w, std::uint64_t frame_index) {
   const auto& n = layout_.layout();
   const auto used = static_cast<std::size_t>(n.used_subcarriers);
   const auto per_user = static_cast<std::size_t>(n.symbols_per_frame()) * used;
-  for (int k = 0; k < users_; ++k) {
-    cf64* grid = symbols_.data() + static_cast<std::size_t>(k) * per_user;
-    for (std::size_t u = 0; u < used; ++u) grid[u] = layout_.preamble(static_cast<int>(u));
-    for (int p = 0; p < n.pilot_groups() * n.pilot_symbols; ++p) {
-      cf64* row = grid + static_cast<std::size_t>(n.pilot_symbol_index(p)) * used;
-      for (std::size_t u = 0; u < used; ++u) {
-        const int ui = static_cast<int>(u);
-        row[u] = layout_.pilot_user(p % n.pilot_symbols, ui) == k ? layout_.pilot(ui) : cf64{};
-      }
-    }
-    if (data_source_ != nullptr) {
-      data_source_->data_bits(bits_, k, frame_index);
-    } else {
-      layout_.data_bits(bits_, seed_, k, frame_index);
-    }
-    layout_.mapper().map(data_tmp_, bits_);
-    for (int d = 0; d < n.data_symbols; ++d) {  // data symbols around the pilot groups
-      const auto from = data_tmp_.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(d) * used);
-      std::copy(from, from + static_cast<std::ptrdiff_t>(used),
-                grid + static_cast<std::size_t>(n.data_symbol_index(d)) * used);
+  cf64* grid = symbols_.data() + static_cast<std::size_t>(k) * per_user;
+  for (std::size_t u = 0; u < used; ++u) grid[u] = layout_.preamble(static_cast<int>(u));
+  for (int p = 0; p < n.pilot_groups() * n.pilot_symbols; ++p) {
+    cf64* row = grid + static_cast<std::size_t>(n.pilot_symbol_index(p)) * used;
+    for (std::size_t u = 0; u < used; ++u) {
+      const int ui = static_cast<int>(u);
+      row[u] = layout_.pilot_user(p % n.pilot_symbols, ui) == k ? layout_.pilot(ui) : cf64{};
     }
   }
-  // Single-precision copy for the per-subcarrier path, timing-offset ramps applied.
-  for (int k = 0; k < users_; ++k) {
-    const std::size_t base = static_cast<std::size_t>(k) * per_user;
-    for (std::size_t i = 0; i < per_user; ++i) {
-      cf64 v = symbols_[base + i];
-      if (ramps_.size() != 0) v *= ramps_(k, static_cast<Eigen::Index>(i % used));
-      user_grid_[base + i] = cf32(v);
-    }
+  if (data_source_ != nullptr) {
+    data_source_->data_bits(w.bits, k, frame_index);
+  } else {
+    layout_.data_bits(w.bits, seed_, k, frame_index);
+  }
+  layout_.mapper().map(w.data, w.bits);
+  for (int d = 0; d < n.data_symbols; ++d) {  // data symbols around the pilot groups
+    const auto from = w.data.begin() + static_cast<std::ptrdiff_t>(static_cast<std::size_t>(d) * used);
+    std::copy(from, from + static_cast<std::ptrdiff_t>(used), grid + static_cast<std::size_t>(n.data_symbol_index(d)) * used);
+  }
+  // Single-precision copy for the per-subcarrier path: the timing-offset ramp and the
+  // inverse FFT's unitary scale 1/√n applied here, so the IFFT runs unscaled.
+  const double scale = 1.0 / std::sqrt(static_cast<double>(n.fft_size));
+  cf32* dst = user_grid_.data() + static_cast<std::size_t>(k) * per_user;
+  for (std::size_t i = 0; i < per_user; ++i) {
+    cf64 v = grid[i] * scale;
+    if (ramps_.size() != 0) v *= ramps_(k, static_cast<Eigen::Index>(i % used));
+    dst[i] = cf32(v);
   }
 }
 
@@ -304,46 +311,25 @@ void uplink_emulator::generate_time_domain(std::span<cf32* const> out, std::uint
       for (int i = 0; i < sym_len; ++i) dst[i] = cf32(block_(a, i));
     }
   }
-  for (int a = 0; a < antennas_; ++a) add_antenna_noise(a, *workers_.front(), out[static_cast<std::size_t>(a)], frame_index);
+  for (int a = 0; a < antennas_; ++a)
+    antenna_noise(a, *workers_.front(), out[static_cast<std::size_t>(a)], frame_index, false);
 }
 
-void uplink_emulator::add_antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index) {
-  const int frame_len = layout_.layout().frame_length();
+void uplink_emulator::antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index, bool write) {
+  const auto values = 2 * static_cast<std::size_t>(layout_.layout().frame_length());
   const auto sigma = static_cast<float>(std::sqrt(n0_ / 2.0));
   // One stream per (frame, antenna): the same noise whichever thread draws it.
   w.noise_gen.reseed(derive_seed(seed_, {0x7015EULL, frame_index, static_cast<std::uint64_t>(a)}));
-  float* z = w.noise.data();
-  w.noise_gen.fill(std::span<float>(w.noise));
   float* d = reinterpret_cast<float*>(dst);
-  for (int i = 0; i < 2 * frame_len; ++i) d[i] += sigma * z[i];
-}
-
-namespace {
-
-// dst[i] = Σ_m h[m][offset + i] · x[m][offset + i], i < length (0 for no terms): tiles of 8
-// subcarriers accumulated in registers over the users, then the remainder.
-void multiply_accumulate(cf32* dst, const cf32* const* h, const cf32* const* x, std::size_t terms, Eigen::Index offset,
-                         Eigen::Index length) noexcept {
-  using tile = Eigen::Array<cf32, 8, 1>;
-  Eigen::Index i = 0;
-  for (; i + 8 <= length; i += 8) {
-    tile acc = tile::Zero();
-    for (std::size_t m = 0; m < terms; ++m)
-      acc += Eigen::Map<const tile>(h[m] + offset + i) * Eigen::Map<const tile>(x[m] + offset + i);
-    Eigen::Map<tile>(dst + i) = acc;
+  if (write) {  // straight into the output, then scaled in place
+    w.noise_gen.fill(std::span<float>(d, values));
+    for (std::size_t i = 0; i < values; ++i) d[i] *= sigma;
+    return;
   }
-  for (; i < length; ++i) {
-    cf32 acc{};
-    for (std::size_t m = 0; m < terms; ++m) {
-      const cf32 a = h[m][offset + i];
-      const cf32 b = x[m][offset + i];
-      acc += cf32(a.real() * b.real() - a.imag() * b.imag(), a.real() * b.imag() + a.imag() * b.real());
-    }
-    dst[i] = acc;
-  }
+  const float* z = w.noise.data();
+  w.noise_gen.fill(std::span<float>(w.noise));
+  for (std::size_t i = 0; i < values; ++i) d[i] += sigma * z[i];
 }
-
-}  // namespace
 
 void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index) {
   const auto& n = layout_.layout();
@@ -358,6 +344,8 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
   const Eigen::Index columns = static_cast<Eigen::Index>(count) * users_;
   const Eigen::Index first_column = static_cast<Eigen::Index>(first) * users_;
   const cf32* response = nullptr;  // antenna first + i, user k: column i·K + k, `used` apart
+  cf32* below[antenna_block];      // per antenna of the block: IFFT input of the subcarriers below DC
+  cf32* above[antenna_block];      // … and above DC
   int slot = -1;
   for (int s = 0; s < symbols; ++s) {
     const int wanted = symbol_slot_[static_cast<std::size_t>(s)];
@@ -372,30 +360,37 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
         response = w.response.data();
       }
     }
-    for (int i = 0; i < count; ++i) {
-      cf32* sym = out[static_cast<std::size_t>(first + i)] + static_cast<std::size_t>(s) * sym_len;
-      for (int g = 0; g < group_count_; ++g) {
-        const auto& members = group_users_[static_cast<std::size_t>(g)];
-        if (g > 0 && members.empty()) continue;
-        // Y_a(f) = Σ_k H_ak(f) X_k(f), written straight into the IFFT's input: the used
-        // subcarriers below DC sit at [n − half, n), those above at [1, used − half].
-        cf32* in = w.ifft.input().data();
-        const std::size_t row = static_cast<std::size_t>(s) * static_cast<std::size_t>(used);
-        for (std::size_t m = 0; m < members.size(); ++m) {
-          const int k = members[m];
-          w.h[m] = response + (static_cast<Eigen::Index>(i) * users_ + k) * used;
-          w.x[m] = user_grid_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(symbols) *
-                                          static_cast<std::size_t>(used) + row;
-        }
-        multiply_accumulate(in + fft_n - static_cast<std::size_t>(half), w.h.data(), w.x.data(), members.size(), 0, half);
-        multiply_accumulate(in + 1, w.h.data(), w.x.data(), members.size(), half, used - half);
+    const std::size_t row = static_cast<std::size_t>(s) * static_cast<std::size_t>(used);
+    for (int g = 0; g < group_count_; ++g) {
+      const auto& members = group_users_[static_cast<std::size_t>(g)];
+      if (g > 0 && members.empty()) continue;
+      const int terms = static_cast<int>(members.size());
+      for (int m = 0; m < terms; ++m) {
+        const int k = members[static_cast<std::size_t>(m)];
+        for (int i = 0; i < count; ++i)
+          w.h[static_cast<std::size_t>(i * terms + m)] = response + (static_cast<Eigen::Index>(i) * users_ + k) * used;
+        w.x[static_cast<std::size_t>(m)] =
+            user_grid_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(symbols) * static_cast<std::size_t>(used) + row;
+      }
+      // Y_a(f) = Σ_k H_ak(f) X_k(f), written straight into the IFFT inputs: the used
+      // subcarriers below DC sit at [n − half, n), those above at [1, used − half].
+      for (int i = 0; i < count; ++i) {
+        cf32* in = w.ifft[static_cast<std::size_t>(i)]->input().data();
+        below[i] = in + fft_n - static_cast<std::size_t>(half);
+        above[i] = in + 1;
         in[0] = cf32{};
         std::fill(in + 1 + (used - half), in + fft_n - static_cast<std::size_t>(half), cf32{});
-        w.ifft.execute();
-        const cf32* body = w.ifft.output().data();
+      }
+      user_sum(below, count, w.h.data(), w.x.data(), terms, 0, half);
+      user_sum(above, count, w.h.data(), w.x.data(), terms, half, used - half);
+      for (int i = 0; i < count; ++i) {
+        // Unscaled: the 1/√n is in the user grid. Added to the noise already in the output.
+        cf32* sym = out[static_cast<std::size_t>(first + i)] + static_cast<std::size_t>(s) * sym_len;
+        w.ifft[static_cast<std::size_t>(i)]->execute_unscaled(w.body.data());
+        const cf32* body = w.body.data();
         if (g == 0) {
-          std::copy(body + fft_n - cp, body + fft_n, sym);
-          std::copy(body, body + fft_n, sym + cp);
+          for (std::size_t j = 0; j < cp; ++j) sym[j] += body[fft_n - cp + j];
+          for (std::size_t j = 0; j < fft_n; ++j) sym[cp + j] += body[j];
         } else {
           const double eps = impairments_.cfo_hz[static_cast<std::size_t>(members.front())];
           const double t0 = static_cast<double>(frame_index) * n.frame_length() +
@@ -409,8 +404,28 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
       }
     }
   }
-  for (int i = 0; i < count; ++i)  // AWGN, CN(0, N0) per sample
-    add_antenna_noise(first + i, w, out[static_cast<std::size_t>(first + i)], frame_index);
+}
+
+void uplink_emulator::run_item(std::size_t item, worker& w) {
+  const auto users = static_cast<std::size_t>(job_users_);
+  const auto antennas = static_cast<std::size_t>(antennas_);
+  if (item < users) {
+    // Counted however the item ends, so the block items never wait for ever.
+    struct count_built {
+      std::atomic<int>& built;
+      ~count_built() { built.fetch_add(1, std::memory_order_release); }
+    } guard{users_built_};
+    build_user(static_cast<int>(item), w, job_frame_);
+    return;
+  }
+  if (item < users + antennas) {
+    const int a = static_cast<int>(item - users);
+    antenna_noise(a, w, job_out_[static_cast<std::size_t>(a)], job_frame_, true);
+    return;
+  }
+  // Items are handed out in order: every user item has started; wait for the last ones.
+  while (users_built_.load(std::memory_order_acquire) < job_users_) std::this_thread::yield();
+  generate_block(static_cast<int>(item - users - antennas), w, job_out_, job_frame_);
 }
 
 void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_index) {
@@ -420,18 +435,22 @@ void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_i
   }
   channel_.next_frame(channel_gen_);
   collect_states();
-  build_user_symbols(frame_index);
-  const int blocks = (antennas_ + antenna_block - 1) / antenna_block;
-  if (pool_ == nullptr) {
-    for (int b = 0; b < blocks; ++b) generate_block(b, *workers_.front(), out.data(), frame_index);
-    return;
-  }
+  // One pool job per frame: the users' grids (PRBS and mapping; a data source, which need
+  // not be thread-safe, is read here on the caller instead), each antenna's noise written
+  // into its output, then the antenna blocks adding the signal once every user is built.
+  job_users_ = data_source_ == nullptr ? users_ : 0;
+  if (job_users_ == 0) build_user_symbols(frame_index);
+  users_built_.store(0, std::memory_order_relaxed);
   job_out_ = out.data();
   job_frame_ = frame_index;
+  const int blocks = (antennas_ + antenna_block - 1) / antenna_block;
+  const auto items = static_cast<std::size_t>(job_users_ + antennas_ + blocks);
+  if (pool_ == nullptr) {
+    for (std::size_t i = 0; i < items; ++i) run_item(i, *workers_.front());
+    return;
+  }
   // Captures `this` only: the std::function holds it without allocating.
-  pool_->parallel_for(static_cast<std::size_t>(blocks), [this](int w, std::size_t b) {
-    generate_block(static_cast<int>(b), *workers_[static_cast<std::size_t>(w)], job_out_, job_frame_);
-  });
+  pool_->parallel_for(items, [this](int w, std::size_t i) { run_item(i, *workers_[static_cast<std::size_t>(w)]); });
 }
 
 }  // namespace amimo::ofdm

@@ -47,6 +47,8 @@
 #include <amimo/ofdm/fft.h>
 #include <amimo/ofdm/frame.h>
 
+#include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -109,18 +111,25 @@ class uplink_emulator {
 
  private:
   using cfmat = Eigen::Matrix<cf32, Eigen::Dynamic, Eigen::Dynamic>;
+  static constexpr int antenna_block = 4;
   // Per-thread scratch of the per-subcarrier path.
   struct worker {
     explicit worker(int fft_size);
-    fft_plan ifft;
+    std::array<std::unique_ptr<fft_plan>, antenna_block> ifft;  // one per antenna of a block
+    std::vector<cf32> body;    // one unscaled IFFT output
     cfmat response;            // used × (antenna_block · users): a block's H(f), one state
-    std::vector<float> noise;  // 2 × frame length standard normals
-    std::vector<const cf32*> h;  // per user of a group: its response column
+    std::vector<float> noise;  // 2 × frame length standard normals (time-domain path)
+    std::vector<const cf32*> h;  // per (antenna of the block, user of a group): response column
     std::vector<const cf32*> x;  // per user of a group: its symbol row
+    std::vector<bit> bits;     // one user's data bits
+    std::vector<cf64> data;    // one user's data symbols
     normal_stream noise_gen;
   };
 
   void build_user_symbols(std::uint64_t frame_index);
+  // User k's grid (preamble, pilots, data) into symbols_ and, scaled by the IFFT's 1/√n with
+  // its timing ramp, into user_grid_.
+  void build_user(int k, worker& w, std::uint64_t frame_index);
   // response_ (double) from taps_, timing ramps included.
   void response_from_taps();
   // taps_ from the channel's current state, then response_from_taps().
@@ -129,10 +138,14 @@ class uplink_emulator {
   // taps_ = the last state's taps, recorded_ when recording.
   void collect_states();
   // Antennas [block · antenna_block, +antenna_block) of the frame (per-subcarrier path):
-  // responses, IFFTs, CP, CFO, noise. The blocks are fixed: thread count does not change them.
-  static constexpr int antenna_block = 4;
+  // responses, user sums, IFFTs, CP and CFO, added to the antennas' noise already in `out`.
+  // The blocks are fixed: thread count does not change them.
   void generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index);
-  void add_antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index);
+  // One pool item of the per-subcarrier path's frame (users, then antennas' noise, then
+  // antenna blocks, which wait for the users).
+  void run_item(std::size_t item, worker& w);
+  // The noise CN(0, N0) of antenna a: written to dst (write) or added to it.
+  void antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index, bool write);
   // One OFDM symbol of user k into dst (symbol_length samples, CP first): the grid row
   // `row` of symbols_ (or the preamble when row < 0), timing ramp and CFO applied; t0 the
   // absolute index of its first sample.
@@ -165,9 +178,9 @@ class uplink_emulator {
   std::unique_ptr<thread_pool> pool_;
   cf32* const* job_out_ = nullptr;  // the frame being generated (pool jobs)
   std::uint64_t job_frame_ = 0;
+  int job_users_ = 0;               // user items of the frame (0: built before the pool)
+  std::atomic<int> users_built_{0};  // user items finished (block items wait for all)
   std::vector<cf64> symbols_;     // users × (symbols_per_frame × used): grid per user
-  std::vector<bit> bits_;
-  std::vector<cf64> data_tmp_;
   std::vector<int> groups_;       // user → group (0: users without CFO; g > 0: CFO user)
   int group_count_ = 1;
   frame_data_source* data_source_ = nullptr;

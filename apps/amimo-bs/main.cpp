@@ -149,7 +149,8 @@ int main(int argc, char** argv) {
         rx->commit(got.count);
         last_data = clock::now();
       }
-      if (config.frames != 0 && rx->stats().frames >= config.frames) break;
+      // Not stats(): that would drain the frame pipeline on every read.
+      if (config.frames != 0 && rx->frames_counted() >= config.frames) break;
       if (got.status == radio::read_status::end_of_stream) {
         rx->finish();
         summary.stop_reason = "end of stream";
@@ -168,7 +169,12 @@ int main(int argc, char** argv) {
         std::fflush(stderr);
       }
     }
+    // Every frame in flight reaches the stats and the decoder sink before they are read.
+    rx->flush();
   } catch (const std::exception& e) {
+    // A back-end task may still be running with the sinks destroyed before the receiver
+    // (declared earlier): end it now.
+    rx.reset();
     std::cerr << "\namimo-bs: error: " << e.what() << "\n";
     return 1;
   }

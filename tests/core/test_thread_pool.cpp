@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <stdexcept>
 #include <thread>
 #include <vector>
@@ -71,6 +73,79 @@ TEST(ThreadPool, CallerJoinsAsTheLastWorkerIndex) {
 TEST(ThreadPool, ZeroThreadsMeansOnePerCore) {
   thread_pool pool(0);
   EXPECT_EQ(pool.size(), thread_pool::hardware_threads());
+}
+
+// A thread waiting for a job runs pending items of any job instead of sleeping: here the
+// only worker is held by an item that ends only when the other job has run, so waiting
+// without helping would never return.
+TEST(ThreadPool, WaitRunsOtherJobsItemsInsteadOfSleeping) {
+  thread_pool pool(2, /*caller_joins=*/true, std::chrono::microseconds{200});
+  std::atomic<bool> held{false};
+  std::atomic<int> others_done{0};
+  constexpr int kOthers = 20;
+  const std::function<void(int, std::size_t)> hold = [&](int, std::size_t) {
+    held = true;
+    while (others_done.load() < kOthers) std::this_thread::yield();
+  };
+  std::atomic<int> on_caller{0};
+  const std::function<void(int, std::size_t)> other = [&](int worker, std::size_t) {
+    if (worker == 1) ++on_caller;
+    ++others_done;
+  };
+  thread_pool::job holding;
+  thread_pool::job others;
+  pool.start(holding, 1, hold);
+  while (!held.load()) std::this_thread::yield();  // the worker has it
+  pool.start(others, kOthers, other);
+  pool.wait(holding);
+  EXPECT_EQ(on_caller.load(), kOthers) << "the waiting caller ran the other job's items";
+  EXPECT_TRUE(others.done());
+  pool.wait(others);
+}
+
+TEST(ThreadPool, HelpRunsOneItemOfAStartedJob) {
+  thread_pool pool(1, /*caller_joins=*/true);  // no background thread: only help() runs items
+  std::atomic<int> count{0};
+  const std::function<void(int, std::size_t)> fn = [&](int worker, std::size_t) {
+    EXPECT_EQ(worker, 0);
+    ++count;
+  };
+  EXPECT_FALSE(pool.help()) << "nothing started";
+  thread_pool::job j;
+  pool.start(j, 3, fn);
+  EXPECT_FALSE(j.done());
+  EXPECT_TRUE(pool.help());
+  EXPECT_EQ(count.load(), 1);
+  EXPECT_TRUE(pool.help());
+  EXPECT_TRUE(pool.help());
+  EXPECT_FALSE(pool.help());
+  EXPECT_TRUE(j.done());
+  EXPECT_EQ(count.load(), 3);
+  pool.wait(j);
+  // A thread that is not a participant (no caller join) never runs items.
+  thread_pool plain(1);
+  EXPECT_FALSE(plain.help());
+}
+
+TEST(ThreadPool, NestedJobsAndAStartedJobsExceptionReachTheWaiter) {
+  thread_pool pool(3, /*caller_joins=*/true, std::chrono::microseconds{50});
+  for (int round = 0; round < 20; ++round) {
+    std::vector<std::atomic<int>> hits(4 * 8);
+    pool.parallel_for(4, [&](int, std::size_t outer) {
+      pool.parallel_for(8, [&](int worker, std::size_t inner) {
+        if (worker >= 0 && worker < 3) ++hits[outer * 8 + inner];
+      });
+    });
+    for (const auto& h : hits) ASSERT_EQ(h.load(), 1);
+  }
+  const std::function<void(int, std::size_t)> fails = [](int, std::size_t item) {
+    if (item == 2) throw std::runtime_error("boom");
+  };
+  thread_pool::job j;
+  pool.start(j, 5, fails);
+  EXPECT_THROW(pool.wait(j), std::runtime_error);
+  pool.start(j, 5, [](int, std::size_t) {});  // reusable once waited for
+  EXPECT_NO_THROW(pool.wait(j));
 }
 
 }  // namespace

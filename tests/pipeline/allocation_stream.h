@@ -48,6 +48,7 @@ inline counted_run stream(const receiver_config& cfg, int frames) {
   const std::uint64_t frames_before = rx.stats().frames;
   const std::uint64_t before = g_allocations.load();
   for (int f = 4; f < frames; ++f) push_frame(f);
+  rx.flush();  // the last frame's back end (overlapped frames) inside the counted interval
   const std::uint64_t allocations = g_allocations.load() - before;
   counted_run out;  // (its receiver_stats allocates: counted after the interval)
   out.allocations = allocations;

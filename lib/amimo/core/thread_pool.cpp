@@ -1,6 +1,7 @@
 #include <amimo/core/thread_pool.h>
 
 #include <algorithm>
+#include <utility>
 
 namespace amimo {
 
@@ -18,6 +19,13 @@ void spin_until(std::chrono::microseconds spin, Predicate done) {
   while (!done() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
 }
 
+// Which pool's worker the current thread is, and its index there.
+struct worker_identity {
+  const thread_pool* pool = nullptr;
+  int index = -1;
+};
+thread_local worker_identity t_worker;
+
 }  // namespace
 
 thread_pool::thread_pool(int threads, bool caller_joins, std::chrono::microseconds spin)
@@ -32,63 +40,111 @@ thread_pool::~thread_pool() {
     const std::lock_guard lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  changed_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
 
-void thread_pool::parallel_for(std::size_t items, const std::function<void(int, std::size_t)>& job) {
+int thread_pool::participant_index() const noexcept {
+  if (t_worker.pool == this) return t_worker.index;
+  return caller_joins_ ? static_cast<int>(workers_.size()) : -1;
+}
+
+void thread_pool::parallel_for(std::size_t items, const std::function<void(int, std::size_t)>& fn) {
   if (items == 0) return;
-  std::unique_lock lock(mutex_);
-  job_ = &job;
-  items_ = items;
-  next_item_ = 0;
-  finished_items_ = 0;
-  error_ = nullptr;
-  ++generation_;
-  wake_.notify_all();
-  if (caller_joins_) run_items(lock, static_cast<int>(workers_.size()));
-  if (finished_items_ != items_ && spin_.count() > 0) {
-    lock.unlock();
-    spin_until(spin_, [&] { return finished_items_.load() == items; });
-    lock.lock();
+  job j;
+  start(j, items, fn);
+  wait(j);
+}
+
+void thread_pool::start(job& j, std::size_t items, const std::function<void(int, std::size_t)>& fn) {
+  j.fn_ = &fn;
+  j.items_ = items;
+  j.next_item_ = 0;
+  j.error_ = nullptr;
+  j.next_job_ = nullptr;
+  j.finished_.store(0, std::memory_order_relaxed);
+  if (items == 0) return;
+  {
+    const std::lock_guard lock(mutex_);
+    if (tail_ != nullptr) {
+      tail_->next_job_ = &j;
+    } else {
+      head_ = &j;
+    }
+    tail_ = &j;
+    pending_ = true;
   }
-  done_.wait(lock, [this] { return finished_items_ == items_; });
-  job_ = nullptr;
-  if (error_) std::rethrow_exception(error_);
+  changed_.notify_all();
+}
+
+void thread_pool::wait(job& j) {
+  const int index = participant_index();
+  std::unique_lock lock(mutex_);
+  while (!j.done()) {
+    if (index >= 0 && run_one(lock, index, &j)) continue;
+    // Nothing to run: poll a while (the last items are often microseconds from done), then block.
+    if (spin_.count() > 0) {
+      lock.unlock();
+      spin_until(spin_, [&] { return j.done() || (index >= 0 && pending_.load()); });
+      lock.lock();
+    }
+    changed_.wait(lock, [&] { return j.done() || (index >= 0 && head_ != nullptr); });
+  }
+  j.fn_ = nullptr;
+  if (j.error_) std::rethrow_exception(std::exchange(j.error_, nullptr));
+}
+
+bool thread_pool::help() {
+  const int index = participant_index();
+  if (index < 0 || !pending_.load()) return false;
+  std::unique_lock lock(mutex_);
+  return run_one(lock, index, nullptr);
 }
 
 void thread_pool::worker_loop(int index) {
-  std::size_t seen_generation = 0;
+  t_worker = {this, index};
   std::unique_lock lock(mutex_);
-  while (true) {
-    if (spin_.count() > 0 && !stopping_ && generation_ == seen_generation) {
+  while (!stopping_) {
+    if (run_one(lock, index, nullptr)) continue;
+    if (spin_.count() > 0) {
       lock.unlock();
-      spin_until(spin_, [&] { return stopping_.load() || generation_.load() != seen_generation; });
+      spin_until(spin_, [&] { return stopping_.load() || pending_.load(); });
       lock.lock();
     }
-    wake_.wait(lock, [&] { return stopping_ || (generation_ != seen_generation && next_item_ < items_); });
-    if (stopping_) return;
-    run_items(lock, index);
-    seen_generation = generation_;
+    changed_.wait(lock, [&] { return stopping_ || head_ != nullptr; });
   }
 }
 
-// Takes items until none is left; called with the lock held, returns with it held.
-void thread_pool::run_items(std::unique_lock<std::mutex>& lock, int index) {
-  while (job_ != nullptr && next_item_ < items_) {
-    const std::size_t item = next_item_++;
-    const auto* job = job_;
-    lock.unlock();
-    try {
-      (*job)(index, item);
-    } catch (...) {
-      lock.lock();
-      if (!error_) error_ = std::current_exception();
-      lock.unlock();
-    }
-    lock.lock();
-    if (++finished_items_ == items_) done_.notify_all();
+void thread_pool::unlink(job& j) noexcept {
+  job* prev = nullptr;
+  for (job* it = head_; it != nullptr; prev = it, it = it->next_job_) {
+    if (it != &j) continue;
+    (prev != nullptr ? prev->next_job_ : head_) = j.next_job_;
+    if (tail_ == &j) tail_ = prev;
+    j.next_job_ = nullptr;
+    break;
   }
+  pending_ = head_ != nullptr;
+}
+
+bool thread_pool::run_one(std::unique_lock<std::mutex>& lock, int index, job* preferred) {
+  job* j = preferred != nullptr && preferred->next_item_ < preferred->items_ ? preferred : head_;
+  if (j == nullptr) return false;
+  const std::size_t item = j->next_item_++;
+  if (j->next_item_ == j->items_) unlink(*j);  // its last item handed out
+  const auto* fn = j->fn_;
+  lock.unlock();
+  std::exception_ptr error;
+  try {
+    (*fn)(index, item);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  lock.lock();
+  if (error && !j->error_) j->error_ = std::move(error);
+  // The last item: its waiter may return (and reuse or destroy j) once this is seen.
+  if (j->finished_.fetch_add(1, std::memory_order_acq_rel) + 1 == j->items_) changed_.notify_all();
+  return true;
 }
 
 }  // namespace amimo

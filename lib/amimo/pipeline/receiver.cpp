@@ -103,10 +103,22 @@ double chain_stats::evm() const noexcept {
   return symbols == 0 ? 0.0 : std::sqrt(energy / static_cast<double>(symbols));
 }
 
+// One frame's front-end product, read by its back end: the FFT grid and guard-bin N0
+// (ofdm_demodulator), the channel estimate, and the SNR estimate.
+struct receiver::frame_slot {
+  frame_slot(const receiver_config& config, const ofdm::frame_layout& layout, int workers, int fft_parts)
+      : estimator(layout, config.antennas, resolved_smoothing(config), config.interpolation),
+        demod(config.layout, config.antennas, config.fft_backoff,
+              std::vector<int>(estimator.guard_bins().begin(), estimator.guard_bins().end()), workers, fft_parts) {}
+  channel_estimator estimator;
+  ofdm_demodulator demod;  // CP removal, FFT grid, guard-bin N0
+  double noise_variance = 0.0;
+  double snr_estimate = 0.0;
+};
+
 receiver::receiver(const receiver_config& config)
     : config_(config),
       layout_((validate(config), config.layout), config.users, config.modulation),
-      estimator_(layout_, config.antennas, resolved_smoothing(config), config.interpolation),
       demapper_(layout_.mapper(), static_cast<std::size_t>(config.layout.data_symbols) *
                                       static_cast<std::size_t>(config.layout.used_subcarriers)),
       sync_(config.layout, layout_.preamble_waveform(), config.antennas, config.sync_threshold),
@@ -116,9 +128,10 @@ receiver::receiver(const receiver_config& config)
   const auto users = static_cast<std::size_t>(config_.users);
 
   // The receiving thread works as one of the participants, and idle threads poll for
-  // 300 µs before blocking: a frame dispatches four jobs within a millisecond, and a
+  // 200 µs before blocking: a frame dispatches several jobs within a millisecond, and a
   // futex wake-up per job would cost more than some of the stages.
-  pool_ = std::make_unique<thread_pool>(config_.threads, /*caller_joins=*/true, std::chrono::microseconds{300});
+  pool_ = std::make_unique<thread_pool>(config_.threads, /*caller_joins=*/true, std::chrono::microseconds{200});
+  pipelined_ = config_.pipeline_frames && pool_->size() >= 2;
   const int max_block = (n.used_subcarriers + config_.subcarrier_blocks - 1) / config_.subcarrier_blocks;
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     chains_.push_back(std::make_unique<equaliser_chain>(config_.chains[c], n, config_.antennas, config_.users,
@@ -130,9 +143,10 @@ receiver::receiver(const receiver_config& config)
   // order is too), enough that a worker that wakes late leaves the others work to take.
   constexpr int kFftParts = 16;
   const int transforms = n.symbols_per_frame() * config_.antennas;
-  demod_ = std::make_unique<ofdm_demodulator>(n, config_.antennas, config_.fft_backoff,
-                                              std::vector<int>(estimator_.guard_bins().begin(), estimator_.guard_bins().end()),
-                                              pool_->size(), std::min(transforms, kFftParts));
+  for (auto& slot : slots_) {
+    slot = std::make_unique<frame_slot>(config_, layout_, pool_->size(), std::min(transforms, kFftParts));
+  }
+  back_task_ = [this](int, std::size_t) { back_end(*back_slot_); };
 
   const std::size_t per_user = static_cast<std::size_t>(n.data_symbols) * used;
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
@@ -155,9 +169,26 @@ receiver::receiver(const receiver_config& config)
   block_accounting_.assign(block_unresolved_.size(), {});
 }
 
-receiver::~receiver() = default;
+receiver::~receiver() {
+  // The back end's task refers to this receiver and its sinks: let it end first (its
+  // exception, if any, was the caller's to see through flush()).
+  if (back_end_in_flight_) {
+    try {
+      pool_->wait(back_job_);
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nobody left to tell
+    }
+  }
+}
 
-void receiver::add_sink(frame_sink& sink) { sinks_.push_back(&sink); }
+void receiver::add_sink(frame_sink& sink) {
+  flush();
+  sinks_.push_back(&sink);
+}
+
+const receiver_stats& receiver::stats() {
+  flush();
+  return stats_;
+}
 
 // The timing decorator: every stage of a frame runs through here, and its wall time is
 // recorded (measured) in stats_.latency. A stage that returns a bool says whether this run
@@ -214,6 +245,7 @@ void receiver::take(const sync_verdict& v) {
   if (v.what == kind::frame) {
     process_frame(v.rows);
   } else if (v.what == kind::unaligned || v.what == kind::bad_samples) {
+    wait_back_end();  // the identifier's expected index moves in frame order
     identifier_.skip();
   }
 }
@@ -223,18 +255,58 @@ void receiver::finish() {
   // Every whole frame left (the synchroniser's drain is not timed as a stage: no search).
   for (sync_verdict v = sync_.drain(); v.what != sync_verdict::kind::need_more; v = sync_.drain()) take(v);
   static_cast<sync_stats&>(stats_) = sync_.stats();
+  wait_back_end();
   stats_.busy_seconds += seconds_since(t0);
 }
 
+void receiver::flush() {
+  if (!back_end_in_flight_) return;
+  const auto t0 = clock_type::now();
+  wait_back_end();
+  stats_.busy_seconds += seconds_since(t0);
+}
+
+// Waits for the back end in flight (helping the pool meanwhile; running it itself if no
+// worker has taken it yet) and rethrows its exception.
+void receiver::wait_back_end() {
+  if (!back_end_in_flight_) return;
+  back_end_in_flight_ = false;
+  pool_->wait(back_job_);
+}
+
 void receiver::process_frame(std::span<const cf32* const> frame_rows) {
-  // Jobs capture only `this`, which std::function stores without allocating.
-  const auto rows = demod_->frame_rows();
+  frame_slot& slot = *slots_[front_slot_];
+  const auto rows = slot.demod.frame_rows();
   std::copy(frame_rows.begin(), frame_rows.end(), rows.begin());
-  run_stage(stage::fft, [this] {
-    pool_->parallel_for(static_cast<std::size_t>(demod_->parts()),
-                        [this](int w, std::size_t part) { demod_->transform_part(w, part); });
+  front_end(slot);
+  if (!pipelined_) {
+    back_slot_ = &slot;
+    back_end(slot);
+    return;
+  }
+  // Frame n's back end must be done with the other slot before frame n+1 (in this slot)
+  // goes to the back end and frame n+2 takes the other slot.
+  wait_back_end();
+  back_slot_ = &slot;
+  back_end_in_flight_ = true;
+  pool_->start(back_job_, 1, back_task_);
+  front_slot_ ^= 1U;
+}
+
+// Jobs capture only `this` (and a reference), which std::function stores without allocating.
+void receiver::front_end(frame_slot& slot) {
+  run_stage(stage::fft, [this, &slot] {
+    pool_->parallel_for(static_cast<std::size_t>(slot.demod.parts()),
+                        [&slot](int w, std::size_t part) { slot.demod.transform_part(w, part); });
   });
-  run_stage(stage::estimate, [this] { estimate(); });
+  run_stage(stage::estimate, [this, &slot] { estimate(slot); });
+}
+
+// Frame `slot` (back_slot_) from detection to the sinks; frames come here one at a time,
+// in order.
+void receiver::back_end(const frame_slot& slot) {
+  stats_.noise_variance = slot.noise_variance;
+  stats_.snr_estimate = slot.snr_estimate;
   run_stage(stage::detect, [this] {
     pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [this](int w, std::size_t block) {
       detect_block(w, block);
@@ -248,22 +320,22 @@ void receiver::process_frame(std::span<const cf32* const> frame_rows) {
   if (matched) run_stage(stage::sink, [this] { deliver(); });
 }
 
-void receiver::estimate() {
-  pool_->parallel_for(static_cast<std::size_t>(config_.users),
-                      [this](int, std::size_t k) { estimator_.estimate_user(static_cast<int>(k), demod_->pilots()); });
+void receiver::estimate(frame_slot& slot) {
+  pool_->parallel_for(static_cast<std::size_t>(config_.users), [&slot](int, std::size_t k) {
+    slot.estimator.estimate_user(static_cast<int>(k), slot.demod.pilots());
+  });
   // N0: the mean guard-bin energy over every symbol and antenna, summed by the FFT stage
   // (the same average as channel_estimator::noise_variance(), computed in parallel).
-  noise_variance_ = demod_->noise_variance();
-  stats_.noise_variance = noise_variance_;
+  slot.noise_variance = slot.demod.noise_variance();
   // Es/N0 from the pilots: the estimated channel's mean power per (antenna, user) entry
   // over N0, so it holds behind any receive gain or sample scaling (every 4th subcarrier).
   double channel_power = 0.0;
   std::size_t entries = 0;
   for (int u = 0; u < config_.layout.used_subcarriers; u += 4) {
-    channel_power += estimator_.response(u).squaredNorm();
+    channel_power += slot.estimator.response(u).squaredNorm();
     entries += static_cast<std::size_t>(config_.antennas * config_.users);
   }
-  stats_.snr_estimate = entries > 0 ? channel_power / static_cast<double>(entries) / noise_variance_ : 0.0;
+  slot.snr_estimate = entries > 0 ? channel_power / static_cast<double>(entries) / slot.noise_variance : 0.0;
 }
 
 // Demaps user k on every chain and generates its PRBS of the expected frame for
@@ -305,7 +377,9 @@ void receiver::detect_block(int worker, std::size_t block) {
   const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
   const std::size_t u0 = block * used / blocks;
   const std::size_t u1 = (block + 1) * used / blocks;
-  const equaliser_input in{demod_->grid(), estimator_.responses(), noise_variance_, estimator_.segments()};
+  const frame_slot& slot = *back_slot_;
+  const equaliser_input in{slot.demod.grid(), slot.estimator.responses(), slot.noise_variance,
+                           slot.estimator.segments()};
   for (std::size_t c = 0; c < chains_.size(); ++c) {
     const std::uint64_t seed = derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c});
     const auto counts = chains_[c]->run(worker, in, u0, u1, seed, {equalised_[c], variance_[c]});
@@ -332,13 +406,14 @@ bool receiver::count_frame() {
   stats_.missed_frames += r.missed;
   stats_.last_frame_index = r.index;
   ++stats_.frames;
+  frames_counted_.store(stats_.frames, std::memory_order_relaxed);
   frame_info_.index = r.index;
   frame_info_.sequence = stats_.frames - 1;
   frame_info_.users = config_.users;
   frame_info_.chains = static_cast<int>(config_.chains.size());
   frame_info_.bits_per_user = layout_.bits_per_user();
   frame_info_.known_bits = identifier_.known_bits();
-  frame_info_.noise_variance = noise_variance_;
+  frame_info_.noise_variance = back_slot_->noise_variance;
 
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     auto& cs = stats_.chains[c];

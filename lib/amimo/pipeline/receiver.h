@@ -20,7 +20,16 @@
 // Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
 // chain owns one backend per worker (backends are not thread-safe) and backends are
 // reseeded per (frame, block, chain), so results do not depend on the thread count.
-// No allocation per frame.
+// Frames overlap (pipeline_frames, with two or more threads): the front end (sync, CP
+// removal/FFT, channel estimation) of frame n+1 runs on the calling thread while the back
+// end (detection, demapping, identification, sinks) of frame n runs as a task of the pool,
+// through a ring of two pre-allocated frame slots. Back ends run one at a time in frame
+// order; a thread waiting for pool work runs any pool items meanwhile (thread_pool::help),
+// so when the pool's workers are busy the calling thread runs the queued back end itself.
+// Results are bit-identical with and without overlap and for any thread count. The caller
+// sees the last frame's results after flush() (finish(), stats() and add_sink() flush); an
+// exception from the back end (a sink's, say) is rethrown by the next commit(), finish()
+// or flush(). No allocation per frame.
 
 #include <amimo/core/thread_pool.h>
 #include <amimo/core/types.h>
@@ -35,7 +44,9 @@
 #include <amimo/pipeline/synchroniser.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -65,6 +76,7 @@ struct receiver_config {
                                 ///< and at most 2^18 / users candidates are tried)
   std::size_t known_bits = 0;   ///< leading data bits per user that are the PRBS (0: all, PRBS mode;
                                 ///< the coded link's frame header otherwise; a multiple of bits/symbol)
+  bool pipeline_frames = true;  ///< overlap frame n's back end with frame n+1's front end (≥ 2 threads)
 };
 
 /// Upper bound of receiver_config::frame_search (about 16 s of 1 ms frames): the search is
@@ -137,8 +149,6 @@ struct receiver_stats : sync_stats {
   std::array<latency_record, static_cast<int>(stage::count)> latency;
 };
 
-class ofdm_demodulator;
-
 class receiver {
  public:
   explicit receiver(const receiver_config& config);
@@ -152,25 +162,39 @@ class receiver {
   /// Room for up to `max` new samples per antenna: pointers to write into, then commit().
   /// max is clipped to the free space (at least one frame is always available).
   std::span<cf32* const> input(std::size_t& max);
-  /// Takes `count` written samples and processes every complete frame.
+  /// Takes `count` written samples and processes every complete frame (the last one's back
+  /// end may still be running on return: flush()). Rethrows a back-end exception.
   void commit(std::size_t count);
   /// Convenience: copies and commits (used by tests and file sources).
   void push(std::span<const cf32* const> channels, std::size_t count);
-  /// End of stream: the last frame is decoded without waiting for a next preamble.
+  /// End of stream: the last frame is decoded without waiting for a next preamble, and every
+  /// frame in flight is finished (flush()).
   void finish();
+  /// Finishes every frame in flight: on return every frame committed so far has reached the
+  /// stats and the sinks. Rethrows an exception the back end raised (after which the
+  /// receiver's results are incomplete: destroy it). Cheap when nothing is in flight.
+  void flush();
 
   /// Adds a frame sink (borrowed: it must outlive the receiver's processing); called after
-  /// the built-in scoring sink, in the order added. Not while samples are being processed.
+  /// the built-in scoring sink, in the order added. Flushes first.
   void add_sink(frame_sink& sink);
 
-  const receiver_stats& stats() const noexcept { return stats_; }
+  /// The statistics of every frame committed so far (flushes first).
+  const receiver_stats& stats();
+  /// Frames identified and counted so far, without flushing (the frame in flight not yet
+  /// counted): for a stop condition in a streaming loop. Any thread.
+  std::uint64_t frames_counted() const noexcept { return frames_counted_.load(std::memory_order_relaxed); }
 
  private:
+  struct frame_slot;  // one frame's front-end product: FFT grid, N0, channel estimate
   void process();
   void take(const sync_verdict& v);
   void process_frame(std::span<const cf32* const> rows);
+  void front_end(frame_slot& slot);
+  void back_end(const frame_slot& slot);
+  void wait_back_end();
   void detect_block(int worker, std::size_t block);
-  void estimate();
+  void estimate(frame_slot& slot);
   void demap_user(std::size_t k);
   bool count_frame();
   void deliver_user(std::size_t k);
@@ -180,16 +204,23 @@ class receiver {
 
   receiver_config config_;
   ofdm::frame_layout layout_;
-  channel_estimator estimator_;
   soft_demapper demapper_;
   std::unique_ptr<thread_pool> pool_;
   std::vector<std::unique_ptr<equaliser_chain>> chains_;  // one per chain_spec
 
   synchroniser sync_;  // owns the sample buffer
 
-  // Frame working set.
-  std::unique_ptr<ofdm_demodulator> demod_;  // CP removal, FFT grid, guard-bin N0
-  double noise_variance_ = 0.0;
+  // The frame ring: the front end fills slots_[front_slot_] while the back end works on
+  // the other one (back_slot_).
+  std::array<std::unique_ptr<frame_slot>, 2> slots_;
+  std::size_t front_slot_ = 0;
+  const frame_slot* back_slot_ = nullptr;
+  bool pipelined_ = false;
+  bool back_end_in_flight_ = false;
+  thread_pool::job back_job_;
+  std::function<void(int, std::size_t)> back_task_;  // back_end(*back_slot_), made once
+
+  // Back-end working set.
   std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
   std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)
   std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
@@ -198,6 +229,7 @@ class receiver {
   std::vector<solver::solver_stats> block_accounting_;  // per chain × block: this frame's backend accounting
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
   receiver_stats stats_;
+  std::atomic<std::uint64_t> frames_counted_{0};
   frame_identifier identifier_;
   std::unique_ptr<frame_sink> scoring_;
   std::vector<frame_sink*> sinks_;  // scoring_ first

@@ -55,6 +55,21 @@ void fft_plan::execute_unscaled(cf32* out) noexcept {
   std::copy(out_, out_ + size_, out);
 }
 
+void fft_plan::execute_unscaled(const cf32* in, cf32* out) noexcept {
+  const auto aligned = [](const cf32* a, const cf32* b) {
+    return fftwf_alignment_of(reinterpret_cast<float*>(const_cast<cf32*>(a))) ==
+           fftwf_alignment_of(reinterpret_cast<float*>(const_cast<cf32*>(b)));
+  };
+  if (aligned(in, in_) && aligned(out, out_)) {
+    // An out-of-place complex plan preserves its input (FFTW's default for these plans).
+    fftwf_execute_dft(static_cast<fftwf_plan>(plan_), reinterpret_cast<fftwf_complex*>(const_cast<cf32*>(in)),
+                      reinterpret_cast<fftwf_complex*>(out));
+    return;
+  }
+  std::copy(in, in + size_, in_);
+  execute_unscaled(out);
+}
+
 void fft_plan::execute() noexcept {
   fftwf_execute(static_cast<fftwf_plan>(plan_));
   const float scale = 1.0F / std::sqrt(static_cast<float>(size_));

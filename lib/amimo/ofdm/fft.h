@@ -27,6 +27,9 @@ class fft_plan {
   /// SIMD alignment matches the plan's buffers (FFTW's new-array execute), else through
   /// output() and a copy; output() is unspecified afterwards.
   void execute_unscaled(cf32* out) noexcept;
+  /// The same transform of `in` (size() values, left unchanged) instead of input(): with
+  /// FFTW's new-array execute when both alignments match the plan's buffers, else through them.
+  void execute_unscaled(const cf32* in, cf32* out) noexcept;
 
  private:
   int size_;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <numbers>
 #include <string>
 #include <thread>
@@ -101,7 +102,7 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
   const int threads = std::min(options_.threads > 0 ? options_.threads : thread_pool::hardware_threads(),
                                options_.time_domain ? 1 : (antennas_ + antenna_block - 1) / antenna_block);
   for (int t = 0; t < std::max(1, threads); ++t) {
-    workers_.push_back(std::make_unique<worker>(n.fft_size));
+    workers_.push_back(std::make_unique<worker>(n.fft_size, symbols));
     workers_.back()->response.resize(static_cast<Eigen::Index>(used), static_cast<Eigen::Index>(antenna_block) * users_);
     workers_.back()->noise.assign(2 * static_cast<std::size_t>(n.frame_length()), 0.0F);
     workers_.back()->h.assign(static_cast<std::size_t>(antenna_block) * static_cast<std::size_t>(users_), nullptr);
@@ -114,8 +115,13 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
   if (threads > 1) pool_ = std::make_unique<thread_pool>(threads, true, std::chrono::microseconds{200});
 }
 
-uplink_emulator::worker::worker(int fft_size) : body(static_cast<std::size_t>(fft_size)) {
-  for (auto& plan : ifft) plan = std::make_unique<fft_plan>(fft_size, fft_plan::direction::inverse);
+uplink_emulator::worker::worker(int fft_size, int symbols)
+    : ifft(fft_size, fft_plan::direction::inverse),
+      inputs_storage(static_cast<std::size_t>(symbols) * antenna_block * static_cast<std::size_t>(fft_size) + 8),
+      body(static_cast<std::size_t>(fft_size)) {
+  auto address = reinterpret_cast<std::uintptr_t>(inputs_storage.data());
+  address = (address + 63U) & ~std::uintptr_t{63};
+  inputs = inputs_storage.data() + (address - reinterpret_cast<std::uintptr_t>(inputs_storage.data())) / sizeof(cf32);
 }
 
 Eigen::Map<const cmat> uplink_emulator::last_response(int u) const noexcept {
@@ -343,24 +349,27 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
   const int count = std::min(antenna_block, antennas_ - first);
   const Eigen::Index columns = static_cast<Eigen::Index>(count) * users_;
   const Eigen::Index first_column = static_cast<Eigen::Index>(first) * users_;
-  const cf32* response = nullptr;  // antenna first + i, user k: column i·K + k, `used` apart
-  cf32* below[antenna_block];      // per antenna of the block: IFFT input of the subcarriers below DC
-  cf32* above[antenna_block];      // … and above DC
-  int slot = -1;
-  for (int s = 0; s < symbols; ++s) {
-    const int wanted = symbol_slot_[static_cast<std::size_t>(s)];
-    if (wanted != slot) {
-      slot = wanted;
-      if (static_ready_) {
-        response = static_response_.data() + first_column * used;
-      } else {
-        // H (used × count·K) = Eᵀ (used × L) · G (L × count·K): this block's antennas.
-        w.response.leftCols(columns).noalias() =
-            phases_t_ * slot_taps_[static_cast<std::size_t>(slot)].middleCols(first_column, columns);
-        response = w.response.data();
-      }
+  const auto input = [&](int s, int i) {  // IFFT input of symbol s, antenna first + i
+    return w.inputs + (static_cast<std::size_t>(s) * antenna_block + static_cast<std::size_t>(i)) * fft_n;
+  };
+  // Subcarrier chunks of the user sum: the block's responses of one chunk (4 antennas × K
+  // users × 32 subcarriers, 8 KB at K = 8) stay in L1 across the symbols that use them.
+  constexpr Eigen::Index chunk = 32;
+  cf32* dst[antenna_block];
+  int s0 = 0;
+  while (s0 < symbols) {  // runs of symbols that share a channel state
+    const int slot = symbol_slot_[static_cast<std::size_t>(s0)];
+    int s1 = s0 + 1;
+    while (s1 < symbols && symbol_slot_[static_cast<std::size_t>(s1)] == slot) ++s1;
+    const cf32* response = nullptr;  // antenna first + i, user k: column i·K + k, `used` apart
+    if (static_ready_) {
+      response = static_response_.data() + first_column * used;
+    } else {
+      // H (used × count·K) = Eᵀ (used × L) · G (L × count·K): this block's antennas.
+      w.response.leftCols(columns).noalias() =
+          phases_t_ * slot_taps_[static_cast<std::size_t>(slot)].middleCols(first_column, columns);
+      response = w.response.data();
     }
-    const std::size_t row = static_cast<std::size_t>(s) * static_cast<std::size_t>(used);
     for (int g = 0; g < group_count_; ++g) {
       const auto& members = group_users_[static_cast<std::size_t>(g)];
       if (g > 0 && members.empty()) continue;
@@ -369,40 +378,53 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
         const int k = members[static_cast<std::size_t>(m)];
         for (int i = 0; i < count; ++i)
           w.h[static_cast<std::size_t>(i * terms + m)] = response + (static_cast<Eigen::Index>(i) * users_ + k) * used;
-        w.x[static_cast<std::size_t>(m)] =
-            user_grid_.data() + static_cast<std::size_t>(k) * static_cast<std::size_t>(symbols) * static_cast<std::size_t>(used) + row;
       }
-      // Y_a(f) = Σ_k H_ak(f) X_k(f), written straight into the IFFT inputs: the used
-      // subcarriers below DC sit at [n − half, n), those above at [1, used − half].
-      for (int i = 0; i < count; ++i) {
-        cf32* in = w.ifft[static_cast<std::size_t>(i)]->input().data();
-        below[i] = in + fft_n - static_cast<std::size_t>(half);
-        above[i] = in + 1;
-        in[0] = cf32{};
-        std::fill(in + 1 + (used - half), in + fft_n - static_cast<std::size_t>(half), cf32{});
+      // Y_a(f) = Σ_k H_ak(f) X_k(f) into the IFFT inputs: used subcarrier u < half sits at
+      // bin n − half + u (below DC), u ≥ half at bin 1 + u − half.
+      for (Eigen::Index c = 0; c < used; c += chunk) {
+        const Eigen::Index c_end = std::min(used, c + chunk);
+        for (int s = s0; s < s1; ++s) {
+          const std::size_t row = static_cast<std::size_t>(s) * static_cast<std::size_t>(used);
+          for (int m = 0; m < terms; ++m) {
+            const auto k = static_cast<std::size_t>(members[static_cast<std::size_t>(m)]);
+            w.x[static_cast<std::size_t>(m)] =
+                user_grid_.data() + k * static_cast<std::size_t>(symbols) * static_cast<std::size_t>(used) + row;
+          }
+          if (c < half) {
+            const Eigen::Index to = std::min(c_end, half);
+            for (int i = 0; i < count; ++i) dst[i] = input(s, i) + fft_n - static_cast<std::size_t>(half - c);
+            user_sum(dst, count, w.h.data(), w.x.data(), terms, c, to - c);
+          }
+          if (c_end > half) {
+            const Eigen::Index from = std::max(c, half);
+            for (int i = 0; i < count; ++i) dst[i] = input(s, i) + 1 + (from - half);
+            user_sum(dst, count, w.h.data(), w.x.data(), terms, from, c_end - from);
+          }
+        }
       }
-      user_sum(below, count, w.h.data(), w.x.data(), terms, 0, half);
-      user_sum(above, count, w.h.data(), w.x.data(), terms, half, used - half);
-      for (int i = 0; i < count; ++i) {
-        // Unscaled: the 1/√n is in the user grid. Added to the noise already in the output.
-        cf32* sym = out[static_cast<std::size_t>(first + i)] + static_cast<std::size_t>(s) * sym_len;
-        w.ifft[static_cast<std::size_t>(i)]->execute_unscaled(w.body.data());
-        const cf32* body = w.body.data();
-        if (g == 0) {
-          for (std::size_t j = 0; j < cp; ++j) sym[j] += body[fft_n - cp + j];
-          for (std::size_t j = 0; j < fft_n; ++j) sym[cp + j] += body[j];
-        } else {
-          const double eps = impairments_.cfo_hz[static_cast<std::size_t>(members.front())];
-          const double t0 = static_cast<double>(frame_index) * n.frame_length() +
-                            static_cast<double>(static_cast<std::size_t>(s) * sym_len);
-          for (std::size_t j = 0; j < sym_len; ++j) {
-            const cf32 v = j < cp ? body[fft_n - cp + j] : body[j - cp];
-            const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(j)) / n.sample_rate;
-            sym[j] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
+      for (int s = s0; s < s1; ++s) {
+        for (int i = 0; i < count; ++i) {
+          // Unscaled: the 1/√n is in the user grid. Added to the noise already in the output.
+          cf32* sym = out[static_cast<std::size_t>(first + i)] + static_cast<std::size_t>(s) * sym_len;
+          w.ifft.execute_unscaled(input(s, i), w.body.data());
+          const cf32* body = w.body.data();
+          if (g == 0) {
+            for (std::size_t j = 0; j < cp; ++j) sym[j] += body[fft_n - cp + j];
+            for (std::size_t j = 0; j < fft_n; ++j) sym[cp + j] += body[j];
+          } else {
+            const double eps = impairments_.cfo_hz[static_cast<std::size_t>(members.front())];
+            const double t0 = static_cast<double>(frame_index) * n.frame_length() +
+                              static_cast<double>(static_cast<std::size_t>(s) * sym_len);
+            for (std::size_t j = 0; j < sym_len; ++j) {
+              const cf32 v = j < cp ? body[fft_n - cp + j] : body[j - cp];
+              const double phase = 2.0 * std::numbers::pi * eps * (t0 + static_cast<double>(j)) / n.sample_rate;
+              sym[j] += v * cf32(std::polar(1.0, std::fmod(phase, 2.0 * std::numbers::pi)));
+            }
           }
         }
       }
     }
+    s0 = s1;
   }
 }
 

@@ -114,8 +114,12 @@ class uplink_emulator {
   static constexpr int antenna_block = 4;
   // Per-thread scratch of the per-subcarrier path.
   struct worker {
-    explicit worker(int fft_size);
-    std::array<std::unique_ptr<fft_plan>, antenna_block> ifft;  // one per antenna of a block
+    worker(int fft_size, int symbols);
+    fft_plan ifft;
+    // IFFT inputs of every (symbol, antenna of a block), fft size apart from `inputs` (64-byte
+    // aligned inside inputs_storage); only the used bins are ever written, the rest stay 0.
+    std::vector<cf32> inputs_storage;
+    cf32* inputs = nullptr;
     std::vector<cf32> body;    // one unscaled IFFT output
     cfmat response;            // used × (antenna_block · users): a block's H(f), one state
     std::vector<float> noise;  // 2 × frame length standard normals (time-domain path)

@@ -52,7 +52,8 @@ class engine_impl final : public batch_detector::engine {
         b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(whole_ ? slots(k_ * std::max(n_, k_ + t_max_)) : 0), w_(size(k_ * n_)),
         g_(size(k_ * k_)), s_(size(k_ * t_max_)), wnorm_(static_cast<std::size_t>(k_)),
         gain_(static_cast<std::size_t>(2 * k_)), lanes_g_(static_cast<std::size_t>(2 * k_ * k_ * L)),
-        lanes_w_(static_cast<std::size_t>(k_ * L)), bad_h_(static_cast<std::size_t>(slots_)),
+        lanes_w_(static_cast<std::size_t>(k_ * L)), lanes_x_(static_cast<std::size_t>(2 * k_ * k_ * L)),
+        wnorm_lanes_(static_cast<std::size_t>(k_ * L)), disturbance_lanes_(static_cast<std::size_t>(k_ * L)), bad_h_(static_cast<std::size_t>(slots_)),
         status_(static_cast<std::size_t>(slots_ * L)) {}
 
   int run(solver::batch_ref s_hat, solver::batch_cref h, solver::batch_cref y, double n0,
@@ -60,7 +61,7 @@ class engine_impl final : public batch_detector::engine {
     const int count = solver::shape_of(h).count;
     const int t = solver::shape_of(y).cols;
     const int groups = (count + L - 1) / L;
-    const int rhs = mode_ == detection_mode::per_block ? n_ : k_ + t;
+    const int rhs = right_hand_sides(t);
     int unresolved = 0;
     if (whole_) {
       // One solver call for every system: a remote backend sends the block at once, a
@@ -89,7 +90,8 @@ class engine_impl final : public batch_detector::engine {
   void prepare(int g, int slot, const solver::batch_cref& h, const solver::batch_cref& y, int t, double n0) {
     const bool n0_ok = std::isfinite(n0) && n0 >= 0.0;
     const bool per_block = mode_ == detection_mode::per_block;
-    const int rhs = per_block ? n_ : k_ + t;
+    const bool factored = factored_for(t);
+    const int rhs = right_hand_sides(t);
     V* hs = at(h_, slot, n_ * k_);
     V* ys = at(y_, slot, n_ * t_max_);
     V* as = at(a_, slot, k_ * k_);
@@ -98,16 +100,34 @@ class engine_impl final : public batch_detector::engine {
     bad_h_[static_cast<std::size_t>(slot)] = solver::compact::HWY_NAMESPACE::load_group(hs, h, g, Real(0));
     (void)solver::compact::HWY_NAMESPACE::load_group(ys, y, g, Real(0));
     const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
-    solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
-    // Hᴴ (k × n): straight into the right-hand side in per-block mode.
-    V* hh = per_block ? bs : hhs;
+    if (factored) {
+      // [Hᴴ Y | R | I] with R = HᴴH; A = R + reg·I, the same bits gram() gives with reg.
+      V* r = bs + 2 * k_ * t;
+      V* identity = r + 2 * k_ * k_;
+      solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::zero());
+      std::memcpy(static_cast<void*>(r), static_cast<const void*>(as), sizeof(V) * 2 * k_ * k_);
+      const V reg_v = V::broadcast(reg);
+      for (int j = 0; j < k_; ++j) {
+        as[2 * (j * k_ + j)] = as[2 * (j * k_ + j)] + reg_v;
+        for (int i = 0; i < k_; ++i) {
+          identity[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
+          identity[2 * (j * k_ + i) + 1] = V::zero();
+        }
+      }
+    } else {
+      solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
+    }
+    // Hᴴ (k × n): straight into the right-hand side in explicit per-block mode.
+    V* hh = per_block && !factored ? bs : hhs;
     for (int a = 0; a < n_; ++a) {
       for (int k = 0; k < k_; ++k) {
         hh[2 * (a * k_ + k)] = hs[2 * (k * n_ + a)];
         hh[2 * (a * k_ + k) + 1] = V::zero() - hs[2 * (k * n_ + a) + 1];
       }
     }
-    if (!per_block) {  // [I | Hᴴ Y]
+    if (factored) {
+      solver::compact::HWY_NAMESPACE::multiply(bs, hhs, ys, k_, n_, t);
+    } else if (!per_block) {  // [I | Hᴴ Y]
       for (int j = 0; j < k_; ++j) {
         for (int i = 0; i < k_; ++i) {
           bs[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
@@ -131,7 +151,8 @@ class engine_impl final : public batch_detector::engine {
              std::span<unsigned char> resolved, std::span<double> sinr, std::span<double> noise_variance, int count) {
     const bool n0_ok = std::isfinite(n0) && n0 >= 0.0;
     const bool per_block = mode_ == detection_mode::per_block;
-    const int rhs = per_block ? n_ : k_ + t;
+    const bool factored = factored_for(t);
+    const int rhs = right_hand_sides(t);
     const int used = solver::compact::HWY_NAMESPACE::lanes_used(count, g, L);
     const unsigned bad_h = bad_h_[static_cast<std::size_t>(slot)];
     const V* hs = at(h_, slot, n_ * k_);
@@ -139,23 +160,61 @@ class engine_impl final : public batch_detector::engine {
     const V* hhs = at(hh_, slot, k_ * n_);
     const V* xs = solution(slot, rhs);
     int unresolved = 0;
-    // The filter actually applied: W = X (per-block) or X[:, :k] Hᴴ (per-vector).
+    // The filter actually applied: W = X (explicit per-block), X[:, :k] Hᴴ (per-vector),
+    // or, factored, W = A⁻¹Hᴴ applied as A⁻¹(HᴴY): then G = W H = A⁻¹R and
+    // W Wᴴ = A⁻¹ R A⁻¹ = G A⁻¹ come from the solved [G | A⁻¹] (‖w_k‖² per lane in double).
     const V* w = xs;
-    if (!per_block) {
-      solver::compact::HWY_NAMESPACE::multiply(w_.data(), xs, hhs, k_, k_, n_);
-      w = w_.data();
+    if (factored) {
+      std::memcpy(lanes_g_.data(), static_cast<const void*>(xs + 2 * k_ * t), sizeof(V) * 2 * k_ * k_);
+      std::memcpy(lanes_x_.data(), static_cast<const void*>(xs + 2 * k_ * (t + k_)), sizeof(V) * 2 * k_ * k_);
+    } else {
+      if (!per_block) {
+        solver::compact::HWY_NAMESPACE::multiply(w_.data(), xs, hhs, k_, k_, n_);
+        w = w_.data();
+      }
+      solver::compact::HWY_NAMESPACE::multiply(g_.data(), w, hs, k_, n_, k_);
+      for (int k = 0; k < k_; ++k) wnorm_[static_cast<std::size_t>(k)] = V::zero();
+      for (int a = 0; a < n_; ++a) {
+        for (int k = 0; k < k_; ++k) {
+          V& acc = wnorm_[static_cast<std::size_t>(k)];
+          acc = fma(w[2 * (a * k_ + k)], w[2 * (a * k_ + k)], acc);
+          acc = fma(w[2 * (a * k_ + k) + 1], w[2 * (a * k_ + k) + 1], acc);
+        }
+      }
+      std::memcpy(lanes_g_.data(), static_cast<const void*>(g_.data()), sizeof(V) * 2 * k_ * k_);
+      std::memcpy(lanes_w_.data(), static_cast<const void*>(wnorm_.data()), sizeof(V) * k_);
     }
-    solver::compact::HWY_NAMESPACE::multiply(g_.data(), w, hs, k_, n_, k_);
-    for (int k = 0; k < k_; ++k) wnorm_[static_cast<std::size_t>(k)] = V::zero();
-    for (int a = 0; a < n_; ++a) {
-      for (int k = 0; k < k_; ++k) {
-        V& acc = wnorm_[static_cast<std::size_t>(k)];
-        acc = fma(w[2 * (a * k_ + k)], w[2 * (a * k_ + k)], acc);
-        acc = fma(w[2 * (a * k_ + k) + 1], w[2 * (a * k_ + k) + 1], acc);
+    // Per lane, in double: the disturbance n0‖w_k‖² + Σ_{j≠k} |G_kj|² (a sum of
+    // non-negative terms; lanes innermost, so the compiler vectorises across them).
+    for (int k = 0; k < k_; ++k) {
+      double* wn = &wnorm_lanes_[static_cast<std::size_t>(k * L)];
+      double* dist = &disturbance_lanes_[static_cast<std::size_t>(k * L)];
+      if (factored) {  // ‖w_k‖² = (G A⁻¹)_kk = Σ_j G_kj (A⁻¹)_jk (real: W Wᴴ is Hermitian)
+        for (int l = 0; l < L; ++l) wn[l] = 0.0;
+        for (int j = 0; j < k_; ++j) {
+          const Real* gr = &lanes_g_[static_cast<std::size_t>(2 * (j * k_ + k) * L)];
+          const Real* gi = gr + L;
+          const Real* xr = &lanes_x_[static_cast<std::size_t>(2 * (k * k_ + j) * L)];
+          const Real* xi = xr + L;
+          for (int l = 0; l < L; ++l) {
+            wn[l] += static_cast<double>(gr[l]) * static_cast<double>(xr[l]) -
+                     static_cast<double>(gi[l]) * static_cast<double>(xi[l]);
+          }
+        }
+      } else {
+        for (int l = 0; l < L; ++l) wn[l] = static_cast<double>(lanes_w_[static_cast<std::size_t>(k * L + l)]);
+      }
+      for (int l = 0; l < L; ++l) dist[l] = n0 * wn[l];
+      for (int j = 0; j < k_; ++j) {
+        if (j == k) continue;
+        const Real* gr = &lanes_g_[static_cast<std::size_t>(2 * (j * k_ + k) * L)];
+        const Real* gi = gr + L;
+        for (int l = 0; l < L; ++l) {
+          const auto re = static_cast<double>(gr[l]), im = static_cast<double>(gi[l]);
+          dist[l] += re * re + im * im;
+        }
       }
     }
-    std::memcpy(lanes_g_.data(), static_cast<const void*>(g_.data()), sizeof(V) * 2 * k_ * k_);
-    std::memcpy(lanes_w_.data(), static_cast<const void*>(wnorm_.data()), sizeof(V) * k_);
     // Stream quality per lane, in double, from the applied filter (linear_detector's rule).
     unsigned resolved_lanes = 0;
     std::vector<Real>& gr = gain_lanes_;
@@ -174,12 +233,7 @@ class engine_impl final : public batch_detector::engine {
         double x_kk = 0.0;
         if (ok) {
           gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
-          disturbance = n0 * static_cast<double>(lanes_w_[static_cast<std::size_t>(k * L + l)]);
-          for (int j = 0; j < k_; ++j) {
-            if (j == k) continue;
-            const double re = lane_g(2 * (j * k_ + k), l), im = lane_g(2 * (j * k_ + k) + 1, l);
-            disturbance += re * re + im * im;
-          }
+          disturbance = disturbance_lanes_[static_cast<std::size_t>(k * L + l)];
           if (!per_block) x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);
         }
         const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
@@ -191,7 +245,9 @@ class engine_impl final : public batch_detector::engine {
     }
     std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
     // Scaled outputs (assess_stream: 1/g_k per-block, 1/b_k per-vector), an erased stream 0.
-    if (per_block) {
+    if (factored) {
+      std::memcpy(static_cast<void*>(s_.data()), static_cast<const void*>(xs), sizeof(V) * 2 * k_ * t);
+    } else if (per_block) {
       solver::compact::HWY_NAMESPACE::multiply(s_.data(), w, ys, k_, n_, t);
     } else {
       std::memcpy(static_cast<void*>(s_.data()), static_cast<const void*>(xs + 2 * k_ * k_),
@@ -216,6 +272,14 @@ class engine_impl final : public batch_detector::engine {
   void init_lanes() { gain_lanes_.assign(static_cast<std::size_t>(2 * k_ * L), Real(0)); }
 
  private:
+  // Per-block mode with fewer received vectors than antennas − 2·users solves the factored
+  // system A [Ŝ | G | A⁻¹] = [HᴴY | R | I] (T + 2K right-hand sides) instead of A W = Hᴴ
+  // (N) and W Y, G = W H (2KN(T + K) more complex multiply-adds).
+  bool factored_for(int t) const noexcept { return mode_ == detection_mode::per_block && t + 2 * k_ < n_; }
+  int right_hand_sides(int t) const noexcept {
+    if (mode_ == detection_mode::per_vector) return k_ + t;
+    return factored_for(t) ? t + 2 * k_ : n_;
+  }
   static std::size_t size(int elements) { return static_cast<std::size_t>(2 * std::max(elements, 1)); }
   // Where the solver writes X for work slot `slot`: over B itself for a compact backend
   // (batch_solver.h: solved in place, nothing copied), a separate buffer otherwise.
@@ -244,6 +308,9 @@ class engine_impl final : public batch_detector::engine {
   std::vector<V> gain_;           // 1/g_k: real, imaginary per user
   std::vector<Real> lanes_g_;     // G as plain reals, lane-minor
   std::vector<Real> lanes_w_;     // ‖w_k‖² as plain reals
+  std::vector<Real> lanes_x_;     // A⁻¹ as plain reals, lane-minor (factored per-block)
+  std::vector<double> wnorm_lanes_;        // ‖w_k‖² per user × lane
+  std::vector<double> disturbance_lanes_;  // n0‖w_k‖² + Σ_{j≠k} |G_kj|² per user × lane
   std::vector<Real> gain_lanes_;  // 1/g_k per lane before loading into gain_
   std::vector<unsigned> bad_h_;  // per slot: lanes whose channel is not finite
   std::vector<solver::batch_status> status_;

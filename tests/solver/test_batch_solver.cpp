@@ -5,6 +5,7 @@
 #include <amimo/core/rng.h>
 #include <amimo/solver/batch_solver.h>
 #include <amimo/solver/compact_io.h>
+#include <amimo/solver/compact_kernels.h>
 #include <amimo/solver/solver_factory.h>
 
 #include <Eigen/Eigenvalues>
@@ -306,6 +307,50 @@ TEST(CompactLoad, EveryLayoutLoadsTheSameGroups) {
     const matrix_batch<const double> reversed{reinterpret_cast<const double*>(odd.data()) + 2 * (rows - 1), count, rows, cols,
                                               batch_format::column_major, -1, rows, std::ptrdiff_t{rows} * cols, 1};
     check_group_loads(reversed, v64, rows, cols, count);
+  }
+}
+
+// compact::adjoint_multiply (C = Hᴴ B, the factored detector's HᴴY) per lane against
+// Eigen in double, for row counts that take each of its 6/4/1-row blocks.
+TEST(CompactKernels, AdjointMultiplyIsHAdjointTimesBInEveryLane) {
+  using V = simd::HWY_NAMESPACE::lanes<float>;  // the build's static target
+  constexpr int L = V::size;
+  rng gen(57);
+  for (const int k : {1, 4, 5, 6, 11, 16}) {
+    const int n = 9, m = 3;
+    std::vector<Eigen::MatrixXcd> h(L), b(L);
+    std::vector<V> hg(static_cast<std::size_t>(2 * n * k)), bg(static_cast<std::size_t>(2 * n * m)),
+        cg(static_cast<std::size_t>(2 * k * m));
+    alignas(64) float lanes[L];
+    const auto pack = [&](std::vector<V>& group, std::vector<Eigen::MatrixXcd>& mats, int rows, int cols) {
+      for (int l = 0; l < L; ++l) {
+        mats[static_cast<std::size_t>(l)] = Eigen::MatrixXcd(rows, cols);
+        gen.fill_complex_normal(mats[static_cast<std::size_t>(l)]);
+        mats[static_cast<std::size_t>(l)] = mats[static_cast<std::size_t>(l)].cast<cf32>().cast<cf64>();
+      }
+      for (int e = 0; e < rows * cols; ++e) {
+        for (int part = 0; part < 2; ++part) {
+          for (int l = 0; l < L; ++l) {
+            const cf64 v = mats[static_cast<std::size_t>(l)].data()[e];
+            lanes[l] = static_cast<float>(part == 0 ? v.real() : v.imag());
+          }
+          group[static_cast<std::size_t>(2 * e + part)] = V::load(lanes);
+        }
+      }
+    };
+    pack(hg, h, n, k);
+    pack(bg, b, n, m);
+    compact::HWY_NAMESPACE::adjoint_multiply(cg.data(), hg.data(), bg.data(), n, k, m);
+    for (int l = 0; l < L; ++l) {
+      const Eigen::MatrixXcd want = h[static_cast<std::size_t>(l)].adjoint() * b[static_cast<std::size_t>(l)];
+      for (int e = 0; e < k * m; ++e) {
+        alignas(64) float re[L], im[L];
+        cg[static_cast<std::size_t>(2 * e)].store(re);
+        cg[static_cast<std::size_t>(2 * e + 1)].store(im);
+        EXPECT_NEAR(re[l], want.data()[e].real(), 1e-5 * n) << "k=" << k << " lane " << l << " element " << e;
+        EXPECT_NEAR(im[l], want.data()[e].imag(), 1e-5 * n) << "k=" << k << " lane " << l << " element " << e;
+      }
+    }
   }
 }
 

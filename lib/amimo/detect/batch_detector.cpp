@@ -117,17 +117,19 @@ class engine_impl final : public batch_detector::engine {
     } else {
       solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
     }
+    if (factored) {
+      solver::compact::HWY_NAMESPACE::adjoint_multiply(bs, hs, ys, n_, k_, t);
+      return;
+    }
     // Hᴴ (k × n): straight into the right-hand side in explicit per-block mode.
-    V* hh = per_block && !factored ? bs : hhs;
+    V* hh = per_block ? bs : hhs;
     for (int a = 0; a < n_; ++a) {
       for (int k = 0; k < k_; ++k) {
         hh[2 * (a * k_ + k)] = hs[2 * (k * n_ + a)];
         hh[2 * (a * k_ + k) + 1] = V::zero() - hs[2 * (k * n_ + a) + 1];
       }
     }
-    if (factored) {
-      solver::compact::HWY_NAMESPACE::multiply(bs, hhs, ys, k_, n_, t);
-    } else if (!per_block) {  // [I | Hᴴ Y]
+    if (!per_block) {  // [I | Hᴴ Y]
       for (int j = 0; j < k_; ++j) {
         for (int i = 0; i < k_; ++i) {
           bs[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));

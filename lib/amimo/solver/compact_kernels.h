@@ -110,6 +110,40 @@ void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   }
 }
 
+/// C = Hᴴ B, H n×k, B n×m, C k×m: gram()'s dot-product form (each element one sum over n
+/// in registers, six rows of C at a time sharing B's column), so no transposed copy of H.
+template <typename V>
+void adjoint_multiply(V* c, const V* h, const V* b, int n, int k, int m) noexcept {
+  const auto rows = [&](const V* bj, V* cj, int i, auto count) HWY_ATTR {
+    constexpr int R = decltype(count)::value;
+    V r[R], q[R];
+    for (int p = 0; p < R; ++p) r[p] = q[p] = V::zero();
+    const V* h0 = h + 2 * i * n;
+    for (int a = 0; a < n; ++a) {  // conj(h_ai) · b_aj
+      const V br = bj[2 * a], bi = bj[2 * a + 1];
+      for (int p = 0; p < R; ++p) {
+        const V* hp = h0 + 2 * p * n;
+        r[p] = fma(hp[2 * a], br, r[p]);
+        r[p] = fma(hp[2 * a + 1], bi, r[p]);
+        q[p] = fma(hp[2 * a], bi, q[p]);
+        q[p] = fnma(hp[2 * a + 1], br, q[p]);
+      }
+    }
+    for (int p = 0; p < R; ++p) {
+      cj[2 * (i + p)] = r[p];
+      cj[2 * (i + p) + 1] = q[p];
+    }
+  };
+  for (int j = 0; j < m; ++j) {
+    const V* bj = b + 2 * j * n;
+    V* cj = c + 2 * j * k;
+    int i = 0;
+    for (; i + 6 <= k; i += 6) rows(bj, cj, i, std::integral_constant<int, 6>{});
+    for (; i + 4 <= k; i += 4) rows(bj, cj, i, std::integral_constant<int, 4>{});
+    for (; i < k; ++i) rows(bj, cj, i, std::integral_constant<int, 1>{});
+  }
+}
+
 /// In-place Cholesky A = L Lᴴ of the lower triangle of a k×k group; 1/L_jj into inv_diag.
 /// failed gets 1 in every lane where a pivot was not positive (that lane continues on a
 /// stand-in pivot 1 so its arithmetic stays finite); min_root and max_root give the pivot

@@ -144,7 +144,8 @@ TEST(ThreadPool, NestedJobsAndAStartedJobsExceptionReachTheWaiter) {
   thread_pool::job j;
   pool.start(j, 5, fails);
   EXPECT_THROW(pool.wait(j), std::runtime_error);
-  pool.start(j, 5, [](int, std::size_t) {});  // reusable once waited for
+  const std::function<void(int, std::size_t)> nothing = [](int, std::size_t) {};
+  pool.start(j, 5, nothing);  // reusable once waited for
   EXPECT_NO_THROW(pool.wait(j));
 }
 

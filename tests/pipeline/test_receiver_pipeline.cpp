@@ -164,8 +164,8 @@ TEST(ReceiverPipeline, ASinkExceptionIsRethrownOnTheCaller) {
   {
     // Overlapped: frame 0's back end fails on a worker (or wherever it ran); the caller
     // sees it at flush(), once.
+    throwing_sink bad;  // declared first: a sink outlives the receiver that borrows it
     receiver rx(config_for(2, true));
-    throwing_sink bad;
     rx.add_sink(bad);
     push_frames(rx, rows, 0, 2);
     EXPECT_THROW(rx.flush(), std::runtime_error);
@@ -173,8 +173,8 @@ TEST(ReceiverPipeline, ASinkExceptionIsRethrownOnTheCaller) {
   }
   {
     // ... or at the next commit, when a later frame needs the back end.
+    throwing_sink bad;  // declared first: a sink outlives the receiver that borrows it
     receiver rx(config_for(3, true));
-    throwing_sink bad;
     rx.add_sink(bad);
     EXPECT_THROW(
         {
@@ -185,15 +185,15 @@ TEST(ReceiverPipeline, ASinkExceptionIsRethrownOnTheCaller) {
   }
   {
     // Not overlapped (one thread): on the commit that ran the frame.
+    throwing_sink bad;  // declared first: a sink outlives the receiver that borrows it
     receiver rx(config_for(1, true));
-    throwing_sink bad;
     rx.add_sink(bad);
     EXPECT_THROW(push_frames(rx, rows, 0, 2), std::runtime_error);
   }
   {
     // Destroyed with a failed back end in flight: no exception escapes the destructor.
+    throwing_sink bad;  // declared first: a sink outlives the receiver that borrows it
     receiver rx(config_for(2, true));
-    throwing_sink bad;
     rx.add_sink(bad);
     push_frames(rx, rows, 0, 2);
   }

@@ -73,6 +73,8 @@ class thread_pool {
   /// Starts `j` (items calls of `fn`, which must outlive it) and returns at once; the
   /// workers (and helpers) take its items. Finish it with wait().
   void start(job& j, std::size_t items, const std::function<void(int, std::size_t)>& fn);
+  /// A temporary would be gone before the items run (the job keeps a pointer to `fn`).
+  void start(job& j, std::size_t items, std::function<void(int, std::size_t)>&& fn) = delete;
   /// Returns when every item of `j` is done, running items of any job meanwhile (help())
   /// when the calling thread is a participant; rethrows the first exception of j's items.
   void wait(job& j);

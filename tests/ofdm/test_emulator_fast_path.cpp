@@ -182,8 +182,11 @@ TEST(UplinkEmulatorFastPath, OutputIsBitIdenticalForAnyThreadCount) {
       emulator_options options;
       options.threads = threads;
       uplink_emulator em(layout, *channel, 10.0, 21, imp, options);
-      test_support::frame_buffer buf(antennas, 2 * n.frame_length());
-      for (std::uint64_t frame = 0; frame < 2; ++frame) {
+      // Several frames: a block item racing the noise item of its antennas (an ordering bug
+      // this test once caught by chance) shows in some frame.
+      constexpr std::uint64_t frames = 8;
+      test_support::frame_buffer buf(antennas, static_cast<int>(frames) * n.frame_length());
+      for (std::uint64_t frame = 0; frame < frames; ++frame) {
         std::vector<cf32*> ptrs;
         for (auto& row : buf.rows) ptrs.push_back(row.data() + frame * static_cast<std::size_t>(n.frame_length()));
         em.generate(ptrs, frame);

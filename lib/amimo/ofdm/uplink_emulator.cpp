@@ -431,22 +431,24 @@ void uplink_emulator::generate_block(int block, worker& w, cf32* const* out, std
 void uplink_emulator::run_item(std::size_t item, worker& w) {
   const auto users = static_cast<std::size_t>(job_users_);
   const auto antennas = static_cast<std::size_t>(antennas_);
-  if (item < users) {
-    // Counted however the item ends, so the block items never wait for ever.
-    struct count_built {
-      std::atomic<int>& built;
-      ~count_built() { built.fetch_add(1, std::memory_order_release); }
-    } guard{users_built_};
-    build_user(static_cast<int>(item), w, job_frame_);
-    return;
-  }
   if (item < users + antennas) {
-    const int a = static_cast<int>(item - users);
-    antenna_noise(a, w, job_out_[static_cast<std::size_t>(a)], job_frame_, true);
+    // Counted however the item ends, so the block items never wait for ever.
+    struct count_done {
+      std::atomic<int>& done;
+      ~count_done() { done.fetch_add(1, std::memory_order_release); }
+    } guard{prerequisites_done_};
+    if (item < users) {
+      build_user(static_cast<int>(item), w, job_frame_);
+    } else {
+      const int a = static_cast<int>(item - users);
+      antenna_noise(a, w, job_out_[static_cast<std::size_t>(a)], job_frame_, true);
+    }
     return;
   }
-  // Items are handed out in order: every user item has started; wait for the last ones.
-  while (users_built_.load(std::memory_order_acquire) < job_users_) std::this_thread::yield();
+  // Items are handed out in order: every user and noise item has started; wait for the last
+  // ones. A block reads every user's grid and adds into outputs the noise items overwrite.
+  const int prerequisites = job_users_ + antennas_;
+  while (prerequisites_done_.load(std::memory_order_acquire) < prerequisites) std::this_thread::yield();
   generate_block(static_cast<int>(item - users - antennas), w, job_out_, job_frame_);
 }
 
@@ -462,7 +464,7 @@ void uplink_emulator::generate(std::span<cf32* const> out, std::uint64_t frame_i
   // into its output, then the antenna blocks adding the signal once every user is built.
   job_users_ = data_source_ == nullptr ? users_ : 0;
   if (job_users_ == 0) build_user_symbols(frame_index);
-  users_built_.store(0, std::memory_order_relaxed);
+  prerequisites_done_.store(0, std::memory_order_relaxed);
   job_out_ = out.data();
   job_frame_ = frame_index;
   const int blocks = (antennas_ + antenna_block - 1) / antenna_block;

@@ -47,7 +47,6 @@
 #include <amimo/ofdm/fft.h>
 #include <amimo/ofdm/frame.h>
 
-#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -146,7 +145,7 @@ class uplink_emulator {
   // The blocks are fixed: thread count does not change them.
   void generate_block(int block, worker& w, cf32* const* out, std::uint64_t frame_index);
   // One pool item of the per-subcarrier path's frame (users, then antennas' noise, then
-  // antenna blocks, which wait for the users).
+  // antenna blocks, which wait for both: they read the grids and add into the noise).
   void run_item(std::size_t item, worker& w);
   // The noise CN(0, N0) of antenna a: written to dst (write) or added to it.
   void antenna_noise(int a, worker& w, cf32* dst, std::uint64_t frame_index, bool write);
@@ -183,7 +182,7 @@ class uplink_emulator {
   cf32* const* job_out_ = nullptr;  // the frame being generated (pool jobs)
   std::uint64_t job_frame_ = 0;
   int job_users_ = 0;               // user items of the frame (0: built before the pool)
-  std::atomic<int> users_built_{0};  // user items finished (block items wait for all)
+  std::atomic<int> prerequisites_done_{0};  // user and noise items finished (block items wait for all)
   std::vector<cf64> symbols_;     // users × (symbols_per_frame × used): grid per user
   std::vector<int> groups_;       // user → group (0: users without CFO; g > 0: CFO user)
   int group_count_ = 1;

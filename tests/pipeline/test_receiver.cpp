@@ -295,6 +295,11 @@ TEST(Receiver, BadConfigurationIsRefused) {
   cfg = small_config(4, 2, modem::modulation::qpsk);
   cfg.fft_backoff = 99;
   EXPECT_THROW(receiver{cfg}, config_error);
+  for (const int blocks : {-1, cfg.layout.used_subcarriers + 1}) {
+    cfg = small_config(4, 2, modem::modulation::qpsk);
+    cfg.remote_subcarrier_blocks = blocks;
+    EXPECT_THROW(receiver{cfg}, config_error) << blocks;
+  }
 }
 
 }  // namespace

@@ -104,6 +104,36 @@ TEST(ReceiverOffloadAllocations, RemoteChainAllocatesNothingPerFrameAndMatchesTh
   }
 }
 
+// A remote chain's own block count (remote_subcarrier_blocks: 0 = the digital chain's 12,
+// one block per frame, an odd split) changes which subcarriers share a request, never the
+// result: each (chain, block) item must cover its own subcarriers exactly once.
+TEST(ReceiverOffloadAllocations, RemoteChainBlocksOfAnySizeGiveTheLocalChainsBits) {
+  child_service service;
+  ASSERT_EQ(service.endpoint().rfind("tcp://127.0.0.1:", 0), 0U) << service.endpoint();
+  for (const int blocks : {0, 1, 7}) {
+    receiver_config cfg;
+    cfg.antennas = 8;
+    cfg.users = 2;
+    cfg.threads = 2;
+    cfg.remote_subcarrier_blocks = blocks;
+    cfg.chains = {{detect::detector_kind::mmse, {"digital-f64", {}}, {}},
+                  {detect::detector_kind::mmse,
+                   {"remote", {{"endpoint", service.endpoint()}, {"backend", "digital-f64"}, {"on-failure", "error"},
+                               {"batch-chunk", "16"}}},
+                   {}}};
+    remote::reset_remote_fallbacks();
+    const counted_run run = test_support::stream(cfg, 8);
+    EXPECT_EQ(remote::remote_fallbacks().total, 0U) << remote::remote_fallback_warning();
+    const chain_stats& local_chain = run.stats.chains[0];
+    const chain_stats& remote_chain = run.stats.chains[1];
+    ASSERT_GT(remote_chain.frames, 0U) << blocks;
+    EXPECT_EQ(remote_chain.frames, local_chain.frames) << blocks;
+    EXPECT_EQ(remote_chain.bits, local_chain.bits) << blocks;
+    EXPECT_EQ(remote_chain.user_error_energy, local_chain.user_error_energy) << blocks;
+    EXPECT_EQ(remote_chain.solver.matrices, local_chain.solver.matrices) << blocks;
+  }
+}
+
 TEST(ReceiverOffloadAllocations, AnalogChainWithBlockAmcAllocatesNothingPerFrame) {
   receiver_config cfg;
   cfg.antennas = 32;

@@ -511,15 +511,18 @@ TEST(SharedNetwork, WorkLimitAndDeadline) {
   const error_reply e = expect_error(round_trip(client, encode_request(big)));
   EXPECT_EQ(e.code, error_code::work_limit);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
-  // Within the work limit but slower than the deadline: cut between iterations.
+  // Within the work limit but far slower than the deadline (about 0.2 s of 64 iterations
+  // at 192 on a quiet 2-core machine; 256 is ≈ 2.4× that, against a 0.05 s deadline): cut
+  // between iterations.
   o.max_work = 1e15;
+  o.deadline_s = 0.05;
   running_service slow(o);
   remote_client c2({slow.service.endpoint(), "", "", {}});
   request heavy = analog_request(2, {{"iters", "64"}, {"tol", "0"}}, 4);
   rng gen(8);
-  heavy.max_size = 192;
-  heavy.items[0].data = random_spd(192, gen);
-  heavy.items[1].data.resize(192, 192);
+  heavy.max_size = 256;
+  heavy.items[0].data = random_spd(256, gen);
+  heavy.items[1].data.resize(256, 256);
   gen.fill_complex_normal(heavy.items[1].data);
   t0 = std::chrono::steady_clock::now();
   const auto resp = round_trip(c2, encode_request(heavy));
@@ -528,7 +531,7 @@ TEST(SharedNetwork, WorkLimitAndDeadline) {
   EXPECT_EQ(std::get<error_reply>(resp).code, error_code::deadline);
   EXPECT_LT(took, 1.5 * kSlowdown);
   EXPECT_EQ(slow.service.counters().deadline_cuts, 1U);
-  std::cout << "deadline 0.2 s: cut after " << took << " s (measured)\n";
+  std::cout << "deadline 0.05 s: cut after " << took << " s (measured)\n";
 }
 
 TEST(SharedNetwork, StopReturnsWithinASecondWhileAWorkerIsBusy) {

@@ -62,7 +62,7 @@ const std::set<std::string>& known_keys() {
       "speed_kmh", "delay_model", "channel_time", "sinusoids", "array_rows", "element_spacing", "asd_deg",
       "asa_deg", "zsd_deg", "zsa_deg", "user_spread_deg", "ue_direction_deg", "channel_filter", "sinc_half_width",
       "emulator_threads", "rho_bs", "rho_ue", "snr_db", "cfo_hz", "timing_offsets", "antenna_delays", "center_frequency", "detector",
-      "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "estimation_smoothing",
+      "solver", "mode", "analog", "remote", "threads", "subcarrier_blocks", "remote_subcarrier_blocks", "estimation_smoothing",
       "fft_backoff", "sync_threshold", "frame_search", "frames", "source", "sink", "realtime",
       "idle_timeout", "out", "coding", "code_rate", "tb_bits", "ldpc_iterations", "payload", "payload_out",
       "payload_chain"};
@@ -144,6 +144,7 @@ void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
                          std::to_string(rx.threads));
   }
   else if (key == "subcarrier_blocks") rx.subcarrier_blocks = v.as<int>();
+  else if (key == "remote_subcarrier_blocks") rx.remote_subcarrier_blocks = v.as<int>();
   else if (key == "estimation_smoothing") {
     rx.estimation_smoothing =
         v.IsScalar() && v.Scalar() == "auto" ? pipeline::receiver_config::kAutoSmoothing : v.as<int>();

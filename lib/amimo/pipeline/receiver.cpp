@@ -40,6 +40,8 @@ void validate(const receiver_config& c) {
   }
   if (c.subcarrier_blocks < 1 || c.subcarrier_blocks > c.layout.used_subcarriers)
     throw config_error("subcarrier_blocks must be in [1, used_subcarriers]");
+  if (c.remote_subcarrier_blocks < 0 || c.remote_subcarrier_blocks > c.layout.used_subcarriers)
+    throw config_error("remote_subcarrier_blocks must be in [0, used_subcarriers] (0: subcarrier_blocks)");
   if (c.fft_backoff < 0 || c.fft_backoff > c.layout.cp_length)
     throw config_error("fft_backoff must be in [0, cp_length]");
   if (!(c.sync_threshold > 0.0 && c.sync_threshold < 1.0))
@@ -132,11 +134,25 @@ receiver::receiver(const receiver_config& config)
   // futex wake-up per job would cost more than some of the stages.
   pool_ = std::make_unique<thread_pool>(config_.threads, /*caller_joins=*/true, std::chrono::microseconds{200});
   pipelined_ = config_.pipeline_frames && pool_->size() >= 2;
-  const int max_block = (n.used_subcarriers + config_.subcarrier_blocks - 1) / config_.subcarrier_blocks;
+  std::size_t block_results = 0;
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    const int blocks = solver::latency_bound(config_.chains[c].solver) && config_.remote_subcarrier_blocks > 0
+                           ? config_.remote_subcarrier_blocks
+                           : config_.subcarrier_blocks;
+    chain_blocks_.push_back(static_cast<std::size_t>(blocks));
+    chain_first_.push_back(block_results);
+    block_results += static_cast<std::size_t>(blocks);
+    const int max_block = (n.used_subcarriers + blocks - 1) / blocks;
     chains_.push_back(std::make_unique<equaliser_chain>(config_.chains[c], n, config_.antennas, config_.users,
                                                         config_.mode, pool_->size(), max_block,
                                                         derive_seed(config_.seed, {0x5017ULL, c})));
+  }
+  // Items are handed out in order: the chains that wait on round trips start first.
+  for (const bool remote_pass : {true, false}) {
+    for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+      if (solver::latency_bound(config_.chains[c].solver) != remote_pass) continue;
+      for (std::size_t b = 0; b < chain_blocks_[c]; ++b) detect_items_.push_back({c, b});
+    }
   }
   // Contiguous ranges of (symbol, antenna) transforms: per-item dispatch would cost more
   // than a 512-point FFT. A fixed number of them (whatever the thread count, so N0's sum
@@ -164,7 +180,7 @@ receiver::receiver(const receiver_config& config)
   }
   scoring_ = std::make_unique<scoring_sink>(layout_.mapper(), config_.users, per_user, stats_.chains);
   sinks_.push_back(scoring_.get());
-  block_unresolved_.assign(config_.chains.size() * static_cast<std::size_t>(config_.subcarrier_blocks), 0);
+  block_unresolved_.assign(block_results, 0);
   block_erased_.assign(block_unresolved_.size(), 0);
   block_accounting_.assign(block_unresolved_.size(), {});
 }
@@ -308,9 +324,7 @@ void receiver::back_end(const frame_slot& slot) {
   stats_.noise_variance = slot.noise_variance;
   stats_.snr_estimate = slot.snr_estimate;
   run_stage(stage::detect, [this] {
-    pool_->parallel_for(static_cast<std::size_t>(config_.subcarrier_blocks), [this](int w, std::size_t block) {
-      detect_block(w, block);
-    });
+    pool_->parallel_for(detect_items_.size(), [this](int w, std::size_t item) { detect_item(w, item); });
   });
   bool matched = false;
   run_stage(stage::demap, [this, &matched] {
@@ -371,22 +385,22 @@ void receiver::deliver() {
   for (frame_sink* sink : sinks_) sink->end_frame(frame_info_);
 }
 
-// Every chain over subcarrier block `block`, its backend seeded per (frame, block, chain).
-void receiver::detect_block(int worker, std::size_t block) {
+// Chain `chain` over its subcarrier block `block`, its backend seeded per (frame, block, chain).
+void receiver::detect_item(int worker, std::size_t item) {
+  const auto [c, block] = detect_items_[item];
   const auto used = static_cast<std::size_t>(config_.layout.used_subcarriers);
-  const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
+  const std::size_t blocks = chain_blocks_[c];
   const std::size_t u0 = block * used / blocks;
   const std::size_t u1 = (block + 1) * used / blocks;
   const frame_slot& slot = *back_slot_;
   const equaliser_input in{slot.demod.grid(), slot.estimator.responses(), slot.noise_variance,
                            slot.estimator.segments()};
-  for (std::size_t c = 0; c < chains_.size(); ++c) {
-    const std::uint64_t seed = derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c});
-    const auto counts = chains_[c]->run(worker, in, u0, u1, seed, {equalised_[c], variance_[c]});
-    block_unresolved_[c * blocks + block] = counts.unresolved_subcarriers;
-    block_erased_[c * blocks + block] = counts.erased_streams;
-    block_accounting_[c * blocks + block] = counts.accounting;
-  }
+  const std::uint64_t seed = derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c});
+  const auto counts = chains_[c]->run(worker, in, u0, u1, seed, {equalised_[c], variance_[c]});
+  const std::size_t at = chain_first_[c] + block;
+  block_unresolved_[at] = counts.unresolved_subcarriers;
+  block_erased_[at] = counts.erased_streams;
+  block_accounting_[at] = counts.accounting;
 }
 
 // Identifies the frame (frame_identifier.h, on chain 0) and counts it; only an identified
@@ -394,9 +408,8 @@ void receiver::detect_block(int worker, std::size_t block) {
 bool receiver::count_frame() {
   ++processed_frames_;
   // Backend accounting of every detected frame (identified or not), added in block order.
-  const auto blocks = static_cast<std::size_t>(config_.subcarrier_blocks);
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
-    for (std::size_t b = 0; b < blocks; ++b) stats_.chains[c].solver.merge(block_accounting_[c * blocks + b]);
+    for (std::size_t b = 0; b < chain_blocks_[c]; ++b) stats_.chains[c].solver.merge(block_accounting_[chain_first_[c] + b]);
   }
   const auto r = identifier_.identify(llr_[0], variance_[0]);
   if (!r.matched) {
@@ -418,9 +431,9 @@ bool receiver::count_frame() {
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
     auto& cs = stats_.chains[c];
     ++cs.frames;
-    for (std::size_t b = 0; b < blocks; ++b) {
-      cs.unresolved_subcarriers += block_unresolved_[c * blocks + b];
-      cs.erased_streams += block_erased_[c * blocks + b];
+    for (std::size_t b = 0; b < chain_blocks_[c]; ++b) {
+      cs.unresolved_subcarriers += block_unresolved_[chain_first_[c] + b];
+      cs.erased_streams += block_erased_[chain_first_[c] + b];
     }
   }
   return true;

@@ -17,8 +17,10 @@
 // estimate, detect, demap (with identification) and sink delivery run through one timing
 // decorator (run_stage).
 //
-// Threads: subcarriers are split into a fixed number of blocks run on a thread pool; every
-// chain owns one backend per worker (backends are not thread-safe) and backends are
+// Threads: subcarriers are split into a fixed number of blocks per chain (subcarrier_blocks;
+// remote_subcarrier_blocks for a remote chain), each (chain, block) one item on a thread
+// pool, the remote chains' items first so their round trips overlap the others' arithmetic;
+// every chain owns one backend per worker (backends are not thread-safe) and backends are
 // reseeded per (frame, block, chain), so results do not depend on the thread count.
 // Frames overlap (pipeline_frames, with two or more threads): the front end (sync, CP
 // removal/FFT, channel estimation) of frame n+1 runs on the calling thread while the back
@@ -65,6 +67,11 @@ struct receiver_config {
   std::uint64_t seed = 1;       ///< the transmitter's PRBS seed; also seeds the backends
   int threads = 0;              ///< 0: one per core
   int subcarrier_blocks = 12;   ///< work units per frame (fixed: results independent of threads)
+  /// Subcarrier blocks per frame of chains whose backend answers over the network
+  /// (solver::latency_bound: remote). Each block is one solve call, sent as batch-chunk
+  /// requests with `window` in flight, and a thread waits for its round trips: fewer,
+  /// larger blocks mean fewer round trips per frame. 0: subcarrier_blocks. Fixed like it.
+  int remote_subcarrier_blocks = 2;
   int estimation_smoothing = kAutoSmoothing; ///< pilots averaged each side (−1: whole band; auto:
                                              ///< auto_smoothing(), ±120 kHz of pilots)
   /// Channel per data symbol from the pilot groups' estimates (channel_estimator.h); with
@@ -193,7 +200,7 @@ class receiver {
   void front_end(frame_slot& slot);
   void back_end(const frame_slot& slot);
   void wait_back_end();
-  void detect_block(int worker, std::size_t block);
+  void detect_item(int worker, std::size_t item);
   void estimate(frame_slot& slot);
   void demap_user(std::size_t k);
   bool count_frame();
@@ -224,9 +231,18 @@ class receiver {
   std::vector<std::vector<cf64>> equalised_;   // per chain: users × (data × used)
   std::vector<std::vector<double>> variance_;  // per chain: users × (data × used)
   std::vector<std::vector<float>> llr_;        // per chain: users × bits_per_user
-  std::vector<std::uint64_t> block_unresolved_;  // per chain × block
-  std::vector<std::uint64_t> block_erased_;      // per chain × block: erased streams
-  std::vector<solver::solver_stats> block_accounting_;  // per chain × block: this frame's backend accounting
+  // Detection items: (chain, block), remote chains first; a chain's blocks and where its
+  // per-block results start in the arrays below (chain by chain, block order).
+  struct detect_unit {
+    std::size_t chain = 0;
+    std::size_t block = 0;
+  };
+  std::vector<detect_unit> detect_items_;
+  std::vector<std::size_t> chain_blocks_;
+  std::vector<std::size_t> chain_first_;
+  std::vector<std::uint64_t> block_unresolved_;  // per (chain, block)
+  std::vector<std::uint64_t> block_erased_;      // per (chain, block): erased streams
+  std::vector<solver::solver_stats> block_accounting_;  // per (chain, block): this frame's backend accounting
   std::uint64_t processed_frames_ = 0;  // frames detected (seeds the backends)
   receiver_stats stats_;
   std::atomic<std::uint64_t> frames_counted_{0};

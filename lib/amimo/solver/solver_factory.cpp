@@ -138,6 +138,8 @@ bool has_native_batch(const solver_spec& spec) {
   return spec.name == "digital-f32" || spec.name == "digital-f64" || spec.name == "remote";
 }
 
+bool latency_bound(const solver_spec& spec) noexcept { return spec.name == "remote"; }
+
 std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed) {
   if (max_size <= 0) throw config_error("solver size must be positive");
   if (spec.name == kGpu) {

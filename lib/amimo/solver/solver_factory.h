@@ -51,5 +51,8 @@ std::unique_ptr<linear_solver> create_linear_solver(const solver_spec& spec, int
 std::unique_ptr<batch_solver> create_batch_solver(const solver_spec& spec, int max_size, std::uint64_t seed);
 /// Whether create_batch_solver() gives a native batch backend for spec (not the adapter).
 bool has_native_batch(const solver_spec& spec);
+/// Whether spec's solves travel over the network (remote): their time is round trips more
+/// than arithmetic, so callers send fewer, larger batches.
+bool latency_bound(const solver_spec& spec) noexcept;
 
 }  // namespace amimo::solver

@@ -126,34 +126,37 @@ TEST(BatchDetector, Fp32BatchMatchesPerMatrixF64WithinSinglePrecision) {
   }
 }
 
-// Per-block MMSE at 40 dB against a closed form computed independently in f64 (LU, no
-// Cholesky, no filter-norm sums): with X = (HᴴH + n0·I)⁻¹, the unbiased MMSE estimate is
+// Per-block MMSE at 40 dB and 0 dB against a closed form computed independently in f64 (LU,
+// no Cholesky, no filter-norm sums): with X = (HᴴH + n0·I)⁻¹, the unbiased MMSE estimate is
 // X Hᴴ y / (1 − n0·X_kk) and its post-detection SINR 1/(n0·X_kk) − 1 (G = X HᴴH = I − n0·X).
-// N = 64 with 6 vectors takes the factored solve (T + 2K < N), N = 2K + 6 the explicit one.
-TEST(BatchDetector, PerBlockMmseMatchesIndependentF64ClosedFormAt40dB) {
-  const double n0 = 1e-4;  // Es/N0 = 40 dB
-  for (const int users : {4, 8, 16}) {
-    for (const int antennas : {64, 2 * users + 6}) {
-      for (const char* name : {"digital-f32", "digital-f64"}) {
-        batch_case c(13, antennas, users, 6, static_cast<std::uint64_t>(1000 + users * 10 + antennas));
-        auto solver = solver::create_batch_solver({name, {}}, users, 1);
-        const outcome got = batched(c, detector_kind::mmse, detection_mode::per_block, *solver, n0);
-        const bool f32 = std::string(name) == "digital-f32";
-        for (int m = 0; m < c.count; ++m) {
-          const std::string where = std::string(name) + " users=" + std::to_string(users) +
-                                    " antennas=" + std::to_string(antennas) + " m=" + std::to_string(m);
-          const cmat& h = c.h[m];
-          const cmat a = h.adjoint() * h + n0 * cmat::Identity(users, users);
-          const cmat x = a.partialPivLu().inverse();
-          cmat want = x * h.adjoint() * c.y[m];
-          ASSERT_TRUE(got.resolved[m]) << where;
-          for (int k = 0; k < users; ++k) {
-            const double x_kk = x(k, k).real();
-            want.row(k) /= 1.0 - n0 * x_kk;
-            const double sinr = 1.0 / (n0 * x_kk) - 1.0;
-            EXPECT_NEAR(got.sinr[m][k], sinr, (f32 ? 2e-3 : 1e-8) * sinr) << where << " k=" << k;
+// With 6 vectors, N = 64 and N = K + 6 take the factored solve (T + K ≤ N), N = K + 2 the
+// explicit filter.
+TEST(BatchDetector, PerBlockMmseMatchesIndependentF64ClosedFormAt40And0dB) {
+  for (const double n0 : {1e-4, 1.0}) {  // Es/N0 = 40 dB, 0 dB
+    for (const int users : {4, 8, 16}) {
+      for (const int antennas : {64, users + 6, users + 2}) {
+        for (const char* name : {"digital-f32", "digital-f64"}) {
+          batch_case c(13, antennas, users, 6, static_cast<std::uint64_t>(1000 + users * 10 + antennas));
+          auto solver = solver::create_batch_solver({name, {}}, users, 1);
+          const outcome got = batched(c, detector_kind::mmse, detection_mode::per_block, *solver, n0);
+          const bool f32 = std::string(name) == "digital-f32";
+          for (int m = 0; m < c.count; ++m) {
+            const std::string where = std::string(name) + " n0=" + std::to_string(n0) + " users=" +
+                                      std::to_string(users) + " antennas=" + std::to_string(antennas) +
+                                      " m=" + std::to_string(m);
+            const cmat& h = c.h[m];
+            const cmat a = h.adjoint() * h + n0 * cmat::Identity(users, users);
+            const cmat x = a.partialPivLu().inverse();
+            cmat want = x * h.adjoint() * c.y[m];
+            ASSERT_TRUE(got.resolved[m]) << where;
+            for (int k = 0; k < users; ++k) {
+              const double x_kk = x(k, k).real();
+              want.row(k) /= 1.0 - n0 * x_kk;
+              const double sinr = 1.0 / (n0 * x_kk) - 1.0;
+              EXPECT_NEAR(got.sinr[m][k], sinr, (f32 ? 2e-3 : 1e-8) * sinr) << where << " k=" << k;
+            }
+            EXPECT_LT((got.s[m] - want).norm(), (f32 ? 1e-5 : 1e-11) * std::sqrt(users) * want.norm()) << where;
           }
-          EXPECT_LT((got.s[m] - want).norm(), (f32 ? 1e-5 : 1e-11) * std::sqrt(users) * want.norm()) << where;
         }
       }
     }
@@ -270,6 +273,75 @@ TEST(BatchDetector, RejectsBadSizesAndMisshapenCalls) {
 // Run-time SIMD targets (solver/simd_target.h): the detector's engine and the solver on
 // every target this machine runs give the scalar target's outputs, SINRs and erasures
 // (targets that cannot run here, AVX3 without AVX-512, are not tested).
+// The receiver's layouts (received vectors straight from the FFT grid, systems one complex
+// apart; channels as cf64 column-major per subcarrier) and dense column-major views take the
+// targets' specialised group loaders (register transposes, AVX2 and AVX-512): on every
+// runnable target they must detect exactly as views with rows reversed in memory, which
+// load element by element.
+template <typename T>
+std::vector<T> rows_reversed(const std::vector<T>& dense, int count, int rows, int cols) {
+  std::vector<T> out(dense.size());
+  for (int m = 0; m < count; ++m)
+    for (int j = 0; j < cols; ++j)
+      for (int i = 0; i < rows; ++i)
+        out[static_cast<std::size_t>((m * cols + j) * rows + (rows - 1 - i))] =
+            dense[static_cast<std::size_t>((m * cols + j) * rows + i)];
+  return out;
+}
+template <typename Real>
+solver::matrix_batch<const Real> reversed_view(const std::vector<std::complex<Real>>& v, int count, int rows, int cols) {
+  return {reinterpret_cast<const Real*>(v.data()) + 2 * (rows - 1), count, rows, cols, solver::batch_format::column_major,
+          -1, rows, std::ptrdiff_t{rows} * cols, 1};
+}
+
+TEST(BatchDetector, ReceiverAndDenseLayoutsDetectAsElementByElementLoadsOnEveryTarget) {
+  struct restore {
+    ~restore() { simd::use_target(""); }
+  } guard;
+  for (const std::string& t : simd::runnable_targets()) {
+    simd::use_target(t);
+    batch_case c(37, 12, 4, 5, 91);  // 37: full groups and a partial one for every width
+    c.flatten();
+    const int count = c.count, rows = c.antennas, cols = c.vectors, users = c.users;
+    // Element (i, j) of system m at (j·rows + i)·count + m, as the grid holds bins.
+    std::vector<cf32> grid(c.y_flat.size());
+    for (int m = 0; m < count; ++m)
+      for (int j = 0; j < cols; ++j)
+        for (int i = 0; i < rows; ++i)
+          grid[static_cast<std::size_t>((j * rows + i) * count + m)] =
+              c.y_flat[static_cast<std::size_t>((m * cols + j) * rows + i)];
+    const solver::matrix_batch<const float> y_grid{reinterpret_cast<const float*>(grid.data()), count, rows, cols,
+                                                   solver::batch_format::column_major, count,
+                                                   std::ptrdiff_t{rows} * count, 1, 1};
+    const auto y_dense = solver::column_major_batch(static_cast<const cf32*>(c.y_flat.data()), count, rows, cols);
+    const auto h_dense = solver::column_major_batch(static_cast<const cf64*>(c.h_flat.data()), count, rows, users);
+    const auto y_rev = rows_reversed(c.y_flat, count, rows, cols);
+    const auto h_rev = rows_reversed(c.h_flat, count, rows, users);
+    for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
+      auto solver = solver::create_batch_solver({"digital-f32", {}}, users, 1);
+      batch_detector det(detector_kind::mmse, mode, *solver, rows, users, cols, count);
+      const auto run = [&](const solver::batch_cref& h, const solver::batch_cref& y, std::vector<double>& sinr) {
+        std::vector<cf64> s(static_cast<std::size_t>(count * users * cols));
+        det.detect(solver::column_major_batch(s.data(), count, users, cols), h, y, 0.05);
+        sinr.clear();
+        for (int m = 0; m < count; ++m)
+          for (int k = 0; k < users; ++k) sinr.push_back(det.sinr(m, k));
+        return s;
+      };
+      std::vector<double> sinr_want, sinr_dense, sinr_grid;
+      const auto want = run(reversed_view(h_rev, count, rows, users), reversed_view(y_rev, count, rows, cols), sinr_want);
+      const auto dense = run(h_dense, y_dense, sinr_dense);
+      const auto from_grid = run(h_dense, y_grid, sinr_grid);
+      const std::string where = t + " " + std::string(to_string(mode));
+      EXPECT_GT(std::abs(want[5]), 0.0) << where;
+      EXPECT_EQ(dense, want) << where;
+      EXPECT_EQ(from_grid, want) << where;
+      EXPECT_EQ(sinr_dense, sinr_want) << where;
+      EXPECT_EQ(sinr_grid, sinr_want) << where;
+    }
+  }
+}
+
 TEST(BatchDetector, EveryRunnableSimdTargetDetectsAsTheScalarTarget) {
   struct restore {
     ~restore() { simd::use_target(""); }

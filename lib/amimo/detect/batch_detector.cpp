@@ -100,22 +100,15 @@ class engine_impl final : public batch_detector::engine {
     bad_h_[static_cast<std::size_t>(slot)] = solver::compact::HWY_NAMESPACE::load_group(hs, h, g, Real(0));
     (void)solver::compact::HWY_NAMESPACE::load_group(ys, y, g, Real(0));
     const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
-    if (factored) {
-      // [Hᴴ Y | R | I] with R = HᴴH; A = R + reg·I, the same bits gram() gives with reg.
-      V* r = bs + 2 * k_ * t;
-      V* identity = r + 2 * k_ * k_;
-      solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::zero());
-      std::memcpy(static_cast<void*>(r), static_cast<const void*>(as), sizeof(V) * 2 * k_ * k_);
-      const V reg_v = V::broadcast(reg);
+    solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
+    if (factored) {  // [Hᴴ Y | I]
+      V* identity = bs + 2 * k_ * t;
       for (int j = 0; j < k_; ++j) {
-        as[2 * (j * k_ + j)] = as[2 * (j * k_ + j)] + reg_v;
         for (int i = 0; i < k_; ++i) {
           identity[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
           identity[2 * (j * k_ + i) + 1] = V::zero();
         }
       }
-    } else {
-      solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
     }
     if (factored) {
       solver::compact::HWY_NAMESPACE::adjoint_multiply(bs, hs, ys, n_, k_, t);
@@ -163,12 +156,23 @@ class engine_impl final : public batch_detector::engine {
     const V* xs = solution(slot, rhs);
     int unresolved = 0;
     // The filter actually applied: W = X (explicit per-block), X[:, :k] Hᴴ (per-vector),
-    // or, factored, W = A⁻¹Hᴴ applied as A⁻¹(HᴴY): then G = W H = A⁻¹R and
-    // W Wᴴ = A⁻¹ R A⁻¹ = G A⁻¹ come from the solved [G | A⁻¹] (‖w_k‖² per lane in double).
+    // or, factored, W = A⁻¹Hᴴ applied as A⁻¹(HᴴY): then, with A = R + reg·I (R = HᴴH),
+    // G = W H = A⁻¹R = I − reg·A⁻¹ and W Wᴴ = A⁻¹ R A⁻¹ = G A⁻¹, both from the solved A⁻¹
+    // (‖w_k‖² per lane in double).
     const V* w = xs;
     if (factored) {
-      std::memcpy(lanes_g_.data(), static_cast<const void*>(xs + 2 * k_ * t), sizeof(V) * 2 * k_ * k_);
-      std::memcpy(lanes_x_.data(), static_cast<const void*>(xs + 2 * k_ * (t + k_)), sizeof(V) * 2 * k_ * k_);
+      std::memcpy(lanes_x_.data(), static_cast<const void*>(xs + 2 * k_ * t), sizeof(V) * 2 * k_ * k_);
+      const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
+      for (int j = 0; j < k_; ++j) {
+        for (int i = 0; i < k_; ++i) {
+          const auto at = static_cast<std::size_t>(2 * (j * k_ + i) * L);
+          const Real diagonal = i == j ? Real(1) : Real(0);
+          for (int l = 0; l < L; ++l) {
+            lanes_g_[at + static_cast<std::size_t>(l)] = diagonal - reg * lanes_x_[at + static_cast<std::size_t>(l)];
+            lanes_g_[at + static_cast<std::size_t>(L + l)] = -reg * lanes_x_[at + static_cast<std::size_t>(L + l)];
+          }
+        }
+      }
     } else {
       if (!per_block) {
         solver::compact::HWY_NAMESPACE::multiply(w_.data(), xs, hhs, k_, k_, n_);
@@ -274,13 +278,14 @@ class engine_impl final : public batch_detector::engine {
   void init_lanes() { gain_lanes_.assign(static_cast<std::size_t>(2 * k_ * L), Real(0)); }
 
  private:
-  // Per-block mode with fewer received vectors than antennas − 2·users solves the factored
-  // system A [Ŝ | G | A⁻¹] = [HᴴY | R | I] (T + 2K right-hand sides) instead of A W = Hᴴ
-  // (N) and W Y, G = W H (2KN(T + K) more complex multiply-adds).
-  bool factored_for(int t) const noexcept { return mode_ == detection_mode::per_block && t + 2 * k_ < n_; }
+  // Per-block mode with no more received vectors than antennas − users solves the factored
+  // system A [Ŝ | A⁻¹] = [HᴴY | I] (T + K right-hand sides, HᴴY formed from H and Y) instead
+  // of A W = Hᴴ (N right-hand sides) and then W Y and G = W H (KN(T + K) complex
+  // multiply-adds more).
+  bool factored_for(int t) const noexcept { return mode_ == detection_mode::per_block && t + k_ <= n_; }
   int right_hand_sides(int t) const noexcept {
     if (mode_ == detection_mode::per_vector) return k_ + t;
-    return factored_for(t) ? t + 2 * k_ : n_;
+    return factored_for(t) ? t + k_ : n_;
   }
   static std::size_t size(int elements) { return static_cast<std::size_t>(2 * std::max(elements, 1)); }
   // Where the solver writes X for work slot `slot`: over B itself for a compact backend

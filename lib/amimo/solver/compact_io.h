@@ -62,53 +62,91 @@ void zero_lanes(V* p, int elements, unsigned mask) noexcept {
   for (int e = 0; e < 2 * elements; ++e) p[e] = select_greater(k, zero, p[e], zero);
 }
 
-#if HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+// Full f32 groups from column-major views, eight systems at a time in 256-bit registers
+// (an AVX-512 group of 16 lanes is two such halves joined per vector).
+
 /// Four consecutive complex elements of one system as eight floats (re, im, re, im, …).
 inline __m256 load_four_complex(const float* p) noexcept { return _mm256_loadu_ps(p); }
 inline __m256 load_four_complex(const double* p) noexcept {
   return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
 }
 
-/// Full group of an f32 8-lane target from a column-major view whose rows are contiguous
-/// (row_stride 1): for four rows at a time, each lane's four complex elements are one
-/// vector; an 8×8 transpose in registers turns the eight lanes' vectors into the eight
-/// group vectors (re, im of four elements). Rows beyond a multiple of four go one by one.
+/// Rows i … i+3 of column `col` of eight systems `ms` reals apart: each system's four
+/// complex elements are one vector, and an 8×8 transpose in registers turns them into
+/// out[2r] (real parts) and out[2r + 1] (imaginary parts) of row i + r across the systems.
+template <typename Real>
+inline void transpose_four_rows(const Real* col, std::ptrdiff_t ms, int i, __m256 out[8]) noexcept {
+  __m256 r[8];
+  for (int l = 0; l < 8; ++l) r[l] = load_four_complex(col + l * ms + 2 * i);
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
+  const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+  out[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  out[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  out[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  out[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  out[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  out[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  out[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  out[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/// Eight systems one complex apart at p (re, im pairs): their real and imaginary parts.
+inline void split_adjacent(const float* p, __m256& re, __m256& im) noexcept {
+  const __m256 a = _mm256_loadu_ps(p);      // systems 0–3: re, im, re, im, …
+  const __m256 b = _mm256_loadu_ps(p + 8);  // systems 4–7
+  // Per 128-bit half: (re0 re1 re4 re5 | re2 re3 re6 re7), then the 64-bit pairs reordered.
+  const __m256 r = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
+  const __m256 i = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+  re = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(r), _MM_SHUFFLE(3, 1, 2, 0)));
+  im = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(i), _MM_SHUFFLE(3, 1, 2, 0)));
+}
+
+/// One group vector from the 256-bit halves of its lanes 0–7 (lo) and 8–15 (hi).
+#if HWY_TARGET == HWY_AVX3
+inline void put(simd::HWY_NAMESPACE::lanes<float>& d, __m256 lo, __m256 hi) noexcept {
+  d.v = _mm512_insertf32x8(_mm512_castps256_ps512(lo), hi, 1);
+}
+#else
+inline void put(simd::HWY_NAMESPACE::lanes<float>& d, __m256 lo, __m256 /*hi*/) noexcept { d.v = lo; }
+#endif
+
+/// Full group of an f32 target from a column-major view whose rows are contiguous
+/// (row_stride 1): four rows at a time through transpose_four_rows per eight lanes; rows
+/// beyond a multiple of four go one by one.
 template <typename Real>
 void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<Real>& src, int g) noexcept {
-  constexpr int L = 8;
+  constexpr int L = simd::HWY_NAMESPACE::lanes<float>::size;
   const std::ptrdiff_t ms = 2 * src.matrix_stride;
   const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
   const int rows4 = src.rows - src.rows % 4;
   for (int j = 0; j < src.cols; ++j) {
     const Real* col = base + 2 * j * src.column_stride;
     for (int i = 0; i < rows4; i += 4) {
-      __m256 r[L];
-      for (int l = 0; l < L; ++l) r[l] = load_four_complex(col + l * ms + 2 * i);
-      const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-      const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-      const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-      const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-      const __m256 u0 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(1, 0, 1, 0));
-      const __m256 u1 = _mm256_shuffle_ps(t0, t2, _MM_SHUFFLE(3, 2, 3, 2));
-      const __m256 u2 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(1, 0, 1, 0));
-      const __m256 u3 = _mm256_shuffle_ps(t1, t3, _MM_SHUFFLE(3, 2, 3, 2));
-      const __m256 u4 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(1, 0, 1, 0));
-      const __m256 u5 = _mm256_shuffle_ps(t4, t6, _MM_SHUFFLE(3, 2, 3, 2));
-      const __m256 u6 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(1, 0, 1, 0));
-      const __m256 u7 = _mm256_shuffle_ps(t5, t7, _MM_SHUFFLE(3, 2, 3, 2));
+      __m256 lo[8];
+      transpose_four_rows(col, ms, i, lo);
       simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);
-      d[0].v = _mm256_permute2f128_ps(u0, u4, 0x20);
-      d[1].v = _mm256_permute2f128_ps(u1, u5, 0x20);
-      d[2].v = _mm256_permute2f128_ps(u2, u6, 0x20);
-      d[3].v = _mm256_permute2f128_ps(u3, u7, 0x20);
-      d[4].v = _mm256_permute2f128_ps(u0, u4, 0x31);
-      d[5].v = _mm256_permute2f128_ps(u1, u5, 0x31);
-      d[6].v = _mm256_permute2f128_ps(u2, u6, 0x31);
-      d[7].v = _mm256_permute2f128_ps(u3, u7, 0x31);
+      if constexpr (L == 16) {
+        __m256 hi[8];
+        transpose_four_rows(col + 8 * ms, ms, i, hi);
+        for (int x = 0; x < 8; ++x) put(d[x], lo[x], hi[x]);
+      } else {
+        for (int x = 0; x < 8; ++x) put(d[x], lo[x], lo[x]);
+      }
     }
     for (int i = rows4; i < src.rows; ++i) {
-      alignas(32) float re[L];
-      alignas(32) float im[L];
+      alignas(64) float re[L];
+      alignas(64) float im[L];
       for (int l = 0; l < L; ++l) {
         re[l] = static_cast<float>(col[l * ms + 2 * i]);
         im[l] = static_cast<float>(col[l * ms + 2 * i + 1]);
@@ -119,24 +157,23 @@ void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, con
   }
 }
 
-/// Full group of an f32 8-lane target from an f32 column-major view whose systems are one
-/// complex apart (FFT bins of one symbol: the receiver's samples): each element's eight
-/// lanes are two contiguous vectors of (re, im) pairs, split by shuffles.
+/// Full group of an f32 target from an f32 column-major view whose systems are one
+/// complex apart (FFT bins of one symbol: the receiver's samples): each element's lanes
+/// are contiguous (re, im) pairs, split by shuffles eight at a time.
 inline void load_full_group_adjacent_systems(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<const float>& src,
                                              int g) noexcept {
-  constexpr int L = 8;
+  constexpr int L = simd::HWY_NAMESPACE::lanes<float>::size;
   const float* base = src.data + std::ptrdiff_t{g} * 2 * L;
   for (int j = 0; j < src.cols; ++j) {
     for (int i = 0; i < src.rows; ++i) {
       const float* p = base + 2 * (i * src.row_stride + j * src.column_stride);
-      const __m256 a = _mm256_loadu_ps(p);      // lanes 0–3: re, im, re, im, …
-      const __m256 b = _mm256_loadu_ps(p + 8);  // lanes 4–7
-      // Per 128-bit half: (re0 re1 re4 re5 | re2 re3 re6 re7), then the 64-bit pairs reordered.
-      const __m256 re = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0));
-      const __m256 im = _mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1));
+      __m256 re_lo, im_lo;
+      split_adjacent(p, re_lo, im_lo);
+      __m256 re_hi = re_lo, im_hi = im_lo;
+      if constexpr (L == 16) split_adjacent(p + 16, re_hi, im_hi);
       const int e = j * src.rows + i;
-      dst[2 * e].v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(re), _MM_SHUFFLE(3, 1, 2, 0)));
-      dst[2 * e + 1].v = _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(im), _MM_SHUFFLE(3, 1, 2, 0)));
+      put(dst[2 * e], re_lo, re_hi);
+      put(dst[2 * e + 1], im_lo, im_hi);
     }
   }
 }
@@ -205,7 +242,7 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   if (same_layout<V>(src)) {
     std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
                 sizeof(V) * 2 * static_cast<std::size_t>(elements));
-#if HWY_TARGET == HWY_AVX2
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
   } else if constexpr (std::is_same_v<V, simd::HWY_NAMESPACE::lanes<float>>) {
     if (src.format == batch_format::column_major && used == L && src.row_stride == 1 && src.matrix_stride != 1) {
       load_full_group_rows_contiguous(dst, src, g);

@@ -186,6 +186,36 @@ TEST(Receiver, ResultsDoNotDependOnThreadCount) {
   }
 }
 
+// A digital chain's blocks (bounds rounded to 16 subcarriers for full SIMD groups, empty
+// blocks when there are more blocks than groups) must cover every subcarrier exactly once:
+// the split changes which subcarriers share a group, never a result.
+TEST(Receiver, DigitalChainResultsDoNotDependOnTheSubcarrierSplit) {
+  const int splits[] = {1, 7, 12, 40, 300};
+  double energy[std::size(splits)] = {};
+  std::uint64_t bits[std::size(splits)] = {};
+  for (std::size_t i = 0; i < std::size(splits); ++i) {
+    auto cfg = small_config(8, 4, modem::modulation::qam16);
+    cfg.threads = 2;
+    cfg.subcarrier_blocks = splits[i];
+    cfg.chains = {{detect::detector_kind::mmse, {"digital-f32", {}}, {}}};
+    receiver rx(cfg);
+    fixed_channel ch(8, 4, {0, 3});
+    randomise(ch, 6, {0.8, 0.2});
+    ofdm::uplink_emulator em(rx.layout(), ch, 14.0, cfg.seed);
+    stream(em, rx, 4);
+    const auto& chain = rx.stats().chains[0];
+    for (int k = 0; k < 4; ++k) energy[i] += chain.user_error_energy[static_cast<std::size_t>(k)];
+    bits[i] = chain.bits;
+    EXPECT_EQ(chain.erased_bits, 0U) << splits[i];
+  }
+  EXPECT_GT(bits[0], 0U);
+  EXPECT_GT(energy[0], 0.0);
+  for (std::size_t i = 1; i < std::size(splits); ++i) {
+    EXPECT_EQ(bits[i], bits[0]) << splits[i];
+    EXPECT_EQ(energy[i], energy[0]) << splits[i];
+  }
+}
+
 TEST(ChannelEstimator, WholeBandAveragingNoiseMatchesClosedForm) {
   // Flat channel, LS per pilot has error variance N0/|p|² = N0/K; averaging all P pilots of
   // a user divides it by P.

@@ -142,7 +142,20 @@ receiver::receiver(const receiver_config& config)
     chain_blocks_.push_back(static_cast<std::size_t>(blocks));
     chain_first_.push_back(block_results);
     block_results += static_cast<std::size_t>(blocks);
-    const int max_block = (n.used_subcarriers + blocks - 1) / blocks;
+    // Block b covers [bound(b), bound(b + 1)): b·used/blocks, for a chain on the compact
+    // SIMD kernels rounded to a multiple of kLaneAlignment subcarriers, so its groups of 8 or
+    // 16 lanes are full (25-subcarrier blocks would fill 25 of 32 lanes). A fixed rule, as
+    // the split is: never the thread count or the CPU.
+    const bool aligned = solver::has_native_batch(config_.chains[c].solver) &&
+                         !solver::latency_bound(config_.chains[c].solver);
+    const auto used_u = static_cast<std::size_t>(n.used_subcarriers);
+    int max_block = 1;
+    for (int b = 0; b <= blocks; ++b) {
+      std::size_t bound = static_cast<std::size_t>(b) * used_u / static_cast<std::size_t>(blocks);
+      if (aligned && b < blocks) bound = std::min(used_u, (bound + kLaneAlignment / 2) / kLaneAlignment * kLaneAlignment);
+      if (b > 0) max_block = std::max(max_block, static_cast<int>(bound - block_bounds_.back()));
+      block_bounds_.push_back(bound);
+    }
     chains_.push_back(std::make_unique<equaliser_chain>(config_.chains[c], n, config_.antennas, config_.users,
                                                         config_.mode, pool_->size(), max_block,
                                                         derive_seed(config_.seed, {0x5017ULL, c})));
@@ -388,10 +401,9 @@ void receiver::deliver() {
 // Chain `chain` over its subcarrier block `block`, its backend seeded per (frame, block, chain).
 void receiver::detect_item(int worker, std::size_t item) {
   const auto [c, block] = detect_items_[item];
-  const auto used = static_cast<std::size_t>(config_.layout.used_subcarriers);
-  const std::size_t blocks = chain_blocks_[c];
-  const std::size_t u0 = block * used / blocks;
-  const std::size_t u1 = (block + 1) * used / blocks;
+  const std::size_t* bounds = block_bounds_.data() + chain_first_[c] + c;  // blocks + 1 per chain
+  const std::size_t u0 = bounds[block];
+  const std::size_t u1 = bounds[block + 1];
   const frame_slot& slot = *back_slot_;
   const equaliser_input in{slot.demod.grid(), slot.estimator.responses(), slot.noise_variance,
                            slot.estimator.segments()};

@@ -18,7 +18,9 @@
 // decorator (run_stage).
 //
 // Threads: subcarriers are split into a fixed number of blocks per chain (subcarrier_blocks;
-// remote_subcarrier_blocks for a remote chain), each (chain, block) one item on a thread
+// remote_subcarrier_blocks for a remote chain; a chain on the compact SIMD kernels has its
+// block bounds rounded to multiples of 16 subcarriers, so its lane groups are full), each
+// (chain, block) one item on a thread
 // pool, the remote chains' items first so their round trips overlap the others' arithmetic;
 // every chain owns one backend per worker (backends are not thread-safe) and backends are
 // reseeded per (frame, block, chain), so results do not depend on the thread count.
@@ -240,6 +242,8 @@ class receiver {
   std::vector<detect_unit> detect_items_;
   std::vector<std::size_t> chain_blocks_;
   std::vector<std::size_t> chain_first_;
+  std::vector<std::size_t> block_bounds_;  // per chain, blocks + 1 subcarrier bounds (at chain_first_[c] + c)
+  static constexpr std::size_t kLaneAlignment = 16;  // compact chains' block bounds: multiples of this
   std::vector<std::uint64_t> block_unresolved_;  // per (chain, block)
   std::vector<std::uint64_t> block_erased_;      // per (chain, block): erased streams
   std::vector<solver::solver_stats> block_accounting_;  // per (chain, block): this frame's backend accounting

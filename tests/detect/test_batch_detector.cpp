@@ -216,17 +216,28 @@ TEST(BatchDetector, ColumnMajorBackendsGetTheWholeCallInOneSolve) {
   }
 }
 
+// A user without a channel is an erased stream (SINR 0, output 0) at every noise level and
+// precision, as the per-matrix detector has it: G_kk must come out exactly 0, not as the
+// rounding residue of 1 − n0·(A⁻¹)_kk (nonzero at n0 = 0.3 or 0.5 in f32).
 TEST(BatchDetector, SingularAndNonFiniteChannelsAreErasuresNotGarbage) {
   batch_case c(10, 8, 4, 3, 5);
   c.h[2].col(1).setZero();  // a user with no channel: ZF singular
   c.h[5](3, 2) = cf64(std::numeric_limits<double>::infinity(), 0.0);
   c.h[8].setZero();          // no channel at all
   c.h[9].col(3) = c.h[9].col(0);  // two users on the same channel
+  for (const char* name : {"digital-f32", "digital-f64"})
+  for (const double n0 : {0.1, 0.02, 0.3, 0.5})
   for (const detector_kind kind : {detector_kind::zf, detector_kind::mmse}) {
+    // ZF in f64 on m = 9's two users with one channel (an exactly singular Gram) leaves a
+    // last pivot at the singularity threshold's edge, where the compact and per-matrix
+    // factorisations' rounding may decide differently: f32 covers ZF.
+    if (std::string(name) == "digital-f64" && kind == detector_kind::zf) continue;
     for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
-      auto solver = solver::create_batch_solver({"digital-f32", {}}, 4, 1);
-      const outcome want = per_matrix(c, kind, mode, "digital-f32", 0.1);
-      const outcome got = batched(c, kind, mode, *solver, 0.1);
+      SCOPED_TRACE(std::string(name) + " n0=" + std::to_string(n0) + " " + std::string(to_string(kind)) + " " +
+                   std::string(to_string(mode)));
+      auto solver = solver::create_batch_solver({name, {}}, 4, 1);
+      const outcome want = per_matrix(c, kind, mode, name, n0);
+      const outcome got = batched(c, kind, mode, *solver, n0);
       for (int m = 0; m < c.count; ++m) {
         EXPECT_EQ(got.resolved[m], want.resolved[m]) << "m=" << m;
         EXPECT_TRUE(got.s[m].allFinite()) << "m=" << m;
@@ -246,6 +257,10 @@ TEST(BatchDetector, SingularAndNonFiniteChannelsAreErasuresNotGarbage) {
       EXPECT_TRUE(got.resolved[0] && got.resolved[1]);
       if (kind == detector_kind::zf) {
         EXPECT_FALSE(got.resolved[2]);
+      } else {
+        EXPECT_TRUE(got.resolved[2]);
+        EXPECT_EQ(got.sinr[2][1], 0.0) << "the user without a channel";
+        EXPECT_GT(got.sinr[2][0], 0.0);
       }
     }
   }
@@ -298,9 +313,10 @@ TEST(BatchDetector, ReceiverAndDenseLayoutsDetectAsElementByElementLoadsOnEveryT
   struct restore {
     ~restore() { simd::use_target(""); }
   } guard;
-  for (const std::string& t : simd::runnable_targets()) {
+  for (const std::string& t : simd::runnable_targets())
+  for (const int antennas : {12, 13}) {  // 13: a row beyond the loaders' four-row transposes
     simd::use_target(t);
-    batch_case c(37, 12, 4, 5, 91);  // 37: full groups and a partial one for every width
+    batch_case c(37, antennas, 4, 5, 91);  // 37: full groups and a partial one for every width
     c.flatten();
     const int count = c.count, rows = c.antennas, cols = c.vectors, users = c.users;
     // Element (i, j) of system m at (j·rows + i)·count + m, as the grid holds bins.
@@ -332,7 +348,7 @@ TEST(BatchDetector, ReceiverAndDenseLayoutsDetectAsElementByElementLoadsOnEveryT
       const auto want = run(reversed_view(h_rev, count, rows, users), reversed_view(y_rev, count, rows, cols), sinr_want);
       const auto dense = run(h_dense, y_dense, sinr_dense);
       const auto from_grid = run(h_dense, y_grid, sinr_grid);
-      const std::string where = t + " " + std::string(to_string(mode));
+      const std::string where = t + " " + std::to_string(antennas) + " antennas " + std::string(to_string(mode));
       EXPECT_GT(std::abs(want[5]), 0.0) << where;
       EXPECT_EQ(dense, want) << where;
       EXPECT_EQ(from_grid, want) << where;

@@ -48,7 +48,7 @@ class engine_impl final : public batch_detector::engine {
       : kind_(kind), mode_(mode), solver_(solver), n_(antennas), k_(users), t_max_(max_vectors),
         whole_(solver.preference().format != solver::batch_format::compact),
         slots_(whole_ ? (max_batch + L - 1) / L : 1),
-        h_(slots(n_ * k_)), y_(slots(n_ * t_max_)), a_(slots(k_ * k_)), hh_(slots(k_ * n_)),
+        h_(slots(n_ * k_)), y_(slots(n_ * t_max_)), a_(slots(k_ * k_)), r_(slots(k_ * k_)), hh_(slots(k_ * n_)),
         b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(whole_ ? slots(k_ * std::max(n_, k_ + t_max_)) : 0), w_(size(k_ * n_)),
         g_(size(k_ * k_)), s_(size(k_ * t_max_)), wnorm_(static_cast<std::size_t>(k_)),
         gain_(static_cast<std::size_t>(2 * k_)), lanes_g_(static_cast<std::size_t>(2 * k_ * k_ * L)),
@@ -100,8 +100,14 @@ class engine_impl final : public batch_detector::engine {
     bad_h_[static_cast<std::size_t>(slot)] = solver::compact::HWY_NAMESPACE::load_group(hs, h, g, Real(0));
     (void)solver::compact::HWY_NAMESPACE::load_group(ys, y, g, Real(0));
     const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
-    solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
-    if (factored) {  // [Hᴴ Y | I]
+    if (factored) {
+      // R = HᴴH kept for G's diagonal (finish()); A = R + reg·I, the same bits gram() gives
+      // with reg. Right-hand sides [Hᴴ Y | I].
+      V* r = at(r_, slot, k_ * k_);
+      solver::compact::HWY_NAMESPACE::gram(r, hs, n_, k_, V::zero());
+      std::memcpy(static_cast<void*>(as), static_cast<const void*>(r), sizeof(V) * 2 * k_ * k_);
+      const V reg_v = V::broadcast(reg);
+      for (int j = 0; j < k_; ++j) as[2 * (j * k_ + j)] = as[2 * (j * k_ + j)] + reg_v;
       V* identity = bs + 2 * k_ * t;
       for (int j = 0; j < k_; ++j) {
         for (int i = 0; i < k_; ++i) {
@@ -109,11 +115,10 @@ class engine_impl final : public batch_detector::engine {
           identity[2 * (j * k_ + i) + 1] = V::zero();
         }
       }
-    }
-    if (factored) {
       solver::compact::HWY_NAMESPACE::adjoint_multiply(bs, hs, ys, n_, k_, t);
       return;
     }
+    solver::compact::HWY_NAMESPACE::gram(as, hs, n_, k_, V::broadcast(reg));
     // Hᴴ (k × n): straight into the right-hand side in explicit per-block mode.
     V* hh = per_block ? bs : hhs;
     for (int a = 0; a < n_; ++a) {
@@ -158,21 +163,30 @@ class engine_impl final : public batch_detector::engine {
     // The filter actually applied: W = X (explicit per-block), X[:, :k] Hᴴ (per-vector),
     // or, factored, W = A⁻¹Hᴴ applied as A⁻¹(HᴴY): then, with A = R + reg·I (R = HᴴH),
     // G = W H = A⁻¹R = I − reg·A⁻¹ and W Wᴴ = A⁻¹ R A⁻¹ = G A⁻¹, both from the solved A⁻¹
-    // (‖w_k‖² per lane in double).
+    // (‖w_k‖² per lane in double). G's off-diagonal is −reg·A⁻¹ (no cancellation); its
+    // diagonal is Σ_j (A⁻¹)_kj R_jk, not 1 − reg·(A⁻¹)_kk, which cancels: a user without a
+    // channel (R's column k zero) gets G_kk = 0 exactly, an erased stream, and a weak one
+    // keeps G_kk's relative precision.
     const V* w = xs;
     if (factored) {
-      std::memcpy(lanes_x_.data(), static_cast<const void*>(xs + 2 * k_ * t), sizeof(V) * 2 * k_ * k_);
-      const Real reg = kind_ == detector_kind::mmse && n0_ok ? static_cast<Real>(n0) : Real(0);
-      for (int j = 0; j < k_; ++j) {
-        for (int i = 0; i < k_; ++i) {
-          const auto at = static_cast<std::size_t>(2 * (j * k_ + i) * L);
-          const Real diagonal = i == j ? Real(1) : Real(0);
-          for (int l = 0; l < L; ++l) {
-            lanes_g_[at + static_cast<std::size_t>(l)] = diagonal - reg * lanes_x_[at + static_cast<std::size_t>(l)];
-            lanes_g_[at + static_cast<std::size_t>(L + l)] = -reg * lanes_x_[at + static_cast<std::size_t>(L + l)];
-          }
+      const V* inverse = xs + 2 * k_ * t;
+      const V* r = at(r_, slot, k_ * k_);
+      const V minus_reg = V::broadcast(kind_ == detector_kind::mmse && n0_ok ? -static_cast<Real>(n0) : Real(0));
+      for (int e = 0; e < 2 * k_ * k_; ++e) g_[static_cast<std::size_t>(e)] = minus_reg * inverse[e];
+      for (int k = 0; k < k_; ++k) {
+        V re = V::zero();
+        V im = V::zero();
+        for (int j = 0; j < k_; ++j) {
+          const V xr = inverse[2 * (j * k_ + k)], xi = inverse[2 * (j * k_ + k) + 1];  // (A⁻¹)_kj
+          const V rr = r[2 * (k * k_ + j)], ri = r[2 * (k * k_ + j) + 1];              // R_jk
+          re = fnma(xi, ri, fma(xr, rr, re));
+          im = fma(xi, rr, fma(xr, ri, im));
         }
+        g_[static_cast<std::size_t>(2 * (k * k_ + k))] = re;
+        g_[static_cast<std::size_t>(2 * (k * k_ + k) + 1)] = im;
       }
+      std::memcpy(lanes_g_.data(), static_cast<const void*>(g_.data()), sizeof(V) * 2 * k_ * k_);
+      std::memcpy(lanes_x_.data(), static_cast<const void*>(inverse), sizeof(V) * 2 * k_ * k_);
     } else {
       if (!per_block) {
         solver::compact::HWY_NAMESPACE::multiply(w_.data(), xs, hhs, k_, k_, n_);
@@ -310,7 +324,7 @@ class engine_impl final : public batch_detector::engine {
   int n_, k_, t_max_;
   bool whole_;  // one solver call per detect() (column-major backends: remote, per-matrix adapters)
   int slots_;
-  std::vector<V> h_, y_, a_, hh_, b_, x_, w_, g_, s_;
+  std::vector<V> h_, y_, a_, r_, hh_, b_, x_, w_, g_, s_;  // r_: R = HᴴH per slot (factored)
   std::vector<V> wnorm_;
   std::vector<V> gain_;           // 1/g_k: real, imaginary per user
   std::vector<Real> lanes_g_;     // G as plain reals, lane-minor

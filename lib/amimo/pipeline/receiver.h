@@ -68,7 +68,7 @@ struct receiver_config {
   std::vector<chain_spec> chains{chain_spec{}};
   std::uint64_t seed = 1;       ///< the transmitter's PRBS seed; also seeds the backends
   int threads = 0;              ///< 0: one per core
-  int subcarrier_blocks = 12;   ///< work units per frame (fixed: results independent of threads)
+  int subcarrier_blocks = 12;   ///< blocks per frame of each chain (fixed: results independent of threads)
   /// Subcarrier blocks per frame of chains whose backend answers over the network
   /// (solver::latency_bound: remote). Each block is one solve call, sent as batch-chunk
   /// requests with `window` in flight, and a thread waits for its round trips: fewer,

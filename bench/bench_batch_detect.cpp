@@ -1,6 +1,7 @@
 // The batched detection kernel (per-block MMSE over one subcarrier block, factored since
 // T + K ≤ N: Gram R = HᴴH, HᴴY, Cholesky of A = R + σ²I, one solve A [Ŝ | A⁻¹] = [HᴴY | I],
-// stream quality from G = A⁻¹R = I − σ²A⁻¹ and ‖w_k‖² = (G A⁻¹)_kk, unbiasing; FP32
+// stream quality from G = A⁻¹R (off-diagonal −σ²A⁻¹, diagonal Σ_j (A⁻¹)_kj R_jk) and
+// ‖w_k‖² = (G A⁻¹)_kk, unbiasing; FP32
 // compact SIMD lanes across subcarriers) against, in the same run and on one core:
 //   - the machine's FP32 FMA peak, measured here with independent FMA chains;
 //   - the Agora-style Armadillo baseline, inv_sympd(HᴴH + σ²I)·Hᴴ then W·y per subcarrier,
@@ -188,14 +189,15 @@ int main(int argc, char** argv) {
 
   // Modelled real FLOPs per subcarrier of the algorithm the batched kernel runs (the
   // factored per-block path; a complex multiply-add is 8): Gram (lower triangle), HᴴY,
-  // Cholesky, two triangular solves over T + K columns, G = I − σ²A⁻¹ (2 per entry),
+  // Cholesky, two triangular solves over T + K columns, G (−σ²A⁻¹: 2 per entry; the
+  // diagonal Σ_j (A⁻¹)_kj R_jk: 8K per user),
   // ‖w_k‖² (real part of diag(G A⁻¹)) and Σ|G_kj|² (4 each per pair), unbiasing. Earlier
   // forms: solves over T + 2K columns ([HᴴY | R | I], G solved for), 8(K(K+1)/2·N + KNT +
   // K³/6 + K²(T + 2K)) + 8K² + 8KT; the explicit filter (solves over N columns, G = W H,
   // W Y), 8(K(K+1)/2·N + K³/6 + 2K²N + KNT) + 4KN + 8KT.
   const double k = kUsers, n = kAntennas, t = kVectors;
   const double flops =
-      8.0 * (k * (k + 1) / 2 * n + k * n * t + k * k * k / 6 + k * k * (t + k)) + 10.0 * k * k + 8.0 * k * t;
+      8.0 * (k * (k + 1) / 2 * n + k * n * t + k * k * k / 6 + k * k * (t + k)) + 18.0 * k * k + 8.0 * k * t;
   const double batch_rate = batch_calls * kSubcarriers;
   const double gflops = batch_rate * flops / 1e9;
   std::printf("# BLAS linked by Armadillo: %s\n#   %s\n", blas.library.c_str(), blas.description.c_str());

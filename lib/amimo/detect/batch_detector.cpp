@@ -108,13 +108,7 @@ class engine_impl final : public batch_detector::engine {
       std::memcpy(static_cast<void*>(as), static_cast<const void*>(r), sizeof(V) * 2 * k_ * k_);
       const V reg_v = V::broadcast(reg);
       for (int j = 0; j < k_; ++j) as[2 * (j * k_ + j)] = as[2 * (j * k_ + j)] + reg_v;
-      V* identity = bs + 2 * k_ * t;
-      for (int j = 0; j < k_; ++j) {
-        for (int i = 0; i < k_; ++i) {
-          identity[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
-          identity[2 * (j * k_ + i) + 1] = V::zero();
-        }
-      }
+      set_identity(bs + 2 * k_ * t);
       solver::compact::HWY_NAMESPACE::adjoint_multiply(bs, hs, ys, n_, k_, t);
       return;
     }
@@ -128,13 +122,18 @@ class engine_impl final : public batch_detector::engine {
       }
     }
     if (!per_block) {  // [I | Hᴴ Y]
-      for (int j = 0; j < k_; ++j) {
-        for (int i = 0; i < k_; ++i) {
-          bs[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
-          bs[2 * (j * k_ + i) + 1] = V::zero();
-        }
-      }
+      set_identity(bs);
       solver::compact::HWY_NAMESPACE::multiply(bs + 2 * k_ * k_, hhs, ys, k_, n_, t);
+    }
+  }
+
+  // The k × k identity in every lane at dst.
+  void set_identity(V* dst) const noexcept {
+    for (int j = 0; j < k_; ++j) {
+      for (int i = 0; i < k_; ++i) {
+        dst[2 * (j * k_ + i)] = V::broadcast(i == j ? Real(1) : Real(0));
+        dst[2 * (j * k_ + i) + 1] = V::zero();
+      }
     }
   }
 

@@ -20,8 +20,8 @@
 // Threads: subcarriers are split into a fixed number of blocks per chain (subcarrier_blocks;
 // remote_subcarrier_blocks for a remote chain; a chain on the compact SIMD kernels has its
 // block bounds rounded to multiples of 16 subcarriers, so its lane groups are full), each
-// (chain, block) one item on a thread
-// pool, the remote chains' items first so their round trips overlap the others' arithmetic;
+// (chain, block) one item on a thread pool, the remote chains' items first so their round
+// trips overlap the others' arithmetic;
 // every chain owns one backend per worker (backends are not thread-safe) and backends are
 // reseeded per (frame, block, chain), so results do not depend on the thread count.
 // Frames overlap (pipeline_frames, with two or more threads): the front end (sync, CP

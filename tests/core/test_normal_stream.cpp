@@ -6,6 +6,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <numbers>
 #include <vector>
 
@@ -73,6 +74,31 @@ TEST(NormalStream, VectorisedBuildEqualsThePortableDefinitionBitForBit) {
           << "block " << k << " (vectorised build: " << normal_stream::vectorised() << ")";
     }
   }
+}
+
+TEST(NormalStream, Avx512BlocksEqualThePortableDefinitionBitForBit) {
+  std::uint64_t fast_state[4][4];
+  std::uint64_t state[4][4];
+  detail::normal_stream_seed(7, fast_state);
+  detail::normal_stream_seed(7, state);
+  double got[8 * normal_stream::block];
+  if (!detail::normal_blocks_avx512(fast_state, got)) {
+    GTEST_SKIP() << "this CPU has no AVX-512F";
+  }
+  for (int run = 0; run < 5000; ++run) {
+    if (run > 0) {
+      ASSERT_TRUE(detail::normal_blocks_avx512(fast_state, got));
+    }
+    for (int k = 0; k < 8; ++k) {
+      double expected[normal_stream::block];
+      detail::normal_block_portable(state, expected);
+      for (int j = 0; j < normal_stream::block; ++j) {
+        ASSERT_EQ(std::bit_cast<std::uint64_t>(got[8 * k + j]), std::bit_cast<std::uint64_t>(expected[j]))
+            << "run " << run << " block " << k << " lane " << j;
+      }
+    }
+  }
+  EXPECT_EQ(std::memcmp(fast_state, state, sizeof state), 0);
 }
 
 TEST(NormalStream, MatchesBoxMullerWithLibmOnTheSameUniforms) {

@@ -1,4 +1,5 @@
 #include <amimo/analog/bit_slicing.h>
+#include <amimo/analog/circuit_spectrum.h>
 #include <amimo/analog/lp_inv.h>
 #include <amimo/analog/vector_ops.h>
 
@@ -217,9 +218,12 @@ bool lp_inv::program(const rmat& target, normal_stream& noise, programming_activ
   return std::isfinite(full_scale_) && full_scale_ > 0.0;
 }
 
-// Smallest real part of an eigenvalue of the leaf's circuit matrix; NaN when the QR
-// iteration does not converge.
+// Smallest real part of an eigenvalue of the leaf's circuit matrix (circuit_spectrum.h:
+// ELMHES + HQR on the stack, Eigen's solvers where that does not apply); NaN when no QR
+// iteration converges.
 double lp_inv::stability_margin(node& nd) {
+  double fast = 0.0;
+  if (fast_min_real_eigenvalue(nd.circuit.data(), nd.size, fast)) return fast;
   if (nd.size == 8) {
     nd.eig8.compute(nd.circuit, false);
     if (nd.eig8.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();

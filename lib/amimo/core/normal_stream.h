@@ -6,8 +6,9 @@
 // simulator. normal_stream is Box–Muller on four interleaved xoshiro256** generators with
 // amimo's own log, sin and cos (polynomials of fixed form evaluated with fused
 // multiply–adds, correctly rounded division and square root), so:
-//  - the values depend on the seed alone: an AVX2 build and a portable build give the same
-//    bits (every operation is one IEEE rounding in both);
+//  - the values depend on the seed alone: an AVX2 build, its AVX-512 path (chosen at run
+//    time for bulk double fills) and a portable build give the same bits (every operation
+//    is one IEEE rounding in all three);
 //  - fills are contiguous: fill(a) then fill(b) gives the values of one fill of a+b;
 //  - the values are NOT those of rng::normal() for the same seed (a different stream).
 //
@@ -75,6 +76,9 @@ namespace detail {
 /// The portable (scalar) block generator, the definition of the stream; exposed so tests
 /// can check a vectorised build against it. state is [word][lane] as in normal_stream.
 void normal_block_portable(std::uint64_t (&state)[4][4], double (&out)[normal_stream::block]) noexcept;
+/// Eight blocks with the AVX-512 generator that fill() uses where the CPU has AVX-512F (the
+/// same values as eight portable blocks). False, nothing drawn, where it cannot run.
+bool normal_blocks_avx512(std::uint64_t (&state)[4][4], double (&out)[8 * normal_stream::block]) noexcept;
 /// The portable single-precision block generator (fill(span<float>)'s definition).
 void normal_block_portable_f32(std::uint64_t (&state)[4][4], float (&out)[normal_stream::block_f32]) noexcept;
 /// SplitMix64 lane seeding used by normal_stream::reseed.

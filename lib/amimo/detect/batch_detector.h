@@ -4,8 +4,9 @@
 // go in and out in one call; the work runs on compact groups (one SIMD lane per
 // subcarrier) in the solver's preferred element type — FP32 end to end for digital-f32.
 //
-// Semantics are linear_detector's, exactly (read its header): per-block mode solves
-// A W = Hᴴ, per-vector mode solves A [X | Ŝ] = [I | Hᴴ Y] (the same per-vector solves and
+// Semantics are linear_detector's (read its header): per-block mode applies W = A⁻¹Hᴴ,
+// solved as A W = Hᴴ or factored (below; linear_detector, one system at a time, forms it
+// as X Hᴴ from A X = I when K < N: the same filter up to rounding), per-vector mode solves A [X | Ŝ] = [I | Hᴴ Y] (the same per-vector solves and
 // the filter W = X Hᴴ they amount to), G = W H, SINR and output scale by assess_stream (in
 // double, from the applied filter), and a stream
 // whose quality cannot be known — non-finite or singular channel, failed solve, zero or

@@ -114,8 +114,13 @@ channel_report linear_detector::set_channel(cmat_cref h, double n0) {
 
   const solver::matrix_status loaded = solver_.set_matrix(gram_, solver::matrix_structure::hermitian);
   bool resolved = loaded.ok && std::isfinite(n0) && n0 >= 0.0;
-  if (resolved && mode_ == detection_mode::per_block) {
-    resolved = solver_.solve(filter_, h_adjoint_).ok;  // W = A⁻¹Hᴴ, as the solver computes it
+  if (resolved && mode_ == detection_mode::per_block && users_ >= antennas_) {
+    resolved = solver_.solve(filter_, h_adjoint_).ok;  // W = A⁻¹Hᴴ: N ≤ K right-hand sides
+  } else if (resolved && mode_ == detection_mode::per_block) {
+    // W = X Hᴴ with X the solver's answer to A X = I: K < N right-hand sides instead of
+    // Hᴴ's N (DESIGN.md §2), a quarter of the analog refinement solves at 16×4.
+    resolved = solver_.solve(inverse_, identity_).ok;
+    if (resolved) filter_.noalias() = inverse_ * h_adjoint_;
   } else if (resolved) {
     // Per-vector mode: each vector is its own solve; the filter those solves amount to is
     // W = X Hᴴ with X the solver's answer to A X = I (K right-hand sides, as before).

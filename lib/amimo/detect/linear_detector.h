@@ -4,8 +4,9 @@
 //   ZF:   (HᴴH) ŝ = Hᴴ y            MMSE: (HᴴH + N0/Es·I) ŝ = Hᴴ y
 //
 // Stream quality comes from the filter actually applied, never from a formula that
-// assumes an exact solve. With W the filter the solver produced (per-block: the solution
-// of A W = Hᴴ; per-vector: W = X Hᴴ with X the solution of A X = I, the same solver and
+// assumes an exact solve. With W the filter the solver produced (per-block: W = X Hᴴ with
+// X the solution of A X = I when there are fewer users than antennas — K right-hand sides,
+// not N — else the solution of A W = Hᴴ; per-vector: W = X Hᴴ, the same solver and
 // arithmetic as every per-vector solve) and G = W H its effective gains:
 //
 //   g_k = G_kk (the stream's own gain; MMSE's bias β_k, 1 for exact ZF)
@@ -47,7 +48,8 @@ enum class detector_kind { zf, mmse };
 /// How detection uses the solver (DESIGN.md §2).
 enum class detection_mode {
   per_vector,  ///< every received vector is its own solve: A ŝ_t = Hᴴ y_t
-  per_block,   ///< one solve per channel for the filter, A W = Hᴴ, then ŝ_t = W y_t
+  per_block,   ///< one solve per channel for the filter (A X = I, W = X Hᴴ; A W = Hᴴ when
+               ///< K ≥ N: the fewer right-hand sides), then ŝ_t = W y_t
 };
 
 detector_kind parse_detector_kind(std::string_view name);  ///< "zf" | "mmse"

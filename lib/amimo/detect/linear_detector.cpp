@@ -120,7 +120,7 @@ channel_report linear_detector::set_channel(cmat_cref h, double n0) {
     // W = X Hᴴ with X the solver's answer to A X = I: K < N right-hand sides instead of
     // Hᴴ's N (DESIGN.md §2), a quarter of the analog refinement solves at 16×4.
     resolved = solver_.solve(inverse_, identity_).ok;
-    if (resolved) filter_.noalias() = inverse_ * h_adjoint_;
+    if (resolved) filter_.noalias() = inverse_.lazyProduct(h_adjoint_);  // K×K by K×N: no GEMM set-up
   } else if (resolved) {
     // Per-vector mode: each vector is its own solve; the filter those solves amount to is
     // W = X Hᴴ with X the solver's answer to A X = I (K right-hand sides, as before).

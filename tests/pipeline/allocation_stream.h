@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <vector>
 
 namespace amimo::pipeline::test_support {
@@ -46,10 +47,22 @@ inline counted_run stream(const receiver_config& cfg, int frames) {
   };
   for (int f = 0; f < 4; ++f) push_frame(f);
   const std::uint64_t frames_before = rx.stats().frames;
+  {
+    void* prime[2];
+    static_cast<void>(backtrace(prime, 2));
+  }
+  g_traced = false;
+  g_trace_armed = true;
   const std::uint64_t before = g_allocations.load();
   for (int f = 4; f < frames; ++f) push_frame(f);
   rx.flush();  // the last frame's back end (overlapped frames) inside the counted interval
   const std::uint64_t allocations = g_allocations.load() - before;
+  g_trace_armed = false;
+  if (allocations > 0 && g_traced) {
+    std::fprintf(stderr, "first allocation in the counted interval (of %llu), call stack:\n",
+                 static_cast<unsigned long long>(allocations));
+    backtrace_symbols_fd(g_trace_frames, g_trace_depth, 2);
+  }
   counted_run out;  // (its receiver_stats allocates: counted after the interval)
   out.allocations = allocations;
   out.decoded = rx.stats().frames - frames_before;

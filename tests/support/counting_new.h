@@ -2,6 +2,8 @@
 // A counting global operator new for allocation tests: include from exactly one source
 // file of a test executable (these are the replacement functions themselves). Every C++
 // allocation of the process, any thread, adds one to g_allocations.
+#include <execinfo.h>
+
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -9,17 +11,32 @@
 
 inline std::atomic<std::uint64_t> g_allocations{0};
 
+// Where the first allocation of an armed interval came from (the call stack's return
+// addresses), so a test that finds an allocation it should not can say whose it was.
+// backtrace() loads its unwinder on first use (which allocates): prime it before arming.
+inline std::atomic<bool> g_trace_armed{false};
+inline std::atomic<bool> g_traced{false};
+inline void* g_trace_frames[32];
+inline int g_trace_depth = 0;
+
+inline void count_allocation() noexcept {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  if (g_trace_armed.load(std::memory_order_relaxed) && !g_traced.exchange(true)) {
+    g_trace_depth = backtrace(g_trace_frames, 32);
+  }
+}
+
 // These are the replacement allocation functions themselves: malloc/aligned_alloc pair
 // with free, which GCC cannot see through the replaced operators.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmismatched-new-delete"
 void* operator new(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count_allocation();
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
 void* operator new(std::size_t size, std::align_val_t align) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count_allocation();
   const auto a = static_cast<std::size_t>(align);
   if (void* p = std::aligned_alloc(a, (size + a - 1) / a * a)) return p;
   throw std::bad_alloc();
@@ -32,11 +49,11 @@ void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::fre
 // runtime would allocate there and be freed here, which AddressSanitizer reports as an
 // alloc-dealloc mismatch.
 void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count_allocation();
   return std::malloc(size == 0 ? 1 : size);
 }
 void* operator new(std::size_t size, std::align_val_t align, const std::nothrow_t&) noexcept {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  count_allocation();
   const auto a = static_cast<std::size_t>(align);
   return std::aligned_alloc(a, (size + a - 1) / a * a);
 }

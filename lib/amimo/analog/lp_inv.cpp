@@ -50,6 +50,36 @@ int split_point(int size, int array) {
   return array * ((blocks + 1) / 2);
 }
 
+// The inverse from partial-pivoting LU factors: the identity permuted (P·I), then the
+// unit-lower and the upper substitution, the eight columns side by side in one vector per
+// row (one lane per column). Every element sees the operations of Eigen's lu.solve(e_j)
+// for a single panel (size ≤ its triangular panel width) in the same order — x_t −= x_i·L_ti
+// for i ascending, x_i /= U_ii, x_t −= x_i·U_ti for i descending — so the same values (the
+// analog reference test checks; Eigen skips an update whose x_i is exactly zero, which
+// here changes at most the sign of a zero), with n divisions on the serial path, not n².
+constexpr int kInlineSolve = 8;
+
+void inverse_from_lu(const Eigen::PartialPivLU<rmat>& lu, int n, double* inverse) noexcept {
+  using v8d = double __attribute__((vector_size(64)));
+  const double* f = lu.matrixLU().data();
+  const auto& perm = lu.permutationP().indices();
+  v8d x[kInlineSolve];
+  for (int i = 0; i < n; ++i) x[i] = v8d{};
+  for (int j = 0; j < n; ++j) x[perm(j)][j] = 1.0;
+  for (int i = 0; i < n; ++i) {  // L (unit diagonal): x[i+1:] −= x_i · L[i+1:, i]
+    const double* col = f + static_cast<std::ptrdiff_t>(i) * n;
+    for (int t = i + 1; t < n; ++t) x[t] = x[t] - x[i] * col[t];
+  }
+  for (int i = n - 1; i >= 0; --i) {  // U: x_i /= U_ii, x[:i] −= x_i · U[:i, i]
+    const double* col = f + static_cast<std::ptrdiff_t>(i) * n;
+    x[i] = x[i] / col[i];
+    for (int t = 0; t < i; ++t) x[t] = x[t] - x[i] * col[t];
+  }
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i < n; ++i) inverse[static_cast<std::ptrdiff_t>(j) * n + i] = x[i][j];
+  }
+}
+
 // Pivot-ratio singularity test on an LU factorisation.
 bool lu_usable(const Eigen::PartialPivLU<rmat>& lu) {
   const auto diag = lu.matrixLU().diagonal().cwiseAbs();
@@ -295,10 +325,14 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
     if (!lu_usable(nd.lu)) return false;
     // Column by column (lu.inverse() would allocate a temporary for the permuted identity).
     nd.inverse.resize(nd.size, nd.size);
-    for (int j = 0; j < nd.size; ++j) {
-      nd.sq.setZero();
-      nd.sq(j) = 1.0;
-      nd.inverse.col(j) = nd.lu.solve(nd.sq);
+    if (nd.size <= kInlineSolve) {
+      inverse_from_lu(nd.lu, nd.size, nd.inverse.data());
+    } else {
+      for (int j = 0; j < nd.size; ++j) {
+        nd.sq.setZero();
+        nd.sq(j) = 1.0;
+        nd.inverse.col(j) = nd.lu.solve(nd.sq);
+      }
     }
     nd.lambda_min = stability_margin(nd);
     if (!std::isfinite(nd.lambda_min)) return false;

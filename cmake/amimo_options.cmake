@@ -19,8 +19,10 @@ endif()
 
 # Vector width: amimo is configured and built on the machine that runs it (the README's
 # commands do both), so when that machine has AVX2 and FMA the code is built for
-# x86-64-v3, which roughly doubles Eigen's complex kernels. AVX-512 is not used (GCC 12
-# warns inside its AVX-512 intrinsics with Eigen). -DAMIMO_X86_64_V3=OFF for portable builds.
+# x86-64-v3, which roughly doubles Eigen's complex kernels. AVX-512 is not a build target
+# (GCC 12 warns inside its AVX-512 intrinsics with Eigen); it is used where chosen at run
+# time: Highway's AVX3 kernels (solver/) and the normal stream's AVX-512 blocks (core/).
+# -DAMIMO_X86_64_V3=OFF for portable builds.
 include(CheckCXXSourceRuns)
 check_cxx_source_runs("
 int main() {

@@ -116,8 +116,19 @@ TEST(CircuitSpectrum, RefusesWhatItCannotDo) {
   EXPECT_FALSE(fast_min_real_eigenvalue(bad.data(), 8, out));
   bad(3, 5) = INFINITY;
   EXPECT_FALSE(fast_min_real_eigenvalue(bad.data(), 8, out));
+  // Entries far from 1 (the QR step's unscaled sums of squares would underflow/overflow).
+  rng gen(4104);
+  const rmat g = gaussian(8, gen);
+  const rmat tiny = 1e-150 * g;
+  const rmat huge = 1e150 * g;
+  EXPECT_FALSE(fast_min_real_eigenvalue(tiny.data(), 8, out));
+  EXPECT_FALSE(fast_min_real_eigenvalue(huge.data(), 8, out));
   EXPECT_EQ(out, 42.0);
   EXPECT_FALSE(fast_min_real_eigenvalue(big.data(), 0, out));
+  // Inside the range the answer scales with the matrix.
+  const rmat small = 1e-90 * g;
+  const double unit = fast_or_nan(g);
+  EXPECT_NEAR(fast_or_nan(small) / 1e-90, unit, 1e-10 * (1.0 + std::abs(unit)));
 }
 
 }  // namespace

@@ -77,7 +77,9 @@ TEST(NormalStream, VectorisedBuildEqualsThePortableDefinitionBitForBit) {
 }
 
 TEST(NormalStream, Avx512BlocksEqualThePortableDefinitionBitForBit) {
-  std::uint64_t fast_state[4][4];
+  // Deliberately misaligned for 32-byte loads: the entry point takes any array.
+  alignas(64) std::uint64_t storage[17][4];
+  auto& fast_state = *reinterpret_cast<std::uint64_t(*)[4][4]>(&storage[0][1]);
   std::uint64_t state[4][4];
   detail::normal_stream_seed(7, fast_state);
   detail::normal_stream_seed(7, state);

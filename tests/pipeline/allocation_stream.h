@@ -51,6 +51,7 @@ inline counted_run stream(const receiver_config& cfg, int frames) {
     void* prime[2];
     static_cast<void>(backtrace(prime, 2));
   }
+  g_trace_depth.store(0);
   g_traced = false;
   g_trace_armed = true;
   const std::uint64_t before = g_allocations.load();
@@ -58,10 +59,11 @@ inline counted_run stream(const receiver_config& cfg, int frames) {
   rx.flush();  // the last frame's back end (overlapped frames) inside the counted interval
   const std::uint64_t allocations = g_allocations.load() - before;
   g_trace_armed = false;
-  if (allocations > 0 && g_traced) {
+  const int depth = g_trace_depth.load(std::memory_order_acquire);
+  if (allocations > 0 && depth > 0) {
     std::fprintf(stderr, "first allocation in the counted interval (of %llu), call stack:\n",
                  static_cast<unsigned long long>(allocations));
-    backtrace_symbols_fd(g_trace_frames, g_trace_depth, 2);
+    backtrace_symbols_fd(g_trace_frames, depth, 2);
   }
   counted_run out;  // (its receiver_stats allocates: counted after the interval)
   out.allocations = allocations;

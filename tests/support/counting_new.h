@@ -14,15 +14,17 @@ inline std::atomic<std::uint64_t> g_allocations{0};
 // Where the first allocation of an armed interval came from (the call stack's return
 // addresses), so a test that finds an allocation it should not can say whose it was.
 // backtrace() loads its unwinder on first use (which allocates): prime it before arming.
+// The frames are published by the release store of the depth (0 until they are complete),
+// so a reader on another thread sees either nothing or the whole stack.
 inline std::atomic<bool> g_trace_armed{false};
 inline std::atomic<bool> g_traced{false};
 inline void* g_trace_frames[32];
-inline int g_trace_depth = 0;
+inline std::atomic<int> g_trace_depth{0};
 
 inline void count_allocation() noexcept {
   g_allocations.fetch_add(1, std::memory_order_relaxed);
   if (g_trace_armed.load(std::memory_order_relaxed) && !g_traced.exchange(true)) {
-    g_trace_depth = backtrace(g_trace_frames, 32);
+    g_trace_depth.store(backtrace(g_trace_frames, 32), std::memory_order_release);
   }
 }
 

@@ -190,19 +190,30 @@ double min_real_eigenvalue_reference(const double* a, int n) {
 bool fast_min_real_eigenvalue(const double* a, int n, double& out) noexcept {
   if (n < 1 || n > kMaxFastSize) return false;
   double h[kDim][kDim];
+  double largest = 0.0;
   for (int j = 0; j < n; ++j) {
     for (int i = 0; i < n; ++i) {
       const double v = a[static_cast<std::ptrdiff_t>(j) * n + i];
       if (!std::isfinite(v)) return false;
+      largest = std::max(largest, std::abs(v));
       h[i + 1][j + 1] = v;
     }
   }
+  // The QR step forms p² + q² + r² unscaled (see hessenberg_qr): entries far from 1 could
+  // underflow or overflow there, so such a matrix goes to Eigen (an all-zero one has λ = 0).
+  if (largest == 0.0) {
+    out = 0.0;
+    return true;
+  }
+  if (largest < 1e-100 || largest > 1e100) return false;
   hessenberg(h, n);
   double wr[kDim];
   if (!hessenberg_qr(h, n, wr)) return false;
-  double lowest = wr[1];
-  for (int i = 2; i <= n; ++i) lowest = std::min(lowest, wr[i]);
-  if (!std::isfinite(lowest)) return false;
+  double lowest = INFINITY;
+  for (int i = 1; i <= n; ++i) {
+    if (!std::isfinite(wr[i])) return false;
+    lowest = std::min(lowest, wr[i]);
+  }
   out = lowest;
   return true;
 }

@@ -6,13 +6,14 @@
 // Small circuits (the board's 8×8 arrays) are the hot case: LP-INV programs one per
 // subcarrier and frame. Eigen's EigenSolver (Householder Hessenberg reduction, then its
 // generic real-Schur QR) spent ~5 µs on one 8×8 matrix, a quarter of the analog receiver's
-// time. min_real_eigenvalue() runs the classic EISPACK pair on a plain stack array instead —
+// time. fast_min_real_eigenvalue() runs the classic EISPACK pair on a plain stack array instead —
 // Hessenberg reduction by stabilised elementary similarity transformations (ELMHES) and the
 // Francis double-shift QR on it (HQR, exceptional shifts at iterations 10 and 20) — and
 // agrees with Eigen's eigenvalues to rounding (a few ulps of the matrix norm; tests compare
 // the two on random, near-symmetric, complex-spectrum and defective-looking matrices). A
-// matrix larger than kMaxFastSize, one with a non-finite entry, or a QR that does not
-// converge within 30 iterations per eigenvalue goes to Eigen's solver (the caller's).
+// matrix larger than kMaxFastSize, one with a non-finite entry or with its largest entry
+// outside [1e-100, 1e100] (the QR step's sums of squares are not scaled), or a QR that does
+// not converge within 30 iterations per eigenvalue goes to Eigen's solver (the caller's).
 
 namespace amimo::analog {
 
@@ -20,8 +21,9 @@ inline constexpr int kMaxFastSize = 16;
 
 /// Smallest real part of an eigenvalue of the n×n column-major matrix a (leading dimension
 /// n) into `out`, by ELMHES + HQR on the stack (no allocation). False — `out` untouched —
-/// when n > kMaxFastSize, an entry is not finite or the QR did not converge: the caller
-/// then asks Eigen (lp_inv keeps its solvers' workspaces).
+/// when n > kMaxFastSize, an entry is not finite, the entries' scale is outside
+/// [1e-100, 1e100], or the QR did not converge: the caller then asks Eigen (lp_inv keeps
+/// its solvers' workspaces).
 bool fast_min_real_eigenvalue(const double* a, int n, double& out) noexcept;
 
 /// The same through Eigen::EigenSolver (the reference; allocates). NaN when it does not

@@ -371,7 +371,8 @@ void blocks_f32_avx2(std::uint64_t (&state)[4][4], float* out) noexcept {
 // 2g + 1 side by side). The uniforms are drawn exactly as in blocks_avx2 (the generators are
 // 4 lanes wide and sequential), and every floating-point operation is the same IEEE
 // operation per value (division, square root, FMA, round-to-nearest all correctly rounded),
-// so the values are bit for bit those of the AVX2 and portable generators.
+// so the values are bit for bit those of the AVX2 and portable generators. The state is
+// read and written unaligned: detail::normal_blocks_avx512 takes any caller's array.
 #if defined(AMIMO_NORMAL_AVX2) && defined(__GNUC__) && defined(__x86_64__)
 #define AMIMO_NORMAL_AVX512 1
 // GCC 12's AVX-512 headers self-initialise their "undefined" vectors (__Y = __Y), which
@@ -383,7 +384,7 @@ __attribute__((target("avx512f"))) void blocks_avx512_8(std::uint64_t (&state)[4
   constexpr int G = 4;  // vectors, two blocks each
   __m256i s[4];
   for (int w = 0; w < 4; ++w) {
-    s[w] = _mm256_load_si256(reinterpret_cast<const __m256i*>(state[w]));
+    s[w] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(state[w]));
   }
   const __m256i one_bits4 = _mm256_set1_epi64x(0x3ff0000000000000LL);
   __m512d u1[G];
@@ -408,7 +409,7 @@ __attribute__((target("avx512f"))) void blocks_avx512_8(std::uint64_t (&state)[4
     }
   }
   for (int w = 0; w < 4; ++w) {
-    _mm256_store_si256(reinterpret_cast<__m256i*>(state[w]), s[w]);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(state[w]), s[w]);
   }
   const __m512d one = _mm512_set1_pd(1.0);
   const __m512i one_bits = _mm512_set1_epi64(0x3ff0000000000000LL);

@@ -8,6 +8,8 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
+#include <vector>
 
 namespace amimo::detect {
 namespace {
@@ -58,6 +60,51 @@ TEST(LinearDetector, MmseMatchesDirectUnbiasedFormulaAndBothModesAgree) {
     EXPECT_LT((vector_out.row(k) - biased.row(k) / beta).norm(), 1e-9 * biased.row(k).norm());
   }
   EXPECT_LT((vector_out - block_out).norm(), 1e-9 * vector_out.norm());
+}
+
+// Records how many right-hand sides each solve gets (digital-f64 underneath).
+class rhs_recorder final : public solver::linear_solver {
+ public:
+  std::string_view name() const noexcept override { return "rhs-recorder"; }
+  solver::matrix_status set_matrix(cmat_cref a, solver::matrix_structure structure) override {
+    return inner_->set_matrix(a, structure);
+  }
+  solver::solve_status solve(cmat_ref x, cmat_cref b) override {
+    columns.push_back(b.cols());
+    return inner_->solve(x, b);
+  }
+  std::vector<Eigen::Index> columns;
+
+ private:
+  std::unique_ptr<solver::linear_solver> inner_ = solver::create_linear_solver({"digital-f64", {}}, 8, 1);
+};
+
+// Per-block mode solves for the filter with the fewer right-hand sides (DESIGN.md §2):
+// A X = I (K columns) and W = X Hᴴ when K < N, A W = Hᴴ (N columns) otherwise; either way
+// the output is the unbiased MMSE estimate of the closed form.
+TEST(LinearDetector, PerBlockSolvesWithTheFewerRightHandSides) {
+  rng gen(5);
+  const double n0 = 0.2;
+  for (const auto& [antennas, users] : {std::pair{8, 3}, std::pair{2, 3}, std::pair{4, 4}}) {
+    cmat h(antennas, users), y(antennas, 6);
+    gen.fill_complex_normal(h);
+    gen.fill_complex_normal(y);
+    const cmat a_inv = (h.adjoint() * h + n0 * cmat::Identity(users, users)).inverse();
+    const cmat w = a_inv * h.adjoint();
+    const cmat g = w * h;
+    rhs_recorder rec;
+    linear_detector det(detector_kind::mmse, detection_mode::per_block, rec, antennas, users, 6);
+    ASSERT_TRUE(det.set_channel(h, n0).resolved);
+    ASSERT_EQ(rec.columns.size(), 1U);
+    EXPECT_EQ(rec.columns[0], std::min(antennas, users)) << antennas << "x" << users;
+    cmat s_hat(users, 6);
+    ASSERT_TRUE(det.detect(s_hat, y));
+    const cmat want = w * y;
+    for (int k = 0; k < users; ++k) {
+      const cmat row = want.row(k) / g(k, k);
+      EXPECT_LT((s_hat.row(k) - row).norm(), 1e-10 * row.norm()) << antennas << "x" << users << " user " << k;
+    }
+  }
 }
 
 TEST(LinearDetector, ZeroForcingMeanPostDetectionSnrIsSnrTimesNMinusKPlusOne) {

@@ -9,8 +9,9 @@
 // as X Hᴴ from A X = I when K < N: the same filter up to rounding), per-vector mode solves
 // A [X | Ŝ] = [I | Hᴴ Y] (the same per-vector solves and the filter W = X Hᴴ they amount
 // to), G = W H, SINR and output scale by assess_stream (in double, from the applied
-// filter), and a stream whose quality cannot be known — non-finite or singular channel, failed solve, zero or
-// non-finite gain — is an erasure: output 0, SINR 0, noise variance +∞.
+// filter), and a stream whose quality cannot be known — non-finite or singular channel,
+// failed solve, zero or non-finite gain — is an erasure: output 0, SINR 0, noise variance
+// +∞.
 //
 // A compact backend (digital) is called once per compact group (V lanes, 8 subcarriers in
 // f32 with AVX2), so a group's working set stays in L1. A column-major backend (remote,

@@ -18,7 +18,7 @@
 // programming/converter loops, ranging from the inverse) were checked bit for bit against
 // the OLD recording before the stream changed. Later (issue 15, the analog chain's real-time
 // factor) the INV circuits' stability margin λ_min moved from Eigen's EigenSolver to the
-// stack ELMHES + HQR of analog/circuit_spectrum.h (5× faster at 8×8): a different
+// stack ELMHES + HQR of analog/circuit_spectrum.h (1.5–1.9× faster at 8×8): a different
 // eigenvalue algorithm, so λ_min is compared within 1e-12 relative (it moved by at most
 // 4.3e-15 against this file; every other value stayed bit for bit, the recording was not
 // re-made). That the noise model itself is unchanged

@@ -74,8 +74,13 @@ check "sweep completes after the service died" test "$rc" -eq 0
 check "all points written" test "$(tail -n +2 "$work/killed/ber.csv" | wc -l)" -ge 31
 fallbacks=$(tail -n +2 "$work/killed/ber.csv" | cut -d, -f22 | awk "{s+=\$1} END {print s+0}")
 check "fallbacks reported after the kill ($fallbacks)" test "$fallbacks" -gt 0
-check "early points served remotely (no fallback at 0 dB)" \
-  test "$(sed -n 2p "$work/killed/ber.csv" | cut -d, -f22)" = "0"
+# The kill lands 2 s in; how far the sweep got by then depends on the build (a sanitizer
+# build on a loaded CI machine may still be at 0 dB), so the first point is only required
+# to have been served remotely in part: fewer fallbacks than solves.
+first_solves=$(sed -n 2p "$work/killed/ber.csv" | cut -d, -f19)
+first_fallbacks=$(sed -n 2p "$work/killed/ber.csv" | cut -d, -f22)
+check "early solves served remotely (0 dB: $first_fallbacks fallbacks of $first_solves solves)" \
+  test "$first_fallbacks" -lt "$first_solves"
 check "fallbacks are warned about on stderr, with the reason" \
   grep -q "warning: [0-9]* remote solve(s) were answered by the local digital-f64 fallback.*no reply" "$work/killed.txt"
 check "no fallback warning while the service ran" bash -c "! grep -q 'warning:' '$work/remote-analog.txt'"

@@ -9,8 +9,11 @@
 // The remote chain with a digital-f64 service backend also gives the same outputs as the
 // in-process digital-f64 chain, bit for bit (the same compact kernels run on exactly the
 // same cf64 values, only on the other side of a socket).
+#include <amimo/core/rng.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/remote/solver_service.h>
+#include <amimo/solver/batch_solver.h>
+#include <amimo/solver/solver_factory.h>
 
 #include "allocation_stream.h"
 
@@ -24,6 +27,7 @@
 #include <cstdlib>
 #include <new>
 #include <string>
+#include <vector>
 
 namespace amimo::pipeline {
 namespace {
@@ -131,6 +135,43 @@ TEST(ReceiverOffloadAllocations, RemoteChainBlocksOfAnySizeGiveTheLocalChainsBit
     EXPECT_EQ(remote_chain.bits, local_chain.bits) << blocks;
     EXPECT_EQ(remote_chain.user_error_energy, local_chain.user_error_energy) << blocks;
     EXPECT_EQ(remote_chain.solver.matrices, local_chain.solver.matrices) << blocks;
+  }
+}
+
+// A worker's remote solver may get its first item long after the receiver's warm-up
+// frames (with two remote blocks per frame one thread can take both for a while). Its
+// first solve must not allocate either: reserve() makes the connection's first round trip
+// (without it a fresh client's first solve made 27–31 allocations inside libzmq).
+TEST(ReceiverOffloadAllocations, RemoteBatchSolversFirstSolveAfterReserveAllocatesNothing) {
+  child_service service;
+  ASSERT_EQ(service.endpoint().rfind("tcp://127.0.0.1:", 0), 0U) << service.endpoint();
+  constexpr int count = 24, n = 4, r = 4;
+  std::vector<cf64> a, b, x(static_cast<std::size_t>(count * n * r));
+  rng gen(5);
+  for (int m = 0; m < count; ++m) {
+    cmat h(2 * n, n), v(n, r);
+    gen.fill_complex_normal(h);
+    gen.fill_complex_normal(v);
+    const cmat g = h.adjoint() * h;
+    a.insert(a.end(), g.data(), g.data() + g.size());
+    b.insert(b.end(), v.data(), v.data() + v.size());
+  }
+  std::vector<solver::batch_status> status(count);
+  auto remote = solver::create_batch_solver(
+      {"remote", {{"endpoint", service.endpoint()}, {"backend", "digital-f64"}, {"on-failure", "error"},
+                  {"batch-chunk", "8"}}},
+      n, 1);
+  remote->reserve(r);
+  const std::uint64_t before = g_allocations.load();
+  remote->solve(status, solver::column_major_batch(x.data(), count, n, r), solver::column_major_batch(a.data(), count, n, n),
+                solver::column_major_batch(b.data(), count, n, r), solver::matrix_structure::hermitian);
+  EXPECT_EQ(g_allocations.load() - before, 0U) << "allocations in the first solve after reserve()";
+  for (int m = 0; m < count; ++m) {
+    ASSERT_TRUE(status[static_cast<std::size_t>(m)].solve.ok) << m;
+    ASSERT_FALSE(status[static_cast<std::size_t>(m)].solve.fallback) << m;
+    const Eigen::Map<const cmat> am(a.data() + m * n * n, n, n), bm(b.data() + m * n * r, n, r),
+        xm(x.data() + m * n * r, n, r);
+    EXPECT_LT((am * xm - bm).norm() / bm.norm(), 1e-10) << m;
   }
 }
 

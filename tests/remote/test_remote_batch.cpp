@@ -213,13 +213,44 @@ TEST(RemoteBatch, PipelinedChunksKeepAnAnalogBackendsRandomStream) {
                                               {"on-failure", "error"}}},
                                             4, 21);
   auto local = solver::create_batch_solver({"analog", {{"iters", "3"}}}, 4, 21);
-  for (const std::uint64_t seed : {11ULL, 12ULL}) {
+  // reserve()'s connection round trip (a request without items) draws nothing either.
+  remote->reserve(2);
+  for (const std::uint64_t seed : {0ULL, 11ULL, 12ULL}) {  // 0: no reseed, the stream from the creation seed
     const result got = run(*remote, in, seed);
     const result want = run(*local, in, seed);
     EXPECT_EQ(got.x, want.x) << "seed " << seed;  // bit-identical: the same state sequence
     for (int m = 0; m < in.count; ++m) {
       EXPECT_EQ(got.status[static_cast<std::size_t>(m)].solve.iterations, want.status[static_cast<std::size_t>(m)].solve.iterations);
       EXPECT_GT(got.status[static_cast<std::size_t>(m)].solve.modelled_joules, 0.0);
+    }
+  }
+}
+
+// The service refuses a session's request that carries another max_size; a call with
+// systems larger than the backend was made for starts a new session instead (the batch
+// and the per-system remote paths).
+TEST(RemoteBatch, LargerSystemsThanTheCreationSizeAreServed) {
+  running_service s;
+  const solver::solver_spec spec{"remote",
+                                 {{"endpoint", s.service.endpoint()}, {"backend", "digital-f64"}, {"on-failure", "error"}}};
+  auto remote = solver::create_batch_solver(spec, 4, 3);
+  auto per = solver::create_linear_solver(spec, 4, 3);
+  remote->reserve(2);
+  for (const int n : {4, 6, 4}) {
+    const systems in(5, n, 2, static_cast<std::uint64_t>(n));
+    const result got = run(*remote, in);
+    for (int m = 0; m < in.count; ++m) {
+      ASSERT_TRUE(got.status[static_cast<std::size_t>(m)].solve.ok) << n;
+      ASSERT_FALSE(got.status[static_cast<std::size_t>(m)].solve.fallback) << n;
+      const Eigen::Map<const cmat> a(in.a.data() + m * n * n, n, n), b(in.b.data() + m * n * 2, n, 2),
+          x(got.x.data() + m * n * 2, n, 2);
+      EXPECT_LT((a * x - b).norm() / b.norm(), 1e-10) << n;
+      cmat xp(n, 2);
+      ASSERT_TRUE(per->set_matrix(a, solver::matrix_structure::hermitian).ok) << n;
+      const solver::solve_status st = per->solve(xp, b);
+      ASSERT_TRUE(st.ok) << n;
+      ASSERT_FALSE(st.fallback) << n;
+      EXPECT_LT((a * xp - b).norm() / b.norm(), 1e-10) << n;
     }
   }
 }

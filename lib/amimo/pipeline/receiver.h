@@ -73,10 +73,11 @@ struct receiver_config {
   /// (solver::latency_bound: remote). Each block is one solve call, sent as batch-chunk
   /// requests with `window` in flight, and a thread waits for its round trips: fewer,
   /// larger blocks mean fewer round trips per frame (2: about twice the loopback real-time
-  /// factor of 12, README). 0 (default): subcarrier_blocks. Fixed like it. Not yet the
-  /// default: with 2 the remote allocation test once counted one allocation after warm-up
-  /// under CI load (three chunks in flight per call), not found yet.
-  int remote_subcarrier_blocks = 0;
+  /// factor of 12, README). 0: subcarrier_blocks. Fixed like it (default 2). With two
+  /// items per frame one worker may get its first remote item long after the first frames;
+  /// its remote solver made its connection's first round trip at construction (reserve()),
+  /// so that first item does not allocate either.
+  int remote_subcarrier_blocks = 2;
   int estimation_smoothing = kAutoSmoothing; ///< pilots averaged each side (−1: whole band; auto:
                                              ///< auto_smoothing(), ±120 kHz of pilots)
   /// Channel per data symbol from the pilot groups' estimates (channel_estimator.h); with

@@ -54,6 +54,38 @@ struct remote_batch_solver::impl : remote_connection {
   bytes frame;
   reply replies[2];  // by item count (1: batch; 2: reseed + batch), so storage is reused
   error_reply error;
+  bool warmed = false;
+
+  // One request without items and its reply, so that the connection's first-use work
+  // happens here and not in the first solve: libzmq allocates on a socket's first send and
+  // receive (a fresh client made 27–31 C++ allocations in its first solve). The service
+  // creates the session's backend from create_seed and runs nothing, so no random draw of
+  // an analog backend moves. Waits at most the request timeout, capped at 1 s; no reply is
+  // not counted (the first solve meets the service as it is), and a late reply is dropped
+  // by solve() like any abandoned request's.
+  void warm_up() {
+    if (warmed || clock::now() < retry_after) return;
+    warmed = true;
+    request r;
+    r.id = next_id++;
+    r.session = session;
+    r.create_seed = create_seed;
+    r.max_size = static_cast<std::uint32_t>(max_size);
+    r.element = options.element;
+    r.spec = options.backend;
+    client->send(encode_request(r));
+    session_max_size = r.max_size;
+    const auto deadline = clock::now() + std::chrono::milliseconds(std::min(options.timeout_ms, 1000));
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+      if (left.count() <= 0 || !client->receive_into(left, frame)) return;
+      std::uint64_t id = 0;
+      std::uint64_t sid = 0;
+      if (peek_ids(std::span<const std::byte>(frame.data(), frame.size()), id, sid) && id == r.id && sid == session) {
+        return;
+      }
+    }
+  }
 
   // Systems [first, first + count) answered locally (counted), or io_error with on-failure=error.
   void fall_back(std::span<solver::batch_status> status, const solver::batch_ref& x, const solver::batch_cref& a,
@@ -164,6 +196,7 @@ void remote_batch_solver::reserve(int max_rhs) {
     (m.options.element == element_type::cf32 ? res.x32.reserve(chunk * n * r * 2) : res.x64.reserve(chunk * n * r * 2));
   }
   m.local->reserve(max_rhs);
+  m.warm_up();
 }
 
 void remote_batch_solver::solve(std::span<solver::batch_status> status, solver::batch_ref x, solver::batch_cref a,
@@ -200,6 +233,8 @@ void remote_batch_solver::solve(std::span<solver::batch_status> status, solver::
   }
   const int window = static_cast<int>(m.slots.size());
   const std::uint32_t max_size = static_cast<std::uint32_t>(std::max(m.max_size, shape.rows));
+  if (m.session_max_size != 0 && m.session_max_size != max_size) m.new_session();
+  m.session_max_size = max_size;
   int sent = 0;     // chunks sent
   int oldest = 0;   // first chunk not yet answered
   bool failed = false;

@@ -14,7 +14,9 @@
 // throws io_error. After a timeout the service is not asked again until the back-off
 // ends (0.5 s doubling to 30 s). Buffers are reused: once reserve() has sized them, a
 // solve() makes no C++ allocation of its own (ZeroMQ's message buffers are malloc'ed by
-// libzmq).
+// libzmq). reserve() also makes one round trip without items (at most the timeout, capped
+// at 1 s), so the connection's first-use allocations inside libzmq happen there and not in
+// the first solve; the service creates the session then and draws nothing.
 
 #include <amimo/remote/remote_solver.h>
 #include <amimo/solver/batch_solver.h>

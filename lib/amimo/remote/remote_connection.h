@@ -24,6 +24,7 @@ struct remote_connection {
   void new_session() {
     session = new_session_id();
     next_id = 1;
+    session_max_size = 0;
   }
 
   remote_options options;
@@ -32,6 +33,9 @@ struct remote_connection {
   std::unique_ptr<remote_client> client;
   std::uint64_t session;
   std::uint64_t next_id = 1;
+  /// The max_size this session's requests carry (0: none sent yet). The service refuses a
+  /// session's request with another max_size, so a change starts a new session.
+  std::uint32_t session_max_size = 0;
   bool reseed_pending = false;
   std::uint64_t reseed_seed = 0;
   remote_counters counters;

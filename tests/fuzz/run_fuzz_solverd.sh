@@ -46,7 +46,10 @@ def batch_request(spec, n=2, count=3, r=2):
 inline = open(sys.argv[2]).read().replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").encode()
 seeds = {"digital": b"digital-f64", "analog": b"analog\nprofile=paper-board\niters=5\ntol=1e-6",
          "analog-lp": b"analog-lp\nprofile=ideal\narray=16", "inline": b"analog\nprofile-yaml=" + inline,
-         "path": b"analog\nprofile=/etc/passwd", "dup": b"analog\niters=3\niters=4"}
+         "path": b"analog\nprofile=/etc/passwd", "dup": b"analog\niters=3\niters=4",
+         # Valid YAML that is no profile: a sequence as a key (a finding of 2026-12-02:
+         # yaml-cpp's conversion exception escaped the profile parser).
+         "inline-odd-key": b"analog\nprofile-yaml=? [device]\\n: {bits: 4}\\n"}
 for name, spec in seeds.items():
     open(sys.argv[1] + "/" + name, "wb").write(request(spec))
 for name, spec in {"batch-digital": b"digital-f32", "batch-analog": b"analog\nprofile=paper-board\niters=3"}.items():

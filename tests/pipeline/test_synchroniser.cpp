@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -282,6 +283,29 @@ TEST_F(SyncFixture, ReacquiresAfterAGapAtTheFirstWholeFrame) {
   EXPECT_EQ(got, want);
   EXPECT_EQ(s.stats().sync_losses, 1U);
   EXPECT_EQ(s.stats().acquisitions, 2U);
+}
+
+// receiver::push copies and checks in one pass: an exact copy, and a NaN or ±Inf in either
+// part of any one sample (vector body or scalar tail) is seen; huge finite values are not.
+TEST(Synchroniser, CopyCheckingFiniteCopiesExactlyAndSeesEveryNonFiniteSample) {
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{37}, std::size_t{1000}}) {
+    std::vector<cf32> from(n), to(n, cf32(-1.0F, -1.0F));
+    for (std::size_t i = 0; i < n; ++i) from[i] = cf32(static_cast<float>(i) * 0.5F, -3.0e38F);
+    EXPECT_TRUE(copy_checking_finite(from.data(), n, to.data())) << n;
+    EXPECT_EQ(to, from) << n;
+    const float bad[] = {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
+                         -std::numeric_limits<float>::infinity()};
+    for (std::size_t i = 0; i < n; i += std::max<std::size_t>(1, n / 9)) {
+      for (const float b : bad) {
+        for (const bool imag : {false, true}) {
+          std::vector<cf32> with = from;
+          with[i] = imag ? cf32(1.0F, b) : cf32(b, 1.0F);
+          EXPECT_FALSE(copy_checking_finite(with.data(), n, to.data())) << n << " at " << i;
+          EXPECT_EQ(std::memcmp(to.data(), with.data(), n * sizeof(cf32)), 0) << n << " at " << i;
+        }
+      }
+    }
+  }
 }
 
 TEST(Synchroniser, BadConfigurationIsRefused) {

@@ -385,6 +385,20 @@ TEST(SharedNetwork, InlineProfileIsCappedAndMatchesTheNamedOne) {
   const std::string deep = "device: " + std::string(2000, '[') + std::string(2000, ']') + "\n";
   EXPECT_EQ(expect_error(round_trip(client, encode_request(analog_request(4, {{"profile-yaml", escape_option_value(deep)}})))).code,
             error_code::bad_spec);
+  // Valid YAML that is no profile: a mapping or a sequence as a key, a 'source' that is not
+  // text (yaml-cpp's conversions throw there; the fuzz target found the first). Refused as
+  // bad_spec, and the service keeps serving.
+  std::uint64_t id = 10;
+  for (const char* odd : {"? [device]\n: {bits: 4}\n", "? {a: 1}\n: x\n", "device:\n  ? [bits]\n  : 4\n",
+                          "device:\n  bits: {value: 4, source: [a, b]}\n"}) {
+    EXPECT_EQ(expect_error(round_trip(client, encode_request(analog_request(id++, {{"profile-yaml", escape_option_value(odd)}}))))
+                  .code,
+              error_code::bad_spec)
+        << odd;
+    EXPECT_THROW(analog::parse_analog_profile(odd, "test"), config_error) << odd;
+  }
+  ASSERT_TRUE(std::holds_alternative<reply>(
+      round_trip(client, encode_request(analog_request(id++, {{"profile", "paper-board"}, {"iters", "5"}})))));
   // Both a name and inline text: ambiguous, refused.
   EXPECT_EQ(expect_error(round_trip(client, encode_request(analog_request(
                                                 5, {{"profile", "ideal"}, {"profile-yaml", escape_option_value(board)}}))))

@@ -16,8 +16,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <cstring>
 #include <thread>
+#include <vector>
 
 namespace amimo::remote {
 namespace {
@@ -227,8 +229,9 @@ TEST(RemoteBatch, PipelinedChunksKeepAnAnalogBackendsRandomStream) {
 }
 
 // The service refuses a session's request that carries another max_size; a call with
-// systems larger than the backend was made for starts a new session instead (the batch
-// and the per-system remote paths).
+// systems larger than the backend was made for starts a new session instead, and later
+// smaller ones stay in it (alternating sizes 20 times: no session churn into the
+// per-client quota of 16), on the batch and the per-system remote paths.
 TEST(RemoteBatch, LargerSystemsThanTheCreationSizeAreServed) {
   running_service s;
   const solver::solver_spec spec{"remote",
@@ -236,7 +239,8 @@ TEST(RemoteBatch, LargerSystemsThanTheCreationSizeAreServed) {
   auto remote = solver::create_batch_solver(spec, 4, 3);
   auto per = solver::create_linear_solver(spec, 4, 3);
   remote->reserve(2);
-  for (const int n : {4, 6, 4}) {
+  for (int step = 0; step < 20; ++step) {
+    const int n = step % 2 == 0 ? 4 : 6;
     const systems in(5, n, 2, static_cast<std::uint64_t>(n));
     const result got = run(*remote, in);
     for (int m = 0; m < in.count; ++m) {
@@ -335,6 +339,23 @@ TEST(RemoteBatch, GarbageBatchMessagesGetErrorRepliesAndTheServiceKeepsServing) 
     EXPECT_LT((a * x - b).norm() / b.norm(), 1e-10);
   }
   for (int k = 0; k < 6; ++k) EXPECT_EQ(res.x64[static_cast<std::size_t>(6 * 2 + k)], 0.0);
+}
+
+// Each reserve() waits for its connection's first reply; once one went unanswered the
+// next ones only send: a receiver building many backends against a dead service waits
+// once, not once per backend.
+TEST(RemoteBatch, WarmUpsAgainstADeadServiceWaitOnce) {
+  std::vector<std::unique_ptr<solver::batch_solver>> backends;
+  for (int k = 0; k < 4; ++k) {
+    backends.push_back(solver::create_batch_solver(
+        {"remote", {{"endpoint", "tcp://127.0.0.1:9"}, {"timeout-ms", "500"}}}, 4, static_cast<std::uint64_t>(k)));
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  for (auto& b : backends) b->reserve(2);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 1500ms) << "four waits of 500 ms would take 2 s";
+  // And they still answer (locally, counted) after it.
+  const systems in(3, 4, 2, 9);
+  for (const auto& st : run(*backends[0], in).status) EXPECT_TRUE(st.solve.fallback);
 }
 
 TEST(RemoteBatch, ServiceGoneMeansCountedLocalAnswers) {

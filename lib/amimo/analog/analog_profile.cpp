@@ -196,6 +196,12 @@ std::string_view builtin_profile_yaml(std::string_view name) {
                      "; or give a path to a .yaml file)");
 }
 
+namespace {
+
+analog_profile profile_from_yaml(const YAML::Node& root, const std::string& where);
+
+}  // namespace
+
 analog_profile parse_analog_profile(std::string_view yaml_text, std::string_view origin) {
   const std::string where(origin);
   YAML::Node root;
@@ -204,6 +210,19 @@ analog_profile parse_analog_profile(std::string_view yaml_text, std::string_view
   } catch (const YAML::Exception& e) {
     throw config_error(where + ": not valid YAML: " + e.what());
   }
+  // Any conversion yaml-cpp refuses while walking the tree (a mapping or a sequence used as
+  // a key, a non-text 'source') is the profile's error too, never a YAML exception: the
+  // text may come from the network (amimo-solverd's inline profiles).
+  try {
+    return profile_from_yaml(root, where);
+  } catch (const YAML::Exception& e) {
+    throw config_error(where + ": " + e.what());
+  }
+}
+
+namespace {
+
+analog_profile profile_from_yaml(const YAML::Node& root, const std::string& where) {
   if (!root.IsMap()) throw config_error(where + ": an analog profile is a YAML mapping");
   analog_profile profile;
   for (const auto& top : root) {
@@ -247,6 +266,8 @@ analog_profile parse_analog_profile(std::string_view yaml_text, std::string_view
   }
   return profile;
 }
+
+}  // namespace
 
 analog_profile load_analog_profile(std::string_view name_or_path) {
   const std::string text(name_or_path);

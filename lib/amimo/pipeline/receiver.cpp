@@ -240,17 +240,20 @@ void receiver::push(std::span<const cf32* const> channels, std::size_t count) {
   while (done < count) {
     std::size_t room = count - done;
     auto dst = input(room);
+    bool finite = true;
     for (std::size_t a = 0; a < dst.size(); ++a) {
-      std::copy(channels[a] + done, channels[a] + done + room, dst[a]);
+      finite = copy_checking_finite(channels[a] + done, room, dst[a]) && finite;
     }
-    commit(room);
+    commit_checked(room, finite);
     done += room;
   }
 }
 
-void receiver::commit(std::size_t count) {
+void receiver::commit(std::size_t count) { commit_checked(count, false); }
+
+void receiver::commit_checked(std::size_t count, bool known_finite) {
   const auto t0 = clock_type::now();
-  sync_.commit(count);
+  sync_.commit(count, known_finite);
   process();
   stats_.busy_seconds += seconds_since(t0);
 }

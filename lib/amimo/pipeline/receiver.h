@@ -200,6 +200,7 @@ class receiver {
 
  private:
   struct frame_slot;  // one frame's front-end product: FFT grid, N0, channel estimate
+  void commit_checked(std::size_t count, bool known_finite);  // known_finite: push() checked the samples
   void process();
   void take(const sync_verdict& v);
   void process_frame(std::span<const cf32* const> rows);

@@ -75,6 +75,19 @@ bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
 
 }  // namespace
 
+bool copy_checking_finite(const cf32* from, std::size_t n, cf32* to) noexcept {
+  const float* f = reinterpret_cast<const float*>(from);
+  float* t = reinterpret_cast<float*>(to);
+  std::uint32_t any = 0;
+  for (std::size_t i = 0; i < 2 * n; ++i) {
+    std::uint32_t bits = 0;
+    std::memcpy(&bits, f + i, sizeof bits);
+    any |= static_cast<std::uint32_t>((bits & 0x7F800000U) == 0x7F800000U);
+    std::memcpy(t + i, &bits, sizeof bits);
+  }
+  return any == 0;
+}
+
 synchroniser::synchroniser(const ofdm::numerology& n, std::span<const cf32> preamble, int antennas, double threshold)
     : preamble_(preamble.begin(), preamble.end()),
       threshold_(threshold),
@@ -136,7 +149,7 @@ void synchroniser::compact() {
   head_abs_ += keep_from;
 }
 
-void synchroniser::commit(std::size_t count) {
+void synchroniser::commit(std::size_t count, bool known_finite) {
   // NaN/Inf samples are zeroed (so correlations stay finite) and their span remembered:
   // a frame overlapping one is dropped and counted.
   const std::uint64_t abs0 = head_abs_ + tail_;  // head_abs_ is the absolute index of buffer[0]
@@ -144,6 +157,7 @@ void synchroniser::commit(std::size_t count) {
   std::uint64_t bad_last = 0;
   std::uint64_t bad_count = 0;
   for (auto& row : buffer_) {
+    if (known_finite) break;
     cf32* p = row.data() + tail_;
     if (!any_nonfinite(p, count)) continue;
     for (std::size_t i = 0; i < count; ++i) {

@@ -73,6 +73,10 @@ struct sync_verdict {
   bool frame_slot() const noexcept { return what == kind::frame || what == kind::bad_samples; }
 };
 
+/// Copies n samples and says whether every one is finite: the copy and the check in one
+/// pass over memory (receiver::push), instead of a copy and then commit()'s scan.
+bool copy_checking_finite(const cf32* from, std::size_t n, cf32* to) noexcept;
+
 class synchroniser {
  public:
   /// preamble: the preamble's time-domain body (n.fft_size samples, as one user sends it);
@@ -85,8 +89,10 @@ class synchroniser {
   /// Room for up to `max` new samples per antenna: pointers to write into, then commit().
   /// max is clipped to the free space (at least one frame is always available).
   std::span<cf32* const> input(std::size_t& max);
-  /// Takes `count` written samples (NaN/Inf zeroed and remembered).
-  void commit(std::size_t count);
+  /// Takes `count` written samples (NaN/Inf zeroed and remembered). `known_finite`: the
+  /// caller has checked every new sample while writing it (copy_checking_finite), so the
+  /// scan is skipped.
+  void commit(std::size_t count, bool known_finite = false);
   /// Decides the next thing: call until it says need_more.
   sync_verdict step();
   /// End of stream: releases every whole frame left while locked (without waiting for the

@@ -3,6 +3,7 @@
 #include <amimo/remote/remote_connection.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -54,15 +55,18 @@ struct remote_batch_solver::impl : remote_connection {
   bytes frame;
   reply replies[2];  // by item count (1: batch; 2: reseed + batch), so storage is reused
   error_reply error;
+  std::string spec_text = encode_spec(options.backend);  // encoded once: requests reuse it
   bool warmed = false;
 
   // One request without items and its reply, so that the connection's first-use work
   // happens here and not in the first solve: libzmq allocates on a socket's first send and
-  // receive (a fresh client made 27–31 C++ allocations in its first solve). The service
+  // receive (a fresh client made 27 C++ allocations in its first solve). The service
   // creates the session's backend from create_seed and runs nothing, so no random draw of
-  // an analog backend moves. Waits at most the request timeout, capped at 1 s; no reply is
-  // not counted (the first solve meets the service as it is), and a late reply is dropped
-  // by solve() like any abandoned request's.
+  // an analog backend moves. Waits at most the request timeout, capped at 1 s, and after
+  // one warm-up of this process went unanswered the next ones within 30 s only send (a
+  // receiver builds one backend per worker and chain, one after another: a dead service
+  // costs one wait, not one per backend). No reply is not counted (the first solve meets
+  // the service as it is); a late reply is dropped by solve() before it is decoded.
   void warm_up() {
     if (warmed || clock::now() < retry_after) return;
     warmed = true;
@@ -75,10 +79,17 @@ struct remote_batch_solver::impl : remote_connection {
     r.spec = options.backend;
     client->send(encode_request(r));
     session_max_size = r.max_size;
-    const auto deadline = clock::now() + std::chrono::milliseconds(std::min(options.timeout_ms, 1000));
+    static std::atomic<clock::rep> unanswered_at{0};  // 0: none unanswered yet
+    const auto start = clock::now();
+    const clock::rep last = unanswered_at.load();
+    if (last != 0 && start - clock::time_point(clock::duration(last)) < std::chrono::seconds(30)) return;
+    const auto deadline = start + std::chrono::milliseconds(std::min(options.timeout_ms, 1000));
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
-      if (left.count() <= 0 || !client->receive_into(left, frame)) return;
+      if (left.count() <= 0 || !client->receive_into(left, frame)) {
+        unanswered_at.store(clock::now().time_since_epoch().count());
+        return;
+      }
       std::uint64_t id = 0;
       std::uint64_t sid = 0;
       if (peek_ids(std::span<const std::byte>(frame.data(), frame.size()), id, sid) && id == r.id && sid == session) {
@@ -233,8 +244,8 @@ void remote_batch_solver::solve(std::span<solver::batch_status> status, solver::
   }
   const int window = static_cast<int>(m.slots.size());
   const std::uint32_t max_size = static_cast<std::uint32_t>(std::max(m.max_size, shape.rows));
-  if (m.session_max_size != 0 && m.session_max_size != max_size) m.new_session();
-  m.session_max_size = max_size;
+  if (m.session_max_size != 0 && m.session_max_size < max_size) m.new_session();  // the service would refuse it
+  m.session_max_size = std::max(m.session_max_size, max_size);
   int sent = 0;     // chunks sent
   int oldest = 0;   // first chunk not yet answered
   bool failed = false;
@@ -247,9 +258,9 @@ void remote_batch_solver::solve(std::span<solver::batch_status> status, solver::
       s.attempts = 0;
       s.answered = false;
       s.id = m.next_id++;
-      encode_batch_request(s.encoded, s.id, m.session, m.create_seed, max_size, m.options.backend, m.options.element,
-                           m.reseed_pending ? &m.reseed_seed : nullptr, structure, sub(a, s.first, s.count),
-                           sub(b, s.first, s.count));
+      encode_batch_request_text(s.encoded, s.id, m.session, m.create_seed, m.session_max_size, m.spec_text,
+                                m.options.element, m.reseed_pending ? &m.reseed_seed : nullptr, structure,
+                                sub(a, s.first, s.count), sub(b, s.first, s.count));
       m.reseed_pending = false;
       ++m.counters.requests;
       m.send(s);
@@ -274,6 +285,15 @@ void remote_batch_solver::solve(std::span<solver::batch_status> status, solver::
       std::uint64_t id = 0;
       std::uint64_t sid = 0;
       const std::span<const std::byte> view(m.frame.data(), m.frame.size());
+      // A reply to no request in flight (an abandoned one, the warm-up's after it gave up)
+      // is dropped before decoding: decoding it would resize the reused reply storage.
+      const auto in_flight = [&](std::uint64_t rid, std::uint64_t rsid) {
+        for (int c = oldest; c < sent; ++c) {
+          if (!slot_of(c).answered && slot_of(c).id == rid && rsid == m.session) return true;
+        }
+        return false;
+      };
+      if (peek_ids(view, id, sid) && !in_flight(id, sid)) continue;
       std::uint32_t items = 0;
       if (m.frame.size() >= 28) std::memcpy(&items, m.frame.data() + 24, sizeof items);
       reply& r = m.replies[items == 2 ? 1 : 0];

@@ -331,9 +331,10 @@ solver::matrix_status remote_solver::set_matrix(cmat_cref a, solver::matrix_stru
   m.local_loaded = false;
   m.session_lost = false;
   m.req.create_seed = m.create_seed;
-  m.req.max_size = static_cast<std::uint32_t>(std::max<Eigen::Index>(m.max_size, a.rows()));
-  if (m.session_max_size != 0 && m.session_max_size != m.req.max_size) m.new_session();  // else refused
-  m.session_max_size = m.req.max_size;
+  const auto size = static_cast<std::uint32_t>(std::max<Eigen::Index>(m.max_size, a.rows()));
+  if (m.session_max_size != 0 && m.session_max_size < size) m.new_session();  // the service would refuse it
+  m.session_max_size = std::max(m.session_max_size, size);
+  m.req.max_size = m.session_max_size;
   m.req.element = m.options.element;
   m.req.spec = m.options.backend;
   m.req.items.clear();

@@ -292,7 +292,7 @@ bool any_batch(const std::vector<item_result>& items) {
 }
 
 void put_request_header(writer& out, std::uint64_t id, std::uint64_t session, std::uint64_t create_seed,
-                        std::uint32_t max_size, std::size_t items, const std::string& spec, element_type element,
+                        std::uint32_t max_size, std::size_t items, std::string_view spec, element_type element,
                         std::uint16_t version) {
   put_prefix(out, 1, id, session, version);
   out.put(create_seed);
@@ -353,21 +353,19 @@ void encode_batch_request(bytes& target, std::uint64_t id, std::uint64_t session
                           std::uint32_t max_size, const solver::solver_spec& spec, element_type element,
                           const std::uint64_t* reseed, solver::matrix_structure structure, const solver::batch_cref& a,
                           const solver::batch_cref& b) {
+  encode_batch_request_text(target, id, session, create_seed, max_size, encode_spec(spec), element, reseed, structure,
+                            a, b);
+}
+
+void encode_batch_request_text(bytes& target, std::uint64_t id, std::uint64_t session, std::uint64_t create_seed,
+                               std::uint32_t max_size, std::string_view text, element_type element,
+                               const std::uint64_t* reseed, solver::matrix_structure structure,
+                               const solver::batch_cref& a, const solver::batch_cref& b) {
   // (std::visit here rather than solver::shape_of: the fuzz target links this file alone.)
   const auto shape = [](const solver::batch_cref& v) {
     return std::visit([](const auto& m) { return solver::batch_shape{m.count, m.rows, m.cols}; }, v);
   };
   const solver::batch_shape sa = shape(a), sb = shape(b);
-  // The spec text is short (a backend name and a few options); encode_spec's string is
-  // small enough for the small-string buffer only when there are no options.
-  thread_local std::string text;
-  text = spec.name;
-  for (const auto& [key, value] : spec.options) {
-    text += '\n';
-    text += key;
-    text += '=';
-    text += value;
-  }
   const std::size_t size = header_bytes + text.size() + 2 * item_header_bytes +
                            batch_reals(static_cast<std::uint32_t>(sa.count), static_cast<std::uint32_t>(sa.rows),
                                        static_cast<std::uint32_t>(sb.cols)) *

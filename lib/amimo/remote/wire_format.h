@@ -213,6 +213,11 @@ void encode_batch_request(bytes& out, std::uint64_t id, std::uint64_t session, s
                           std::uint32_t max_size, const solver::solver_spec& spec, element_type element,
                           const std::uint64_t* reseed, solver::matrix_structure structure,
                           const solver::batch_cref& a, const solver::batch_cref& b);
+/// The same with the spec already encoded (encode_spec): no allocation once `out` has room.
+void encode_batch_request_text(bytes& out, std::uint64_t id, std::uint64_t session, std::uint64_t create_seed,
+                               std::uint32_t max_size, std::string_view spec_text, element_type element,
+                               const std::uint64_t* reseed, solver::matrix_structure structure,
+                               const solver::batch_cref& a, const solver::batch_cref& b);
 
 /// Request and session id of a frame that at least has a header-sized prefix with the
 /// right magic; false otherwise (used to address error replies and route by session).

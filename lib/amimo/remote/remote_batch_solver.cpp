@@ -3,7 +3,8 @@
 #include <amimo/remote/remote_connection.h>
 
 #include <algorithm>
-#include <atomic>
+#include <map>
+#include <mutex>
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -62,11 +63,12 @@ struct remote_batch_solver::impl : remote_connection {
   // happens here and not in the first solve: libzmq allocates on a socket's first send and
   // receive (a fresh client made 27 C++ allocations in its first solve). The service
   // creates the session's backend from create_seed and runs nothing, so no random draw of
-  // an analog backend moves. Waits at most the request timeout, capped at 1 s, and after
-  // one warm-up of this process went unanswered the next ones within 30 s only send (a
-  // receiver builds one backend per worker and chain, one after another: a dead service
-  // costs one wait, not one per backend). No reply is not counted (the first solve meets
-  // the service as it is); a late reply is dropped by solve() before it is decoded.
+  // an analog backend moves. Waits at most the request timeout, capped at 1 s, and after a
+  // warm-up to an endpoint went unanswered the process's next ones to it within 30 s only
+  // send, until one is answered (a receiver builds one backend per worker and chain, one
+  // after another: a dead service costs one wait, not one per backend). No reply is not
+  // counted (the first solve meets the service as it is); a late reply is dropped by
+  // solve() before it is decoded.
   void warm_up() {
     if (warmed || clock::now() < retry_after) return;
     warmed = true;
@@ -79,20 +81,28 @@ struct remote_batch_solver::impl : remote_connection {
     r.spec = options.backend;
     client->send(encode_request(r));
     session_max_size = r.max_size;
-    static std::atomic<clock::rep> unanswered_at{0};  // 0: none unanswered yet
+    // Endpoints whose last warm-up went unanswered, and when (the process's few endpoints).
+    static std::mutex unanswered_lock;
+    static std::map<std::string, clock::time_point> unanswered;
     const auto start = clock::now();
-    const clock::rep last = unanswered_at.load();
-    if (last != 0 && start - clock::time_point(clock::duration(last)) < std::chrono::seconds(30)) return;
+    {
+      const std::lock_guard<std::mutex> hold(unanswered_lock);
+      const auto it = unanswered.find(options.endpoint);
+      if (it != unanswered.end() && start - it->second < std::chrono::seconds(30)) return;
+    }
     const auto deadline = start + std::chrono::milliseconds(std::min(options.timeout_ms, 1000));
     for (;;) {
       const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
       if (left.count() <= 0 || !client->receive_into(left, frame)) {
-        unanswered_at.store(clock::now().time_since_epoch().count());
+        const std::lock_guard<std::mutex> hold(unanswered_lock);
+        unanswered[options.endpoint] = clock::now();
         return;
       }
       std::uint64_t id = 0;
       std::uint64_t sid = 0;
       if (peek_ids(std::span<const std::byte>(frame.data(), frame.size()), id, sid) && id == r.id && sid == session) {
+        const std::lock_guard<std::mutex> hold(unanswered_lock);
+        unanswered.erase(options.endpoint);
         return;
       }
     }

@@ -34,7 +34,8 @@ struct remote_connection {
   std::uint64_t session;
   std::uint64_t next_id = 1;
   /// The max_size this session's requests carry (0: none sent yet). The service refuses a
-  /// session's request with another max_size, so a change starts a new session.
+  /// session's request with another max_size, so larger systems start a new session with
+  /// theirs, and smaller ones later keep it (the service serves any order up to it).
   std::uint32_t session_max_size = 0;
   bool reseed_pending = false;
   std::uint64_t reseed_seed = 0;

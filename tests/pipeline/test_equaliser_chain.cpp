@@ -45,9 +45,9 @@ TEST(EqualiserChain, MatchesLinearDetectorCalledDirectlyPerRangeAndSeed) {
   rng gen(11);
   std::vector<cf32> grid(static_cast<std::size_t>(n.symbols_per_frame()) * antennas * fft);
   for (auto& v : grid) v = cf32(gen.complex_normal());
-  std::vector<cf64> estimates(used * block);
-  for (auto& v : estimates) v = gen.complex_normal();
-  estimates[bad * block + 3] = cf64(std::numeric_limits<double>::quiet_NaN(), 0.0);
+  std::vector<cf32> estimates(used * block);
+  for (auto& v : estimates) v = cf32(gen.complex_normal());
+  estimates[bad * block + 3] = cf32(std::numeric_limits<float>::quiet_NaN(), 0.0F);
   // Ranges as the receiver's blocks would give them; [10, 36) crosses DC.
   const std::size_t ranges[][2] = {{0, 10}, {10, 36}};
   const std::uint64_t seeds[] = {derive_seed(5, {1}), derive_seed(5, {2})};
@@ -92,7 +92,7 @@ TEST(EqualiserChain, MatchesLinearDetectorCalledDirectlyPerRangeAndSeed) {
                   cf64(grid[((data0 + d) * antennas + a) * fft + bin]);
             }
           }
-          const Eigen::Map<const cmat> h(estimates.data() + u * block, antennas, users);
+          const cmat h = Eigen::Map<const Eigen::MatrixXcf>(estimates.data() + u * block, antennas, users).cast<cf64>();
           const bool resolved = det.set_channel(h, n0).resolved;
           const bool ok = det.detect(s, y);
           if (!resolved || !ok) ++ref.counts.unresolved_subcarriers;
@@ -140,7 +140,7 @@ TEST(EqualiserChain, RefusesRangesAndBuffersOutOfBounds) {
   n.data_symbols = 2;
   equaliser_chain chain(chain_spec{}, n, 2, 1, detect::detection_mode::per_block, 1, 12, 1);
   std::vector<cf32> grid(static_cast<std::size_t>(n.symbols_per_frame()) * 2 * 64);
-  std::vector<cf64> est(36 * 2);
+  std::vector<cf32> est(36 * 2);
   std::vector<cf64> eq(2 * 36);
   std::vector<double> var(2 * 36);
   const equaliser_input in{grid.data(), est, 1.0, {}};

@@ -152,8 +152,8 @@ TEST(ChannelEstimatorTime, LinearInTimeChannelRecoveredBetweenGroups) {
         }
         const cmat expected = truth(expected_time);
         for (int u = 0; u < n.used_subcarriers; ++u) {
-          const cmat got = (1.0 - seg.weight_after) * est.response(u, seg.group_before) +
-                           seg.weight_after * est.response(u, seg.group_after);
+          const cmat got = (1.0 - seg.weight_after) * est.response(u, seg.group_before).cast<cf64>() +
+                           seg.weight_after * est.response(u, seg.group_after).cast<cf64>();
           ASSERT_LT((got - expected).norm(), 1e-5 * expected.norm())
               << to_string(t) << ", data symbol " << d << ", subcarrier " << u;
         }
@@ -183,8 +183,9 @@ TEST(EqualiserChainTime, EachSegmentDetectedWithItsOwnChannel) {
   rng gen(12);
   std::vector<cf32> grid(static_cast<std::size_t>(n.symbols_per_frame()) * antennas * fft);
   for (auto& v : grid) v = cf32(gen.complex_normal());
-  std::vector<cf64> estimates(2 * used * block);
-  for (auto& v : estimates) v = gen.complex_normal();
+  std::vector<cf32> estimates(2 * used * block);
+  for (auto& v : estimates) v = cf32(gen.complex_normal());
+  const std::vector<cf64> estimates_f64(estimates.begin(), estimates.end());
   const auto segments = time_segments(n, time_interpolation::linear);
   struct hand_segment {
     int first, count;
@@ -223,9 +224,16 @@ TEST(EqualiserChainTime, EachSegmentDetectedWithItsOwnChannel) {
             for (int d = 0; d < seg.count; ++d)
               for (int a = 0; a < antennas; ++a)
                 y(a, d) = cf64(grid[(static_cast<std::size_t>(data_at[seg.first + d] * antennas + a)) * fft + bin]);
-            const Eigen::Map<const cmat> g0(estimates.data() + u * block, antennas, users);
-            const Eigen::Map<const cmat> g1(estimates.data() + (used + u) * block, antennas, users);
-            const cmat h = seg.w0 * g0 + seg.w1 * g1;
+            // The blend as the chain stores it (cf32; blend_channels is checked against
+            // the formula in double below), widened for the detector.
+            std::vector<cf32> blended(block);
+            blend_channels(estimates.data() + u * block, estimates.data() + (used + u) * block, seg.w1, block,
+                           blended.data());
+            const Eigen::Map<const cmat> g0(estimates_f64.data() + u * block, antennas, users);
+            const Eigen::Map<const cmat> g1(estimates_f64.data() + (used + u) * block, antennas, users);
+            const cmat exact = seg.w0 * g0 + seg.w1 * g1;
+            const cmat h = Eigen::Map<const Eigen::MatrixXcf>(blended.data(), antennas, users).cast<cf64>();
+            ASSERT_LE((h - exact).cwiseAbs().maxCoeff(), 1e-7 * exact.cwiseAbs().maxCoeff());
             det.set_channel(h, n0);
             ASSERT_TRUE(det.detect(s, y));
             for (std::size_t k = 0; k < static_cast<std::size_t>(users); ++k) {

@@ -242,7 +242,7 @@ TEST(ChannelEstimator, WholeBandAveragingNoiseMatchesClosedForm) {
     }
     const cf32* ptrs[] = {pilot.data()};
     est.estimate(ptrs);
-    mse += (est.response(10) - ch.gains[0]).squaredNorm() / (6.0 * users);
+    mse += (est.response(10).cast<cf64>() - ch.gains[0]).squaredNorm() / (6.0 * users);
   }
   mse /= trials;
   const double expected = 1.0 / users / (n.used_subcarriers / users);
@@ -304,8 +304,22 @@ TEST(ChannelEstimator, AutoSmoothingKeepsTheFrequencyBiasSmallAtSixteenUsers) {
         const double phase = -2.0 * std::numbers::pi * n.bin_of(u) * ch.tap_delays()[l] / n.fft_size;
         truth += ch.gains[l] * std::polar(1.0, phase);
       }
-      err += (est.response(u) - truth).squaredNorm();
+      err += (est.response(u).cast<cf64>() - truth).squaredNorm();
       power += truth.squaredNorm();
+    }
+    // The Es/N0 numerator the estimator sums while writing: the mean |Ĥ|² per entry over
+    // subcarriers 0, 4, 8, … of the estimate as stored.
+    double sampled = 0.0;
+    std::size_t entries = 0;
+    for (int u = 0; u < n.used_subcarriers; u += 4) {
+      sampled += est.response(u).cast<cf64>().squaredNorm();
+      entries += static_cast<std::size_t>(antennas * users);
+    }
+    sampled /= static_cast<double>(entries);
+    EXPECT_NEAR(est.channel_power(), sampled, 1e-12 * sampled);
+    // Unbiased estimates (no averaging across the turning phase): close to the true power.
+    if (smoothing == 0) {
+      EXPECT_NEAR(est.channel_power(), power / (antennas * users * n.used_subcarriers), 0.05 * sampled);
     }
     return err / power;
   };

@@ -66,7 +66,10 @@ class engine_impl final : public batch_detector::engine {
     if (whole_) {
       // One solver call for every system: a remote backend sends the block at once, a
       // per-matrix backend runs its systems in order.
-      for (int g = 0; g < groups; ++g) prepare(g, g, h, y, t, n0);
+      for (int g = 0; g < groups; ++g) {
+        solver::compact::HWY_NAMESPACE::prefetch_group<V>(y, g + 1);
+        prepare(g, g, h, y, t, n0);
+      }
       const std::span<solver::batch_status> status(status_.data(), static_cast<std::size_t>(count));
       solve(status, count, rhs, 0);
       for (int g = 0; g < groups; ++g) {
@@ -77,6 +80,8 @@ class engine_impl final : public batch_detector::engine {
     }
     for (int g = 0; g < groups; ++g) {
       const int used = solver::compact::HWY_NAMESPACE::lanes_used(count, g, L);
+      // The next group's received vectors are asked for while this group is worked on.
+      solver::compact::HWY_NAMESPACE::prefetch_group<V>(y, g + 1);
       prepare(g, 0, h, y, t, n0);
       const std::span<solver::batch_status> status(status_.data(), static_cast<std::size_t>(used));
       solve(status, used, rhs, 0);

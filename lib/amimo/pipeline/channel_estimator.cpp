@@ -60,6 +60,19 @@ std::vector<time_segment> time_segments(const ofdm::numerology& n, time_interpol
   return segments;
 }
 
+void blend_channels(const cf32* before, const cf32* after, double weight_after, std::size_t count,
+                    cf32* dst) noexcept {
+  // Real arrays: the loop vectorises.
+  const double wa = weight_after;
+  const double wb = 1.0 - wa;
+  const float* b = reinterpret_cast<const float*>(before);
+  const float* a = reinterpret_cast<const float*>(after);
+  float* d = reinterpret_cast<float*>(dst);
+  for (std::size_t i = 0; i < 2 * count; ++i) {
+    d[i] = static_cast<float>(wb * static_cast<double>(b[i]) + wa * static_cast<double>(a[i]));
+  }
+}
+
 channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int antennas, int smoothing,
                                      time_interpolation interpolation)
     : layout_(layout),
@@ -108,10 +121,20 @@ channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int anten
       }
     }
     ls_.emplace_back(pos.size() * static_cast<std::size_t>(antennas), cf64{});
+    std::vector<std::size_t> bins;
+    std::vector<cf64> gains;
+    for (std::size_t p = 0; p < pos.size(); ++p) {
+      bins.push_back(static_cast<std::size_t>(n.fft_index_of(pos[p])));
+      // 1 / pilot, shared among the pilot symbols that carry this position.
+      gains.push_back(1.0 / layout.pilot(pos[p]) / static_cast<double>(position_symbols_[k][p].size()));
+    }
+    pilot_bins_.push_back(std::move(bins));
+    pilot_gains_.push_back(std::move(gains));
     smoothed_.emplace_back(pos.size() * static_cast<std::size_t>(antennas), cf64{});
   }
+  power_.assign(users, 0.0);
   estimate_.assign(static_cast<std::size_t>(n.pilot_groups()) * used_ * static_cast<std::size_t>(antennas * users_),
-                   cf64{});
+                   cf32{});
   std::vector<bool> used(static_cast<std::size_t>(n.fft_size), false);
   for (int u = 0; u < n.used_subcarriers; ++u) used[static_cast<std::size_t>(n.fft_index_of(u))] = true;
   for (int b = 1; b < n.fft_size; ++b)
@@ -132,16 +155,14 @@ void channel_estimator::estimate_user(int user, std::span<const cf32* const> pil
     const auto group_symbols = pilot_symbols.subspan(g * per_group, per_group);
     const auto& pos = positions_[k];
     auto& ls = ls_[k];
+    const auto& bins = pilot_bins_[k];
+    const auto& gains = pilot_gains_[k];
     for (std::size_t i = 0; i < pos.size(); ++i) {
-      const int u = pos[i];
-      const auto bin = static_cast<std::size_t>(n.fft_index_of(u));
-      const cf64 inv = 1.0 / layout_.pilot(u);
       const auto& syms = position_symbols_[k][i];
-      const double share = 1.0 / static_cast<double>(syms.size());
       for (std::size_t a = 0; a < ant; ++a) {
         cf64 acc{};
-        for (int p : syms) acc += cf64(group_symbols[static_cast<std::size_t>(p)][a * fft + bin]);
-        ls[i * ant + a] = acc * inv * share;
+        for (int p : syms) acc += cf64(group_symbols[static_cast<std::size_t>(p)][a * fft + bins[i]]);
+        ls[i * ant + a] = acc * gains[i];
       }
     }
     // Moving average over ±smoothing pilots (prefix sums over positions).
@@ -165,22 +186,38 @@ void channel_estimator::estimate_user(int user, std::span<const cf32* const> pil
         }
       }
     }
-    // Interpolate to every used subcarrier.
+    // Interpolate to every used subcarrier (in double, rounded once to the cf32 store; as
+    // real arrays of 2·antennas so that the loops vectorise).
     const auto block = ant * static_cast<std::size_t>(users_);
+    const std::size_t reals = 2 * ant;
+    double power = 0.0;
     for (int u = 0; u < n.used_subcarriers; ++u) {
       const auto uu = static_cast<std::size_t>(u);
       const auto l = static_cast<std::size_t>(left_[k][uu]);
       const double wr = weight_[k][uu];
-      cf64* dst = estimate_.data() + (g * used_ + uu) * block + k * ant;
-      const cf64* left = sm.data() + l * ant;
+      float* dst = reinterpret_cast<float*>(estimate_.data() + (g * used_ + uu) * block + k * ant);
+      const double* left = reinterpret_cast<const double*>(sm.data() + l * ant);
       if (wr == 0.0) {
-        std::copy(left, left + ant, dst);
+        for (std::size_t i = 0; i < reals; ++i) dst[i] = static_cast<float>(left[i]);
       } else {
-        const cf64* right = left + ant;
-        for (std::size_t a = 0; a < ant; ++a) dst[a] = (1.0 - wr) * left[a] + wr * right[a];
+        const double* right = left + reals;
+        const double wl = 1.0 - wr;
+        for (std::size_t i = 0; i < reals; ++i) dst[i] = static_cast<float>(wl * left[i] + wr * right[i]);
+      }
+      if (g == 0 && u % kPowerStride == 0) {
+        for (std::size_t i = 0; i < reals; ++i) power += static_cast<double>(dst[i]) * static_cast<double>(dst[i]);
       }
     }
+    if (g == 0) power_[k] = power;
   }
+}
+
+double channel_estimator::channel_power() const noexcept {
+  double sum = 0.0;
+  for (const double p : power_) sum += p;
+  const std::size_t sampled = (used_ + kPowerStride - 1) / kPowerStride;
+  const std::size_t entries = sampled * static_cast<std::size_t>(antennas_ * users_);
+  return entries > 0 ? sum / static_cast<double>(entries) : 0.0;
 }
 
 double channel_estimator::noise_variance(std::span<const cf32* const> symbols) const noexcept {

@@ -10,14 +10,16 @@ std::string chain_spec::label() const {
 
 struct equaliser_chain::worker_state {
   // Batched chains: batch_solver/batch_detector set; the others solver/detector and the
-  // per-subcarrier scratch y (antennas × data symbols) and s (users × data symbols).
+  // per-subcarrier scratch h (antennas × users, the estimate widened), y (antennas × data
+  // symbols) and s (users × data symbols).
   std::unique_ptr<solver::accounting_solver> solver;
   std::unique_ptr<detect::linear_detector> detector;
   std::unique_ptr<solver::accounting_batch_solver> batch_solver;
   std::unique_ptr<detect::batch_detector> batch_detector;
+  cmat h;
   cmat y;
   cmat s;
-  std::vector<cf64> blend;  // max_range × (antennas × users): a blended segment's channel
+  std::vector<cf32> blend;  // max_range × (antennas × users): a blended segment's channel
 };
 
 equaliser_chain::equaliser_chain(const chain_spec& spec, const ofdm::numerology& n, int antennas, int users,
@@ -40,10 +42,11 @@ equaliser_chain::equaliser_chain(const chain_spec& spec, const ofdm::numerology&
       w->solver = std::make_unique<solver::accounting_solver>(solver::create_linear_solver(spec.solver, users, seed));
       w->detector = std::make_unique<detect::linear_detector>(spec.detector, mode, *w->solver, antennas, users,
                                                               n.data_symbols);
+      w->h.resize(antennas, users);
       w->y.resize(antennas, n.data_symbols);
       w->s.resize(users, n.data_symbols);
     }
-    if (n.pilot_groups() > 1) w->blend.assign(static_cast<std::size_t>(max_range * antennas * users), cf64{});
+    if (n.pilot_groups() > 1) w->blend.assign(static_cast<std::size_t>(max_range * antennas * users), cf32{});
     workers_.push_back(std::move(w));
   }
 }
@@ -92,17 +95,14 @@ equaliser_counts equaliser_chain::run(int worker, const equaliser_input& in, std
   return counts;
 }
 
-const cf64* equaliser_chain::segment_estimates(worker_state& w, const equaliser_input& in, const time_segment& seg,
+const cf32* equaliser_chain::segment_estimates(worker_state& w, const equaliser_input& in, const time_segment& seg,
                                                std::size_t u0, std::size_t u1) const noexcept {
   const auto block = static_cast<std::size_t>(antennas_ * users_);
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
-  const cf64* before = in.estimates.data() + (static_cast<std::size_t>(seg.group_before) * used + u0) * block;
+  const cf32* before = in.estimates.data() + (static_cast<std::size_t>(seg.group_before) * used + u0) * block;
   if (seg.weight_after == 0.0) return before;
-  const cf64* after = in.estimates.data() + (static_cast<std::size_t>(seg.group_after) * used + u0) * block;
-  const double wa = seg.weight_after;
-  const double wb = 1.0 - wa;
-  const std::size_t count = (u1 - u0) * block;
-  for (std::size_t i = 0; i < count; ++i) w.blend[i] = wb * before[i] + wa * after[i];
+  const cf32* after = in.estimates.data() + (static_cast<std::size_t>(seg.group_after) * used + u0) * block;
+  blend_channels(before, after, seg.weight_after, (u1 - u0) * block, w.blend.data());
   return w.blend.data();
 }
 
@@ -130,7 +130,7 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
   const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
   cf64* eq = view.equalised;
   double* var = view.noise_variance;
-  const cf64* estimates = view.estimates;
+  const cf32* estimates = view.estimates;
   auto& det = *w.batch_detector;
   equaliser_counts counts;
   std::size_t u = u0;
@@ -144,8 +144,8 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
                                               static_cast<int>(data), solver::batch_format::column_major,
                                               static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
                                               1, 1};
-    const cf64* h0 = estimates + (u - u0) * ant * users;
-    const solver::matrix_batch<const double> h{reinterpret_cast<const double*>(h0), count, antennas_, users_,
+    const cf32* h0 = estimates + (u - u0) * ant * users;
+    const solver::matrix_batch<const float> h{reinterpret_cast<const float*>(h0), count, antennas_, users_,
                                                solver::batch_format::column_major, 1,
                                                static_cast<std::ptrdiff_t>(ant),
                                                static_cast<std::ptrdiff_t>(ant * users), 1};
@@ -178,7 +178,7 @@ equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_in
   const std::size_t per_user = static_cast<std::size_t>(n_.data_symbols) * used;
   cf64* eq = view.equalised;
   double* var = view.noise_variance;
-  const cf64* estimates = view.estimates;
+  const cf32* estimates = view.estimates;
   auto& det = *w.detector;
   auto y = w.y.leftCols(static_cast<Eigen::Index>(data));
   auto s_hat = w.s.leftCols(static_cast<Eigen::Index>(data));
@@ -191,8 +191,8 @@ equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_in
         y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
       }
     }
-    const Eigen::Map<const cmat> h(estimates + (u - u0) * ant * users, antennas_, users_);
-    const bool resolved = det.set_channel(h, in.noise_variance).resolved;
+    w.h = Eigen::Map<const Eigen::MatrixXcf>(estimates + (u - u0) * ant * users, antennas_, users_).cast<cf64>();
+    const bool resolved = det.set_channel(w.h, in.noise_variance).resolved;
     const bool ok = det.detect(s_hat, y);
     if (!resolved || !ok) ++counts.unresolved_subcarriers;
     const auto nv = det.noise_variance();

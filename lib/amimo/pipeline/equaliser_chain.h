@@ -47,8 +47,8 @@ struct equaliser_input {
   /// data symbols as numerology.h lays them out): ofdm_demodulator::grid().
   const cf32* grid = nullptr;
   /// Channel estimates per pilot group, groups × used_subcarriers × (antennas × users),
-  /// each column-major: channel_estimator::responses().
-  std::span<const cf64> estimates;
+  /// each column-major, in single precision: channel_estimator::responses().
+  std::span<const cf32> estimates;
   double noise_variance = 1.0;  ///< N0 per subcarrier (Es = 1)
   /// Which channel each data symbol is detected with: channel_estimator::segments().
   /// Empty: time_segments(layout, hold).
@@ -102,7 +102,7 @@ class equaliser_chain {
     std::size_t data = 0;
     cf64* equalised = nullptr;
     double* noise_variance = nullptr;
-    const cf64* estimates = nullptr;
+    const cf32* estimates = nullptr;
   };
   segment_view view_of(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
                        std::size_t u1, const equaliser_output& out) const noexcept;
@@ -112,7 +112,7 @@ class equaliser_chain {
                               std::size_t u1);
   // The estimates of subcarriers [u0, u1) for segment seg: a view into in.estimates, or
   // the blend of two groups written to w's scratch (indexed from u0).
-  const cf64* segment_estimates(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
+  const cf32* segment_estimates(worker_state& w, const equaliser_input& in, const time_segment& seg, std::size_t u0,
                                 std::size_t u1) const noexcept;
 
   ofdm::numerology n_;

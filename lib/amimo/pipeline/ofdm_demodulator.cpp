@@ -37,6 +37,12 @@ void scaled_copy(const cf32* src, std::size_t n, float scale, cf32* dst) noexcep
 
 constexpr std::align_val_t kGridAlignment{64};
 
+/// Asks for the n samples at p to be brought into the cache (one hint per 64-byte line).
+void prefetch(const cf32* p, std::size_t n) noexcept {
+  const char* c = reinterpret_cast<const char*>(p);
+  for (std::size_t b = 0; b < n * sizeof(cf32); b += 64) __builtin_prefetch(c + b);
+}
+
 }  // namespace
 
 void ofdm_demodulator::aligned_delete::operator()(cf32* p) const noexcept { ::operator delete[](p, kGridAlignment); }
@@ -82,10 +88,14 @@ void ofdm_demodulator::transform_part(int worker, std::size_t part) noexcept {
   auto& plan = *ffts_[static_cast<std::size_t>(worker)];
   cf32* in = plan.input().data();
   double guard_energy = 0.0;
-  for (std::size_t item = part * transforms / parts; item < (part + 1) * transforms / parts; ++item) {
-    const std::size_t s = item / ant;
-    const std::size_t a = item % ant;
-    const cf32* src = rows_[a] + s * sym_len + offset;
+  const std::size_t begin = part * transforms / parts;
+  const std::size_t end = (part + 1) * transforms / parts;
+  const auto source = [&](std::size_t item) { return rows_[item % ant] + (item / ant) * sym_len + offset; };
+  for (std::size_t item = begin; item < end; ++item) {
+    const cf32* src = source(item);
+    // Each transform reads another antenna's row: the next window is asked for now, so
+    // that it arrives while this one is transformed (the reads missed the cache).
+    if (item + 1 < end) prefetch(source(item + 1), fft);
     // The window rotated left by the back-off: FFT(x[(m + B) mod N]) = FFT(x)·e^{+j2πbB/N},
     // the back-off's phase ramp removed without a pass over the bins.
     scaled_copy(src + backoff, fft - backoff, scale, in);

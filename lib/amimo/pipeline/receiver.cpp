@@ -358,14 +358,9 @@ void receiver::estimate(frame_slot& slot) {
   // (the same average as channel_estimator::noise_variance(), computed in parallel).
   slot.noise_variance = slot.demod.noise_variance();
   // Es/N0 from the pilots: the estimated channel's mean power per (antenna, user) entry
-  // over N0, so it holds behind any receive gain or sample scaling (every 4th subcarrier).
-  double channel_power = 0.0;
-  std::size_t entries = 0;
-  for (int u = 0; u < config_.layout.used_subcarriers; u += 4) {
-    channel_power += slot.estimator.response(u).squaredNorm();
-    entries += static_cast<std::size_t>(config_.antennas * config_.users);
-  }
-  slot.snr_estimate = entries > 0 ? channel_power / static_cast<double>(entries) / slot.noise_variance : 0.0;
+  // over N0, so it holds behind any receive gain or sample scaling (every 4th subcarrier,
+  // summed by the estimator as it wrote the estimate).
+  slot.snr_estimate = slot.estimator.channel_power() / slot.noise_variance;
 }
 
 // Demaps user k on every chain and generates its PRBS of the expected frame for

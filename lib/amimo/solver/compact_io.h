@@ -345,6 +345,30 @@ void store_group(const batch_ref& dst, const V* src, int g, unsigned write, unsi
   std::visit([&](const auto& view) HWY_ATTR { store_group(view, src, g, write, zero); }, dst);
 }
 
+/// Asks for group g (width systems per group) of a column-major view whose systems are
+/// adjacent (matrix_stride 1: FFT bins of one symbol, the receiver's samples) to be
+/// brought into the cache. Each element's lanes are one short contiguous run, and the runs
+/// lie an antenna row apart, a stride the hardware prefetcher does not follow: issued one
+/// group ahead, the loads of the next group hit. Other views do nothing (their systems
+/// are contiguous and prefetched by the hardware).
+template <typename Real>
+void prefetch_group(const matrix_batch<Real>& v, int g, int width) noexcept {
+  if (v.format != batch_format::column_major || v.matrix_stride != 1 || g < 0 || g * width >= v.count) return;
+  const std::size_t last = 2 * sizeof(Real) * static_cast<std::size_t>(lanes_used(v.count, g, width)) - 1;
+  for (int j = 0; j < v.cols; ++j) {
+    for (int i = 0; i < v.rows; ++i) {
+      const char* p = reinterpret_cast<const char*>(v.data + v.real_index(g * width, i, j));
+      for (std::size_t b = 0; b < last; b += 64) __builtin_prefetch(p + b);
+      __builtin_prefetch(p + last);  // the run's last line (runs need not start on a line)
+    }
+  }
+}
+
+template <typename V>
+void prefetch_group(const batch_cref& v, int g) noexcept {
+  std::visit([&](const auto& view) HWY_ATTR { prefetch_group(view, g, V::size); }, v);
+}
+
 }  // namespace amimo::solver::compact::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 

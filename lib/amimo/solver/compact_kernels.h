@@ -39,72 +39,57 @@ inline const V& im(const V* g, int rows, int i, int j) noexcept {
 /// A = Hᴴ H (+ reg on the diagonal), H n×k, A k×k (both triangles written).
 template <typename V>
 void gram(V* out, const V* h, int n, int k, V reg) noexcept {
-  for (int j = 0; j < k; ++j) {
+  // Entries (i … i+R−1, j) of the lower triangle, each one sum over the antennas in
+  // registers: conj(h_ai) · h_aj, mirrored to the upper triangle. Every entry is summed the
+  // same way whatever R (so the blocking never changes a result, and equal columns of H
+  // still give bit-equal entries: an exactly singular Gram stays exactly singular).
+  const auto rows = [&](int i, int j, auto count) HWY_ATTR {
+    constexpr int R = decltype(count)::value;
+    V r[R], m[R];
+    for (int q = 0; q < R; ++q) r[q] = m[q] = V::zero();
     const V* hj = h + 2 * j * n;
-    int i = j;
-    // Six rows of A at a time: twelve accumulators, each entry summed exactly as in the
-    // narrower blocks below (so the blocking never changes a result, and equal columns of
-    // H still give bit-equal entries: an exactly singular Gram stays exactly singular).
-    for (; i + 6 <= k; i += 6) {
-      V r[6], m[6];
-      for (int q = 0; q < 6; ++q) r[q] = m[q] = V::zero();
-      const V* h0 = h + 2 * i * n;
-      for (int a = 0; a < n; ++a) {  // conj(h_ai) · h_aj
-        const V jr = hj[2 * a], ji = hj[2 * a + 1];
-        for (int q = 0; q < 6; ++q) {
-          const V* hq = h0 + 2 * q * n;
-          r[q] = fma(hq[2 * a], jr, r[q]); r[q] = fma(hq[2 * a + 1], ji, r[q]);
-          m[q] = fma(hq[2 * a], ji, m[q]); m[q] = fnma(hq[2 * a + 1], jr, m[q]);
-        }
-      }
-      for (int q = 0; q < 6; ++q) {
-        out[2 * (j * k + i + q)] = r[q];
-        out[2 * (j * k + i + q) + 1] = m[q];
-        out[2 * ((i + q) * k + j)] = r[q];
-        out[2 * ((i + q) * k + j) + 1] = V::zero() - m[q];
+    const V* h0 = h + 2 * i * n;
+    for (int a = 0; a < n; ++a) {
+      const V jr = hj[2 * a], ji = hj[2 * a + 1];
+      for (int q = 0; q < R; ++q) {
+        const V* hq = h0 + 2 * q * n;
+        r[q] = fma(hq[2 * a], jr, r[q]);
+        r[q] = fma(hq[2 * a + 1], ji, r[q]);
+        m[q] = fma(hq[2 * a], ji, m[q]);
+        m[q] = fnma(hq[2 * a + 1], jr, m[q]);
       }
     }
-    for (; i + 4 <= k; i += 4) {  // four rows of A at a time: H(:, j) loaded once for four
-      V r0 = V::zero(), i0 = V::zero(), r1 = V::zero(), i1 = V::zero();
-      V r2 = V::zero(), i2 = V::zero(), r3 = V::zero(), i3 = V::zero();
-      const V* h0 = h + 2 * i * n;
-      const V* h1 = h0 + 2 * n;
-      const V* h2 = h1 + 2 * n;
-      const V* h3 = h2 + 2 * n;
-      for (int a = 0; a < n; ++a) {  // conj(h_ai) · h_aj
-        const V jr = hj[2 * a], ji = hj[2 * a + 1];
-        r0 = fma(h0[2 * a], jr, r0); r0 = fma(h0[2 * a + 1], ji, r0);
-        i0 = fma(h0[2 * a], ji, i0); i0 = fnma(h0[2 * a + 1], jr, i0);
-        r1 = fma(h1[2 * a], jr, r1); r1 = fma(h1[2 * a + 1], ji, r1);
-        i1 = fma(h1[2 * a], ji, i1); i1 = fnma(h1[2 * a + 1], jr, i1);
-        r2 = fma(h2[2 * a], jr, r2); r2 = fma(h2[2 * a + 1], ji, r2);
-        i2 = fma(h2[2 * a], ji, i2); i2 = fnma(h2[2 * a + 1], jr, i2);
-        r3 = fma(h3[2 * a], jr, r3); r3 = fma(h3[2 * a + 1], ji, r3);
-        i3 = fma(h3[2 * a], ji, i3); i3 = fnma(h3[2 * a + 1], jr, i3);
-      }
-      const V rs[4] = {r0, r1, r2, r3};
-      const V is[4] = {i0, i1, i2, i3};
-      for (int q = 0; q < 4; ++q) {
-        out[2 * (j * k + i + q)] = rs[q];
-        out[2 * (j * k + i + q) + 1] = is[q];
-        out[2 * ((i + q) * k + j)] = rs[q];
-        out[2 * ((i + q) * k + j) + 1] = V::zero() - is[q];
-      }
+    for (int q = 0; q < R; ++q) {
+      out[2 * (j * k + i + q)] = r[q];
+      out[2 * (j * k + i + q) + 1] = m[q];
+      out[2 * ((i + q) * k + j)] = r[q];
+      out[2 * ((i + q) * k + j) + 1] = V::zero() - m[q];
     }
-    for (; i < k; ++i) {
-      V r = V::zero(), m = V::zero();
-      const V* hi = h + 2 * i * n;
-      for (int a = 0; a < n; ++a) {
-        r = fma(hi[2 * a], hj[2 * a], r);
-        r = fma(hi[2 * a + 1], hj[2 * a + 1], r);
-        m = fma(hi[2 * a], hj[2 * a + 1], m);
-        m = fnma(hi[2 * a + 1], hj[2 * a], m);
-      }
-      out[2 * (j * k + i)] = r;
-      out[2 * (j * k + i) + 1] = m;
-      out[2 * (i * k + j)] = r;
-      out[2 * (i * k + j) + 1] = V::zero() - m;
+  };
+  // The rows j … i_end − 1 of column j (1 to 5 of them) in one pass.
+  const auto tail = [&](int j, int i_end) HWY_ATTR {
+    switch (i_end - j) {
+      case 5: return rows(j, j, std::integral_constant<int, 5>{});
+      case 4: return rows(j, j, std::integral_constant<int, 4>{});
+      case 3: return rows(j, j, std::integral_constant<int, 3>{});
+      case 2: return rows(j, j, std::integral_constant<int, 2>{});
+      default: return rows(j, j, std::integral_constant<int, 1>{});
     }
+  };
+  // Row blocks of H outside, its columns inside: a block (six rows of 64 antennas: 48 KiB
+  // at 16 lanes) stays in L1 while the columns j ≤ its first row stream past it; a column
+  // inside the block takes the block's rows at or below it in one pass. (Columns outside,
+  // every column read its rows from L2.)
+  const auto block = [&](int i0, auto count) HWY_ATTR {
+    constexpr int R = decltype(count)::value;
+    for (int j = 0; j <= i0; ++j) rows(i0, j, count);
+    for (int j = i0 + 1; j < i0 + R; ++j) tail(j, i0 + R);
+  };
+  int i = 0;
+  for (; i + 6 <= k; i += 6) block(i, std::integral_constant<int, 6>{});
+  for (; i + 4 <= k; i += 4) block(i, std::integral_constant<int, 4>{});
+  for (; i < k; ++i) block(i, std::integral_constant<int, 1>{});
+  for (int j = 0; j < k; ++j) {
     out[2 * (j * k + j)] = out[2 * (j * k + j)] + reg;
     out[2 * (j * k + j) + 1] = V::zero();
   }
@@ -134,14 +119,16 @@ void adjoint_multiply(V* c, const V* h, const V* b, int n, int k, int m) noexcep
       cj[2 * (i + p) + 1] = q[p];
     }
   };
-  for (int j = 0; j < m; ++j) {
-    const V* bj = b + 2 * j * n;
-    V* cj = c + 2 * j * k;
-    int i = 0;
-    for (; i + 6 <= k; i += 6) rows(bj, cj, i, std::integral_constant<int, 6>{});
-    for (; i + 4 <= k; i += 4) rows(bj, cj, i, std::integral_constant<int, 4>{});
-    for (; i < k; ++i) rows(bj, cj, i, std::integral_constant<int, 1>{});
-  }
+  // Row blocks outside, B's columns inside: a block of H (six rows of 64 antennas: 48 KiB
+  // at 16 lanes) stays in L1 while every column of B streams past it; with the columns
+  // outside, all of H came from L2 once per column. Each entry is the same sum either way.
+  const auto block = [&](int i, auto count) HWY_ATTR {
+    for (int j = 0; j < m; ++j) rows(b + 2 * j * n, c + 2 * j * k, i, count);
+  };
+  int i = 0;
+  for (; i + 6 <= k; i += 6) block(i, std::integral_constant<int, 6>{});
+  for (; i + 4 <= k; i += 4) block(i, std::integral_constant<int, 4>{});
+  for (; i < k; ++i) block(i, std::integral_constant<int, 1>{});
 }
 
 /// In-place Cholesky A = L Lᴴ of the lower triangle of a k×k group; 1/L_jj into inv_diag.

@@ -314,10 +314,14 @@ TEST(BatchDetector, ReceiverAndDenseLayoutsDetectAsElementByElementLoadsOnEveryT
     ~restore() { simd::use_target(""); }
   } guard;
   for (const std::string& t : simd::runnable_targets())
-  for (const int antennas : {12, 13}) {  // 13: a row beyond the loaders' four-row transposes
+  for (const int antennas : {12, 13, 21}) {  // 13, 21: rows beyond the loaders' eight- and four-row transposes
     simd::use_target(t);
     batch_case c(37, antennas, 4, 5, 91);  // 37: full groups and a partial one for every width
     c.flatten();
+    // H's values made exact in f32, so that the receiver's cf32 estimates (h_dense32) and
+    // the cf64 views hold the same numbers and must detect to the same bits.
+    for (auto& v : c.h_flat) v = cf64(cf32(v));
+    const std::vector<cf32> h32(c.h_flat.begin(), c.h_flat.end());
     const int count = c.count, rows = c.antennas, cols = c.vectors, users = c.users;
     // Element (i, j) of system m at (j·rows + i)·count + m, as the grid holds bins.
     std::vector<cf32> grid(c.y_flat.size());
@@ -331,6 +335,7 @@ TEST(BatchDetector, ReceiverAndDenseLayoutsDetectAsElementByElementLoadsOnEveryT
                                                    std::ptrdiff_t{rows} * count, 1, 1};
     const auto y_dense = solver::column_major_batch(static_cast<const cf32*>(c.y_flat.data()), count, rows, cols);
     const auto h_dense = solver::column_major_batch(static_cast<const cf64*>(c.h_flat.data()), count, rows, users);
+    const auto h_dense32 = solver::column_major_batch(static_cast<const cf32*>(h32.data()), count, rows, users);
     const auto y_rev = rows_reversed(c.y_flat, count, rows, cols);
     const auto h_rev = rows_reversed(c.h_flat, count, rows, users);
     for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
@@ -344,16 +349,19 @@ TEST(BatchDetector, ReceiverAndDenseLayoutsDetectAsElementByElementLoadsOnEveryT
           for (int k = 0; k < users; ++k) sinr.push_back(det.sinr(m, k));
         return s;
       };
-      std::vector<double> sinr_want, sinr_dense, sinr_grid;
+      std::vector<double> sinr_want, sinr_dense, sinr_grid, sinr_f32;
       const auto want = run(reversed_view(h_rev, count, rows, users), reversed_view(y_rev, count, rows, cols), sinr_want);
       const auto dense = run(h_dense, y_dense, sinr_dense);
       const auto from_grid = run(h_dense, y_grid, sinr_grid);
+      const auto from_f32 = run(h_dense32, y_grid, sinr_f32);  // the receiver's views
       const std::string where = t + " " + std::to_string(antennas) + " antennas " + std::string(to_string(mode));
       EXPECT_GT(std::abs(want[5]), 0.0) << where;
       EXPECT_EQ(dense, want) << where;
       EXPECT_EQ(from_grid, want) << where;
       EXPECT_EQ(sinr_dense, sinr_want) << where;
       EXPECT_EQ(sinr_grid, sinr_want) << where;
+      EXPECT_EQ(from_f32, want) << where;
+      EXPECT_EQ(sinr_f32, sinr_want) << where;
     }
   }
 }

@@ -121,9 +121,50 @@ inline void put(simd::HWY_NAMESPACE::lanes<float>& d, __m256 lo, __m256 hi) noex
 inline void put(simd::HWY_NAMESPACE::lanes<float>& d, __m256 lo, __m256 /*hi*/) noexcept { d.v = lo; }
 #endif
 
+#if HWY_TARGET == HWY_AVX3
+/// Rows i … i+7 of column `col` of sixteen f32 systems `ms` floats apart: each system's
+/// eight complex elements are one 512-bit vector, and a 16×16 transpose in registers (four
+/// rounds of sixteen shuffles: 4 per output vector, against 7 for two 8×8 transposes of
+/// 256-bit halves joined) turns them into out[2r] (real parts) and out[2r + 1] (imaginary
+/// parts) of row i + r across the systems.
+/// (The shuffles in their zero-masking forms under a full mask, the same instructions: GCC 12
+/// reports a false maybe-uninitialized inside the unmasked intrinsics.)
+inline void transpose_eight_rows(const float* col, std::ptrdiff_t ms, int i, __m512 out[16]) noexcept {
+  constexpr __mmask16 all = 0xFFFF;
+  __m512 r[16], t[16];
+  for (int l = 0; l < 16; ++l) r[l] = _mm512_loadu_ps(col + l * ms + 2 * i);
+  // Per 128-bit lane, systems (2k, 2k+1) interleaved: floats 0,1 and 2,3 of each lane.
+  for (int k = 0; k < 8; ++k) {
+    t[2 * k] = _mm512_maskz_unpacklo_ps(all, r[2 * k], r[2 * k + 1]);
+    t[2 * k + 1] = _mm512_maskz_unpackhi_ps(all, r[2 * k], r[2 * k + 1]);
+  }
+  // Four systems per 128-bit lane: r[4q + c] holds float c (of each lane's four) of
+  // systems 4q … 4q+3.
+  for (int q = 0; q < 4; ++q) {
+    r[4 * q] = _mm512_maskz_shuffle_ps(all, t[4 * q], t[4 * q + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * q + 1] = _mm512_maskz_shuffle_ps(all, t[4 * q], t[4 * q + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    r[4 * q + 2] = _mm512_maskz_shuffle_ps(all, t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    r[4 * q + 3] = _mm512_maskz_shuffle_ps(all, t[4 * q + 1], t[4 * q + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  // 128-bit lanes regrouped: lanes 0 and 2 (0x88) or 1 and 3 (0xdd) of systems 0–3 with
+  // those of systems 4–7, then of systems 8–11 with 12–15, then the two halves joined.
+  for (int c = 0; c < 4; ++c) {
+    t[c] = _mm512_maskz_shuffle_f32x4(all, r[c], r[4 + c], 0x88);
+    t[4 + c] = _mm512_maskz_shuffle_f32x4(all, r[c], r[4 + c], 0xdd);
+    t[8 + c] = _mm512_maskz_shuffle_f32x4(all, r[8 + c], r[12 + c], 0x88);
+    t[12 + c] = _mm512_maskz_shuffle_f32x4(all, r[8 + c], r[12 + c], 0xdd);
+  }
+  for (int c = 0; c < 8; ++c) {
+    out[c] = _mm512_maskz_shuffle_f32x4(all, t[c], t[8 + c], 0x88);
+    out[8 + c] = _mm512_maskz_shuffle_f32x4(all, t[c], t[8 + c], 0xdd);
+  }
+}
+#endif
+
 /// Full group of an f32 target from a column-major view whose rows are contiguous
-/// (row_stride 1): four rows at a time through transpose_four_rows per eight lanes; rows
-/// beyond a multiple of four go one by one.
+/// (row_stride 1): four rows at a time through transpose_four_rows per eight lanes (eight
+/// at a time through transpose_eight_rows for f32 views on AVX-512); rows beyond go one by
+/// one.
 template <typename Real>
 void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<Real>& src, int g) noexcept {
   constexpr int L = simd::HWY_NAMESPACE::lanes<float>::size;
@@ -132,7 +173,18 @@ void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, con
   const int rows4 = src.rows - src.rows % 4;
   for (int j = 0; j < src.cols; ++j) {
     const Real* col = base + 2 * j * src.column_stride;
-    for (int i = 0; i < rows4; i += 4) {
+    int i = 0;
+#if HWY_TARGET == HWY_AVX3
+    if constexpr (std::is_same_v<Real, const float>) {
+      for (; i + 8 <= src.rows; i += 8) {
+        __m512 v[16];
+        transpose_eight_rows(col, ms, i, v);
+        simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);
+        for (int x = 0; x < 16; ++x) d[x].v = v[x];
+      }
+    }
+#endif
+    for (; i < rows4; i += 4) {
       __m256 lo[8];
       transpose_four_rows(col, ms, i, lo);
       simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);

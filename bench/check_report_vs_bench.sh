@@ -3,7 +3,9 @@
 # same workload (bench_batched_solve: same systems, same backend, one thread) within a loose
 # factor: both are wall-clock rates on a small shared machine, where other processes move
 # single measurements by tens of percent, so the check is |report/bench - 1| <= 35%, against
-# the median of three benchmark repetitions.
+# the median of three benchmark repetitions. A disagreement is measured once more before it
+# fails the check (a neighbour's burst of load during one of the two measurements moved
+# the ratio past 35% once in a local run of the whole suite; a real disagreement fails both).
 # Usage: check_report_vs_bench.sh AMIMO_REPORT BENCH_BATCHED_SOLVE [SIZE]
 set -euo pipefail
 report="$1"
@@ -12,12 +14,13 @@ size="${3:-32}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-timeout 60 "$report" compare --sizes "$size" --shapes none --profiles ideal --threads 1 --seconds 2 \
-  --analog-matrices 1 --analog-rhs 1 --no-gpu --progress off --out "$work/report" >"$work/report.txt"
-timeout 60 "$bench" --benchmark_filter="BM_BatchedSolve/digital_f64/$size/" --benchmark_min_time=1 \
-  --benchmark_repetitions=3 --benchmark_format=json >"$work/bench.json"
+measure() {
+  timeout 60 "$report" compare --sizes "$size" --shapes none --profiles ideal --threads 1 --seconds 2 \
+    --analog-matrices 1 --analog-rhs 1 --no-gpu --progress off --out "$work/report" >"$work/report.txt"
+  timeout 60 "$bench" --benchmark_filter="BM_BatchedSolve/digital_f64/$size/" --benchmark_min_time=1 \
+    --benchmark_repetitions=3 --benchmark_format=json >"$work/bench.json"
 
-python3 - "$work/report/report.json" "$work/bench.json" "$size" <<'PY'
+  python3 - "$work/report/report.json" "$work/bench.json" "$size" <<'PY'
 import json, sys
 report = json.load(open(sys.argv[1]))
 bench = json.load(open(sys.argv[2]))
@@ -33,3 +36,9 @@ print(f"n={size} digital-f64, 1 thread: amimo-report {measured:.4g} solves/s [me
       f"bench_batched_solve {benched:.4g} solves/s [measured, median of 3], ratio {ratio:.3f}")
 assert 0.65 <= ratio <= 1.35, f"report/bench = {ratio:.3f} outside [0.65, 1.35]"
 PY
+}
+
+if ! measure; then
+  echo "disagreement: measuring once more"
+  measure
+fi

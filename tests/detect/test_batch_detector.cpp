@@ -289,7 +289,7 @@ TEST(BatchDetector, RejectsBadSizesAndMisshapenCalls) {
 // every target this machine runs give the scalar target's outputs, SINRs and erasures
 // (targets that cannot run here, AVX3 without AVX-512, are not tested).
 // The receiver's layouts (received vectors straight from the FFT grid, systems one complex
-// apart; channels as cf64 column-major per subcarrier) and dense column-major views take the
+// apart; channels as cf32 column-major per subcarrier, and cf64) and dense column-major views take the
 // targets' specialised group loaders (register transposes, AVX2 and AVX-512): on every
 // runnable target they must detect exactly as views with rows reversed in memory, which
 // load element by element.

@@ -310,45 +310,144 @@ TEST(CompactLoad, EveryLayoutLoadsTheSameGroups) {
   }
 }
 
-// compact::adjoint_multiply (C = Hᴴ B, the factored detector's HᴴY) per lane against
-// Eigen in double, for row counts that take each of its 6/4/1-row blocks.
-TEST(CompactKernels, AdjointMultiplyIsHAdjointTimesBInEveryLane) {
+struct lane_matrices {
   using V = simd::HWY_NAMESPACE::lanes<float>;  // the build's static target
-  constexpr int L = V::size;
-  rng gen(57);
-  for (const int k : {1, 4, 5, 6, 11, 16}) {
-    const int n = 9, m = 3;
-    std::vector<Eigen::MatrixXcd> h(L), b(L);
-    std::vector<V> hg(static_cast<std::size_t>(2 * n * k)), bg(static_cast<std::size_t>(2 * n * m)),
-        cg(static_cast<std::size_t>(2 * k * m));
-    alignas(64) float lanes[L];
-    const auto pack = [&](std::vector<V>& group, std::vector<Eigen::MatrixXcd>& mats, int rows, int cols) {
-      for (int l = 0; l < L; ++l) {
-        mats[static_cast<std::size_t>(l)] = Eigen::MatrixXcd(rows, cols);
-        gen.fill_complex_normal(mats[static_cast<std::size_t>(l)]);
-        mats[static_cast<std::size_t>(l)] = mats[static_cast<std::size_t>(l)].cast<cf32>().cast<cf64>();
-      }
+  static constexpr int L = V::size;
+  int rows, cols;
+  std::vector<V> group;
+  std::vector<std::vector<float>> re, im;  // [lane][element], column-major
+  lane_matrices(int rows_, int cols_, rng& gen)
+      : rows(rows_), cols(cols_), group(static_cast<std::size_t>(2 * rows_ * cols_)),
+        re(L, std::vector<float>(static_cast<std::size_t>(rows_ * cols_))),
+        im(L, std::vector<float>(static_cast<std::size_t>(rows_ * cols_))) {
+    for (int l = 0; l < L; ++l) {
       for (int e = 0; e < rows * cols; ++e) {
-        for (int part = 0; part < 2; ++part) {
-          for (int l = 0; l < L; ++l) {
-            const cf64 v = mats[static_cast<std::size_t>(l)].data()[e];
-            lanes[l] = static_cast<float>(part == 0 ? v.real() : v.imag());
+        re[static_cast<std::size_t>(l)][static_cast<std::size_t>(e)] = static_cast<float>(gen.normal());
+        im[static_cast<std::size_t>(l)][static_cast<std::size_t>(e)] = static_cast<float>(gen.normal());
+      }
+    }
+    pack();
+  }
+  void pack() {
+    alignas(64) float lanes[L];
+    for (int e = 0; e < rows * cols; ++e) {
+      for (int part = 0; part < 2; ++part) {
+        for (int l = 0; l < L; ++l) {
+          lanes[l] = (part == 0 ? re : im)[static_cast<std::size_t>(l)][static_cast<std::size_t>(e)];
+        }
+        group[static_cast<std::size_t>(2 * e + part)] = V::load(lanes);
+      }
+    }
+  }
+  float at(const std::vector<V>& g, int vector, int l) const {
+    alignas(64) float lanes[L];
+    g[static_cast<std::size_t>(vector)].store(lanes);
+    return lanes[l];
+  }
+};
+
+// Σ_a conj(h_ai) x_aj of lane l as the kernels sum it: one running sum per entry, antennas
+// in order, the same four fused multiply-adds per antenna (fnma(a, b, c) = fma(−a, b, c)
+// exactly), in scalar code.
+cf32 reference_dot(const lane_matrices& h, int i, const lane_matrices& x, int j, int l) {
+  float r = 0.0F, m = 0.0F;
+  const auto& hr = h.re[static_cast<std::size_t>(l)];
+  const auto& hi = h.im[static_cast<std::size_t>(l)];
+  const auto& xr = x.re[static_cast<std::size_t>(l)];
+  const auto& xi = x.im[static_cast<std::size_t>(l)];
+  for (int a = 0; a < h.rows; ++a) {
+    const auto p = static_cast<std::size_t>(i * h.rows + a), q = static_cast<std::size_t>(j * x.rows + a);
+    r = std::fma(hr[p], xr[q], r);
+    r = std::fma(hi[p], xi[q], r);
+    m = std::fma(hr[p], xi[q], m);
+    m = std::fma(-hi[p], xr[q], m);
+  }
+  return {r, m};
+}
+
+// compact::adjoint_multiply (C = Hᴴ B, the factored detector's HᴴY): per lane, bit for bit
+// the one-running-sum-per-entry reference (whatever the antenna ranges and row blocks it
+// takes: 9 antennas in one range, 70 in three), and within rounding of Eigen in double, for
+// row counts that take each of its 6/4/1-row blocks.
+TEST(CompactKernels, AdjointMultiplyIsHAdjointTimesBInEveryLane) {
+  constexpr int L = lane_matrices::L;
+  rng gen(57);
+  for (const int n : {9, 70}) {
+    for (const int k : {1, 4, 5, 6, 11, 16}) {
+      const int m = 3;
+      const lane_matrices h(n, k, gen), b(n, m, gen);
+      std::vector<lane_matrices::V> cg(static_cast<std::size_t>(2 * k * m));
+      compact::HWY_NAMESPACE::adjoint_multiply(cg.data(), h.group.data(), b.group.data(), n, k, m);
+      for (int l = 0; l < L; ++l) {
+        for (int j = 0; j < m; ++j) {
+          for (int i = 0; i < k; ++i) {
+            const int e = j * k + i;
+            const cf32 want = reference_dot(h, i, b, j, l);
+            ASSERT_EQ(h.at(cg, 2 * e, l), want.real()) << "n=" << n << " k=" << k << " lane " << l << " element " << e;
+            ASSERT_EQ(h.at(cg, 2 * e + 1, l), want.imag()) << "n=" << n << " k=" << k << " lane " << l << " element " << e;
+            cf64 exact{};
+            for (int a = 0; a < n; ++a) {
+              const auto p = static_cast<std::size_t>(i * n + a), q = static_cast<std::size_t>(j * n + a);
+              exact += std::conj(cf64(h.re[l][p], h.im[l][p])) * cf64(b.re[l][q], b.im[l][q]);
+            }
+            EXPECT_NEAR(want.real(), exact.real(), 1e-5 * n);
+            EXPECT_NEAR(want.imag(), exact.imag(), 1e-5 * n);
           }
-          group[static_cast<std::size_t>(2 * e + part)] = V::load(lanes);
         }
       }
-    };
-    pack(hg, h, n, k);
-    pack(bg, b, n, m);
-    compact::HWY_NAMESPACE::adjoint_multiply(cg.data(), hg.data(), bg.data(), n, k, m);
-    for (int l = 0; l < L; ++l) {
-      const Eigen::MatrixXcd want = h[static_cast<std::size_t>(l)].adjoint() * b[static_cast<std::size_t>(l)];
-      for (int e = 0; e < k * m; ++e) {
-        alignas(64) float re[L], im[L];
-        cg[static_cast<std::size_t>(2 * e)].store(re);
-        cg[static_cast<std::size_t>(2 * e + 1)].store(im);
-        EXPECT_NEAR(re[l], want.data()[e].real(), 1e-5 * n) << "k=" << k << " lane " << l << " element " << e;
-        EXPECT_NEAR(im[l], want.data()[e].imag(), 1e-5 * n) << "k=" << k << " lane " << l << " element " << e;
+    }
+  }
+}
+
+// compact::gram (A = HᴴH + reg I): the lower triangle bit for bit the reference sums, the
+// upper triangle their exact conjugates, the diagonal real plus reg; with two equal
+// columns of H their Gram entries are bit-equal (an exactly singular Gram stays exactly
+// singular), in one antenna range and in several.
+TEST(CompactKernels, GramIsTheReferenceSumInEveryLaneAndHermitian) {
+  constexpr int L = lane_matrices::L;
+  rng gen(58);
+  for (const int n : {9, 64, 70}) {
+    for (const int k : {1, 5, 6, 11, 16}) {
+      lane_matrices h(n, k, gen);
+      if (k >= 5) {  // column 4 a copy of column 1 in every lane
+        for (int l = 0; l < L; ++l) {
+          for (int a = 0; a < n; ++a) {
+            h.re[l][static_cast<std::size_t>(4 * n + a)] = h.re[l][static_cast<std::size_t>(n + a)];
+            h.im[l][static_cast<std::size_t>(4 * n + a)] = h.im[l][static_cast<std::size_t>(n + a)];
+          }
+        }
+        h.pack();
+      }
+      const float reg = 0.25F;
+      std::vector<lane_matrices::V> ag(static_cast<std::size_t>(2 * k * k));
+      compact::HWY_NAMESPACE::gram(ag.data(), h.group.data(), n, k, lane_matrices::V::broadcast(reg));
+      for (int l = 0; l < L; ++l) {
+        for (int j = 0; j < k; ++j) {
+          for (int i = j; i < k; ++i) {
+            const cf32 sum = reference_dot(h, i, h, j, l);
+            const int lower = j * k + i, upper = i * k + j;
+            const std::string where = "n=" + std::to_string(n) + " k=" + std::to_string(k) + " lane " +
+                                      std::to_string(l) + " (" + std::to_string(i) + ", " + std::to_string(j) + ")";
+            if (i == j) {
+              ASSERT_EQ(h.at(ag, 2 * lower, l), sum.real() + reg) << where;
+              ASSERT_EQ(h.at(ag, 2 * lower + 1, l), 0.0F) << where;
+              continue;
+            }
+            ASSERT_EQ(h.at(ag, 2 * lower, l), sum.real()) << where;
+            ASSERT_EQ(h.at(ag, 2 * lower + 1, l), sum.imag()) << where;
+            ASSERT_EQ(h.at(ag, 2 * upper, l), sum.real()) << where;
+            ASSERT_EQ(h.at(ag, 2 * upper + 1, l), -sum.imag()) << where;
+          }
+        }
+        if (k >= 5) {  // the entries summed from column 4 equal those summed from column 1
+          for (int j = 5; j < k; ++j) {  // rows below both: A(j, 4) and A(j, 1)
+            EXPECT_EQ(h.at(ag, 2 * (4 * k + j), l), h.at(ag, 2 * (1 * k + j), l)) << "lane " << l << " row " << j;
+            EXPECT_EQ(h.at(ag, 2 * (4 * k + j) + 1, l), h.at(ag, 2 * (1 * k + j) + 1, l)) << "lane " << l << " row " << j;
+          }
+          EXPECT_EQ(h.at(ag, 2 * 4, l), h.at(ag, 2 * 1, l)) << "lane " << l;  // A(4, 0) and A(1, 0)
+          EXPECT_EQ(h.at(ag, 2 * 4 + 1, l), h.at(ag, 2 * 1 + 1, l)) << "lane " << l;
+          EXPECT_EQ(h.at(ag, 2 * (4 * k + 4), l), h.at(ag, 2 * (1 * k + 1), l)) << "lane " << l;  // the diagonals
+        }
       }
     }
   }

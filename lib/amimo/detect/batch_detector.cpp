@@ -269,23 +269,19 @@ class engine_impl final : public batch_detector::engine {
     }
     std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
     // Scaled outputs (assess_stream: 1/g_k per-block, 1/b_k per-vector), an erased stream 0.
-    if (factored) {
-      std::memcpy(static_cast<void*>(s_.data()), static_cast<const void*>(xs), sizeof(V) * 2 * k_ * t);
-    } else if (per_block) {
+    // The unscaled outputs: the solution itself (factored, per-vector) or W Y.
+    const V* unscaled = factored ? xs : xs + 2 * k_ * k_;
+    if (!factored && per_block) {
       solver::compact::HWY_NAMESPACE::multiply(s_.data(), w, ys, k_, n_, t);
-    } else {
-      std::memcpy(static_cast<void*>(s_.data()), static_cast<const void*>(xs + 2 * k_ * k_),
-                  sizeof(V) * 2 * k_ * t);
+      unscaled = s_.data();
     }
     for (int c = 0; c < t; ++c) {
       for (int k = 0; k < k_; ++k) {
-        V& re = s_[static_cast<std::size_t>(2 * (c * k_ + k))];
-        V& im = s_[static_cast<std::size_t>(2 * (c * k_ + k) + 1)];
+        const auto at = static_cast<std::size_t>(2 * (c * k_ + k));
+        const V re = unscaled[at], im = unscaled[at + 1];
         const V ir = gain_[static_cast<std::size_t>(2 * k)], ii = gain_[static_cast<std::size_t>(2 * k + 1)];
-        const V nr = fnma(im, ii, re * ir);
-        const V ni = fma(im, ir, re * ii);
-        re = nr;
-        im = ni;
+        s_[at] = fnma(im, ii, re * ir);
+        s_[at + 1] = fma(im, ir, re * ii);
       }
     }
     solver::compact::HWY_NAMESPACE::store_group(s_hat, s_.data(), g, ~0U, ~resolved_lanes);

@@ -36,99 +36,105 @@ inline const V& im(const V* g, int rows, int i, int j) noexcept {
   return g[2 * (j * rows + i) + 1];
 }
 
+/// Antennas per pass of gram() and adjoint_multiply(): a block of rows of H over this many
+/// antennas stays in L1 while the columns stream past it.
+inline constexpr int kAntennaSlice = 32;
+
+/// Entries (i … i+R−1) × (j … j+C−1) of Hᴴ X after antennas [a0, a1): out[2(c·ldo + q)] and
+/// out[… + 1] hold entry (i + q, j + c) (out at entry (i, j), ldo its column stride), x is
+/// X's column j (n values, the next column 2n vectors on). Each entry is one running sum
+/// Σ_a conj(h_{a,i+q}) x_{a,j+c} in antenna order, started at zero for the first range
+/// (a0 = 0), else from the partial sums already in out: the tile shape and the ranges never
+/// change a result (and equal columns of H give bit-equal entries: an exactly singular Gram
+/// stays exactly singular). An R×C tile loads 2R + 2C vectors per antenna for 4RC fused
+/// multiply-adds; 4×2 keeps its 16 sums and the 8 H values in registers.
+template <int R, int C, typename V>
+HWY_INLINE void adjoint_tile(V* out, int ldo, const V* h, int n, int i, const V* x, int a0, int a1) noexcept {
+  V re[C][R], im[C][R];
+  for (int c = 0; c < C; ++c) {
+    for (int q = 0; q < R; ++q) {
+      re[c][q] = a0 == 0 ? V::zero() : out[2 * (c * ldo + q)];
+      im[c][q] = a0 == 0 ? V::zero() : out[2 * (c * ldo + q) + 1];
+    }
+  }
+  const V* h0 = h + 2 * i * n;
+  for (int a = a0; a < a1; ++a) {
+    V hr[R], hi[R];
+    for (int q = 0; q < R; ++q) {
+      hr[q] = h0[2 * (q * n + a)];
+      hi[q] = h0[2 * (q * n + a) + 1];
+    }
+    for (int c = 0; c < C; ++c) {
+      const V xr = x[2 * (c * n + a)], xi = x[2 * (c * n + a) + 1];
+      for (int q = 0; q < R; ++q) {
+        re[c][q] = fma(hr[q], xr, re[c][q]);
+        re[c][q] = fma(hi[q], xi, re[c][q]);
+        im[c][q] = fma(hr[q], xi, im[c][q]);
+        im[c][q] = fnma(hi[q], xr, im[c][q]);
+      }
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    for (int q = 0; q < R; ++q) {
+      out[2 * (c * ldo + q)] = re[c][q];
+      out[2 * (c * ldo + q) + 1] = im[c][q];
+    }
+  }
+}
+
+/// adjoint_tile with 1 ≤ rows ≤ 4 chosen at run time.
+template <int C, typename V>
+HWY_INLINE void adjoint_tile_rows(int rows, V* out, int ldo, const V* h, int n, int i, const V* x, int a0, int a1) noexcept {
+  switch (rows) {
+    case 4: return adjoint_tile<4, C>(out, ldo, h, n, i, x, a0, a1);
+    case 3: return adjoint_tile<3, C>(out, ldo, h, n, i, x, a0, a1);
+    case 2: return adjoint_tile<2, C>(out, ldo, h, n, i, x, a0, a1);
+    default: return adjoint_tile<1, C>(out, ldo, h, n, i, x, a0, a1);
+  }
+}
+
 /// A = Hᴴ H (+ reg on the diagonal), H n×k, A k×k (both triangles written).
 template <typename V>
 void gram(V* out, const V* h, int n, int k, V reg) noexcept {
-  // Entries (i … i+R−1, j) of the lower triangle, each one sum over the antennas in
-  // registers: conj(h_ai) · h_aj, mirrored to the upper triangle. Every entry is summed the
-  // same way whatever R (so the blocking never changes a result, and equal columns of H
-  // still give bit-equal entries: an exactly singular Gram stays exactly singular).
-  const auto rows = [&](int i, int j, auto count) HWY_ATTR {
-    constexpr int R = decltype(count)::value;
-    V r[R], m[R];
-    for (int q = 0; q < R; ++q) r[q] = m[q] = V::zero();
-    const V* hj = h + 2 * j * n;
-    const V* h0 = h + 2 * i * n;
-    for (int a = 0; a < n; ++a) {
-      const V jr = hj[2 * a], ji = hj[2 * a + 1];
-      for (int q = 0; q < R; ++q) {
-        const V* hq = h0 + 2 * q * n;
-        r[q] = fma(hq[2 * a], jr, r[q]);
-        r[q] = fma(hq[2 * a + 1], ji, r[q]);
-        m[q] = fma(hq[2 * a], ji, m[q]);
-        m[q] = fnma(hq[2 * a + 1], jr, m[q]);
+  // The lower triangle in adjoint_tiles, then mirrored. Antenna ranges outside, blocks of
+  // four rows of H next, then the columns left of the block in pairs, then the block's own
+  // columns, each with the block's rows at or below it.
+  for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
+    const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
+    for (int i0 = 0; i0 < k; i0 += 4) {
+      const int rows = k - i0 < 4 ? k - i0 : 4;
+      int j = 0;
+      for (; j + 2 <= i0; j += 2) adjoint_tile_rows<2>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
+      for (; j < i0; ++j) adjoint_tile_rows<1>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
+      for (; j < i0 + rows; ++j) {
+        adjoint_tile_rows<1>(i0 + rows - j, out + 2 * (j * k + j), k, h, n, j, h + 2 * j * n, a0, a1);
       }
     }
-    for (int q = 0; q < R; ++q) {
-      out[2 * (j * k + i + q)] = r[q];
-      out[2 * (j * k + i + q) + 1] = m[q];
-      out[2 * ((i + q) * k + j)] = r[q];
-      out[2 * ((i + q) * k + j) + 1] = V::zero() - m[q];
-    }
-  };
-  // The rows j … i_end − 1 of column j (1 to 5 of them) in one pass.
-  const auto tail = [&](int j, int i_end) HWY_ATTR {
-    switch (i_end - j) {
-      case 5: return rows(j, j, std::integral_constant<int, 5>{});
-      case 4: return rows(j, j, std::integral_constant<int, 4>{});
-      case 3: return rows(j, j, std::integral_constant<int, 3>{});
-      case 2: return rows(j, j, std::integral_constant<int, 2>{});
-      default: return rows(j, j, std::integral_constant<int, 1>{});
-    }
-  };
-  // Row blocks of H outside, its columns inside: a block (six rows of 64 antennas: 48 KiB
-  // at 16 lanes) stays in L1 while the columns j ≤ its first row stream past it; a column
-  // inside the block takes the block's rows at or below it in one pass. (Columns outside,
-  // every column read its rows from L2.)
-  const auto block = [&](int i0, auto count) HWY_ATTR {
-    constexpr int R = decltype(count)::value;
-    for (int j = 0; j <= i0; ++j) rows(i0, j, count);
-    for (int j = i0 + 1; j < i0 + R; ++j) tail(j, i0 + R);
-  };
-  int i = 0;
-  for (; i + 6 <= k; i += 6) block(i, std::integral_constant<int, 6>{});
-  for (; i + 4 <= k; i += 4) block(i, std::integral_constant<int, 4>{});
-  for (; i < k; ++i) block(i, std::integral_constant<int, 1>{});
+  }
   for (int j = 0; j < k; ++j) {
+    for (int i = j + 1; i < k; ++i) {
+      out[2 * (i * k + j)] = out[2 * (j * k + i)];
+      out[2 * (i * k + j) + 1] = V::zero() - out[2 * (j * k + i) + 1];
+    }
     out[2 * (j * k + j)] = out[2 * (j * k + j)] + reg;
     out[2 * (j * k + j) + 1] = V::zero();
   }
 }
 
-/// C = Hᴴ B, H n×k, B n×m, C k×m: gram()'s dot-product form (each element one sum over n
-/// in registers, six rows of C at a time sharing B's column), so no transposed copy of H.
+/// C = Hᴴ B, H n×k, B n×m, C k×m: gram()'s dot products (adjoint_tile: four rows of C by
+/// two columns), so no transposed copy of H. Antenna ranges outside, blocks of four rows
+/// of H next, B's columns inside: the block stays in L1 while B streams past it.
 template <typename V>
 void adjoint_multiply(V* c, const V* h, const V* b, int n, int k, int m) noexcept {
-  const auto rows = [&](const V* bj, V* cj, int i, auto count) HWY_ATTR {
-    constexpr int R = decltype(count)::value;
-    V r[R], q[R];
-    for (int p = 0; p < R; ++p) r[p] = q[p] = V::zero();
-    const V* h0 = h + 2 * i * n;
-    for (int a = 0; a < n; ++a) {  // conj(h_ai) · b_aj
-      const V br = bj[2 * a], bi = bj[2 * a + 1];
-      for (int p = 0; p < R; ++p) {
-        const V* hp = h0 + 2 * p * n;
-        r[p] = fma(hp[2 * a], br, r[p]);
-        r[p] = fma(hp[2 * a + 1], bi, r[p]);
-        q[p] = fma(hp[2 * a], bi, q[p]);
-        q[p] = fnma(hp[2 * a + 1], br, q[p]);
-      }
+  for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
+    const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
+    for (int i0 = 0; i0 < k; i0 += 4) {
+      const int rows = k - i0 < 4 ? k - i0 : 4;
+      int j = 0;
+      for (; j + 2 <= m; j += 2) adjoint_tile_rows<2>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
+      for (; j < m; ++j) adjoint_tile_rows<1>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
     }
-    for (int p = 0; p < R; ++p) {
-      cj[2 * (i + p)] = r[p];
-      cj[2 * (i + p) + 1] = q[p];
-    }
-  };
-  // Row blocks outside, B's columns inside: a block of H (six rows of 64 antennas: 48 KiB
-  // at 16 lanes) stays in L1 while every column of B streams past it; with the columns
-  // outside, all of H came from L2 once per column. Each entry is the same sum either way.
-  const auto block = [&](int i, auto count) HWY_ATTR {
-    for (int j = 0; j < m; ++j) rows(b + 2 * j * n, c + 2 * j * k, i, count);
-  };
-  int i = 0;
-  for (; i + 6 <= k; i += 6) block(i, std::integral_constant<int, 6>{});
-  for (; i + 4 <= k; i += 4) block(i, std::integral_constant<int, 4>{});
-  for (; i < k; ++i) block(i, std::integral_constant<int, 1>{});
+  }
 }
 
 /// In-place Cholesky A = L Lᴴ of the lower triangle of a k×k group; 1/L_jj into inv_diag.

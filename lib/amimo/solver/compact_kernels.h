@@ -180,57 +180,98 @@ void cholesky(V* a, V* inv_diag, int k, V& failed, V& min_root, V& max_root) noe
 }
 
 /// Solves L Lᴴ X = B in place for the m columns of x (k×m), L from cholesky().
+///
+/// Each complex update is two FMAs into the real and two into the imaginary part; they go
+/// to separate accumulators (a: the L_re products, b: the L_im products), summed once per
+/// element, so an element keeps four independent FMA chains instead of two dependent
+/// pairs. Rows go in pairs sharing every loaded value of X (each feeds eight FMAs, so it is
+/// loaded once, not once per FMA), two columns at a time: sixteen accumulators, the pair's
+/// four L values and a column's two X values in registers. Within a pair the later row
+/// takes the earlier one's new value last, so the order of every row's sum is the same as
+/// one row at a time: forward p = 0 … i−1, backward p = k−1 … i+1 (latest value last).
 template <typename V>
 void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept {
+  // z_i −= L_ip z_p for the R rows i[0 … R−1] and one p, on C columns, into accumulator
+  // slots slot … slot+R−1 (a: the L_re products, b: the L_im products). conj_l: the
+  // backward pass, x_i −= conj(L_pi) x_p.
+  const auto update = [&](V* const* v, auto rows, auto columns, auto conj_l, const int* i, int p, int slot, V (*ra)[2],
+                          V (*rb)[2], V (*ia)[2], V (*ib)[2]) HWY_ATTR {
+    constexpr int R = decltype(rows)::value, C = decltype(columns)::value;
+    constexpr bool kConj = decltype(conj_l)::value;
+    V lr[R], li[R];
+    for (int r = 0; r < R; ++r) {
+      const int at = kConj ? 2 * (i[r] * k + p) : 2 * (p * k + i[r]);
+      lr[r] = l[at];
+      li[r] = l[at + 1];
+    }
+    for (int q = 0; q < C; ++q) {
+      const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
+      for (int r = 0; r < R; ++r) {
+        const int a = slot + r;
+        ra[q][a] = fnma(lr[r], pr, ra[q][a]);
+        ia[q][a] = fnma(lr[r], pi, ia[q][a]);
+        if constexpr (kConj) {
+          rb[q][a] = fnma(li[r], pi, rb[q][a]);
+          ib[q][a] = fma(li[r], pr, ib[q][a]);
+        } else {
+          rb[q][a] = fma(li[r], pi, rb[q][a]);
+          ib[q][a] = fnma(li[r], pr, ib[q][a]);
+        }
+      }
+    }
+  };
+  // One substitution pass (forward: rows 0 … k−1; backward: rows k−1 … 0) on C columns.
+  const auto pass = [&](V* const* v, auto columns, auto backward) HWY_ATTR {
+    constexpr int C = decltype(columns)::value;
+    constexpr bool kBack = decltype(backward)::value;
+    using conj_t = std::integral_constant<bool, kBack>;
+    V ra[C][2], rb[C][2], ia[C][2], ib[C][2];
+    const auto start = [&](int r, int i) HWY_ATTR {
+      for (int q = 0; q < C; ++q) {
+        ra[q][r] = v[q][2 * i];
+        ia[q][r] = v[q][2 * i + 1];
+        rb[q][r] = ib[q][r] = V::zero();
+      }
+    };
+    const auto finish = [&](int r, int i) HWY_ATTR {
+      for (int q = 0; q < C; ++q) {
+        v[q][2 * i] = (ra[q][r] + rb[q][r]) * inv_diag[i];
+        v[q][2 * i + 1] = (ia[q][r] + ib[q][r]) * inv_diag[i];
+      }
+    };
+    // Row `step` of the pass (0 … k−1) is matrix row i = step or k − 1 − step; its terms
+    // are the rows already done, in the order they were done.
+    const auto row_of = [&](int step) { return kBack ? k - 1 - step : step; };
+    int step = 0;
+    for (; step + 2 <= k; step += 2) {
+      const int i[2] = {row_of(step), row_of(step + 1)};
+      start(0, i[0]);
+      start(1, i[1]);
+      for (int d = 0; d < step; ++d) {
+        update(v, std::integral_constant<int, 2>{}, columns, conj_t{}, i, row_of(d), 0, ra, rb, ia, ib);
+      }
+      finish(0, i[0]);
+      // The second row's last term: the first row's new value.
+      update(v, std::integral_constant<int, 1>{}, columns, conj_t{}, i + 1, i[0], 1, ra, rb, ia, ib);
+      finish(1, i[1]);
+    }
+    if (step < k) {  // a last row on its own
+      const int i[1] = {row_of(step)};
+      start(0, i[0]);
+      for (int d = 0; d < step; ++d) {
+        update(v, std::integral_constant<int, 1>{}, columns, conj_t{}, i, row_of(d), 0, ra, rb, ia, ib);
+      }
+      finish(0, i[0]);
+    }
+  };
   int c = 0;
-  // Each complex update is two FMAs into the real and two into the imaginary part; they go
-  // to separate accumulators (a: the L_re products, b: the L_im products), summed once per
-  // element, so a column keeps four independent FMA chains instead of two dependent pairs
-  // (the FMA latency, not the FMA units, bounded the substitution).
   const auto columns = [&](auto count) HWY_ATTR {
     constexpr int C = decltype(count)::value;
     V* v[C];
     for (int q = 0; q < C; ++q) v[q] = x + 2 * (c + q) * k;
-    for (int i = 0; i < k; ++i) {  // L z = b
-      V ra[C], rb[C], ia[C], ib[C];
-      for (int q = 0; q < C; ++q) { ra[q] = v[q][2 * i]; ia[q] = v[q][2 * i + 1]; rb[q] = V::zero(); ib[q] = V::zero(); }
-      for (int p = 0; p < i; ++p) {  // z_i −= L_ip z_p
-        const V lr = l[2 * (p * k + i)], li = l[2 * (p * k + i) + 1];
-        for (int q = 0; q < C; ++q) {
-          const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
-          ra[q] = fnma(lr, pr, ra[q]);
-          rb[q] = fma(li, pi, rb[q]);
-          ia[q] = fnma(lr, pi, ia[q]);
-          ib[q] = fnma(li, pr, ib[q]);
-        }
-      }
-      for (int q = 0; q < C; ++q) {
-        v[q][2 * i] = (ra[q] + rb[q]) * inv_diag[i];
-        v[q][2 * i + 1] = (ia[q] + ib[q]) * inv_diag[i];
-      }
-    }
-    for (int i = k - 1; i >= 0; --i) {  // Lᴴ x = z
-      V ra[C], rb[C], ia[C], ib[C];
-      for (int q = 0; q < C; ++q) { ra[q] = v[q][2 * i]; ia[q] = v[q][2 * i + 1]; rb[q] = V::zero(); ib[q] = V::zero(); }
-      for (int p = i + 1; p < k; ++p) {  // x_i −= conj(L_pi) x_p
-        const V lr = l[2 * (i * k + p)], li = l[2 * (i * k + p) + 1];
-        for (int q = 0; q < C; ++q) {
-          const V pr = v[q][2 * p], pi = v[q][2 * p + 1];
-          ra[q] = fnma(lr, pr, ra[q]);
-          rb[q] = fnma(li, pi, rb[q]);
-          ia[q] = fnma(lr, pi, ia[q]);
-          ib[q] = fma(li, pr, ib[q]);
-        }
-      }
-      for (int q = 0; q < C; ++q) {
-        v[q][2 * i] = (ra[q] + rb[q]) * inv_diag[i];
-        v[q][2 * i + 1] = (ia[q] + ib[q]) * inv_diag[i];
-      }
-    }
+    pass(v, count, std::false_type{});  // L z = b
+    pass(v, count, std::true_type{});   // Lᴴ x = z
   };
-  // Three columns at a time (twelve accumulators, L's two vectors: within the sixteen
-  // registers): every element of L loaded feeds twelve FMAs.
-  for (; c + 3 <= m; c += 3) columns(std::integral_constant<int, 3>{});
   for (; c + 2 <= m; c += 2) columns(std::integral_constant<int, 2>{});
   for (; c < m; ++c) columns(std::integral_constant<int, 1>{});
 }

@@ -40,6 +40,16 @@ inline const V& im(const V* g, int rows, int i, int j) noexcept {
 /// antennas stays in L1 while the columns stream past it.
 inline constexpr int kAntennaSlice = 32;
 
+// Register tiles sized to the target's vector registers: AVX-512 has 32, a 4×2 tile of
+// adjoint_tile (16 sums, 8 H values, 2 X values) and two rows by two columns in
+// cholesky_solve (16 sums, 4 L values, 2 X values) fit; AVX2 and below have 16, so 6×1 (12
+// sums, H read from memory) and two rows by one column (8 sums).
+#if HWY_TARGET == HWY_AVX3
+inline constexpr int kTileRows = 4, kTileColumns = 2, kSolveColumns = 2;
+#else
+inline constexpr int kTileRows = 6, kTileColumns = 1, kSolveColumns = 1;
+#endif
+
 /// Entries (i … i+R−1) × (j … j+C−1) of Hᴴ X after antennas [a0, a1): out[2(c·ldo + q)] and
 /// out[… + 1] hold entry (i + q, j + c) (out at entry (i, j), ldo its column stride), x is
 /// X's column j (n values, the next column 2n vectors on). Each entry is one running sum
@@ -82,10 +92,16 @@ HWY_INLINE void adjoint_tile(V* out, int ldo, const V* h, int n, int i, const V*
   }
 }
 
-/// adjoint_tile with 1 ≤ rows ≤ 4 chosen at run time.
+/// adjoint_tile with 1 ≤ rows ≤ kTileRows chosen at run time.
 template <int C, typename V>
 HWY_INLINE void adjoint_tile_rows(int rows, V* out, int ldo, const V* h, int n, int i, const V* x, int a0, int a1) noexcept {
   switch (rows) {
+    case 6:
+      if constexpr (kTileRows >= 6) return adjoint_tile<6, C>(out, ldo, h, n, i, x, a0, a1);
+      [[fallthrough]];
+    case 5:
+      if constexpr (kTileRows >= 5) return adjoint_tile<5, C>(out, ldo, h, n, i, x, a0, a1);
+      [[fallthrough]];
     case 4: return adjoint_tile<4, C>(out, ldo, h, n, i, x, a0, a1);
     case 3: return adjoint_tile<3, C>(out, ldo, h, n, i, x, a0, a1);
     case 2: return adjoint_tile<2, C>(out, ldo, h, n, i, x, a0, a1);
@@ -97,14 +113,15 @@ HWY_INLINE void adjoint_tile_rows(int rows, V* out, int ldo, const V* h, int n, 
 template <typename V>
 void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   // The lower triangle in adjoint_tiles, then mirrored. Antenna ranges outside, blocks of
-  // four rows of H next, then the columns left of the block in pairs, then the block's own
-  // columns, each with the block's rows at or below it.
+  // kTileRows rows of H next, then the columns left of the block, kTileColumns at a time,
+  // then the block's own columns, each with the block's rows at or below it.
+  constexpr int C = kTileColumns;
   for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
     const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
-    for (int i0 = 0; i0 < k; i0 += 4) {
-      const int rows = k - i0 < 4 ? k - i0 : 4;
+    for (int i0 = 0; i0 < k; i0 += kTileRows) {
+      const int rows = k - i0 < kTileRows ? k - i0 : kTileRows;
       int j = 0;
-      for (; j + 2 <= i0; j += 2) adjoint_tile_rows<2>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
+      for (; j + C <= i0; j += C) adjoint_tile_rows<C>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
       for (; j < i0; ++j) adjoint_tile_rows<1>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
       for (; j < i0 + rows; ++j) {
         adjoint_tile_rows<1>(i0 + rows - j, out + 2 * (j * k + j), k, h, n, j, h + 2 * j * n, a0, a1);
@@ -121,17 +138,18 @@ void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   }
 }
 
-/// C = Hᴴ B, H n×k, B n×m, C k×m: gram()'s dot products (adjoint_tile: four rows of C by
-/// two columns), so no transposed copy of H. Antenna ranges outside, blocks of four rows
-/// of H next, B's columns inside: the block stays in L1 while B streams past it.
+/// C = Hᴴ B, H n×k, B n×m, C k×m: gram()'s dot products (adjoint_tile), so no transposed
+/// copy of H. Antenna ranges outside, blocks of kTileRows rows of H next, B's columns
+/// inside: the block stays in L1 while B streams past it.
 template <typename V>
 void adjoint_multiply(V* c, const V* h, const V* b, int n, int k, int m) noexcept {
+  constexpr int C = kTileColumns;
   for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
     const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
-    for (int i0 = 0; i0 < k; i0 += 4) {
-      const int rows = k - i0 < 4 ? k - i0 : 4;
+    for (int i0 = 0; i0 < k; i0 += kTileRows) {
+      const int rows = k - i0 < kTileRows ? k - i0 : kTileRows;
       int j = 0;
-      for (; j + 2 <= m; j += 2) adjoint_tile_rows<2>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
+      for (; j + C <= m; j += C) adjoint_tile_rows<C>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
       for (; j < m; ++j) adjoint_tile_rows<1>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
     }
   }
@@ -185,10 +203,11 @@ void cholesky(V* a, V* inv_diag, int k, V& failed, V& min_root, V& max_root) noe
 /// to separate accumulators (a: the L_re products, b: the L_im products), summed once per
 /// element, so an element keeps four independent FMA chains instead of two dependent
 /// pairs. Rows go in pairs sharing every loaded value of X (each feeds eight FMAs, so it is
-/// loaded once, not once per FMA), two columns at a time: sixteen accumulators, the pair's
-/// four L values and a column's two X values in registers. Within a pair the later row
+/// loaded once, not once per FMA): at two columns, sixteen accumulators, the pair's four L
+/// values and a column's two X values in registers. Within a pair the later row
 /// takes the earlier one's new value last, so the order of every row's sum is the same as
 /// one row at a time: forward p = 0 … i−1, backward p = k−1 … i+1 (latest value last).
+/// (kSolveColumns columns at a time: two with AVX-512's 32 registers, one with 16.)
 template <typename V>
 void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept {
   // z_i −= L_ip z_p for the R rows i[0 … R−1] and one p, on C columns, into accumulator
@@ -272,7 +291,7 @@ void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept 
     pass(v, count, std::false_type{});  // L z = b
     pass(v, count, std::true_type{});   // Lᴴ x = z
   };
-  for (; c + 2 <= m; c += 2) columns(std::integral_constant<int, 2>{});
+  for (; c + kSolveColumns <= m; c += kSolveColumns) columns(std::integral_constant<int, kSolveColumns>{});
   for (; c < m; ++c) columns(std::integral_constant<int, 1>{});
 }
 

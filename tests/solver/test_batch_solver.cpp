@@ -310,6 +310,7 @@ TEST(CompactLoad, EveryLayoutLoadsTheSameGroups) {
   }
 }
 
+// Compact groups of L random f32 matrices (rows × cols) and the per-lane values they hold.
 struct lane_matrices {
   using V = simd::HWY_NAMESPACE::lanes<float>;  // the build's static target
   static constexpr int L = V::size;
@@ -317,7 +318,9 @@ struct lane_matrices {
   std::vector<V> group;
   std::vector<std::vector<float>> re, im;  // [lane][element], column-major
   lane_matrices(int rows_, int cols_, rng& gen)
-      : rows(rows_), cols(cols_), group(static_cast<std::size_t>(2 * rows_ * cols_)),
+      : rows(rows_),
+        cols(cols_),
+        group(static_cast<std::size_t>(2 * rows_ * cols_)),
         re(L, std::vector<float>(static_cast<std::size_t>(rows_ * cols_))),
         im(L, std::vector<float>(static_cast<std::size_t>(rows_ * cols_))) {
     for (int l = 0; l < L; ++l) {
@@ -345,6 +348,17 @@ struct lane_matrices {
     return lanes[l];
   }
 };
+
+// f(R, C) for the register-tile shapes of compact::gram and adjoint_multiply: AVX-512's 4×2,
+// AVX2's 6×1 and two others, all on the build's static target (the shape never changes a
+// result, so every one must match the reference bit for bit).
+template <typename F>
+void for_each_tile_shape(F&& f) {
+  f(std::integral_constant<int, 4>{}, std::integral_constant<int, 2>{});
+  f(std::integral_constant<int, 6>{}, std::integral_constant<int, 1>{});
+  f(std::integral_constant<int, 2>{}, std::integral_constant<int, 2>{});
+  f(std::integral_constant<int, 5>{}, std::integral_constant<int, 3>{});
+}
 
 // Σ_a conj(h_ai) x_aj of lane l as the kernels sum it: one running sum per entry, antennas
 // in order, the same four fused multiply-adds per antenna (fnma(a, b, c) = fma(−a, b, c)
@@ -376,25 +390,31 @@ TEST(CompactKernels, AdjointMultiplyIsHAdjointTimesBInEveryLane) {
     for (const int k : {1, 4, 5, 6, 11, 16}) {
       const int m = 3;
       const lane_matrices h(n, k, gen), b(n, m, gen);
-      std::vector<lane_matrices::V> cg(static_cast<std::size_t>(2 * k * m));
-      compact::HWY_NAMESPACE::adjoint_multiply(cg.data(), h.group.data(), b.group.data(), n, k, m);
-      for (int l = 0; l < L; ++l) {
-        for (int j = 0; j < m; ++j) {
-          for (int i = 0; i < k; ++i) {
-            const int e = j * k + i;
-            const cf32 want = reference_dot(h, i, b, j, l);
-            ASSERT_EQ(h.at(cg, 2 * e, l), want.real()) << "n=" << n << " k=" << k << " lane " << l << " element " << e;
-            ASSERT_EQ(h.at(cg, 2 * e + 1, l), want.imag()) << "n=" << n << " k=" << k << " lane " << l << " element " << e;
-            cf64 exact{};
-            for (int a = 0; a < n; ++a) {
-              const auto p = static_cast<std::size_t>(i * n + a), q = static_cast<std::size_t>(j * n + a);
-              exact += std::conj(cf64(h.re[l][p], h.im[l][p])) * cf64(b.re[l][q], b.im[l][q]);
+      for_each_tile_shape([&](auto rows, auto cols) {
+        constexpr int R = decltype(rows)::value, C = decltype(cols)::value;
+        std::vector<lane_matrices::V> cg(static_cast<std::size_t>(2 * k * m));
+        compact::HWY_NAMESPACE::adjoint_multiply<lane_matrices::V, R, C>(cg.data(), h.group.data(), b.group.data(), n,
+                                                                         k, m);
+        for (int l = 0; l < L; ++l) {
+          for (int j = 0; j < m; ++j) {
+            for (int i = 0; i < k; ++i) {
+              const int e = j * k + i;
+              const cf32 want = reference_dot(h, i, b, j, l);
+              ASSERT_EQ(h.at(cg, 2 * e, l), want.real())
+                  << R << "x" << C << " n=" << n << " k=" << k << " lane " << l << " element " << e;
+              ASSERT_EQ(h.at(cg, 2 * e + 1, l), want.imag())
+                  << R << "x" << C << " n=" << n << " k=" << k << " lane " << l << " element " << e;
+              cf64 exact{};
+              for (int a = 0; a < n; ++a) {
+                const auto p = static_cast<std::size_t>(i * n + a), q = static_cast<std::size_t>(j * n + a);
+                exact += std::conj(cf64(h.re[l][p], h.im[l][p])) * cf64(b.re[l][q], b.im[l][q]);
+              }
+              EXPECT_NEAR(want.real(), exact.real(), 1e-5 * n);
+              EXPECT_NEAR(want.imag(), exact.imag(), 1e-5 * n);
             }
-            EXPECT_NEAR(want.real(), exact.real(), 1e-5 * n);
-            EXPECT_NEAR(want.imag(), exact.imag(), 1e-5 * n);
           }
         }
-      }
+      });
     }
   }
 }
@@ -419,36 +439,42 @@ TEST(CompactKernels, GramIsTheReferenceSumInEveryLaneAndHermitian) {
         h.pack();
       }
       const float reg = 0.25F;
-      std::vector<lane_matrices::V> ag(static_cast<std::size_t>(2 * k * k));
-      compact::HWY_NAMESPACE::gram(ag.data(), h.group.data(), n, k, lane_matrices::V::broadcast(reg));
-      for (int l = 0; l < L; ++l) {
-        for (int j = 0; j < k; ++j) {
-          for (int i = j; i < k; ++i) {
-            const cf32 sum = reference_dot(h, i, h, j, l);
-            const int lower = j * k + i, upper = i * k + j;
-            const std::string where = "n=" + std::to_string(n) + " k=" + std::to_string(k) + " lane " +
-                                      std::to_string(l) + " (" + std::to_string(i) + ", " + std::to_string(j) + ")";
-            if (i == j) {
-              ASSERT_EQ(h.at(ag, 2 * lower, l), sum.real() + reg) << where;
-              ASSERT_EQ(h.at(ag, 2 * lower + 1, l), 0.0F) << where;
-              continue;
+      for_each_tile_shape([&](auto tile_rows, auto tile_cols) {
+        constexpr int R = decltype(tile_rows)::value, C = decltype(tile_cols)::value;
+        std::vector<lane_matrices::V> ag(static_cast<std::size_t>(2 * k * k));
+        compact::HWY_NAMESPACE::gram<lane_matrices::V, R, C>(ag.data(), h.group.data(), n, k,
+                                                             lane_matrices::V::broadcast(reg));
+        for (int l = 0; l < L; ++l) {
+          for (int j = 0; j < k; ++j) {
+            for (int i = j; i < k; ++i) {
+              const cf32 sum = reference_dot(h, i, h, j, l);
+              const int lower = j * k + i, upper = i * k + j;
+              const std::string where = std::to_string(R) + "x" + std::to_string(C) + " n=" + std::to_string(n) +
+                                        " k=" + std::to_string(k) + " lane " + std::to_string(l) + " (" +
+                                        std::to_string(i) + ", " + std::to_string(j) + ")";
+              if (i == j) {
+                ASSERT_EQ(h.at(ag, 2 * lower, l), sum.real() + reg) << where;
+                ASSERT_EQ(h.at(ag, 2 * lower + 1, l), 0.0F) << where;
+                continue;
+              }
+              ASSERT_EQ(h.at(ag, 2 * lower, l), sum.real()) << where;
+              ASSERT_EQ(h.at(ag, 2 * lower + 1, l), sum.imag()) << where;
+              ASSERT_EQ(h.at(ag, 2 * upper, l), sum.real()) << where;
+              ASSERT_EQ(h.at(ag, 2 * upper + 1, l), -sum.imag()) << where;
             }
-            ASSERT_EQ(h.at(ag, 2 * lower, l), sum.real()) << where;
-            ASSERT_EQ(h.at(ag, 2 * lower + 1, l), sum.imag()) << where;
-            ASSERT_EQ(h.at(ag, 2 * upper, l), sum.real()) << where;
-            ASSERT_EQ(h.at(ag, 2 * upper + 1, l), -sum.imag()) << where;
+          }
+          if (k >= 5) {                    // the entries summed from column 4 equal those summed from column 1
+            for (int j = 5; j < k; ++j) {  // rows below both: A(j, 4) and A(j, 1)
+              EXPECT_EQ(h.at(ag, 2 * (4 * k + j), l), h.at(ag, 2 * (1 * k + j), l)) << "lane " << l << " row " << j;
+              EXPECT_EQ(h.at(ag, 2 * (4 * k + j) + 1, l), h.at(ag, 2 * (1 * k + j) + 1, l))
+                  << "lane " << l << " row " << j;
+            }
+            EXPECT_EQ(h.at(ag, 2 * 4, l), h.at(ag, 2 * 1, l)) << "lane " << l;  // A(4, 0) and A(1, 0)
+            EXPECT_EQ(h.at(ag, 2 * 4 + 1, l), h.at(ag, 2 * 1 + 1, l)) << "lane " << l;
+            EXPECT_EQ(h.at(ag, 2 * (4 * k + 4), l), h.at(ag, 2 * (1 * k + 1), l)) << "lane " << l;  // the diagonals
           }
         }
-        if (k >= 5) {  // the entries summed from column 4 equal those summed from column 1
-          for (int j = 5; j < k; ++j) {  // rows below both: A(j, 4) and A(j, 1)
-            EXPECT_EQ(h.at(ag, 2 * (4 * k + j), l), h.at(ag, 2 * (1 * k + j), l)) << "lane " << l << " row " << j;
-            EXPECT_EQ(h.at(ag, 2 * (4 * k + j) + 1, l), h.at(ag, 2 * (1 * k + j) + 1, l)) << "lane " << l << " row " << j;
-          }
-          EXPECT_EQ(h.at(ag, 2 * 4, l), h.at(ag, 2 * 1, l)) << "lane " << l;  // A(4, 0) and A(1, 0)
-          EXPECT_EQ(h.at(ag, 2 * 4 + 1, l), h.at(ag, 2 * 1 + 1, l)) << "lane " << l;
-          EXPECT_EQ(h.at(ag, 2 * (4 * k + 4), l), h.at(ag, 2 * (1 * k + 1), l)) << "lane " << l;  // the diagonals
-        }
-      }
+      });
     }
   }
 }

@@ -92,39 +92,48 @@ HWY_INLINE void adjoint_tile(V* out, int ldo, const V* h, int n, int i, const V*
   }
 }
 
-/// adjoint_tile with 1 ≤ rows ≤ kTileRows chosen at run time.
-template <int C, typename V>
-HWY_INLINE void adjoint_tile_rows(int rows, V* out, int ldo, const V* h, int n, int i, const V* x, int a0, int a1) noexcept {
+/// adjoint_tile with 1 ≤ rows ≤ MaxRows (≤ 6) chosen at run time.
+template <int MaxRows, int C, typename V>
+HWY_INLINE void adjoint_tile_rows(int rows, V* out, int ldo, const V* h, int n, int i, const V* x, int a0,
+                                  int a1) noexcept {
+  static_assert(MaxRows >= 1 && MaxRows <= 6);
   switch (rows) {
     case 6:
-      if constexpr (kTileRows >= 6) return adjoint_tile<6, C>(out, ldo, h, n, i, x, a0, a1);
+      if constexpr (MaxRows >= 6) return adjoint_tile<6, C>(out, ldo, h, n, i, x, a0, a1);
       [[fallthrough]];
     case 5:
-      if constexpr (kTileRows >= 5) return adjoint_tile<5, C>(out, ldo, h, n, i, x, a0, a1);
+      if constexpr (MaxRows >= 5) return adjoint_tile<5, C>(out, ldo, h, n, i, x, a0, a1);
       [[fallthrough]];
-    case 4: return adjoint_tile<4, C>(out, ldo, h, n, i, x, a0, a1);
-    case 3: return adjoint_tile<3, C>(out, ldo, h, n, i, x, a0, a1);
-    case 2: return adjoint_tile<2, C>(out, ldo, h, n, i, x, a0, a1);
-    default: return adjoint_tile<1, C>(out, ldo, h, n, i, x, a0, a1);
+    case 4:
+      return adjoint_tile<4, C>(out, ldo, h, n, i, x, a0, a1);
+    case 3:
+      return adjoint_tile<3, C>(out, ldo, h, n, i, x, a0, a1);
+    case 2:
+      return adjoint_tile<2, C>(out, ldo, h, n, i, x, a0, a1);
+    default:
+      return adjoint_tile<1, C>(out, ldo, h, n, i, x, a0, a1);
   }
 }
 
-/// A = Hᴴ H (+ reg on the diagonal), H n×k, A k×k (both triangles written).
-template <typename V>
+/// A = Hᴴ H (+ reg on the diagonal), H n×k, A k×k (both triangles written). (The tile shape
+/// is the target's; tests ask for others.)
+template <typename V, int TileRows = kTileRows, int TileColumns = kTileColumns>
 void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   // The lower triangle in adjoint_tiles, then mirrored. Antenna ranges outside, blocks of
-  // kTileRows rows of H next, then the columns left of the block, kTileColumns at a time,
+  // TileRows rows of H next, then the columns left of the block, TileColumns at a time,
   // then the block's own columns, each with the block's rows at or below it.
-  constexpr int C = kTileColumns;
+  constexpr int C = TileColumns;
   for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
     const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
-    for (int i0 = 0; i0 < k; i0 += kTileRows) {
-      const int rows = k - i0 < kTileRows ? k - i0 : kTileRows;
+    for (int i0 = 0; i0 < k; i0 += TileRows) {
+      const int rows = k - i0 < TileRows ? k - i0 : TileRows;
       int j = 0;
-      for (; j + C <= i0; j += C) adjoint_tile_rows<C>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
-      for (; j < i0; ++j) adjoint_tile_rows<1>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
+      for (; j + C <= i0; j += C)
+        adjoint_tile_rows<TileRows, C>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
+      for (; j < i0; ++j)
+        adjoint_tile_rows<TileRows, 1>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
       for (; j < i0 + rows; ++j) {
-        adjoint_tile_rows<1>(i0 + rows - j, out + 2 * (j * k + j), k, h, n, j, h + 2 * j * n, a0, a1);
+        adjoint_tile_rows<TileRows, 1>(i0 + rows - j, out + 2 * (j * k + j), k, h, n, j, h + 2 * j * n, a0, a1);
       }
     }
   }
@@ -141,16 +150,17 @@ void gram(V* out, const V* h, int n, int k, V reg) noexcept {
 /// C = Hᴴ B, H n×k, B n×m, C k×m: gram()'s dot products (adjoint_tile), so no transposed
 /// copy of H. Antenna ranges outside, blocks of kTileRows rows of H next, B's columns
 /// inside: the block stays in L1 while B streams past it.
-template <typename V>
+template <typename V, int TileRows = kTileRows, int TileColumns = kTileColumns>
 void adjoint_multiply(V* c, const V* h, const V* b, int n, int k, int m) noexcept {
-  constexpr int C = kTileColumns;
+  constexpr int C = TileColumns;
   for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
     const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
-    for (int i0 = 0; i0 < k; i0 += kTileRows) {
-      const int rows = k - i0 < kTileRows ? k - i0 : kTileRows;
+    for (int i0 = 0; i0 < k; i0 += TileRows) {
+      const int rows = k - i0 < TileRows ? k - i0 : TileRows;
       int j = 0;
-      for (; j + C <= m; j += C) adjoint_tile_rows<C>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
-      for (; j < m; ++j) adjoint_tile_rows<1>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
+      for (; j + C <= m; j += C)
+        adjoint_tile_rows<TileRows, C>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
+      for (; j < m; ++j) adjoint_tile_rows<TileRows, 1>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
     }
   }
 }
@@ -213,8 +223,8 @@ void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept 
   // z_i −= L_ip z_p for the R rows i[0 … R−1] and one p, on C columns, into accumulator
   // slots slot … slot+R−1 (a: the L_re products, b: the L_im products). conj_l: the
   // backward pass, x_i −= conj(L_pi) x_p.
-  const auto update = [&](V* const* v, auto rows, auto columns, auto conj_l, const int* i, int p, int slot, V (*ra)[2],
-                          V (*rb)[2], V (*ia)[2], V (*ib)[2]) HWY_ATTR {
+  const auto update = [&](V* const* v, auto rows, auto columns, auto conj_l, const int* i, int p, int slot, V(*ra)[2],
+                          V(*rb)[2], V(*ia)[2], V(*ib)[2]) HWY_ATTR {
     constexpr int R = decltype(rows)::value, C = decltype(columns)::value;
     constexpr bool kConj = decltype(conj_l)::value;
     V lr[R], li[R];

@@ -58,7 +58,7 @@ cmat reference(const systems& s, int m, matrix_status* status = nullptr) {
 double relative(const cmat& got, const cmat& want) { return (got - want).norm() / want.norm(); }
 
 TEST(BatchSolver, DigitalF32MatchesPerMatrixF64WithinSinglePrecisionForEveryUserCount) {
-  for (const int k : {1, 2, 4, 8, 16}) {
+  for (const int k : {1, 2, 3, 4, 5, 7, 8, 16}) {  // odd k: a last row outside the solves' row pairs
     for (const int antennas : {k, 2 * k, 64}) {
       const int count = 13;  // not a multiple of any SIMD width: a partly filled last group
       systems s(count, k, antennas, 5, 0.1, static_cast<std::uint64_t>(100 + k + antennas));
@@ -382,13 +382,13 @@ cf32 reference_dot(const lane_matrices& h, int i, const lane_matrices& x, int j,
 // compact::adjoint_multiply (C = Hᴴ B, the factored detector's HᴴY): per lane, bit for bit
 // the one-running-sum-per-entry reference (whatever the antenna ranges and row blocks it
 // takes: 9 antennas in one range, 70 in three), and within rounding of Eigen in double, for
-// row counts that take each of its 6/4/1-row blocks.
+// row counts that take each tile height, full and partial.
 TEST(CompactKernels, AdjointMultiplyIsHAdjointTimesBInEveryLane) {
   constexpr int L = lane_matrices::L;
   rng gen(57);
   for (const int n : {9, 70}) {
     for (const int k : {1, 4, 5, 6, 11, 16}) {
-      const int m = 3;
+      const int m = 4;  // a column left over at three columns per tile
       const lane_matrices h(n, k, gen), b(n, m, gen);
       for_each_tile_shape([&](auto rows, auto cols) {
         constexpr int R = decltype(rows)::value, C = decltype(cols)::value;
@@ -421,8 +421,8 @@ TEST(CompactKernels, AdjointMultiplyIsHAdjointTimesBInEveryLane) {
 
 // compact::gram (A = HᴴH + reg I): the lower triangle bit for bit the reference sums, the
 // upper triangle their exact conjugates, the diagonal real plus reg; with two equal
-// columns of H their Gram entries are bit-equal (an exactly singular Gram stays exactly
-// singular), in one antenna range and in several.
+// columns of H the entries formed by the same sums from each are bit-equal; in one antenna
+// range and in several, for every tile shape.
 TEST(CompactKernels, GramIsTheReferenceSumInEveryLaneAndHermitian) {
   constexpr int L = lane_matrices::L;
   rng gen(58);
@@ -475,6 +475,44 @@ TEST(CompactKernels, GramIsTheReferenceSumInEveryLaneAndHermitian) {
           }
         }
       });
+    }
+  }
+}
+
+// compact::cholesky_solve with one and two columns per pass (AVX2's and AVX-512's), on the
+// static target, against Eigen in double: every user count 1 … 7 and 16 (odd ones end on a
+// row outside the row pairs), right-hand-side counts that leave a column over.
+TEST(CompactKernels, CholeskySolveMatchesEigenForEveryColumnBlocking) {
+  using V = lane_matrices::V;
+  constexpr int L = lane_matrices::L;
+  rng gen(59);
+  for (const int k : {1, 2, 3, 4, 5, 6, 7, 16}) {
+    for (const int m : {1, 3, 4}) {
+      const lane_matrices h(2 * k + 2, k, gen), b(k, m, gen);
+      std::vector<V> a(static_cast<std::size_t>(2 * k * k)), inv_diag(static_cast<std::size_t>(k));
+      compact::HWY_NAMESPACE::gram(a.data(), h.group.data(), 2 * k + 2, k, V::broadcast(0.5F));
+      V failed, min_root, max_root;
+      compact::HWY_NAMESPACE::cholesky(a.data(), inv_diag.data(), k, failed, min_root, max_root);
+      const auto check = [&](auto columns) {
+        constexpr int C = decltype(columns)::value;
+        std::vector<V> x = b.group;
+        compact::HWY_NAMESPACE::cholesky_solve<V, C>(x.data(), a.data(), inv_diag.data(), k, m);
+        for (int l = 0; l < L; ++l) {
+          Eigen::MatrixXcd hl(2 * k + 2, k), bl(k, m);
+          for (int e = 0; e < (2 * k + 2) * k; ++e) hl.data()[e] = cf64(h.re[l][e], h.im[l][e]);
+          for (int e = 0; e < k * m; ++e) bl.data()[e] = cf64(b.re[l][e], b.im[l][e]);
+          const Eigen::MatrixXcd al = hl.adjoint() * hl + 0.5 * Eigen::MatrixXcd::Identity(k, k);
+          const Eigen::MatrixXcd want = al.llt().solve(bl);
+          double err = 0.0;
+          for (int e = 0; e < k * m; ++e) {
+            err = std::max(err, std::abs(cf64(h.at(x, 2 * e, l), h.at(x, 2 * e + 1, l)) - want.data()[e]));
+          }
+          EXPECT_LT(err, 1e-4 * (1.0 + want.cwiseAbs().maxCoeff()))
+              << C << " columns, k=" << k << " m=" << m << " lane " << l;
+        }
+      };
+      check(std::integral_constant<int, 1>{});
+      check(std::integral_constant<int, 2>{});
     }
   }
 }

@@ -55,8 +55,8 @@ inline constexpr int kTileRows = 6, kTileColumns = 1, kSolveColumns = 1;
 /// X's column j (n values, the next column 2n vectors on). Each entry is one running sum
 /// Σ_a conj(h_{a,i+q}) x_{a,j+c} in antenna order, started at zero for the first range
 /// (a0 = 0), else from the partial sums already in out: the tile shape and the ranges never
-/// change a result (and equal columns of H give bit-equal entries: an exactly singular Gram
-/// stays exactly singular). An R×C tile loads 2R + 2C vectors per antenna for 4RC fused
+/// change a result (and two equal columns of H give bit-equal entries wherever the same sum
+/// is formed from each). An R×C tile loads 2R + 2C vectors per antenna for 4RC fused
 /// multiply-adds; 4×2 keeps its 16 sums and the 8 H values in registers.
 template <int R, int C, typename V>
 HWY_INLINE void adjoint_tile(V* out, int ldo, const V* h, int n, int i, const V* x, int a0, int a1) noexcept {
@@ -115,8 +115,9 @@ HWY_INLINE void adjoint_tile_rows(int rows, V* out, int ldo, const V* h, int n, 
   }
 }
 
-/// A = Hᴴ H (+ reg on the diagonal), H n×k, A k×k (both triangles written). (The tile shape
-/// is the target's; tests ask for others.)
+/// A = Hᴴ H (+ reg on the diagonal), H n×k (n ≥ 1), A k×k (both triangles written; out must
+/// not overlap h: it carries partial sums). (The tile shape is the target's; tests ask for
+/// others.)
 template <typename V, int TileRows = kTileRows, int TileColumns = kTileColumns>
 void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   // The lower triangle in adjoint_tiles, then mirrored. Antenna ranges outside, blocks of
@@ -147,8 +148,9 @@ void gram(V* out, const V* h, int n, int k, V reg) noexcept {
   }
 }
 
-/// C = Hᴴ B, H n×k, B n×m, C k×m: gram()'s dot products (adjoint_tile), so no transposed
-/// copy of H. Antenna ranges outside, blocks of kTileRows rows of H next, B's columns
+/// C = Hᴴ B, H n×k (n ≥ 1), B n×m, C k×m (c must not overlap h or b: it carries partial
+/// sums): gram()'s dot products (adjoint_tile), so no transposed
+/// copy of H. Antenna ranges outside, blocks of TileRows rows of H next, B's columns
 /// inside: the block stays in L1 while B streams past it.
 template <typename V, int TileRows = kTileRows, int TileColumns = kTileColumns>
 void adjoint_multiply(V* c, const V* h, const V* b, int n, int k, int m) noexcept {
@@ -212,13 +214,13 @@ void cholesky(V* a, V* inv_diag, int k, V& failed, V& min_root, V& max_root) noe
 /// Each complex update is two FMAs into the real and two into the imaginary part; they go
 /// to separate accumulators (a: the L_re products, b: the L_im products), summed once per
 /// element, so an element keeps four independent FMA chains instead of two dependent
-/// pairs. Rows go in pairs sharing every loaded value of X (each feeds eight FMAs, so it is
-/// loaded once, not once per FMA): at two columns, sixteen accumulators, the pair's four L
+/// pairs. Rows go in pairs sharing every loaded value of X (each complex value feeds eight
+/// FMAs, each of its two vectors four, so it is loaded once, not once per FMA): at two columns, sixteen accumulators, the pair's four L
 /// values and a column's two X values in registers. Within a pair the later row
 /// takes the earlier one's new value last, so the order of every row's sum is the same as
 /// one row at a time: forward p = 0 … i−1, backward p = k−1 … i+1 (latest value last).
 /// (kSolveColumns columns at a time: two with AVX-512's 32 registers, one with 16.)
-template <typename V>
+template <typename V, int SolveColumns = kSolveColumns>
 void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept {
   // z_i −= L_ip z_p for the R rows i[0 … R−1] and one p, on C columns, into accumulator
   // slots slot … slot+R−1 (a: the L_re products, b: the L_im products). conj_l: the
@@ -301,7 +303,7 @@ void cholesky_solve(V* x, const V* l, const V* inv_diag, int k, int m) noexcept 
     pass(v, count, std::false_type{});  // L z = b
     pass(v, count, std::true_type{});   // Lᴴ x = z
   };
-  for (; c + kSolveColumns <= m; c += kSolveColumns) columns(std::integral_constant<int, kSolveColumns>{});
+  for (; c + SolveColumns <= m; c += SolveColumns) columns(std::integral_constant<int, SolveColumns>{});
   for (; c < m; ++c) columns(std::integral_constant<int, 1>{});
 }
 

@@ -56,11 +56,16 @@ TEST(OfdmDemodulator, RecoversSubcarriersForAnyBackoffAndPartSplitAndMeasuresGua
       for (std::size_t a = 0; a < rows.size(); ++a) d.frame_rows()[a] = rows[a].data();
       for (int p = 0; p < parts; ++p) d.transform_part(p % 2, static_cast<std::size_t>(p));
       double worst = 0.0;
-      for (std::size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(cf64(d.grid()[i]) - x[i]));
+      ASSERT_EQ(d.row_stride(), fft + ofdm_demodulator::kRowPad);
+      for (std::size_t r = 0; r < symbols * static_cast<std::size_t>(antennas); ++r) {  // row r: symbol r / antennas
+        for (std::size_t b = 0; b < fft; ++b) {
+          worst = std::max(worst, std::abs(cf64(d.grid()[r * d.row_stride() + b]) - x[r * fft + b]));
+        }
+      }
       EXPECT_LT(worst, 1e-4) << "backoff " << backoff << ", parts " << parts;
       EXPECT_NEAR(d.noise_variance(), 0.25, 1e-5);
       ASSERT_EQ(d.pilots().size(), 2U);
-      EXPECT_EQ(d.pilots()[0], d.grid() + antennas * fft);  // symbol 1
+      EXPECT_EQ(d.pilots()[0], d.grid() + antennas * d.row_stride());  // symbol 1
       EXPECT_EQ(d.symbols().size(), symbols);
     }
   }

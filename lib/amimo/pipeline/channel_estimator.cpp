@@ -141,13 +141,13 @@ channel_estimator::channel_estimator(const ofdm::frame_layout& layout, int anten
     if (!used[static_cast<std::size_t>(b)]) guard_bins_.push_back(b);
 }
 
-void channel_estimator::estimate(std::span<const cf32* const> pilot_symbols) {
-  for (int k = 0; k < users_; ++k) estimate_user(k, pilot_symbols);
+void channel_estimator::estimate(std::span<const cf32* const> pilot_symbols, std::size_t row_stride) {
+  for (int k = 0; k < users_; ++k) estimate_user(k, pilot_symbols, row_stride);
 }
 
-void channel_estimator::estimate_user(int user, std::span<const cf32* const> pilot_symbols) {
+void channel_estimator::estimate_user(int user, std::span<const cf32* const> pilot_symbols, std::size_t row_stride) {
   const auto& n = layout_.layout();
-  const auto fft = static_cast<std::size_t>(n.fft_size);
+  const std::size_t row = row_stride == 0 ? static_cast<std::size_t>(n.fft_size) : row_stride;
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto k = static_cast<std::size_t>(user);
   const auto per_group = static_cast<std::size_t>(n.pilot_symbols);
@@ -161,7 +161,7 @@ void channel_estimator::estimate_user(int user, std::span<const cf32* const> pil
       const auto& syms = position_symbols_[k][i];
       for (std::size_t a = 0; a < ant; ++a) {
         cf64 acc{};
-        for (int p : syms) acc += cf64(group_symbols[static_cast<std::size_t>(p)][a * fft + bins[i]]);
+        for (int p : syms) acc += cf64(group_symbols[static_cast<std::size_t>(p)][a * row + bins[i]]);
         ls[i * ant + a] = acc * gains[i];
       }
     }
@@ -220,14 +220,14 @@ double channel_estimator::channel_power() const noexcept {
   return entries > 0 ? sum / static_cast<double>(entries) : 0.0;
 }
 
-double channel_estimator::noise_variance(std::span<const cf32* const> symbols) const noexcept {
-  const auto fft = static_cast<std::size_t>(layout_.layout().fft_size);
+double channel_estimator::noise_variance(std::span<const cf32* const> symbols, std::size_t row_stride) const noexcept {
+  const std::size_t row = row_stride == 0 ? static_cast<std::size_t>(layout_.layout().fft_size) : row_stride;
   double sum = 0.0;
   std::size_t count = 0;
   for (const cf32* sym : symbols) {
     for (std::size_t a = 0; a < static_cast<std::size_t>(antennas_); ++a) {
-      const cf32* row = sym + a * fft;
-      for (int b : guard_bins_) sum += std::norm(row[static_cast<std::size_t>(b)]);
+      const cf32* bins = sym + a * row;
+      for (int b : guard_bins_) sum += std::norm(bins[static_cast<std::size_t>(b)]);
       count += guard_bins_.size();
     }
   }

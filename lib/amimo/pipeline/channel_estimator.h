@@ -66,12 +66,12 @@ class channel_estimator {
 
   /// pilot_symbols[p] is pilot symbol p's FFT output (p over every group, group by group:
   /// pilot_groups() × pilot_symbols pointers, ofdm_demodulator::pilots()) as antennas rows
-  /// of fft_size bins (row a at data + a * fft_size). Writes estimates for every group and
-  /// used subcarrier.
-  void estimate(std::span<const cf32* const> pilot_symbols);
+  /// of fft_size bins, row a at data + a · row_stride (0: fft_size;
+  /// ofdm_demodulator::row_stride()). Writes estimates for every group and used subcarrier.
+  void estimate(std::span<const cf32* const> pilot_symbols, std::size_t row_stride = 0);
   /// The part of estimate() for one user; different users may run on different threads
   /// at the same time (each writes only its own state and its column of the estimate).
-  void estimate_user(int user, std::span<const cf32* const> pilot_symbols);
+  void estimate_user(int user, std::span<const cf32* const> pilot_symbols, std::size_t row_stride = 0);
 
   /// Estimated channel of pilot group g (0: the front group) on used subcarrier u
   /// (antennas × users).
@@ -94,8 +94,8 @@ class channel_estimator {
   std::span<const time_segment> segments() const noexcept { return segments_; }
 
   /// Mean |Y|² over the guard bins (DC excluded) of the given symbols: the noise variance
-  /// per subcarrier (measured). Symbols as in estimate().
-  double noise_variance(std::span<const cf32* const> symbols) const noexcept;
+  /// per subcarrier (measured). Symbols and row_stride as in estimate().
+  double noise_variance(std::span<const cf32* const> symbols, std::size_t row_stride = 0) const noexcept;
   /// The FFT bins noise_variance() averages over (outside the used band, DC excluded).
   std::span<const int> guard_bins() const noexcept { return guard_bins_; }
 

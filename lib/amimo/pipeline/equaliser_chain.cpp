@@ -61,6 +61,7 @@ equaliser_counts equaliser_chain::run(int worker, const equaliser_input& in, std
   const auto groups = static_cast<std::size_t>(n_.pilot_groups());
   if (worker < 0 || static_cast<std::size_t>(worker) >= workers_.size() || u0 > u1 || u1 > used ||
       u1 - u0 > static_cast<std::size_t>(max_range_) || in.grid == nullptr ||
+      (in.grid_row_stride != 0 && in.grid_row_stride < static_cast<std::size_t>(n_.fft_size)) ||
       in.estimates.size() < groups * used * static_cast<std::size_t>(antennas_) * users ||
       out.equalised.size() < users * per_user || out.noise_variance.size() < users * per_user) {
     throw config_error("equaliser_chain::run: worker, subcarrier range or buffer sizes out of bounds");
@@ -123,7 +124,7 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
                                               std::size_t u0, std::size_t u1) {
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto users = static_cast<std::size_t>(users_);
-  const auto fft = static_cast<std::size_t>(n_.fft_size);
+  const std::size_t row = in.grid_row_stride == 0 ? static_cast<std::size_t>(n_.fft_size) : in.grid_row_stride;
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
   const std::size_t sym0 = view.grid_symbol;
   const std::size_t data = view.data;
@@ -139,10 +140,10 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
     std::size_t run = 1;
     while (u + run < u1 && static_cast<std::size_t>(n_.fft_index_of(static_cast<int>(u + run))) == bin0 + run) ++run;
     const int count = static_cast<int>(run);
-    const cf32* y0 = in.grid + sym0 * ant * fft + bin0;
+    const cf32* y0 = in.grid + sym0 * ant * row + bin0;
     const solver::matrix_batch<const float> y{reinterpret_cast<const float*>(y0), count, antennas_,
                                               static_cast<int>(data), solver::batch_format::column_major,
-                                              static_cast<std::ptrdiff_t>(fft), static_cast<std::ptrdiff_t>(ant * fft),
+                                              static_cast<std::ptrdiff_t>(row), static_cast<std::ptrdiff_t>(ant * row),
                                               1, 1};
     const cf32* h0 = estimates + (u - u0) * ant * users;
     const solver::matrix_batch<const float> h{reinterpret_cast<const float*>(h0), count, antennas_, users_,
@@ -171,7 +172,7 @@ equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_in
                                              std::size_t u0, std::size_t u1) {
   const auto ant = static_cast<std::size_t>(antennas_);
   const auto users = static_cast<std::size_t>(users_);
-  const auto fft = static_cast<std::size_t>(n_.fft_size);
+  const std::size_t row = in.grid_row_stride == 0 ? static_cast<std::size_t>(n_.fft_size) : in.grid_row_stride;
   const auto used = static_cast<std::size_t>(n_.used_subcarriers);
   const std::size_t sym0 = view.grid_symbol;
   const std::size_t data = view.data;
@@ -186,9 +187,9 @@ equaliser_counts equaliser_chain::run_linear(worker_state& w, const equaliser_in
   for (std::size_t u = u0; u < u1; ++u) {
     const auto bin = static_cast<std::size_t>(n_.fft_index_of(static_cast<int>(u)));
     for (std::size_t d = 0; d < data; ++d) {
-      const cf32* sym = in.grid + (sym0 + d) * ant * fft;
+      const cf32* sym = in.grid + (sym0 + d) * ant * row;
       for (std::size_t a = 0; a < ant; ++a) {
-        y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * fft + bin]);
+        y(static_cast<Eigen::Index>(a), static_cast<Eigen::Index>(d)) = cf64(sym[a * row + bin]);
       }
     }
     w.h = Eigen::Map<const Eigen::MatrixXcf>(estimates + (u - u0) * ant * users, antennas_, users_).cast<cf64>();

@@ -43,8 +43,9 @@ struct chain_spec {
 
 /// Inputs of one frame, as the OFDM demodulator and channel estimator lay them out.
 struct equaliser_input {
-  /// FFT outputs, symbols × antennas × fft_size (symbol 0 the preamble, then pilot and
-  /// data symbols as numerology.h lays them out): ofdm_demodulator::grid().
+  /// FFT outputs, symbols × antennas rows of fft_size bins, grid_row_stride apart (symbol 0
+  /// the preamble, then pilot and data symbols as numerology.h lays them out):
+  /// ofdm_demodulator::grid().
   const cf32* grid = nullptr;
   /// Channel estimates per pilot group, groups × used_subcarriers × (antennas × users),
   /// each column-major, in single precision: channel_estimator::responses().
@@ -53,6 +54,9 @@ struct equaliser_input {
   /// Which channel each data symbol is detected with: channel_estimator::segments().
   /// Empty: time_segments(layout, hold).
   std::span<const time_segment> segments;
+  /// Samples from one antenna's row of the grid to the next (0: fft_size;
+  /// ofdm_demodulator::row_stride()).
+  std::size_t grid_row_stride = 0;
 };
 
 /// Outputs of one frame, per user k, data symbol d, used subcarrier u at

@@ -49,17 +49,17 @@ void ofdm_demodulator::aligned_delete::operator()(cf32* p) const noexcept { ::op
 
 ofdm_demodulator::ofdm_demodulator(const ofdm::numerology& n, int antennas, int fft_backoff,
                                    std::vector<int> guard_bins, int workers, int parts)
-    : n_(n), antennas_(static_cast<std::size_t>(antennas)), fft_backoff_(fft_backoff), guard_bins_(std::move(guard_bins)) {
-  const auto fft = static_cast<std::size_t>(n.fft_size);
+    : n_(n), antennas_(static_cast<std::size_t>(antennas)), row_stride_(static_cast<std::size_t>(n.fft_size) + kRowPad),
+      fft_backoff_(fft_backoff), guard_bins_(std::move(guard_bins)) {
   for (int w = 0; w < workers; ++w) {
     ffts_.push_back(std::make_unique<ofdm::fft_plan>(n.fft_size, ofdm::fft_plan::direction::forward));
   }
   const auto symbols = static_cast<std::size_t>(n.symbols_per_frame());
-  const std::size_t cells = symbols * antennas_ * fft;
+  const std::size_t cells = symbols * antennas_ * row_stride_;
   grid_.reset(static_cast<cf32*>(::operator new[](cells * sizeof(cf32), kGridAlignment)));
   std::uninitialized_fill_n(grid_.get(), cells, cf32{});
   for (std::size_t s = 0; s < symbols; ++s) {
-    const cf32* p = grid_.get() + s * antennas_ * fft;
+    const cf32* p = grid_.get() + s * antennas_ * row_stride_;
     symbol_ptrs_.push_back(p);
   }
   for (int p = 0; p < n.pilot_groups() * n.pilot_symbols; ++p)
@@ -100,7 +100,7 @@ void ofdm_demodulator::transform_part(int worker, std::size_t part) noexcept {
     // the back-off's phase ramp removed without a pass over the bins.
     scaled_copy(src + backoff, fft - backoff, scale, in);
     scaled_copy(src, backoff, scale, in + (fft - backoff));
-    cf32* dst = grid_.get() + item * fft;  // (s · antennas + a) · fft
+    cf32* dst = grid_.get() + item * row_stride_;  // (s · antennas + a) · row stride
     plan.execute_unscaled(dst);
     for (const auto& [first, count] : guard_runs_) guard_energy += run_energy(reinterpret_cast<const float*>(dst), first, count);
   }

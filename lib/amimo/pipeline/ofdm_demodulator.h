@@ -1,11 +1,12 @@
 #pragma once
 // The receiver's OFDM demodulator stage: per frame, CP removal and FFT of every (symbol,
 // antenna), with the FFT window `fft_backoff` samples inside the CP and that shift's phase
-// ramp removed, into a grid symbols × antennas × fft_size; and the noise variance N0 from
-// the energy of the guard bins (the mean |Y|² over every guard bin, symbol and antenna).
-// The work is split into `parts` contiguous ranges of (symbol, antenna) transforms, each run
-// by one worker with its own FFT plan (transform_part may run concurrently for distinct parts
-// and workers). Buffers are sized at construction: no allocation per frame.
+// ramp removed, into a grid of symbols × antennas rows of fft_size bins (row_stride()
+// apart); and the noise variance N0 from the energy of the guard bins (the mean |Y|² over
+// every guard bin, symbol and antenna). The work is split into `parts` contiguous ranges of
+// (symbol, antenna) transforms, each run by one worker with its own FFT plan (transform_part
+// may run concurrently for distinct parts and workers). Buffers are sized at construction:
+// no allocation per frame.
 //
 // One pass over the samples per transform: the window is copied into the plan's input
 // rotated by the back-off (a circular shift by `fft_backoff` is exactly the removal of that
@@ -37,9 +38,16 @@ class ofdm_demodulator {
   /// N0 of the frame transformed (after every part), at least 1e-12.
   double noise_variance() const noexcept;
 
-  /// FFT outputs: symbols × antennas × fft_size (symbol s, antenna a at (s·antennas + a)·fft_size).
+  /// FFT outputs: symbols × antennas rows of fft_size bins, row_stride() apart (symbol s,
+  /// antenna a at (s·antennas + a)·row_stride()).
   const cf32* grid() const noexcept { return grid_.get(); }
-  /// Per OFDM symbol of the frame (0 = preamble), its antennas × fft_size block.
+  /// Samples from one row of the grid to the next: fft_size + kRowPad. With a power-of-two
+  /// row the same bin of every antenna (what the detector and the estimator gather) would
+  /// fall in one cache set and evict itself; a row one 64-byte line longer spreads them over
+  /// every set (and keeps rows SIMD-aligned for FFTW).
+  std::size_t row_stride() const noexcept { return row_stride_; }
+  static constexpr std::size_t kRowPad = 8;
+  /// Per OFDM symbol of the frame (0 = preamble), its block of antennas rows.
   std::span<const cf32* const> symbols() const noexcept { return symbol_ptrs_; }
   /// The pilot symbols' blocks, every pilot group in order (numerology::pilot_symbol_index).
   std::span<const cf32* const> pilots() const noexcept { return pilot_ptrs_; }
@@ -48,6 +56,7 @@ class ofdm_demodulator {
  private:
   ofdm::numerology n_;
   std::size_t antennas_;
+  std::size_t row_stride_;
   int fft_backoff_;
   std::vector<int> guard_bins_;
   std::vector<std::pair<std::size_t, std::size_t>> guard_runs_;  // (first bin, bins) of consecutive guard bins

@@ -352,7 +352,7 @@ void receiver::back_end(const frame_slot& slot) {
 
 void receiver::estimate(frame_slot& slot) {
   pool_->parallel_for(static_cast<std::size_t>(config_.users), [&slot](int, std::size_t k) {
-    slot.estimator.estimate_user(static_cast<int>(k), slot.demod.pilots());
+    slot.estimator.estimate_user(static_cast<int>(k), slot.demod.pilots(), slot.demod.row_stride());
   });
   // N0: the mean guard-bin energy over every symbol and antenna, summed by the FFT stage
   // (the same average as channel_estimator::noise_variance(), computed in parallel).
@@ -404,7 +404,7 @@ void receiver::detect_item(int worker, std::size_t item) {
   const std::size_t u1 = bounds[block + 1];
   const frame_slot& slot = *back_slot_;
   const equaliser_input in{slot.demod.grid(), slot.estimator.responses(), slot.noise_variance,
-                           slot.estimator.segments()};
+                           slot.estimator.segments(), slot.demod.row_stride()};
   const std::uint64_t seed = derive_seed(config_.seed, {0xB10CULL, processed_frames_, block, c});
   const auto counts = chains_[c]->run(worker, in, u0, u1, seed, {equalised_[c], variance_[c]});
   const std::size_t at = chain_first_[c] + block;

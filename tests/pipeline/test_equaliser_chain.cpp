@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -51,6 +52,14 @@ TEST(EqualiserChain, MatchesLinearDetectorCalledDirectlyPerRangeAndSeed) {
   // Ranges as the receiver's blocks would give them; [10, 36) crosses DC.
   const std::size_t ranges[][2] = {{0, 10}, {10, 36}};
   const std::uint64_t seeds[] = {derive_seed(5, {1}), derive_seed(5, {2})};
+  // The same grid with rows 3 samples longer (as ofdm_demodulator pads its rows), the pads
+  // NaN: a chain told the row stride must give the same outputs and never read a pad.
+  const std::size_t padded_row = fft + 3;
+  std::vector<cf32> padded(grid.size() / fft * padded_row, cf32(std::numeric_limits<float>::quiet_NaN(), 0.0F));
+  for (std::size_t r = 0; r < grid.size() / fft; ++r) {
+    std::copy_n(grid.begin() + static_cast<std::ptrdiff_t>(r * fft), fft,
+                padded.begin() + static_cast<std::ptrdiff_t>(r * padded_row));
+  }
 
   for (const auto mode : {detect::detection_mode::per_block, detect::detection_mode::per_vector}) {
     for (const char* backend : {"digital-f64", "analog"}) {
@@ -75,6 +84,13 @@ TEST(EqualiserChain, MatchesLinearDetectorCalledDirectlyPerRangeAndSeed) {
           EXPECT_EQ(var[per_user + used - 1], -1.0);
         }
       }
+
+      std::vector<cf64> eq_padded(users * per_user, sentinel);
+      std::vector<double> var_padded(users * per_user, -1.0);
+      const equaliser_input in_padded{padded.data(), estimates, n0, {}, padded_row};
+      for (int r = 0; r < 2; ++r) chain.run(r, in_padded, ranges[r][0], ranges[r][1], seeds[r], {eq_padded, var_padded});
+      EXPECT_EQ(eq_padded, eq) << backend << ", " << detect::to_string(mode) << ": padded rows";
+      EXPECT_EQ(var_padded, var) << backend << ", " << detect::to_string(mode) << ": padded rows";
 
       // The reference: linear_detector with its own backend, reseeded per range.
       reference_result ref{std::vector<cf64>(users * per_user), std::vector<double>(users * per_user), {}};
@@ -148,6 +164,8 @@ TEST(EqualiserChain, RefusesRangesAndBuffersOutOfBounds) {
   EXPECT_THROW(chain.run(1, in, 0, 12, 1, {eq, var}), config_error);   // no such worker
   EXPECT_THROW(chain.run(0, in, 30, 37, 1, {eq, var}), config_error);  // past the band
   EXPECT_THROW(chain.run(0, in, 0, 12, 1, {std::span<cf64>(eq).first(10), var}), config_error);
+  const equaliser_input short_rows{grid.data(), est, 1.0, {}, 63};  // rows would overlap
+  EXPECT_THROW(chain.run(0, short_rows, 0, 12, 1, {eq, var}), config_error);
   EXPECT_NO_THROW(chain.run(0, in, 24, 36, 1, {eq, var}));
 }
 

@@ -115,29 +115,42 @@ HWY_INLINE void adjoint_tile_rows(int rows, V* out, int ldo, const V* h, int n, 
   }
 }
 
-/// A = Hᴴ H (+ reg on the diagonal), H n×k (n ≥ 1), A k×k (both triangles written; out must
-/// not overlap h: it carries partial sums). (The tile shape is the target's; tests ask for
-/// others.)
-template <typename V, int TileRows = kTileRows, int TileColumns = kTileColumns>
-void gram(V* out, const V* h, int n, int k, V reg) noexcept {
-  // The lower triangle in adjoint_tiles, then mirrored. Antenna ranges outside, blocks of
-  // TileRows rows of H next, then the columns left of the block, TileColumns at a time,
-  // then the block's own columns, each with the block's rows at or below it.
+/// Hᴴ X into out (column stride k) in adjoint_tiles: antenna ranges outside, blocks of
+/// TileRows rows of Hᴴ (from i0) next, then the columns j < end(i0) of X, TileColumns at a
+/// time and the rest one by one; after them, block(a0, a1, i0, rows) (gram()'s diagonal
+/// blocks; nothing for adjoint_multiply()).
+template <int TileRows, int TileColumns, typename V, typename End, typename Block>
+HWY_INLINE void adjoint_blocks(V* out, const V* h, const V* x, int n, int k, End end, Block block) noexcept {
   constexpr int C = TileColumns;
   for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
     const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
     for (int i0 = 0; i0 < k; i0 += TileRows) {
       const int rows = k - i0 < TileRows ? k - i0 : TileRows;
+      const int columns = end(i0);
       int j = 0;
-      for (; j + C <= i0; j += C)
-        adjoint_tile_rows<TileRows, C>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
-      for (; j < i0; ++j)
-        adjoint_tile_rows<TileRows, 1>(rows, out + 2 * (j * k + i0), k, h, n, i0, h + 2 * j * n, a0, a1);
-      for (; j < i0 + rows; ++j) {
-        adjoint_tile_rows<TileRows, 1>(i0 + rows - j, out + 2 * (j * k + j), k, h, n, j, h + 2 * j * n, a0, a1);
-      }
+      for (; j + C <= columns; j += C)
+        adjoint_tile_rows<TileRows, C>(rows, out + 2 * (j * k + i0), k, h, n, i0, x + 2 * j * n, a0, a1);
+      for (; j < columns; ++j)
+        adjoint_tile_rows<TileRows, 1>(rows, out + 2 * (j * k + i0), k, h, n, i0, x + 2 * j * n, a0, a1);
+      block(a0, a1, i0, rows);
     }
   }
+}
+
+/// A = Hᴴ H (+ reg on the diagonal), H n×k (n ≥ 1), A k×k (both triangles written; out must
+/// not overlap h: it carries partial sums). (The tile shape is the target's; tests ask for
+/// others.)
+template <typename V, int TileRows = kTileRows, int TileColumns = kTileColumns>
+void gram(V* out, const V* h, int n, int k, V reg) noexcept {
+  // The lower triangle in adjoint_tiles, then mirrored: per block of rows, the columns left
+  // of it, then the block's own columns, each with the block's rows at or below it.
+  adjoint_blocks<TileRows, TileColumns>(
+      out, h, h, n, k, [](int i0) HWY_ATTR { return i0; },
+      [&](int a0, int a1, int i0, int rows) HWY_ATTR {
+        for (int j = i0; j < i0 + rows; ++j) {
+          adjoint_tile_rows<TileRows, 1>(i0 + rows - j, out + 2 * (j * k + j), k, h, n, j, h + 2 * j * n, a0, a1);
+        }
+      });
   for (int j = 0; j < k; ++j) {
     for (int i = j + 1; i < k; ++i) {
       out[2 * (i * k + j)] = out[2 * (j * k + i)];
@@ -149,22 +162,12 @@ void gram(V* out, const V* h, int n, int k, V reg) noexcept {
 }
 
 /// C = Hᴴ B, H n×k (n ≥ 1), B n×m, C k×m (c must not overlap h or b: it carries partial
-/// sums): gram()'s dot products (adjoint_tile), so no transposed
-/// copy of H. Antenna ranges outside, blocks of TileRows rows of H next, B's columns
-/// inside: the block stays in L1 while B streams past it.
+/// sums): gram()'s dot products (adjoint_tile), so no transposed copy of H; a block of rows
+/// of H stays in L1 while B streams past it.
 template <typename V, int TileRows = kTileRows, int TileColumns = kTileColumns>
 void adjoint_multiply(V* c, const V* h, const V* b, int n, int k, int m) noexcept {
-  constexpr int C = TileColumns;
-  for (int a0 = 0; a0 < n; a0 += kAntennaSlice) {
-    const int a1 = a0 + kAntennaSlice < n ? a0 + kAntennaSlice : n;
-    for (int i0 = 0; i0 < k; i0 += TileRows) {
-      const int rows = k - i0 < TileRows ? k - i0 : TileRows;
-      int j = 0;
-      for (; j + C <= m; j += C)
-        adjoint_tile_rows<TileRows, C>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
-      for (; j < m; ++j) adjoint_tile_rows<TileRows, 1>(rows, c + 2 * (j * k + i0), k, h, n, i0, b + 2 * j * n, a0, a1);
-    }
-  }
+  adjoint_blocks<TileRows, TileColumns>(
+      c, h, b, n, k, [m](int) HWY_ATTR { return m; }, [](int, int, int, int) HWY_ATTR {});
 }
 
 /// In-place Cholesky A = L Lᴴ of the lower triangle of a k×k group; 1/L_jj into inv_diag.

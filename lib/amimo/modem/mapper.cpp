@@ -27,6 +27,9 @@ std::vector<double> distinct_levels(const std::vector<cf64>& points, bool imagin
   return levels;
 }
 
+// The most levels per axis (256-QAM's 16): the vectorised decisions keep them in registers.
+constexpr std::size_t kMaxLevels = 16;
+
 std::size_t nearest_level(const std::vector<double>& levels, double x) noexcept {
   // Levels are few (at most 16) and sorted: a linear scan beats anything clever.
   std::size_t best = 0;
@@ -60,6 +63,9 @@ mapper::mapper(modulation scheme)
   if (i_levels_.size() * q_levels_.size() != points_.size()) {
     throw config_error("constellation of " + std::string(to_string(scheme)) +
                        " is not a rectangular grid");
+  }
+  if (i_levels_.size() > kMaxLevels || q_levels_.size() > kMaxLevels) {
+    throw config_error("constellation of " + std::string(to_string(scheme)) + " has more than 16 levels per axis");
   }
   grid_labels_.assign(points_.size(), 0U);
   for (unsigned label = 0; label < points_.size(); ++label) {
@@ -179,16 +185,26 @@ void mapper::decide(std::span<unsigned> labels, std::span<const cf64> samples) c
       double* idx = index[axis];
 #if defined(__AVX2__)
       // Four samples per vector, the running best distance and index in registers.
+      // Samples outermost, levels innermost: the levels and their indices are vectors set up
+      // once per chunk (an integer-to-double conversion per level and sample had a false
+      // dependency on its destination register).
       const __m256d sign = _mm256_set1_pd(-0.0);
+      const std::size_t count_levels = std::min(levels.size(), kMaxLevels);
+      __m256d level_v[kMaxLevels];
+      __m256d index_v[kMaxLevels];
+      for (std::size_t l = 0; l < count_levels; ++l) {
+        level_v[l] = _mm256_set1_pd(levels[l]);
+        index_v[l] = _mm256_set1_pd(static_cast<double>(l));
+      }
       for (std::size_t i = 0; i < kChunk; i += 4) {
         const __m256d xv = _mm256_load_pd(xa + i);
-        __m256d best_v = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, _mm256_set1_pd(levels[0])));
+        __m256d best_v = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, level_v[0]));
         __m256d idx_v = _mm256_setzero_pd();
-        for (std::size_t l = 1; l < levels.size(); ++l) {
-          const __m256d dist = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, _mm256_set1_pd(levels[l])));
+        for (std::size_t l = 1; l < count_levels; ++l) {
+          const __m256d dist = _mm256_andnot_pd(sign, _mm256_sub_pd(xv, level_v[l]));
           const __m256d closer = _mm256_cmp_pd(dist, best_v, _CMP_LT_OQ);
           best_v = _mm256_blendv_pd(best_v, dist, closer);
-          idx_v = _mm256_blendv_pd(idx_v, _mm256_set1_pd(static_cast<double>(l)), closer);
+          idx_v = _mm256_blendv_pd(idx_v, index_v[l], closer);
         }
         _mm256_store_pd(idx + i, idx_v);
       }
@@ -271,7 +287,7 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
 // or whose variance is not finite is replaced by 0 with scale 0, so its LLRs are exactly 0.
 void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> samples,
                                   std::span<const double> noise_variance) const noexcept {
-  constexpr std::size_t kChunk = 64;
+  constexpr std::size_t kChunk = kDemapChunk;
   constexpr double inf = std::numeric_limits<double>::infinity();
   alignas(32) double x[2][kChunk];
   alignas(32) double scale[kChunk];
@@ -296,6 +312,13 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
     for (unsigned b = 0; b < bps; ++b) {
       for (std::size_t i = 0; i < kChunk; ++i) m[b][0][i] = m[b][1][i] = inf;
     }
+#if defined(__AVX2__)
+    if (axis_llrs_in_registers(x, scale, result)) {
+      float* out = llrs.data() + s0 * bps;
+      interleave_llrs(out, result, n, bps);
+      continue;
+    }
+#endif
     for (int axis = 0; axis < 2; ++axis) {
       const std::vector<double>& levels = *axes[axis];
       for (std::size_t l = 0; l < levels.size(); ++l) {
@@ -327,10 +350,105 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
 #endif
     }
     float* out = llrs.data() + s0 * bps;
-    for (std::size_t i = 0; i < n; ++i) {
-      for (unsigned b = 0; b < bps; ++b) out[i * bps + b] = result[b][i];
+    interleave_llrs(out, result, n, bps);
+  }
+}
+
+void mapper::interleave_llrs(float* out, const float (*result)[kDemapChunk], std::size_t n, unsigned bps) noexcept {
+#if defined(__AVX2__)
+  if (bps == 4) {  // 16-QAM: four symbols' four LLRs transposed in registers
+    std::size_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+      __m128 r0 = _mm_load_ps(result[0] + i), r1 = _mm_load_ps(result[1] + i);
+      __m128 r2 = _mm_load_ps(result[2] + i), r3 = _mm_load_ps(result[3] + i);
+      _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+      _mm_storeu_ps(out + 4 * i, r0);
+      _mm_storeu_ps(out + 4 * i + 4, r1);
+      _mm_storeu_ps(out + 4 * i + 8, r2);
+      _mm_storeu_ps(out + 4 * i + 12, r3);
+    }
+    for (; i < n; ++i) {
+      for (unsigned b = 0; b < 4; ++b) out[i * 4 + b] = result[b][i];
+    }
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < n; ++i) {
+    for (unsigned b = 0; b < bps; ++b) out[i * bps + b] = result[b][i];
+  }
+}
+
+#if defined(__AVX2__)
+namespace {
+
+// One axis's LLRs for a chunk, Levels levels and Bits bits on the axis: for each four
+// samples, the squared distance to every level and the running minimum per bit value in
+// registers (the same operations as the array form, so the same bits: e = x − level,
+// d = e·e, minima, (m1 − m0)·scale rounded to float once).
+template <std::size_t Chunk, std::size_t Levels, std::size_t Bits>
+void axis_chunk(const double* x, const double* scale, const double* levels, const unsigned* level_bits,
+                float* const* result) noexcept {
+  const __m256d inf = _mm256_set1_pd(std::numeric_limits<double>::infinity());
+  __m256d level_v[Levels];
+  for (std::size_t l = 0; l < Levels; ++l) level_v[l] = _mm256_set1_pd(levels[l]);
+  for (std::size_t i = 0; i < Chunk; i += 4) {
+    const __m256d xv = _mm256_load_pd(x + i);
+    __m256d m0[Bits];
+    __m256d m1[Bits];
+    for (std::size_t j = 0; j < Bits; ++j) m0[j] = m1[j] = inf;
+    for (std::size_t l = 0; l < Levels; ++l) {
+      const __m256d e = _mm256_sub_pd(xv, level_v[l]);
+      const __m256d d = _mm256_mul_pd(e, e);
+      for (std::size_t j = 0; j < Bits; ++j) {
+        if ((level_bits[l] >> j) & 1U) {
+          m1[j] = _mm256_min_pd(m1[j], d);
+        } else {
+          m0[j] = _mm256_min_pd(m0[j], d);
+        }
+      }
+    }
+    const __m256d sc = _mm256_load_pd(scale + i);
+    const __m256d keep = _mm256_cmp_pd(sc, _mm256_setzero_pd(), _CMP_GT_OQ);
+    for (std::size_t j = 0; j < Bits; ++j) {
+      const __m256d llr = _mm256_mul_pd(_mm256_sub_pd(m1[j], m0[j]), sc);
+      _mm_store_ps(result[j] + i, _mm256_cvtpd_ps(_mm256_and_pd(llr, keep)));
     }
   }
 }
+
+}  // namespace
+
+bool mapper::axis_llrs_in_registers(const double (*x)[kDemapChunk], const double* scale,
+                                    float (*result)[kDemapChunk]) const noexcept {
+  const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
+  for (int axis = 0; axis < 2; ++axis) {
+    const std::size_t levels = axes[axis]->size();
+    std::size_t bits = 0;
+    for (unsigned b = 0; b < bits_per_symbol_; ++b) bits += bit_axis_[b] == axis ? 1U : 0U;
+    const bool fits = (levels == 2 && bits == 1) || (levels == 4 && bits == 2) || (levels == 8 && bits == 3) ||
+                      (levels == 16 && bits == 4) || bits == 0;
+    if (!fits) return false;
+  }
+  for (int axis = 0; axis < 2; ++axis) {
+    const std::vector<double>& levels = *axes[axis];
+    float* outs[4] = {};
+    std::size_t bits = 0;
+    unsigned level_bits[16] = {};
+    for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+      if (bit_axis_[b] != axis) continue;
+      for (std::size_t l = 0; l < levels.size(); ++l) level_bits[l] |= static_cast<unsigned>(bit_level_[b][l]) << bits;
+      outs[bits++] = result[b];
+    }
+    switch (bits) {
+      case 1: axis_chunk<kDemapChunk, 2, 1>(x[axis], scale, levels.data(), level_bits, outs); break;
+      case 2: axis_chunk<kDemapChunk, 4, 2>(x[axis], scale, levels.data(), level_bits, outs); break;
+      case 3: axis_chunk<kDemapChunk, 8, 3>(x[axis], scale, levels.data(), level_bits, outs); break;
+      case 4: axis_chunk<kDemapChunk, 16, 4>(x[axis], scale, levels.data(), level_bits, outs); break;
+      default: break;  // no bit on this axis
+    }
+  }
+  return true;
+}
+#endif
 
 }  // namespace amimo::modem

@@ -56,6 +56,13 @@ class mapper {
   std::vector<std::vector<unsigned char>> bit_level_;
   void demap_soft_separable(std::span<float> llrs, std::span<const cf64> samples,
                             std::span<const double> noise_variance) const noexcept;
+  static constexpr std::size_t kDemapChunk = 64;  // samples per chunk of the separable soft demapper
+  // Both axes' LLRs of a chunk with the minima in registers (AVX2 builds, square Gray
+  // grids of 2–16 levels per axis with log2(levels) bits each); false: the array form runs.
+  bool axis_llrs_in_registers(const double (*x)[kDemapChunk], const double* scale,
+                              float (*result)[kDemapChunk]) const noexcept;
+  // out[i·bps + b] = result[b][i] for the chunk's n samples.
+  static void interleave_llrs(float* out, const float (*result)[kDemapChunk], std::size_t n, unsigned bps) noexcept;
 };
 
 }  // namespace amimo::modem

@@ -154,11 +154,15 @@ equaliser_counts equaliser_chain::run_batched(worker_state& w, const equaliser_i
                                          solver::batch_format::column_major, static_cast<std::ptrdiff_t>(per_user),
                                          static_cast<std::ptrdiff_t>(used), 1, 1};
     counts.unresolved_subcarriers += static_cast<std::uint64_t>(det.detect(s, h, y, in.noise_variance));
-    for (int m = 0; m < count; ++m) {
-      for (std::size_t k = 0; k < users; ++k) {
-        const double v = det.noise_variance(m, static_cast<int>(k));
-        counts.erased_streams += v < detect::linear_detector::kErased ? 0U : 1U;
-        for (std::size_t d = 0; d < data; ++d) var[k * per_user + d * used + u + static_cast<std::size_t>(m)] = v;
+    // Each stream's variance for every data symbol: the run's subcarriers innermost, so
+    // that the writes are contiguous.
+    for (std::size_t k = 0; k < users; ++k) {
+      for (int m = 0; m < count; ++m) {
+        counts.erased_streams += det.noise_variance(m, static_cast<int>(k)) < detect::linear_detector::kErased ? 0U : 1U;
+      }
+      for (std::size_t d = 0; d < data; ++d) {
+        double* dst = var + k * per_user + d * used + u;
+        for (int m = 0; m < count; ++m) dst[m] = det.noise_variance(m, static_cast<int>(k));
       }
     }
     u += run;

@@ -36,13 +36,20 @@ inline int lanes_used(int count, int g, int width) noexcept { return std::min(wi
 /// Bit l set when lane l of any of the 2·elements vectors at p is not finite: x − x is 0
 /// for a finite x and NaN otherwise, and NaN survives the sum (two vector operations per
 /// vector instead of a scalar test per lane).
+/// Four running sums, so that the additions' latency overlaps (a NaN in any of them
+/// survives the final sum just the same).
 template <typename V>
 unsigned nonfinite_lanes(const V* p, int elements) noexcept {
   using real = typename V::value_type;
-  V acc = V::zero();
-  for (int e = 0; e < 2 * elements; ++e) acc = acc + (p[e] - p[e]);
+  V acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+  const int n = 2 * elements;
+  int e = 0;
+  for (; e + 4 <= n; e += 4) {
+    for (int q = 0; q < 4; ++q) acc[q] = acc[q] + (p[e + q] - p[e + q]);
+  }
+  for (; e < n; ++e) acc[0] = acc[0] + (p[e] - p[e]);
   alignas(64) real v[V::size];
-  acc.store(v);
+  ((acc[0] + acc[1]) + (acc[2] + acc[3])).store(v);
   unsigned bad = 0;
   for (int l = 0; l < V::size; ++l) {
     if (!(v[l] == real(0))) bad |= 1U << l;
@@ -72,13 +79,14 @@ inline __m256 load_four_complex(const double* p) noexcept {
   return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
 }
 
-/// Rows i … i+3 of column `col` of eight systems `ms` reals apart: each system's four
-/// complex elements are one vector, and an 8×8 transpose in registers turns them into
-/// out[2r] (real parts) and out[2r + 1] (imaginary parts) of row i + r across the systems.
+/// Rows i … i+3 of column `col` of eight systems, system l at col + lane[l] reals: each
+/// system's four complex elements are one vector, and an 8×8 transpose in registers turns
+/// them into out[2r] (real parts) and out[2r + 1] (imaginary parts) of row i + r across the
+/// systems.
 template <typename Real>
-inline void transpose_four_rows(const Real* col, std::ptrdiff_t ms, int i, __m256 out[8]) noexcept {
+inline void transpose_four_rows(const Real* col, const std::ptrdiff_t* lane, int i, __m256 out[8]) noexcept {
   __m256 r[8];
-  for (int l = 0; l < 8; ++l) r[l] = load_four_complex(col + l * ms + 2 * i);
+  for (int l = 0; l < 8; ++l) r[l] = load_four_complex(col + lane[l] + 2 * i);
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
   const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -122,17 +130,17 @@ inline void put(simd::HWY_NAMESPACE::lanes<float>& d, __m256 lo, __m256 /*hi*/) 
 #endif
 
 #if HWY_TARGET == HWY_AVX3
-/// Rows i … i+7 of column `col` of sixteen f32 systems `ms` floats apart: each system's
-/// eight complex elements are one 512-bit vector, and a 16×16 transpose in registers (four
+/// Rows i … i+7 of column `col` of sixteen f32 systems, system l at col + lane[l] floats:
+/// each system's eight complex elements are one 512-bit vector, and a 16×16 transpose in registers (four
 /// rounds of sixteen shuffles: 4 per output vector, against 7 for two 8×8 transposes of
 /// 256-bit halves joined) turns them into out[2r] (real parts) and out[2r + 1] (imaginary
 /// parts) of row i + r across the systems.
 /// (The shuffles in their zero-masking forms under a full mask, the same instructions: GCC 12
 /// reports a false maybe-uninitialized inside the unmasked intrinsics.)
-inline void transpose_eight_rows(const float* col, std::ptrdiff_t ms, int i, __m512 out[16]) noexcept {
+inline void transpose_eight_rows(const float* col, const std::ptrdiff_t* lane, int i, __m512 out[16]) noexcept {
   constexpr __mmask16 all = 0xFFFF;
   __m512 r[16], t[16];
-  for (int l = 0; l < 16; ++l) r[l] = _mm512_loadu_ps(col + l * ms + 2 * i);
+  for (int l = 0; l < 16; ++l) r[l] = _mm512_loadu_ps(col + lane[l] + 2 * i);
   // Per 128-bit lane, systems (2k, 2k+1) interleaved: floats 0,1 and 2,3 of each lane.
   for (int k = 0; k < 8; ++k) {
     t[2 * k] = _mm512_maskz_unpacklo_ps(all, r[2 * k], r[2 * k + 1]);
@@ -161,15 +169,19 @@ inline void transpose_eight_rows(const float* col, std::ptrdiff_t ms, int i, __m
 }
 #endif
 
-/// Full group of an f32 target from a column-major view whose rows are contiguous
-/// (row_stride 1): four rows at a time through transpose_four_rows per eight lanes (eight
-/// at a time through transpose_eight_rows for f32 views on AVX-512); rows beyond go one by
-/// one.
+/// Group g (its `used` systems, 1 … L) of an f32 target from a column-major view whose rows
+/// are contiguous (row_stride 1): four rows at a time through transpose_four_rows per eight
+/// lanes (eight at a time through transpose_eight_rows for f32 views on AVX-512); rows
+/// beyond go one by one. Lanes past `used` (the batch's last group) read the last system
+/// again, so every read stays inside the batch; load_group pads them afterwards.
 template <typename Real>
-void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<Real>& src, int g) noexcept {
+void load_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<Real>& src, int g,
+                                int used) noexcept {
   constexpr int L = simd::HWY_NAMESPACE::lanes<float>::size;
   const std::ptrdiff_t ms = 2 * src.matrix_stride;
   const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
+  std::ptrdiff_t lane[L];
+  for (int l = 0; l < L; ++l) lane[l] = std::min(l, used - 1) * ms;
   const int rows4 = src.rows - src.rows % 4;
   for (int j = 0; j < src.cols; ++j) {
     const Real* col = base + 2 * j * src.column_stride;
@@ -178,7 +190,7 @@ void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, con
     if constexpr (std::is_same_v<Real, const float>) {
       for (; i + 8 <= src.rows; i += 8) {
         __m512 v[16];
-        transpose_eight_rows(col, ms, i, v);
+        transpose_eight_rows(col, lane, i, v);
         simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);
         for (int x = 0; x < 16; ++x) d[x].v = v[x];
       }
@@ -186,11 +198,11 @@ void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, con
 #endif
     for (; i < rows4; i += 4) {
       __m256 lo[8];
-      transpose_four_rows(col, ms, i, lo);
+      transpose_four_rows(col, lane, i, lo);
       simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);
       if constexpr (L == 16) {
         __m256 hi[8];
-        transpose_four_rows(col + 8 * ms, ms, i, hi);
+        transpose_four_rows(col, lane + 8, i, hi);
         for (int x = 0; x < 8; ++x) put(d[x], lo[x], hi[x]);
       } else {
         for (int x = 0; x < 8; ++x) put(d[x], lo[x], lo[x]);
@@ -200,8 +212,8 @@ void load_full_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, con
       alignas(64) float re[L];
       alignas(64) float im[L];
       for (int l = 0; l < L; ++l) {
-        re[l] = static_cast<float>(col[l * ms + 2 * i]);
-        im[l] = static_cast<float>(col[l * ms + 2 * i + 1]);
+        re[l] = static_cast<float>(col[lane[l] + 2 * i]);
+        im[l] = static_cast<float>(col[lane[l] + 2 * i + 1]);
       }
       dst[2 * (j * src.rows + i)] = simd::HWY_NAMESPACE::lanes<float>::load(re);
       dst[2 * (j * src.rows + i) + 1] = simd::HWY_NAMESPACE::lanes<float>::load(im);
@@ -236,10 +248,11 @@ template <typename V, typename Real>
 void load_group_plain(V* dst, const matrix_batch<Real>& src, int g, int used) noexcept {
   using real = typename V::value_type;
   constexpr int L = V::size;
-  if (src.format == batch_format::column_major && used == L) {
-    // A full group of a column-major view: plain pointer strides, no per-element format
-    // test. Systems one complex apart (FFT bins of one symbol: the receiver's samples)
-    // make each element's lanes one contiguous run the compiler loads as vectors.
+  if (src.format == batch_format::column_major) {
+    // A group of a column-major view: plain pointer strides, no per-element format test
+    // (lanes past `used`, in the batch's last group, stay 0 for load_group to pad).
+    // Systems one complex apart (FFT bins of one symbol: the receiver's samples) make each
+    // element's lanes one contiguous run the compiler loads as vectors.
     alignas(64) real re[L] = {};
     alignas(64) real im[L] = {};
     const std::ptrdiff_t ms = 2 * src.matrix_stride;
@@ -247,7 +260,12 @@ void load_group_plain(V* dst, const matrix_batch<Real>& src, int g, int used) no
     for (int j = 0; j < src.cols; ++j) {
       for (int i = 0; i < src.rows; ++i) {
         const Real* p = base + 2 * (i * src.row_stride + j * src.column_stride);
-        if (ms == 2) {
+        if (used < L) {
+          for (int l = 0; l < used; ++l) {
+            re[l] = static_cast<real>(p[l * ms]);
+            im[l] = static_cast<real>(p[l * ms + 1]);
+          }
+        } else if (ms == 2) {
           for (int l = 0; l < L; ++l) {
             re[l] = static_cast<real>(p[2 * l]);
             im[l] = static_cast<real>(p[2 * l + 1]);
@@ -296,8 +314,8 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
                 sizeof(V) * 2 * static_cast<std::size_t>(elements));
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
   } else if constexpr (std::is_same_v<V, simd::HWY_NAMESPACE::lanes<float>>) {
-    if (src.format == batch_format::column_major && used == L && src.row_stride == 1 && src.matrix_stride != 1) {
-      load_full_group_rows_contiguous(dst, src, g);
+    if (src.format == batch_format::column_major && src.row_stride == 1 && src.matrix_stride != 1) {
+      load_group_rows_contiguous(dst, src, g, used);
     } else if constexpr (std::is_same_v<Real, const float>) {
       if (src.format == batch_format::column_major && used == L && src.matrix_stride == 1) {
         load_full_group_adjacent_systems(dst, src, g);
@@ -311,25 +329,19 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   } else {
     load_group_plain(dst, src, g, used);
   }
-  // Finiteness per lane, and padding lanes set to pad·I.
-  alignas(64) real re[L];
-  alignas(64) real im[L];
+  // Finiteness per lane, and padding lanes set to pad·I (selects, whole vectors: a NaN or
+  // infinity in a padded lane must go).
   unsigned bad = nonfinite_lanes(dst, elements) & ((1U << used) - 1U);
   const unsigned pad_mask = bad | (used < L ? ((1U << L) - 1U) & ~((1U << used) - 1U) : 0U);
   if (pad_mask != 0) {
+    alignas(64) real keep[L];
+    for (int l = 0; l < L; ++l) keep[l] = ((pad_mask >> l) & 1U) != 0 ? real(0) : real(1);
+    const V k = V::load(keep), zero = V::zero(), diagonal = V::broadcast(pad);
     for (int j = 0; j < src.cols; ++j) {
       for (int i = 0; i < src.rows; ++i) {
         const int e = j * src.rows + i;
-        dst[2 * e].store(re);
-        dst[2 * e + 1].store(im);
-        for (int l = 0; l < L; ++l) {
-          if ((pad_mask >> l) & 1U) {
-            re[l] = i == j ? pad : real(0);
-            im[l] = 0;
-          }
-        }
-        dst[2 * e] = V::load(re);
-        dst[2 * e + 1] = V::load(im);
+        dst[2 * e] = select_greater(k, zero, dst[2 * e], i == j ? diagonal : zero);
+        dst[2 * e + 1] = select_greater(k, zero, dst[2 * e + 1], zero);
       }
     }
   }
@@ -360,8 +372,8 @@ void store_group(const matrix_batch<Real>& dst, const V* src, int g, unsigned wr
   }
   alignas(64) real re[L];
   alignas(64) real im[L];
-  if (dst.format == batch_format::column_major && write == all && zero == 0 && used == L) {
-    // A full group into a column-major view: plain pointer strides.
+  if (dst.format == batch_format::column_major && write == all && zero == 0) {
+    // Every used lane of a group into a column-major view: plain pointer strides.
     const std::ptrdiff_t ms = 2 * dst.matrix_stride;
     out* base = dst.data + std::ptrdiff_t{g} * L * ms;
     for (int j = 0; j < dst.cols; ++j) {
@@ -370,7 +382,16 @@ void store_group(const matrix_batch<Real>& dst, const V* src, int g, unsigned wr
         src[2 * e].store(re);
         src[2 * e + 1].store(im);
         out* p = base + 2 * (i * dst.row_stride + j * dst.column_stride);
-        for (int l = 0; l < L; ++l) {
+        if (ms == 2 && used == L) {
+          // Systems one complex apart (the detector's equalised symbols): one contiguous
+          // run per element, which the compiler writes as vectors.
+          for (int l = 0; l < L; ++l) {
+            p[2 * l] = static_cast<out>(re[l]);
+            p[2 * l + 1] = static_cast<out>(im[l]);
+          }
+          continue;
+        }
+        for (int l = 0; l < used; ++l) {
           p[l * ms] = static_cast<out>(re[l]);
           p[l * ms + 1] = static_cast<out>(im[l]);
         }

@@ -221,16 +221,23 @@ void load_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const ma
   }
 }
 
-/// Full group of an f32 target from an f32 column-major view whose systems are one
-/// complex apart (FFT bins of one symbol: the receiver's samples): each element's lanes
-/// are contiguous (re, im) pairs, split by shuffles eight at a time.
-inline void load_full_group_adjacent_systems(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<const float>& src,
-                                             int g) noexcept {
+/// Group g (its `used` systems, 1 … L) of an f32 target from an f32 column-major view whose
+/// systems are one complex apart (FFT bins of one symbol: the receiver's samples): each
+/// element's lanes are contiguous (re, im) pairs, split by shuffles eight at a time. A
+/// partial group's runs are copied to a zero-padded buffer first (reading past the last
+/// system could leave the batch's memory).
+inline void load_group_adjacent_systems(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<const float>& src,
+                                        int g, int used) noexcept {
   constexpr int L = simd::HWY_NAMESPACE::lanes<float>::size;
   const float* base = src.data + std::ptrdiff_t{g} * 2 * L;
+  alignas(64) float staged[2 * L] = {};
   for (int j = 0; j < src.cols; ++j) {
     for (int i = 0; i < src.rows; ++i) {
       const float* p = base + 2 * (i * src.row_stride + j * src.column_stride);
+      if (used < L) {
+        std::memcpy(staged, p, sizeof(float) * 2 * static_cast<std::size_t>(used));
+        p = staged;
+      }
       __m256 re_lo, im_lo;
       split_adjacent(p, re_lo, im_lo);
       __m256 re_hi = re_lo, im_hi = im_lo;
@@ -317,8 +324,8 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
     if (src.format == batch_format::column_major && src.row_stride == 1 && src.matrix_stride != 1) {
       load_group_rows_contiguous(dst, src, g, used);
     } else if constexpr (std::is_same_v<Real, const float>) {
-      if (src.format == batch_format::column_major && used == L && src.matrix_stride == 1) {
-        load_full_group_adjacent_systems(dst, src, g);
+      if (src.format == batch_format::column_major && src.matrix_stride == 1) {
+        load_group_adjacent_systems(dst, src, g, used);
       } else {
         load_group_plain(dst, src, g, used);
       }

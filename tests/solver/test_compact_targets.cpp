@@ -1,8 +1,9 @@
 // The compact kernels and group loads on every SIMD target this machine runs (AVX-512,
 // AVX2, the one-lane scalar target): this file is compiled once per target with Highway's
 // foreach_target.h, and each test calls every runnable target's code in turn. (Compiled
-// once with the build's flags, the kernels' "static target" is the scalar lane, so the
-// vector code — register tiles, transposes, masks — would go untested here.)
+// once with the build's flags — -march=x86-64-v3, Highway's SSE4 targets disabled — the
+// headers' static target is Highway's scalar one, one lane: the vector code, register
+// tiles, transposes and masks, went untested at this level.)
 //
 // Per-target code takes and returns plain float arrays in the compact layout (element e,
 // part p = 0 real / 1 imaginary, lane l at (2e + p)·L + l); the references, Eigen and the
@@ -43,8 +44,8 @@ void FromLanes(const VF* from, int count, float* to) {
   }
 }
 
-// Fixed-size work buffers (the tests' sizes stay below): no std::vector of a shared type
-// is instantiated in per-target code.
+// Fixed-size work buffers (the tests' largest, 70 × 16, fills one exactly): no std::vector
+// of a shared type is instantiated in per-target code.
 constexpr int kMaxVectors = 2 * 70 * 16;
 
 // C = Hᴴ B (k × m) with compact::adjoint_multiply in R × C register tiles (shape 0: 4×2,
@@ -116,6 +117,14 @@ unsigned LoadGroupF64(const matrix_batch<const double>& view, int g, float pad, 
   return LoadGroupOf(view, g, pad, out);
 }
 
+// The lanes in `write` of a group (2·rows·cols vectors from plain floats) into group g of
+// an f64 view through compact::store_group, the lanes in `zero` as zeros.
+void StoreGroupF64(const float* group, const matrix_batch<double>& view, int g, unsigned write, unsigned zero) {
+  static VF lanes[kMaxVectors];
+  ToLanes(group, 2 * view.rows * view.cols, lanes);
+  compact::HWY_NAMESPACE::store_group(view, lanes, g, write, zero);
+}
+
 }  // namespace amimo::solver::HWY_NAMESPACE
 HWY_AFTER_NAMESPACE();
 
@@ -142,6 +151,7 @@ HWY_EXPORT(Gram);
 HWY_EXPORT(CholeskySolve);
 HWY_EXPORT(LoadGroupF32);
 HWY_EXPORT(LoadGroupF64);
+HWY_EXPORT(StoreGroupF64);
 
 namespace {
 
@@ -448,6 +458,63 @@ TEST(CompactLoad, NonFiniteSystemsAreFlaggedByLaneAndLoadedAsPaddingOnEveryTarge
       const matrix_batch<const float> adjacent{reinterpret_cast<const float*>(grid.data()), count, rows, cols,
                                                batch_format::column_major, count, std::ptrdiff_t{rows} * count, 1, 1};
       check_group_loads(L, adjacent, v, flagged);
+    }
+  });
+}
+
+// compact::store_group into f64 column-major views, dense (systems one after another) and
+// with systems one complex apart (the detector's equalised symbols: a full group is one
+// contiguous run per element), the last group partial: lanes in `write` land at element
+// (i, j) of system g·L + l, those also in `zero` as zeros, every other value (lanes not
+// written, systems past the batch) untouched; with every lane written and none zeroed the
+// column-major fast path (contiguous in the adjacent view's full groups) runs.
+TEST(CompactStore, EveryLaneLandsInItsSystemOnEveryTarget) {
+  for_every_target([](int L) {
+    rng gen(33);
+    const int rows = 5, cols = 3, count = 2 * L + 3;
+    const cf64 untouched(-7.0, 7.0);
+    for (const bool adjacent : {false, true}) {
+      for (const unsigned write_mask : {~0U, 0x5U}) {
+        // count systems and one more after them (must stay untouched).
+        std::vector<cf64> out(static_cast<std::size_t>((count + 1) * rows * cols), untouched);
+        const matrix_batch<double> view =
+            adjacent ? matrix_batch<double>{reinterpret_cast<double*>(out.data()), count, rows, cols,
+                                            batch_format::column_major, count + 1,
+                                            std::ptrdiff_t{rows} * (count + 1), 1, 1}
+                     : matrix_batch<double>{reinterpret_cast<double*>(out.data()), count, rows, cols,
+                                            batch_format::column_major, 1, rows, std::ptrdiff_t{rows} * cols, 1};
+        const auto index = [&](int m, int i, int j) {
+          return static_cast<std::size_t>(adjacent ? (j * rows + i) * (count + 1) + m : (m * cols + j) * rows + i);
+        };
+        std::vector<std::vector<float>> groups;
+        for (int g = 0; g < (count + L - 1) / L; ++g) {
+          std::vector<float> group(static_cast<std::size_t>(2 * rows * cols * L));
+          for (auto& x : group) x = static_cast<float>(gen.normal());
+          // All lanes written (the fast paths), or some, one of them as zeros (the general path).
+          const unsigned zero = write_mask == ~0U ? 0U : 1U << (g % L);
+          HWY_DYNAMIC_DISPATCH(StoreGroupF64)(group.data(), view, g, write_mask, zero);
+          groups.push_back(std::move(group));
+        }
+        for (int m = 0; m <= count; ++m) {
+          const int g = m / L, l = m % L;
+          const bool written = m < count && ((write_mask >> l) & 1U) != 0;
+          const bool zeroed = written && write_mask != ~0U && l == g % L;
+          for (int j = 0; j < cols; ++j) {
+            for (int i = 0; i < rows; ++i) {
+              const cf64 got = out[index(m, i, j)];
+              cf64 want = untouched;
+              if (zeroed) {
+                want = cf64(0.0, 0.0);
+              } else if (written) {
+                const auto& group = groups[static_cast<std::size_t>(g)];
+                want = cf64(at(group, L, 2 * (j * rows + i), l), at(group, L, 2 * (j * rows + i) + 1, l));
+              }
+              ASSERT_EQ(got, want) << (adjacent ? "adjacent" : "dense") << " mask " << write_mask << " system " << m
+                                   << " (" << i << ", " << j << ")";
+            }
+          }
+        }
+      }
     }
   });
 }

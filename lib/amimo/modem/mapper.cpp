@@ -119,6 +119,15 @@ mapper::mapper(modulation scheme)
     }
   }
   if (ni > 16 || nq > 16 || bits_per_symbol_ > 8) separable_ = false;
+  // Whether the separable demapper's register form applies: each axis has 2, 4, 8 or 16
+  // levels and log2(levels) bits, or no bit at all (BPSK's quadrature axis).
+  registers_fit_ = separable_;
+  for (int axis = 0; axis < 2 && registers_fit_; ++axis) {
+    const std::size_t levels = axis == 0 ? ni : nq;
+    std::size_t bits = 0;
+    for (unsigned b = 0; b < bits_per_symbol_; ++b) bits += bit_axis_[b] == axis ? 1U : 0U;
+    registers_fit_ = bits == 0 || (levels == (std::size_t{1} << bits) && bits <= 4);
+  }
 }
 
 namespace {
@@ -163,7 +172,7 @@ unsigned mapper::decide(cf64 sample) const noexcept {
 
 void mapper::decide(std::span<unsigned> labels, std::span<const cf64> samples) const noexcept {
   // nearest_level() per axis over a chunk: the same comparisons (strictly closer wins, so a
-  // tie keeps the lower level), with the loop over samples innermost.
+  // tie keeps the lower level), vectorised across the chunk's samples.
   constexpr std::size_t kChunk = 64;
   alignas(32) double x[2][kChunk];
 #if !defined(__AVX2__)
@@ -309,16 +318,16 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
       scale[i] = finite ? 1.0 / std::max(v, 1e-300) : 0.0;
     }
     for (std::size_t i = n; i < kChunk; ++i) x[0][i] = x[1][i] = scale[i] = 0.0;  // padding
-    for (unsigned b = 0; b < bps; ++b) {
-      for (std::size_t i = 0; i < kChunk; ++i) m[b][0][i] = m[b][1][i] = inf;
-    }
 #if defined(__AVX2__)
-    if (axis_llrs_in_registers(x, scale, result)) {
-      float* out = llrs.data() + s0 * bps;
-      interleave_llrs(out, result, n, bps);
+    if (registers_fit_) {
+      axis_llrs_in_registers(x, scale, result);
+      interleave_llrs(llrs.data() + s0 * bps, result, n, bps);
       continue;
     }
 #endif
+    for (unsigned b = 0; b < bps; ++b) {
+      for (std::size_t i = 0; i < kChunk; ++i) m[b][0][i] = m[b][1][i] = inf;
+    }
     for (int axis = 0; axis < 2; ++axis) {
       const std::vector<double>& levels = *axes[axis];
       for (std::size_t l = 0; l < levels.size(); ++l) {
@@ -418,17 +427,9 @@ void axis_chunk(const double* x, const double* scale, const double* levels, cons
 
 }  // namespace
 
-bool mapper::axis_llrs_in_registers(const double (*x)[kDemapChunk], const double* scale,
+void mapper::axis_llrs_in_registers(const double (*x)[kDemapChunk], const double* scale,
                                     float (*result)[kDemapChunk]) const noexcept {
   const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
-  for (int axis = 0; axis < 2; ++axis) {
-    const std::size_t levels = axes[axis]->size();
-    std::size_t bits = 0;
-    for (unsigned b = 0; b < bits_per_symbol_; ++b) bits += bit_axis_[b] == axis ? 1U : 0U;
-    const bool fits = (levels == 2 && bits == 1) || (levels == 4 && bits == 2) || (levels == 8 && bits == 3) ||
-                      (levels == 16 && bits == 4) || bits == 0;
-    if (!fits) return false;
-  }
   for (int axis = 0; axis < 2; ++axis) {
     const std::vector<double>& levels = *axes[axis];
     float* outs[4] = {};
@@ -447,7 +448,6 @@ bool mapper::axis_llrs_in_registers(const double (*x)[kDemapChunk], const double
       default: break;  // no bit on this axis
     }
   }
-  return true;
 }
 #endif
 

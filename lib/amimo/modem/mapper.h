@@ -52,14 +52,16 @@ class mapper {
   // squared distance per sample and a running minimum per bit value — fixed-length loops
   // without data-dependent branches, vectorised across samples.
   bool separable_ = false;
+  bool registers_fit_ = false;  // axis_llrs_in_registers() applies (set by the constructor)
   std::vector<int> bit_axis_;
   std::vector<std::vector<unsigned char>> bit_level_;
   void demap_soft_separable(std::span<float> llrs, std::span<const cf64> samples,
                             std::span<const double> noise_variance) const noexcept;
   static constexpr std::size_t kDemapChunk = 64;  // samples per chunk of the separable soft demapper
-  // Both axes' LLRs of a chunk with the minima in registers (AVX2 builds, square Gray
-  // grids of 2–16 levels per axis with log2(levels) bits each); false: the array form runs.
-  bool axis_llrs_in_registers(const double (*x)[kDemapChunk], const double* scale,
+  // Both axes' LLRs of a chunk with the minima in registers (AVX2 builds, when
+  // registers_fit_: every axis has 2, 4, 8 or 16 levels carrying log2(levels) bits, or
+  // carries no bit, as BPSK's quadrature axis; otherwise the array form runs).
+  void axis_llrs_in_registers(const double (*x)[kDemapChunk], const double* scale,
                               float (*result)[kDemapChunk]) const noexcept;
   // out[i·bps + b] = result[b][i] for the chunk's n samples.
   static void interleave_llrs(float* out, const float (*result)[kDemapChunk], std::size_t n, unsigned bps) noexcept;

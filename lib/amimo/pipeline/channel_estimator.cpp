@@ -206,7 +206,7 @@ void channel_estimator::estimate_user(int user, std::span<const cf32* const> pil
         for (std::size_t i = 0; i < reals; ++i) dst[i] = static_cast<float>(wl * left[i] + wr * right[i]);
       }
       if (g == 0 && u % kPowerStride == 0) {
-        // Eight running sums (one vector of each width): one chain of dependent additions
+        // Eight running sums (two AVX2 vectors of doubles): one chain of dependent additions
         // took almost half of this function's time.
         std::size_t i = 0;
         for (; i + kPowerSums <= reals; i += kPowerSums) {

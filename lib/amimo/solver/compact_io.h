@@ -70,8 +70,8 @@ void zero_lanes(V* p, int elements, unsigned mask) noexcept {
 }
 
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
-// Full f32 groups from column-major views, eight systems at a time in 256-bit registers
-// (an AVX-512 group of 16 lanes is two such halves joined per vector).
+// f32 groups from column-major views, eight systems at a time in 256-bit registers (an
+// AVX-512 group of 16 lanes is two such halves joined per vector), partial groups included.
 
 /// Four consecutive complex elements of one system as eight floats (re, im, re, im, …).
 inline __m256 load_four_complex(const float* p) noexcept { return _mm256_loadu_ps(p); }
@@ -258,7 +258,7 @@ void load_group_plain(V* dst, const matrix_batch<Real>& src, int g, int used) no
   if (src.format == batch_format::column_major) {
     // A group of a column-major view: plain pointer strides, no per-element format test
     // (lanes past `used`, in the batch's last group, stay 0 for load_group to pad).
-    // Systems one complex apart (FFT bins of one symbol: the receiver's samples) make each
+    // In a full group, systems one complex apart (FFT bins of one symbol) make each
     // element's lanes one contiguous run the compiler loads as vectors.
     alignas(64) real re[L] = {};
     alignas(64) real im[L] = {};

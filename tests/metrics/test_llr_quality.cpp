@@ -24,7 +24,7 @@ struct reference_quality {
     const bool w = std::isnan(l) || l == 0.0F || ((l < 0.0F) != (ref != 0));
     const double scaled = a / llr_quality::kBinWidth;
     const auto bin = std::isnan(l) || scaled >= llr_quality::kBins - 1 ? llr_quality::kBins - 1
-                                                                          : static_cast<int>(std::floor(scaled));
+                                                                       : static_cast<int>(std::floor(scaled));
     ++counts[static_cast<std::size_t>(bin)];
     errors[static_cast<std::size_t>(bin)] += w ? 1 : 0;
     wrong += w ? 1 : 0;
@@ -34,28 +34,37 @@ struct reference_quality {
 
 TEST(LlrQuality, BinnedCountsMatchAScalarModelAcrossChunksAndEdgeValues) {
   rng gen(21);
-  for (const std::size_t n : {std::size_t{1}, std::size_t{5}, std::size_t{256}, std::size_t{1001}}) {
-    std::vector<float> llr(n);
-    std::vector<bit> ref(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      llr[i] = static_cast<float>(gen.normal() * (i % 3 == 0 ? 30.0 : 3.0));
-      ref[i] = static_cast<bit>(gen.below(2));
-    }
-    // Bin edges, zero of both signs, the top bin's edge and beyond, infinity.
-    const float edges[] = {0.0F, -0.0F, 0.25F, -0.5F, 15.75F, 16.0F, -1e30F, std::numeric_limits<float>::infinity()};
-    for (std::size_t e = 0; e < std::size(edges) && e < n; ++e) llr[e] = edges[e];
-    llr_quality q;
-    q.add(llr, ref);
-    reference_quality r;
-    for (std::size_t i = 0; i < n; ++i) r.add(llr[i], ref[i]);
-    ASSERT_EQ(q.bits(), n);
-    EXPECT_EQ(q.sign_errors(), r.wrong);
-    for (std::size_t b = 0; b < static_cast<std::size_t>(llr_quality::kBins); ++b) {
-      EXPECT_EQ(q.bin_counts()[b], r.counts[b]) << n << " bin " << b;
-      EXPECT_EQ(q.bin_errors()[b], r.errors[b]) << n << " bin " << b;
-    }
-    if (std::isfinite(r.abs_sum)) {
-      EXPECT_NEAR(q.mean_abs_llr() * static_cast<double>(n), r.abs_sum, 1e-9 * r.abs_sum);
+  // Mixed magnitudes, and (high SNR) nearly all in the top bin, wrong or right, with an
+  // occasional small one: runs of eight top-bin bits counted at once and runs broken by one.
+  for (const bool high_snr : {false, true}) {
+    for (const std::size_t n : {std::size_t{1}, std::size_t{5}, std::size_t{256}, std::size_t{1001}}) {
+      std::vector<float> llr(n);
+      std::vector<bit> ref(n);
+      for (std::size_t i = 0; i < n; ++i) {
+        if (high_snr) {
+          const double sign = gen.below(2) == 0 ? 1.0 : -1.0;
+          llr[i] = static_cast<float>(gen.below(29) == 0 ? gen.normal() : sign * (16.0 + 40.0 * gen.uniform()));
+        } else {
+          llr[i] = static_cast<float>(gen.normal() * (i % 3 == 0 ? 30.0 : 3.0));
+        }
+        ref[i] = static_cast<bit>(gen.below(2));
+      }
+      // Bin edges, zero of both signs, the top bin's edge and beyond, infinity.
+      const float edges[] = {0.0F, -0.0F, 0.25F, -0.5F, 15.75F, 16.0F, -1e30F, std::numeric_limits<float>::infinity()};
+      for (std::size_t e = 0; e < std::size(edges) && e < n; ++e) llr[e] = edges[e];
+      llr_quality q;
+      q.add(llr, ref);
+      reference_quality r;
+      for (std::size_t i = 0; i < n; ++i) r.add(llr[i], ref[i]);
+      ASSERT_EQ(q.bits(), n);
+      EXPECT_EQ(q.sign_errors(), r.wrong);
+      for (std::size_t b = 0; b < static_cast<std::size_t>(llr_quality::kBins); ++b) {
+        EXPECT_EQ(q.bin_counts()[b], r.counts[b]) << n << " bin " << b;
+        EXPECT_EQ(q.bin_errors()[b], r.errors[b]) << n << " bin " << b;
+      }
+      if (std::isfinite(r.abs_sum)) {
+        EXPECT_NEAR(q.mean_abs_llr() * static_cast<double>(n), r.abs_sum, 1e-9 * r.abs_sum);
+      }
     }
   }
 }
@@ -75,8 +84,8 @@ TEST(LlrQuality, NanLlrIsAWrongBitInTheTopBin) {
 // every modulation, with erased streams (variance +∞ or NaN) at the ends and inside.
 TEST(StreamScore, EqualsAPlainPerSymbolLoopForEveryModulation) {
   using modem::modulation;
-  for (const modulation mod : {modulation::bpsk, modulation::qpsk, modulation::qam16, modulation::qam64,
-                               modulation::qam256}) {
+  for (const modulation mod :
+       {modulation::bpsk, modulation::qpsk, modulation::qam16, modulation::qam64, modulation::qam256}) {
     const modem::mapper m(mod);
     const std::size_t bps = m.bits_per_symbol();
     rng gen(22);
@@ -88,7 +97,8 @@ TEST(StreamScore, EqualsAPlainPerSymbolLoopForEveryModulation) {
     std::vector<double> var(n, 0.1);
     std::vector<float> llr(n * bps);
     for (std::size_t i = 0; i < n; ++i) eq[i] = sent[i] + gen.complex_normal(0.05);
-    for (const std::size_t e : {std::size_t{0}, std::size_t{300}, std::size_t{301}, n - 1}) var[e] = std::numeric_limits<double>::infinity();
+    for (const std::size_t e : {std::size_t{0}, std::size_t{300}, std::size_t{301}, n - 1})
+      var[e] = std::numeric_limits<double>::infinity();
     var[450] = std::nan("");
     m.demap_soft(llr, eq, var);
     llr_quality q;
@@ -111,7 +121,8 @@ TEST(StreamScore, EqualsAPlainPerSymbolLoopForEveryModulation) {
       for (std::size_t b = 0; b < bps; ++b) want = (want << 1U) | bits[i * bps + b];
       errors += static_cast<std::uint64_t>(std::popcount(m.decide(eq[i]) ^ want));
       energy += std::norm(eq[i] - sent[i]);
-      expected_q.add(std::span<const float>(llr).subspan(i * bps, bps), std::span<const bit>(bits).subspan(i * bps, bps));
+      expected_q.add(std::span<const float>(llr).subspan(i * bps, bps),
+                     std::span<const bit>(bits).subspan(i * bps, bps));
       ++scored;
     }
     EXPECT_EQ(s.scored_symbols, scored) << to_string(mod);

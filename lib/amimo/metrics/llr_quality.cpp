@@ -10,7 +10,8 @@ namespace amimo::metrics {
 // Chunks of kChunk bits: bin indices, error flags and |L| computed with branch-free float
 // arithmetic the compiler vectorises, then counted into eight interleaved local histograms
 // (at high SNR most bits land in the top bin: one counter would be one long chain of
-// dependent increments, and with four the chain still set the pace).
+// dependent increments, and with four the chain still set the pace), runs of eight top-bin
+// bits at once.
 void llr_quality::add(std::span<const float> llrs, std::span<const bit> reference) noexcept {
   constexpr std::size_t kChunk = 256;
   const std::size_t n = std::min(llrs.size(), reference.size());
@@ -19,6 +20,9 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
   alignas(32) std::uint32_t slot[kChunk];
   alignas(32) float magnitude[kChunk];
   double abs_sum[8] = {};
+  constexpr std::uint32_t kTopSlot = 2U * (kBins - 1);  // the top bin's right slot; + 1 wrong
+  std::uint64_t top_bits = 0;
+  std::uint64_t top_wrong = 0;
   std::uint64_t wrong_total = 0;
   std::uint64_t zeros = 0;
   const float per_bin = static_cast<float>(1.0 / kBinWidth);
@@ -44,8 +48,25 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
       zero_chunk += l[i] == 0.0F ? 1U : 0U;
       magnitude[i] = a;
     }
-    for (std::size_t i = 0; i < m; ++i) ++hist[i % kHistograms][slot[i]];
+    // Runs of eight bits all in the top bin (at high SNR, nearly all) are counted with one
+    // sum of their error flags instead of eight increments.
     std::size_t i = 0;
+    for (; i + kHistograms <= m; i += kHistograms) {
+      std::uint32_t all_top = 1;
+      std::uint32_t wrong_top = 0;
+      for (std::size_t q = 0; q < kHistograms; ++q) {
+        all_top &= slot[i + q] >= kTopSlot ? 1U : 0U;
+        wrong_top += slot[i + q] & 1U;
+      }
+      if (all_top != 0) {
+        top_bits += kHistograms;
+        top_wrong += wrong_top;
+        continue;
+      }
+      for (std::size_t q = 0; q < kHistograms; ++q) ++hist[q][slot[i + q]];
+    }
+    for (; i < m; ++i) ++hist[i % kHistograms][slot[i]];
+    i = 0;
     for (; i + 8 <= m; i += 8) {  // eight running sums in registers (two vectors of doubles)
       for (std::size_t q = 0; q < 8; ++q) abs_sum[q] += static_cast<double>(magnitude[i + q]);
     }
@@ -63,6 +84,8 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
     counts_[b] += right + wrong;
     errors_[b] += wrong;
   }
+  counts_[static_cast<std::size_t>(kBins - 1)] += top_bits;
+  errors_[static_cast<std::size_t>(kBins - 1)] += top_wrong;
   bits_ += n;
   sign_errors_ += wrong_total;
   zero_llrs_ += zeros;

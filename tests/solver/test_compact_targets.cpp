@@ -398,6 +398,24 @@ void check_group_loads(int L, const matrix_batch<const Real>& view, const std::v
   }
 }
 
+// Systems stored one system after another ([m][j][i]) rearranged so that systems are one
+// complex apart: element (i, j) of system m at (j·rows + i)·count + m (the FFT grid's layout).
+std::vector<cf32> adjacent_layout(const std::vector<cf32>& v, int count, int rows, int cols) {
+  std::vector<cf32> grid(v.size());
+  for (int m = 0; m < count; ++m) {
+    for (int j = 0; j < cols; ++j) {
+      for (int i = 0; i < rows; ++i) {
+        grid[static_cast<std::size_t>((j * rows + i) * count + m)] = v[static_cast<std::size_t>((m * cols + j) * rows + i)];
+      }
+    }
+  }
+  return grid;
+}
+matrix_batch<const float> adjacent_view(const std::vector<cf32>& grid, int count, int rows, int cols) {
+  return {reinterpret_cast<const float*>(grid.data()), count, rows, cols, batch_format::column_major, count,
+          std::ptrdiff_t{rows} * count, 1, 1};
+}
+
 // Every path of compact::load_group (dense column-major, rows contiguous with a register
 // transpose, systems one complex apart as in the receiver's FFT grid, any strides) puts
 // element (i, j) of system m in lane m % L of group m / L, converted to the group's type;
@@ -413,15 +431,9 @@ TEST(CompactLoad, EveryLayoutLoadsTheSameGroupsOnEveryTarget) {
       // Dense column-major, one system after another (rows contiguous).
       check_group_loads(L, column_major_batch(static_cast<const cf32*>(v32.data()), count, rows, cols), v32);
       check_group_loads(L, column_major_batch(static_cast<const cf64*>(v64.data()), count, rows, cols), v64);
-      // Systems one complex apart: element (i, j) of system m at (j·rows + i)·count + m.
-      std::vector<cf32> grid(v32.size());
-      for (int m = 0; m < count; ++m)
-        for (int j = 0; j < cols; ++j)
-          for (int i = 0; i < rows; ++i)
-            grid[static_cast<std::size_t>((j * rows + i) * count + m)] = v32[static_cast<std::size_t>((m * cols + j) * rows + i)];
-      const matrix_batch<const float> adjacent{reinterpret_cast<const float*>(grid.data()), count, rows, cols,
-                                               batch_format::column_major, count, std::ptrdiff_t{rows} * count, 1, 1};
-      check_group_loads(L, adjacent, v32);
+      // Systems one complex apart, as in the receiver's FFT grid.
+      const std::vector<cf32> grid = adjacent_layout(v32, count, rows, cols);
+      check_group_loads(L, adjacent_view(grid, count, rows, cols), v32);
       // Rows not contiguous and systems apart (the generic strided path): rows reversed in memory.
       std::vector<cf64> odd(v64.size());
       for (int m = 0; m < count; ++m)
@@ -450,14 +462,8 @@ TEST(CompactLoad, NonFiniteSystemsAreFlaggedByLaneAndLoadedAsPaddingOnEveryTarge
       v[static_cast<std::size_t>((2 * cols + 1) * rows + rows - 1)] = cf32(std::numeric_limits<float>::infinity(), 0.0F);
       v[static_cast<std::size_t>(((count - 1) * cols + cols - 1) * rows)] = cf32(0.0F, std::numeric_limits<float>::quiet_NaN());
       check_group_loads(L, column_major_batch(static_cast<const cf32*>(v.data()), count, rows, cols), v, flagged);
-      std::vector<cf32> grid(v.size());
-      for (int m = 0; m < count; ++m)
-        for (int j = 0; j < cols; ++j)
-          for (int i = 0; i < rows; ++i)
-            grid[static_cast<std::size_t>((j * rows + i) * count + m)] = v[static_cast<std::size_t>((m * cols + j) * rows + i)];
-      const matrix_batch<const float> adjacent{reinterpret_cast<const float*>(grid.data()), count, rows, cols,
-                                               batch_format::column_major, count, std::ptrdiff_t{rows} * count, 1, 1};
-      check_group_loads(L, adjacent, v, flagged);
+      const std::vector<cf32> grid = adjacent_layout(v, count, rows, cols);
+      check_group_loads(L, adjacent_view(grid, count, rows, cols), v, flagged);
     }
   });
 }

@@ -119,10 +119,17 @@ unsigned LoadGroupF64(const matrix_batch<const double>& view, int g, float pad, 
 
 // The lanes in `write` of a group (2·rows·cols vectors from plain floats) into group g of
 // an f64 view through compact::store_group, the lanes in `zero` as zeros.
-void StoreGroupF64(const float* group, const matrix_batch<double>& view, int g, unsigned write, unsigned zero) {
+template <typename Real>
+void StoreGroupOf(const float* group, const matrix_batch<Real>& view, int g, unsigned write, unsigned zero) {
   static VF lanes[kMaxVectors];
   ToLanes(group, 2 * view.rows * view.cols, lanes);
   compact::HWY_NAMESPACE::store_group(view, lanes, g, write, zero);
+}
+void StoreGroupF64(const float* group, const matrix_batch<double>& view, int g, unsigned write, unsigned zero) {
+  StoreGroupOf(group, view, g, write, zero);
+}
+void StoreGroupF32(const float* group, const matrix_batch<float>& view, int g, unsigned write, unsigned zero) {
+  StoreGroupOf(group, view, g, write, zero);
 }
 
 }  // namespace amimo::solver::HWY_NAMESPACE
@@ -152,6 +159,7 @@ HWY_EXPORT(CholeskySolve);
 HWY_EXPORT(LoadGroupF32);
 HWY_EXPORT(LoadGroupF64);
 HWY_EXPORT(StoreGroupF64);
+HWY_EXPORT(StoreGroupF32);
 
 namespace {
 
@@ -454,7 +462,9 @@ TEST(CompactLoad, EveryLayoutLoadsTheSameGroupsOnEveryTarget) {
 TEST(CompactLoad, NonFiniteSystemsAreFlaggedByLaneAndLoadedAsPaddingOnEveryTarget) {
   for_every_target([](int L) {
     rng gen(32);
-    for (const int rows : {4, 8, 9}) {
+    // The loaders test finiteness as they load: the flagged values sit in an eight-row
+    // transpose (AVX-512), a four-row one, or a row loaded lane by lane, by the row count.
+    for (const int rows : {4, 8, 9, 12}) {
       const int cols = 3, count = L + 3;
       std::vector<cf32> v(static_cast<std::size_t>(count * rows * cols));
       for (auto& x : v) x = cf32(static_cast<float>(gen.normal()), static_cast<float>(gen.normal()));
@@ -468,57 +478,69 @@ TEST(CompactLoad, NonFiniteSystemsAreFlaggedByLaneAndLoadedAsPaddingOnEveryTarge
   });
 }
 
-// compact::store_group into f64 column-major views, dense (systems one after another) and
-// with systems one complex apart (the detector's equalised symbols: a full group is one
-// contiguous run per element), the last group partial: lanes in `write` land at element
-// (i, j) of system g·L + l, those also in `zero` as zeros, every other value (lanes not
-// written, systems past the batch) untouched; with every lane written and none zeroed the
-// column-major fast path (contiguous in the adjacent view's full groups) runs.
+// compact::store_group into column-major views (f64 and f32), dense (systems one after
+// another: full groups go through the register transposes, eight rows at a time on AVX-512
+// and four on AVX2, the rest lane by lane) and with systems one complex apart (the
+// detector's equalised symbols: a full group is one contiguous run per element), the last
+// group partial: lanes in `write` land at element (i, j) of system g·L + l, those also in
+// `zero` as zeros, every other value (lanes not written, systems past the batch) untouched.
+template <typename Real>
+void check_group_stores(int L, int rows, bool adjacent, unsigned write_mask, rng& gen) {
+  using cplx = std::complex<Real>;
+  const int cols = 3, count = 2 * L + 3;
+  const cplx untouched(-7.0, 7.0);
+  // count systems and one more after them (must stay untouched).
+  std::vector<cplx> out(static_cast<std::size_t>((count + 1) * rows * cols), untouched);
+  const matrix_batch<Real> view =
+      adjacent ? matrix_batch<Real>{reinterpret_cast<Real*>(out.data()), count, rows, cols, batch_format::column_major,
+                                    count + 1, std::ptrdiff_t{rows} * (count + 1), 1, 1}
+               : matrix_batch<Real>{reinterpret_cast<Real*>(out.data()), count, rows, cols, batch_format::column_major,
+                                    1, rows, std::ptrdiff_t{rows} * cols, 1};
+  const auto index = [&](int m, int i, int j) {
+    return static_cast<std::size_t>(adjacent ? (j * rows + i) * (count + 1) + m : (m * cols + j) * rows + i);
+  };
+  std::vector<std::vector<float>> groups;
+  for (int g = 0; g < (count + L - 1) / L; ++g) {
+    std::vector<float> group(static_cast<std::size_t>(2 * rows * cols * L));
+    for (auto& x : group) x = static_cast<float>(gen.normal());
+    // All lanes written (the fast paths), or some, one of them as zeros (the general path).
+    const unsigned zero = write_mask == ~0U ? 0U : 1U << (g % L);
+    if constexpr (std::is_same_v<Real, double>) {
+      HWY_DYNAMIC_DISPATCH(StoreGroupF64)(group.data(), view, g, write_mask, zero);
+    } else {
+      HWY_DYNAMIC_DISPATCH(StoreGroupF32)(group.data(), view, g, write_mask, zero);
+    }
+    groups.push_back(std::move(group));
+  }
+  for (int m = 0; m <= count; ++m) {
+    const int g = m / L, l = m % L;
+    const bool written = m < count && ((write_mask >> l) & 1U) != 0;
+    const bool zeroed = written && write_mask != ~0U && l == g % L;
+    for (int j = 0; j < cols; ++j) {
+      for (int i = 0; i < rows; ++i) {
+        const cplx got = out[index(m, i, j)];
+        cplx want = untouched;
+        if (zeroed) {
+          want = cplx(0.0, 0.0);
+        } else if (written) {
+          const auto& group = groups[static_cast<std::size_t>(g)];
+          want = cplx(at(group, L, 2 * (j * rows + i), l), at(group, L, 2 * (j * rows + i) + 1, l));
+        }
+        ASSERT_EQ(got, want) << (adjacent ? "adjacent" : "dense") << " rows " << rows << " mask " << write_mask
+                             << " system " << m << " (" << i << ", " << j << ")";
+      }
+    }
+  }
+}
+
 TEST(CompactStore, EveryLaneLandsInItsSystemOnEveryTarget) {
   for_every_target([](int L) {
     rng gen(33);
-    const int rows = 5, cols = 3, count = 2 * L + 3;
-    const cf64 untouched(-7.0, 7.0);
-    for (const bool adjacent : {false, true}) {
-      for (const unsigned write_mask : {~0U, 0x5U}) {
-        // count systems and one more after them (must stay untouched).
-        std::vector<cf64> out(static_cast<std::size_t>((count + 1) * rows * cols), untouched);
-        const matrix_batch<double> view =
-            adjacent ? matrix_batch<double>{reinterpret_cast<double*>(out.data()), count, rows, cols,
-                                            batch_format::column_major, count + 1,
-                                            std::ptrdiff_t{rows} * (count + 1), 1, 1}
-                     : matrix_batch<double>{reinterpret_cast<double*>(out.data()), count, rows, cols,
-                                            batch_format::column_major, 1, rows, std::ptrdiff_t{rows} * cols, 1};
-        const auto index = [&](int m, int i, int j) {
-          return static_cast<std::size_t>(adjacent ? (j * rows + i) * (count + 1) + m : (m * cols + j) * rows + i);
-        };
-        std::vector<std::vector<float>> groups;
-        for (int g = 0; g < (count + L - 1) / L; ++g) {
-          std::vector<float> group(static_cast<std::size_t>(2 * rows * cols * L));
-          for (auto& x : group) x = static_cast<float>(gen.normal());
-          // All lanes written (the fast paths), or some, one of them as zeros (the general path).
-          const unsigned zero = write_mask == ~0U ? 0U : 1U << (g % L);
-          HWY_DYNAMIC_DISPATCH(StoreGroupF64)(group.data(), view, g, write_mask, zero);
-          groups.push_back(std::move(group));
-        }
-        for (int m = 0; m <= count; ++m) {
-          const int g = m / L, l = m % L;
-          const bool written = m < count && ((write_mask >> l) & 1U) != 0;
-          const bool zeroed = written && write_mask != ~0U && l == g % L;
-          for (int j = 0; j < cols; ++j) {
-            for (int i = 0; i < rows; ++i) {
-              const cf64 got = out[index(m, i, j)];
-              cf64 want = untouched;
-              if (zeroed) {
-                want = cf64(0.0, 0.0);
-              } else if (written) {
-                const auto& group = groups[static_cast<std::size_t>(g)];
-                want = cf64(at(group, L, 2 * (j * rows + i), l), at(group, L, 2 * (j * rows + i) + 1, l));
-              }
-              ASSERT_EQ(got, want) << (adjacent ? "adjacent" : "dense") << " mask " << write_mask << " system " << m
-                                   << " (" << i << ", " << j << ")";
-            }
-          }
+    for (const int rows : {5, 8, 13, 16}) {  // leftover rows; one, one and a half, two transposes
+      for (const bool adjacent : {false, true}) {
+        for (const unsigned write_mask : {~0U, 0x5U}) {
+          check_group_stores<double>(L, rows, adjacent, write_mask, gen);
+          check_group_stores<float>(L, rows, adjacent, write_mask, gen);
         }
       }
     }

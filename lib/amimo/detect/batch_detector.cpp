@@ -51,8 +51,7 @@ class engine_impl final : public batch_detector::engine {
         h_(slots(n_ * k_)), y_(slots(n_ * t_max_)), a_(slots(k_ * k_)), r_(slots(k_ * k_)), hh_(slots(k_ * n_)),
         b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(whole_ ? slots(k_ * std::max(n_, k_ + t_max_)) : 0), w_(size(k_ * n_)),
         g_(size(k_ * k_)), s_(size(k_ * t_max_)), wnorm_(static_cast<std::size_t>(k_)),
-        gain_(static_cast<std::size_t>(2 * k_)), lanes_g_(static_cast<std::size_t>(2 * k_ * k_ * L)),
-        lanes_w_(static_cast<std::size_t>(k_ * L)), lanes_x_(static_cast<std::size_t>(2 * k_ * k_ * L)),
+        gain_(static_cast<std::size_t>(2 * k_)),
         wnorm_lanes_(static_cast<std::size_t>(k_ * L)), disturbance_lanes_(static_cast<std::size_t>(k_ * L)), bad_h_(static_cast<std::size_t>(slots_)),
         status_(static_cast<std::size_t>(slots_ * L)) {}
 
@@ -189,8 +188,6 @@ class engine_impl final : public batch_detector::engine {
         g_[static_cast<std::size_t>(2 * (k * k_ + k))] = re;
         g_[static_cast<std::size_t>(2 * (k * k_ + k) + 1)] = im;
       }
-      std::memcpy(lanes_g_.data(), static_cast<const void*>(g_.data()), sizeof(V) * 2 * k_ * k_);
-      std::memcpy(lanes_x_.data(), static_cast<const void*>(inverse), sizeof(V) * 2 * k_ * k_);
     } else {
       if (!per_block) {
         solver::compact::HWY_NAMESPACE::multiply(w_.data(), xs, hhs, k_, k_, n_);
@@ -205,20 +202,22 @@ class engine_impl final : public batch_detector::engine {
           acc = fma(w[2 * (a * k_ + k) + 1], w[2 * (a * k_ + k) + 1], acc);
         }
       }
-      std::memcpy(lanes_g_.data(), static_cast<const void*>(g_.data()), sizeof(V) * 2 * k_ * k_);
-      std::memcpy(lanes_w_.data(), static_cast<const void*>(wnorm_.data()), sizeof(V) * k_);
     }
     // Per lane, in double: the disturbance n0‖w_k‖² + Σ_{j≠k} |G_kj|² (a sum of
-    // non-negative terms; lanes innermost, so the compiler vectorises across them).
+    // non-negative terms; lanes innermost, so the compiler vectorises across them). G, A⁻¹
+    // and ‖w‖² are read in place as plain reals, lane-minor (how the vectors lay them out).
+    const Real* lanes_g = reals_c(g_.data());
+    const Real* lanes_x = factored ? reals_c(xs + 2 * k_ * t) : nullptr;
+    const Real* lanes_w = reals_c(wnorm_.data());
     for (int k = 0; k < k_; ++k) {
       double* wn = &wnorm_lanes_[static_cast<std::size_t>(k * L)];
       double* dist = &disturbance_lanes_[static_cast<std::size_t>(k * L)];
       if (factored) {  // ‖w_k‖² = (G A⁻¹)_kk = Σ_j G_kj (A⁻¹)_jk (real: W Wᴴ is Hermitian)
         for (int l = 0; l < L; ++l) wn[l] = 0.0;
         for (int j = 0; j < k_; ++j) {
-          const Real* gr = &lanes_g_[static_cast<std::size_t>(2 * (j * k_ + k) * L)];
+          const Real* gr = lanes_g + static_cast<std::size_t>(2 * (j * k_ + k) * L);
           const Real* gi = gr + L;
-          const Real* xr = &lanes_x_[static_cast<std::size_t>(2 * (k * k_ + j) * L)];
+          const Real* xr = lanes_x + static_cast<std::size_t>(2 * (k * k_ + j) * L);
           const Real* xi = xr + L;
           for (int l = 0; l < L; ++l) {
             wn[l] += static_cast<double>(gr[l]) * static_cast<double>(xr[l]) -
@@ -226,12 +225,12 @@ class engine_impl final : public batch_detector::engine {
           }
         }
       } else {
-        for (int l = 0; l < L; ++l) wn[l] = static_cast<double>(lanes_w_[static_cast<std::size_t>(k * L + l)]);
+        for (int l = 0; l < L; ++l) wn[l] = static_cast<double>(lanes_w[static_cast<std::size_t>(k * L + l)]);
       }
       for (int l = 0; l < L; ++l) dist[l] = n0 * wn[l];
       for (int j = 0; j < k_; ++j) {
         if (j == k) continue;
-        const Real* gr = &lanes_g_[static_cast<std::size_t>(2 * (j * k_ + k) * L)];
+        const Real* gr = lanes_g + static_cast<std::size_t>(2 * (j * k_ + k) * L);
         const Real* gi = gr + L;
         for (int l = 0; l < L; ++l) {
           const auto re = static_cast<double>(gr[l]), im = static_cast<double>(gi[l]);
@@ -315,7 +314,7 @@ class engine_impl final : public batch_detector::engine {
   static Real* reals(V* p) noexcept { return reinterpret_cast<Real*>(p); }
   static const Real* reals_c(const V* p) noexcept { return reinterpret_cast<const Real*>(p); }
   double lane_g(int vector, int l) const noexcept {
-    return static_cast<double>(lanes_g_[static_cast<std::size_t>(vector * L + l)]);
+    return static_cast<double>(reals_c(g_.data())[static_cast<std::size_t>(vector * L + l)]);
   }
 
   detector_kind kind_;
@@ -327,9 +326,6 @@ class engine_impl final : public batch_detector::engine {
   std::vector<V> h_, y_, a_, r_, hh_, b_, x_, w_, g_, s_;  // r_: R = HᴴH per slot (factored)
   std::vector<V> wnorm_;
   std::vector<V> gain_;           // 1/g_k: real, imaginary per user
-  std::vector<Real> lanes_g_;     // G as plain reals, lane-minor
-  std::vector<Real> lanes_w_;     // ‖w_k‖² as plain reals
-  std::vector<Real> lanes_x_;     // A⁻¹ as plain reals, lane-minor (factored per-block)
   std::vector<double> wnorm_lanes_;        // ‖w_k‖² per user × lane
   std::vector<double> disturbance_lanes_;  // n0‖w_k‖² + Σ_{j≠k} |G_kj|² per user × lane
   std::vector<Real> gain_lanes_;  // 1/g_k per lane before loading into gain_

@@ -39,8 +39,19 @@ inline int lanes_used(int count, int g, int width) noexcept { return std::min(wi
 /// Four running sums, so that the additions' latency overlaps (a NaN in any of them
 /// survives the final sum just the same).
 template <typename V>
-unsigned nonfinite_lanes(const V* p, int elements) noexcept {
+unsigned nonzero_lanes(V probe) noexcept {
   using real = typename V::value_type;
+  alignas(64) real v[V::size];
+  probe.store(v);
+  unsigned bad = 0;
+  for (int l = 0; l < V::size; ++l) {
+    if (!(v[l] == real(0))) bad |= 1U << l;
+  }
+  return bad;
+}
+
+template <typename V>
+unsigned nonfinite_lanes(const V* p, int elements) noexcept {
   V acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
   const int n = 2 * elements;
   int e = 0;
@@ -48,14 +59,24 @@ unsigned nonfinite_lanes(const V* p, int elements) noexcept {
     for (int q = 0; q < 4; ++q) acc[q] = acc[q] + (p[e + q] - p[e + q]);
   }
   for (; e < n; ++e) acc[0] = acc[0] + (p[e] - p[e]);
-  alignas(64) real v[V::size];
-  ((acc[0] + acc[1]) + (acc[2] + acc[3])).store(v);
-  unsigned bad = 0;
-  for (int l = 0; l < V::size; ++l) {
-    if (!(v[l] == real(0))) bad |= 1U << l;
-  }
-  return bad;
+  return nonzero_lanes((acc[0] + acc[1]) + (acc[2] + acc[3]));
 }
+
+/// The same test folded into a loader: probe(x, n) adds Σ (x[q] − x[q]) over n vectors
+/// already in registers to one of four running sums; lanes() gives nonfinite_lanes' mask
+/// of everything probed (a NaN in any sum survives the final one).
+template <typename V>
+struct finite_probe {
+  V acc[4] = {V::zero(), V::zero(), V::zero(), V::zero()};
+  int next = 0;
+  void add(const V* x, int n) noexcept {
+    V sum = x[0] - x[0];
+    for (int q = 1; q < n; ++q) sum = sum + (x[q] - x[q]);
+    acc[next] = acc[next] + sum;
+    next = (next + 1) & 3;
+  }
+  unsigned lanes() const noexcept { return nonzero_lanes((acc[0] + acc[1]) + (acc[2] + acc[3])); }
+};
 
 /// Sets the lanes in `mask` (bit l) of the 2·elements vectors at p to zero.
 template <typename V>
@@ -79,14 +100,8 @@ inline __m256 load_four_complex(const double* p) noexcept {
   return _mm256_set_m128(_mm256_cvtpd_ps(_mm256_loadu_pd(p + 4)), _mm256_cvtpd_ps(_mm256_loadu_pd(p)));
 }
 
-/// Rows i … i+3 of column `col` of eight systems, system l at col + lane[l] reals: each
-/// system's four complex elements are one vector, and an 8×8 transpose in registers turns
-/// them into out[2r] (real parts) and out[2r + 1] (imaginary parts) of row i + r across the
-/// systems.
-template <typename Real>
-inline void transpose_four_rows(const Real* col, const std::ptrdiff_t* lane, int i, __m256 out[8]) noexcept {
-  __m256 r[8];
-  for (int l = 0; l < 8; ++l) r[l] = load_four_complex(col + lane[l] + 2 * i);
+/// The 8×8 float transpose in registers (out[c] lane l = r[l] lane c); its own inverse.
+inline void transpose8(const __m256 r[8], __m256 out[8]) noexcept {
   const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
   const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
   const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
@@ -107,6 +122,16 @@ inline void transpose_four_rows(const Real* col, const std::ptrdiff_t* lane, int
   out[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
   out[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
   out[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/// Rows i … i+3 of column `col` of eight systems, system l at col + lane[l] reals: each
+/// system's four complex elements are one vector, and transpose8 turns them into out[2r]
+/// (real parts) and out[2r + 1] (imaginary parts) of row i + r across the systems.
+template <typename Real>
+inline void transpose_four_rows(const Real* col, const std::ptrdiff_t* lane, int i, __m256 out[8]) noexcept {
+  __m256 r[8];
+  for (int l = 0; l < 8; ++l) r[l] = load_four_complex(col + lane[l] + 2 * i);
+  transpose8(r, out);
 }
 
 /// Eight systems one complex apart at p (re, im pairs): their real and imaginary parts.
@@ -130,17 +155,15 @@ inline void put(simd::HWY_NAMESPACE::lanes<float>& d, __m256 lo, __m256 /*hi*/) 
 #endif
 
 #if HWY_TARGET == HWY_AVX3
-/// Rows i … i+7 of column `col` of sixteen f32 systems, system l at col + lane[l] floats:
-/// each system's eight complex elements are one 512-bit vector, and a 16×16 transpose in registers (four
-/// rounds of sixteen shuffles: 4 per output vector, against 7 for two 8×8 transposes of
-/// 256-bit halves joined) turns them into out[2r] (real parts) and out[2r + 1] (imaginary
-/// parts) of row i + r across the systems.
+/// The 16×16 float transpose in registers (out[c] lane l = r[l] lane c; r is overwritten),
+/// four rounds of sixteen shuffles: 4 per output vector, against 7 for two 8×8 transposes
+/// of 256-bit halves joined. A transpose is its own inverse: the loads use it to turn
+/// sixteen systems' runs into group vectors, store_group to turn group vectors back.
 /// (The shuffles in their zero-masking forms under a full mask, the same instructions: GCC 12
 /// reports a false maybe-uninitialized inside the unmasked intrinsics.)
-inline void transpose_eight_rows(const float* col, const std::ptrdiff_t* lane, int i, __m512 out[16]) noexcept {
+inline void transpose16(__m512 r[16], __m512 out[16]) noexcept {
   constexpr __mmask16 all = 0xFFFF;
-  __m512 r[16], t[16];
-  for (int l = 0; l < 16; ++l) r[l] = _mm512_loadu_ps(col + lane[l] + 2 * i);
+  __m512 t[16];
   // Per 128-bit lane, systems (2k, 2k+1) interleaved: floats 0,1 and 2,3 of each lane.
   for (int k = 0; k < 8; ++k) {
     t[2 * k] = _mm512_maskz_unpacklo_ps(all, r[2 * k], r[2 * k + 1]);
@@ -167,17 +190,30 @@ inline void transpose_eight_rows(const float* col, const std::ptrdiff_t* lane, i
     out[8 + c] = _mm512_maskz_shuffle_f32x4(all, t[c], t[8 + c], 0xdd);
   }
 }
+
+/// Rows i … i+7 of column `col` of sixteen f32 systems, system l at col + lane[l] floats:
+/// each system's eight complex elements are one 512-bit vector, and transpose16 turns them
+/// into out[2r] (real parts) and out[2r + 1] (imaginary parts) of row i + r across the
+/// systems.
+inline void transpose_eight_rows(const float* col, const std::ptrdiff_t* lane, int i, __m512 out[16]) noexcept {
+  __m512 r[16];
+  for (int l = 0; l < 16; ++l) r[l] = _mm512_loadu_ps(col + lane[l] + 2 * i);
+  transpose16(r, out);
+}
 #endif
 
 /// Group g (its `used` systems, 1 … L) of an f32 target from a column-major view whose rows
 /// are contiguous (row_stride 1): four rows at a time through transpose_four_rows per eight
 /// lanes (eight at a time through transpose_eight_rows for f32 views on AVX-512); rows
 /// beyond go one by one. Lanes past `used` (the batch's last group) read the last system
-/// again, so every read stays inside the batch; load_group pads them afterwards.
+/// again, so every read stays inside the batch; load_group pads them afterwards. Returns
+/// nonfinite_lanes' mask of the loaded vectors (probed while in registers).
 template <typename Real>
-void load_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<Real>& src, int g,
-                                int used) noexcept {
-  constexpr int L = simd::HWY_NAMESPACE::lanes<float>::size;
+unsigned load_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<Real>& src, int g,
+                                    int used) noexcept {
+  using VF = simd::HWY_NAMESPACE::lanes<float>;
+  constexpr int L = VF::size;
+  finite_probe<VF> probe;
   const std::ptrdiff_t ms = 2 * src.matrix_stride;
   const Real* base = src.data + std::ptrdiff_t{g} * L * ms;
   std::ptrdiff_t lane[L];
@@ -191,22 +227,28 @@ void load_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const ma
       for (; i + 8 <= src.rows; i += 8) {
         __m512 v[16];
         transpose_eight_rows(col, lane, i, v);
-        simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);
-        for (int x = 0; x < 16; ++x) d[x].v = v[x];
+        VF x[16];
+        for (int q = 0; q < 16; ++q) x[q].v = v[q];
+        probe.add(x, 16);
+        VF* d = dst + 2 * (j * src.rows + i);
+        for (int q = 0; q < 16; ++q) d[q] = x[q];
       }
     }
 #endif
     for (; i < rows4; i += 4) {
       __m256 lo[8];
       transpose_four_rows(col, lane, i, lo);
-      simd::HWY_NAMESPACE::lanes<float>* d = dst + 2 * (j * src.rows + i);
+      VF x[8];
       if constexpr (L == 16) {
         __m256 hi[8];
         transpose_four_rows(col, lane + 8, i, hi);
-        for (int x = 0; x < 8; ++x) put(d[x], lo[x], hi[x]);
+        for (int q = 0; q < 8; ++q) put(x[q], lo[q], hi[q]);
       } else {
-        for (int x = 0; x < 8; ++x) put(d[x], lo[x], lo[x]);
+        for (int q = 0; q < 8; ++q) put(x[q], lo[q], lo[q]);
       }
+      probe.add(x, 8);
+      VF* d = dst + 2 * (j * src.rows + i);
+      for (int q = 0; q < 8; ++q) d[q] = x[q];
     }
     for (int i = rows4; i < src.rows; ++i) {
       alignas(64) float re[L];
@@ -215,20 +257,26 @@ void load_group_rows_contiguous(simd::HWY_NAMESPACE::lanes<float>* dst, const ma
         re[l] = static_cast<float>(col[lane[l] + 2 * i]);
         im[l] = static_cast<float>(col[lane[l] + 2 * i + 1]);
       }
-      dst[2 * (j * src.rows + i)] = simd::HWY_NAMESPACE::lanes<float>::load(re);
-      dst[2 * (j * src.rows + i) + 1] = simd::HWY_NAMESPACE::lanes<float>::load(im);
+      const VF x[2] = {VF::load(re), VF::load(im)};
+      probe.add(x, 2);
+      dst[2 * (j * src.rows + i)] = x[0];
+      dst[2 * (j * src.rows + i) + 1] = x[1];
     }
   }
+  return probe.lanes();
 }
 
 /// Group g (its `used` systems, 1 … L) of an f32 target from an f32 column-major view whose
 /// systems are one complex apart (FFT bins of one symbol: the receiver's samples): each
 /// element's lanes are contiguous (re, im) pairs, split by shuffles eight at a time. A
 /// partial group's runs are copied to a zero-padded buffer first (reading past the last
-/// system could leave the batch's memory).
-inline void load_group_adjacent_systems(simd::HWY_NAMESPACE::lanes<float>* dst, const matrix_batch<const float>& src,
-                                        int g, int used) noexcept {
-  constexpr int L = simd::HWY_NAMESPACE::lanes<float>::size;
+/// system could leave the batch's memory). Returns nonfinite_lanes' mask of the loaded
+/// vectors (probed while in registers).
+inline unsigned load_group_adjacent_systems(simd::HWY_NAMESPACE::lanes<float>* dst,
+                                            const matrix_batch<const float>& src, int g, int used) noexcept {
+  using VF = simd::HWY_NAMESPACE::lanes<float>;
+  constexpr int L = VF::size;
+  finite_probe<VF> probe;
   const float* base = src.data + std::ptrdiff_t{g} * 2 * L;
   alignas(64) float staged[2 * L] = {};
   for (int j = 0; j < src.cols; ++j) {
@@ -243,10 +291,15 @@ inline void load_group_adjacent_systems(simd::HWY_NAMESPACE::lanes<float>* dst, 
       __m256 re_hi = re_lo, im_hi = im_lo;
       if constexpr (L == 16) split_adjacent(p + 16, re_hi, im_hi);
       const int e = j * src.rows + i;
-      put(dst[2 * e], re_lo, re_hi);
-      put(dst[2 * e + 1], im_lo, im_hi);
+      VF x[2];
+      put(x[0], re_lo, re_hi);
+      put(x[1], im_lo, im_hi);
+      probe.add(x, 2);
+      dst[2 * e] = x[0];
+      dst[2 * e + 1] = x[1];
     }
   }
+  return probe.lanes();
 }
 #endif
 
@@ -316,16 +369,21 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   constexpr int L = V::size;
   const int used = lanes_used(src.count, g, L);
   const int elements = src.rows * src.cols;
+  // Finiteness per lane: probed by the register loaders as they load, else a pass over dst.
+  unsigned probed = 0;
+  bool checked = false;
   if (same_layout<V>(src)) {
     std::memcpy(static_cast<void*>(dst), src.data + std::ptrdiff_t{g} * 2 * L * elements,
                 sizeof(V) * 2 * static_cast<std::size_t>(elements));
 #if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
   } else if constexpr (std::is_same_v<V, simd::HWY_NAMESPACE::lanes<float>>) {
     if (src.format == batch_format::column_major && src.row_stride == 1 && src.matrix_stride != 1) {
-      load_group_rows_contiguous(dst, src, g, used);
+      probed = load_group_rows_contiguous(dst, src, g, used);
+      checked = true;
     } else if constexpr (std::is_same_v<Real, const float>) {
       if (src.format == batch_format::column_major && src.matrix_stride == 1) {
-        load_group_adjacent_systems(dst, src, g, used);
+        probed = load_group_adjacent_systems(dst, src, g, used);
+        checked = true;
       } else {
         load_group_plain(dst, src, g, used);
       }
@@ -336,9 +394,9 @@ unsigned load_group(V* dst, const matrix_batch<Real>& src, int g, typename V::va
   } else {
     load_group_plain(dst, src, g, used);
   }
-  // Finiteness per lane, and padding lanes set to pad·I (selects, whole vectors: a NaN or
-  // infinity in a padded lane must go).
-  unsigned bad = nonfinite_lanes(dst, elements) & ((1U << used) - 1U);
+  // Padding lanes set to pad·I (selects, whole vectors: a NaN or infinity in a padded lane
+  // must go).
+  unsigned bad = (checked ? probed : nonfinite_lanes(dst, elements)) & ((1U << used) - 1U);
   const unsigned pad_mask = bad | (used < L ? ((1U << L) - 1U) & ~((1U << used) - 1U) : 0U);
   if (pad_mask != 0) {
     alignas(64) real keep[L];
@@ -360,6 +418,85 @@ unsigned load_group(V* dst, const batch_cref& src, int g, typename V::value_type
   return std::visit([&](const auto& view) HWY_ATTR { return load_group(dst, view, g, pad); }, src);
 }
 
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+/// Four complex values (eight floats, re, im, …) to p, widened exactly where p is double.
+inline void store_four_complex(float* p, __m256 v) noexcept { _mm256_storeu_ps(p, v); }
+inline void store_four_complex(double* p, __m256 v) noexcept {
+  _mm256_storeu_pd(p, _mm256_cvtps_pd(_mm256_castps256_ps128(v)));
+  _mm256_storeu_pd(p + 4, _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+}
+/// The 256-bit halves of a group vector (lanes 0–7 and, on AVX-512, 8–15).
+#if HWY_TARGET == HWY_AVX3
+// (Extraction and widening in their zero-masking forms under a full mask, as in
+// transpose16: GCC 12 warns inside the unmasked intrinsics.)
+inline __m256 lower_256(__m512 v) noexcept {
+  return _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, _mm512_castps_pd(v), 0));
+}
+inline __m256 upper_256(__m512 v) noexcept {
+  return _mm256_castpd_ps(_mm512_maskz_extractf64x4_pd(0xFF, _mm512_castps_pd(v), 1));
+}
+inline __m256 low_half(simd::HWY_NAMESPACE::lanes<float> v) noexcept { return lower_256(v.v); }
+inline __m256 high_half(simd::HWY_NAMESPACE::lanes<float> v) noexcept { return upper_256(v.v); }
+/// Eight complex values (sixteen floats) to p, widened exactly where p is double.
+inline void store_eight_complex(float* p, __m512 v) noexcept { _mm512_storeu_ps(p, v); }
+inline void store_eight_complex(double* p, __m512 v) noexcept {
+  _mm512_storeu_pd(p, _mm512_maskz_cvtps_pd(0xFF, lower_256(v)));
+  _mm512_storeu_pd(p + 8, _mm512_maskz_cvtps_pd(0xFF, upper_256(v)));
+}
+#else
+inline __m256 low_half(simd::HWY_NAMESPACE::lanes<float> v) noexcept { return v.v; }
+inline __m256 high_half(simd::HWY_NAMESPACE::lanes<float> v) noexcept { return v.v; }
+#endif
+
+/// Every used lane of f32 group g into a column-major view whose rows are contiguous and
+/// whose systems are not adjacent (one matrix after another): load_group_rows_contiguous
+/// backwards. The group's vectors of rows i … i+7 (AVX-512) or i … i+3 are transposed in
+/// registers into one run per system, stored whole (widened exactly to double where the
+/// view is double); rows beyond go lane by lane.
+template <typename Real>
+void store_group_rows_contiguous(const matrix_batch<Real>& dst, const simd::HWY_NAMESPACE::lanes<float>* src, int g,
+                                 int used) noexcept {
+  using VF = simd::HWY_NAMESPACE::lanes<float>;
+  constexpr int L = VF::size;
+  const std::ptrdiff_t ms = 2 * dst.matrix_stride;
+  Real* base = dst.data + std::ptrdiff_t{g} * L * ms;
+  for (int j = 0; j < dst.cols; ++j) {
+    Real* col = base + 2 * j * dst.column_stride;
+    const VF* s = src + 2 * j * dst.rows;
+    int i = 0;
+#if HWY_TARGET == HWY_AVX3
+    for (; i + 8 <= dst.rows; i += 8) {
+      __m512 r[16], out[16];
+      for (int q = 0; q < 16; ++q) r[q] = s[2 * i + q].v;
+      transpose16(r, out);
+      for (int l = 0; l < used; ++l) store_eight_complex(col + l * ms + 2 * i, out[l]);
+    }
+#endif
+    for (; i + 4 <= dst.rows; i += 4) {
+      __m256 r[8], out[8];
+      for (int q = 0; q < 8; ++q) r[q] = low_half(s[2 * i + q]);
+      transpose8(r, out);
+      for (int l = 0; l < std::min(used, 8); ++l) store_four_complex(col + l * ms + 2 * i, out[l]);
+      if (used > 8) {
+        for (int q = 0; q < 8; ++q) r[q] = high_half(s[2 * i + q]);
+        transpose8(r, out);
+        for (int l = 8; l < used; ++l) store_four_complex(col + l * ms + 2 * i, out[l - 8]);
+      }
+    }
+    for (; i < dst.rows; ++i) {
+      alignas(64) float re[L];
+      alignas(64) float im[L];
+      s[2 * i].store(re);
+      s[2 * i + 1].store(im);
+      for (int l = 0; l < used; ++l) {
+        col[l * ms + 2 * i] = static_cast<Real>(re[l]);
+        col[l * ms + 2 * i + 1] = static_cast<Real>(im[l]);
+      }
+    }
+  }
+}
+#endif
+
 /// Writes the lanes of group g selected by `write` (bit l) from src into dst; lanes in
 /// `zero` are written as zeros instead.
 template <typename V, typename Real>
@@ -377,6 +514,15 @@ void store_group(const matrix_batch<Real>& dst, const V* src, int g, unsigned wr
                 sizeof(V) * 2 * static_cast<std::size_t>(elements));
     return;
   }
+#if HWY_TARGET == HWY_AVX2 || HWY_TARGET == HWY_AVX3
+  if constexpr (std::is_same_v<V, simd::HWY_NAMESPACE::lanes<float>>) {
+    if (dst.format == batch_format::column_major && write == all && zero == 0 && dst.row_stride == 1 &&
+        dst.matrix_stride != 1) {
+      store_group_rows_contiguous(dst, src, g, used);
+      return;
+    }
+  }
+#endif
   alignas(64) real re[L];
   alignas(64) real im[L];
   if (dst.format == batch_format::column_major && write == all && zero == 0) {

@@ -6,7 +6,10 @@
 #include <Eigen/LU>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -243,6 +246,67 @@ TEST(LinearDetector, StatedSinrIsTheMeasuredErrorVarianceOfAnInexactFilter) {
       }
     }
   }
+}
+
+// The batch detector's vectorised per-block rule against the scalar rule (bit for bit, on
+// lanes the loop's vector body and its tail both reach) and against closed-form values: SINR
+// |g|²/d, scale 1/g, the 150 dB cap at zero disturbance, erasure of unresolved, non-finite,
+// overflowing and vanishing gains.
+TEST(LinearDetector, ManyStreamsPerBlockQualityIsTheScalarRuleBitForBit) {
+  const double inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<cf64> edge_gains = {{0.0, 0.0},   {1e-160, 0.0}, {1e-150, 1e-150}, {inf, 0.0},
+                                        {0.0, nan},   {1e155, 1e155}, {1e-154, 1e-155}, {3.0, -4.0},
+                                        {-1e-3, 2e-3}, {0.5, 0.0}};
+  const std::vector<double> edge_disturbances = {0.0, 1e-300, inf, nan, 1.0, 1e300, -0.0, 2.5};
+  rng gen(17);
+  const int count = 203;  // not a multiple of any vector width: the scalar tail runs too
+  std::vector<double> g_re(count), g_im(count), disturbance(count), sinr(count), nv(count), sr(count), si(count);
+  std::vector<unsigned char> resolved(count);
+  for (int i = 0; i < count; ++i) {
+    const auto u = static_cast<std::size_t>(i);
+    const cf64 g = i < 80 ? edge_gains[u % edge_gains.size()]
+                          : gen.complex_normal() * std::pow(10.0, 12.0 * (gen.uniform() - 0.5));
+    g_re[u] = g.real();
+    g_im[u] = g.imag();
+    disturbance[u] = i < 80 ? edge_disturbances[(u / edge_gains.size()) % edge_disturbances.size()]
+                            : std::pow(10.0, 8.0 * (gen.uniform() - 0.5));
+    resolved[u] = gen.below(8) == 0 ? 0 : 1;
+  }
+  assess_streams_per_block(count, g_re.data(), g_im.data(), disturbance.data(), resolved.data(), sinr.data(),
+                           nv.data(), sr.data(), si.data());
+  const double max_sinr = 1e15;  // the 150 dB cap
+  int kept = 0, capped = 0;
+  for (int i = 0; i < count; ++i) {
+    const auto u = static_cast<std::size_t>(i);
+    const cf64 g(g_re[u], g_im[u]);
+    const stream_quality q = assess_stream(detector_kind::mmse, detection_mode::per_block, 0.1, g, disturbance[u],
+                                           0.0, resolved[u] != 0);
+    SCOPED_TRACE(testing::Message() << "stream " << i << " g " << g << " d " << disturbance[u]);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(sinr[u]), std::bit_cast<std::uint64_t>(q.sinr));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(sr[u]), std::bit_cast<std::uint64_t>(q.scale.real()));
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(si[u]), std::bit_cast<std::uint64_t>(q.scale.imag()));
+    const double power = std::norm(g);
+    const bool usable = resolved[u] != 0 && std::isfinite(power) && power >= std::numeric_limits<double>::min() &&
+                        !std::isnan(disturbance[u]) && disturbance[u] >= 0.0 && power / disturbance[u] > 0.0;
+    if (!usable) {
+      EXPECT_EQ(sinr[u], 0.0);
+      EXPECT_EQ(nv[u], linear_detector::kErased);
+      EXPECT_EQ(sr[u], 0.0);
+      EXPECT_EQ(si[u], 0.0);
+      continue;
+    }
+    ++kept;
+    const double expected = std::min(power / disturbance[u], max_sinr);
+    capped += expected == max_sinr ? 1 : 0;
+    EXPECT_NEAR(sinr[u], expected, 4e-16 * expected);
+    EXPECT_EQ(nv[u], 1.0 / sinr[u]);
+    const cf64 inverse = 1.0 / g;
+    EXPECT_NEAR(sr[u], inverse.real(), 4e-16 * std::abs(inverse));
+    EXPECT_NEAR(si[u], inverse.imag(), 4e-16 * std::abs(inverse));
+  }
+  EXPECT_GT(kept, 100);
+  EXPECT_GT(capped, 2);
 }
 
 TEST(LinearDetector, UnresolvedStreamsAreErasures) {

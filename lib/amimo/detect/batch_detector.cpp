@@ -52,7 +52,9 @@ class engine_impl final : public batch_detector::engine {
         b_(slots(k_ * std::max(n_, k_ + t_max_))), x_(whole_ ? slots(k_ * std::max(n_, k_ + t_max_)) : 0), w_(size(k_ * n_)),
         g_(size(k_ * k_)), s_(size(k_ * t_max_)), wnorm_(static_cast<std::size_t>(k_)),
         gain_(static_cast<std::size_t>(2 * k_)),
-        wnorm_lanes_(static_cast<std::size_t>(k_ * L)), disturbance_lanes_(static_cast<std::size_t>(k_ * L)), bad_h_(static_cast<std::size_t>(slots_)),
+        wnorm_lanes_(static_cast<std::size_t>(k_ * L)), disturbance_lanes_(static_cast<std::size_t>(k_ * L)),
+        quality_(static_cast<std::size_t>(6 * k_ * L)), quality_ok_(static_cast<std::size_t>(k_ * L)),
+        bad_h_(static_cast<std::size_t>(slots_)),
         status_(static_cast<std::size_t>(slots_ * L)) {}
 
   int run(solver::batch_ref s_hat, solver::batch_cref h, solver::batch_cref y, double n0,
@@ -241,29 +243,75 @@ class engine_impl final : public batch_detector::engine {
     // Stream quality per lane, in double, from the applied filter (linear_detector's rule).
     unsigned resolved_lanes = 0;
     std::vector<Real>& gr = gain_lanes_;
-    std::fill(gr.begin(), gr.end(), Real(0));
-    for (int l = 0; l < used; ++l) {
-      const int m = g * L + l;
-      const solver::batch_status& st = status[static_cast<std::size_t>(l)];
-      const bool ok = n0_ok && !((bad_h >> l) & 1U) && st.matrix.ok && st.solve.ok;
-      resolved[static_cast<std::size_t>(m)] = ok ? 1 : 0;
-      if (ok) resolved_lanes |= 1U << l;
-      unresolved += ok ? 0 : 1;
-      for (int k = 0; k < k_; ++k) {
-        const auto at = static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k);
-        cf64 gain{};
-        double disturbance = 0.0;
-        double x_kk = 0.0;
-        if (ok) {
-          gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
-          disturbance = disturbance_lanes_[static_cast<std::size_t>(k * L + l)];
-          if (!per_block) x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);
+    if (per_block) {
+      // Every user × lane at once (assess_streams_per_block: assess_stream's bits, vectorised).
+      static_assert(L <= 32);
+      unsigned char ok[L];
+      for (int l = 0; l < L; ++l) {
+        const bool lane_ok = l < used && n0_ok && !((bad_h >> l) & 1U) && status[static_cast<std::size_t>(l)].matrix.ok &&
+                             status[static_cast<std::size_t>(l)].solve.ok;
+        ok[l] = lane_ok ? 1 : 0;
+        if (l < used) {
+          resolved[static_cast<std::size_t>(g * L + l)] = ok[l];
+          unresolved += lane_ok ? 0 : 1;
+          if (lane_ok) resolved_lanes |= 1U << l;
         }
-        const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
-        sinr[at] = q.sinr;
-        noise_variance[at] = q.sinr > 0.0 ? 1.0 / q.sinr : linear_detector::kErased;
-        gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(q.scale.real());
-        gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(q.scale.imag());
+      }
+      const auto kl = static_cast<std::size_t>(k_ * L);
+      double* q_re = quality_.data();
+      double* q_im = q_re + kl;
+      double* q_sinr = q_im + kl;
+      double* q_nv = q_sinr + kl;
+      double* q_sr = q_nv + kl;
+      double* q_si = q_sr + kl;
+      unsigned char* q_ok = quality_ok_.data();
+      for (int k = 0; k < k_; ++k) {
+        const Real* g_re = lanes_g + static_cast<std::size_t>(2 * (k * k_ + k) * L);
+        for (int l = 0; l < L; ++l) {
+          q_re[k * L + l] = static_cast<double>(g_re[l]);
+          q_im[k * L + l] = static_cast<double>(g_re[L + l]);
+          q_ok[k * L + l] = ok[l];
+        }
+      }
+      assess_streams_per_block(k_ * L, q_re, q_im, disturbance_lanes_.data(), q_ok, q_sinr, q_nv, q_sr, q_si);
+      for (int l = 0; l < used; ++l) {
+        const auto m = static_cast<std::size_t>(g * L + l);
+        for (int k = 0; k < k_; ++k) {
+          sinr[m * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k)] = q_sinr[k * L + l];
+          noise_variance[m * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k)] = q_nv[k * L + l];
+        }
+      }
+      for (int k = 0; k < k_; ++k) {
+        for (int l = 0; l < L; ++l) {
+          gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(q_sr[k * L + l]);
+          gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(q_si[k * L + l]);
+        }
+      }
+    } else {
+      std::fill(gr.begin(), gr.end(), Real(0));
+      for (int l = 0; l < used; ++l) {
+        const int m = g * L + l;
+        const solver::batch_status& st = status[static_cast<std::size_t>(l)];
+        const bool ok = n0_ok && !((bad_h >> l) & 1U) && st.matrix.ok && st.solve.ok;
+        resolved[static_cast<std::size_t>(m)] = ok ? 1 : 0;
+        if (ok) resolved_lanes |= 1U << l;
+        unresolved += ok ? 0 : 1;
+        for (int k = 0; k < k_; ++k) {
+          const auto at = static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k);
+          cf64 gain{};
+          double disturbance = 0.0;
+          double x_kk = 0.0;
+          if (ok) {
+            gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
+            disturbance = disturbance_lanes_[static_cast<std::size_t>(k * L + l)];
+            if (!per_block) x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);
+          }
+          const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
+          sinr[at] = q.sinr;
+          noise_variance[at] = q.sinr > 0.0 ? 1.0 / q.sinr : linear_detector::kErased;
+          gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(q.scale.real());
+          gr[static_cast<std::size_t>((2 * k + 1) * L + l)] = static_cast<Real>(q.scale.imag());
+        }
       }
     }
     std::memcpy(static_cast<void*>(gain_.data()), gr.data(), sizeof(V) * 2 * static_cast<std::size_t>(k_));
@@ -329,6 +377,8 @@ class engine_impl final : public batch_detector::engine {
   std::vector<double> wnorm_lanes_;        // ‖w_k‖² per user × lane
   std::vector<double> disturbance_lanes_;  // n0‖w_k‖² + Σ_{j≠k} |G_kj|² per user × lane
   std::vector<Real> gain_lanes_;  // 1/g_k per lane before loading into gain_
+  std::vector<double> quality_;   // per-block stream quality, user × lane: G_kk re, im; sinr, noise variance, scale re, im
+  std::vector<unsigned char> quality_ok_;  // lane resolved, per user × lane
   std::vector<unsigned> bad_h_;  // per slot: lanes whose channel is not finite
   std::vector<solver::batch_status> status_;
 };

@@ -2,7 +2,9 @@
 #include <amimo/detect/linear_detector.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -133,12 +135,46 @@ channel_report linear_detector::set_channel(cmat_cref h, double n0) {
   return report;
 }
 
+namespace {
+
+// The per-block rule for one stream, branch-free, so that a loop over streams vectorises:
+// every choice is a bit select rather than a branch (GCC will not if-convert a branch that
+// guards a division under -ftrapping-math), and every operation is one IEEE rounding with no
+// contraction left to the compiler (|g|² by an explicit fma), so scalar and vector code give
+// the same bits.
+inline double select(bool condition, double if_true, double if_false) noexcept {
+  const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(condition);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(if_true) & mask) |
+                               (std::bit_cast<std::uint64_t>(if_false) & ~mask));
+}
+struct block_quality {
+  double sinr, scale_re, scale_im;
+  bool usable;  // finite gain with a normal |g|²: 1/g = conj(g)/|g|² to rounding
+};
+inline block_quality per_block_quality(double re, double im, double disturbance) noexcept {
+  constexpr double kMin = std::numeric_limits<double>::min();
+  constexpr double kMax = std::numeric_limits<double>::max();
+  const double power = std::fma(re, re, im * im);
+  const bool usable = (power >= kMin) & (power <= kMax);
+  return {power / disturbance, re / power, -im / power, usable};
+}
+// Zero disturbance (a noiseless, exactly inverted channel) is a perfect stream, not an
+// unknown one: SINR is capped at 150 dB so LLRs stay finite in float. A usable gain's
+// stream keeps a finite, positive SINR; anything else is erased (SINR 0), a NaN SINR (a NaN
+// disturbance) included.
+inline double final_sinr(double sinr, bool usable) noexcept {
+  const double capped = select(usable & (sinr > kMaxSinr), kMaxSinr, sinr);
+  return select(usable & (capped > 0.0) & (capped <= kMaxSinr), capped, 0.0);
+}
+
+}  // namespace
+
 stream_quality assess_stream(detector_kind kind, detection_mode mode, double n0, cf64 g, double disturbance,
                              double x_kk, bool resolved) noexcept {
   if (!resolved) return {};
-  const double power = std::norm(g);
-  double sinr = power / disturbance;
-  cf64 scale = 1.0 / g;
+  const block_quality q = per_block_quality(g.real(), g.imag(), disturbance);
+  double sinr = q.sinr;
+  cf64 scale(q.scale_re, q.scale_im);
   if (mode == detection_mode::per_vector) {
     const double b = kind == detector_kind::mmse ? 1.0 - n0 * x_kk : 1.0;
     if (std::isfinite(b) && b > 0.0) {
@@ -146,12 +182,26 @@ stream_quality assess_stream(detector_kind kind, detection_mode mode, double n0,
       scale = cf64(1.0 / b, 0.0);
     }
   }
-  // Zero disturbance (a noiseless, exactly inverted channel) is a perfect stream, not an
-  // unknown one: SINR is capped at 150 dB so LLRs stay finite in float.
-  if (power > 0.0 && std::isfinite(power) && !(sinr <= kMaxSinr)) sinr = kMaxSinr;
-  const double magnitude = std::abs(g);
-  if (!(std::isfinite(sinr) && sinr > 0.0 && std::isfinite(magnitude) && magnitude > 0.0)) return {};
+  sinr = final_sinr(sinr, q.usable);
+  if (!(sinr > 0.0)) return {};
   return {sinr, scale};
+}
+
+void assess_streams_per_block(int count, const double* g_re, const double* g_im, const double* disturbance,
+                              const unsigned char* resolved, double* __restrict sinr,
+                              double* __restrict noise_variance, double* __restrict scale_re,
+                              double* __restrict scale_im) noexcept {
+  // __restrict: the outputs alias nothing (with nine pointers GCC will not version the loop
+  // for aliasing, and would leave it scalar).
+  for (int i = 0; i < count; ++i) {
+    const block_quality q = per_block_quality(g_re[i], g_im[i], disturbance[i]);
+    const double s = final_sinr(q.sinr, q.usable & (resolved[i] != 0));
+    const bool kept = s > 0.0;
+    sinr[i] = s;
+    noise_variance[i] = select(kept, 1.0 / s, linear_detector::kErased);
+    scale_re[i] = select(kept, q.scale_re, 0.0);
+    scale_im[i] = select(kept, q.scale_im, 0.0);
+  }
 }
 
 void linear_detector::compute_stream_quality(bool resolved) {

@@ -65,8 +65,17 @@ struct stream_quality {
 
 /// g: G_kk of the applied filter; disturbance: Σ_{j≠k}|G_kj|² + N0‖w_k‖²; x_kk: Re X_kk of the
 /// solver's A⁻¹ (per-vector mode, MMSE); resolved: the channel and solve were usable.
+/// |g|² is fma(Re g, Re g, (Im g)²) and 1/g is conj(g)/|g|²; a gain must be finite with
+/// |g|² a normal double (|g| ≥ 1.5e-154) or the stream is erased.
 stream_quality assess_stream(detector_kind kind, detection_mode mode, double n0, cf64 g, double disturbance,
                              double x_kk, bool resolved) noexcept;
+
+/// assess_stream in per-block mode for `count` streams at once (the batch detector's lanes:
+/// g = g_re + i·g_im, resolved 0 or 1): sinr, noise variance (1/sinr, kErased when erased)
+/// and the scale's parts, bit for bit assess_stream's, in one loop the compiler vectorises.
+void assess_streams_per_block(int count, const double* g_re, const double* g_im, const double* disturbance,
+                              const unsigned char* resolved, double* sinr, double* noise_variance, double* scale_re,
+                              double* scale_im) noexcept;
 
 struct channel_report {
   bool resolved = true;  ///< false: the channel matrix was unusable; all streams are erased

@@ -1,5 +1,5 @@
 // The link configuration's channel keys: CDL geometry, the time-domain channel filter, the
-// pilot layout, and the cyclic-prefix warning.
+// pilot layout, and the cyclic-prefix warning; keys and named files that cannot be read.
 #include <amimo/core/error.h>
 #include <amimo/pipeline/link_config.h>
 
@@ -76,6 +76,21 @@ TEST(LinkConfigChannel, WarnsWhenTheChannelOutlastsTheCyclicPrefix) {
   const auto sinc =
       cyclic_prefix_warning(parse({{"channel", "tdl-c"}, {"delay_spread", "1000e-9"}, {"channel_filter", "sinc"}}));
   EXPECT_NE(sinc.find("adds the inter-symbol interference"), std::string::npos) << sinc;
+}
+
+// Keys that are not plain names (a fuzz finding: yaml-cpp's conversion exception escaped the
+// parser) and a profile file that does not exist are refused with amimo's errors.
+TEST(LinkConfig, NonScalarKeysAndMissingProfileFilesAreClearErrors) {
+  for (const char* text : {"? [antennas]\n: 16\n", "{users: 4}: 4\n", "? {a: b}\n: c\nusers: 4\n", "~: 4\n"}) {
+    try {
+      (void)parse_link_config(text, {});
+      ADD_FAILURE() << "accepted: " << text;
+    } catch (const config_error& e) {
+      EXPECT_NE(std::string(e.what()).find("key"), std::string::npos) << e.what();
+    }
+  }
+  EXPECT_THROW((void)parse_link_config("solver: analog\nanalog: {profile: /nonexistent/amimo-profile.yaml}\n", {}),
+               io_error);
 }
 
 }  // namespace

@@ -203,7 +203,12 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   link_config c;
   std::vector<std::string> order;
   for (const auto& item : root) {
-    const auto key = item.first.as<std::string>();
+    // A key that is a mapping or a sequence is the configuration's error, not yaml-cpp's
+    // (a fuzz finding of 2026-12-03: the conversion exception escaped the parser).
+    if (!item.first.IsScalar()) {
+      throw config_error("a key must be a plain name (line " + std::to_string(item.first.Mark().line + 1) + ")");
+    }
+    const auto key = item.first.Scalar();
     if (known_keys().count(key) == 0) throw config_error("unknown key '" + key + "'");
     if (key == "preset") order.insert(order.begin(), key);
     else order.push_back(key);

@@ -75,7 +75,7 @@ PY
     ;;
   *) echo "unknown fuzz target '$target'"; exit 2 ;;
 esac
-if [[ -n "${FUZZ_INPUT:-}" ]]; then "$work/fuzz" "$FUZZ_INPUT"; exit 0; fi  # reproduce one input
+if [[ -n "${FUZZ_INPUT:-}" ]]; then "$work/fuzz" "$FUZZ_INPUT" || exit 1; exit 0; fi  # reproduce one input (77 would read as skipped)
 if [[ -d "$root/tests/fuzz/corpus/$target" ]]; then cp "$root/tests/fuzz/corpus/$target"/* "$work/corpus/"; fi
 # A finding fails the test: libFuzzer's own exit status for one is 77, which ctest would
 # report as skipped (a fuzz finding of 2026-12-03 in config_yaml went unnoticed that way),
@@ -85,7 +85,7 @@ status=0
 "$work/fuzz" -max_total_time="$seconds" -rss_limit_mb=2048 -max_len="$max_len" -timeout=10 \
   -artifact_prefix="$artifacts" ${FUZZ_ARGS:-} "$work/corpus" >"$work/log" 2>&1 || status=$?
 if [ "$status" -ne 0 ]; then
-  grep -v '^ *#[0-9]* 0x' "$work/log" | tail -n 25
+  { grep -v '^ *#[0-9]* 0x' "$work/log" || true; } | tail -n 25
   echo "fuzz_$target: finding (libFuzzer exit $status); the input is in ${artifacts}crash-* / timeout-* / oom-*"
   exit 1
 fi

@@ -4,7 +4,14 @@
 work=$(mktemp -d)
 pids=()
 cli_test_cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  # TERM first: a `timeout` wrapper passes it on to the program it runs (its child is in
+  # another process group, so a KILL of the wrapper alone would orphan the program).
+  local p
+  if [ ${#pids[@]} -gt 0 ]; then
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.2
+    for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  fi
   rm -rf "$work"
 }
 trap cli_test_cleanup EXIT
@@ -13,6 +20,10 @@ pass=0
 check() {  # check NAME CONDITION...
   local name="$1"; shift
   if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
+}
+refused() {  # refused STATUS: a clean refusal (README: 1 error, 2 configuration, 3 files or
+  # transport), not a crash (128 + signal), a sanitizer's abort or a timeout (124)
+  [ "$1" -ge 1 ] && [ "$1" -le 3 ]
 }
 wait_port_file() {  # wait_port_file FILE: up to 10 s for a program to write its endpoints
   for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done

@@ -5,14 +5,7 @@
 # and no output files.
 set -u
 report="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-pass=0
-check() {  # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/cli_test_lib.sh"
 quick=(--sizes 8,16 --shapes 16x4 --profiles feedback-board,feedback-projected --seconds 0.05 --matrices 2
        --analog-matrices 1 --analog-rhs 1 --threads 1 --no-gpu)
 
@@ -52,11 +45,14 @@ PY
 
 # --- compare is the default subcommand; --help and --version work ---------------------------
 timeout 120 "$report" "${quick[@]}" --sizes 8 --shapes none --out "$work/default" >"$work/default.txt" 2>&1
+rc=$?
+check "no subcommand: exit 0 ($rc)" test "$rc" -eq 0
 check "no subcommand runs compare" test -s "$work/default/report.csv"
 "$report" --help >"$work/help.txt" 2>&1
 check "--help exits 0" test $? -eq 0
 check "--help lists compare" grep -q "compare" "$work/help.txt"
 "$report" compare --help >"$work/chelp.txt" 2>&1
+check "compare --help exits 0" test $? -eq 0
 check "compare --help lists --cpu-watts" grep -q -- "--cpu-watts" "$work/chelp.txt"
 "$report" --version >"$work/version.txt" 2>&1
 check "--version exits 0" test $? -eq 0

@@ -3,14 +3,7 @@
 # does not depend on --threads, and SIGTERM / double Ctrl-C still write what was measured.
 set -u
 sweep="$1"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-failures=0
-pass=0
-check() {  # check NAME CONDITION...
-  local name="$1"; shift
-  if "$@"; then pass=$((pass + 1)); else echo "FAIL: $name"; failures=$((failures + 1)); fi
-}
+source "$(dirname "$0")/cli_test_lib.sh"
 quick=(--antennas 4 --users 2 --snr 0:5:10 --min-errors 50 --max-bits 20000 --progress off)
 
 # --- bad input: non-zero exit, a message naming the problem, no files left behind -------
@@ -19,7 +12,7 @@ expect_error() {  # expect_error NAME PATTERN ARGS...
   local out="$work/bad-$name"
   "$sweep" --out "$out" "$@" >"$work/stdout" 2>"$work/stderr"
   local rc=$?
-  check "$name: non-zero exit" test "$rc" -ne 0
+  check "$name: refused (exit $rc)" refused "$rc"
   check "$name: message names the problem" grep -qi -- "$pattern" "$work/stderr"
   check "$name: no output files" test ! -e "$out/ber.csv" -a ! -e "$out/ber.json" -a ! -e "$out/ber.png"
 }
@@ -108,7 +101,9 @@ assert all(p['stop_reason'] == 'interrupted' and p['bits'] > 0 for p in d['point
 "$sweep" --antennas 8 --users 4 --modulation qpsk --detector zf --solver digital-f32,analog:iters=1 \
   --coding ldpc --vectors-per-channel 64 --snr 5 --max-blocks 40 --threads 1 --progress off \
   --out "$work/coded" >/dev/null 2>&1
-check "coded run exits 0" test -s "$work/coded/ber.csv"
+rc=$?
+check "coded run exits 0 ($rc)" test "$rc" -eq 0
+check "coded run wrote its CSV" test -s "$work/coded/ber.csv"
 check "coded CSV and JSON carry blocks, block errors and the BLER interval" python3 -c "
 import csv, json
 rows = list(csv.DictReader(open('$work/coded/ber.csv')))

@@ -102,11 +102,11 @@ echo "precious" >"$work/victims/precious"
 for f in solve.csv solve.json solve.png solve.csv.tmp solve.json.tmp solve.png.tmp; do
   ln -s "$work/victims/precious" "$work/shared/$f"
 done
-ln -s "$work/victims/created" "$work/shared/.solve.csv.tmp-$$-0"
 timeout -k 5 120 "$solve" --size 4 --trials 1 --iters 2 --profile ideal --out "$work/shared" >"$work/solve.out" 2>&1
 check "amimo-solve with planted symlinks: exit 0" test $? -eq 0
 check "victim untouched" test "$(cat "$work/victims/precious")" = "precious"
-check "no file created through a dangling symlink" test ! -e "$work/victims/created"
+# (A dangling symlink at the writer's temporary name cannot be planted from here: the name
+# carries a random part. tests/report/test_output_symlinks.cpp plants one through the API.)
 for f in solve.csv solve.json solve.png; do
   check "$f replaced the symlink by a regular file" test -f "$work/shared/$f" -a ! -L "$work/shared/$f"
   check "$f complete" test -s "$work/shared/$f"

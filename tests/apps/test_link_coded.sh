@@ -24,7 +24,7 @@ run_link() {  # run_link NAME SNR
     --progress off --idle-timeout 1 --source "zmq-pull:$(paste -sd, "$work/$1.ports")" \
     --payload-out "$work/$1/payload" --out "$work/$1" >"$work/$1-bs.log" 2>&1
   local status=$?
-  wait "$uepid"
+  wait "$uepid" || return 1  # the sender's failure is the link's failure too
   return $status
 }
 

@@ -304,7 +304,7 @@ class engine_impl final : public batch_detector::engine {
           if (ok) {
             gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
             disturbance = disturbance_lanes_[static_cast<std::size_t>(k * L + l)];
-            if (!per_block) x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);
+            x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);  // Re X_kk
           }
           const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
           sinr[at] = q.sinr;

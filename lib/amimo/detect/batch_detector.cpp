@@ -243,20 +243,21 @@ class engine_impl final : public batch_detector::engine {
     // Stream quality per lane, in double, from the applied filter (linear_detector's rule).
     unsigned resolved_lanes = 0;
     std::vector<Real>& gr = gain_lanes_;
+    // Which lanes were resolved (unused lanes of a partial group are not, and are not counted).
+    static_assert(L <= 32);
+    unsigned char ok[L];
+    for (int l = 0; l < L; ++l) {
+      const bool lane_ok = l < used && n0_ok && !((bad_h >> l) & 1U) && status[static_cast<std::size_t>(l)].matrix.ok &&
+                           status[static_cast<std::size_t>(l)].solve.ok;
+      ok[l] = lane_ok ? 1 : 0;
+      if (l < used) {
+        resolved[static_cast<std::size_t>(g * L + l)] = ok[l];
+        unresolved += lane_ok ? 0 : 1;
+        if (lane_ok) resolved_lanes |= 1U << l;
+      }
+    }
     if (per_block) {
       // Every user × lane at once (assess_streams_per_block: assess_stream's bits, vectorised).
-      static_assert(L <= 32);
-      unsigned char ok[L];
-      for (int l = 0; l < L; ++l) {
-        const bool lane_ok = l < used && n0_ok && !((bad_h >> l) & 1U) && status[static_cast<std::size_t>(l)].matrix.ok &&
-                             status[static_cast<std::size_t>(l)].solve.ok;
-        ok[l] = lane_ok ? 1 : 0;
-        if (l < used) {
-          resolved[static_cast<std::size_t>(g * L + l)] = ok[l];
-          unresolved += lane_ok ? 0 : 1;
-          if (lane_ok) resolved_lanes |= 1U << l;
-        }
-      }
       const auto kl = static_cast<std::size_t>(k_ * L);
       double* q_re = quality_.data();
       double* q_im = q_re + kl;
@@ -291,22 +292,18 @@ class engine_impl final : public batch_detector::engine {
       std::fill(gr.begin(), gr.end(), Real(0));
       for (int l = 0; l < used; ++l) {
         const int m = g * L + l;
-        const solver::batch_status& st = status[static_cast<std::size_t>(l)];
-        const bool ok = n0_ok && !((bad_h >> l) & 1U) && st.matrix.ok && st.solve.ok;
-        resolved[static_cast<std::size_t>(m)] = ok ? 1 : 0;
-        if (ok) resolved_lanes |= 1U << l;
-        unresolved += ok ? 0 : 1;
+        const bool lane_ok = ok[l] != 0;
         for (int k = 0; k < k_; ++k) {
           const auto at = static_cast<std::size_t>(m) * static_cast<std::size_t>(k_) + static_cast<std::size_t>(k);
           cf64 gain{};
           double disturbance = 0.0;
           double x_kk = 0.0;
-          if (ok) {
+          if (lane_ok) {
             gain = cf64(lane_g(2 * (k * k_ + k), l), lane_g(2 * (k * k_ + k) + 1, l));
             disturbance = disturbance_lanes_[static_cast<std::size_t>(k * L + l)];
             x_kk = static_cast<double>(reals_c(xs)[static_cast<std::size_t>(2 * (k * k_ + k) * L + l)]);  // Re X_kk
           }
-          const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, ok);
+          const stream_quality q = assess_stream(kind_, mode_, n0, gain, disturbance, x_kk, lane_ok);
           sinr[at] = q.sinr;
           noise_variance[at] = q.sinr > 0.0 ? 1.0 / q.sinr : linear_detector::kErased;
           gr[static_cast<std::size_t>((2 * k) * L + l)] = static_cast<Real>(q.scale.real());

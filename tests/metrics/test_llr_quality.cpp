@@ -34,24 +34,34 @@ struct reference_quality {
 
 TEST(LlrQuality, BinnedCountsMatchAScalarModelAcrossChunksAndEdgeValues) {
   rng gen(21);
-  // Mixed magnitudes, and (high SNR) nearly all in the top bin, wrong or right, with an
-  // occasional small one: runs of eight top-bin bits counted at once and runs broken by one.
-  for (const bool high_snr : {false, true}) {
+  // Mixed magnitudes; (high SNR) nearly all in the top bin, wrong or right, with an
+  // occasional small one: runs of eight top-bin bits counted at once and runs broken by one;
+  // and every bit in the top bin (wrong ones and a NaN among them) but one small LLR in the
+  // third 256-bit chunk: whole chunks counted at once, and a chunk that is not.
+  enum class mix { mixed, high_snr, all_top };
+  for (const mix kind : {mix::mixed, mix::high_snr, mix::all_top}) {
     for (const std::size_t n : {std::size_t{1}, std::size_t{5}, std::size_t{256}, std::size_t{1001}}) {
       std::vector<float> llr(n);
       std::vector<bit> ref(n);
       for (std::size_t i = 0; i < n; ++i) {
-        if (high_snr) {
-          const double sign = gen.below(2) == 0 ? 1.0 : -1.0;
+        const double sign = gen.below(2) == 0 ? 1.0 : -1.0;
+        if (kind == mix::high_snr) {
           llr[i] = static_cast<float>(gen.below(29) == 0 ? gen.normal() : sign * (16.0 + 40.0 * gen.uniform()));
+        } else if (kind == mix::all_top) {
+          llr[i] = static_cast<float>(sign * (16.0 + 40.0 * gen.uniform()));
         } else {
           llr[i] = static_cast<float>(gen.normal() * (i % 3 == 0 ? 30.0 : 3.0));
         }
         ref[i] = static_cast<bit>(gen.below(2));
       }
-      // Bin edges, zero of both signs, the top bin's edge and beyond, infinity.
-      const float edges[] = {0.0F, -0.0F, 0.25F, -0.5F, 15.75F, 16.0F, -1e30F, std::numeric_limits<float>::infinity()};
-      for (std::size_t e = 0; e < std::size(edges) && e < n; ++e) llr[e] = edges[e];
+      if (kind == mix::all_top) {
+        if (n > 3) llr[3] = std::nanf("");
+        if (n > 600) llr[600] = 0.5F;
+      } else {
+        // Bin edges, zero of both signs, the top bin's edge and beyond, infinity.
+        const float edges[] = {0.0F, -0.0F, 0.25F, -0.5F, 15.75F, 16.0F, -1e30F, std::numeric_limits<float>::infinity()};
+        for (std::size_t e = 0; e < std::size(edges) && e < n; ++e) llr[e] = edges[e];
+      }
       llr_quality q;
       q.add(llr, ref);
       reference_quality r;

@@ -33,6 +33,8 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
     const bit* r = reference.data() + c0;
     std::uint32_t wrong_chunk = 0;
     std::uint32_t zero_chunk = 0;
+    std::uint32_t top_chunk = 0;  // bits of the chunk in the top bin, and their sign errors
+    std::uint32_t top_wrong_chunk = 0;
     for (std::size_t i = 0; i < m; ++i) {
       // A zero LLR carries no decision: it is a sign error whatever the bit. A NaN LLR is
       // wrong too and lands in the top bin (its comparisons are all false). Bitwise
@@ -43,14 +45,24 @@ void llr_quality::add(std::span<const float> llrs, std::span<const bit> referenc
       const std::uint32_t wrong = (1U - (negative | positive)) | (negative ^ one);
       const float a = std::fabs(l[i]);
       const float b = a * per_bin < top ? a * per_bin : top;
-      slot[i] = 2U * static_cast<std::uint32_t>(static_cast<std::int32_t>(b)) + wrong;
+      const std::uint32_t s = 2U * static_cast<std::uint32_t>(static_cast<std::int32_t>(b)) + wrong;
+      slot[i] = s;
+      const std::uint32_t in_top = s >= kTopSlot ? 1U : 0U;
+      top_chunk += in_top;
+      top_wrong_chunk += in_top & wrong;
       wrong_chunk += wrong;
       zero_chunk += l[i] == 0.0F ? 1U : 0U;
       magnitude[i] = a;
     }
-    // Runs of eight bits all in the top bin (at high SNR, nearly all) are counted with one
-    // sum of their error flags instead of eight increments.
+    // A chunk all in the top bin (at high SNR, nearly every chunk) needs no histogram: its
+    // counts are the sums just formed. Otherwise runs of eight bits all in the top bin are
+    // counted with one sum of their error flags instead of eight increments.
     std::size_t i = 0;
+    if (top_chunk == m) {
+      top_bits += m;
+      top_wrong += top_wrong_chunk;
+      i = m;
+    }
     for (; i + kHistograms <= m; i += kHistograms) {
       std::uint32_t all_top = 1;
       std::uint32_t wrong_top = 0;

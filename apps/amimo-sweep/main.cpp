@@ -202,11 +202,12 @@ int main(int argc, char** argv) {
   }
 
   const bool live = progress == "on" || (progress == "auto" && isatty(STDERR_FILENO) != 0);
+  // The handlers first: once the header is out, a signal is the run's to handle (scripts
+  // wait for the header before they signal).
+  install_signal_handlers();
   std::fputs(sweep::parameter_header(config, command_line).c_str(), stdout);
   std::fputs(sweep::table_header(config).c_str(), stdout);
   std::fflush(stdout);
-
-  install_signal_handlers();
   terminal_observer observer(live, config);
   sweep::sweep_result result;
   try {

@@ -29,6 +29,11 @@ wait_port_file() {  # wait_port_file FILE: up to 10 s for a program to write its
   for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done
   return 1
 }
+wait_for_text() {  # wait_for_text FILE REGEX: up to 60 s for a line matching REGEX (grep -E) in FILE
+  for _ in $(seq 1200); do grep -qE "$2" "$1" 2>/dev/null && return 0; sleep 0.05; done
+  echo "wait_for_text: no '$2' in $1 after 60 s"
+  return 1
+}
 json() {  # json FILE PYTHON-EXPRESSION-ON-r
   python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"
 }

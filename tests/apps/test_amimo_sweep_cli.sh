@@ -71,7 +71,7 @@ check "same CSV for --threads 1 and 2" diff <(strip_time "$work/t1/ber.csv") <(s
 "$sweep" --antennas 4 --users 2 --snr 30:1:40 --min-errors 100000000 --max-bits 1e12 --max-seconds 60 \
   --progress off --out "$work/term" >"$work/term.txt" 2>&1 &
 pid=$!
-sleep 1.5
+wait_for_text "$work/term.txt" 'Es/N0\(dB\) \|'  # the table header: the handlers are in place
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
@@ -82,8 +82,14 @@ check "SIGTERM still writes json" python3 -c "import json,sys; d=json.load(open(
 "$sweep" --antennas 4 --users 2 --snr 30,31,32 --min-errors 100000000 --max-bits 1e12 --max-seconds 60 \
   --progress off --out "$work/int" >"$work/int.txt" 2>&1 &
 pid=$!
-sleep 1.5
-kill -INT "$pid"; sleep 1.5; kill -INT "$pid"; sleep 0.2; kill -INT "$pid"
+wait_for_text "$work/int.txt" 'Es/N0\(dB\) \|'
+kill -INT "$pid"
+# The 2nd Ctrl-C once point 31 runs (point 30's rows are out) and over a second after the
+# 1st (so not a double); the 3rd 0.2 s after it (a double: a round takes milliseconds, so
+# point 32 has begun by then).
+wait_for_text "$work/int.txt" '^ *30\.00 \|'
+sleep 1.1
+kill -INT "$pid"; sleep 0.2; kill -INT "$pid"
 wait "$pid"
 rc=$?
 check "double Ctrl-C exit 130" test "$rc" -eq 130

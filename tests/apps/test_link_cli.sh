@@ -19,10 +19,6 @@ for row in csv.DictReader(open(path)):
         print(row[column]); break
 PY
 }
-wait_port_file() {  # wait_port_file FILE
-  for _ in $(seq 200); do [ -s "$1" ] && return 0; sleep 0.05; done
-  return 1
-}
 run_bounded() {  # run_bounded SECONDS CMD... (never hang)
   local s="$1"; shift
   timeout -k 5 "$s" "$@"
@@ -85,20 +81,22 @@ check "high SNR: mmse 0 errors" test "$(csv_field "$work/clean/bs.csv" mmse/digi
 check "high SNR: 30 frames" test "$(csv_field "$work/clean/bs.csv" zf/digital-f32 all frames)" = 30
 
 # --- srsRAN's REQ/REP convention (4 antennas, 2 users) -------------------------------------
-ports=$(python3 -c "
-import socket
-ss=[socket.socket() for _ in range(4)]
-[s.bind(('127.0.0.1',0)) for s in ss]
-print(' '.join(str(s.getsockname()[1]) for s in ss))")
-read -r p0 p1 p2 p3 <<<"$ports"
-tx="tx_port=tcp://127.0.0.1:$p0,tx_port1=tcp://127.0.0.1:$p1,tx_port2=tcp://127.0.0.1:$p2,tx_port3=tcp://127.0.0.1:$p3,trx_timeout_ms=20000"
-rx="rx_port=tcp://127.0.0.1:$p0,rx_port1=tcp://127.0.0.1:$p1,rx_port2=tcp://127.0.0.1:$p2,rx_port3=tcp://127.0.0.1:$p3,trx_timeout_ms=20000"
+# amimo-ue binds its REP sockets on ports the system picks and writes them out (a port found
+# free beforehand could be taken by another test before amimo-ue binds it).
+tx="tx_port=tcp://127.0.0.1:*,tx_port1=tcp://127.0.0.1:*,tx_port2=tcp://127.0.0.1:*,tx_port3=tcp://127.0.0.1:*,trx_timeout_ms=20000"
 small=(--antennas 4 --users 2 --modulation qam16 --channel tdl-a --seed 3)
+run_bounded 120 "$ue" "${small[@]}" --snr 35 --frames 20 --sink "srsran:$tx" --port-file "$work/srsran.ports" \
+  >"$work/ue-srsran.log" 2>&1 &
+uepid=$!
+pids+=($uepid)
+wait_port_file "$work/srsran.ports"
+mapfile -t bound <"$work/srsran.ports"
+rx="rx_port=${bound[0]},rx_port1=${bound[1]},rx_port2=${bound[2]},rx_port3=${bound[3]},trx_timeout_ms=20000"
 run_bounded 120 "$bs" "${small[@]}" --solver digital-f32 --progress off --frames 0 --source "srsran:$rx" \
   --out "$work/srsran" >"$work/srsran.log" 2>&1 &
 bspid=$!
 pids+=($bspid)
-run_bounded 120 "$ue" "${small[@]}" --snr 35 --frames 20 --sink "srsran:$tx" >"$work/ue-srsran.log" 2>&1
+wait "$uepid"
 check "amimo-ue over srsRAN ZMQ ran" test $? -eq 0
 wait "$bspid"
 check "amimo-bs over srsRAN ZMQ ran" test $? -eq 0
@@ -129,11 +127,11 @@ check "NaN recording: other frames error-free" test "$(csv_field "$work/nan/bs.c
 livepid=$!
 pids+=($livepid)
 wait_port_file "$work/live.ports"
-run_bounded 60 "$bs" "${shape[@]}" --solver digital-f32 --progress off --frames 0 --idle-timeout 1 \
+run_bounded 60 "$bs" "${shape[@]}" --solver digital-f32 --progress on --frames 0 --idle-timeout 1 \
   --source "zmq-pull:$(paste -sd, "$work/live.ports")" --out "$work/vanish" >"$work/vanish.log" 2>&1 &
 bspid=$!
 pids+=($bspid)
-sleep 2
+wait_for_text "$work/vanish.log" '\[measured\] frames [1-9]'  # the status line: frames decoded
 kill -9 "$livepid"
 wait "$livepid" 2>/dev/null
 wait "$bspid"

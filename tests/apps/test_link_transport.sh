@@ -73,7 +73,16 @@ done
 "$ue" "${shape[@]}" --frames 0 --realtime --sink "sigmf:$work/cut" >"$work/cut.log" 2>&1 &
 pid=$!
 pids+=($pid)
-sleep 1
+# Frames are being written once the sink's temporary data file (file_io.h: .NAME.tmp-*,
+# renamed into place at the end) holds some.
+writing=no
+for _ in $(seq 1200); do
+  for f in "$work"/.cut.sigmf-data.tmp-*; do [ -s "$f" ] && writing=yes; done
+  [ "$writing" = yes ] && break
+  sleep 0.05
+done
+check "a recording in progress has frames in its temporary data file" test "$writing" = yes
+sleep 0.2
 kill -INT "$pid"
 wait "$pid"
 check "SIGINT during a recording: exit 130" test $? -eq 130

@@ -28,6 +28,7 @@
 
 #include "blas_runtime.h"
 
+#include <algorithm>
 #include <ctime>
 #include <cstdio>
 #include <cstdlib>
@@ -97,6 +98,14 @@ double rate(double seconds, F&& body) {
   return static_cast<double>(calls) / elapsed;
 }
 
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+double lowest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+double highest(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
+
 // FP32 FMA peak of one core on the current SIMD target: 10 independent chains of FMAs on
 // its f32 lanes (enough to cover the FMA latency × throughput of current x86 cores), 2 FLOP
 // per lane per FMA.
@@ -141,16 +150,15 @@ int main(int argc, char** argv) {
               simd::current_f32_lanes(), compiled.c_str());
 
   const bench::blas_runtime blas = bench::detect_blas_and_use_one_thread();
-  const double peak = fma_peak_gflops(seconds);
 
   auto batch = solver::create_batch_solver({"digital-f32", {}}, kUsers, 1);
   detect::batch_detector det(detect::detector_kind::mmse, detect::detection_mode::per_block, *batch, kAntennas, kUsers,
                              kVectors, kSubcarriers);
-  const double batch_calls = rate(seconds, [&] {
+  const auto batch_body = [&] {
     det.detect(solver::column_major_batch(s.data(), kSubcarriers, kUsers, kVectors),
                solver::column_major_batch(static_cast<const cf32*>(h.data()), kSubcarriers, kAntennas, kUsers),
                solver::column_major_batch(static_cast<const cf32*>(y.data()), kSubcarriers, kAntennas, kVectors), kNoise);
-  });
+  };
 
   auto single = solver::create_linear_solver({"digital-f32", {}}, kUsers, 1);
   detect::linear_detector per_matrix(detect::detector_kind::mmse, detect::detection_mode::per_block, *single, kAntennas,
@@ -161,12 +169,12 @@ int main(int argc, char** argv) {
     ym.push_back(Eigen::Map<const Eigen::MatrixXcf>(y.data() + m * kAntennas * kVectors, kAntennas, kVectors).cast<cf64>());
   }
   cmat s_hat(kUsers, kVectors);
-  const double single_calls = rate(seconds, [&] {
+  const auto single_body = [&] {
     for (int m = 0; m < kSubcarriers; ++m) {
       per_matrix.set_channel(hm[static_cast<std::size_t>(m)], kNoise);
       per_matrix.detect(s_hat, ym[static_cast<std::size_t>(m)]);
     }
-  });
+  };
 
   std::vector<arma::cx_fmat> ha, ya;
   for (int m = 0; m < kSubcarriers; ++m) {
@@ -180,13 +188,26 @@ int main(int argc, char** argv) {
   }
   arma::cx_fmat w, out;
   const arma::cx_fmat reg = static_cast<float>(kNoise) * arma::eye<arma::cx_fmat>(kUsers, kUsers);
-  const double arma_calls = rate(seconds, [&] {
+  const auto arma_body = [&] {
     for (int m = 0; m < kSubcarriers; ++m) {
       const arma::cx_fmat& hs = ha[static_cast<std::size_t>(m)];
       w = arma::inv_sympd(hs.t() * hs + reg) * hs.t();
       out = w * ya[static_cast<std::size_t>(m)];
     }
-  });
+  };
+
+  // Rounds of the four measurements back to back: each ratio is formed within one round
+  // (the host's speed drifts over seconds, by up to 20%, and a ratio of figures taken
+  // seconds apart carries that drift); the medians over the rounds are reported, with the
+  // ranges of the two target ratios.
+  constexpr int kRounds = 5;
+  std::vector<double> peak_r, batch_r, single_r, arma_r, fraction_r, vs_arma_r, vs_single_r;
+  for (int r = 0; r < kRounds; ++r) {
+    peak_r.push_back(fma_peak_gflops(seconds));
+    batch_r.push_back(rate(seconds, batch_body) * kSubcarriers);
+    single_r.push_back(rate(seconds, single_body) * kSubcarriers);
+    arma_r.push_back(rate(seconds, arma_body) * kSubcarriers);
+  }
 
   // Modelled real FLOPs per subcarrier of the algorithm the batched kernel runs (the
   // factored per-block path; a complex multiply-add is 8): Gram (lower triangle), HᴴY,
@@ -199,21 +220,31 @@ int main(int argc, char** argv) {
   const double k = kUsers, n = kAntennas, t = kVectors;
   const double flops =
       8.0 * (k * (k + 1) / 2 * n + k * n * t + k * k * k / 6 + k * k * (t + k)) + 18.0 * k * k + 8.0 * k * t;
-  const double batch_rate = batch_calls * kSubcarriers;
-  const double gflops = batch_rate * flops / 1e9;
+  for (int r = 0; r < kRounds; ++r) {
+    const auto i = static_cast<std::size_t>(r);
+    fraction_r.push_back(batch_r[i] * flops / 1e9 / peak_r[i]);
+    vs_arma_r.push_back(batch_r[i] / arma_r[i]);
+    vs_single_r.push_back(batch_r[i] / single_r[i]);
+  }
+  const double batch_rate = median(batch_r);
+  const double peak = median(peak_r);
   std::printf("# BLAS linked by Armadillo: %s\n#   %s\n", blas.library.c_str(), blas.description.c_str());
+  std::printf("# %d rounds of %.2f s per measurement; medians over the rounds, ratios formed within each round\n",
+              kRounds, seconds);
   std::printf("%-44s %14s %12s\n", "# measurement", "subcarriers/s", "ratio");
   std::printf("%-44s %14.0f %12s\n", "batched kernel (batch_detector, digital-f32)", batch_rate, "1.00");
-  std::printf("%-44s %14.0f %11.2fx\n", "per-matrix (linear_detector, digital-f32)", single_calls * kSubcarriers,
-              batch_rate / (single_calls * kSubcarriers));
-  std::printf("%-44s %14.0f %11.2fx\n", "Agora-style Armadillo inv_sympd baseline", arma_calls * kSubcarriers,
-              batch_rate / (arma_calls * kSubcarriers));
-  std::printf("# measured FP32 FMA peak (10 independent 8-lane FMA chains): %.1f GFLOP/s per core\n", peak);
+  std::printf("%-44s %14.0f %11.2fx\n", "per-matrix (linear_detector, digital-f32)", median(single_r),
+              median(vs_single_r));
+  std::printf("%-44s %14.0f %11.2fx\n", "Agora-style Armadillo inv_sympd baseline", median(arma_r), median(vs_arma_r));
+  std::printf("# measured FP32 FMA peak (10 independent %d-lane FMA chains): %.1f GFLOP/s per core\n",
+              simd::current_f32_lanes(), peak);
   std::printf("# batched kernel: %.0f modelled FLOP per subcarrier (factored path), %.1f GFLOP/s measured = %.1f%% "
-              "of that peak (target >= 40%%)\n",
-              flops, gflops, 100.0 * gflops / peak);
-  std::printf("# batched vs Armadillo: %.2fx (target >= 4x with OpenBLAS, 1 thread)%s\n",
-              batch_rate / (arma_calls * kSubcarriers), blas.openblas ? "" : " [baseline NOT on OpenBLAS here]");
+              "of the peak measured in the same round (range %.1f-%.1f%%; target >= 40%%)\n",
+              flops, batch_rate * flops / 1e9, 100.0 * median(fraction_r), 100.0 * lowest(fraction_r),
+              100.0 * highest(fraction_r));
+  std::printf("# batched vs Armadillo: %.2fx (range %.2f-%.2fx; target >= 4x with OpenBLAS, 1 thread)%s\n",
+              median(vs_arma_r), lowest(vs_arma_r), highest(vs_arma_r),
+              blas.openblas ? "" : " [baseline NOT on OpenBLAS here]");
   return 0;
 }
 #endif  // HWY_ONCE

@@ -59,7 +59,8 @@ TEST(LlrQuality, BinnedCountsMatchAScalarModelAcrossChunksAndEdgeValues) {
         if (n > 600) llr[600] = 0.5F;
       } else {
         // Bin edges, zero of both signs, the top bin's edge and beyond, infinity.
-        const float edges[] = {0.0F, -0.0F, 0.25F, -0.5F, 15.75F, 16.0F, -1e30F, std::numeric_limits<float>::infinity()};
+        const float edges[] = {0.0F,  -0.0F, 0.25F, -0.5F, 15.75F,
+                               16.0F, -1e30F, std::numeric_limits<float>::infinity()};
         for (std::size_t e = 0; e < std::size(edges) && e < n; ++e) llr[e] = edges[e];
       }
       llr_quality q;

@@ -83,9 +83,9 @@ stream_score score(const modem::mapper& mapper, std::span<const cf64> equalised,
       std::uint64_t errors = 0;
       std::size_t j = 0;
       for (; j + 4 <= n; j += 4) {
-        errors += static_cast<std::uint64_t>(std::popcount(labels[j] ^ wanted[j]) + std::popcount(labels[j + 1] ^ wanted[j + 1]) +
-                                             std::popcount(labels[j + 2] ^ wanted[j + 2]) +
-                                             std::popcount(labels[j + 3] ^ wanted[j + 3]));
+        const int wrong = std::popcount(labels[j] ^ wanted[j]) + std::popcount(labels[j + 1] ^ wanted[j + 1]) +
+                          std::popcount(labels[j + 2] ^ wanted[j + 2]) + std::popcount(labels[j + 3] ^ wanted[j + 3]);
+        errors += static_cast<std::uint64_t>(wrong);
         e0 += term(c0 + j, wanted[j]);
         e1 += term(c0 + j + 1, wanted[j + 1]);
         e2 += term(c0 + j + 2, wanted[j + 2]);

@@ -268,13 +268,18 @@ TEST(PayloadOutput, ZmqPushSendsUserOffsetFlagsAndBytes) {
   auto out = open_payload_output("zmq-push:" + endpoint, 2);
   zmq::context_t ctx(1);
   zmq::socket_t pull(ctx, zmq::socket_type::pull);
-  pull.set(zmq::sockopt::rcvtimeo, 2000);
+  pull.set(zmq::sockopt::rcvtimeo, 20);
   pull.connect(endpoint);
-  ::usleep(50000);  // let the connection settle: the output never blocks (a message with no peer is counted)
+  // The output never blocks: a block sent before the connection is up is dropped (and
+  // counted), so the same block is sent until one arrives (up to about 10 s).
   const std::vector<std::uint8_t> data{'x', 'y', 'z'};
-  out->block(1, {0x0102, 3, true}, data);
   zmq::message_t msg;
-  ASSERT_TRUE(pull.recv(msg));
+  bool received = false;
+  for (int attempt = 0; attempt < 500 && !received; ++attempt) {
+    out->block(1, {0x0102, 3, true}, data);
+    received = pull.recv(msg).has_value();
+  }
+  ASSERT_TRUE(received);
   const std::vector<std::uint8_t> want{0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0x01, 0x02, 1, 'x', 'y', 'z'};
   const auto* p = static_cast<const std::uint8_t*>(msg.data());
   EXPECT_EQ(std::vector<std::uint8_t>(p, p + msg.size()), want);

@@ -285,10 +285,12 @@ TEST_F(SyncFixture, ReacquiresAfterAGapAtTheFirstWholeFrame) {
   EXPECT_EQ(s.stats().acquisitions, 2U);
 }
 
-// receiver::push copies and checks in one pass: an exact copy, and a NaN or ±Inf in either
-// part of any one sample (vector body or scalar tail) is seen; huge finite values are not.
+// receiver::push copies and checks piece by piece: an exact copy, and a NaN or ±Inf in either
+// part of any one sample (vector body or scalar tail, first or a later 2048-sample piece) is
+// seen; huge finite values are not.
 TEST(Synchroniser, CopyCheckingFiniteCopiesExactlyAndSeesEveryNonFiniteSample) {
-  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{37}, std::size_t{1000}}) {
+  for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{37}, std::size_t{1000},
+                              std::size_t{2048}, std::size_t{4133}}) {
     std::vector<cf32> from(n), to(n, cf32(-1.0F, -1.0F));
     for (std::size_t i = 0; i < n; ++i) from[i] = cf32(static_cast<float>(i) * 0.5F, -3.0e38F);
     EXPECT_TRUE(copy_checking_finite(from.data(), n, to.data())) << n;

@@ -73,8 +73,8 @@ struct sync_verdict {
   bool frame_slot() const noexcept { return what == kind::frame || what == kind::bad_samples; }
 };
 
-/// Copies n samples and says whether every one is finite: the copy and the check in one
-/// pass over memory (receiver::push), instead of a copy and then commit()'s scan.
+/// Copies n samples and says whether every one is finite (receiver::push): each piece is
+/// checked as it is copied, while it is in the cache, instead of commit()'s later scan.
 bool copy_checking_finite(const cf32* from, std::size_t n, cf32* to) noexcept;
 
 class synchroniser {

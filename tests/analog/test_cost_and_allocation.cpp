@@ -3,6 +3,7 @@
 #include "analog_test_support.h"
 
 #include <amimo/analog/cost_model.h>
+#include <amimo/core/error.h>
 
 #include <gtest/gtest.h>
 
@@ -11,6 +12,9 @@
 #include <cstdlib>
 #include <new>
 #include <numbers>
+#include <utility>
+#include <string>
+#include <limits>
 
 namespace {
 std::atomic<bool> counting{false};
@@ -261,6 +265,55 @@ TEST(AnalogCost, ActivityFollowsTheAlgorithmsStructure) {
     EXPECT_EQ(prog.arrays, 9U);
     EXPECT_EQ(prog.devices, 9U * 2U * n * n);
   }
+}
+
+// BlockAMC: a 9×9 (and 16×16) real matrix on 8×8 arrays is 2×2 HP-MVM tiles per slice (32)
+// and, for LP-INV, A1, the coupling arrays A2 and A3, and S: 36 arrays. The split itself is
+// no array (it was counted as a 37th).
+TEST(AnalogCost, BlockAmcCountsEveryPhysicalArrayOnce) {
+  rng gen(6);
+  for (int n : {9, 16}) {
+    const rmat a = testing::spd_matrix(n, 2.0, gen);
+    auto backend = create_analog_backend(board({}), analog_mode::refine, n, 1);
+    ASSERT_TRUE(backend->set_matrix(a.cast<cf64>(), solver::matrix_structure::hermitian).ok);
+    const programming_activity& prog = backend->engine().last_programming();
+    ASSERT_TRUE(prog.analog_usable) << n;
+    EXPECT_EQ(prog.arrays, 8U * 4U + 4U) << n;
+    const auto n2 = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(n);
+    const std::uint64_t lp_cells = 8U * 8U + 2U * 8U * static_cast<std::uint64_t>(n - 8) +
+                                   static_cast<std::uint64_t>(n - 8) * static_cast<std::uint64_t>(n - 8);
+    EXPECT_EQ(prog.devices, 2U * (8U * n2 + lp_cells)) << n;
+  }
+}
+
+// Every figure the cost model multiplies must be finite: a YAML .inf in a pulse energy, a
+// figure of merit, a power or an endurance gave Inf (or NaN where the count was 0) as a
+// modelled cost. Only the op-amp gain may be infinite (an ideal op-amp).
+TEST(AnalogCost, ProfilesWithInfiniteCostFiguresAreRefused) {
+  const analog_profile base = load_analog_profile("feedback-board");
+  EXPECT_NO_THROW(validate(base));
+  const auto refused = [&](const char* what, auto mutate) {
+    analog_profile p = base;
+    mutate(p);
+    EXPECT_THROW(validate(p), config_error) << what;
+  };
+  const double inf = std::numeric_limits<double>::infinity();
+  refused("pulse_s", [&](analog_profile& p) { p.device.pulse_s = inf; });
+  refused("pulse_j", [&](analog_profile& p) { p.device.pulse_j = inf; });
+  refused("endurance_cycles", [&](analog_profile& p) { p.device.endurance_cycles = inf; });
+  refused("opamp_power_w", [&](analog_profile& p) { p.circuit.opamp_power_w = inf; });
+  refused("adc_fom_j", [&](analog_profile& p) { p.circuit.adc_fom_j = inf; });
+  refused("dac_fom_j", [&](analog_profile& p) { p.circuit.dac_fom_j = inf; });
+  refused("digital_j_per_op", [&](analog_profile& p) { p.circuit.digital_j_per_op = inf; });
+  refused("mean_pulses", [&](analog_profile& p) { p.device.mean_pulses = inf; });
+  analog_profile ideal_opamp = base;
+  ideal_opamp.circuit.opamp_gain = inf;
+  EXPECT_NO_THROW(validate(ideal_opamp));
+  // The same through the YAML a user writes (the finite value parses).
+  const std::string yaml = "name: x\ncircuit:\n  opamp_power_w: {value: VALUE, source: test}\n";
+  const auto with = [&](const std::string& v) { return std::string(yaml).replace(yaml.find("VALUE"), 5, v); };
+  EXPECT_EQ(parse_analog_profile(with("0.002"), "inline").circuit.opamp_power_w, 0.002);
+  EXPECT_THROW(parse_analog_profile(with(".inf"), "inline"), config_error);
 }
 
 }  // namespace

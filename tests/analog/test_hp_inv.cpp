@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <iostream>
+#include <utility>
 
 namespace amimo::analog {
 namespace {
@@ -364,6 +365,54 @@ TEST(HpInv, FeedbackDiagonalMappingContractsFasterOnMimoGramMatrices) {
               << med_feedback << "\n";
     EXPECT_LT(med_feedback, 2e-3) << antennas << "x" << users;
     EXPECT_LT(med_feedback * 10.0, med_array) << antennas << "x" << users;
+  }
+}
+
+// A residual of exactly 0 is convergence. An ideal chip solves a 1×1 system (single-user
+// MIMO's Gram matrix hᴴh) exactly in one step; the next step then divided by ‖r‖∞ = 0, the
+// NaN came back as a residual of 1, and 199 of 200 solves were sent to the digital
+// fallback counted as diverged. The board profile hits the same with more iterations.
+TEST(HpInv, ExactlyConvergedSolveIsNotDivergence) {
+  rng gen(4711);
+  for (const auto& [name, iterations] : {std::pair{"ideal", "3"}, std::pair{"feedback-board", "10"}}) {
+    auto backend = create_analog_backend(profile_named(name, {{"iters", iterations}}), analog_mode::refine, 1, 3);
+    int fallbacks = 0;
+    std::uint64_t diverged = 0;
+    for (int trial = 0; trial < 200; ++trial) {
+      rmat a(1, 1);
+      a(0, 0) = 0.5 + 4.0 * gen.uniform();
+      const rvec x_true = random_vector(1, gen);
+      const auto t = run(*backend, a, x_true);
+      ASSERT_TRUE(t.status.ok) << name << " trial " << trial;
+      fallbacks += t.status.fallback ? 1 : 0;
+      diverged += backend->engine().last_solve().diverged_columns;
+      EXPECT_TRUE(std::isfinite(t.status.residual)) << name << " trial " << trial;
+      EXPECT_LT(t.final_error, 1e-6) << name << " trial " << trial;
+    }
+    EXPECT_EQ(fallbacks, 0) << name;
+    EXPECT_EQ(diverged, 0U) << name;
+  }
+}
+
+// With few bits (slices·bits = 6) the divergence floor 2^(8−6) = 4 used to hide any growth:
+// this cond-30 system under the paper mapping diverges (residual 1 → 0.27 → 0.25 → 0.62),
+// which the 24-bit profile catches, and with 2 slices it came back as an analog answer 7×
+// the solution's norm wrong. Now both send it to the digital fallback.
+TEST(HpInv, LowPrecisionDivergenceIsCaught) {
+  rng gen(1006);
+  const rmat a = spd_matrix(8, 30.0, gen);
+  const rvec x_true = random_vector(8, gen);
+  for (const char* slices : {"8", "2"}) {
+    auto backend = create_analog_backend(profile_named("ideal", {{"mapping", "paper"}, {"slices", slices}}),
+                                         analog_mode::refine, 8, 7);
+    const auto t = run(*backend, a, x_true);
+    const auto history = backend->engine().last_residual_history();
+    ASSERT_GE(history.size(), 2U);
+    EXPECT_GT(history.back(), history[history.size() - 2]) << "slices=" << slices << ": the residual grows";
+    EXPECT_TRUE(t.status.ok) << "slices=" << slices;
+    EXPECT_TRUE(t.status.fallback) << "slices=" << slices;
+    EXPECT_EQ(backend->engine().last_solve().diverged_columns, 1U) << "slices=" << slices;
+    EXPECT_LT(t.final_error, 1e-12) << "slices=" << slices;
   }
 }
 

@@ -297,12 +297,17 @@ void validate(const analog_profile& p) {
   check(d.drift_t0_s > 0 && d.time_since_programming_s >= 0 && std::isfinite(d.time_since_programming_s),
         "drift_t0_s must be positive, time_since_programming_s ≥ 0");
   check(d.wire_ohm >= 0 && d.wire_ohm < 1e4, "device.wire_ohm must be in [0, 1e4)");
+  // Every count, time and energy the cost model multiplies must be finite: an infinite one
+  // (YAML .inf) would give Inf, or NaN where its count is 0, as a modelled figure. Only the
+  // op-amp gain may be infinite (an ideal op-amp).
   check(d.mean_pulses >= 1 && d.max_pulses >= d.mean_pulses, "need 1 ≤ mean_pulses ≤ max_pulses");
-  check(d.pulse_s >= 0 && d.pulse_j >= 0 && d.parallel_devices >= 1 && d.endurance_cycles >= 1,
-        "programming costs must be non-negative, parallel_devices and endurance_cycles ≥ 1");
+  check(d.pulse_s >= 0 && d.pulse_j >= 0 && d.parallel_devices >= 1 && d.endurance_cycles >= 1 &&
+            std::isfinite(d.pulse_s) && std::isfinite(d.pulse_j) && std::isfinite(d.endurance_cycles),
+        "programming costs must be finite and non-negative, parallel_devices ≥ 1, endurance_cycles finite and ≥ 1");
   check(c.array_size >= 2 && c.array_size <= 256, "circuit.array_size must be 2…256");
-  check(c.opamp_gain > 1 && c.opamp_gbw_hz > 0 && std::isfinite(c.opamp_gbw_hz) && c.opamp_power_w >= 0,
-        "op-amp gain must exceed 1, gbw positive, power non-negative");
+  check(c.opamp_gain > 1 && c.opamp_gbw_hz > 0 && std::isfinite(c.opamp_gbw_hz) && c.opamp_power_w >= 0 &&
+            std::isfinite(c.opamp_power_w),
+        "op-amp gain must exceed 1, gbw positive, power finite and non-negative");
   check(c.read_voltage_v > 0 && std::isfinite(c.read_voltage_v), "circuit.read_voltage_v must be positive");
   check(c.lp_dac_bits >= 2 && c.lp_dac_bits <= 24 && c.lp_adc_bits >= 2 && c.lp_adc_bits <= 24,
         "LP-INV DAC/ADC bits must be 2…24");
@@ -313,8 +318,9 @@ void validate(const analog_profile& p) {
         "HP-MVM DAC bits must be 1…16, ADC bits 2…24");
   check(c.mvm_read_s >= 0 && c.adc_conversion_s >= 0 && c.dac_conversion_s >= 0 && std::isfinite(c.mvm_read_s) &&
             std::isfinite(c.adc_conversion_s) && std::isfinite(c.dac_conversion_s) && c.adc_fom_j >= 0 && c.dac_fom_j >= 0 &&
-            c.digital_j_per_op >= 0,
-        "times and energies must be non-negative");
+            c.digital_j_per_op >= 0 && std::isfinite(c.adc_fom_j) && std::isfinite(c.dac_fom_j) &&
+            std::isfinite(c.digital_j_per_op),
+        "times and energies must be finite and non-negative");
   check(r.slices >= 1 && r.slices * d.bits <= 48, "refinement.slices must be ≥ 1 with slices·bits ≤ 48");
   check(r.input_bits >= 1 && r.input_bits <= 48, "refinement.input_bits must be 1…48");
   check(r.iterations >= 1 && r.iterations <= 64, "refinement.iterations must be 1…64");

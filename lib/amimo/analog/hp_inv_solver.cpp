@@ -15,6 +15,10 @@
 
 namespace amimo::analog {
 
+namespace {
+constexpr double kDivergenceFloorCap = 0.125;
+}  // namespace
+
 struct hp_inv_solver::impl {
   impl(analog_profile p, analog_mode m, int max, std::uint64_t chip_seed)
       : profile(std::move(p)),
@@ -27,8 +31,12 @@ struct hp_inv_solver::impl {
                                                    : solver::digital_precision::f64,
                                                max)),
         history(static_cast<std::size_t>(profile.refinement.iterations) + 1, 0.0) {
+    // Residual growth below 2^8 times the precision floor is read noise, not divergence;
+    // capped at 1/8 so that with few bits (slices·bits < 11) a residual growing above an
+    // eighth of the right-hand side is still caught (uncapped, 6 bits gave a floor of 4 and
+    // a growing, 700%-wrong answer came back as an analog success).
     const int precision_bits = std::min(profile.refinement.input_bits, profile.device.bits * profile.refinement.slices);
-    divergence_floor = std::ldexp(1.0, -(precision_bits - 8));
+    divergence_floor = std::min(std::ldexp(1.0, -(precision_bits - 8)), kDivergenceFloorCap);
   }
 
   struct column_result {
@@ -95,6 +103,10 @@ hp_inv_solver::impl::column_result hp_inv_solver::impl::refine(int column, const
   history[0] = std::max(history[0], rel);
   for (int k = 1; k <= max_iterations; ++k) {
     if (rp.tolerance > 0.0 && rel <= rp.tolerance) break;
+    // An exactly zero residual (x̄ solves the programmed system exactly, e.g. a 1×1 system
+    // on an ideal chip) is converged: there is nothing left to refine, and the next step
+    // would divide by ‖r‖∞ = 0 and be mistaken for divergence.
+    if (rel == 0.0) break;
     const double s = r.lpNorm<Eigen::Infinity>();
     r_scaled = r / s;
     inv.apply(r_scaled, d, noise, activity);
@@ -125,7 +137,9 @@ hp_inv_solver::impl::column_result hp_inv_solver::impl::refine(int column, const
   }
   if (mode == analog_mode::refine) {
     result.residual = rel;
-    if (rp.tolerance > 0.0 && !(rel <= rp.tolerance)) {
+    // A final residual no smaller than the right-hand side (x̄ no better than 0) is not an
+    // answer, whatever the tolerance.
+    if ((rp.tolerance > 0.0 && !(rel <= rp.tolerance)) || !(rel < 1.0)) {
       result.analog_ok = false;
       return result;
     }

@@ -342,8 +342,8 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
   }
   // BlockAMC split. A1 and the coupling arrays map their blocks of the target; the Schur
   // complement is formed from what the periphery knows they hold (their nominal values)
-  // and programmed as its own block with its own scale.
-  ++activity.arrays;
+  // and programmed as its own block with its own scale. (The split itself is no array: A1,
+  // A2, A3 and S count themselves.)
   const int n1 = nd.n1;
   const int n2 = nd.size - n1;
   node& a1 = *nodes_[static_cast<std::size_t>(nd.child_a1)];

@@ -338,3 +338,35 @@ TEST(LinearDetector, UnresolvedStreamsAreErasures) {
 
 }  // namespace
 }  // namespace amimo::detect
+
+namespace amimo::detect {
+namespace {
+
+// A received vector with a non-finite sample refuses the call (detect() false, output 0):
+// per block its vector's output would otherwise be NaN beside a finite SINR.
+TEST(LinearDetector, NonFiniteReceivedSamplesRefuseTheCall) {
+  rng gen(77);
+  cmat h(8, 4);
+  gen.fill_complex_normal(h);
+  for (const detection_mode mode : {detection_mode::per_block, detection_mode::per_vector}) {
+    auto solver = solver::create_linear_solver({"digital-f64", {}}, 4, 1);
+    linear_detector det(detector_kind::mmse, mode, *solver, 8, 4, 3);
+    ASSERT_TRUE(det.set_channel(h, 0.05).resolved);
+    cmat y(8, 3);
+    gen.fill_complex_normal(y);
+    cmat s(4, 3);
+    EXPECT_TRUE(det.detect(s, y));
+    EXPECT_TRUE(s.allFinite());
+    for (const cf64 bad : {cf64(std::numeric_limits<double>::quiet_NaN(), 0.0),
+                           cf64(0.0, std::numeric_limits<double>::infinity())}) {
+      cmat yb = y;
+      yb(3, 1) = bad;
+      s.setConstant(cf64(5.0, 5.0));
+      EXPECT_FALSE(det.detect(s, yb)) << to_string(mode);
+      EXPECT_EQ(s.norm(), 0.0) << to_string(mode);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace amimo::detect

@@ -202,6 +202,24 @@ TEST(BatchSolver, SingularAndNonFiniteSystemsAreErasedWithoutDisturbingTheirNeig
   }
 }
 
+// The singularity test compares pivots; an f64 lane started its smallest pivot at FLT_MAX,
+// so A = 1e60·I (condition 1) was declared singular. Scale does not make a matrix singular.
+TEST(BatchSolver, F64PivotsBeyondTheFloatRangeAreNotSingular) {
+  const int k = 3;
+  for (const double scale : {1e-60, 1.0, 1e39, 1e60, 1e100}) {
+    const cmat a = scale * cmat::Identity(k, k);
+    const cmat b = cmat::Ones(k, 2);
+    cmat x(k, 2);
+    auto batch = create_batch_solver({"digital-f64", {}}, k, 1);
+    std::vector<batch_status> status(1);
+    batch->solve(status, column_major_batch(x.data(), 1, k, 2), column_major_batch(static_cast<const cf64*>(a.data()), 1, k, k),
+                 column_major_batch(static_cast<const cf64*>(b.data()), 1, k, 2), matrix_structure::hermitian);
+    EXPECT_TRUE(status[0].matrix.ok) << scale;
+    EXPECT_TRUE(status[0].solve.ok) << scale;
+    EXPECT_NEAR(x(0, 0).real() * scale, 1.0, 1e-14) << scale;
+  }
+}
+
 TEST(BatchSolver, GeneralMatricesAndBadShapes) {
   const int count = 3, k = 4;
   std::vector<cmat> a;

@@ -11,7 +11,9 @@
 // to), G = W H, SINR and output scale by assess_stream (in double, from the applied
 // filter), and a stream whose quality cannot be known — non-finite or singular channel,
 // failed solve, zero or non-finite gain — is an erasure: output 0, SINR 0, noise variance
-// +∞.
+// +∞. A subcarrier whose received vectors hold a non-finite sample (in the element type the
+// detector computes in: an f64 value beyond FLT_MAX counts in f32) is unresolved, every
+// stream erased.
 //
 // A compact backend (digital) is called once per compact group (V lanes, 8 subcarriers in
 // f32 with AVX2), so a group's working set stays in L1. A column-major backend (remote,

@@ -267,7 +267,9 @@ void linear_detector::equalise(cmat_ref s_hat, cmat_cref y) const {
 
 bool linear_detector::detect(cmat_ref s_hat, cmat_cref y) {
   const Eigen::Index vectors = y.cols();
-  if (!resolved_ || vectors > matched_.cols() || y.rows() != antennas_) {
+  // A non-finite received sample erases the call (as a non-finite channel does): per block
+  // its vector's outputs would otherwise be NaN beside a finite SINR.
+  if (!resolved_ || vectors > matched_.cols() || y.rows() != antennas_ || !y.allFinite()) {
     s_hat.setZero();
     return false;
   }

@@ -31,7 +31,9 @@
 //
 // A stream whose quality cannot be known — singular or non-finite channel, failed solve,
 // a gain that is zero or not finite — is an *erasure*: output 0, SINR 0, noise variance
-// +∞, erased(k) true. Callers count erasures and never score them as decisions.
+// +∞, erased(k) true. Callers count erasures and never score them as decisions. A call
+// whose received vectors hold a non-finite sample is refused whole (detect() returns false,
+// output 0): the receiver treats that subcarrier as unresolved, its streams erased.
 
 #include <amimo/core/types.h>
 #include <amimo/solver/linear_solver.h>
@@ -94,7 +96,8 @@ class linear_detector {
   channel_report set_channel(cmat_cref h, double n0);
 
   /// Equalises received vectors y (antennas × T, T ≤ max_vectors) into s_hat (users × T).
-  /// Returns false when the solver failed for this call (s_hat is then 0).
+  /// Returns false when the solver failed for this call or y holds a non-finite sample
+  /// (s_hat is then 0).
   bool detect(cmat_ref s_hat, cmat_cref y);
 
   /// Post-detection SINR per stream (linear) for the current channel; 0 for an erasure.

@@ -178,7 +178,9 @@ template <typename V>
 void cholesky(V* a, V* inv_diag, int k, V& failed, V& min_root, V& max_root) noexcept {
   const V one = V::broadcast(1), zero = V::zero();
   failed = zero;
-  min_root = V::broadcast(std::numeric_limits<float>::max());
+  // +∞ in either precision (float's max would cap f64 lanes' pivots at 3.4e38, so that a
+  // matrix whose pivots all exceed it looked singular by the ratio test).
+  min_root = V::broadcast(std::numeric_limits<float>::infinity());
   max_root = zero;
   for (int j = 0; j < k; ++j) {
     V d = a[2 * (j * k + j)];

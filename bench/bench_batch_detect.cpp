@@ -211,15 +211,16 @@ int main(int argc, char** argv) {
 
   // Modelled real FLOPs per subcarrier of the algorithm the batched kernel runs (the
   // factored per-block path; a complex multiply-add is 8): Gram (lower triangle), HᴴY,
-  // Cholesky, two triangular solves over T + K columns, G (−σ²A⁻¹: 2 per entry; the
-  // diagonal Σ_j (A⁻¹)_kj R_jk: 8K per user),
+  // Cholesky, two triangular solves over T + K columns, G = A⁻¹R (8K³),
   // ‖w_k‖² (real part of diag(G A⁻¹)) and Σ|G_kj|² (4 each per pair), unbiasing. Earlier
-  // forms: solves over T + 2K columns ([HᴴY | R | I], G solved for), 8(K(K+1)/2·N + KNT +
-  // K³/6 + K²(T + 2K)) + 8K² + 8KT; the explicit filter (solves over N columns, G = W H,
-  // W Y), 8(K(K+1)/2·N + K³/6 + 2K²N + KNT) + 4KN + 8KT.
+  // forms: G = I − σ²A⁻¹ off the diagonal (2 per entry, 8K per user on it: + 18K² in all
+  // with the two sums; it assumed an exact inverse); solves over T + 2K columns
+  // ([HᴴY | R | I], G solved for), 8(K(K+1)/2·N + KNT + K³/6 + K²(T + 2K)) + 8K² + 8KT; the
+  // explicit filter (solves over N columns, G = W H, W Y), 8(K(K+1)/2·N + K³/6 + 2K²N +
+  // KNT) + 4KN + 8KT.
   const double k = kUsers, n = kAntennas, t = kVectors;
-  const double flops =
-      8.0 * (k * (k + 1) / 2 * n + k * n * t + k * k * k / 6 + k * k * (t + k)) + 18.0 * k * k + 8.0 * k * t;
+  const double flops = 8.0 * (k * (k + 1) / 2 * n + k * n * t + k * k * k / 6 + k * k * (t + k)) + 8.0 * k * k * k +
+                       8.0 * k * k + 8.0 * k * t;
   for (int r = 0; r < kRounds; ++r) {
     const auto i = static_cast<std::size_t>(r);
     fraction_r.push_back(batch_r[i] * flops / 1e9 / peak_r[i]);

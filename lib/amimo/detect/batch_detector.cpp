@@ -406,9 +406,9 @@ batch_detector::batch_detector(detector_kind kind, detection_mode mode, solver::
   }
   engine_ = AMIMO_SIMD_DISPATCH(make_batch_engine)(solver.preference().element == solver::element_type::f32, kind,
                                                     mode, solver, antennas, users, max_vectors, max_batch);
-  // Every right-hand-side count this detector will ask for: Hᴴ (antennas), identity
-  // (users), received vectors (per-vector mode).
-  solver.reserve(std::max({antennas, users, max_vectors}));
+  // The most right-hand sides this detector will ask for: Hᴴ (antennas, explicit per-block)
+  // or [HᴴY | I] / [I | HᴴY] (vectors + users, factored per-block and per-vector).
+  solver.reserve(std::max(antennas, users + max_vectors));
   resolved_.assign(static_cast<std::size_t>(max_batch), 0);
   sinr_.assign(static_cast<std::size_t>(max_batch * users), 0.0);
   noise_variance_.assign(static_cast<std::size_t>(max_batch * users), linear_detector::kErased);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <numeric>
+#include <limits>
 #include <vector>
 
 namespace amimo::fec {
@@ -216,6 +217,20 @@ TEST(TransportBlock, ChainRoundTripsAndCrcCatchesCorruption) {
     }
     res = dec.decode(out, llr);
     EXPECT_FALSE(res.tb_crc_ok) << "A=" << tc.a;
+  }
+  // Received without information (an erased stream: every LLR 0, or NaN) a block decodes
+  // to the all-zero word, which satisfies every parity check and has CRC 0: it was reported
+  // tb_crc_ok. It must fail, whether the whole TB or one of its code blocks is erased.
+  for (const auto& tc : cases) {
+    const transport_block_config cfg{tc.a, tc.r, tc.qm, tc.g, 1, tc.rv};
+    transport_block_decoder dec(cfg);
+    std::vector<std::uint8_t> out(static_cast<std::size_t>(tc.a));
+    for (const float v : {0.0f, std::numeric_limits<float>::quiet_NaN()}) {
+      std::vector<float> llr(static_cast<std::size_t>(tc.g), v);
+      const auto res = dec.decode(out, llr);
+      EXPECT_FALSE(res.tb_crc_ok) << "A=" << tc.a << " LLR " << v;
+      EXPECT_EQ(res.block_crc_failures, res.blocks) << "A=" << tc.a << " LLR " << v;
+    }
   }
   EXPECT_THROW(transport_block_encoder({100, 0.5, 2, 241, 1, 0}), std::invalid_argument);  // G not a multiple of Qm
   EXPECT_THROW(transport_block_encoder({100, 1.5, 2, 240, 1, 0}), std::invalid_argument);  // rate

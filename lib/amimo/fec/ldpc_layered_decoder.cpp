@@ -290,8 +290,10 @@ class layered_min_sum_decoder final : public ldpc_decoder {
         t = quantise_vectors(out, in, zs, scale, lim);
 #endif
         for (; t < zs; ++t) {
-          // Round half away from zero after clamping.
-          const float q = std::clamp(in[t] * scale, -lim, lim);
+          // Round half away from zero after clamping; a NaN LLR is no information (0): its
+          // int8 cast was undefined, and the vector path's max/min made it a full-scale "1".
+          const float v = in[t] * scale;
+          const float q = std::clamp(v == v ? v : 0.0f, -lim, lim);
           out[t] = static_cast<std::int8_t>(q + std::copysign(0.5f, q));
         }
       }
@@ -312,7 +314,8 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     const __m256 sign = _mm256_set1_ps(-0.0f);
     const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     const auto q = [&](const float* p) {
-      const __m256 x = _mm256_min_ps(_mm256_max_ps(_mm256_mul_ps(_mm256_loadu_ps(p), vscale), lo), hi);
+      const __m256 v = _mm256_mul_ps(_mm256_loadu_ps(p), vscale);
+      const __m256 x = _mm256_min_ps(_mm256_max_ps(_mm256_and_ps(v, _mm256_cmp_ps(v, v, _CMP_ORD_Q)), lo), hi);
       return _mm256_cvttps_epi32(_mm256_add_ps(x, _mm256_or_ps(_mm256_and_ps(x, sign), half)));
     };
     std::size_t t = 0;

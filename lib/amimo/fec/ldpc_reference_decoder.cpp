@@ -50,7 +50,10 @@ class reference_bp_decoder final : public ldpc_decoder {
     const int rows = std::clamp(last_col - code_.info_block_cols() + 1, 4, code_.block_rows());
     std::fill(channel_.begin(), channel_.end(), 0.0);
     for (std::size_t i = 0; i < llr.size(); ++i) {
-      channel_[2 * zs + i] = std::clamp(static_cast<double>(llr[i]), -kMaxLlr, kMaxLlr);
+      // A NaN LLR carries no information (0): clamped it would spread through tanh and
+      // every NaN < 0 test would pass the parity checks.
+      const double v = static_cast<double>(llr[i]);
+      channel_[2 * zs + i] = std::isnan(v) ? 0.0 : std::clamp(v, -kMaxLlr, kMaxLlr);
     }
     // v2c starts as the channel LLR of the variable each edge-lane reaches.
     for (int r = 0; r < rows; ++r) {

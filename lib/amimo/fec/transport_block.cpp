@@ -1,6 +1,7 @@
 #include <amimo/fec/transport_block.h>
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -77,12 +78,19 @@ transport_block_decode_result transport_block_decoder::decode(std::span<std::uin
   std::size_t offset = 0;
   for (int r = 0; r < seg_.blocks; ++r) {
     const int e = e_[static_cast<std::size_t>(r)];
-    rate_dematch(d_llr_, llr.subspan(offset, static_cast<std::size_t>(e)), rm_config(seg_, cfg_, e));
+    const auto received = llr.subspan(offset, static_cast<std::size_t>(e));
+    // A code block received without any information (every LLR 0 or NaN: an erased
+    // stream) decodes to the all-zero word, which satisfies every parity check and whose CRC
+    // is 0: it is a failed block, never a good one.
+    const bool erased = std::none_of(received.begin(), received.end(), [](float v) { return std::abs(v) > 0.0f; });
+    rate_dematch(d_llr_, received, rm_config(seg_, cfg_, e));
     offset += static_cast<std::size_t>(e);
     const ldpc_decode_result block = decoder_->decode(info_, d_llr_);
     result.max_iterations = std::max(result.max_iterations, block.iterations);
     result.total_iterations += block.iterations;
-    if (seg_.cb_crc_bits > 0) {
+    if (erased) {
+      ++result.block_crc_failures;
+    } else if (seg_.cb_crc_bits > 0) {
       if (!crc_check(crc_type::crc24b, std::span<const std::uint8_t>(info_).first(static_cast<std::size_t>(seg_.k_prime)))) {
         ++result.block_crc_failures;
       }

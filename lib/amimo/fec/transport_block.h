@@ -44,10 +44,11 @@ class transport_block_encoder {
 
 struct transport_block_decode_result {
   // The TB CRC passes and every code block passed its CRC24B (C > 1) or all its parity
-  // checks (C = 1): only then may the payload be used.
+  // checks (C = 1), and no code block was received without information (all LLRs 0 or
+  // NaN: counted as a failed block): only then may the payload be used.
   bool tb_crc_ok = false;
   int blocks = 0;
-  int block_crc_failures = 0;  // C > 1 only (CRC24B); parity failures otherwise
+  int block_crc_failures = 0;  // C > 1 only (CRC24B); parity failures otherwise; erased blocks
   int max_iterations = 0;      // over the code blocks
   int total_iterations = 0;
 };

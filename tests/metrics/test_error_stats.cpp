@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 namespace amimo::metrics {
 namespace {
 
@@ -31,6 +34,46 @@ TEST(ErrorCounter, RatesAndMerge) {
   EXPECT_DOUBLE_EQ(a.ber(), 20.0 / 300.0);
   EXPECT_DOUBLE_EQ(a.ser(), 12.0 / 150.0);
   EXPECT_DOUBLE_EQ(a.fer(), 2.0 / 3.0);
+}
+
+// A frame whose every stream was erased scores no bits: it is not a frame of the estimate.
+// It used to count as an error-free frame (40 scored + 40 erased: FER 0.25 → 0.125, design
+// effect 31 → 15, the interval too narrow). Frames of different sizes (partial erasures)
+// get the ratio estimator's variance with each frame's own size, checked here against a
+// direct computation.
+TEST(ErrorCounter, ErasedFramesDoNotCountAndSizesMayDiffer) {
+  rng gen(3);
+  error_counter scored;
+  error_counter with_erased;
+  std::vector<double> e;
+  std::vector<double> b;
+  for (int f = 0; f < 40; ++f) {
+    const std::uint64_t bits = 200 + 100 * static_cast<std::uint64_t>(f % 3);
+    const std::uint64_t errors = gen.uniform() < 0.25 ? static_cast<std::uint64_t>(bits / 10) : 0U;
+    scored.add_frame(bits, errors, bits / 2, errors);
+    with_erased.add_frame(bits, errors, bits / 2, errors);
+    with_erased.add_frame(0, 0, 0, 0);
+    e.push_back(static_cast<double>(errors));
+    b.push_back(static_cast<double>(bits));
+  }
+  EXPECT_EQ(with_erased.frames(), scored.frames());
+  EXPECT_EQ(with_erased.fer(), scored.fer());
+  EXPECT_EQ(with_erased.design_effect(), scored.design_effect());
+  double n = 0.0;
+  double errors = 0.0;
+  for (std::size_t f = 0; f < e.size(); ++f) {
+    n += b[f];
+    errors += e[f];
+  }
+  const double p = errors / n;
+  const double frames = static_cast<double>(e.size());
+  const double mean_bits = n / frames;
+  double spread = 0.0;
+  for (std::size_t f = 0; f < e.size(); ++f) spread += (e[f] - p * b[f]) * (e[f] - p * b[f]);
+  const double between = spread / (frames * (frames - 1.0) * mean_bits * mean_bits);
+  const double want = std::max(1.0, between / (p * (1.0 - p) / n));
+  EXPECT_NEAR(scored.design_effect(), want, 1e-9 * want);
+  EXPECT_GT(want, 5.0);
 }
 
 TEST(ErrorCounter, IndependentErrorsHaveDesignEffectNearOne) {

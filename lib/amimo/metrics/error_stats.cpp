@@ -20,16 +20,18 @@ interval wilson_interval(double successes, double trials, double z) {
 
 void error_counter::add_frame(std::uint64_t bits, std::uint64_t bit_errors, std::uint64_t symbols,
                               std::uint64_t symbol_errors) noexcept {
+  if (bits == 0) return;  // nothing scored: no frame of the estimate
   ++frames_;
   if (bit_errors > 0) ++frame_errors_;
   bits_ += bits;
   bit_errors_ += bit_errors;
   symbols_ += symbols;
   symbol_errors_ += symbol_errors;
-  if (bits > 0) {
-    const double e = static_cast<double>(bit_errors);
-    sum_sq_errors_per_bit_ += e * e / static_cast<double>(bits);
-  }
+  const double e = static_cast<double>(bit_errors);
+  const double b = static_cast<double>(bits);
+  sum_e2_ += e * e;
+  sum_eb_ += e * b;
+  sum_b2_ += b * b;
 }
 
 void error_counter::merge(const error_counter& other) noexcept {
@@ -39,7 +41,9 @@ void error_counter::merge(const error_counter& other) noexcept {
   bit_errors_ += other.bit_errors_;
   symbols_ += other.symbols_;
   symbol_errors_ += other.symbol_errors_;
-  sum_sq_errors_per_bit_ += other.sum_sq_errors_per_bit_;
+  sum_e2_ += other.sum_e2_;
+  sum_eb_ += other.sum_eb_;
+  sum_b2_ += other.sum_b2_;
 }
 
 namespace {
@@ -54,15 +58,15 @@ double error_counter::fer() const noexcept { return ratio(frame_errors_, frames_
 
 double error_counter::design_effect() const noexcept {
   if (frames_ < 2 || bits_ == 0 || bit_errors_ == 0 || bit_errors_ == bits_) return 1.0;
-  // With frames of b bits, p̂ = Σe/n. Between-frame variance of p̂ (ratio estimator):
-  //   V_c = Σ (e_f − b p̂)² / (F (F−1) b²)  with Σ(e_f − b p̂)² = Σ e_f² − n p̂².
-  // Binomial variance V_b = p̂(1−p̂)/n; deff = V_c / V_b.
+  // Ratio estimator p̂ = Σe/n over frames of b_f bits (b̄ = n/F). Between-frame variance:
+  //   V_c = Σ (e_f − p̂ b_f)² / (F (F−1) b̄²),  Σ (e_f − p̂ b_f)² = Σe² − 2p̂ Σe·b + p̂² Σb²
+  // (equal sizes: Σe² − n p̂² b). Binomial variance V_b = p̂(1−p̂)/n; deff = V_c / V_b.
   const double n = static_cast<double>(bits_);
   const double f = static_cast<double>(frames_);
   const double b = n / f;
   const double p = ber();
-  const double sum_sq = sum_sq_errors_per_bit_ * b;  // Σ e_f² when frames are equal-sized
-  const double between = std::max(0.0, sum_sq - n * p * p * b) / (f * (f - 1.0) * b * b);
+  const double spread = sum_e2_ - 2.0 * p * sum_eb_ + p * p * sum_b2_;
+  const double between = std::max(0.0, spread) / (f * (f - 1.0) * b * b);
   const double binomial = p * (1.0 - p) / n;
   return std::max(1.0, between / binomial);
 }

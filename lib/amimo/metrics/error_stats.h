@@ -19,10 +19,12 @@ struct interval {
 /// Trials may be fractional (an effective sample size). Zero trials gives [0, 1].
 interval wilson_interval(double successes, double trials, double z = 1.959963984540054);
 
-/// Counts over frames of equal size.
+/// Counts over frames (of any size: a partly erased frame scores fewer bits).
 class error_counter {
  public:
-  /// Adds one frame: its bit errors out of `bits`, symbol errors out of `symbols`.
+  /// Adds one frame: its bit errors out of `bits`, symbol errors out of `symbols`. A frame
+  /// with no scored bits (every stream erased) is not a frame of the estimate: it counted
+  /// as an error-free one, lowering the FER and the BER interval's design effect.
   void add_frame(std::uint64_t bits, std::uint64_t bit_errors, std::uint64_t symbols,
                  std::uint64_t symbol_errors) noexcept;
   void merge(const error_counter& other) noexcept;
@@ -49,8 +51,11 @@ class error_counter {
   std::uint64_t bit_errors_ = 0;
   std::uint64_t symbols_ = 0;
   std::uint64_t symbol_errors_ = 0;
-  // Σ e_f² / b_f over frames, for the between-frame variance (exact in integers times b).
-  double sum_sq_errors_per_bit_ = 0.0;
+  // Σ e_f², Σ e_f b_f and Σ b_f² over frames, for the between-frame variance of the ratio
+  // estimator with each frame's own size.
+  double sum_e2_ = 0.0;
+  double sum_eb_ = 0.0;
+  double sum_b2_ = 0.0;
 };
 
 }  // namespace amimo::metrics

@@ -20,6 +20,20 @@ using test_support::fixed_channel;
 using test_support::frame_buffer;
 using test_support::randomise;
 
+// The FFT of the frame's first pilot symbol (the symbol after the preamble, CP removed) on
+// every antenna, rows of fft_size bins: channel_estimator::estimate()'s input.
+std::vector<cf32> pilot_symbol_fft(const frame_buffer& buf, const ofdm::numerology& n, int antennas) {
+  ofdm::fft_plan fft(n.fft_size, ofdm::fft_plan::direction::forward);
+  std::vector<cf32> pilot(static_cast<std::size_t>(antennas * n.fft_size));
+  for (int a = 0; a < antennas; ++a) {
+    const cf32* src = buf.rows[static_cast<std::size_t>(a)].data() + n.symbol_length() + n.cp_length;
+    std::copy(src, src + n.fft_size, fft.input().begin());
+    fft.execute();
+    std::copy(fft.output().begin(), fft.output().end(), pilot.begin() + a * n.fft_size);
+  }
+  return pilot;
+}
+
 receiver_config small_config(int antennas, int users, modem::modulation m) {
   return test_support::two_chain_config(antennas, users, m, 11);
 }
@@ -228,18 +242,11 @@ TEST(ChannelEstimator, WholeBandAveragingNoiseMatchesClosedForm) {
   ofdm::uplink_emulator em(layout, ch, snr_db, 3);
   channel_estimator est(layout, 6, -1);
   frame_buffer buf(6, n.frame_length());
-  ofdm::fft_plan fft(n.fft_size, ofdm::fft_plan::direction::forward);
-  std::vector<cf32> pilot(static_cast<std::size_t>(6 * n.fft_size));
   double mse = 0.0;
   const int trials = 40;
   for (int t = 0; t < trials; ++t) {
     em.generate(buf.pointers(), static_cast<std::uint64_t>(t));
-    for (int a = 0; a < 6; ++a) {
-      const cf32* src = buf.rows[static_cast<std::size_t>(a)].data() + n.symbol_length() + n.cp_length;
-      std::copy(src, src + n.fft_size, fft.input().begin());
-      fft.execute();
-      std::copy(fft.output().begin(), fft.output().end(), pilot.begin() + a * n.fft_size);
-    }
+    const std::vector<cf32> pilot = pilot_symbol_fft(buf, n, 6);
     const cf32* ptrs[] = {pilot.data()};
     est.estimate(ptrs);
     mse += (est.response(10).cast<cf64>() - ch.gains[0]).squaredNorm() / (6.0 * users);
@@ -283,14 +290,7 @@ TEST(ChannelEstimator, BandEdgesFollowADelaysPhaseSlope) {
   ofdm::uplink_emulator em(layout, ch, 300.0, 1);
   frame_buffer buf(antennas, n.frame_length());
   em.generate(buf.pointers(), 0);
-  ofdm::fft_plan fft(n.fft_size, ofdm::fft_plan::direction::forward);
-  std::vector<cf32> pilot(static_cast<std::size_t>(antennas * n.fft_size));
-  for (int a = 0; a < antennas; ++a) {
-    const cf32* src = buf.rows[static_cast<std::size_t>(a)].data() + n.symbol_length() + n.cp_length;
-    std::copy(src, src + n.fft_size, fft.input().begin());
-    fft.execute();
-    std::copy(fft.output().begin(), fft.output().end(), pilot.begin() + a * n.fft_size);
-  }
+  const std::vector<cf32> pilot = pilot_symbol_fft(buf, n, antennas);
   const cf32* ptrs[] = {pilot.data()};
   for (const auto& [smoothing, bound] : {std::pair{0, 0.03}, std::pair{2, 0.06}}) {
     channel_estimator est(layout, antennas, smoothing);
@@ -330,14 +330,7 @@ TEST(ChannelEstimator, AutoSmoothingKeepsTheFrequencyBiasSmallAtSixteenUsers) {
   ofdm::uplink_emulator em(layout, ch, 300.0, 5);
   frame_buffer buf(antennas, n.frame_length());
   em.generate(buf.pointers(), 0);
-  ofdm::fft_plan fft(n.fft_size, ofdm::fft_plan::direction::forward);
-  std::vector<cf32> pilot(static_cast<std::size_t>(antennas * n.fft_size));
-  for (int a = 0; a < antennas; ++a) {
-    const cf32* src = buf.rows[static_cast<std::size_t>(a)].data() + n.symbol_length() + n.cp_length;
-    std::copy(src, src + n.fft_size, fft.input().begin());
-    fft.execute();
-    std::copy(fft.output().begin(), fft.output().end(), pilot.begin() + a * n.fft_size);
-  }
+  const std::vector<cf32> pilot = pilot_symbol_fft(buf, n, antennas);
   const cf32* ptrs[] = {pilot.data()};
   const auto relative_error = [&](int smoothing) {
     channel_estimator est(layout, antennas, smoothing);

@@ -23,6 +23,7 @@ using kind = sync_verdict::kind;
 using rows_t = std::vector<std::vector<cf32>>;
 
 constexpr double kThreshold = 0.1;  // receiver_config's default
+constexpr int kBackoff = 4;         // receiver_config's default fft_backoff
 
 struct event {
   kind what;
@@ -54,7 +55,20 @@ class SyncFixture : public ::testing::Test {
     return rows;
   }
 
-  synchroniser make() const { return synchroniser(layout_.layout(), layout_.preamble_waveform(), kAntennas, kThreshold); }
+  /// Inserts n samples of the streams' noise (no signal) at index `at` of every row.
+  void insert_noise(rows_t& rows, std::size_t at, std::size_t n, std::uint64_t seed) {
+    const double variance = ofdm::uplink_emulator(layout_, ch_, 30.0, 5).noise_variance();
+    rng gen(seed);
+    for (auto& r : rows) {
+      std::vector<cf32> noise(n);
+      for (auto& v : noise) v = cf32(gen.complex_normal(variance));
+      r.insert(r.begin() + static_cast<std::ptrdiff_t>(at), noise.begin(), noise.end());
+    }
+  }
+
+  synchroniser make() const {
+    return synchroniser(layout_.layout(), layout_.preamble_waveform(), kAntennas, kThreshold, kBackoff);
+  }
 
   /// One verdict as an event; a released frame's rows must be the stream's samples at the
   /// position the verdict names, on every antenna.
@@ -135,7 +149,12 @@ TEST_F(SyncFixture, FindsTheExactFrameOffsetOfAStreamStartingAnywhere) {
 TEST_F(SyncFixture, ChannelsOutOfStepAreAlignedWithTheirOffsetReported) {
   const std::size_t lead = 900;
   const std::size_t cp = static_cast<std::size_t>(layout_.layout().cp_length);
-  for (const std::ptrdiff_t d : {std::ptrdiff_t{1500}, std::ptrdiff_t{-700}, std::ptrdiff_t{3000}}) {
+  // Whole messages out of step, and skews the CP does not absorb: the FFT window starts
+  // kBackoff samples inside the CP, so a channel more than CP − kBackoff late (33, 36) or
+  // more than kBackoff early (−5, −20) would take another symbol's samples.
+  const auto late = static_cast<std::ptrdiff_t>(cp) - kBackoff + 1;
+  for (const std::ptrdiff_t d : {std::ptrdiff_t{1500}, std::ptrdiff_t{-700}, std::ptrdiff_t{3000}, late,
+                                 static_cast<std::ptrdiff_t>(cp), std::ptrdiff_t{-kBackoff - 1}, std::ptrdiff_t{-20}}) {
     rows_t rows = stream(lead, 8);
     // Antenna 2 late by d samples (its stream starts with d zeros), or early by −d (its
     // first −d samples never arrive).
@@ -167,15 +186,21 @@ TEST_F(SyncFixture, ChannelsOutOfStepAreAlignedWithTheirOffsetReported) {
     EXPECT_EQ(s.stats().unaligned_frames, 0U) << d;
     EXPECT_EQ(s.stats().acquisitions, 1U) << d;
   }
-  // A skew inside the CP is what multipath looks like: not realigned, offsets stay 0.
-  rows_t rows = stream(lead, 4);
-  rows[1].insert(rows[1].begin(), cp / 2, cf32{});
-  synchroniser s = make();
-  const auto taken = only(run(s, rows, rows[0].size()), kind::frame);
-  ASSERT_EQ(taken.size(), 3U);
-  EXPECT_EQ(taken[0].first_sample, lead);
-  EXPECT_EQ(taken[0].offsets, std::vector<std::size_t>(kAntennas, 0));
-  EXPECT_EQ(s.stats().misaligned_channels, 0U);
+  // A skew the FFT window absorbs is what multipath looks like: not realigned, offsets stay
+  // 0 (late by half the CP or by CP − backoff, early by the backoff).
+  for (const std::ptrdiff_t d : {static_cast<std::ptrdiff_t>(cp / 2), late - 1, std::ptrdiff_t{-kBackoff}}) {
+    rows_t rows = stream(lead, 4);
+    if (d > 0) rows[1].insert(rows[1].begin(), static_cast<std::size_t>(d), cf32{});
+    else rows[1].erase(rows[1].begin(), rows[1].begin() + (-d));
+    std::size_t common = rows[0].size();
+    for (const auto& r : rows) common = std::min(common, r.size());
+    synchroniser s = make();
+    const auto taken = only(run(s, rows, common), kind::frame);
+    ASSERT_EQ(taken.size(), 3U) << d;
+    EXPECT_EQ(taken[0].first_sample, lead) << d;
+    EXPECT_EQ(taken[0].offsets, std::vector<std::size_t>(kAntennas, 0)) << d;
+    EXPECT_EQ(s.stats().misaligned_channels, 0U) << d;
+  }
 }
 
 TEST_F(SyncFixture, ATruncatedStreamReleasesNoFrameUntilItIsWhole) {
@@ -236,6 +261,89 @@ TEST_F(SyncFixture, NonFiniteSamplesInsideAFrameAreCountedAndThatFrameRefused) {
   EXPECT_EQ(s.stats().nonfinite_samples, 3U);
   EXPECT_EQ(s.stats().nonfinite_frames, 1U);
   EXPECT_EQ(s.stats().sync_losses, 0U);
+}
+
+// Isolated NaN samples committed together: each refuses its own frame only (one span per
+// commit refused every frame between them).
+TEST_F(SyncFixture, IsolatedNonFiniteSamplesCommittedTogetherRefuseOnlyTheirFrames) {
+  const std::size_t lead = 700;
+  rows_t rows = stream(lead, 7);
+  rows[1][lead + 1 * len() + 3000] = cf32(std::numeric_limits<float>::quiet_NaN(), 0.0F);
+  rows[2][lead + 5 * len() + 100] = cf32(0.0F, std::numeric_limits<float>::infinity());
+  synchroniser s = make();
+  const auto events = run(s, rows, rows[0].size(), rows[0].size(), /*drain=*/true);
+  const auto refused = only(events, kind::bad_samples);
+  ASSERT_EQ(refused.size(), 2U);
+  EXPECT_EQ(refused[0].first_sample, lead + 1 * len());
+  EXPECT_EQ(refused[1].first_sample, lead + 5 * len());
+  EXPECT_EQ(only(events, kind::frame).size(), 5U);  // 0, 2, 3, 4, 6
+  EXPECT_EQ(s.stats().nonfinite_samples, 2U);
+  EXPECT_EQ(s.stats().nonfinite_frames, 2U);
+}
+
+// Many NaN runs, each in its own commit, between a NaN and the release of its frame: none is
+// forgotten (a store of the last 256 runs evicted frame 2's, which was then decoded).
+TEST_F(SyncFixture, NonFiniteSamplesAreRememberedUntilTheirFrameIsChecked) {
+  const std::size_t lead = 300;
+  rows_t rows = stream(lead, 5);
+  rows[1][lead + 2 * len() + 3000] = cf32(std::numeric_limits<float>::quiet_NaN(), 0.0F);
+  for (std::size_t i = 0; i < 300; ++i) {  // frame 3's preamble, committed one sample at a time
+    rows[3][lead + 3 * len() + 100 + i] = cf32(std::numeric_limits<float>::quiet_NaN(), 0.0F);
+  }
+  synchroniser s = make();
+  const auto events = run(s, rows, rows[0].size(), 1, /*drain=*/true);
+  const auto refused = only(events, kind::bad_samples);
+  ASSERT_EQ(refused.size(), 2U);
+  EXPECT_EQ(refused[0].first_sample, lead + 2 * len());
+  EXPECT_EQ(refused[1].first_sample, lead + 3 * len());
+  EXPECT_EQ(only(events, kind::frame).size(), 3U);  // 0, 1, 4
+  EXPECT_EQ(s.stats().nonfinite_samples, 301U);
+}
+
+// The signal stops after a frame (the end of a burst): that frame is whole and released, the
+// lock dropped without a sync loss, and the next burst acquired. A burst whose last frame is
+// cut short is a sync loss: that frame is not released.
+TEST_F(SyncFixture, TheLastFrameOfABurstIsReleasedAndACutOneIsNot) {
+  const std::size_t lead = 1200;
+  const std::size_t silence = 5000;
+  rows_t rows = stream(lead, 6);
+  const std::size_t second = lead + 3 * len() + silence;  // frame 3's first sample
+  insert_noise(rows, lead + 3 * len(), silence, 31);
+  insert_noise(rows, rows[0].size(), 2000, 32);
+  {
+    synchroniser s = make();
+    const auto events = run(s, rows, rows[0].size(), 2500, /*drain=*/true);
+    std::vector<std::pair<kind, std::uint64_t>> got;
+    for (const auto& e : events) {
+      if (e.what != kind::searching) got.emplace_back(e.what, e.first_sample);
+    }
+    const std::vector<std::pair<kind, std::uint64_t>> want = {
+        {kind::acquired, lead},   {kind::frame, lead},           {kind::frame, lead + len()},
+        {kind::frame, lead + 2 * len()},  // the end of the first burst
+        {kind::acquired, second}, {kind::frame, second},         {kind::frame, second + len()},
+        {kind::frame, second + 2 * len()},  // the end of the stream
+    };
+    EXPECT_EQ(got, want);
+    EXPECT_EQ(s.stats().burst_ends, 2U);
+    EXPECT_EQ(s.stats().sync_losses, 0U);
+    EXPECT_EQ(s.stats().acquisitions, 2U);
+  }
+  {
+    // The first burst's last frame loses its last 200 samples (noise follows at once).
+    rows_t cut = rows;
+    for (auto& r : cut) {
+      const auto end = static_cast<std::ptrdiff_t>(lead + 3 * len());
+      std::fill(r.begin() + end - 200, r.begin() + end, cf32{});
+    }
+    synchroniser s = make();
+    const auto events = run(s, cut, cut[0].size(), 2500, /*drain=*/true);
+    const auto lost = only(events, kind::lost_lock);
+    ASSERT_EQ(lost.size(), 1U);
+    EXPECT_EQ(lost[0].first_sample, lead + 2 * len());
+    EXPECT_EQ(only(events, kind::frame).size(), 5U);
+    EXPECT_EQ(s.stats().burst_ends, 1U);
+    EXPECT_EQ(s.stats().sync_losses, 1U);
+  }
 }
 
 TEST_F(SyncFixture, NoiseAloneNeverLocks) {
@@ -313,10 +421,12 @@ TEST(Synchroniser, CopyCheckingFiniteCopiesExactlyAndSeesEveryNonFiniteSample) {
 TEST(Synchroniser, BadConfigurationIsRefused) {
   const ofdm::numerology n;
   const ofdm::frame_layout layout(n, 2, modem::modulation::qpsk);
-  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 0, 0.1), config_error);
-  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 2, 0.0), config_error);
-  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 2, 1.0), config_error);
-  EXPECT_THROW(synchroniser(n, layout.preamble_waveform().first(100), 2, 0.1), config_error);
+  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 0, 0.1, 4), config_error);
+  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 2, 0.0, 4), config_error);
+  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 2, 1.0, 4), config_error);
+  EXPECT_THROW(synchroniser(n, layout.preamble_waveform().first(100), 2, 0.1, 4), config_error);
+  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 2, 0.1, -1), config_error);
+  EXPECT_THROW(synchroniser(n, layout.preamble_waveform(), 2, 0.1, n.cp_length + 1), config_error);
 }
 
 }  // namespace

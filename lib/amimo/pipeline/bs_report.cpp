@@ -251,11 +251,11 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
   t += "# scoring: BER of hard decisions over streams not erased; erased = bits of streams whose quality\n"
        "#   could not be known (never scored); LLR-sgnBER = LLR sign errors (LLR 0 counts as an error);\n"
        "#   LLRcal = observed / LLR-claimed sign errors (1 = calibrated soft outputs, > 1 over-confident)\n";
-  t += fmt::format("# events: acquisitions {}, sync losses {}, missed frames {}, unmatched frames {}, "
+  t += fmt::format("# events: acquisitions {}, sync losses {}, burst ends {}, missed frames {}, unmatched frames {}, "
                    "NaN/Inf samples {} (frames dropped {}), misaligned channels {} (realigned), unaligned frames {} "
                    "(dropped), radio: timeouts {}, overflows {}, dropped messages {}, dropped samples {}, "
                    "refused channels {}, late channels {}\n",
-                   s.acquisitions, s.sync_losses, s.missed_frames, s.unmatched_frames, s.nonfinite_samples,
+                   s.acquisitions, s.sync_losses, s.burst_ends, s.missed_frames, s.unmatched_frames, s.nonfinite_samples,
                    s.nonfinite_frames, s.misaligned_channels, s.unaligned_frames, r.radio.timeouts, r.radio.overflows,
                    r.radio.dropped_messages, r.radio.dropped_samples, r.radio.refused_channels,
                    r.radio.late_channels);
@@ -333,6 +333,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"frames", s.frames},
                    {"acquisitions", s.acquisitions},
                    {"sync_losses", s.sync_losses},
+                   {"burst_ends", s.burst_ends},
                    {"discarded_samples", s.discarded_samples},
                    {"nonfinite_samples", s.nonfinite_samples},
                    {"nonfinite_frames", s.nonfinite_frames},

@@ -123,7 +123,7 @@ receiver::receiver(const receiver_config& config)
       layout_((validate(config), config.layout), config.users, config.modulation),
       demapper_(layout_.mapper(), static_cast<std::size_t>(config.layout.data_symbols) *
                                       static_cast<std::size_t>(config.layout.used_subcarriers)),
-      sync_(config.layout, layout_.preamble_waveform(), config.antennas, config.sync_threshold),
+      sync_(config.layout, layout_.preamble_waveform(), config.antennas, config.sync_threshold, config.fft_backoff),
       identifier_(layout_, config.seed, config.known_bits, config.frame_search) {
   const auto& n = config_.layout;
   const auto used = static_cast<std::size_t>(n.used_subcarriers);

@@ -60,6 +60,13 @@ double window_energy(const cf32* x, std::size_t n) noexcept {
 constexpr std::size_t kSearchPart = 256;
 constexpr std::size_t kSearchAntennas = 4;
 
+// NaN/Inf spans kept: spans at least a frame apart inside a buffer of at most 16 frames and
+// a symbol are at most 18; the rest is headroom (a full store merges conservatively).
+constexpr std::size_t kBadSpans = 64;
+
+// Lags checked on either side of the skews an antenna may have without realignment.
+constexpr std::size_t kWindowMargin = 4;
+
 // Whether any component of p[0, n) is NaN or ±Inf (all exponent bits set): an integer
 // test the compiler vectorises, so clean blocks cost little more than reading them.
 bool any_nonfinite(const cf32* p, std::size_t n) noexcept {
@@ -91,15 +98,18 @@ bool copy_checking_finite(const cf32* from, std::size_t n, cf32* to) noexcept {
   return !bad;
 }
 
-synchroniser::synchroniser(const ofdm::numerology& n, std::span<const cf32> preamble, int antennas, double threshold)
+synchroniser::synchroniser(const ofdm::numerology& n, std::span<const cf32> preamble, int antennas, double threshold,
+                           int fft_backoff)
     : preamble_(preamble.begin(), preamble.end()),
       threshold_(threshold),
       frame_len_(static_cast<std::size_t>(n.frame_length())),
       sym_len_(static_cast<std::size_t>(n.symbol_length())),
       cp_(static_cast<std::size_t>(n.cp_length)),
-      fft_len_(static_cast<std::size_t>(n.fft_size)) {
+      fft_len_(static_cast<std::size_t>(n.fft_size)),
+      backoff_(static_cast<std::size_t>(std::max(fft_backoff, 0))) {
   if (antennas < 1) throw config_error("synchroniser: antennas must be at least 1");
   if (!(threshold > 0.0 && threshold < 1.0)) throw config_error("sync_threshold must be in (0, 1)");
+  if (fft_backoff < 0 || fft_backoff > n.cp_length) throw config_error("fft_backoff must be in [0, cp_length]");
   if (preamble_.size() != fft_len_) throw config_error("synchroniser: the preamble must be fft_size samples");
   const auto ant = static_cast<std::size_t>(antennas);
 
@@ -113,7 +123,7 @@ synchroniser::synchroniser(const ofdm::numerology& n, std::span<const cf32> prea
   antenna_metric_.assign(ant, 0.0);
   write_ptrs_.resize(ant);
   frame_rows_.resize(ant);
-  bad_.reserve(256);
+  bad_.reserve(kBadSpans);
 
   for (const cf32& v : preamble_) preamble_energy_ += static_cast<double>(std::norm(v));
   const std::size_t part = std::min(kSearchPart, preamble_.size());
@@ -153,33 +163,51 @@ void synchroniser::compact() {
 }
 
 void synchroniser::commit(std::size_t count, bool known_finite) {
-  // NaN/Inf samples are zeroed (so correlations stay finite) and their span remembered:
-  // a frame overlapping one is dropped and counted.
+  // NaN/Inf samples are zeroed (so correlations stay finite) and each run of them
+  // remembered: a frame overlapping one is dropped and counted.
   const std::uint64_t abs0 = head_abs_ + tail_;  // head_abs_ is the absolute index of buffer[0]
-  std::uint64_t bad_first = 0;
-  std::uint64_t bad_last = 0;
-  std::uint64_t bad_count = 0;
   for (auto& row : buffer_) {
     if (known_finite) break;
     cf32* p = row.data() + tail_;
     if (!any_nonfinite(p, count)) continue;
     for (std::size_t i = 0; i < count; ++i) {
-      if (!std::isfinite(p[i].real()) || !std::isfinite(p[i].imag())) {
-        p[i] = cf32{};
-        const std::uint64_t at = abs0 + i;
-        if (bad_count == 0 || at < bad_first) bad_first = at;
-        bad_last = std::max(bad_last, at + 1);
-        ++bad_count;
-      }
+      if (std::isfinite(p[i].real()) && std::isfinite(p[i].imag())) continue;
+      const std::size_t run_first = i;
+      for (; i < count && !(std::isfinite(p[i].real()) && std::isfinite(p[i].imag())); ++i) p[i] = cf32{};
+      stats_.nonfinite_samples += i - run_first;
+      note_bad_samples(abs0 + run_first, abs0 + i);
     }
-  }
-  if (bad_count > 0) {
-    stats_.nonfinite_samples += bad_count;
-    if (bad_.size() == bad_.capacity()) bad_.erase(bad_.begin());
-    bad_.emplace_back(bad_first, bad_last);
   }
   tail_ += count;
   stats_.samples += count;
+}
+
+// Adds the run [first, last) to the sorted spans, merged with every span less than a frame
+// from it: a frame slot fits in no shorter gap, so the merge drops no clean frame, and the
+// spans stay few. Spans wholly before the buffer are forgotten (no frame can reach them).
+void synchroniser::note_bad_samples(std::uint64_t first, std::uint64_t last) noexcept {
+  const std::uint64_t gap = frame_len_;
+  std::erase_if(bad_, [&](const auto& iv) { return iv.second <= head_abs_; });
+  auto it = std::lower_bound(bad_.begin(), bad_.end(), first,
+                             [](const auto& iv, std::uint64_t v) { return iv.first < v; });
+  if (it != bad_.begin() && std::prev(it)->second + gap > first) --it;  // merges with the previous
+  if (it == bad_.end() || it->first >= last + gap) {
+    if (bad_.size() < bad_.capacity()) {
+      bad_.insert(it, {first, last});
+      return;
+    }
+    // Cannot happen with the spans a frame apart (see kBadSpans); if it did, the run is
+    // merged into a neighbour: frames may be refused for it, none decoded with it.
+    if (it == bad_.end()) --it;
+  }
+  it->first = std::min(it->first, first);
+  it->second = std::max(it->second, last);
+  // The widened span may now reach the spans after it.
+  auto next = std::next(it);
+  while (next != bad_.end() && next->first < it->second + gap) {
+    it->second = std::max(it->second, next->second);
+    next = bad_.erase(next);
+  }
 }
 
 bool synchroniser::frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept {
@@ -210,25 +238,42 @@ double synchroniser::antenna_metric(std::size_t a, std::size_t lag) const noexce
   return energy > 0.0 ? std::norm(correlate(pre.data(), x, len)) / (energy * preamble_energy_) : 0.0;
 }
 
-// Antenna a's correlation energy over the lags a channel inside the CP can occupy,
-// [lag − 2, lag + CP], over its window energy at `lag`: near 1 for an aligned channel at
-// high SNR whatever its multipath, about (CP + 3)/FFT for a channel off by more than the CP.
-double synchroniser::antenna_window_metric(std::size_t a, std::size_t lag) const noexcept {
+// Antenna a's correlation energy over the lags a channel may occupy without its FFT window
+// taking another symbol's samples, [lag − backoff, lag + CP − backoff], over its window
+// energy at `lag`: near 1 for an aligned channel at high SNR whatever its multipath, about
+// (CP + 1)/FFT for a channel off by more. A correlation main lobe is wider than a sample
+// (the used band is narrower than the sample rate), so a channel just outside that range
+// still shows much of its energy inside: `peak_outside` says whether a lag within
+// kWindowMargin outside the range correlates better than every lag inside it.
+double synchroniser::antenna_window_metric(std::size_t a, std::size_t lag, bool& peak_outside) const noexcept {
   const std::size_t len = fft_len_;
   const std::size_t cp = cp_;
   const auto& pre = preamble_;
   const cf32* x = row(a) + lag + cp;
+  peak_outside = false;
   const double energy = window_energy(x, len);
   if (!(energy > 0.0)) return 0.0;
+  const std::size_t first = lag >= backoff_ ? lag - backoff_ : 0;
+  const std::size_t last = lag + cp - backoff_;
   double corr = 0.0;
-  for (std::size_t l = lag >= 2 ? lag - 2 : 0; l <= lag + cp; ++l) {
-    corr += std::norm(correlate(pre.data(), row(a) + l + cp, len));
+  double inside = 0.0;
+  double outside = 0.0;
+  for (std::size_t l = first >= kWindowMargin ? first - kWindowMargin : 0; l <= last + kWindowMargin; ++l) {
+    const double c = std::norm(correlate(pre.data(), row(a) + l + cp, len));
+    if (l < first || l > last) {
+      outside = std::max(outside, c);
+    } else {
+      inside = std::max(inside, c);
+      corr += c;
+    }
   }
+  peak_outside = outside > inside;
   return corr / (energy * preamble_energy_);
 }
 
-// Checks that every antenna's preamble sits at `lag` (aligned index) within the CP. A
-// channel whose preamble is found elsewhere — clearly, at more than the CP — is realigned
+// Checks that every antenna's preamble sits at `lag` (aligned index), up to backoff samples
+// early or CP − backoff late (the skews whose FFT window stays inside the symbol and its CP).
+// A channel whose preamble is found clearly elsewhere is realigned
 // by dropping samples at the head of the leading channels (offsets), and counted; `lag` is
 // updated when the realignment moves the aligned indices. Returns wait when the search
 // needs more samples, failed when a channel cannot be realigned.
@@ -264,11 +309,18 @@ synchroniser::alignment synchroniser::check_alignment(std::size_t& lag) {
   };
   for (std::size_t a = 0; a < ant; ++a) {
     if (antenna_metric_[a] >= 0.1 * top) continue;
-    if (top_window < 0.0) top_window = antenna_window_metric(strongest, lag);
-    // A channel off by more than the CP shows only the noise floor of the window, about
-    // (CP + 3)/FFT: twice that, or a quarter of the strongest antenna's, passes.
-    const double floor = 2.0 * static_cast<double>(cp + 3) / static_cast<double>(fft_len_);
-    if (antenna_window_metric(a, lag) >= std::max(0.25 * top_window, floor)) continue;
+    // The window check reads CP + kWindowMargin lags past `lag`.
+    if (aligned_tail() < lag + 2 * cp + fft_len_ + kWindowMargin) {
+      restore();
+      return alignment::wait;
+    }
+    bool peak_outside = false;
+    if (top_window < 0.0) top_window = antenna_window_metric(strongest, lag, peak_outside);
+    // A channel off by more shows only the noise floor of the window, about (CP + 1)/FFT:
+    // twice that, or a quarter of the strongest antenna's, passes unless it peaks just outside.
+    const double floor = 2.0 * static_cast<double>(cp + 1) / static_cast<double>(fft_len_);
+    const double window = antenna_window_metric(a, lag, peak_outside);
+    if (window >= std::max(0.25 * top_window, floor) && !peak_outside) continue;
     // Search a whole frame of lags on this antenna (the preamble repeats every frame, so a
     // skew is known modulo the frame length and taken in (−frame/2, frame/2]).
     if (aligned_tail() < lag + frame_len + sym_len + 16) {
@@ -298,7 +350,8 @@ synchroniser::alignment synchroniser::check_alignment(std::size_t& lag) {
     std::ptrdiff_t skew = static_cast<std::ptrdiff_t>(q) - static_cast<std::ptrdiff_t>(lag);
     skew = ((skew % frame) + frame) % frame;
     if (skew > frame / 2) skew -= frame;
-    if (std::abs(skew) <= static_cast<std::ptrdiff_t>(cp)) continue;  // multipath inside the CP
+    // Inside what the FFT window tolerates (multipath, or a skew the CP absorbs): left.
+    if (skew >= -static_cast<std::ptrdiff_t>(backoff_) && skew <= static_cast<std::ptrdiff_t>(cp - backoff_)) continue;
     ++moved;
     if (skew > 0) {
       offset_[a] += static_cast<std::size_t>(skew);  // this channel lags: drop its head
@@ -481,6 +534,14 @@ sync_verdict synchroniser::track() {
     }
   }
   stats_.last_sync_metric = best;
+  if (best < threshold_ && signal_ends_after_frame()) {
+    // The end of a burst: this frame is whole; searching goes on after it.
+    ++stats_.burst_ends;
+    locked_ = false;
+    const sync_verdict v = release(frame_start_);
+    head_ = frame_start_ + frame_len_;
+    return v;
+  }
   if (best < threshold_) {
     ++stats_.sync_losses;
     locked_ = false;
@@ -510,6 +571,27 @@ sync_verdict synchroniser::track() {
   frame_start_ = next_start;
   head_ = frame_start_;
   return v;
+}
+
+// Mean power per sample over aligned [from, from + n), summed over antennas.
+double synchroniser::mean_power(std::size_t from, std::size_t n) const noexcept {
+  double energy = 0.0;
+  for (std::size_t a = 0; a < buffer_.size(); ++a) energy += window_energy(row(a) + from, n);
+  return energy / static_cast<double>(n);
+}
+
+// Whether the signal stopped right after the locked frame (no next preamble because nothing
+// follows): the next preamble's window holds under a quarter of the frame's mean power, and
+// the frame's last 16 samples at least a quarter of it (a frame cut short before its end is
+// not whole: it is a sync loss). At an SNR under about 5 dB silence is not told from
+// signal, and the frame is dropped as a sync loss.
+bool synchroniser::signal_ends_after_frame() const noexcept {
+  constexpr std::size_t kTail = 16;
+  const double frame = mean_power(frame_start_, frame_len_);
+  if (!(frame > 0.0)) return false;
+  const double after = mean_power(frame_start_ + frame_len_ + cp_, fft_len_);
+  const double tail = mean_power(frame_start_ + frame_len_ - kTail, kTail);
+  return after < 0.25 * frame && tail >= 0.25 * frame;
 }
 
 sync_verdict synchroniser::step() { return locked_ ? track() : acquire(); }

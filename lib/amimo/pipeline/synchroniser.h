@@ -10,14 +10,20 @@
 // refined ±8 lags with the full metric, then the earliest path within half a CP that
 // reaches half the peak). Once locked, a frame is released when the next frame's preamble
 // is found at the expected lag ±2 samples (a drift is followed only when the peak clearly
-// moved); otherwise the lock is lost (counted) and acquisition starts again past this
-// frame's preamble: samples lost inside a frame drop that frame instead of decoding it as
-// errors. Every antenna's preamble must sit at the common lag within the CP: a channel
+// moved). When it is missing, either the signal stopped after this frame (the end of a
+// burst: the next preamble's window holds under a quarter of the frame's mean power while
+// the frame's last samples hold their share) and the frame is released, the lock dropped
+// (counted as a burst end); or the lock is lost (counted) and acquisition starts again past
+// this frame's preamble: samples lost inside a frame drop that frame instead of decoding it
+// as errors. Every antenna's preamble must sit where the FFT window takes no other symbol's
+// samples: from `fft_backoff` samples early to CP − `fft_backoff` samples late. A channel
 // clearly elsewhere is realigned by dropping samples at the head of the lagging channels
 // (per-antenna offsets, counted), and the frame in which that was found is dropped.
 //
 // NaN/Inf samples are zeroed as they are committed (so correlations stay finite) and their
-// span remembered (the last 256 spans): a frame overlapping one is dropped and counted.
+// runs remembered: a frame overlapping one is dropped and counted. Runs less than a frame
+// apart are kept as one span (no frame fits between them), so the spans inside the buffer
+// are few (at most one per frame it holds) and none is forgotten before its frame is checked.
 // The buffer holds 4 to 16 frames; compaction (in input()) keeps the unprocessed tail.
 // A released frame's samples stay valid until the next input(). No allocation per frame.
 
@@ -38,6 +44,8 @@ struct sync_stats {
   std::uint64_t samples = 0;              ///< samples per antenna taken in
   std::uint64_t acquisitions = 0;         ///< times the synchroniser locked
   std::uint64_t sync_losses = 0;          ///< expected preamble missing after lock
+  std::uint64_t burst_ends = 0;           ///< the signal stopped after a locked frame: that frame
+                                          ///< released, the lock dropped (not a sync loss)
   std::uint64_t discarded_samples = 0;    ///< searched without finding a preamble
   std::uint64_t nonfinite_samples = 0;    ///< NaN/Inf samples (zeroed)
   std::uint64_t nonfinite_frames = 0;     ///< frames dropped because they held NaN/Inf samples
@@ -54,10 +62,12 @@ struct sync_verdict {
     searching,       ///< acquisition without lock: a frame of samples had no usable preamble
                      ///< (or its channels could not be aligned); search goes on
     acquired,        ///< locked on a preamble: frames follow
-    lost_lock,       ///< the next preamble was missing: this frame dropped, searching again
+    lost_lock,       ///< the next preamble was missing (and the signal did not stop): this
+                     ///< frame dropped, searching again
     unaligned,       ///< a frame slot dropped: a channel fell out of step (realigned, or lock lost)
     bad_samples,     ///< a frame slot dropped: NaN/Inf samples inside it
-    frame,           ///< a frame: rows, first_sample
+    frame,           ///< a frame: rows, first_sample (after the last frame of a burst, the
+                     ///< lock is dropped: locked() is false)
   };
   kind what = kind::need_more;
   /// Absolute index (samples since the first commit) of the frame's first sample on an
@@ -80,8 +90,11 @@ bool copy_checking_finite(const cf32* from, std::size_t n, cf32* to) noexcept;
 class synchroniser {
  public:
   /// preamble: the preamble's time-domain body (n.fft_size samples, as one user sends it);
-  /// threshold: normalised preamble correlation in (0, 1) to accept a frame.
-  synchroniser(const ofdm::numerology& n, std::span<const cf32> preamble, int antennas, double threshold);
+  /// threshold: normalised preamble correlation in (0, 1) to accept a frame; fft_backoff:
+  /// where the demodulator's FFT window starts, samples inside the CP (0 … CP), which bounds
+  /// the per-antenna skew tolerated without realignment.
+  synchroniser(const ofdm::numerology& n, std::span<const cf32> preamble, int antennas, double threshold,
+               int fft_backoff);
   ~synchroniser();
   synchroniser(const synchroniser&) = delete;
   synchroniser& operator=(const synchroniser&) = delete;
@@ -106,7 +119,7 @@ class synchroniser {
   enum class alignment { ok, realigned, wait, failed };
   double preamble_metric(std::size_t lag) const noexcept;
   double antenna_metric(std::size_t a, std::size_t lag) const noexcept;
-  double antenna_window_metric(std::size_t a, std::size_t lag) const noexcept;
+  double antenna_window_metric(std::size_t a, std::size_t lag, bool& peak_outside) const noexcept;
   alignment check_alignment(std::size_t& lag);
   sync_verdict acquire();
   sync_verdict track();
@@ -118,6 +131,9 @@ class synchroniser {
   /// Samples available on every antenna, in aligned indices.
   std::size_t aligned_tail() const noexcept { return tail_ - max_offset_; }
   bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
+  void note_bad_samples(std::uint64_t first, std::uint64_t last) noexcept;
+  double mean_power(std::size_t from, std::size_t n) const noexcept;
+  bool signal_ends_after_frame() const noexcept;
   void compact();
 
   std::vector<cf32> preamble_;  // the preamble's time-domain body (fft_size samples)
@@ -126,6 +142,7 @@ class synchroniser {
   std::size_t sym_len_;
   std::size_t cp_;
   std::size_t fft_len_;
+  std::size_t backoff_;  // FFT window start inside the CP
   double preamble_energy_ = 0.0;  // Σ|p|² of the preamble body
 
   // Sample buffer: antennas rows; [head_, tail_) valid; absolute index of buffer index 0 kept.
@@ -138,7 +155,8 @@ class synchroniser {
   std::uint64_t head_abs_ = 0;  // absolute sample index of buffer index 0
   bool locked_ = false;
   std::size_t frame_start_ = 0;  // buffer index of the locked frame's first sample
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> bad_;  // NaN intervals [a, b)
+  // NaN/Inf runs [a, b) in absolute buffer indices, sorted, at least a frame apart.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> bad_;
   // Per-antenna alignment: samples dropped at the head of each channel so that every
   // antenna's preamble sits at the same aligned index (0 for the latest channel).
   std::vector<std::size_t> offset_;

@@ -170,6 +170,102 @@ TEST(SolverService, NonFiniteInputIsReportedPerItem) {
   EXPECT_EQ(std::get<reply>(resp).items[1].code, error_code::dimension_mismatch);
 }
 
+// A singular or non-finite matrix, or a non-finite B, is data through `remote` as in process:
+// ok = false, X = 0, no fallback, and the session kept (each unusable matrix made the next
+// solve a "reply of the wrong shape": a counted fallback and an orphaned session, until the
+// client's 16 sessions were spent and even good matrices were solved locally).
+TEST(SolverService, UnusableMatricesAndRightHandSidesAreDataLikeInProcess) {
+  running_service s;
+  reset_remote_fallbacks();
+  auto remote = solver::create_linear_solver(
+      {"remote", {{"endpoint", s.service.endpoint()}, {"backend", "digital-f64"}, {"on-failure", "error"}}}, 4, 1);
+  auto local = solver::create_linear_solver({"digital-f64", {}}, 4, 1);
+  rng gen(12);
+  cmat b(4, 2);
+  gen.fill_complex_normal(b);
+  cmat v(4, 1);
+  gen.fill_complex_normal(v);
+  const cmat singular = v * v.adjoint();  // rank 1
+  cmat nan_matrix = random_spd(4, gen);
+  nan_matrix(2, 1) = cf64(std::numeric_limits<double>::quiet_NaN(), 0.0);
+  cmat nan_b = b;
+  nan_b(3, 1) = cf64(0.0, std::numeric_limits<double>::infinity());
+  const cmat good = random_spd(4, gen);
+  for (int round = 0; round < 20; ++round) {  // more than a client's 16 sessions
+    for (const cmat* a : std::initializer_list<const cmat*>{&singular, &nan_matrix, &good}) {
+      for (const cmat* rhs : std::initializer_list<const cmat*>{&b, &nan_b}) {
+        cmat x_remote = cmat::Constant(4, 2, cf64(7.0, 7.0));
+        cmat x_local = x_remote;
+        const auto ms_remote = remote->set_matrix(*a, solver::matrix_structure::hermitian);
+        const auto ms_local = local->set_matrix(*a, solver::matrix_structure::hermitian);
+        EXPECT_EQ(ms_remote.ok, ms_local.ok) << round;
+        const auto st_remote = remote->solve(x_remote, *rhs);
+        const auto st_local = local->solve(x_local, *rhs);
+        EXPECT_EQ(st_remote.ok, st_local.ok) << round;
+        EXPECT_FALSE(st_remote.fallback) << round;
+        if (!st_local.ok) {
+          EXPECT_TRUE(x_remote.isZero(0.0)) << round;
+          EXPECT_TRUE(x_local.isZero(0.0)) << round;
+        } else {
+          EXPECT_LT((x_remote - x_local).norm(), 1e-12 * x_local.norm()) << round;
+        }
+      }
+    }
+  }
+  EXPECT_EQ(remote_fallbacks().total, 0U);
+  EXPECT_EQ(s.service.counters().sessions_created, 1U);
+}
+
+// A session is charged for the order it was created with and for the reply it keeps for a
+// retry: a larger matrix is refused per item, and a reply beyond the client's session memory
+// is refused before any work (a max_size-1 session held a 1024×1024 matrix; 8 such sessions
+// cached 64 MB replies each under a 1 MiB limit).
+TEST(SolverService, SessionMemoryCoversLargerMatricesAndTheCachedReply) {
+  service_options o;
+  o.client_session_mib = 1;
+  running_service s(o);
+  remote_client client({s.service.endpoint(), "", "", {}});
+  rng gen(3);
+  request r;
+  r.id = 1;
+  r.session = 5;
+  r.max_size = 4;
+  r.element = element_type::cf64;
+  r.spec = {"digital-f64", {}};
+  r.items = {{item_op::set_matrix, solver::matrix_structure::hermitian, 0, random_spd(64, gen)}};
+  auto resp = round_trip(client, encode_request(r));
+  ASSERT_TRUE(std::holds_alternative<reply>(resp));
+  EXPECT_EQ(std::get<reply>(resp).items[0].code, error_code::dimension_mismatch);
+  EXPECT_FALSE(std::get<reply>(resp).items[0].ok);
+  // Within the order: served, with eight solves whose reply (64 KiB each) fits; then 80,
+  // whose 5 MiB reply would not.
+  cmat b(4, 1024);
+  gen.fill_complex_normal(b);
+  const cmat a = random_spd(4, gen);
+  r.id = 2;
+  r.items = {{item_op::set_matrix, solver::matrix_structure::hermitian, 0, a}};
+  for (int k = 0; k < 8; ++k) r.items.push_back({item_op::solve, solver::matrix_structure::hermitian, 0, b});
+  resp = round_trip(client, encode_request(r));
+  ASSERT_TRUE(std::holds_alternative<reply>(resp));
+  const reply& fits = std::get<reply>(resp);
+  ASSERT_EQ(fits.items.size(), 9U);
+  EXPECT_TRUE(fits.items[8].ok);
+  EXPECT_LT((a * fits.items[8].x - b).norm(), 1e-10 * b.norm());
+  r.id = 3;
+  r.items.resize(1);
+  for (int k = 0; k < 80; ++k) r.items.push_back({item_op::solve, solver::matrix_structure::hermitian, 0, b});
+  resp = round_trip(client, encode_request(r));
+  ASSERT_TRUE(std::holds_alternative<error_reply>(resp));
+  EXPECT_EQ(std::get<error_reply>(resp).code, error_code::quota);
+  EXPECT_GE(s.service.counters().quota_refusals, 1U);
+  // The session still serves what fits.
+  r.id = 4;
+  r.items.resize(2);
+  resp = round_trip(client, encode_request(r));
+  ASSERT_TRUE(std::holds_alternative<reply>(resp));
+  EXPECT_TRUE(std::get<reply>(resp).items[1].ok);
+}
+
 TEST(SolverService, ARepeatedRequestIdIsAnsweredFromTheCache) {
   running_service s;
   remote_client client({s.service.endpoint(), "", "", {}});

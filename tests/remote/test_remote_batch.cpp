@@ -14,6 +14,7 @@
 #include "remote_test_support.h"
 
 #include <gtest/gtest.h>
+#include <zmq.hpp>
 
 #include <chrono>
 #include <memory>
@@ -377,6 +378,77 @@ TEST(RemoteBatch, ServiceGoneMeansCountedLocalAnswers) {
   (void)run(*remote, in);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 100ms);
   EXPECT_EQ(c.timeouts, 1U);
+}
+
+// A chunk that timed out is retried with its id; when that copy is answered `busy`, the
+// first copy may still be queued at the service, so the chunk waits for it instead of going
+// again under a fresh id (which the service's retry cache cannot recognise: the chunk ran
+// twice, and an analog backend's later chunks drew other noise). A scripted service: it
+// answers the warm-up, keeps the chunk's first copy, answers the retry `busy`, listens, and
+// then answers the first copy.
+TEST(RemoteBatch, AChunkAnsweredBusyAfterARetryIsNotSentAgainUnderAFreshId) {
+  zmq::context_t context(1);
+  zmq::socket_t router(context, zmq::socket_type::router);
+  router.set(zmq::sockopt::linger, 0);
+  router.bind("tcp://127.0.0.1:*");
+  const std::string endpoint = router.get(zmq::sockopt::last_endpoint);
+  std::vector<std::uint64_t> ids;  // request ids the service received, in order
+  std::vector<double> answer;      // the X the service sent (reals)
+  std::thread service([&] {
+    const auto next = [&](std::chrono::milliseconds wait, std::string& peer, request& req) {
+      zmq::pollitem_t item{router.handle(), 0, ZMQ_POLLIN, 0};
+      if (zmq::poll(&item, 1, wait) == 0) return false;
+      zmq::message_t who;
+      zmq::message_t body;
+      (void)router.recv(who);
+      (void)router.recv(body);
+      peer = who.to_string();
+      req = decode_request(std::span<const std::byte>(static_cast<const std::byte*>(body.data()), body.size()));
+      ids.push_back(req.id);
+      return true;
+    };
+    const auto send = [&](const std::string& peer, const bytes& frame) {
+      router.send(zmq::buffer(peer), zmq::send_flags::sndmore);
+      router.send(zmq::buffer(frame.data(), frame.size()));
+    };
+    std::string peer;
+    request req;
+    if (!next(5000ms, peer, req)) return;  // the warm-up: no items
+    send(peer, encode_reply({req.id, req.session, req.element, {}}));
+    if (!next(5000ms, peer, req)) return;  // the chunk
+    const request first = req;
+    if (!next(5000ms, peer, req)) return;  // its retry, after the 400 ms timeout
+    send(peer, encode_error({req.id, req.session, error_code::busy, "queue full"}));
+    (void)next(250ms, peer, req);  // a fresh-id copy would come within the busy back-off
+    reply r{first.id, first.session, first.element, {}};
+    item_result res;
+    res.op = item_op::solve_batch;
+    res.ok = true;
+    res.count = 1;
+    res.rows = 3;
+    res.cols = 1;
+    res.statuses = {batch_item_status{true, true, true, false, error_code::none, 1, 0.0, 0.0, 0.0}};
+    for (int k = 0; k < 6; ++k) answer.push_back(0.25 * (k + 1));
+    res.x64 = answer;
+    r.items.push_back(res);
+    send(peer, encode_reply(r));
+    (void)next(600ms, peer, req);  // nothing else may come
+  });
+  reset_remote_fallbacks();
+  const systems in(1, 3, 1, 4);
+  auto remote = solver::create_batch_solver(
+      {"remote", {{"endpoint", endpoint}, {"timeout-ms", "400"}, {"retries", "1"}, {"batch-chunk", "1"}, {"window", "1"}}},
+      3, 1);
+  remote->reserve(1);  // the warm-up
+  const result got = run(*remote, in);
+  service.join();
+  ASSERT_EQ(ids.size(), 3U) << "a fourth request is the chunk sent again under a fresh id";
+  EXPECT_EQ(ids[1], ids[2]);  // the retry kept the chunk's id
+  ASSERT_EQ(got.status.size(), 1U);
+  EXPECT_TRUE(got.status[0].solve.ok);
+  EXPECT_FALSE(got.status[0].solve.fallback);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(got.x[static_cast<std::size_t>(k)], cf64(answer[2 * k], answer[2 * k + 1]));
+  EXPECT_EQ(remote_fallbacks().total, 0U);
 }
 
 }  // namespace

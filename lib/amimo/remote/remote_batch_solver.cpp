@@ -336,6 +336,12 @@ void remote_batch_solver::solve(std::span<solver::batch_status> status, solver::
           m.fall_back(status, x, a, b, structure, s.first, s.count);
         }
         s.answered = true;
+      } else if (m.error.code == error_code::busy && s.attempts > 0) {
+        // One copy of a chunk sent twice (a retry after a timeout) was refused; the other
+        // may still be queued at the service. Resending under a fresh id would run the chunk
+        // twice (the same id is answered from the service's cache, a fresh one is not), so
+        // the chunk waits for that copy's reply or its deadline.
+        ++m.counters.busy_replies;
       } else if (m.error.code == error_code::busy) {
         // A queue was full: back off, then resend under a fresh id (later chunks may have run).
         ++m.counters.busy_replies;

@@ -168,6 +168,20 @@ double request_work(const resolved_spec& spec, const request& r) {
   return work;
 }
 
+std::size_t reply_bytes(const request& r) {
+  const std::size_t scalar = r.element == element_type::cf32 ? 4 : 8;
+  std::size_t total = header_bytes;
+  for (const request_item& item : r.items) {
+    total += result_header_bytes;
+    if (item.op == item_op::solve) total += static_cast<std::size_t>(item.data.size()) * 2 * scalar;
+    if (item.op == item_op::solve_batch) {
+      total += static_cast<std::size_t>(item.count) *
+               (batch_status_bytes + static_cast<std::size_t>(item.rows) * item.cols * 2 * scalar);
+    }
+  }
+  return total;
+}
+
 std::size_t session_bytes(const resolved_spec& spec, std::uint32_t max_size) {
   const double n = static_cast<double>(max_size);
   // Digital: the matrix and its factors (complex, 16 B) and a reply cache of n×n.

@@ -72,6 +72,10 @@ std::unique_ptr<solver::batch_solver> create_batch_backend(const resolved_spec& 
 /// its `count` set_matrix + solve pairs, so --max-work bounds the whole request.
 double request_work(const resolved_spec& spec, const request& r);
 
+/// Bytes of the encoded reply to r (every item answered with its full output): the
+/// session caches it for a retry, so it is charged to the session's memory first.
+std::size_t reply_bytes(const request& r);
+
 /// Modelled bytes a session holds for backends of order max_size (state, factors, the
 /// cached reply); used for the per-client and global session-memory bounds.
 std::size_t session_bytes(const resolved_spec& spec, std::uint32_t max_size);

@@ -47,10 +47,12 @@ struct session {
   std::unique_ptr<solver::batch_solver> batch;  // solve_batch items (made on first use)
   std::vector<solver::batch_status> batch_status;
   int order = 0;  // order of the loaded matrix; 0: none
+  bool usable = false;  // the backend holds the matrix (false: it was non-finite, solves answer "no solution")
   std::uint64_t last_request = 0;
   bool answered = false;
   bytes last_reply;
-  std::size_t bytes_charged = 0;
+  std::size_t bytes_charged = 0;  // backends (session_bytes) and the cached reply
+  std::size_t reply_charged = 0;  // the part of bytes_charged held for the cached reply
   clock::time_point used;
 };
 
@@ -362,6 +364,27 @@ bytes solver_service::impl::handle(worker& w, const job& j) {
   }
   session& s = it->second;
   s.used = now;
+  // The reply is cached for a retry: its bytes count against the client's and the service's
+  // session memory before any work is done (a small session cannot hold a huge reply).
+  const std::size_t reply_need = reply_bytes(req);
+  if (reply_need > s.reply_charged) {
+    const std::size_t more = reply_need - s.reply_charged;
+    const std::lock_guard<std::mutex> lock(usage_mutex);
+    usage& u = clients[j.client];
+    const auto client_cap = static_cast<std::size_t>(options.client_session_mib * 1048576.0);
+    const auto global_cap = static_cast<std::size_t>(options.session_mib * 1048576.0);
+    if (u.session_bytes + more > client_cap || session_bytes_total + more > global_cap) {
+      count([](service_counters& c) { ++c.quota_refusals; });
+      count([](service_counters& c) { ++c.error_replies; });
+      return encode_error({req.id, req.session, u.session_bytes + more > client_cap ? error_code::quota : error_code::session_limit,
+                           "the reply to this request (" + std::to_string(reply_need >> 10U) +
+                               " KiB, kept for a retry) would exceed the session memory (--client-session-mib, --session-mib)"});
+    }
+    u.session_bytes += more;
+    session_bytes_total += more;
+    s.bytes_charged += more;
+    s.reply_charged = reply_need;
+  }
   reply out;
   out.id = req.id;
   out.session = req.session;
@@ -405,14 +428,23 @@ bytes solver_service::impl::handle(worker& w, const job& j) {
           res.ok = true;
           break;
         case item_op::set_matrix: {
-          if (!item.data.allFinite()) {
-            // Reported, and the session then has no usable matrix.
-            res.code = error_code::non_finite;
+          if (item.data.rows() > static_cast<Eigen::Index>(s.max_size)) {
+            // Beyond the order the session was created (and charged) for.
+            res.code = error_code::dimension_mismatch;
             s.order = 0;
             break;
           }
+          // An unusable matrix is data, as in process: the session keeps its order and its
+          // solves answer "no solution" (X = 0). A singular one goes to the backend (which says
+          // ok = false, as its solves will); a non-finite one is reported and never loaded.
+          s.order = static_cast<int>(item.data.rows());
+          if (!item.data.allFinite()) {
+            res.code = error_code::non_finite;
+            s.usable = false;
+            break;
+          }
           const solver::matrix_status st = s.backend->set_matrix(item.data, item.structure);
-          s.order = st.ok ? static_cast<int>(item.data.rows()) : 0;
+          s.usable = true;
           res.ok = st.ok;
           res.positive_definite = st.positive_definite;
           res.modelled_seconds = st.modelled_seconds;
@@ -424,8 +456,10 @@ bytes solver_service::impl::handle(worker& w, const job& j) {
             res.code = error_code::dimension_mismatch;
             break;
           }
-          if (!item.data.allFinite()) {
-            res.code = error_code::non_finite;
+          if (!s.usable || !item.data.allFinite()) {
+            // No solution (ok = false, X = 0 of B's shape); a non-finite B is also reported.
+            if (s.usable) res.code = error_code::non_finite;
+            res.x.setZero(item.data.rows(), item.data.cols());
             break;
           }
           res.x.resize(item.data.rows(), item.data.cols());
@@ -453,6 +487,12 @@ bytes solver_service::impl::handle(worker& w, const job& j) {
   s.last_request = req.id;
   s.answered = true;
   s.last_reply = encode_reply(out);
+  if (s.last_reply.size() < s.reply_charged) {  // true-up to what is held
+    const std::size_t less = s.reply_charged - s.last_reply.size();
+    release_usage(j.client, 0, 0, 0, less);
+    s.bytes_charged -= less;
+    s.reply_charged -= less;
+  }
   {
     const std::lock_guard<std::mutex> lock(counter_mutex);
     counts.solves += solves;

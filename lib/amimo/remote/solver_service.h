@@ -59,7 +59,8 @@ struct service_counters {
   std::uint64_t sessions_created = 0;
   std::uint64_t retries_answered = 0;
   std::uint64_t busy_replies = 0;       ///< refused at once: a queue was full
-  std::uint64_t quota_refusals = 0;     ///< new sessions refused by a per-client or global bound
+  std::uint64_t quota_refusals = 0;     ///< new sessions, or requests whose reply (cached for a retry)
+                                        ///< would not fit, refused by a per-client or global bound
   std::uint64_t work_refusals = 0;      ///< requests beyond --max-work
   std::uint64_t deadline_cuts = 0;      ///< requests cut at their deadline
   std::uint64_t sessions_expired = 0;

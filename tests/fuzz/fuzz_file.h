@@ -1,22 +1,35 @@
 #pragma once
 // Fuzz targets whose code under test reads a file by path: the input is written to a file
-// in a private temporary directory (created once per process), overwritten per input.
+// in a private temporary directory (created once per process, removed at its exit),
+// overwritten per input.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 namespace amimo::fuzz {
 
+/// The directory, removed with its files when the process exits normally (every test run
+/// left one behind).
 inline const std::string& scratch_directory() {
-  static const std::string dir = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/amimo-fuzz-XXXXXX";
-    if (mkdtemp(pattern.data()) == nullptr) std::abort();
-    return pattern;
-  }();
-  return dir;
+  struct scratch {
+    std::string path;
+    scratch() {
+      const char* base = std::getenv("TMPDIR");
+      path = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/amimo-fuzz-XXXXXX";
+      if (mkdtemp(path.data()) == nullptr) std::abort();
+    }
+    ~scratch() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+    scratch(const scratch&) = delete;
+    scratch& operator=(const scratch&) = delete;
+  };
+  static const scratch dir;
+  return dir.path;
 }
 
 /// Writes data to scratch_directory()/name and returns the path.

@@ -19,6 +19,7 @@ target="${3:-wire_decoder}"
 build="${4:-$root/build}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+export TMPDIR="$work"  # the targets' scratch files (fuzz_file.h) go with the rest
 command -v clang++ >/dev/null || { echo "clang++ not installed: fuzz target skipped"; exit 77; }
 flags=(-std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
        -I"$root/lib" -isystem /usr/include/eigen3)

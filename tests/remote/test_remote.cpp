@@ -101,7 +101,7 @@ TEST(WireFormat, EveryCorruptionIsRefusedWithACode) {
     return b;
   };
   EXPECT_EQ(decode_code(patched(0, 0xDEADBEEF)), error_code::malformed);                // magic
-  EXPECT_EQ(decode_code(patched(4, 0x00010003)), error_code::unsupported_version);      // version 3
+  EXPECT_EQ(decode_code(patched(4, 0x00010004)), error_code::unsupported_version);      // version 4
   EXPECT_EQ(decode_code(patched(32, 5000)), error_code::too_large);                     // max size
   EXPECT_EQ(decode_code(patched(36, 1'000'000)), error_code::too_large);                // item count
   EXPECT_EQ(decode_code(patched(36, 4)), error_code::malformed);                        // one item too many

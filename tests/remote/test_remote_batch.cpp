@@ -1,4 +1,4 @@
-// Batched solver offload (wire version 2, solve_batch): the message layout and its
+// Batched solver offload (wire version 3, solve_batch): the message layout and its
 // refusals, and remote_batch_solver against a solver_service on tcp://127.0.0.1 — results
 // equal to the in-process batch backends and to the per-system remote path, pipelined
 // chunks that keep an analog backend's random stream, limits that refuse oversize batches,
@@ -82,7 +82,7 @@ TEST(BatchWire, RequestHasTheDocumentedLayoutAndRoundTrips) {
   EXPECT_EQ(frame.size(), header_bytes + spec + 2 * item_header_bytes + 5 * (9 + 6) * 16);
   std::uint16_t version = 0;
   std::memcpy(&version, frame.data() + 4, 2);
-  EXPECT_EQ(version, 2);
+  EXPECT_EQ(version, 3);
   const request r = decode_request(frame);
   ASSERT_EQ(r.items.size(), 2U);
   EXPECT_EQ(r.items[0].op, item_op::reseed);
@@ -126,13 +126,16 @@ TEST(BatchWire, VersionsAndBoundsAreChecked) {
     std::memcpy(b.data() + at, &value, sizeof value);
     return b;
   };
-  // solve_batch in a version-1 message; version 3.
+  // solve_batch in a version-1 message; version 2 (read); version 4.
   bytes v1 = good;
   v1[4] = std::byte{1};
   EXPECT_EQ(decode_code(v1), error_code::malformed);
-  bytes v3 = good;
-  v3[4] = std::byte{3};
-  EXPECT_EQ(decode_code(v3), error_code::unsupported_version);
+  bytes v2 = good;
+  v2[4] = std::byte{2};
+  EXPECT_EQ(decode_code(v2), error_code::none);
+  bytes v4 = good;
+  v4[4] = std::byte{4};
+  EXPECT_EQ(decode_code(v4), error_code::unsupported_version);
   EXPECT_EQ(decode_code(patched(item + 12, 1'000'000)), error_code::too_large);  // systems beyond max_items
   EXPECT_EQ(decode_code(patched(item + 12, 5)), error_code::malformed);          // one more than the payload
   EXPECT_EQ(decode_code(patched(item + 12, 0)), error_code::malformed);          // empty batch
@@ -204,6 +207,39 @@ TEST(RemoteBatch, DigitalResultsEqualInProcessBatchAndThePerSystemPath) {
   }
 }
 
+// A version-3 reply carries each system's matrix and solve costs apart (56-byte records); a
+// version-2 client is answered in its own layout (40-byte records, the two together).
+TEST(BatchWire, AReplyTakesItsRequestsVersion) {
+  running_service s;
+  remote_client client({s.service.endpoint(), "", "", {}});
+  const systems in(3, 4, 1, 8);
+  const solver::solver_spec spec{"analog", {{"iters", "2"}}};
+  const bytes v3_frame = batch_frame(in, spec, 1, 1);
+  bytes v2_frame = batch_frame(in, spec, 1, 2);  // another session, the same creation seed
+  v2_frame[4] = std::byte{2};
+  const auto r3 = round_trip(client, v3_frame);
+  const auto r2 = round_trip(client, v2_frame);
+  ASSERT_TRUE(std::holds_alternative<reply>(r3));
+  ASSERT_TRUE(std::holds_alternative<reply>(r2));
+  const reply& a = std::get<reply>(r3);
+  const reply& b = std::get<reply>(r2);
+  EXPECT_EQ(a.version, 3);
+  EXPECT_EQ(b.version, 2);
+  EXPECT_EQ(encode_reply(a).size(), encode_reply(b).size() + 3 * (batch_status_bytes - batch_status_bytes_v2));
+  ASSERT_EQ(a.items.back().statuses.size(), 3U);
+  ASSERT_EQ(b.items.back().statuses.size(), 3U);
+  for (std::size_t m = 0; m < 3; ++m) {
+    const batch_item_status& split = a.items.back().statuses[m];
+    const batch_item_status& joint = b.items.back().statuses[m];
+    EXPECT_GT(split.matrix_joules, 0.0);
+    EXPECT_GT(split.modelled_joules, 0.0);
+    EXPECT_EQ(joint.matrix_joules, 0.0);
+    EXPECT_EQ(joint.modelled_joules, split.matrix_joules + split.modelled_joules);
+    EXPECT_EQ(joint.modelled_seconds, split.matrix_seconds + split.modelled_seconds);
+  }
+  EXPECT_EQ(a.items.back().x64, b.items.back().x64);
+}
+
 TEST(RemoteBatch, PipelinedChunksKeepAnAnalogBackendsRandomStream) {
   running_service s;
   const systems in(12, 4, 2, 4);
@@ -223,8 +259,17 @@ TEST(RemoteBatch, PipelinedChunksKeepAnAnalogBackendsRandomStream) {
     const result want = run(*local, in, seed);
     EXPECT_EQ(got.x, want.x) << "seed " << seed;  // bit-identical: the same state sequence
     for (int m = 0; m < in.count; ++m) {
-      EXPECT_EQ(got.status[static_cast<std::size_t>(m)].solve.iterations, want.status[static_cast<std::size_t>(m)].solve.iterations);
-      EXPECT_GT(got.status[static_cast<std::size_t>(m)].solve.modelled_joules, 0.0);
+      const solver::batch_status& g = got.status[static_cast<std::size_t>(m)];
+      const solver::batch_status& w = want.status[static_cast<std::size_t>(m)];
+      EXPECT_EQ(g.solve.iterations, w.solve.iterations);
+      EXPECT_GT(g.solve.modelled_joules, 0.0);
+      // The modelled costs split as in process (the matrix's programming went into the
+      // solve's figures, and the matrix's read 0, before wire version 3).
+      EXPECT_GT(w.matrix.modelled_joules, 0.0);
+      EXPECT_EQ(g.matrix.modelled_seconds, w.matrix.modelled_seconds);
+      EXPECT_EQ(g.matrix.modelled_joules, w.matrix.modelled_joules);
+      EXPECT_EQ(g.solve.modelled_seconds, w.solve.modelled_seconds);
+      EXPECT_EQ(g.solve.modelled_joules, w.solve.modelled_joules);
     }
   }
 }

@@ -173,6 +173,8 @@ struct remote_batch_solver::impl : remote_connection {
       out.solve.fallback = in.fallback;
       out.solve.iterations = in.iterations;
       out.solve.residual = in.residual;
+      out.matrix.modelled_seconds = in.matrix_seconds;
+      out.matrix.modelled_joules = in.matrix_joules;
       out.solve.modelled_seconds = in.modelled_seconds;
       out.solve.modelled_joules = in.modelled_joules;
     }

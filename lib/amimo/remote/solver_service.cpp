@@ -164,10 +164,12 @@ void run_batch(session& s, std::vector<Real>& reals, std::vector<Real>& x, reque
     out.fallback = in.solve.fallback;
     out.iterations = in.solve.iterations;
     out.residual = in.solve.residual;
-    out.modelled_seconds = in.matrix.modelled_seconds + in.solve.modelled_seconds;
-    out.modelled_joules = in.matrix.modelled_joules + in.solve.modelled_joules;
-    res.modelled_seconds += out.modelled_seconds;
-    res.modelled_joules += out.modelled_joules;
+    out.modelled_seconds = in.solve.modelled_seconds;
+    out.modelled_joules = in.solve.modelled_joules;
+    out.matrix_seconds = in.matrix.modelled_seconds;
+    out.matrix_joules = in.matrix.modelled_joules;
+    res.modelled_seconds += out.matrix_seconds + out.modelled_seconds;
+    res.modelled_joules += out.matrix_joules + out.modelled_joules;
   }
 }
 
@@ -386,6 +388,7 @@ bytes solver_service::impl::handle(worker& w, const job& j) {
     s.reply_charged = reply_need;
   }
   reply out;
+  out.version = req.version;  // the status records its client reads
   out.id = req.id;
   out.session = req.session;
   out.element = req.element;

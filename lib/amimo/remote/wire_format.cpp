@@ -168,7 +168,7 @@ std::uint16_t read_prefix(reader& in, std::uint64_t& id, std::uint64_t& session,
   if (in.get<std::uint32_t>() != wire_magic) throw wire_error(error_code::malformed, "bad magic (not an amimo solver message)");
   version = in.get<std::uint16_t>();
   if (version < 1 || version > wire_version) {
-    throw wire_error(error_code::unsupported_version, "wire version " + std::to_string(version) + " (this build speaks 1 and 2)");
+    throw wire_error(error_code::unsupported_version, "wire version " + std::to_string(version) + " (this build speaks 1 to 3)");
   }
   const auto type = in.get<std::uint16_t>();
   id = in.get<std::uint64_t>();
@@ -331,7 +331,7 @@ bytes encode_request(const request& r) {
   }
   writer out(size);
   put_request_header(out, r.id, r.session, r.create_seed, r.max_size, r.items.size(), spec, r.element,
-                     any_batch(r.items) ? 2 : 1);
+                     r.version != 0 ? r.version : any_batch(r.items) ? wire_version : std::uint16_t{1});
   for (const request_item& item : r.items) {
     if (item.op == item_op::solve_batch) {
       put_item_header(out, item.op, item.structure, item.rows, item.cols, item.count, item.seed);
@@ -371,7 +371,7 @@ void encode_batch_request_text(bytes& target, std::uint64_t id, std::uint64_t se
                                        static_cast<std::uint32_t>(sb.cols)) *
                                scalar_bytes(element);
   writer out(target, size);
-  put_request_header(out, id, session, create_seed, max_size, reseed != nullptr ? 2 : 1, text, element, 2);
+  put_request_header(out, id, session, create_seed, max_size, reseed != nullptr ? 2 : 1, text, element, wire_version);
   if (reseed != nullptr) put_item_header(out, item_op::reseed, structure, 0, 0, 0, *reseed);
   put_item_header(out, item_op::solve_batch, structure, static_cast<std::uint32_t>(sa.rows),
                   static_cast<std::uint32_t>(sb.cols), static_cast<std::uint32_t>(sa.count), 0);
@@ -396,6 +396,7 @@ request decode_request(std::span<const std::byte> frame, const wire_limits& limi
   request r;
   std::uint16_t version = 0;
   if (read_prefix(in, r.id, r.session, version) != 1) throw wire_error(error_code::malformed, "not a request");
+  r.version = version;
   r.create_seed = in.get<std::uint64_t>();
   r.max_size = in.get<std::uint32_t>();
   const auto count = in.get<std::uint32_t>();
@@ -464,13 +465,15 @@ request decode_request(std::span<const std::byte> frame, const wire_limits& limi
 }
 
 bytes encode_reply(const reply& r) {
+  const std::uint16_t version = r.version != 0 ? r.version : any_batch(r.items) ? wire_version : std::uint16_t{1};
+  const std::size_t status_bytes = version >= 3 ? batch_status_bytes : batch_status_bytes_v2;
   std::size_t size = header_bytes;
   for (const item_result& item : r.items) {
     size += result_header_bytes + static_cast<std::size_t>(item.x.size()) * 2 * scalar_bytes(r.element) +
-            item.statuses.size() * batch_status_bytes + (item.x64.size() + item.x32.size()) * scalar_bytes(r.element);
+            item.statuses.size() * status_bytes + (item.x64.size() + item.x32.size()) * scalar_bytes(r.element);
   }
   writer out(size);
-  put_prefix(out, 2, r.id, r.session, any_batch(r.items) ? 2 : 1);
+  put_prefix(out, 2, r.id, r.session, version);
   out.put(static_cast<std::uint32_t>(r.items.size()));
   out.zeros(4);
   out.put(static_cast<std::uint8_t>(r.element));
@@ -500,8 +503,15 @@ bytes encode_reply(const reply& r) {
       out.put(static_cast<std::int32_t>(st.iterations));
       out.zeros(4);
       out.put(st.residual);
-      out.put(st.modelled_seconds);
-      out.put(st.modelled_joules);
+      if (version >= 3) {
+        out.put(st.modelled_seconds);
+        out.put(st.modelled_joules);
+        out.put(st.matrix_seconds);
+        out.put(st.matrix_joules);
+      } else {
+        out.put(st.modelled_seconds + st.matrix_seconds);
+        out.put(st.modelled_joules + st.matrix_joules);
+      }
     }
     if (r.element == element_type::cf32) {
       out.reals(item.x32);
@@ -552,6 +562,7 @@ bool decode_response_into(std::span<const std::byte> frame, const wire_limits& l
   if (type != 2) throw wire_error(error_code::malformed, "not a reply");
   r.id = id;
   r.session = session;
+  r.version = version;
   const auto count = in.get<std::uint32_t>();
   in.zeros(4, "header");
   r.element = read_element(in.get<std::uint8_t>());
@@ -594,8 +605,9 @@ bool decode_response_into(std::span<const std::byte> frame, const wire_limits& l
     }
     if (systems > limits.max_items) throw wire_error(error_code::too_large, "too many systems in a batch result");
     const std::size_t reals = static_cast<std::size_t>(systems) * rows * cols * 2;
-    if (static_cast<std::size_t>(systems) * batch_status_bytes > in.left() ||
-        reals > (in.left() - static_cast<std::size_t>(systems) * batch_status_bytes) / scalar_bytes(r.element)) {
+    const std::size_t status_bytes = version >= 3 ? batch_status_bytes : batch_status_bytes_v2;
+    if (static_cast<std::size_t>(systems) * status_bytes > in.left() ||
+        reals > (in.left() - static_cast<std::size_t>(systems) * status_bytes) / scalar_bytes(r.element)) {
       throw wire_error(error_code::malformed, "batch result longer than the message");
     }
     item.x.resize(0, 0);
@@ -617,6 +629,8 @@ bool decode_response_into(std::span<const std::byte> frame, const wire_limits& l
       st.residual = in.get<double>();
       st.modelled_seconds = in.get<double>();
       st.modelled_joules = in.get<double>();
+      st.matrix_seconds = version >= 3 ? in.get<double>() : 0.0;
+      st.matrix_joules = version >= 3 ? in.get<double>() : 0.0;
     }
     if (r.element == element_type::cf32) {
       in.reals(item.x32, reals);

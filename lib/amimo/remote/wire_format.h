@@ -1,5 +1,5 @@
 #pragma once
-// The solver-offload wire format, versions 1 and 2 (README "Solver offload"). One ZeroMQ frame
+// The solver-offload wire format, versions 1 to 3 (README "Solver offload"). One ZeroMQ frame
 // per message, all integers little-endian, matrices column-major with interleaved
 // (re, im) in the request's element type.
 //
@@ -13,7 +13,7 @@
 //   item:    u8 op (1 reseed, 2 set_matrix, 3 solve, 4 solve_batch) · u8 structure (0 hermitian,
 //            1 general) · u16 0 · u32 rows · u32 cols · u32 count (solve_batch; else 0) ·
 //            u64 seed · payload
-//            solve_batch (version 2 only): count independent systems A_m X_m = B_m, payload
+//            solve_batch (version 2 and later): count independent systems A_m X_m = B_m, payload
 //            count A (rows×rows) then count B (rows×cols); it neither uses nor changes the
 //            session's loaded matrix (a per-matrix backend is run through it in order)
 //   result:  u8 op · u8 flags (1 ok, 2 fallback, 4 positive definite) · u16 0 ·
@@ -21,10 +21,14 @@
 //            f64 residual · f64 modelled s · f64 modelled J · payload (solve results)
 //            solve_batch result: the u32 after cols is count; then count status records
 //            (u8 flags: 1 matrix ok, 2 positive definite, 4 solve ok, 8 fallback · u8 0 ·
-//            u16 0 · u32 code · i32 iterations · u32 0 · f64 residual · f64 modelled s ·
-//            f64 modelled J, 40 bytes) and count X (rows×cols)
-// A message is version 2 when it holds a solve_batch item or result, else version 1, so
-// version-1 peers keep working for per-matrix traffic.
+//            u16 0 · u32 code · i32 iterations · u32 0 · f64 residual · f64 solve modelled s ·
+//            f64 solve modelled J · version 3: f64 matrix modelled s · f64 matrix modelled J;
+//            40 bytes in version 2, where the two modelled figures are matrix and solve
+//            together, 56 in version 3) and count X (rows×cols)
+// A request holding a solve_batch item is written as version 3 (its layout is version 2's;
+// the version says which status record its reply may use), any other message as version 1,
+// so version-1 peers keep working for per-matrix traffic. A reply takes its request's
+// version: a version-2 client is answered with 40-byte status records.
 // The spec text is the backend name, then "\n"-separated key=value options.
 // Decoding checks every field before use (sizes against limits, lengths against the
 // frame, reserved bytes zero) and throws wire_error with a code; nothing is trusted.
@@ -45,11 +49,12 @@
 namespace amimo::remote {
 
 inline constexpr std::uint32_t wire_magic = 0x56534D41U;  // bytes "AMSV"
-inline constexpr std::uint16_t wire_version = 2;  ///< newest version spoken (1 is still read)
+inline constexpr std::uint16_t wire_version = 3;  ///< newest version spoken (1 and 2 are still read)
 inline constexpr std::size_t header_bytes = 48;
 inline constexpr std::size_t item_header_bytes = 24;
 inline constexpr std::size_t result_header_bytes = 48;
-inline constexpr std::size_t batch_status_bytes = 40;
+inline constexpr std::size_t batch_status_bytes = 56;     ///< version 3
+inline constexpr std::size_t batch_status_bytes_v2 = 40;  ///< version 2: no matrix/solve split
 
 /// Bounds every decoder enforces (a message beyond them is refused, not allocated).
 struct wire_limits {
@@ -117,8 +122,10 @@ struct batch_item_status {
   error_code code = error_code::none;
   int iterations = 0;
   double residual = 0.0;
-  double modelled_seconds = 0.0;
+  double modelled_seconds = 0.0;  ///< the solve's (version 2: matrix and solve together)
   double modelled_joules = 0.0;
+  double matrix_seconds = 0.0;    ///< the matrix's programming or factorisation (version 3)
+  double matrix_joules = 0.0;
 };
 
 struct request {
@@ -129,6 +136,9 @@ struct request {
   element_type element = element_type::cf64;
   solver::solver_spec spec;
   std::vector<request_item> items;
+  /// Decoded: the version it came in (its reply's); encoding: 0 writes the version its
+  /// items need (3 with a solve_batch item, else 1).
+  std::uint16_t version = 0;
 };
 
 struct item_result {
@@ -156,6 +166,9 @@ struct reply {
   std::uint64_t session = 0;
   element_type element = element_type::cf64;
   std::vector<item_result> items;
+  /// Encoding: the request's version (0: 3 with a solve_batch result, else 1); decoded: the
+  /// version it came in.
+  std::uint16_t version = 0;
 };
 
 struct error_reply {

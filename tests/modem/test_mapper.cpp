@@ -212,6 +212,59 @@ TEST_P(MapperTest, ChunkedSoftDemappingIsPerSampleAndZeroesNonFiniteInputs) {
   }
 }
 
+// Samples far off the constellation (an equaliser's output for a nearly singular channel),
+// with a variance that keeps the LLR moderate or one that makes it huge: the max-log LLR
+// exactly (squared distances lost it to rounding from |y| ≈ 1e15, off by ~10%, and gave NaN
+// from |y| ≈ 1.3e154), a huge one clamped to ±FLT_MAX with its sign. The reference, in long
+// double: the nearest points of each bit value (the largest Re(conj(y)·p) − |p|²/2, which is
+// |y − p|² less the common |y|²), and the difference of their squared distances expanded so
+// that |y|² cancels.
+TEST_P(MapperTest, SamplesFarFromTheConstellationKeepTheirExactLlrs) {
+  const mapper m(GetParam());
+  const unsigned bps = m.bits_per_symbol();
+  const auto points = m.constellation();
+  rng gen(31);
+  std::vector<cf64> samples;
+  std::vector<double> variance;
+  for (const double big : {2e6, 1e9, 1e15, 3e17, 1e154, 1e200, 1e300}) {
+    for (int k = 0; k < 12; ++k) {
+      const double angle = 2.0 * 3.141592653589793 * gen.uniform();
+      samples.push_back(big * cf64(std::cos(angle), std::sin(angle)) + points[gen.below(points.size())]);
+      variance.push_back(k % 3 == 2 ? 1.0 : big);  // LLR about 1, or about big
+    }
+  }
+  std::vector<float> llr(samples.size() * bps);
+  m.demap_soft(llr, samples, variance);
+  constexpr long double top = std::numeric_limits<float>::max();
+  for (std::size_t s = 0; s < samples.size(); ++s) {
+    const long double yr = samples[s].real();
+    const long double yi = samples[s].imag();
+    for (unsigned b = 0; b < bps; ++b) {
+      long double best[2] = {-1e4000L, -1e4000L};
+      std::size_t at[2] = {0, 0};
+      for (std::size_t label = 0; label < points.size(); ++label) {
+        const unsigned one = (label >> (bps - 1 - b)) & 1U;
+        const long double pr = points[label].real();
+        const long double pi = points[label].imag();
+        const long double d = yr * pr + yi * pi - 0.5L * (pr * pr + pi * pi);
+        if (d > best[one]) {
+          best[one] = d;
+          at[one] = label;
+        }
+      }
+      const cf64 p0 = points[at[0]];
+      const cf64 p1 = points[at[1]];
+      const long double diff = static_cast<long double>(std::norm(p1)) - static_cast<long double>(std::norm(p0)) -
+                               2.0L * (yr * (p1.real() - p0.real()) + yi * (p1.imag() - p0.imag()));
+      const long double expected = std::clamp(diff / variance[s], -top, top);
+      const float got = llr[s * bps + b];
+      ASSERT_TRUE(std::isfinite(got)) << samples[s] << " bit " << b;
+      EXPECT_NEAR(got, static_cast<double>(expected), 1e-5 * (1.0 + std::abs(static_cast<double>(expected))))
+          << samples[s] << " σ² " << variance[s] << " bit " << b;
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(AllSchemes, MapperTest,
                          ::testing::Values(modulation::bpsk, modulation::qpsk, modulation::qam16,
                                            modulation::qam64, modulation::qam256),

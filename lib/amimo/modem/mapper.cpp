@@ -285,6 +285,10 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
       continue;
     }
     const double inv_var = 1.0 / std::max(variance, 1e-300);
+    if (std::abs(samples[s].real()) > kFar || std::abs(samples[s].imag()) > kFar) {
+      demap_soft_far(out, samples[s], inv_var);
+      continue;
+    }
     double min0[8];
     double min1[8];
     std::fill(min0, min0 + 8, inf);
@@ -303,6 +307,35 @@ void mapper::demap_soft(std::span<float> llrs, std::span<const cf64> samples,
   }
 }
 
+// Far from the constellation a squared distance loses the LLR to rounding (|x|² ≫ the
+// difference of two of them; at |x| ≈ 1e15 the LLR was off by ~10%) and overflows from
+// |x| ≈ 1.3e154 (∞ − ∞: NaN). There the difference of the two squared distances is taken in
+// closed form, |p1|² − |p0|² − 2·Re(conj(y)·(p1 − p0)), with p0, p1 the nearest points of
+// each bit value, and the LLR kept finite. The nearest point maximises Re(conj(y)·p) − |p|²/2
+// (|y − p|² without the common |y|², which |y − p| itself cannot resolve: at |y| = 3e17 its
+// ulp is 64 while the points differ by less than 2).
+void mapper::demap_soft_far(float* out, cf64 sample, double inv_var) const noexcept {
+  constexpr double inf = std::numeric_limits<double>::infinity();
+  constexpr double top = std::numeric_limits<float>::max();
+  for (unsigned b = 0; b < bits_per_symbol_; ++b) {
+    double best[2] = {-inf, -inf};
+    cf64 nearest[2] = {};
+    for (unsigned label = 0; label < points_.size(); ++label) {
+      const unsigned one = (label >> (bits_per_symbol_ - 1 - b)) & 1U;
+      const cf64 p = points_[label];
+      const double score = sample.real() * p.real() + sample.imag() * p.imag() - 0.5 * std::norm(p);
+      if (score > best[one]) {
+        best[one] = score;
+        nearest[one] = p;
+      }
+    }
+    const cf64 step = nearest[1] - nearest[0];
+    const double diff = std::norm(nearest[1]) - std::norm(nearest[0]) -
+                        2.0 * (sample.real() * step.real() + sample.imag() * step.imag());
+    out[b] = static_cast<float>(std::clamp(diff * inv_var, -top, top));
+  }
+}
+
 // Max-log per axis, exactly: LLR_b = (min_{l: bit 1} (x − l)² − min_{l: bit 0} (x − l)²)/σ²
 // over the levels of bit b's axis (the other axis's minimum is common to both and cancels).
 // Samples go in chunks of kChunk, split into per-axis arrays; a sample that is not finite
@@ -318,23 +351,35 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
   alignas(32) float result[8][kChunk];   // per bit: the LLRs of the chunk
   const unsigned bps = bits_per_symbol_;
   const std::vector<double>* axes[2] = {&i_levels_, &q_levels_};
+  std::size_t far_at[kChunk];  // the chunk's samples far from the constellation
   for (std::size_t s0 = 0; s0 < samples.size(); s0 += kChunk) {
     const std::size_t n = std::min(kChunk, samples.size() - s0);
+    std::size_t far_count = 0;
+    const auto redo_far = [&] {
+      for (std::size_t k = 0; k < far_count; ++k) {
+        const std::size_t i = far_at[k];
+        demap_soft_far(llrs.data() + (s0 + i) * bps, samples[s0 + i], scale[i]);
+      }
+    };
     for (std::size_t i = 0; i < n; ++i) {
       const double re = samples[s0 + i].real();
       const double im = samples[s0 + i].imag();
       const double v = noise_variance[s0 + i];
       // |v| < ∞ is false for NaN and ±∞: comparisons combined bitwise, no branch.
       const bool finite = (std::abs(re) < inf) & (std::abs(im) < inf) & (std::abs(v) < inf);
-      x[0][i] = finite ? re : 0.0;
-      x[1][i] = finite ? im : 0.0;
+      const bool far = finite & ((std::abs(re) > kFar) | (std::abs(im) > kFar));
+      x[0][i] = finite & !far ? re : 0.0;
+      x[1][i] = finite & !far ? im : 0.0;
       scale[i] = finite ? 1.0 / std::max(v, 1e-300) : 0.0;
+      far_at[far_count] = i;  // kept only when far (rare): redone after the chunk
+      far_count += far ? 1U : 0U;
     }
     for (std::size_t i = n; i < kChunk; ++i) x[0][i] = x[1][i] = scale[i] = 0.0;  // padding
 #if defined(__AVX2__)
     if (registers_fit_) {
       axis_llrs_in_registers(x, scale, result);
       interleave_llrs(llrs.data() + s0 * bps, result, n, bps);
+      redo_far();
       continue;
     }
 #endif
@@ -373,6 +418,7 @@ void mapper::demap_soft_separable(std::span<float> llrs, std::span<const cf64> s
     }
     float* out = llrs.data() + s0 * bps;
     interleave_llrs(out, result, n, bps);
+    redo_far();
   }
 }
 

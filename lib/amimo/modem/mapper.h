@@ -58,6 +58,10 @@ class mapper {
   void demap_soft_separable(std::span<float> llrs, std::span<const cf64> samples,
                             std::span<const double> noise_variance) const noexcept;
   static constexpr std::size_t kDemapChunk = 64;  // samples per chunk of the separable soft demapper
+  // Beyond this on either axis a sample's LLRs are taken by demap_soft_far() (the levels are
+  // O(1): squared distances there still give the LLR to ~1e-10 relative).
+  static constexpr double kFar = 1e6;
+  void demap_soft_far(float* out, cf64 sample, double inv_var) const noexcept;
   // Both axes' LLRs of a chunk with the minima in registers (AVX2 builds, when
   // registers_fit_: every axis has 2, 4, 8 or 16 levels carrying log2(levels) bits, or
   // carries no bit, as BPSK's quadrature axis; otherwise the array form runs).

@@ -743,6 +743,57 @@ TEST(SrsranZmq, OversizedReplyIsRefusedAndTheRequestIsSentAgain) {
   EXPECT_GE(source->events().other_errors, 2U);  // the lost connection and the re-sent request
 }
 
+// A consumer busy between reads for longer than trx_timeout_ms: the reply that arrived
+// meanwhile is taken, not discarded by a re-sent request (ZMQ_REQ_RELAXED drops queued
+// replies), and the clock counts only time inside read(), so no request is sent again. The
+// pause starts once the transmitter's write() returned, so each reply is on its way before
+// the request's time is up (the former source lost blocks 1, 3, ... and never saw the end).
+TEST(SrsranZmq, ReplyArrivingWhileTheConsumerIsBusyIsKept) {
+  auto sink = create_srsran_zmq_sink("tx_port=tcp://127.0.0.1:*,trx_timeout_ms=10000",
+                                     channels_of(1));
+  auto source = create_srsran_zmq_source(
+      "rx_port=" + sink->endpoints()[0] + ",trx_timeout_ms=100", channels_of(1));
+  constexpr std::size_t block = 1000;
+  constexpr int blocks = 4;
+  std::atomic<int> written{0};
+  std::thread writer([&] {
+    std::vector<cf32> buf(block);
+    for (int b = 0; b < blocks; ++b) {
+      for (std::size_t i = 0; i < block; ++i) {
+        buf[i] = cf32(static_cast<float>(static_cast<std::size_t>(b) * block + i), 0.0F);
+      }
+      const cf32* p = buf.data();
+      sink->write(std::span<const cf32* const>(&p, 1), block);
+      written.fetch_add(1);
+    }
+    sink->close();
+  });
+  std::vector<cf32> buf(block / 2);
+  cf32* p[] = {buf.data()};
+  std::vector<cf32> got;
+  read_status last = read_status::ok;
+  for (int round = 0; round < 40 && last != read_status::end_of_stream; ++round) {
+    const auto r = source->read(p, buf.size(), 2000ms);
+    last = r.status;
+    got.insert(got.end(), buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(r.count));
+    // Each whole block taken has the next request outstanding; its reply is sent while
+    // this consumer is away (hang guard: 3 s).
+    const int due = std::min(blocks, static_cast<int>(got.size() / block) + 1);
+    for (int i = 0; i < 300 && written.load() < due; ++i) std::this_thread::sleep_for(10ms);
+    std::this_thread::sleep_for(250ms);  // > trx_timeout_ms of the source
+  }
+  writer.join();
+  EXPECT_EQ(last, read_status::end_of_stream);
+  ASSERT_EQ(got.size(), block * blocks);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    ASSERT_EQ(got[i].real(), static_cast<float>(i)) << "sample " << i;
+  }
+  EXPECT_EQ(source->events().samples, block * blocks);
+  // No request sent again; the transmitter's close may be seen as a lost connection.
+  EXPECT_LE(source->events().other_errors, 1U);
+  EXPECT_EQ(sink->events().dropped_samples, 0U);
+}
+
 TEST(SrsranZmq, SinkWithoutReceiverDropsTheBlockAfterTimeout) {
   auto sink =
       create_srsran_zmq_sink("tx_port=tcp://127.0.0.1:*,trx_timeout_ms=50", channels_of(1));

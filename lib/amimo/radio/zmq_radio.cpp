@@ -15,6 +15,7 @@
 #include <cstring>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string_view>
@@ -951,6 +952,27 @@ class srsran_source final : public radio_source {
                    std::chrono::milliseconds timeout) override {
     core_.check_channels(channels);
     if (max_samples == 0) return {0, read_status::timeout};
+    resume_request_clocks();
+    const auto result = read_waiting(channels, max_samples, timeout);
+    left_read_at_ = clock_type::now();
+    return result;
+  }
+
+ private:
+  // trx_timeout_ms counts only time spent inside read(): while the caller is busy elsewhere
+  // nobody waits for the reply, and a re-sent request (ZMQ_REQ_RELAXED) makes libzmq
+  // discard the reply that arrived meanwhile. So the time since the last read() returned is
+  // added to each outstanding request's send time.
+  void resume_request_clocks() {
+    if (!left_read_at_) return;
+    const auto away = clock_type::now() - *left_read_at_;
+    for (std::size_t c = 0; c < outstanding_.size(); ++c) {
+      if (outstanding_[c]) sent_at_[c] += away;
+    }
+  }
+
+  read_result read_waiting(std::span<cf32* const> channels, std::size_t max_samples,
+                           std::chrono::milliseconds timeout) {
     const auto deadline = clock_type::now() + timeout;
     for (;;) {
       if (!end_seen_) exchange();
@@ -979,18 +1001,14 @@ class srsran_source final : public radio_source {
     }
   }
 
- private:
-  // Sends the requests due, takes the replies that are there.
+  // Sends the requests due, takes the replies that are there. A reply already waiting is
+  // taken before an overdue request is sent again: the re-send would discard it.
   void exchange() {
     core_.refill();
     for (std::size_t c = 0; c < core_.sockets.size() && !end_seen_; ++c) {
       auto& s = core_.sockets[c];
       for (int k = 0; k < max_messages_per_drain && !end_seen_; ++k) {
         const auto now = clock_type::now();
-        if (outstanding_[c] && trx_timeout_.count() > 0 && now - sent_at_[c] >= trx_timeout_) {
-          ++core_.events.other_errors;  // unanswered: ask again (ZMQ_REQ_RELAXED)
-          outstanding_[c] = false;
-        }
         if (!outstanding_[c]) {
           // A full channel asks for nothing more until the reader makes room.
           if (!core_.accepting(c)) break;
@@ -1004,10 +1022,19 @@ class srsran_source final : public radio_source {
           outstanding_[c] = true;
           sent_at_[c] = now;
         }
+        bool replied = false;
         try {
-          if (!s.recv(message_, zmq::recv_flags::dontwait)) break;
+          replied = s.recv(message_, zmq::recv_flags::dontwait).has_value();
         } catch (const zmq::error_t&) {
           break;  // EFSM cannot happen with a request outstanding; anything else: later
+        }
+        if (!replied) {
+          if (trx_timeout_.count() > 0 && now - sent_at_[c] >= trx_timeout_) {
+            ++core_.events.other_errors;  // unanswered: ask again (ZMQ_REQ_RELAXED)
+            outstanding_[c] = false;
+            continue;
+          }
+          break;
         }
         outstanding_[c] = false;
         if (message_.more()) {
@@ -1026,6 +1053,7 @@ class srsran_source final : public radio_source {
   std::chrono::milliseconds trx_timeout_{2000};
   std::vector<bool> outstanding_;
   std::vector<clock_type::time_point> sent_at_;
+  std::optional<clock_type::time_point> left_read_at_;  // when read() last returned
   zmq::message_t message_;
   bool end_seen_ = false;
 };

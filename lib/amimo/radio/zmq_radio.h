@@ -54,9 +54,9 @@
 //      every channel it drops the block (timeouts, dropped_messages, dropped_samples).
 //    - The source keeps one request outstanding per channel, and sends none while that
 //      channel's FIFO is full (back-pressure: the transmitter's write() waits); a request
-//      unanswered for
-//      trx_timeout_ms is sent again (ZMQ_REQ_RELAXED: the REQ socket never deadlocks on a
-//      lost request or a vanished transmitter; a late reply is still delivered in order).
+//      unanswered for trx_timeout_ms, counted only while read() waits, is sent again
+//      (ZMQ_REQ_RELAXED: the REQ socket never deadlocks on a lost request or a vanished
+//      transmitter). A reply already waiting is taken first: the re-send would discard it.
 //    - amimo's end marker: the sink's close() answers each channel's next request (waiting
 //      at most trx_timeout_ms, and at most 1 s) with an empty reply; the source then reports
 //      end_of_stream after the aligned samples. srsRAN ignores empty replies, so this stays

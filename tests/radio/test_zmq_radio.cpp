@@ -494,6 +494,97 @@ TEST(ZmqGr, SubDropsTheSameSpanOnEveryChannel) {
   EXPECT_EQ(source->events().late_channels, 0U);
 }
 
+// Block ids each raw SUB socket received, in order.
+struct block_log {
+  std::vector<std::vector<float>> ids;
+  // Takes what is waiting on channel c (dontwait); a message's id is its first sample.
+  void drain(zmq::socket_t& s, std::size_t c) {
+    zmq::message_t m;
+    while (s.recv(m, zmq::recv_flags::dontwait)) {
+      ids[c].push_back(static_cast<const cf32*>(m.data())->real());
+    }
+  }
+};
+
+// PUB: one subscriber reads, the other stalls until its queue is full, then catches up. A
+// block goes to both channels or (counted) to neither; a block the stalled channel refused
+// after the other took it is sent to it before anything newer. So each channel receives
+// the same blocks in the same order (the former sink sent the reading channel blocks the
+// stalled one never got, and counted them as written).
+TEST(ZmqGr, PubSinkSendsEachBlockToEveryChannelOrToNone) {
+  constexpr std::size_t block = 8192;  // 64 KiB messages: queues fill after a few
+  zmq_gr_options o;
+  o.pattern = zmq_pattern::pub_sub;
+  o.send_hwm = 2;
+  auto sink = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(2), o);
+  zmq::context_t ctx(1);
+  std::vector<zmq::socket_t> subs;
+  for (const auto& ep : sink->endpoints()) {
+    zmq::socket_t s(ctx, zmq::socket_type::sub);
+    s.set(zmq::sockopt::linger, 0);
+    s.set(zmq::sockopt::rcvhwm, 2);
+    s.set(zmq::sockopt::rcvtimeo, 5000);  // hang guard
+    s.set(zmq::sockopt::subscribe, "");
+    s.connect(ep);
+    subs.push_back(std::move(s));
+  }
+  ASSERT_TRUE(sink->wait_for_receivers(5000ms));
+  std::vector<cf32> a(block), b(block);
+  std::size_t written = 0;
+  const auto write_next = [&] {
+    std::fill(a.begin(), a.end(), cf32(static_cast<float>(written), 0.0F));
+    std::fill(b.begin(), b.end(), cf32(static_cast<float>(written), 1.0F));
+    const cf32* p[] = {a.data(), b.data()};
+    sink->write(p, block);
+    ++written;
+  };
+  block_log got;
+  got.ids.resize(2);
+  // Channel 1 stalls until the sink has refused some block, and a few more after that.
+  std::size_t extra = 0;
+  for (int round = 0; round < 20000 && extra < 5; ++round) {
+    write_next();
+    got.drain(subs[0], 0);
+    if (sink->events().dropped_messages > 0) ++extra;
+  }
+  ASSERT_GT(sink->events().dropped_messages, 0U) << "channel 1's queue never filled";
+  // Both read now; the sink keeps writing.
+  for (int round = 0; round < 50; ++round) {
+    for (std::size_t c = 0; c < 2; ++c) {
+      zmq::pollitem_t item{subs[c].handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 5ms);
+      got.drain(subs[c], c);
+    }
+    write_next();
+  }
+  sink->close();  // sends a block still owed to a channel, or counts it lost
+  // What each channel must receive, from the sink's own counts: channel 0 every block
+  // taken, channel 1 the rest of the messages not counted as dropped.
+  const auto& e = sink->events();
+  ASSERT_EQ(e.samples % block, 0U);
+  const std::size_t taken = e.samples / block;
+  const std::size_t to_ch1 = 2 * written - e.dropped_messages - taken;
+  const std::size_t want[] = {taken, to_ch1};
+  for (std::size_t c = 0; c < 2; ++c) {
+    while (got.ids[c].size() < want[c]) {
+      zmq::message_t m;
+      if (!subs[c].recv(m, zmq::recv_flags::none)) break;  // checked below
+      got.ids[c].push_back(static_cast<const cf32*>(m.data())->real());
+    }
+    EXPECT_EQ(got.ids[c].size(), want[c]) << "channel " << c << ": the sink's counts";
+  }
+  // Channel 1 got exactly channel 0's blocks, in order (the last one possibly lost at close).
+  ASSERT_LE(got.ids[1].size(), got.ids[0].size());
+  EXPECT_LE(got.ids[0].size() - got.ids[1].size(), 1U);
+  for (std::size_t i = 0; i < got.ids[1].size(); ++i) {
+    ASSERT_EQ(got.ids[1][i], got.ids[0][i]) << "message " << i;
+  }
+  EXPECT_LT(taken, written);  // some blocks dropped on both channels
+  // Each lost block counted once in dropped_samples.
+  EXPECT_EQ(e.dropped_samples,
+            (written - taken + got.ids[0].size() - got.ids[1].size()) * block);
+}
+
 // A PUB sink counts what it sends to a channel nobody has subscribed to yet.
 TEST(ZmqGr, PubSinkCountsMessagesSentBeforeSubscription) {
   zmq_gr_options o;

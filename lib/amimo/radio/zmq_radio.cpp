@@ -538,6 +538,7 @@ class gr_sink final : public zmq_sink {
       sockets_.push_back(std::move(s));
     }
     subscribed_.assign(sockets_.size(), pattern_ == zmq_pattern::push_pull);
+    owed_.resize(sockets_.size());
   }
 
   ~gr_sink() override {
@@ -552,11 +553,14 @@ class gr_sink final : public zmq_sink {
   void write(std::span<const cf32* const> channels, std::size_t count) override {
     check_sink_channels(channels, description_.channels, closed_);
     if (count == 0) return;  // an empty message would be refused by the receiver
+    if (pattern_ == zmq_pattern::pub_sub) {
+      publish_block(channels, count);
+      return;
+    }
     for (std::size_t c = 0; c < sockets_.size(); ++c) {
       events_.nonfinite_samples += count_nonfinite(channels[c], count);
       zmq::message_t msg(channels[c], count * bytes_per_sample);
-      const bool sent = pattern_ == zmq_pattern::push_pull ? push(c, msg) : publish(c, msg);
-      if (!sent) {
+      if (!push(c, msg)) {
         ++events_.dropped_messages;
         events_.dropped_samples += count;
       }
@@ -590,6 +594,14 @@ class gr_sink final : public zmq_sink {
 
   void close() override {
     if (closed_) return;
+    // A block still owed to a channel is sent if its queue has room now, else counted lost.
+    if (pattern_ == zmq_pattern::pub_sub) (void)flush_owed();
+    for (std::size_t c = 0; c < owed_.size(); ++c) {
+      if (owed_[c].size() == 0) continue;
+      ++events_.dropped_messages;
+      events_.dropped_samples += owed_[c].size() / bytes_per_sample;
+      owed_[c].rebuild();
+    }
     closed_ = true;
     for (auto& s : sockets_) {
       // Unsent messages linger (ZMQ_LINGER) in the context; briefly after an interrupt.
@@ -622,9 +634,85 @@ class gr_sink final : public zmq_sink {
     }
   }
 
-  // XPUB: never blocks. A message is lost (false) when the channel has no subscriber yet
-  // or the subscriber's queue is at the HWM.
-  bool publish(std::size_t c, zmq::message_t& msg) {
+  // PUB: a block goes to every channel or to none, so SUB receivers, which pair channels by
+  // stream position, never pair samples from different blocks. XPUB reports ZMQ_POLLOUT
+  // even at the HWM (libzmq 4.3), so a full queue shows only when a send is refused: a
+  // block refused before any channel took it is dropped on every channel; one refused on
+  // a channel after others took it is kept for that channel (one block at most) and sent
+  // before anything newer. While a channel still owes a block, new blocks are dropped on
+  // every channel. Either way the loss is counted once: one message per channel in
+  // dropped_messages, the block's samples once in dropped_samples.
+  void publish_block(std::span<const cf32* const> channels, std::size_t count) {
+    for (std::size_t c = 0; c < sockets_.size(); ++c) {
+      events_.nonfinite_samples += count_nonfinite(channels[c], count);
+    }
+    if (!flush_owed()) {
+      drop_block(count);
+      return;
+    }
+    bool taken = false;  // some channel's subscriber took this block
+    for (std::size_t c = 0; c < sockets_.size(); ++c) {
+      zmq::message_t msg(channels[c], count * bytes_per_sample);
+      switch (publish(c, msg)) {
+        case publish_result::sent:
+          taken = true;
+          break;
+        case publish_result::no_subscriber:  // nobody to keep in step with on this channel
+          ++events_.dropped_messages;
+          events_.dropped_samples += count;
+          break;
+        case publish_result::full:
+          if (!taken) {
+            // Nothing of this block is out yet: drop it on every channel (the channels
+            // before this one had no subscriber and are counted already).
+            events_.dropped_messages += sockets_.size() - c;
+            events_.dropped_samples += count;
+            return;
+          }
+          owed_[c] = std::move(msg);
+          break;
+        case publish_result::error:
+          ++events_.dropped_messages;
+          events_.dropped_samples += count;
+          break;
+      }
+    }
+    if (taken) events_.samples += count;
+  }
+
+  // Sends what each channel still owes; false while some channel's queue is still full.
+  bool flush_owed() {
+    bool all = true;
+    for (std::size_t c = 0; c < owed_.size(); ++c) {
+      if (owed_[c].size() == 0) continue;
+      const std::size_t n = owed_[c].size() / bytes_per_sample;
+      switch (publish(c, owed_[c])) {
+        case publish_result::sent:
+          break;
+        case publish_result::full:
+          all = false;
+          continue;  // still owed
+        case publish_result::no_subscriber:
+        case publish_result::error:
+          ++events_.dropped_messages;
+          events_.dropped_samples += n;
+          break;
+      }
+      owed_[c].rebuild();
+    }
+    return all;
+  }
+
+  void drop_block(std::size_t count) {
+    events_.dropped_messages += sockets_.size();
+    events_.dropped_samples += count;
+  }
+
+  enum class publish_result { sent, no_subscriber, full, error };
+
+  // XPUB: never blocks. A message is lost when the channel has no subscriber yet; refused
+  // (`full`, the message kept) when the subscriber's queue is at the HWM.
+  publish_result publish(std::size_t c, zmq::message_t& msg) {
     drain_subscriptions(c);
     const bool had_subscriber = subscribed_[c];
     bool sent = false;
@@ -632,14 +720,14 @@ class gr_sink final : public zmq_sink {
       sent = sockets_[c].send(msg, zmq::send_flags::dontwait).has_value();
     } catch (const zmq::error_t&) {
       ++events_.other_errors;
-      return false;
+      return publish_result::error;
     }
-    if (!sent) return false;  // EAGAIN: a subscriber's queue is at the HWM
-    if (had_subscriber) return true;
+    if (!sent) return publish_result::full;  // EAGAIN: a subscriber's queue is at the HWM
+    if (had_subscriber) return publish_result::sent;
     // No subscriber was known before the send. A subscription that libzmq took in during
     // the send got the message; one that is still unknown after it did not.
     drain_subscriptions(c);
-    return subscribed_[c];
+    return subscribed_[c] ? publish_result::sent : publish_result::no_subscriber;
   }
 
   // XPUB hands each new subscription ("\x01" topic) and unsubscription ("\x00") to us.
@@ -664,6 +752,7 @@ class gr_sink final : public zmq_sink {
   std::vector<zmq::socket_t> sockets_;
   std::vector<std::string> bound_;
   std::vector<bool> subscribed_;
+  std::vector<zmq::message_t> owed_;  // PUB: a block refused on a channel others took (size 0: none)
   radio_events events_;
   bool closed_ = false;
   bool interrupted_ = false;

@@ -16,7 +16,10 @@
 //      counted in the sink's dropped_messages / dropped_samples, when its channel has no
 //      subscriber yet ("slow joiner"; at most one message per channel, sent at the moment
 //      of a subscription, can be lost uncounted) or a subscriber's queue is at the HWM
-//      (ZMQ_XPUB_NODROP: the send fails instead of the message vanishing unseen).
+//      (ZMQ_XPUB_NODROP: the send fails instead of the message vanishing unseen). A full
+//      queue drops the whole block on every channel (counted once in dropped_samples), so
+//      subscribers stay in step: a block refused on one channel after others took it is
+//      kept (one at most) and sent to it before anything newer; samples counts blocks sent.
 //    - The source keeps one FIFO per channel and delivers only the samples present on
 //      every channel, so channels stay aligned. A FIFO holds at most max_backlog_samples.
 //      PULL: a channel whose FIFO is full is not read (a message larger than the room left

@@ -349,6 +349,61 @@ TEST(ZmqGr, OversizedMessageIsRefusedAndStreamContinues) {
   EXPECT_EQ(source->events().samples, 21U);
 }
 
+// Two channels; an oversized message on channel 0 only (channel 1 carries the same samples
+// in small messages). libzmq drops channel 0's connection, so that span is gone there but
+// not on channel 1: the source discards every channel's backlog, counts an overflow, and
+// the channels go on in step from the next block (the former source paired channel 0's
+// next block with channel 1's copy of the lost one, for the rest of the stream).
+TEST(ZmqGr, LostConnectionDiscardsEveryChannelsBacklogSoChannelsStayInStep) {
+  constexpr std::size_t block = 100;
+  zmq::context_t ctx(1);
+  raw_socket tx0(ctx, zmq::socket_type::push);
+  raw_socket tx1(ctx, zmq::socket_type::push);
+  zmq_gr_options o;
+  o.max_message_bytes = 4096;  // 512 samples
+  auto source = create_zmq_gr_source(tx0.endpoint + "," + tx1.endpoint, channels_of(2), o);
+  // Samples numbered by stream position, the same on both channels.
+  const auto samples = [](std::size_t first, std::size_t n) {
+    std::vector<cf32> v;
+    for (std::size_t i = 0; i < n; ++i) v.emplace_back(static_cast<float>(first + i), 0.0F);
+    return encode_fc32_le(v);
+  };
+  std::size_t at = 0;
+  for (int b = 0; b < 3; ++b, at += block) {
+    tx0.send(samples(at, block));
+    tx1.send(samples(at, block));
+  }
+  const auto first = read_samples(*source, 3 * block);
+  ASSERT_EQ(first[0].size(), 3 * block);
+  EXPECT_TRUE(bit_equal(first[0], first[1]));
+
+  tx0.send(samples(at, 10 * block));  // 8000 bytes: refused by libzmq, connection dropped
+  for (int k = 0; k < 10; ++k) tx1.send(samples(at + k * block, block));
+  at += 10 * block;
+  std::vector<cf32> b0(4 * block), b1(4 * block);
+  cf32* p[] = {b0.data(), b1.data()};
+  std::size_t leaked = 0;
+  // Until the source has reconnected channel 0 (hang guard: 4 s).
+  for (int round = 0; round < 400 && source->events().overflows == 0; ++round) {
+    leaked += source->read(p, b0.size(), 10ms).count;
+  }
+  EXPECT_EQ(leaked, 0U);  // channel 0 had nothing to pair channel 1's samples with
+  EXPECT_EQ(source->events().overflows, 1U);
+  EXPECT_EQ(source->events().dropped_samples, 10 * block);  // channel 1's copy of the span
+  EXPECT_GE(source->events().other_errors, 1U);             // the lost connection
+
+  for (int b = 0; b < 2; ++b, at += block) {  // tx0 waits (sndtimeo) for the reconnect
+    tx0.send(samples(at, block));
+    tx1.send(samples(at, block));
+  }
+  const auto next = read_samples(*source, 2 * block);
+  ASSERT_EQ(next[0].size(), 2 * block);
+  for (std::size_t i = 0; i < next[0].size(); ++i) {
+    ASSERT_EQ(next[0][i].real(), static_cast<float>(13 * block + i)) << "channel 0 sample " << i;
+    ASSERT_EQ(next[1][i].real(), next[0][i].real()) << "channel 1 sample " << i;
+  }
+}
+
 TEST(ZmqGr, NonFiniteSamplesAreCountedAndDelivered) {
   auto sink = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(2));
   auto source = create_zmq_gr_source(join(sink->endpoints()), channels_of(2));

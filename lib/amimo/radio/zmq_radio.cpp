@@ -205,7 +205,8 @@ class receive_core {
 
   /// Connects a new socket of `type` to `endpoint` and watches its connection: a lost
   /// connection is counted in other_errors, and re-established here when libzmq does not
-  /// (it gives up a connection on which it refused a message larger than ZMQ_MAXMSGSIZE).
+  /// (it gives up a connection on which it refused a message larger than ZMQ_MAXMSGSIZE;
+  /// that is a discontinuity()).
   zmq::socket_t& add_socket(zmq::socket_type type, const std::string& endpoint) {
     zmq::socket_t socket(context, type);
     socket.set(zmq::sockopt::linger, 0);
@@ -264,6 +265,9 @@ class receive_core {
       }
       if (lost_[c] && now - lost_since_[c] >= reconnect_grace) {
         lost_[c] = false;
+        // libzmq gave the connection up after refusing a message: that span is gone on this
+        // channel only, so the channels would stay out of step for good.
+        discontinuity();
         try {
           sockets[c].disconnect(endpoints_[c]);
         } catch (const zmq::error_t&) {
@@ -277,6 +281,42 @@ class receive_core {
       }
     }
   }
+
+  /// A channel lost a span of its stream that the others still have: every channel's
+  /// backlog is discarded (FIFO, held message and, unless the sockets are REQ, what waits
+  /// in libzmq), so all channels go on from the samples sent next: one overflow, the
+  /// largest backlog discarded counted in dropped_samples. A PUSH sender blocked on the
+  /// lost channel resumes it exactly in step; otherwise the receiver re-synchronises on the
+  /// next preamble, told by the overflow.
+  void discontinuity() {
+    ++events.overflows;
+    std::uint64_t most = 0;
+    for (std::size_t c = 0; c < fifos_.size(); ++c) {
+      std::uint64_t n = fifos_[c].size() + (held_[c].size() - held_offset_[c]) / bytes_per_sample;
+      fifos_[c].discard(fifos_[c].size());
+      held_[c].rebuild();
+      held_offset_[c] = 0;
+      skip_[c] = 0;
+      if (drain_queues_) {
+        for (int k = 0; k < max_messages_per_drain; ++k) {
+          zmq::message_t msg;
+          try {
+            if (!sockets[c].recv(msg, zmq::recv_flags::dontwait)) break;
+          } catch (const zmq::error_t&) {
+            ++events.other_errors;
+            break;
+          }
+          n += msg.size() / bytes_per_sample;
+        }
+      }
+      most = std::max(most, n);
+    }
+    events.dropped_samples += most;
+  }
+
+  /// REQ sockets: a discontinuity leaves libzmq's queues alone (a reply taken here would
+  /// leave its request outstanding in the caller's bookkeeping).
+  void keep_queues_on_discontinuity() noexcept { drain_queues_ = false; }
 
   /// How long a read may wait before watch_connections() must run again.
   std::chrono::milliseconds watch_interval() const {
@@ -496,6 +536,7 @@ class receive_core {
   std::ostream* log_;
   std::string_view convention_;
   bool count_late_ = false;
+  bool drain_queues_ = true;
   std::vector<zmq::pollitem_t> items_;
 };
 
@@ -1028,6 +1069,7 @@ class srsran_source final : public radio_source {
                                           o.max_message_bytes,
                                           std::numeric_limits<std::int64_t>::max())));
     }
+    core_.keep_queues_on_discontinuity();
     core_.connect_all();
     outstanding_.assign(core_.sockets.size(), false);
     sent_at_.assign(core_.sockets.size(), clock_type::time_point{});

@@ -21,7 +21,8 @@
 //      subscribers stay in step: a block refused on one channel after others took it is
 //      kept (one at most) and sent to it before anything newer; samples counts blocks sent.
 //    - The source keeps one FIFO per channel and delivers only the samples present on
-//      every channel, so channels stay aligned. A FIFO holds at most max_backlog_samples.
+//      every channel, so channels stay aligned as long as every channel receives every
+//      message (see the lost connection below). A FIFO holds at most max_backlog_samples.
 //      PULL: a channel whose FIFO is full is not read (a message larger than the room left
 //      is held and moved in as room appears), so its messages wait in libzmq's queue, whose
 //      HWM then blocks the PUSH sender: nothing is lost, and each channel is read only as
@@ -44,7 +45,11 @@
 //      reaches amimo: libzmq (ZMQ_MAXMSGSIZE) closes that connection and, unlike after an
 //      ordinary disconnect, does not reconnect; the source then reconnects itself (when
 //      libzmq has not announced a retry within 100 ms). Every lost connection is counted in
-//      other_errors; messages in flight on it are lost uncounted.
+//      other_errors; messages in flight on it are lost uncounted. Such a connection lost a
+//      span the other channels still have, so at that reconnect every channel's backlog is
+//      discarded (one overflow; the largest backlog in dropped_samples) and all go on from
+//      the samples sent next: in step when a PUSH sender was blocked on the lost channel,
+//      otherwise the receiver re-synchronises on the next preamble.
 //    - GNU Radio has no end marker: a source never reports end_of_stream unless an idle
 //      limit is set (zmq_gr_options::idle_end); a sink's close() only flushes.
 // B) srsRAN's ZMQ radio (srsRAN 4G lib/src/phy/rf/rf_zmq_imp*.c), REQ/REP: per channel the

@@ -814,7 +814,7 @@ class gr_source final : public radio_source {
         o.pattern == zmq_pattern::push_pull ? zmq::socket_type::pull : zmq::socket_type::sub;
     for (const auto& endpoint : endpoints) {
       auto& s = core_.add_socket(type, endpoint);
-      s.set(zmq::sockopt::rcvhwm, std::max(o.receive_hwm, 0));
+      s.set(zmq::sockopt::rcvhwm, receive_hwm(o));
       s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(std::min<std::size_t>(
                                           o.max_message_bytes,
                                           std::numeric_limits<std::int64_t>::max())));
@@ -823,6 +823,17 @@ class gr_source final : public radio_source {
     if (type == zmq::socket_type::sub) core_.count_late_channels();
     core_.connect_all();
     last_message_ = clock_type::now();
+  }
+
+  // ZMQ_RCVHWM counts messages of up to max_message_bytes each: a message cap alone let a
+  // sender of large messages pin receive_hwm × max_message_bytes (64 × 64 MiB = 4 GiB) per
+  // channel, so the byte budget decides (0, libzmq's "no limit", is never set).
+  static int receive_hwm(const zmq_gr_options& o) {
+    const std::size_t by_bytes = std::max<std::size_t>(
+        1, o.receive_queue_bytes / std::max<std::size_t>(o.max_message_bytes, 1));
+    const std::size_t cap = o.receive_hwm > 0 ? static_cast<std::size_t>(o.receive_hwm) : by_bytes;
+    return static_cast<int>(std::min({by_bytes, cap,
+                                      static_cast<std::size_t>(std::numeric_limits<int>::max())}));
   }
 
   std::string_view name() const noexcept override { return "zmq-gr-source"; }

@@ -22,7 +22,8 @@
 //      kept (one at most) and sent to it before anything newer; samples counts blocks sent.
 //    - The source keeps one FIFO per channel and delivers only the samples present on
 //      every channel, so channels stay aligned as long as every channel receives every
-//      message (see the lost connection below). A FIFO holds at most max_backlog_samples.
+//      message (see the lost connection below). A FIFO holds at most max_backlog_samples;
+//      libzmq's queue in front of it about receive_queue_bytes (zmq_gr_options).
 //      PULL: a channel whose FIFO is full is not read (a message larger than the room left
 //      is held and moved in as room appears), so its messages wait in libzmq's queue, whose
 //      HWM then blocks the PUSH sender: nothing is lost, and each channel is read only as
@@ -98,7 +99,13 @@ struct zmq_gr_options {
   std::size_t max_message_bytes = 64U << 20U;    ///< source: ZMQ_MAXMSGSIZE
   std::size_t max_backlog_samples = 1U << 22U;   ///< source: per-channel FIFO bound
   int send_hwm = 64;                             ///< sink: ZMQ_SNDHWM (messages per channel)
-  int receive_hwm = 64;                          ///< source: ZMQ_RCVHWM (messages per channel)
+  int receive_hwm = 64;                          ///< source: ZMQ_RCVHWM cap (messages per channel)
+  /// source: libzmq's receive queue per channel, in bytes. ZMQ_RCVHWM counts messages, each
+  /// up to max_message_bytes, so it is set to min(receive_hwm, max(1, receive_queue_bytes /
+  /// max_message_bytes)) (1 with the defaults). A channel then holds at most its FIFO
+  /// (max_backlog_samples × 8 bytes), one held message and, in libzmq, ZMQ_RCVHWM + 1
+  /// messages (one more being decoded): ≈ 32 + 3 × 64 = 224 MiB with the defaults.
+  std::size_t receive_queue_bytes = 64U << 20U;
   std::chrono::milliseconds linger{1000};        ///< sink: ZMQ_LINGER, unsent data at close
   /// source: after this long without any message (since the last one, or since
   /// construction) read() reports end_of_stream from then on; 0: never.

@@ -224,6 +224,11 @@ int main(int argc, char** argv) {
   if (const std::string warning = remote::remote_fallback_warning(); !warning.empty()) {
     std::cerr << "amimo-sweep: " << warning << "\n";
   }
+  if (!result.skipped_snr_db.empty()) {
+    std::string list;
+    for (const double skipped : result.skipped_snr_db) list += (list.empty() ? "" : ",") + fmt::format("{:g}", skipped);
+    std::printf("# Not run: Es/N0 %s dB (every curve error-free at the bit/block cap at a lower Es/N0)\n", list.c_str());
+  }
   std::printf("# Wrote %s/ber.csv, ber.json, ber.png%s\n", config.out.c_str(),
               result.interrupted ? " (run interrupted: partial results)" : "");
   return result.interrupted ? 130 : 0;

@@ -103,6 +103,23 @@ assert sorted(pts) == [30.0, 31.0, 32.0], sorted(pts)
 assert all(p['stop_reason'] == 'interrupted' and p['bits'] > 0 for p in d['points'])
 "
 
+# --- an SNR list that does not ascend: every point below an error-free one runs ------------
+# (`--snr 40,0,45` once gave the 40 dB row alone, exit 0: error-free there switched the
+# curve off for every later point, 0 dB included.)
+"$sweep" --antennas 4 --users 2 --snr 40,0,45 --min-errors 50 --max-bits 20000 --threads 1 --progress off \
+  --out "$work/order" >"$work/order.txt" 2>&1
+rc=$?
+check "descending SNR list exits 0 ($rc)" test "$rc" -eq 0
+check "descending SNR list runs 40 and 0 dB in list order, 45 dB said not run" python3 -c "
+import csv, json
+rows = list(csv.DictReader(open('$work/order/ber.csv')))
+snrs = [float(r['snr_db']) for r in rows]
+assert sorted(set(snrs), key=snrs.index) == [40.0, 0.0], snrs
+assert all((int(r['bit_errors']) == 0) == (float(r['snr_db']) == 40.0) for r in rows), rows
+assert json.load(open('$work/order/ber.json'))['skipped_snr_db'] == [45.0]
+"
+check "the skipped point is printed" grep -q '^# Not run: Es/N0 45 dB' "$work/order.txt"
+
 # --- coded: the BLER columns, and analog iteration counts as separate curves -------------
 "$sweep" --antennas 8 --users 4 --modulation qpsk --detector zf --solver digital-f32,analog:iters=1 \
   --coding ldpc --vectors-per-channel 64 --snr 5 --max-blocks 40 --threads 1 --progress off \

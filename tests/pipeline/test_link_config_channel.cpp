@@ -93,5 +93,27 @@ TEST(LinkConfig, NonScalarKeysAndMissingProfileFilesAreClearErrors) {
                io_error);
 }
 
+// A repeated key was read silently (the first copy), and an SNR of −1000 dB made every sample
+// NaN; both are clear errors now, the SNR with the sweep's −50…100 dB range.
+TEST(LinkConfig, RepeatedKeysAndOutOfRangeSnrAreClearErrors) {
+  const auto message = [](const std::string& yaml, const std::map<std::string, std::string>& overrides = {}) {
+    try {
+      (void)parse_link_config(yaml, overrides);
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("snr_db: 20\nsnr_db: 0\n").find("'snr_db' given twice (line 2)"), std::string::npos);
+  EXPECT_NE(message("solver: analog\nanalog: {iters: 1, iters: 2}\n").find("option 'iters' given twice"),
+            std::string::npos);
+  EXPECT_EQ(message("snr_db: 20\n", {{"snr_db", "10"}}), "");  // an override replaces, never repeats
+  EXPECT_NE(message("snr_db: -1000\n").find("'snr_db' must lie in -50..100 dB (got -1000)"), std::string::npos);
+  EXPECT_NE(message("snr_db: 100.5\n").find("must lie in -50..100 dB"), std::string::npos);
+  EXPECT_NE(message("snr_db: .nan\n").find("must lie in -50..100 dB"), std::string::npos);
+  EXPECT_EQ(message("snr_db: -50\n"), "");
+  EXPECT_EQ(message("snr_db: 100\n"), "");
+}
+
 }  // namespace
 }  // namespace amimo::pipeline

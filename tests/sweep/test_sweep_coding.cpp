@@ -84,8 +84,9 @@ TEST(SweepCoding, StatisticalCodeCorrectsAboveAndFailsBelowCapacity) {
   c.snr_db = {5.0, -3.0};
   c.max_blocks = 60;
   const sweep_result r = run_quietly(c);
-  // The curve had no block error at max_blocks: it is dropped, and with it the later point.
-  ASSERT_EQ(r.points.size(), 1U);
+  // No block error at max_blocks at 5 dB skips only higher SNRs: −3 dB, later in the list, runs.
+  ASSERT_EQ(r.points.size(), 2U);
+  EXPECT_TRUE(r.skipped_snr_db.empty());
   const curve_point& good = r.points[0].curves.at(0);
   EXPECT_EQ(r.points[0].stop_reason, "max_blocks");
   EXPECT_EQ(good.blocks, 60U);
@@ -94,10 +95,9 @@ TEST(SweepCoding, StatisticalCodeCorrectsAboveAndFailsBelowCapacity) {
   EXPECT_NEAR(good.errors.ber(), q, 0.15 * q);  // uncoded BER: coded bits, hard decisions
   EXPECT_GT(good.code_blocks, 0U);
 
-  c.snr_db = {-3.0};
-  const sweep_result low = run_quietly(c);
-  const curve_point& bad = low.points[0].curves.at(0);
-  EXPECT_EQ(low.points[0].stop_reason, "min_block_errors");
+  const curve_point& bad = r.points[1].curves.at(0);
+  EXPECT_EQ(r.points[1].snr_db, -3.0);
+  EXPECT_EQ(r.points[1].stop_reason, "min_block_errors");
   EXPECT_EQ(bad.block_errors, bad.blocks);  // BLER = 1
   EXPECT_EQ(bad.undetected_block_errors, 0U);
   EXPECT_GE(bad.block_errors, c.min_block_errors);

@@ -52,6 +52,36 @@ TEST(SweepConfig, UnknownKeysAndBadValuesNameTheProblem) {
   EXPECT_THROW(parse_sweep_yaml("antennas: [\n"), config_error);
 }
 
+// The error's message, or "" when parsing and validating `yaml` throws none.
+std::string config_error_of(const std::string& yaml) {
+  try {
+    validate(parse_sweep_yaml(yaml));
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A repeated key was read silently (the last copy here, the first in the link config).
+TEST(SweepConfig, RepeatedKeysAreRefused) {
+  EXPECT_NE(config_error_of("snr_db: \"20\"\nsnr_db: \"0\"\n").find("'snr_db' given twice"), std::string::npos);
+  EXPECT_NE(config_error_of("solver: analog\nanalog: {iters: 1, iters: 2}\n").find("'analog.iters' given twice"),
+            std::string::npos);
+  EXPECT_NE(config_error_of("remote: {retries: 1, retries: 2}\n").find("'remote.retries' given twice"),
+            std::string::npos);
+  EXPECT_EQ(config_error_of("snr_db: \"20\"\nantennas: 8\n"), "");
+}
+
+// min_errors 0 ended every point after one round with no error needed; SNRs outside the range
+// are named with their value.
+TEST(SweepConfig, StopRulesNeedAnErrorAndSnrsStayInRange) {
+  EXPECT_NE(config_error_of("min_errors: 0\n").find("min_errors must be at least 1"), std::string::npos);
+  EXPECT_EQ(config_error_of("min_errors: 1\n"), "");
+  EXPECT_NE(config_error_of("min_block_errors: 0\n").find("min_block_errors must be at least 1"), std::string::npos);
+  EXPECT_NE(config_error_of("snr_db: \"-60\"\n").find("-50..100 dB (got -60)"), std::string::npos);
+  EXPECT_EQ(config_error_of("snr_db: \"-50,100\"\n"), "");
+}
+
 TEST(SweepConfig, ValidationRejectsImpossibleSetups) {
   sweep_config c;
   c.users = 8;

@@ -1,7 +1,11 @@
 #include "sweep_test_support.h"
 
-#include <gtest/gtest.h>
+#include <amimo/sweep/sweep_output.h>
 
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
 #include <thread>
 
 namespace amimo::sweep {
@@ -122,11 +126,70 @@ TEST(SweepRunner, StopRulesMinErrorsMaxBitsAndSkippingErrorFreeCurves) {
   c.max_bits = 50000;
   const sweep_result r = run_quietly(c);
   ASSERT_EQ(r.points.size(), 2U);  // 45 dB skipped: every curve was error-free at 40 dB
+  EXPECT_EQ(r.skipped_snr_db, std::vector<double>{45.0});
   EXPECT_EQ(r.points[0].stop_reason, "min_errors");
   for (const curve_point& cp : r.points[0].curves) EXPECT_GE(cp.errors.bit_errors(), 100U);
   EXPECT_EQ(r.points[1].stop_reason, "max_bits");
   for (const curve_point& cp : r.points[1].curves) {
     EXPECT_EQ(cp.errors.bits(), 50000U - 50000U % 16U + (50000U % 16U ? 16U : 0U));
+  }
+}
+
+// An error-free curve skips only the SNRs above the one it was error-free at, whatever the
+// list's order: "25,10,0" once ran 25 dB alone (every later point was switched off), exit 0.
+TEST(SweepRunner, AnErrorFreeCurveSkipsOnlyHigherSnrsWhateverTheListOrder) {
+  sweep_config c = small_config();
+  c.snr_db = {45.0, -5.0, 40.0, 50.0, 0.0};
+  c.min_errors = 100;
+  c.max_bits = 50000;
+  const sweep_result r = run_quietly(c);
+  std::vector<double> run;
+  for (const point_result& p : r.points) run.push_back(p.snr_db);
+  EXPECT_EQ(run, (std::vector<double>{45.0, -5.0, 40.0, 0.0}));  // in list order
+  EXPECT_EQ(r.skipped_snr_db, std::vector<double>{50.0});        // above 45 dB, said
+  for (const point_result& p : r.points) {
+    EXPECT_EQ(p.curves.size(), 4U) << p.snr_db;
+    EXPECT_EQ(p.stop_reason, p.snr_db > 30.0 ? "max_bits" : "min_errors") << p.snr_db;
+  }
+  const nlohmann::json doc = nlohmann::json::parse(to_json(c, "test", r));
+  EXPECT_EQ(doc["skipped_snr_db"], nlohmann::json::array({50.0}));
+  EXPECT_EQ(doc["points"].size(), 4U * 4U);
+}
+
+// Eb/N0 is per information bit: a coded run includes the code rate A/G (QPSK, G = 1024 coded
+// bits carrying A = 528 payload bits: Es/N0 0 dB is Eb/N0 −0.134 dB; it said −3.01 dB, per
+// coded bit).
+TEST(SweepRunner, EbN0IsPerInformationBitCodedAndUncoded) {
+  sweep_config c;
+  c.antennas = 8;
+  c.users = 4;
+  c.modulation = modem::modulation::qpsk;
+  c.detectors = {detector_kind::mmse};
+  c.snr_db = {0.0};
+  c.vectors_per_channel = 512;
+  c.coding = "ldpc";
+  c.code_rate = 0.5;
+  c.max_blocks = 4;
+  c.threads = 1;
+  const fec::transport_block_config tb = user_transport_block(c);
+  ASSERT_EQ(tb.tb_bits, 528);  // the 38.214 TBS for G = 1024, R = 0.5
+  ASSERT_EQ(tb.g_bits, 1024);
+  const sweep_result coded = run_quietly(c);
+  ASSERT_EQ(coded.points.size(), 1U);
+  EXPECT_NEAR(coded.points[0].ebn0_db, -10.0 * std::log10(2.0 * 528.0 / 1024.0), 1e-12);
+  EXPECT_NEAR(coded.points[0].ebn0_db, -0.1336, 1e-4);
+  const nlohmann::json doc = nlohmann::json::parse(to_json(c, "test", coded));
+  EXPECT_NE(doc["units"]["ebn0_db"].get<std::string>().find("per information bit"), std::string::npos);
+  EXPECT_NE(parameter_header(c, "test").find("Eb/N0: per information bit"), std::string::npos);
+
+  c.coding = "none";
+  c.snr_db = {0.0, 4.0};
+  c.min_errors = 10;
+  c.max_bits = 10000;
+  const sweep_result uncoded = run_quietly(c);
+  ASSERT_EQ(uncoded.points.size(), 2U);
+  for (const point_result& p : uncoded.points) {
+    EXPECT_NEAR(p.ebn0_db, p.snr_db - 10.0 * std::log10(2.0), 1e-12);
   }
 }
 

@@ -51,7 +51,12 @@ std::vector<double> number_list(const YAML::Node& node, const std::string& key) 
 std::map<std::string, std::string> option_map(const YAML::Node& node, const std::string& key) {
   if (!node.IsMap()) throw config_error("'" + key + "' must be a map of options");
   std::map<std::string, std::string> options;
-  for (const auto& item : node) options[item.first.as<std::string>()] = item.second.as<std::string>();
+  for (const auto& item : node) {
+    const auto option = item.first.as<std::string>();
+    if (!options.emplace(option, item.second.as<std::string>()).second) {
+      throw config_error("option '" + option + "' given twice");
+    }
+  }
   return options;
 }
 
@@ -210,6 +215,11 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
     }
     const auto key = item.first.Scalar();
     if (known_keys().count(key) == 0) throw config_error("unknown key '" + key + "'");
+    // yaml-cpp keeps every copy of a repeated key and root[key] reads the first, the sweep's
+    // loop the last: a repeat is the configuration's error, whichever copy was meant.
+    if (std::find(order.begin(), order.end(), key) != order.end()) {
+      throw config_error("key '" + key + "' given twice (line " + std::to_string(item.first.Mark().line + 1) + ")");
+    }
     if (key == "preset") order.insert(order.begin(), key);
     else order.push_back(key);
   }
@@ -254,7 +264,11 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
       throw config_error(std::string("'speed_kmh': ") + e.what());
     }
   }
-  if (!std::isfinite(c.snr_db)) throw config_error("'snr_db' must be finite");
+  // The sweep's range: −1000 dB made N0 = 1e100 and every sample NaN.
+  if (!std::isfinite(c.snr_db) || c.snr_db < sweep::min_snr_db || c.snr_db > sweep::max_snr_db) {
+    throw config_error(fmt::format("'snr_db' must lie in {:g}..{:g} dB (got {:g})", sweep::min_snr_db,
+                                   sweep::max_snr_db, c.snr_db));
+  }
   if (c.idle_timeout <= 0.0 || !std::isfinite(c.idle_timeout)) throw config_error("'idle_timeout' must be positive");
   if (!std::isfinite(c.center_frequency) || c.center_frequency < 0.0)
     throw config_error("'center_frequency' must be ≥ 0");

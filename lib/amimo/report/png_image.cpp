@@ -63,25 +63,41 @@ void rgb_image::set_pixel(int x, int y, rgb c) noexcept {
   data_[i + 2] = c.b;
 }
 
-void write_png(const std::filesystem::path& path, const rgb_image& image) {
+namespace {
+// Encodes in memory (first call: size only). The simplified API reports errors through its
+// return value, so no setjmp is needed here. False, with libpng's message, on failure.
+bool encode_in_memory(const rgb_image& image, std::string& encoded, std::string& message) {
   png_image png{};
   png.version = PNG_IMAGE_VERSION;
   png.width = static_cast<png_uint_32>(image.width());
   png.height = static_cast<png_uint_32>(image.height());
   png.format = PNG_FORMAT_RGB;
-  // Encoded in memory (first call: size only), then written through the one atomic writer.
-  // The simplified API reports errors through its return value, so no setjmp is needed here.
   png_alloc_size_t size = 0;
-  std::vector<unsigned char> encoded;
   int ok = png_image_write_to_memory(&png, nullptr, &size, 0, image.data().data(), 0, nullptr);
   if (ok != 0) {
     encoded.resize(size);
     ok = png_image_write_to_memory(&png, encoded.data(), &size, 0, image.data().data(), 0, nullptr);
+    encoded.resize(size);
   }
-  const std::string message = png.message;
+  message = png.message;
   png_image_free(&png);
-  if (ok == 0) throw io_error("cannot write PNG " + quoted(path) + ": " + message);
-  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(encoded.data()), size));
+  return ok != 0;
+}
+}  // namespace
+
+std::string encode_png(const rgb_image& image) {
+  std::string encoded;
+  std::string message;
+  if (!encode_in_memory(image, encoded, message)) throw io_error("cannot encode PNG: " + message);
+  return encoded;
+}
+
+void write_png(const std::filesystem::path& path, const rgb_image& image) {
+  // Encoded in memory, then written through the one atomic writer.
+  std::string encoded;
+  std::string message;
+  if (!encode_in_memory(image, encoded, message)) throw io_error("cannot write PNG " + quoted(path) + ": " + message);
+  write_file_atomically(path, encoded);
 }
 
 rgb_image read_png(const std::filesystem::path& path, std::size_t max_pixels) {

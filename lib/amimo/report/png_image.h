@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 namespace amimo::report {
@@ -44,6 +45,10 @@ class rgb_image {
 /// temporary in the same directory, fsync, rename over path). On any failure the temporary
 /// file is removed and amimo::io_error naming the path is thrown.
 void write_png(const std::filesystem::path& path, const rgb_image& image);
+
+/// The PNG file write_png writes, as bytes, for a caller that writes several files and renames
+/// them together. Throws amimo::io_error when libpng cannot encode the image.
+std::string encode_png(const rgb_image& image);
 
 /// Largest image read_png decodes unless told otherwise (3 bytes per pixel: 768 MiB).
 inline constexpr std::size_t default_max_png_pixels = std::size_t{256} << 20U;

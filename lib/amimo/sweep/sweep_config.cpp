@@ -6,6 +6,7 @@
 
 #include <channel_models/flat_models.h>
 
+#include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
 #include <yaml-cpp/yaml.h>
 
@@ -79,6 +80,17 @@ fec::transport_block_config user_transport_block(const sweep_config& c) {
   }
 }
 
+double information_bits_per_symbol(const sweep_config& c) {
+  const double qm = modem::bits_per_symbol(c.modulation);
+  if (!is_coded(c)) return qm;
+  const fec::transport_block_config tb = user_transport_block(c);
+  return qm * static_cast<double>(tb.tb_bits) / static_cast<double>(tb.g_bits);
+}
+
+double ebn0_db_per_information_bit(const sweep_config& c, double snr_db) {
+  return snr_db - 10.0 * std::log10(information_bits_per_symbol(c));
+}
+
 namespace {
 void validate_coding(const sweep_config& c) {
   if (c.coding != "none" && c.coding != "ldpc") {
@@ -90,6 +102,7 @@ void validate_coding(const sweep_config& c) {
   if (c.tb_bits < 0) throw config_error("tb_bits must be 0 (the 38.214 TBS) or positive");
   if (c.ldpc_iterations < 1 || c.ldpc_iterations > 100) throw config_error("ldpc_iterations must be in 1..100");
   if (!(c.ldpc_alpha > 0.0 && c.ldpc_alpha <= 1.0)) throw config_error("ldpc_alpha must lie in (0, 1]");
+  if (c.min_block_errors == 0) throw config_error("min_block_errors must be at least 1");
   if (c.max_blocks == 0) throw config_error("max_blocks must be positive");
   if (is_coded(c)) (void)user_transport_block(c);
 }
@@ -163,14 +176,20 @@ bool reports_modelled_cost(const sweep_config& config, std::string_view solver_n
   return is_analog_solver(solver_name) || (solver_name == "remote" && is_analog_solver(remote_backend(config)));
 }
 
-std::string analog_label(const sweep_config& config, std::string_view solver_name) {
-  if (!reports_modelled_cost(config, solver_name)) return "";
-  std::map<std::string, std::string> options;
-  for (const solver::solver_spec& spec : config.solvers) {
-    if (spec.name == solver_name && is_analog_solver(spec.name)) options = spec.options;
+std::string analog_label(const sweep_config& config, std::size_t index) {
+  // By index, not by name: several entries share a name ("analog:profile=projected,
+  // analog:profile=paper-board"), and each curve's label must be its own entry's profile.
+  solver::solver_spec spec = effective_solver_spec(config, index);
+  if (!reports_modelled_cost(config, spec.name)) return "";
+  if (spec.name == "remote") {
+    // The client's own keys (remote::parse_remote_options); the rest travels to the service's
+    // analog backend.
+    for (const char* key : {"endpoint", "backend", "timeout-ms", "retries", "element", "curve-server-key",
+                            "curve-client-key", "on-failure", "batch-chunk", "window"}) {
+      spec.options.erase(key);
+    }
   }
-  for (const auto& [key, value] : config.analog_options) options.emplace(key, value);
-  return analog::profile_label(analog::profile_from_options(options));
+  return analog::profile_label(analog::profile_from_options(spec.options));
 }
 
 bool has_analog_solver(const sweep_config& config) noexcept {
@@ -208,8 +227,12 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
   if (root.IsNull()) return config;
   if (!root.IsMap()) throw config_error("config must be a YAML mapping of keys to values");
 
+  // yaml-cpp keeps every copy of a repeated key; which one counts would be an accident of
+  // the loop below (the last), and the link config reads the first: a repeat is an error.
+  std::set<std::string> seen;
   for (const auto& entry : root) {
     const std::string key = scalar<std::string>(entry.first, "(key)");
+    if (!seen.insert(key).second) throw config_error("config key '" + key + "' given twice");
     const YAML::Node& value = entry.second;
     if (key == "antennas") config.antennas = scalar<int>(value, key);
     else if (key == "users") config.users = scalar<int>(value, key);
@@ -219,15 +242,23 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
     else if (key == "solver") config.solvers = parse_solver_list(joined(value, key));
     else if (key == "analog") {
       if (!value.IsMap()) throw config_error("'analog' must be a mapping (profile, iters, tol, array, …)");
+      std::set<std::string> options_seen;
       for (const auto& option : value) {
         const std::string option_key = scalar<std::string>(option.first, "analog key");
+        if (!options_seen.insert(option_key).second) {
+          throw config_error("config key 'analog." + option_key + "' given twice");
+        }
         config.analog_options[option_key] = scalar<std::string>(option.second, "analog." + option_key);
       }
     }
     else if (key == "remote") {
       if (!value.IsMap()) throw config_error("'remote' must be a mapping (backend, timeout-ms, retries, …)");
+      std::set<std::string> options_seen;
       for (const auto& option : value) {
         const std::string option_key = scalar<std::string>(option.first, "remote key");
+        if (!options_seen.insert(option_key).second) {
+          throw config_error("config key 'remote." + option_key + "' given twice");
+        }
         config.remote_options[option_key] = scalar<std::string>(option.second, "remote." + option_key);
       }
     }
@@ -287,6 +318,8 @@ void validate(const sweep_config& c) {
   if (c.vectors_per_channel <= 0 || c.vectors_per_channel > 100000) {
     throw config_error("vectors_per_channel must be in 1..100000");
   }
+  // 0 would end every point after its first round with no error counted (enough errors at 0).
+  if (c.min_errors == 0) throw config_error("min_errors must be at least 1");
   if (c.max_bits == 0) throw config_error("max_bits must be positive");
   if (!(c.max_seconds > 0.0)) throw config_error("max_seconds must be positive");
   if (c.threads < 0 || c.threads > max_worker_threads) {
@@ -295,7 +328,9 @@ void validate(const sweep_config& c) {
   }
   if (c.snr_db.empty()) throw config_error("empty SNR list");
   for (const double snr : c.snr_db) {
-    if (!std::isfinite(snr) || snr < -50.0 || snr > 100.0) throw config_error("SNR values must lie in -50..100 dB");
+    if (!std::isfinite(snr) || snr < min_snr_db || snr > max_snr_db) {
+      throw config_error(fmt::format("SNR values must lie in {:g}..{:g} dB (got {:g})", min_snr_db, max_snr_db, snr));
+    }
   }
   if (c.out.empty()) throw config_error("output directory must not be empty");
   validate_coding(c);

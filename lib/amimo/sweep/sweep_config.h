@@ -15,6 +15,11 @@
 
 namespace amimo::sweep {
 
+/// The Es/N0 range a sweep point (and the link's snr_db) may take, dB: wide enough for any
+/// waterfall, narrow enough that N0 = 10^(−SNR/10) stays a normal double.
+inline constexpr double min_snr_db = -50.0;
+inline constexpr double max_snr_db = 100.0;
+
 struct sweep_config {
   int antennas = 16;
   int users = 4;
@@ -62,6 +67,15 @@ inline bool is_coded(const sweep_config& config) noexcept { return config.coding
 /// bits per symbol). Throws config_error, with the fec message, when that G cannot carry it.
 fec::transport_block_config user_transport_block(const sweep_config& config);
 
+/// Information bits one user symbol carries: Q_m uncoded; with coding ldpc Q_m·A/G, A the
+/// payload bits of the user's transport block in its G coded bits (the CRC and parity bits
+/// carry none, as goodput counts payload bits).
+double information_bits_per_symbol(const sweep_config& config);
+
+/// Eb/N0 (dB) per information bit at Es/N0 = snr_db: snr_db − 10·log10(information bits per
+/// symbol). Uncoded that is per coded bit as well; coded it includes the code rate.
+double ebn0_db_per_information_bit(const sweep_config& config, double snr_db);
+
 /// Whether a solver name is an analog backend (takes analog_options).
 bool is_analog_solver(std::string_view name) noexcept;
 
@@ -79,10 +93,12 @@ std::string_view solver_name_of_label(std::string_view label) noexcept;
 /// remote one whose service runs an analog backend.
 bool reports_modelled_cost(const sweep_config& config, std::string_view solver_name) noexcept;
 
-/// "paper-board, LP-INV mapping paper (A0 = D0/L)" for a curve whose figures come from an
-/// analog backend (directly or behind a remote service), "" otherwise. Throws config_error
-/// for an invalid analog configuration.
-std::string analog_label(const sweep_config& config, std::string_view solver_name);
+/// "paper-board, LP-INV mapping paper (A0 = D0/L)" for solvers[index] when its figures come
+/// from an analog backend (directly or behind a remote service), "" otherwise: the profile of
+/// the spec the sweep really creates (effective_solver_spec), so two analog entries with
+/// different profiles each name their own. Throws config_error for an invalid analog
+/// configuration.
+std::string analog_label(const sweep_config& config, std::size_t index);
 
 /// Whether any configured solver is an analog backend.
 bool has_analog_solver(const sweep_config& config) noexcept;

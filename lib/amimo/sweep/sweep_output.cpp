@@ -1,3 +1,4 @@
+#include <amimo/core/error.h>
 #include <amimo/core/version.h>
 #include <amimo/fec/link_coding.h>
 #include <amimo/metrics/theory.h>
@@ -13,9 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
+#include <system_error>
+#include <utility>
 
 namespace amimo::sweep {
 namespace {
@@ -90,6 +94,17 @@ double per_solve(double total, std::uint64_t solves) {
   return solves == 0 ? 0.0 : total / static_cast<double>(solves);
 }
 
+// How ebn0_db derives from Es/N0, with the offset (header and JSON units).
+std::string ebn0_convention(const sweep_config& c) {
+  const unsigned qm = modem::bits_per_symbol(c.modulation);
+  const double offset = 10.0 * std::log10(information_bits_per_symbol(c));
+  if (!is_coded(c)) return fmt::format("per information bit, Es/N0 - 10*log10(Qm = {}) = Es/N0 - {:.2f} dB (uncoded)", qm, offset);
+  const fec::transport_block_config tb = user_transport_block(c);
+  return fmt::format("per information bit, Es/N0 - 10*log10(Qm*A/G = {}*{}/{}) = Es/N0 - {:.2f} dB "
+                     "(A payload bits per G coded bits)",
+                     qm, tb.tb_bits, tb.g_bits, offset);
+}
+
 }  // namespace
 
 double zf_rayleigh_theory_ber(const sweep_config& config, double snr_db) noexcept {
@@ -119,9 +134,9 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
   line("detectors", join_detectors(c.detectors));
   line("detection mode", std::string(detect::to_string(c.mode)));
   line("solvers", join_solvers(c));
-  for (const solver::solver_spec& spec : c.solvers) {
-    const std::string label = analog_label(c, spec.name);
-    if (!label.empty()) line(spec.name + " profile", label);
+  for (std::size_t i = 0; i < c.solvers.size(); ++i) {
+    const std::string label = analog_label(c, i);
+    if (!label.empty()) line(solver_label(c, i) + " profile", label);
   }
   line("channel", channel_models::describe(
                       channel_models::flat_channel_config{c.channel, c.antennas, c.users, c.rho_bs, c.rho_ue}, c.cdl));
@@ -142,6 +157,7 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
   line("threads", c.threads == 0 ? "all cores" : std::to_string(c.threads));
   line("output", c.out);
   h += "# SNR convention: Es/N0 per user symbol per receive antenna (Es = 1, unit-power channel).\n";
+  h += "# Eb/N0: " + ebn0_convention(c) + ".\n";
   h += "# Scoring: BER of hard decisions over streams not erased; erased streams (quality unknown:\n"
        "#   singular channel, failed solve) are counted as erased_bits in CSV/JSON, never scored.\n";
   if (is_coded(c)) {
@@ -236,7 +252,7 @@ std::string to_csv(const sweep_config& config, const sweep_result& result) {
                          per_solve(s.modelled_matrix_joules, s.matrices), cp.erased_bits);
       const metrics::interval bci = cp.bler_interval();
       csv += fmt::format(",{},{},{:.9g},{:.9g},{:.9g},{},{:.6g},\"{}\"\n", cp.blocks, cp.block_errors, cp.bler(), bci.low,
-                         bci.high, cp.undetected_block_errors, mean_decoder_iterations(cp), analog_label(config, cp.solver));
+                         bci.high, cp.undetected_block_errors, mean_decoder_iterations(cp), analog_label(config, cp.solver_index));
     }
   }
   return csv;
@@ -292,7 +308,7 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
       j["ebn0_db"] = p.ebn0_db;
       j["detector"] = detect::to_string(cp.detector);
       j["solver"] = cp.solver;
-      const std::string label = analog_label(c, cp.solver);
+      const std::string label = analog_label(c, cp.solver_index);
       j["analog_profile"] = label.empty() ? nlohmann::ordered_json() : nlohmann::ordered_json(label);
       j["frames"] = cp.errors.frames();
       j["bits"] = cp.errors.bits();
@@ -337,22 +353,44 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   nlohmann::ordered_json doc;
   doc["params"] = params;
   doc["interrupted"] = result.interrupted;
+  // Points not run, so a missing row is said, not silent.
+  doc["skipped_snr_db"] = result.skipped_snr_db;
   doc["points"] = points;
   // Remote solves a local fallback answered in this process, by reason (never silent).
   const remote::fallback_tally fallbacks = remote::remote_fallbacks();
   doc["remote_fallbacks"] = {{"total", fallbacks.total}, {"by_reason", fallbacks.by_reason}};
-  doc["units"] = {{"snr_db", "dB (Es/N0)"}, {"ebn0_db", "dB"}, {"seconds", "s, measured wall time"},
+  doc["units"] = {{"snr_db", "dB (Es/N0)"},
+                  {"skipped_snr_db", "dB (Es/N0); not run: every curve was error-free at max_bits / max_blocks at a "
+                                     "lower Es/N0"},
+                  {"ebn0_db", "dB, " + ebn0_convention(c)}, {"seconds", "s, measured wall time"},
                   {"measured_seconds_per_rhs", "s, measured"}, {"modelled_seconds_per_rhs", "s, modelled"},
                   {"modelled_joules_per_rhs", "J, modelled"}};
   return doc.dump(2) + "\n";
 }
 
-void write_outputs(const std::filesystem::path& directory, const sweep_config& config,
-                   const std::string& command_line, const sweep_result& result) {
-  report::ensure_writable_directory(directory);
-  report::write_file_atomically(directory / "ber.csv", to_csv(config, result));
-  report::write_file_atomically(directory / "ber.json", to_json(config, command_line, result));
+namespace {
 
+// Points in order of x: the SNR list need not ascend, and a polyline in list order would
+// double back.
+void sort_by_x(report::plot_series& s) {
+  std::vector<std::size_t> order(s.x.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return s.x[a] < s.x[b]; });
+  const auto permuted = [&](const std::vector<double>& v) {
+    if (v.size() != order.size()) return v;  // error bars absent
+    std::vector<double> out;
+    out.reserve(v.size());
+    for (const std::size_t i : order) out.push_back(v[i]);
+    return out;
+  };
+  s.x = permuted(s.x);
+  s.y = permuted(s.y);
+  s.y_low = permuted(s.y_low);
+  s.y_high = permuted(s.y_high);
+}
+
+// ber.png's image: log BER (and, coded, BLER in a second panel) against Es/N0.
+report::rgb_image render_plot(const sweep_config& config, const sweep_result& result) {
   report::plot_spec plot;
   plot.title = fmt::format("BER vs Es/N0 (measured): {}x{} {} {}", config.antennas, config.users,
                            modem::to_string(config.modulation), config.channel);
@@ -369,7 +407,7 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
   std::map<std::string, std::size_t> index;
   for (const point_result& p : result.points) {
     for (const curve_point& cp : p.curves) {
-      const std::string profile = analog_label(config, cp.solver);
+      const std::string profile = analog_label(config, cp.solver_index);
       const std::string label = fmt::format("{} / {}{}", detect::to_string(cp.detector), cp.solver,
                                             profile.empty() ? "" : " [" + profile + "]");
       auto [it, inserted] = index.try_emplace(label, plot.series.size());
@@ -391,6 +429,8 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
       b.y_high.push_back(bci.high);
     }
   }
+  for (report::plot_series& s : plot.series) sort_by_x(s);
+  for (report::plot_series& s : bler_plot.series) sort_by_x(s);
   // Closed-form reference where it applies: ZF in i.i.d. Rayleigh with the true channel
   // (the sweep detects with perfect CSI: the detector is given the channel it drew).
   const bool zf = std::find(config.detectors.begin(), config.detectors.end(), detect::detector_kind::zf) !=
@@ -409,6 +449,7 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
       theory.x.push_back(p.snr_db);
       theory.y.push_back(ber >= lowest / 10.0 ? ber : std::numeric_limits<double>::quiet_NaN());
     }
+    sort_by_x(theory);
     plot.series.push_back(std::move(theory));
   }
   if (is_coded(config)) {
@@ -422,10 +463,41 @@ void write_outputs(const std::filesystem::path& directory, const sweep_config& c
     for (int y = 0; y < right.height(); ++y) {
       for (int x = 0; x < right.width(); ++x) both.set_pixel(left.width() + x, y, right.pixel(x, y));
     }
-    report::write_png(directory / "ber.png", both);
-    return;
+    return both;
   }
-  report::write_line_plot_png(directory / "ber.png", plot);
+  return report::render_line_plot(plot);
+}
+
+}  // namespace
+
+void write_outputs(const std::filesystem::path& directory, const sweep_config& config,
+                   const std::string& command_line, const sweep_result& result) {
+  report::ensure_writable_directory(directory);
+  // The three files are one result: each is rendered and written to its temporary first, and
+  // only then are they renamed, so a failure (a full disk, a file-size limit, a directory in
+  // the way) leaves the previous run's set as it was — never new CSV and JSON beside an old
+  // PNG. A writer not committed removes its temporary.
+  const std::string csv = to_csv(config, result);
+  const std::string json = to_json(config, command_line, result);
+  const std::string png = report::encode_png(render_plot(config, result));
+  report::atomic_file_writer csv_out(directory / "ber.csv");
+  report::atomic_file_writer json_out(directory / "ber.json");
+  report::atomic_file_writer png_out(directory / "ber.png");
+  const std::array<std::pair<report::atomic_file_writer*, const std::string*>, 3> files{
+      {{&csv_out, &csv}, {&json_out, &json}, {&png_out, &png}}};
+  for (const auto& [out, content] : files) {
+    out->write(*content);
+    out->finish();
+  }
+  // A rename onto a directory is the failure a rename can still meet once every temporary is
+  // written; it would strike after the earlier files were renamed, so it is checked first.
+  for (const auto& [out, content] : files) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(std::filesystem::symlink_status(out->target(), ec))) {
+      throw io_error("cannot write '" + out->target().string() + "': a directory is in the way");
+    }
+  }
+  for (const auto& [out, content] : files) out->commit();
 }
 
 }  // namespace amimo::sweep

@@ -232,15 +232,23 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
   const bool coded = is_coded(config);
   const auto users = static_cast<std::uint64_t>(config.users);
   std::vector<frame_outcome> outcomes(round_frames * curves.size());
-  std::vector<bool> active(curves.size(), true);
+  // Per curve, the lowest SNR at which it was error-free at max_bits / max_blocks: it is not
+  // run at that SNR or above. A threshold rather than an off switch, so a list that does not
+  // ascend ("25,10,0") still runs its lower points.
+  std::vector<double> error_free_from(curves.size(), std::numeric_limits<double>::infinity());
+  std::vector<bool> active(curves.size());
 
   sweep_result result;
   for (const double snr_db : config.snr_db) {
-    if (std::none_of(active.begin(), active.end(), [](bool a) { return a; })) break;
+    for (std::size_t c = 0; c < curves.size(); ++c) active[c] = snr_db < error_free_from[c];
+    if (std::none_of(active.begin(), active.end(), [](bool a) { return a; })) {
+      result.skipped_snr_db.push_back(snr_db);
+      continue;
+    }
     const double n0 = channel::noise_variance_from_snr_db(snr_db);
     point_result point;
     point.snr_db = snr_db;
-    point.ebn0_db = channel::ebn0_db_from_snr_db(snr_db, bps);
+    point.ebn0_db = ebn0_db_per_information_bit(config, snr_db);
     std::vector<std::size_t> point_curves;
     for (std::size_t c = 0; c < curves.size(); ++c) {
       if (!active[c]) continue;
@@ -248,6 +256,7 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
       curve_point cp;
       cp.detector = curves[c].detector;
       cp.solver = solver_label(config, curves[c].solver_index);
+      cp.solver_index = curves[c].solver_index;
       point.curves.push_back(cp);
     }
     control.skip_point = false;
@@ -297,12 +306,13 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
         last_progress = now;
       }
     }
-    // A curve with no error (coded: no block error) at max_bits / max_blocks is done: higher
-    // SNRs would only cost time.
+    // A curve with no error (coded: no block error) at max_bits / max_blocks is done at this
+    // SNR and above: higher SNRs would only cost time.
     if (point.stop_reason == "max_bits" || point.stop_reason == "max_blocks") {
       for (std::size_t p = 0; p < point_curves.size(); ++p) {
         const curve_point& cp = point.curves[p];
-        if ((coded ? cp.block_errors : cp.errors.bit_errors()) == 0) active[point_curves[p]] = false;
+        double& from = error_free_from[point_curves[p]];
+        if ((coded ? cp.block_errors : cp.errors.bit_errors()) == 0) from = std::min(from, snr_db);
       }
     }
     observer.on_point_done(point);

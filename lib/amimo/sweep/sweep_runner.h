@@ -20,7 +20,8 @@ namespace amimo::sweep {
 
 struct curve_point {
   detect::detector_kind detector{};
-  std::string solver;
+  std::string solver;            ///< the curve label (solver_label)
+  std::size_t solver_index = 0;  ///< the entry of config.solvers the curve runs
   metrics::error_counter errors;
   solver::solver_stats stats;
   std::uint64_t unresolved_channels = 0;  ///< channels the detector could not use (counted, output 0)
@@ -45,11 +46,15 @@ struct point_result {
   /// "min_errors", "max_bits", "max_seconds", "interrupted"; coding ldpc: "min_block_errors"
   /// or "max_blocks" instead of "min_errors"
   std::string stop_reason;
-  std::vector<curve_point> curves;  ///< only the curves still active at this SNR
+  /// Only the curves run at this SNR: a curve error-free at max_bits / max_blocks at some SNR
+  /// is not run at a higher one (a lower one still runs, whatever the list's order).
+  std::vector<curve_point> curves;
 };
 
 struct sweep_result {
-  std::vector<point_result> points;
+  std::vector<point_result> points;  ///< in the order of config.snr_db
+  /// SNRs not run: every curve was error-free at max_bits / max_blocks at a lower SNR.
+  std::vector<double> skipped_snr_db;
   bool interrupted = false;  ///< the run was stopped before its last point
 };
 

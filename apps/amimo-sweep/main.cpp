@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   int antennas = 0, users = 0, threads = 0, vectors = 0;
   std::string modulation, detector, solvers, channel, snr, out, mode;
   double rho_bs = 0.0, rho_ue = 0.0, max_seconds = 0.0, max_bits = 0.0;
-  std::uint64_t min_errors = 0, seed = 0;
+  std::uint64_t min_errors = 0, min_error_frames = 0, seed = 0;
   std::string progress = "auto";
 
   app.add_option("--config", config_path, "YAML configuration (default: the embedded configs/sweep-default.yaml)");
@@ -120,6 +120,8 @@ int main(int argc, char** argv) {
   auto* o_snr = app.add_option("--snr", snr, "Es/N0 in dB: a:step:b or a,b,c");
   auto* o_vectors = app.add_option("--vectors-per-channel", vectors, "received vectors per channel realisation");
   auto* o_min_errors = app.add_option("--min-errors", min_errors, "stop a point at this many bit errors (every curve)");
+  auto* o_min_error_frames =
+      app.add_option("--min-error-frames", min_error_frames, "... held in at least this many frames (default 30)");
   auto* o_max_bits = app.add_option("--max-bits", max_bits, "stop a point at this many bits per curve");
   auto* o_max_seconds = app.add_option("--max-seconds", max_seconds, "stop a point after this wall time (s)");
   std::string coding;
@@ -176,6 +178,7 @@ int main(int argc, char** argv) {
     if (*o_snr) config.snr_db = sweep::parse_snr_list(snr);
     if (*o_vectors) config.vectors_per_channel = vectors;
     if (*o_min_errors) config.min_errors = min_errors;
+    if (*o_min_error_frames) config.min_error_frames = min_error_frames;
     if (*o_max_bits) {
       if (!(max_bits >= 1.0) || max_bits > 1e15) throw config_error("--max-bits must be in 1..1e15");
       config.max_bits = static_cast<std::uint64_t>(max_bits);

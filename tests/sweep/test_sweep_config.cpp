@@ -77,6 +77,8 @@ TEST(SweepConfig, RepeatedKeysAreRefused) {
 TEST(SweepConfig, StopRulesNeedAnErrorAndSnrsStayInRange) {
   EXPECT_NE(config_error_of("min_errors: 0\n").find("min_errors must be at least 1"), std::string::npos);
   EXPECT_EQ(config_error_of("min_errors: 1\n"), "");
+  EXPECT_EQ(config_error_of("min_error_frames: 0\n"), "");  // the count alone
+  EXPECT_NE(config_error_of("min_error_frames: -3\n"), "");
   EXPECT_NE(config_error_of("min_block_errors: 0\n").find("min_block_errors must be at least 1"), std::string::npos);
   EXPECT_NE(config_error_of("snr_db: \"-60\"\n").find("-50..100 dB (got -60)"), std::string::npos);
   EXPECT_EQ(config_error_of("snr_db: \"-50,100\"\n"), "");

@@ -275,6 +275,7 @@ sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& ba
     else if (key == "snr_db") config.snr_db = parse_snr_list(joined(value, key));
     else if (key == "vectors_per_channel") config.vectors_per_channel = scalar<int>(value, key);
     else if (key == "min_errors") config.min_errors = scalar<std::uint64_t>(value, key);
+    else if (key == "min_error_frames") config.min_error_frames = scalar<std::uint64_t>(value, key);
     else if (key == "max_bits") {
       const double bits = scalar<double>(value, key);  // 1e9 and 1000000000 both read
       if (!(bits >= 1.0 && bits <= 1e15)) throw config_error("max_bits must be in 1..1e15");

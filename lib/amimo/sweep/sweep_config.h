@@ -42,6 +42,10 @@ struct sweep_config {
   /// Received vectors per channel realisation (one frame = one coherence block).
   int vectors_per_channel = 16;
   std::uint64_t min_errors = 1000;
+  /// ... and at least this many frames holding them: errors come in clumps (a deep fade fills
+  /// a frame), and stopping on the count alone ends a point right after a bad frame — BER
+  /// biased high (+39% in 200 seeds at 1×1 Rayleigh, 1000 vectors per channel, 100 errors).
+  std::uint64_t min_error_frames = 30;
   std::uint64_t max_bits = 10'000'000;
   double max_seconds = 60.0;  ///< per SNR point (wall time; the only non-deterministic stop)
   /// Channel coding (YAML `coding:`, flags --coding …): "none" scores uncoded bits only;

@@ -152,7 +152,8 @@ std::string parameter_header(const sweep_config& c, const std::string& command_l
     line("stop rule", fmt::format("{} block errors | {} blocks | {} bits | {} s per point", c.min_block_errors,
                                   c.max_blocks, c.max_bits, c.max_seconds));
   } else {
-    line("stop rule", fmt::format("{} bit errors | {} bits | {} s per point", c.min_errors, c.max_bits, c.max_seconds));
+    line("stop rule", fmt::format("{} bit errors in {} frames or more | {} bits | {} s per point", c.min_errors,
+                                  c.min_error_frames, c.max_bits, c.max_seconds));
   }
   line("threads", c.threads == 0 ? "all cores" : std::to_string(c.threads));
   line("output", c.out);
@@ -278,6 +279,7 @@ std::string to_json(const sweep_config& c, const std::string& command_line, cons
   params["snr_db"] = c.snr_db;
   params["vectors_per_channel"] = c.vectors_per_channel;
   params["min_errors"] = c.min_errors;
+  params["min_error_frames"] = c.min_error_frames;
   params["max_bits"] = c.max_bits;
   params["max_seconds"] = c.max_seconds;
   params["threads"] = c.threads;

@@ -293,7 +293,8 @@ sweep_result run_sweep(const sweep_config& config, sweep_observer& observer, swe
       point.seconds = std::chrono::duration<double>(now - start).count();
 
       const bool enough_errors = std::all_of(point.curves.begin(), point.curves.end(), [&](const curve_point& cp) {
-        return coded ? cp.block_errors >= config.min_block_errors : cp.errors.bit_errors() >= config.min_errors;
+        return coded ? cp.block_errors >= config.min_block_errors
+                     : cp.errors.bit_errors() >= config.min_errors && cp.errors.frame_errors() >= config.min_error_frames;
       });
       if (enough_errors) point.stop_reason = coded ? "min_block_errors" : "min_errors";
       else if (coded && frames_done * users >= config.max_blocks) point.stop_reason = "max_blocks";

@@ -346,6 +346,33 @@ TEST_F(SyncFixture, TheLastFrameOfABurstIsReleasedAndACutOneIsNot) {
   }
 }
 
+// A stream of one frame (a payload that fits in one, the transmitter then stops): the search
+// needs a symbol past a frame, so it had not run when the stream ended and drain() released
+// nothing. The stream is over: drain() appends silence, the frame is found and released (the
+// end of a burst); a frame cut short is still not released. The padding is neither taken in
+// nor discarded.
+TEST_F(SyncFixture, AOneFrameStreamIsReleasedAtItsEnd) {
+  // Lead 700: locked before the end, released by drain() as before; 0 and a frame and 300:
+  // never searched before the end.
+  for (const std::size_t lead : {std::size_t{0}, std::size_t{700}, len() + 300}) {
+    const rows_t rows = stream(lead, 1);
+    synchroniser s = make();
+    const auto events = run(s, rows, rows[0].size(), 2500, /*drain=*/true);
+    const auto taken = only(events, kind::frame);
+    ASSERT_EQ(taken.size(), 1U) << lead;
+    EXPECT_EQ(taken[0].first_sample, lead);
+    EXPECT_EQ(s.stats().samples, rows[0].size());
+    EXPECT_EQ(s.stats().discarded_samples, lead);
+    EXPECT_EQ(s.stats().sync_losses, 0U);
+    EXPECT_FALSE(s.locked());
+  }
+  const rows_t rows = stream(500, 1);
+  synchroniser s = make();
+  const auto events = run(s, rows, rows[0].size() - 300, 2500, /*drain=*/true);
+  EXPECT_TRUE(only(events, kind::frame).empty());
+  EXPECT_EQ(only(events, kind::lost_lock).size(), 1U);
+}
+
 TEST_F(SyncFixture, NoiseAloneNeverLocks) {
   const int frames = 6;
   rows_t rows(kAntennas, std::vector<cf32>(static_cast<std::size_t>(frames) * len()));
@@ -354,7 +381,7 @@ TEST_F(SyncFixture, NoiseAloneNeverLocks) {
     for (auto& v : r) v = cf32(gen.complex_normal(1.0));
   }
   synchroniser s = make();
-  const auto events = run(s, rows, rows[0].size(), 4096, /*drain=*/true);
+  const auto events = run(s, rows, rows[0].size(), 4096);
   ASSERT_FALSE(events.empty());
   for (const auto& e : events) EXPECT_EQ(e.what, kind::searching);
   EXPECT_EQ(s.stats().acquisitions, 0U);
@@ -362,6 +389,10 @@ TEST_F(SyncFixture, NoiseAloneNeverLocks) {
   // Noise correlates with the preamble at about 1/FFT per lag, far below the threshold.
   EXPECT_LT(s.stats().last_sync_metric, kThreshold / 2);
   EXPECT_GT(s.stats().last_sync_metric, 0.0);
+  // At the end the rest is searched too (behind appended silence): every sample discarded.
+  for (sync_verdict v = s.drain(); v.what != kind::need_more; v = s.drain()) EXPECT_EQ(v.what, kind::searching);
+  EXPECT_EQ(s.stats().acquisitions, 0U);
+  EXPECT_EQ(s.stats().discarded_samples, rows[0].size());
 }
 
 TEST_F(SyncFixture, ReacquiresAfterAGapAtTheFirstWholeFrame) {

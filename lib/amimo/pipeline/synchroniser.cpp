@@ -480,7 +480,7 @@ sync_verdict synchroniser::acquire() {
   stats_.last_sync_metric = best;
   if (best < threshold_) {
     head_ += frame_len;
-    stats_.discarded_samples += frame_len;
+    count_discarded(head_ - frame_len, head_);
     return verdict(kind::searching, head_);
   }
   // Earliest path: the first lag within half a CP before the peak that reaches half of it.
@@ -503,11 +503,11 @@ sync_verdict synchroniser::acquire() {
   }
   if (aligned == alignment::failed) {
     ++stats_.unaligned_frames;
-    stats_.discarded_samples += start + frame_len - searched_from;
+    count_discarded(searched_from, start + frame_len);
     head_ = start + frame_len;
     return verdict(kind::searching, head_);
   }
-  stats_.discarded_samples += start > searched_from ? start - searched_from : 0;
+  if (start > searched_from) count_discarded(searched_from, start);
   head_ = start;
   frame_start_ = start;
   locked_ = true;
@@ -597,6 +597,12 @@ bool synchroniser::signal_ends_after_frame() const noexcept {
 sync_verdict synchroniser::step() { return locked_ ? track() : acquire(); }
 
 sync_verdict synchroniser::drain() {
+  // After the padding: step() decides, as for a stream that went silent.
+  if (padded_) {
+    const sync_verdict v = step();
+    if (v.what == sync_verdict::kind::need_more) locked_ = false;
+    return v;
+  }
   // Every whole frame left: the one waiting for the next preamble, and those the per-antenna
   // check was still waiting on (its search needs a frame of samples past the preamble).
   if (locked_ && aligned_tail() >= frame_start_ + frame_len_) {
@@ -605,8 +611,36 @@ sync_verdict synchroniser::drain() {
     head_ = std::min(frame_start_, aligned_tail());
     return v;
   }
+  // Not locked with a frame's worth of samples left: a last frame may be there, unsearched
+  // (the search needs a symbol past a frame). The stream is over, so silence follows it.
+  if (!locked_ && aligned_tail() >= head_ + frame_len_) {
+    pad_with_silence();
+    return drain();
+  }
   locked_ = false;
   return verdict(sync_verdict::kind::need_more, head_);
+}
+
+// Zero samples after the end of the stream (a frame, a symbol and the search's margin), not
+// counted as samples taken in, nor as discarded.
+void synchroniser::pad_with_silence() {
+  std::size_t left = frame_len_ + sym_len_ + 16;
+  while (left > 0) {
+    std::size_t room = left;
+    const auto rows = input(room);
+    for (cf32* row_start : rows) std::fill_n(row_start, room, cf32{});
+    tail_ += room;
+    left -= room;
+  }
+  padded_ = true;
+  padding_from_ = head_abs_ + tail_ - (frame_len_ + sym_len_ + 16);
+}
+
+// Discarded samples [from, to) (buffer indices), the padding excluded.
+void synchroniser::count_discarded(std::size_t from, std::size_t to) noexcept {
+  const std::uint64_t a = head_abs_ + from;
+  const std::uint64_t b = std::min<std::uint64_t>(head_abs_ + to, padded_ ? padding_from_ : head_abs_ + to);
+  if (b > a) stats_.discarded_samples += b - a;
 }
 
 }  // namespace amimo::pipeline

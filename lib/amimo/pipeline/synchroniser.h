@@ -109,7 +109,11 @@ class synchroniser {
   /// Decides the next thing: call until it says need_more.
   sync_verdict step();
   /// End of stream: releases every whole frame left while locked (without waiting for the
-  /// next preamble), one per call; need_more (and no lock) when none is left.
+  /// next preamble), one per call; need_more (and no lock) when none is left. When not
+  /// locked with a frame's worth of samples left, silence (zeros, not counted) is appended
+  /// so that a last frame the search had not reached yet is found and, if whole, released
+  /// (a one-frame stream); from then on drain() returns step()'s verdicts. Call input() no
+  /// more after drain().
   sync_verdict drain();
 
   bool locked() const noexcept { return locked_; }
@@ -131,6 +135,8 @@ class synchroniser {
   /// Samples available on every antenna, in aligned indices.
   std::size_t aligned_tail() const noexcept { return tail_ - max_offset_; }
   bool frame_has_bad_samples(std::uint64_t first, std::uint64_t last) const noexcept;
+  void pad_with_silence();
+  void count_discarded(std::size_t from, std::size_t to) noexcept;
   void note_bad_samples(std::uint64_t first, std::uint64_t last) noexcept;
   double mean_power(std::size_t from, std::size_t n) const noexcept;
   bool signal_ends_after_frame() const noexcept;
@@ -154,6 +160,8 @@ class synchroniser {
   std::size_t tail_ = 0;
   std::uint64_t head_abs_ = 0;  // absolute sample index of buffer index 0
   bool locked_ = false;
+  bool padded_ = false;             // drain() appended silence: the stream is over
+  std::uint64_t padding_from_ = 0;  // absolute index of the first appended zero
   std::size_t frame_start_ = 0;  // buffer index of the locked frame's first sample
   // NaN/Inf runs [a, b) in absolute buffer indices, sorted, at least a frame apart.
   std::vector<std::pair<std::uint64_t, std::uint64_t>> bad_;

@@ -8,12 +8,15 @@
 #include <amimo/report/tornado_plot.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <regex>
 #include <stdexcept>
 #include <string>
 
@@ -125,6 +128,57 @@ TEST(Sensitivity, EachAssumptionMovesTheFiguresTheCostModelSays) {
   sensitivity_options bad = o;
   bad.sizes = {1};
   EXPECT_THROW(run_sensitivity(bad), config_error);
+}
+
+// Systems a variant cannot solve in analog fall back (no analog cost): every median is over
+// the systems all three variants answered, the count is stated, and a row none answered
+// prints n/a and "-" (text), empty fields (CSV) and null (JSON) — it printed "nanx" swings,
+// "nan" in the CSV, and ranked NaN rows arbitrarily.
+TEST(Sensitivity, FallbacksAreCountedAndNeverPrintedAsNumbers) {
+  sensitivity_options o;
+  o.sizes = {16};
+  o.cond = 30.0;  // beyond what 3 iterations of the paper board converge on
+  o.trials = 2;
+  const sensitivity_result r = run_sensitivity(o);
+  std::size_t empty = 0;
+  for (const sensitivity_row& row : r.rows) {
+    EXPECT_GE(row.systems, 0);
+    EXPECT_LE(row.systems, o.trials);
+    EXPECT_GE(row.fallbacks, o.trials - row.systems);  // each dropped system had one at least
+    if (row.systems == 0) {
+      ++empty;
+      EXPECT_TRUE(std::isnan(row.base_joules));
+      EXPECT_TRUE(std::isnan(row.energy_swing()));
+    } else {
+      EXPECT_TRUE(std::isfinite(row.base_joules));
+      EXPECT_TRUE(std::isfinite(row.low_joules));
+      EXPECT_TRUE(std::isfinite(row.high_joules));
+    }
+  }
+  ASSERT_GT(empty, 0U) << "the case must have rows with no analog answer";
+  // Rows that answered are ranked first, by their swing.
+  for (std::size_t i = 1; i < r.rows.size(); ++i) {
+    if (r.rows[i].systems > 0) {
+      EXPECT_GT(r.rows[i - 1].systems, 0);
+    }
+  }
+  const std::string table = sensitivity_table(r);
+  const std::regex nan_word("\\bnan");  // not "dominant"
+  EXPECT_FALSE(std::regex_search(table, nan_word)) << table;
+  EXPECT_NE(table.find("n/a"), std::string::npos);
+  temp_dir d("sensitivity-fallbacks");
+  write_sensitivity_outputs(d.path, r);
+  std::ifstream csv(d.path / "sensitivity.csv");
+  const std::string csv_text((std::istreambuf_iterator<char>(csv)), std::istreambuf_iterator<char>());
+  EXPECT_FALSE(std::regex_search(csv_text, nan_word)) << csv_text;
+  std::ifstream json(d.path / "sensitivity.json");
+  const auto doc = nlohmann::json::parse(json);
+  bool saw_null = false;
+  for (const auto& row : doc["rows"]) {
+    EXPECT_EQ(row["systems"].get<int>() == 0, row["energy_swing"].is_null());
+    saw_null = saw_null || row["modelled_joules"]["baseline"].is_null();
+  }
+  EXPECT_TRUE(saw_null);
 }
 
 TEST(Tornado, BarsSpanTheirRatiosAroundTheCentre) {

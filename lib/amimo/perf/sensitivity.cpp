@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 
 namespace amimo::perf {
 namespace {
@@ -29,8 +30,24 @@ double median(std::vector<double> v) {
 double swing(double a, double b, double c) {
   const double lo = std::min({a, b, c});
   const double hi = std::max({a, b, c});
-  return lo > 0.0 ? hi / lo : std::nan("");
+  return lo > 0.0 && std::isfinite(hi) ? hi / lo : std::nan("");
 }
+
+// The larger swing of a row, NaN (no system answered) ranked last.
+double rank_of(double time_swing, double energy_swing) {
+  const double m = std::max(std::isnan(time_swing) ? 0.0 : time_swing, std::isnan(energy_swing) ? 0.0 : energy_swing);
+  return m;
+}
+
+// A CSV field: the number, or empty for NaN (no "nan" in the file).
+std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{:.6g}", v) : ""; }
+
+// A JSON number, or null for NaN.
+nlohmann::ordered_json json_number(double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(); }
+
+// A table cell: the figure with its unit, or n/a.
+std::string cell(double v, const char* unit) { return std::isfinite(v) ? report::si(v, unit) : "n/a"; }
+std::string swing_cell(double v) { return std::isfinite(v) ? fmt::format("{:.3g}x", v) : "-"; }
 
 // One varied field: how to read and write it on a profile.
 struct field_access {
@@ -100,12 +117,13 @@ rmat dominant(int n, double cond, rng& gen) {
   return a;
 }
 
-// Median modelled (seconds, joules) per solve of the profile over the systems.
-std::pair<double, double> cost_of(const analog::analog_profile& profile, const std::vector<rmat>& systems,
-                                  std::uint64_t seed) {
+// Modelled (seconds, joules) per solve of the profile, per system; NaN where the solve fell
+// back (a digital answer has no analog cost).
+std::vector<std::pair<double, double>> costs_of(const analog::analog_profile& profile, const std::vector<rmat>& systems,
+                                                std::uint64_t seed) {
   const int n = static_cast<int>(systems.front().rows());
   auto backend = analog::create_analog_backend(profile, analog::analog_mode::refine, n, seed);
-  std::vector<double> seconds, joules;
+  std::vector<std::pair<double, double>> out;
   cmat x(n, 1), b(n, 1);
   rng gen(derive_seed(seed, {7}));
   for (std::size_t t = 0; t < systems.size(); ++t) {
@@ -116,11 +134,22 @@ std::pair<double, double> cost_of(const analog::analog_profile& profile, const s
     b.col(0) = (systems[t] * truth).cast<cf64>();
     x.setZero();
     const solver::solve_status status = backend->solve(x, b);
-    if (status.fallback) continue;  // a digital answer has no analog cost
-    seconds.push_back(backend->last_solve_cost().seconds);
-    joules.push_back(backend->last_solve_cost().joules);
+    if (status.fallback) {
+      out.emplace_back(std::nan(""), std::nan(""));
+      continue;
+    }
+    out.emplace_back(backend->last_solve_cost().seconds, backend->last_solve_cost().joules);
   }
-  return {median(seconds), median(joules)};
+  return out;
+}
+
+// Median of one part (seconds: 0, joules: 1) over the systems answered in every variant.
+double median_over(const std::vector<std::pair<double, double>>& costs, const std::vector<bool>& keep, int part) {
+  std::vector<double> v;
+  for (std::size_t t = 0; t < costs.size(); ++t) {
+    if (keep[t]) v.push_back(part == 0 ? costs[t].first : costs[t].second);
+  }
+  return median(v);
 }
 
 std::string value_text(const assumption_range& r, double v) {
@@ -173,26 +202,37 @@ sensitivity_result run_sensitivity(const sensitivity_options& o) {
     rng gen(derive_seed(o.seed, {static_cast<std::uint64_t>(n)}));
     for (int t = 0; t < o.trials; ++t) systems.push_back(dominant(n, o.cond, gen));
     const std::uint64_t seed = derive_seed(o.seed, {1000, static_cast<std::uint64_t>(n)});
-    const auto [base_s, base_j] = cost_of(base, systems, seed);
+    const auto base_costs = costs_of(base, systems, seed);
     std::vector<sensitivity_row> rows;
     for (std::size_t i = 0; i < ranges.size(); ++i) {
       sensitivity_row row;
       row.n = n;
       row.range = ranges[i];
-      row.base_seconds = base_s;
-      row.base_joules = base_j;
+      std::vector<std::pair<double, double>> ends[2];
       for (const bool high : {false, true}) {
         analog::analog_profile p = base;
         fields()[i].set(p, high ? ranges[i].high : ranges[i].low);
         analog::validate(p);
-        const auto [s, j] = cost_of(p, systems, seed);
-        (high ? row.high_seconds : row.low_seconds) = s;
-        (high ? row.high_joules : row.low_joules) = j;
+        ends[high ? 1 : 0] = costs_of(p, systems, seed);
       }
+      std::vector<bool> keep(systems.size());
+      for (std::size_t t = 0; t < systems.size(); ++t) {
+        int fell = 0;
+        for (const auto* c : {&base_costs, std::as_const(ends) + 0, std::as_const(ends) + 1}) fell += std::isnan((*c)[t].first) ? 1 : 0;
+        row.fallbacks += fell;
+        keep[t] = fell == 0;
+        row.systems += keep[t] ? 1 : 0;
+      }
+      row.base_seconds = median_over(base_costs, keep, 0);
+      row.base_joules = median_over(base_costs, keep, 1);
+      row.low_seconds = median_over(ends[0], keep, 0);
+      row.low_joules = median_over(ends[0], keep, 1);
+      row.high_seconds = median_over(ends[1], keep, 0);
+      row.high_joules = median_over(ends[1], keep, 1);
       rows.push_back(row);
     }
     std::stable_sort(rows.begin(), rows.end(), [](const sensitivity_row& a, const sensitivity_row& b) {
-      return std::max(a.time_swing(), a.energy_swing()) > std::max(b.time_swing(), b.energy_swing());
+      return rank_of(a.time_swing(), a.energy_swing()) > rank_of(b.time_swing(), b.energy_swing());
     });
     result.rows.insert(result.rows.end(), rows.begin(), rows.end());
   }
@@ -202,27 +242,31 @@ sensitivity_result run_sensitivity(const sensitivity_options& o) {
 std::string sensitivity_table(const sensitivity_result& r) {
   std::string t = fmt::format(
       "# Sensitivity of the modelled time and energy per solve ({}; dominant systems, condition number {:g}, {} "
-      "iterations, median over {} systems). Each assumption at the low and high end of its range, all others at "
-      "the profile's value. All figures modelled.\n",
+      "iterations, median over the {} systems that the baseline and both ends solved in analog: 'systems' says how "
+      "many, 'fell back' how many of the three variants' solves fell back to the digital answer, which has no analog "
+      "cost). Each assumption at the low and high end of its range, all others at the profile's value. All figures "
+      "modelled.\n",
       r.profile_label, r.options.cond, r.options.iterations, r.options.trials);
   const report::text_table table({
       {"System", {{"n", 4}}},
       {"Assumption (profile value, range)", {{"what", 22}, {"value", 10}, {"range", 22}}},
       {"Time per solve (modelled)", {{"low end", 10}, {"high end", 10}, {"swing", 7}}},
       {"Energy per solve (modelled)", {{"low end", 10}, {"high end", 10}, {"swing", 7}}},
+      {"Solves", {{"systems", 7}, {"fell back", 9}}},
   });
   int last_n = -1;
   for (const sensitivity_row& row : r.rows) {
     if (row.n != last_n) {
-      t += fmt::format("# n = {}: baseline {} and {} per solve (modelled)\n", row.n, report::si(row.base_seconds, "s"),
-                       report::si(row.base_joules, "J"));
+      t += fmt::format("# n = {}: baseline {} and {} per solve (modelled; over the first row's systems)\n", row.n,
+                       cell(row.base_seconds, "s"), cell(row.base_joules, "J"));
       t += table.header();
       last_n = row.n;
     }
     t += table.row({std::to_string(row.n), row.range.what, value_text(row.range, row.range.baseline),
-                    range_text(row.range), report::si(row.low_seconds, "s"), report::si(row.high_seconds, "s"),
-                    fmt::format("{:.3g}x", row.time_swing()), report::si(row.low_joules, "J"),
-                    report::si(row.high_joules, "J"), fmt::format("{:.3g}x", row.energy_swing())});
+                    range_text(row.range), cell(row.low_seconds, "s"), cell(row.high_seconds, "s"),
+                    swing_cell(row.time_swing()), cell(row.low_joules, "J"), cell(row.high_joules, "J"),
+                    swing_cell(row.energy_swing()), fmt::format("{}/{}", row.systems, r.options.trials),
+                    std::to_string(row.fallbacks)});
   }
   t += "# swing = largest / smallest of baseline, low end, high end; rows ranked by the larger swing.\n";
   return t;
@@ -232,13 +276,14 @@ void write_sensitivity_outputs(const std::filesystem::path& directory, const sen
   report::ensure_writable_directory(directory);
   std::string csv =
       "n,key,what,baseline,low,high,range_basis,base_seconds,low_seconds,high_seconds,time_swing,base_joules,"
-      "low_joules,high_joules,energy_swing\n";
+      "low_joules,high_joules,energy_swing,systems,fallbacks\n";
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const sensitivity_row& row : r.rows) {
-    csv += fmt::format("{},{},\"{}\",{:.6g},{:.6g},{:.6g},\"{}\",{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g},{:.6g}\n",
-                       row.n, row.range.key, row.range.what, row.range.baseline, row.range.low, row.range.high,
-                       row.range.range_basis, row.base_seconds, row.low_seconds, row.high_seconds, row.time_swing(),
-                       row.base_joules, row.low_joules, row.high_joules, row.energy_swing());
+    csv += fmt::format("{},{},\"{}\",{:.6g},{:.6g},{:.6g},\"{}\",{},{},{},{},{},{},{},{},{},{}\n", row.n, row.range.key,
+                       row.range.what, row.range.baseline, row.range.low, row.range.high, row.range.range_basis,
+                       csv_number(row.base_seconds), csv_number(row.low_seconds), csv_number(row.high_seconds),
+                       csv_number(row.time_swing()), csv_number(row.base_joules), csv_number(row.low_joules),
+                       csv_number(row.high_joules), csv_number(row.energy_swing()), row.systems, row.fallbacks);
     rows.push_back({{"n", row.n},
                     {"key", row.range.key},
                     {"what", row.range.what},
@@ -246,10 +291,18 @@ void write_sensitivity_outputs(const std::filesystem::path& directory, const sen
                     {"low", row.range.low},
                     {"high", row.range.high},
                     {"range_basis", row.range.range_basis},
-                    {"modelled_seconds", {{"baseline", row.base_seconds}, {"low", row.low_seconds}, {"high", row.high_seconds}}},
-                    {"modelled_joules", {{"baseline", row.base_joules}, {"low", row.low_joules}, {"high", row.high_joules}}},
-                    {"time_swing", row.time_swing()},
-                    {"energy_swing", row.energy_swing()}});
+                    {"modelled_seconds",
+                     {{"baseline", json_number(row.base_seconds)},
+                      {"low", json_number(row.low_seconds)},
+                      {"high", json_number(row.high_seconds)}}},
+                    {"modelled_joules",
+                     {{"baseline", json_number(row.base_joules)},
+                      {"low", json_number(row.low_joules)},
+                      {"high", json_number(row.high_joules)}}},
+                    {"time_swing", json_number(row.time_swing())},
+                    {"energy_swing", json_number(row.energy_swing())},
+                    {"systems", row.systems},
+                    {"fallbacks", row.fallbacks}});
   }
   nlohmann::ordered_json doc;
   doc["profile"] = r.options.profile;
@@ -272,9 +325,11 @@ void write_sensitivity_outputs(const std::filesystem::path& directory, const sen
         if (row.n == n) mine.push_back(&row);
       }
       std::stable_sort(mine.begin(), mine.end(), [energy](const sensitivity_row* a, const sensitivity_row* b) {
-        return (energy ? a->energy_swing() : a->time_swing()) > (energy ? b->energy_swing() : b->time_swing());
+        return rank_of(energy ? a->energy_swing() : a->time_swing(), 0.0) >
+               rank_of(energy ? b->energy_swing() : b->time_swing(), 0.0);
       });
       for (const sensitivity_row* row : mine) {
+        if (row->systems == 0) continue;  // nothing answered in analog: no bar
         const double base = energy ? row->base_joules : row->base_seconds;
         std::string label = fmt::format("{} {}", row->range.what, range_text(row->range));
         for (std::size_t at = label.find("µ"); at != std::string::npos; at = label.find("µ")) {

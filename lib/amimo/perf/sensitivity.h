@@ -38,6 +38,11 @@ struct sensitivity_row {
   double base_seconds = 0.0, base_joules = 0.0;  ///< median per solve at the baseline (modelled)
   double low_seconds = 0.0, low_joules = 0.0;    ///< at range.low
   double high_seconds = 0.0, high_joules = 0.0;  ///< at range.high
+  /// The systems the medians are over: those the baseline, the low and the high end all
+  /// solved in analog (a solve that fell back has no analog cost; medians over different
+  /// systems would compare different systems). 0: every figure is NaN (printed n/a).
+  int systems = 0;
+  int fallbacks = 0;  ///< solves of the three variants that fell back to the digital answer
   /// max/min of the three values (≥ 1): how far the assumption moves the figure.
   double time_swing() const noexcept;
   double energy_swing() const noexcept;

@@ -330,6 +330,14 @@ image_link_result plan_image_link(const report::rgb_image& image, const image_li
 
 namespace {
 
+// The one place both paths build their channel model: the coded path once built its own
+// without the CDL geometry, so --asd/--array-rows/--element-spacing were silently ignored
+// with --coding ldpc.
+std::unique_ptr<channel::flat_channel_model> make_image_channel(const image_link_config& config) {
+  return channel_models::create_flat_channel_model(
+      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue}, config.cdl);
+}
+
 // coding ldpc: the same link, one transport block per user and channel block.
 image_link_result run_coded_image_link(const report::rgb_image& image, const image_link_config& config,
                                        image_link_result result) {
@@ -348,8 +356,7 @@ image_link_result run_coded_image_link(const report::rgb_image& image, const ima
   std::vector<bit> payload = image_to_bits(image, result.grayscale);
   payload.resize(blocks * users * a, 0);  // zero padding of the last blocks
 
-  auto channel = channel_models::create_flat_channel_model(
-      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue});
+  auto channel = make_image_channel(config);
   std::vector<backend_rx> rx(config.backends.size());
   std::vector<std::vector<bit>> failed(rx.size(), std::vector<bit>(payload.size(), 0));  // 1: bit of a failed block
   std::vector<backend_result> out(rx.size());
@@ -471,8 +478,7 @@ image_link_result run_image_link(const report::rgb_image& image, const image_lin
   std::vector<bit> tx_bits = image_to_bits(image, result.grayscale);
   tx_bits.resize(vectors * bits_per_vector, 0);  // zero padding of the last vector
 
-  auto channel = channel_models::create_flat_channel_model(
-      {config.channel, config.antennas, config.users, config.rho_bs, config.rho_ue}, config.cdl);
+  auto channel = make_image_channel(config);
   std::vector<backend_rx> rx(config.backends.size());
   for (std::size_t c = 0; c < rx.size(); ++c) {
     rx[c].solver = std::make_unique<solver::accounting_solver>(

@@ -226,6 +226,41 @@ TEST(DecoderSink, FailedBlocksAreCountedAndNeverWrittenAsGood) {
   std::filesystem::remove_all(dir);
 }
 
+// A CRC-passing "last" block far beyond the per-user cap does not end the stream there: it is
+// counted beyond the limit, the file stays within the cap, and finish() does not allocate the
+// offset. Before, an empty last block at 2^62 made finish() throw std::bad_alloc (amimo-bs lost
+// its run) and one at 2e8 wrote 200 MB under a 1 MiB cap.
+TEST(PayloadOutput, LastBlockBeyondTheCapIsCountedAndNeverSizesTheFile) {
+  const auto dir = fresh_dir("beyond");
+  const std::uint64_t cap = std::uint64_t{1} << 20U;
+  for (const std::uint64_t far : {std::uint64_t{1} << 62U, std::uint64_t{200'000'000}, cap - 3}) {
+    std::filesystem::remove_all(dir);
+    auto out = open_payload_output(dir.string(), 1, cap);
+    const std::uint8_t data[4] = {1, 2, 3, 4};
+    out->block(0, block_header{0, 4, false}, data);
+    out->block(0, block_header{far, 0, true}, {});
+    // A data block that ends one byte past the cap is beyond it too.
+    out->block(0, block_header{cap - 3, 4, false}, data);
+    std::vector<std::string> lines;
+    ASSERT_NO_THROW(lines = out->finish()) << far;
+    ASSERT_EQ(lines.size(), 1U);
+    EXPECT_FALSE(std::filesystem::exists(dir / "user0.bin")) << far;
+    const auto partial = dir / "user0.partial.bin";
+    ASSERT_TRUE(std::filesystem::exists(partial)) << far;
+    if (far < cap) {
+      // Within the cap the empty last block ends the stream where it says.
+      EXPECT_EQ(std::filesystem::file_size(partial), far) << far;
+      EXPECT_NE(lines[0].find("1 blocks beyond the size limit"), std::string::npos) << lines[0];
+    } else {
+      EXPECT_EQ(std::filesystem::file_size(partial), 4U) << far;
+      EXPECT_NE(lines[0].find("end of stream not seen"), std::string::npos) << lines[0];
+      EXPECT_NE(lines[0].find("2 blocks beyond the size limit"), std::string::npos) << lines[0];
+    }
+    EXPECT_EQ(read_all(partial).substr(0, 4), std::string("\x01\x02\x03\x04", 4));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DecoderSink, OutputChainIsValidated) {
   const ofdm::frame_layout frame(small_numerology(), 2, modem::modulation::qpsk);
   coding_config c;

@@ -118,12 +118,16 @@ class directory_output final : public payload_output {
 
   void block(int user, const block_header& h, std::span<const std::uint8_t> data) override {
     auto& u = users_[static_cast<std::size_t>(user)];
-    if (h.last) u.end = std::min(u.end, h.offset + h.length);
-    if (data.empty()) return;
-    if (h.offset + h.length > max_bytes_) {
+    // Checked before a last block sets the stream's end: finish() sizes the file to that end,
+    // so an empty last block at offset 2^62 (any CRC-passing header can say so) would throw
+    // std::bad_alloc, and one at 2e8 wrote 200 MB under a 1 MiB cap. Written so that no
+    // offset + length can wrap.
+    if (h.length > max_bytes_ || h.offset > max_bytes_ - h.length) {
       ++u.beyond_limit;
       return;
     }
+    if (h.last) u.end = std::min(u.end, h.offset + h.length);
+    if (data.empty()) return;
     const auto end = static_cast<std::size_t>(h.offset + h.length);
     if (u.data.size() < end) u.data.resize(end, 0);
     std::copy(data.begin(), data.end(), u.data.begin() + static_cast<std::ptrdiff_t>(h.offset));
@@ -135,7 +139,9 @@ class directory_output final : public payload_output {
     for (std::size_t k = 0; k < users_.size(); ++k) {
       auto& u = users_[k];
       // Missing ranges of [0, end) (end: the last block's end, else what was received).
-      const std::uint64_t end = u.end != UINT64_MAX ? u.end : static_cast<std::uint64_t>(u.data.size());
+      // Never more than the cap, whatever block() let through.
+      const std::uint64_t end =
+          std::min(u.end != UINT64_MAX ? u.end : static_cast<std::uint64_t>(u.data.size()), max_bytes_);
       std::vector<std::pair<std::uint64_t, std::uint64_t>> missing;
       std::uint64_t covered = 0;
       for (const auto& [from, to] : u.ranges) {

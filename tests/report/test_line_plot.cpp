@@ -4,9 +4,11 @@
 #include <amimo/report/png_image.h>
 
 #include <gtest/gtest.h>
+#include <png.h>
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -174,6 +176,73 @@ TEST(png_io, ConvertsGrayAlphaPaletteToRgb) {
   const rgb_image gray = read_png(dir.path() / "gray.png");
   EXPECT_EQ(gray.pixel(0, 0), (rgb{0, 0, 0}));
   EXPECT_EQ(gray.pixel(1, 0), (rgb{123, 123, 123}));
+}
+
+// A 16-bit PNG with no gAMA or sRGB chunk, written with libpng's own writer (big-endian
+// samples, one row at a time). Returns false if libpng reports an error.
+bool write_png16_without_colour_chunks(const std::filesystem::path& path, int width, int height, int color_type,
+                                       const std::vector<std::uint16_t>& samples) {
+  FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr) return false;
+  png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, nullptr, nullptr, nullptr);
+  png_infop info = png == nullptr ? nullptr : png_create_info_struct(png);
+  const int channels = color_type == PNG_COLOR_TYPE_GRAY ? 1 : 3;
+  std::vector<png_byte> row(static_cast<std::size_t>(width * channels) * 2U);
+  bool ok = info != nullptr;
+  if (ok && setjmp(png_jmpbuf(png)) == 0) {
+    png_init_io(png, file);
+    png_set_IHDR(png, info, static_cast<png_uint_32>(width), static_cast<png_uint_32>(height), 16, color_type,
+                 PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+    png_write_info(png, info);
+    for (int y = 0; y < height; ++y) {
+      for (std::size_t i = 0; i < row.size() / 2; ++i) {
+        const std::uint16_t v = samples[static_cast<std::size_t>(y * width * channels) + i];
+        row[2 * i] = static_cast<png_byte>(v >> 8U);
+        row[2 * i + 1] = static_cast<png_byte>(v & 0xFFU);
+      }
+      png_write_row(png, row.data());
+    }
+    png_write_end(png, nullptr);
+  } else {
+    ok = false;
+  }
+  png_destroy_write_struct(&png, &info);
+  return std::fclose(file) == 0 && ok;
+}
+
+// 16-bit samples without a gAMA/sRGB chunk are sRGB-encoded values like 8-bit ones: read as
+// the high byte (v = x·257 reads back as x, i.e. v >> 8). libpng's simplified reader takes them
+// as linear unless told otherwise: 0x8080 read back as 186, and amimo-image still called the
+// run lossless against the distorted original.
+TEST(png_io, SixteenBitSamplesWithoutColourChunksReadAsTheirHighByte) {
+  scratch_dir dir;
+  const int w = 16;
+  const int h = 16;
+  std::vector<std::uint16_t> gray;
+  std::vector<std::uint16_t> rgb16;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      gray.push_back(static_cast<std::uint16_t>(((x * 16 + y) & 255) * 257));
+      for (const int c : {x * 16, y * 16, 128}) rgb16.push_back(static_cast<std::uint16_t>(c * 257));
+    }
+  }
+  ASSERT_TRUE(write_png16_without_colour_chunks(dir.path() / "gray16.png", w, h, PNG_COLOR_TYPE_GRAY, gray));
+  ASSERT_TRUE(write_png16_without_colour_chunks(dir.path() / "rgb16.png", w, h, PNG_COLOR_TYPE_RGB, rgb16));
+  const rgb_image g = read_png(dir.path() / "gray16.png");
+  const rgb_image c = read_png(dir.path() / "rgb16.png");
+  ASSERT_EQ(g.width(), w);
+  ASSERT_EQ(c.height(), h);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const auto i = static_cast<std::size_t>(y * w + x);
+      const auto v = static_cast<std::uint8_t>(gray[i] >> 8U);
+      ASSERT_EQ(g.pixel(x, y), (rgb{v, v, v})) << x << "," << y;
+      ASSERT_EQ(c.pixel(x, y), (rgb{static_cast<std::uint8_t>(rgb16[3 * i] >> 8U),
+                                    static_cast<std::uint8_t>(rgb16[3 * i + 1] >> 8U),
+                                    static_cast<std::uint8_t>(rgb16[3 * i + 2] >> 8U)}))
+          << x << "," << y;
+    }
+  }
 }
 
 TEST(png_io, ReadingMissingGarbageOrTruncatedFileThrowsIoError) {

@@ -120,6 +120,11 @@ rgb_image read_png(const std::filesystem::path& path, std::size_t max_pixels) {
                    std::to_string(cap) + " pixels");
   }
   png.format = PNG_FORMAT_RGB;
+  // 16-bit samples without a gAMA or sRGB chunk are sRGB-encoded like 8-bit ones (what every
+  // writer means by them); the simplified API otherwise takes them as linear and gamma-encodes
+  // on the way to 8 bits: 0x8080 became 186 instead of 128. Files with a gAMA/sRGB chunk are
+  // converted as the chunk says either way.
+  png.flags |= PNG_IMAGE_FLAG_16BIT_sRGB;
   rgb_image image(static_cast<int>(png.width), static_cast<int>(png.height));
   // Transparent areas become white, matching the plots' background.
   const png_color white{255, 255, 255};

@@ -3,15 +3,22 @@
 // every backend seeing the same channel.
 
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/demo/image_link.h>
 #include <amimo/demo/image_output.h>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <unistd.h>
 
 #include <bit>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
+#include <map>
+#include <string>
 
 namespace amimo::demo {
 namespace {
@@ -372,6 +379,97 @@ TEST(ImageLink, LdpcCodedLinkUsesTheCdlGeometry) {
   EXPECT_TRUE(n.image.data() != w.image.data());
   // Narrow spread: nearly collinear user channels, so ZF amplifies noise far more.
   EXPECT_GT(n.channel_bit_errors, w.channel_bit_errors);
+}
+
+// amimo-image's files are one result, written as a set: a failure midway leaves the previous
+// run's files, never this run's recovered images beside an older run's mosaic and JSON.
+class ImageOutputFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = std::filesystem::temp_directory_path() /
+           ("amimo-test-image-output-" + std::string(test->name()) + "-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(dir_);
+    config_ = make_config(modem::modulation::qam16, 0.0, "digital-f64");  // bit errors that differ by seed
+    first_ = run_image_link(image_, config_);
+    image_link_config other = config_;
+    other.seed = 2;  // other noise: other recovered image, CSV and JSON
+    second_ = run_image_link(image_, other);
+    write_outputs(image_, config_, info("first run"), first_);
+  }
+  void TearDown() override {
+    file_io_testing::set_temporary_name_source({});
+    std::filesystem::remove_all(dir_);
+  }
+  image_run_info info(const std::string& command_line) const { return {command_line, "(test)", dir_}; }
+  static std::string read(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+  }
+  // Every file of the first run, by name (mosaic.png left out when `with_mosaic` is false).
+  std::map<std::string, std::string> files(bool with_mosaic = true) const {
+    std::map<std::string, std::string> out;
+    for (const char* name : {"original.png", "recovered-digital-f64.png", "mosaic.png", "image.csv", "image.json"}) {
+      if (with_mosaic || std::string(name) != "mosaic.png") out[name] = read(dir_ / name);
+    }
+    return out;
+  }
+  int temporaries() const {
+    int count = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      if (entry.path().filename().string().find(".tmp-") != std::string::npos) ++count;
+    }
+    return count;
+  }
+
+  std::filesystem::path dir_;
+  report::rgb_image image_ = default_test_image(16, 16);
+  image_link_config config_;
+  image_link_result first_;
+  image_link_result second_;
+};
+
+// A directory where mosaic.png goes: its rename would fail after the recovered image had been
+// replaced, so nothing is renamed and the first run's files stay.
+TEST_F(ImageOutputFiles, ADirectoryAtTheMosaicLeavesThePreviousFiles) {
+  ASSERT_NE(to_csv(second_), to_csv(first_));
+  ASSERT_TRUE(second_.backends.at(0).image.data() != first_.backends.at(0).image.data());
+  const auto before = files(false);
+  std::filesystem::remove(dir_ / "mosaic.png");
+  std::filesystem::create_directory(dir_ / "mosaic.png");
+  try {
+    write_outputs(image_, config_, info("second run"), second_);
+    FAIL() << "wrote over a directory";
+  } catch (const io_error& e) {
+    EXPECT_NE(std::string(e.what()).find("mosaic.png"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(files(false) == before);
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ / "mosaic.png"));
+  EXPECT_EQ(temporaries(), 0);
+}
+
+// Every name mosaic.png's temporary could take is taken: the mosaic cannot be written at all,
+// and the whole previous set, mosaic included, is what the directory still holds.
+TEST_F(ImageOutputFiles, AnUnwritableMosaicTemporaryLeavesThePreviousSet) {
+  const auto before = files();
+  ASSERT_FALSE(before.at("mosaic.png").empty());
+  constexpr std::uint64_t kBase = 0x1a6e000000000000ULL;
+  file_io_testing::set_temporary_name_source([n = std::uint64_t{0}]() mutable { return kBase + n++; });
+  // More than all the names every writer of the call (and the directory probe) can draw.
+  for (std::uint64_t i = 0; i < 8 * file_io_testing::temporary_name_attempts; ++i) {
+    std::filesystem::create_directory(file_io_testing::temporary_name(dir_ / "mosaic.png", kBase + i));
+  }
+  EXPECT_THROW(write_outputs(image_, config_, info("second run"), second_), io_error);
+  EXPECT_TRUE(files() == before);
+  file_io_testing::set_temporary_name_source({});
+  for (std::uint64_t i = 0; i < 8 * file_io_testing::temporary_name_attempts; ++i) {
+    std::filesystem::remove(file_io_testing::temporary_name(dir_ / "mosaic.png", kBase + i));
+  }
+  EXPECT_EQ(temporaries(), 0);
+  // And with the way clear the second run replaces every file.
+  write_outputs(image_, config_, info("second run"), second_);
+  EXPECT_EQ(read(dir_ / "image.csv"), to_csv(second_));
+  EXPECT_TRUE(files().at("recovered-digital-f64.png") != before.at("recovered-digital-f64.png"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <random>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 namespace amimo {
 namespace {
@@ -183,6 +184,26 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   atomic_file_writer out(path, mode);
   out.write(content);
   out.commit();
+}
+
+void write_file_set_atomically(std::span<const output_file> files, unsigned mode) {
+  // A writer not committed removes its temporary, so any throw below leaves no temporary.
+  std::vector<std::unique_ptr<atomic_file_writer>> writers;
+  writers.reserve(files.size());
+  for (const output_file& f : files) {
+    writers.push_back(std::make_unique<atomic_file_writer>(f.path, mode));
+    writers.back()->write(f.content);
+    writers.back()->finish();
+  }
+  // Checked before the first rename: a directory at a later target would strike after the
+  // earlier files were renamed.
+  for (const auto& w : writers) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(std::filesystem::symlink_status(w->target(), ec))) {
+      throw io_error("cannot write " + quoted(w->target()) + ": a directory is in the way");
+    }
+  }
+  for (const auto& w : writers) w->commit();
 }
 
 namespace file_io_testing {

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -72,6 +74,19 @@ class atomic_file_writer {
 
 /// Writes `content` to `path` through an atomic_file_writer.
 void write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode = 0666);
+
+/// One file of an output set (write_file_set_atomically); `content` must outlive the call.
+struct output_file {
+  std::filesystem::path path;
+  std::string_view content;
+};
+
+/// Writes files that are one result (a run's CSV, JSON and images) as a set: every file is
+/// written to its temporary and synced first; then, if no target name is a directory (the
+/// failure a rename can still meet), all are renamed. So a failure (a full disk, a file-size
+/// limit, a directory in the way) leaves the previous run's set as it was — never new files
+/// beside an old run's — and no temporary behind. Throws amimo::io_error naming the file.
+void write_file_set_atomically(std::span<const output_file> files, unsigned mode = 0666);
 
 namespace file_io_testing {
 /// Tests only: the 64-bit values that name temporaries ("." + filename + ".tmp-" + 16 hex

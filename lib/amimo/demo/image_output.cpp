@@ -3,6 +3,7 @@
 #include <amimo/core/version.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/bitmap_font.h>
+#include <amimo/report/png_image.h>
 #include <amimo/report/text_table.h>
 #include <channel_models/flat_models.h>
 
@@ -11,6 +12,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
 namespace amimo::demo {
 namespace {
@@ -343,14 +346,29 @@ report::rgb_image render_mosaic(const report::rgb_image& original, const image_l
 void write_outputs(const report::rgb_image& original, const image_link_config& config,
                    const image_run_info& info, const image_link_result& result) {
   report::ensure_writable_directory(info.out);
-  const report::rgb_image mosaic = render_mosaic(original, config, result);
-  report::write_png(info.out / "original.png", original);
+  // The images, CSV and JSON are one result: all encoded first, then written as a set, so a
+  // failure midway (a full disk, a directory in the way) leaves the previous run's files as
+  // they were instead of new ones beside an older run's.
+  std::vector<std::string> contents;
+  std::vector<std::filesystem::path> names;
+  contents.reserve(result.backends.size() + 4);
+  names.reserve(result.backends.size() + 4);
+  contents.push_back(report::encode_png(original));
+  names.emplace_back("original.png");
   for (const backend_result& b : result.backends) {
-    report::write_png(info.out / ("recovered-" + b.backend.slug + ".png"), b.image);
+    contents.push_back(report::encode_png(b.image));
+    names.emplace_back("recovered-" + b.backend.slug + ".png");
   }
-  report::write_png(info.out / "mosaic.png", mosaic);
-  report::write_file_atomically(info.out / "image.csv", to_csv(result));
-  report::write_file_atomically(info.out / "image.json", to_json(config, info, result));
+  contents.push_back(report::encode_png(render_mosaic(original, config, result)));
+  names.emplace_back("mosaic.png");
+  contents.push_back(to_csv(result));
+  names.emplace_back("image.csv");
+  contents.push_back(to_json(config, info, result));
+  names.emplace_back("image.json");
+  std::vector<report::output_file> files;
+  files.reserve(contents.size());
+  for (std::size_t i = 0; i < contents.size(); ++i) files.push_back({info.out / names[i], contents[i]});
+  report::write_file_set_atomically(files);
 }
 
 }  // namespace amimo::demo

@@ -45,7 +45,8 @@ report::rgb_image render_mosaic(const report::rgb_image& original, const image_l
                                 const image_link_result& result);
 
 /// Writes original.png, recovered-<slug>.png per backend, mosaic.png, image.csv and
-/// image.json into info.out (created if needed); each file atomically. Throws io_error.
+/// image.json into info.out (created if needed) as one set (report::write_file_set_atomically):
+/// either all are replaced or, on failure, none. Throws io_error.
 void write_outputs(const report::rgb_image& original, const image_link_config& config,
                    const image_run_info& info, const image_link_result& result);
 

@@ -14,6 +14,8 @@ namespace amimo::report {
 /// Throws amimo::io_error naming the path; never leaves the temporary file behind.
 using amimo::write_file_atomically;
 using amimo::atomic_file_writer;
+using amimo::output_file;
+using amimo::write_file_set_atomically;
 
 /// Creates the directory (and parents) if needed and checks a file can be created in it.
 /// Throws amimo::io_error naming the directory otherwise. Creates nothing on failure

@@ -475,31 +475,15 @@ report::rgb_image render_plot(const sweep_config& config, const sweep_result& re
 void write_outputs(const std::filesystem::path& directory, const sweep_config& config,
                    const std::string& command_line, const sweep_result& result) {
   report::ensure_writable_directory(directory);
-  // The three files are one result: each is rendered and written to its temporary first, and
-  // only then are they renamed, so a failure (a full disk, a file-size limit, a directory in
-  // the way) leaves the previous run's set as it was — never new CSV and JSON beside an old
-  // PNG. A writer not committed removes its temporary.
+  // The three files are one result: rendered first, then written as a set, so a failure (a
+  // full disk, a file-size limit, a directory in the way) leaves the previous run's set as it
+  // was — never new CSV and JSON beside an old PNG.
   const std::string csv = to_csv(config, result);
   const std::string json = to_json(config, command_line, result);
   const std::string png = report::encode_png(render_plot(config, result));
-  report::atomic_file_writer csv_out(directory / "ber.csv");
-  report::atomic_file_writer json_out(directory / "ber.json");
-  report::atomic_file_writer png_out(directory / "ber.png");
-  const std::array<std::pair<report::atomic_file_writer*, const std::string*>, 3> files{
-      {{&csv_out, &csv}, {&json_out, &json}, {&png_out, &png}}};
-  for (const auto& [out, content] : files) {
-    out->write(*content);
-    out->finish();
-  }
-  // A rename onto a directory is the failure a rename can still meet once every temporary is
-  // written; it would strike after the earlier files were renamed, so it is checked first.
-  for (const auto& [out, content] : files) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(std::filesystem::symlink_status(out->target(), ec))) {
-      throw io_error("cannot write '" + out->target().string() + "': a directory is in the way");
-    }
-  }
-  for (const auto& [out, content] : files) out->commit();
+  const std::array<report::output_file, 3> files{
+      {{directory / "ber.csv", csv}, {directory / "ber.json", json}, {directory / "ber.png", png}}};
+  report::write_file_set_atomically(files);
 }
 
 }  // namespace amimo::sweep

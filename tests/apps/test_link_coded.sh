@@ -5,7 +5,8 @@
 # - high SNR: the files come out byte-identical (user<k>.bin), BLER 0, every byte counted;
 # - low SNR: failed blocks are counted (BLER > 0) and never written as good: no user<k>.bin,
 #   the partial file holds exactly the input's bytes outside the listed missing ranges;
-# - bad input: --payload without --coding ldpc, a missing payload file: exit status 2.
+# - bad input: --payload without --coding ldpc, a missing payload file: exit status 2; an
+#   unwritable --payload-out: exit status 3 at start-up.
 set -u
 ue="$1"
 bs="$2"
@@ -67,5 +68,16 @@ PY
 check "--payload without --coding ldpc: exit 2" test $? -eq 2
 "$ue" --coding ldpc --payload "$work/none.bin" --sink "sigmf:$work/x" >/dev/null 2>&1
 check "missing payload file: exit 2" test $? -eq 2
+
+# An unwritable --payload-out is refused at start-up with exit status 3, before any frame is
+# received (no parameter header): a path under a regular file, a directory nobody can write.
+touch "$work/afile"
+for bad in "$work/afile/x" /proc/self; do
+  timeout -k 5 60 "$bs" --coding ldpc --frames 20 --progress off --payload-out "$bad" --out "$work/pbad" \
+    >"$work/pbad.log" 2>&1
+  check "unwritable --payload-out $bad: exit 3" test $? -eq 3
+  check "unwritable --payload-out $bad: refused before the run" \
+    bash -c "grep -q 'payload_out' '$work/pbad.log' && ! grep -q 'Parameters' '$work/pbad.log'"
+done
 
 cli_test_finish "coded link CLI"

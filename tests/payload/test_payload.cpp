@@ -261,6 +261,28 @@ TEST(PayloadOutput, LastBlockBeyondTheCapIsCountedAndNeverSizesTheFile) {
   std::filesystem::remove_all(dir);
 }
 
+// An output directory that cannot be written is refused when the output is opened (amimo-bs's
+// start-up), as an io_error (exit status 3): a path under a regular file, and a directory in
+// which nobody, root included, can create a file. Before, the first was a config_error (exit 2)
+// and the second was found only by finish(), after the whole run.
+TEST(PayloadOutput, UnwritableDirectoryIsAnIoErrorWhenOpened) {
+  const auto dir = fresh_dir("unwritable");
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "afile") << "x";
+  for (const std::filesystem::path& bad : {dir / "afile" / "x", std::filesystem::path("/proc/self")}) {
+    try {
+      (void)open_payload_output(bad.string(), 1);
+      ADD_FAILURE() << "opened " << bad;
+    } catch (const io_error& e) {
+      EXPECT_NE(std::string(e.what()).find("payload_out"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(bad.string()), std::string::npos) << e.what();
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << bad << ": not an io_error: " << e.what();
+    }
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST(DecoderSink, OutputChainIsValidated) {
   const ofdm::frame_layout frame(small_numerology(), 2, modem::modulation::qpsk);
   coding_config c;

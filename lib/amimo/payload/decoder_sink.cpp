@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
+#include <amimo/report/atomic_file.h>
 
 #include <zmq.hpp>
 
@@ -111,9 +112,14 @@ class directory_output final : public payload_output {
  public:
   directory_output(std::filesystem::path dir, int users, std::uint64_t max_bytes)
       : dir_(std::move(dir)), max_bytes_(max_bytes), users_(static_cast<std::size_t>(users)) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir_, ec);
-    if (!std::filesystem::is_directory(dir_)) throw config_error("payload_out: cannot create directory '" + dir_.string() + "'");
+    // Checked now, at amimo-bs's start-up, as its --out directory is: found only by finish(), an
+    // unwritable directory (/sys/kernel) cost the whole run and bs.json. An io_error (exit
+    // status 3), not a configuration error: the setting is valid, the file system refuses it.
+    try {
+      report::ensure_writable_directory(dir_);
+    } catch (const io_error& e) {
+      throw io_error(std::string("payload_out: ") + e.what());
+    }
   }
 
   void block(int user, const block_header& h, std::span<const std::uint8_t> data) override {

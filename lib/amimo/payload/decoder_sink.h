@@ -60,6 +60,7 @@ class payload_output {
 /// every byte before it received in CRC-passing blocks); otherwise DIR/user<k>.partial.bin
 /// (missing bytes zero) and DIR/user<k>.missing.csv (the missing byte ranges). A stale
 /// user<k>.bin from an earlier run is removed then, so it is never taken for this run's.
+/// DIR is created and checked writable here, at start-up: amimo::io_error if it cannot be.
 std::unique_ptr<payload_output> open_payload_output(const std::string& spec, int users,
                                                     std::uint64_t max_bytes = std::uint64_t{1} << 30U);
 

@@ -231,6 +231,14 @@ TEST(TransportBlock, ChainRoundTripsAndCrcCatchesCorruption) {
       EXPECT_FALSE(res.tb_crc_ok) << "A=" << tc.a << " LLR " << v;
       EXPECT_EQ(res.block_crc_failures, res.blocks) << "A=" << tc.a << " LLR " << v;
     }
+    // Nearly so (a deep fade): LLRs too small for the decoder to read (|L| < 1/8 at its int8
+    // scale) with a few it can, all of bit 0's sign — the all-zero word again, which passed.
+    std::vector<float> faded(static_cast<std::size_t>(tc.g));
+    rng gen(static_cast<std::uint64_t>(tc.a));
+    for (auto& v : faded) v = static_cast<float>(0.02 * gen.normal());
+    for (std::size_t i = 0; i < faded.size(); i += 50) faded[i] = 0.3f;
+    const auto res = dec.decode(out, faded);
+    EXPECT_FALSE(res.tb_crc_ok) << "A=" << tc.a << " faded";
   }
   EXPECT_THROW(transport_block_encoder({100, 0.5, 2, 241, 1, 0}), std::invalid_argument);  // G not a multiple of Qm
   EXPECT_THROW(transport_block_encoder({100, 1.5, 2, 240, 1, 0}), std::invalid_argument);  // rate

@@ -37,6 +37,10 @@ struct ldpc_decoder_config {
 struct ldpc_decode_result {
   int iterations = 0;      // iterations run
   bool parity_ok = false;  // hard decisions satisfy all decoded parity checks
+  // Channel values the decoder read as non-zero (after its int8 quantisation: |LLR| ≥ 1/8
+  // at the default scale; NaN reads as 0). Fewer than the K information bits: a decode is
+  // impossible, the output partly ties (0), and the all-zero word passes every check.
+  int read_values = 0;
 };
 
 class ldpc_decoder {

@@ -218,6 +218,7 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     load_channel(llr, cols);
 
     ldpc_decode_result result;
+    result.read_values = nonzero_channel_values(cols);
     for (int it = 0; it < cfg_.max_iterations; ++it) {
       for (int r = 0; r < rows; ++r) {
         if (it == 0) {
@@ -269,6 +270,17 @@ class layered_min_sum_decoder final : public ldpc_decoder {
     const auto index = static_cast<int>(llr.rend() - last) - 1;
     const int col = index / code_.z() + 2;
     return std::clamp(col - code_.info_block_cols() + 1, 4, code_.block_rows());
+  }
+
+  // Non-zero loaded channel values (columns 2..cols−1; 0 and 1 are punctured).
+  int nonzero_channel_values(int cols) {
+    const auto zs = static_cast<std::size_t>(z_);
+    int n = 0;
+    for (int c = 2; c < cols; ++c) {
+      const std::int8_t* p = column(c);
+      n += static_cast<int>(std::count_if(p, p + zs, [](std::int8_t v) { return v != 0; }));
+    }
+    return n;
   }
 
   // Quantised channel LLRs into columns 0..cols−1 in natural order (offset 0), the punctured

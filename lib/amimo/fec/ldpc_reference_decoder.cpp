@@ -67,6 +67,7 @@ class reference_bp_decoder final : public ldpc_decoder {
       }
     }
     ldpc_decode_result result;
+    result.read_values = static_cast<int>(std::count_if(channel_.begin(), channel_.end(), [](double v) { return v != 0.0; }));
     for (int it = 0; it < cfg_.max_iterations; ++it) {
       check_update(rows);
       variable_update(rows);

@@ -6,6 +6,7 @@
 #include <string>
 
 namespace amimo::fec {
+
 namespace {
 
 code_block_segmentation segment(const transport_block_config& cfg) {
@@ -79,16 +80,20 @@ transport_block_decode_result transport_block_decoder::decode(std::span<std::uin
   for (int r = 0; r < seg_.blocks; ++r) {
     const int e = e_[static_cast<std::size_t>(r)];
     const auto received = llr.subspan(offset, static_cast<std::size_t>(e));
-    // A code block received without any information (every LLR 0 or NaN: an erased
-    // stream) decodes to the all-zero word, which satisfies every parity check and whose CRC
-    // is 0: it is a failed block, never a good one.
-    const bool erased = std::none_of(received.begin(), received.end(), [](float v) { return std::abs(v) > 0.0f; });
+    // A code block received without information (every LLR 0 or NaN: an erased stream; or
+    // all tiny, as in a deep fade, which the decoder reads as 0) decodes to the all-zero word
+    // of ties, which satisfies every parity check and whose CRC is 0: 6 of 506 failed blocks
+    // of one coded image run passed as good that way. A block in which the decoder read fewer
+    // non-zero channel values than its K' information bits cannot have been decoded (fewer observed
+    // bits than bits to find: the output is partly a guess) and is a failed block, never a
+    // good one. Counting read values, not an information sum, keeps it scale-free: an
+    // under-confident LLR still has its sign.
     rate_dematch(d_llr_, received, rm_config(seg_, cfg_, e));
     offset += static_cast<std::size_t>(e);
     const ldpc_decode_result block = decoder_->decode(info_, d_llr_);
     result.max_iterations = std::max(result.max_iterations, block.iterations);
     result.total_iterations += block.iterations;
-    if (erased) {
+    if (block.read_values - seg_.filler_bits < seg_.k_prime) {  // filler bits are read as known 0s
       ++result.block_crc_failures;
     } else if (seg_.cb_crc_bits > 0) {
       if (!crc_check(crc_type::crc24b, std::span<const std::uint8_t>(info_).first(static_cast<std::size_t>(seg_.k_prime)))) {

@@ -40,8 +40,15 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
 /// profile and LP-INV mapping its figures come from), "" for a digital one.
 std::string chain_analog_profile(const link_config& c, const chain_spec& chain);
 
-/// Modelled analog energy (J) per frame of a chain (0 for digital chains).
+/// Per-frame solver costs of a chain, over the frames it detected (identified or not: an
+/// unmatched frame's solves are in the totals too). NaN when it detected none: the figure
+/// cannot be computed, and is printed "-" (text) or null (JSON), never 0.
+/// Modelled analog energy (J) per frame (0 for digital chains), with programming.
 double modelled_joules_per_frame(const chain_stats& chain) noexcept;
+/// Modelled analog time (s) per frame (0 for digital chains), with programming.
+double modelled_seconds_per_frame(const chain_stats& chain) noexcept;
+/// Measured wall time inside the solver (s) per frame.
+double solver_seconds_per_frame(const chain_stats& chain) noexcept;
 /// Real-time factor: stream seconds processed per second of receiver processing (measured).
 double real_time_factor(const receiver_stats& s, const link_config& c) noexcept;
 

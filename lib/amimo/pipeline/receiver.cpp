@@ -419,6 +419,7 @@ bool receiver::count_frame() {
   ++processed_frames_;
   // Backend accounting of every detected frame (identified or not), added in block order.
   for (std::size_t c = 0; c < config_.chains.size(); ++c) {
+    ++stats_.chains[c].detected_frames;
     for (std::size_t b = 0; b < chain_blocks_[c]; ++b) stats_.chains[c].solver.merge(block_accounting_[chain_first_[c] + b]);
   }
   const auto r = identifier_.identify(llr_[0], variance_[0]);

@@ -127,7 +127,11 @@ class latency_record {
 /// quality (sign BER, calibration) separately.
 struct chain_stats {
   std::string label;
-  std::uint64_t frames = 0;
+  std::uint64_t frames = 0;           ///< frames identified (scored and handed to the sinks)
+  /// Frames this chain detected, identified or not: `solver` holds the costs of all of them
+  /// (an unmatched frame is solved before it can be known unmatched), so per-frame solver
+  /// time and energy divide by this count, never by `frames`.
+  std::uint64_t detected_frames = 0;
   std::uint64_t bits = 0;         ///< bits scored (not erased)
   std::uint64_t bit_errors = 0;   ///< hard-decision errors among them
   std::uint64_t erased_bits = 0;  ///< bits of erased streams: never scored as decisions

@@ -1,0 +1,123 @@
+// amimo-bs's report (bs_report.h) on receiver statistics: per-frame solver costs over the
+// frames actually detected, and figures that cannot be computed printed "-" / null.
+#include <amimo/ofdm/uplink_emulator.h>
+#include <amimo/pipeline/bs_report.h>
+#include <amimo/pipeline/receiver.h>
+
+#include "receiver_test_support.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+namespace amimo::pipeline {
+namespace {
+
+using test_support::fixed_channel;
+using test_support::frame_buffer;
+using test_support::randomise;
+
+receiver_config analog_config() {
+  auto cfg = test_support::two_chain_config(8, 4, modem::modulation::qpsk, 21);
+  cfg.chains = {{detect::detector_kind::zf, {"analog", {{"profile", "paper-board"}, {"iters", "2"}}}, {}}};
+  return cfg;
+}
+
+/// Streams frames [first, first + frames) of `em` into `rx`, one frame per push.
+void stream(ofdm::uplink_emulator& em, receiver& rx, int frames, std::uint64_t first = 0) {
+  const int len = rx.layout().layout().frame_length();
+  frame_buffer buf(em.antennas(), len);
+  for (int f = 0; f < frames; ++f) {
+    em.generate(buf.pointers(), first + static_cast<std::uint64_t>(f));
+    std::vector<const cf32*> p;
+    for (auto& r : buf.rows) p.push_back(r.data());
+    rx.push(p, static_cast<std::size_t>(len));
+  }
+}
+
+// Frames the identifier cannot match (here: sent with another PRBS seed) are detected, so
+// their solves are in the chain's totals: the per-frame cost must divide by every detected
+// frame, and equal a run whose frames all match. (Dividing by identified frames gave twice
+// it here, and 0 J/frame for a run with no identified frame.)
+TEST(BsReport, PerFrameSolverCostCountsUnmatchedFramesToo) {
+  const auto cfg = analog_config();
+  fixed_channel ch(8, 4, {0});
+  randomise(ch, 4, {1.0});
+  const auto run = [&](int matched, int unmatched) {
+    receiver rx(cfg);
+    ofdm::uplink_emulator good(rx.layout(), ch, 30.0, cfg.seed);
+    ofdm::uplink_emulator other(rx.layout(), ch, 30.0, cfg.seed + 1000);
+    stream(good, rx, matched);
+    stream(other, rx, unmatched, static_cast<std::uint64_t>(matched));
+    rx.finish();
+    return rx.stats();
+  };
+  const auto all_matched = run(8, 0);
+  const auto mixed = run(4, 4);
+  const auto none_matched = run(0, 8);
+  // finish() decodes the last frame too (the end of the burst): 8 frames detected per run.
+  ASSERT_EQ(all_matched.frames, 8U);
+  ASSERT_EQ(all_matched.chains[0].detected_frames, 8U);
+  ASSERT_EQ(mixed.frames, 4U);
+  ASSERT_EQ(mixed.unmatched_frames, 4U);
+  ASSERT_EQ(mixed.chains[0].detected_frames, 8U);
+  ASSERT_EQ(none_matched.frames, 0U);
+  ASSERT_EQ(none_matched.chains[0].detected_frames, 8U);
+
+  const double reference = modelled_joules_per_frame(all_matched.chains[0]);
+  ASSERT_GT(reference, 0.0);
+  // The same channel every frame; only the noise differs, and with it the estimate.
+  EXPECT_NEAR(modelled_joules_per_frame(mixed.chains[0]), reference, 0.02 * reference);
+  EXPECT_NEAR(modelled_joules_per_frame(none_matched.chains[0]), reference, 0.02 * reference);
+  const double seconds = modelled_seconds_per_frame(all_matched.chains[0]);
+  ASSERT_GT(seconds, 0.0);
+  EXPECT_NEAR(modelled_seconds_per_frame(mixed.chains[0]), seconds, 0.02 * seconds);
+  EXPECT_NEAR(modelled_seconds_per_frame(none_matched.chains[0]), seconds, 0.02 * seconds);
+  EXPECT_GT(solver_seconds_per_frame(none_matched.chains[0]), 0.0);
+}
+
+/// An analog chain's statistics with nothing detected, and the link config naming it.
+struct empty_run {
+  link_config config;
+  receiver_stats stats;
+  empty_run() {
+    config.rx.users = 2;
+    config.rx.chains = {{detect::detector_kind::zf, {"analog", {}}, {}}};
+    chain_stats cs;
+    cs.label = "zf/analog";
+    cs.user_bits.assign(2, 0);
+    cs.user_errors.assign(2, 0);
+    cs.user_erased_bits.assign(2, 0);
+    cs.user_error_energy.assign(2, 0.0);
+    cs.user_symbols.assign(2, 0);
+    stats.chains.push_back(cs);
+  }
+};
+
+nlohmann::json written_json(const empty_run& e, const std::string& name) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / name;
+  std::filesystem::create_directories(dir);
+  run_summary r;
+  r.stop_reason = "frames";
+  write_bs_report(dir.string(), e.config, e.stats, r);
+  std::ifstream in(dir / "bs.json");
+  return nlohmann::json::parse(in);
+}
+
+TEST(BsReport, NoDetectedFrameGivesNoPerFrameCost) {
+  const empty_run e;
+  EXPECT_TRUE(std::isnan(modelled_joules_per_frame(e.stats.chains[0])));
+  const std::string table = summary_table(e.stats, e.config, run_summary{});
+  EXPECT_EQ(table.find("nan"), std::string::npos) << table;
+  const auto j = written_json(e, "bs_report_no_frames");
+  const auto& chain = j["chains"][0];
+  EXPECT_TRUE(chain["modelled_joules_per_frame"].is_null());
+  EXPECT_TRUE(chain["modelled_seconds_per_frame"].is_null());
+  EXPECT_EQ(chain["detected_frames"], 0);
+}
+
+}  // namespace
+}  // namespace amimo::pipeline

@@ -119,5 +119,47 @@ TEST(BsReport, NoDetectedFrameGivesNoPerFrameCost) {
   EXPECT_EQ(chain["detected_frames"], 0);
 }
 
+// No frame found (`--frames 3 --snr -50`): nothing was scored, estimated or timed, so BER,
+// EVM, LLR-sign BER, N0, Es/N0 and the latencies are "-" / null, never a 0 that reads as
+// measured. The same report with scored bits prints its figures, a measured 0 included.
+TEST(BsReport, NothingScoredPrintsDashAndNull) {
+  const empty_run e;
+  const std::string table = summary_table(e.stats, e.config, run_summary{});
+  EXPECT_EQ(table.find("0.000e+00 ["), std::string::npos) << table;  // BER of no bits
+  EXPECT_NE(table.find("N0 - from the guard bins; Es/N0 - dB"), std::string::npos) << table;
+  EXPECT_NE(table.find("detect -/-"), std::string::npos) << table;
+  EXPECT_EQ(table.find("0.000/0.000"), std::string::npos) << table;
+  const auto j = written_json(e, "bs_report_nothing_scored");
+  const auto& chain = j["chains"][0];
+  EXPECT_TRUE(chain["ber"].is_null());
+  EXPECT_TRUE(chain["llr_sign_ber"].is_null());
+  EXPECT_TRUE(chain["users"][0]["ber"].is_null());
+  EXPECT_TRUE(chain["users"][0]["evm"].is_null());
+  EXPECT_TRUE(j["receiver"]["noise_variance"].is_null());
+  EXPECT_TRUE(j["receiver"]["snr_estimate_db"].is_null());
+  EXPECT_TRUE(j["latency"]["detect"]["p50"].is_null());
+  EXPECT_TRUE(j["latency"]["detect"]["p99"].is_null());
+
+  empty_run scored;
+  auto& cs = scored.stats.chains[0];
+  cs.bits = 1000;
+  cs.user_bits = {500, 500};
+  cs.user_symbols = {250, 250};
+  cs.user_error_energy = {2.5, 2.5};
+  scored.stats.frames = 1;
+  scored.stats.noise_variance = 0.01;
+  scored.stats.snr_estimate = 100.0;
+  scored.stats.latency[static_cast<std::size_t>(stage::detect)].add(0.002);
+  const std::string measured = summary_table(scored.stats, scored.config, run_summary{});
+  EXPECT_NE(measured.find("0.000e+00 ["), std::string::npos) << measured;
+  EXPECT_NE(measured.find("Es/N0 20.00 dB"), std::string::npos) << measured;
+  EXPECT_NE(measured.find("detect 2.000/2.000"), std::string::npos) << measured;
+  const auto k = written_json(scored, "bs_report_scored");
+  EXPECT_EQ(k["chains"][0]["ber"], 0.0);
+  EXPECT_NEAR(k["chains"][0]["users"][0]["evm"].get<double>(), 0.1, 1e-12);
+  EXPECT_NEAR(k["receiver"]["snr_estimate_db"].get<double>(), 20.0, 1e-12);
+  EXPECT_NEAR(k["latency"]["detect"]["p50"].get<double>(), 0.002, 1e-12);
+}
+
 }  // namespace
 }  // namespace amimo::pipeline

@@ -108,6 +108,47 @@ std::string fixed_or_dash(double v, int decimals) {
   return std::isfinite(v) ? fmt::format("{:.{}f}", v, decimals) : std::string("-");
 }
 
+/// A figure in scientific notation with `decimals` decimals, or "-" when it cannot be computed.
+std::string sci_or_dash(double v, int decimals) {
+  return std::isfinite(v) ? fmt::format("{:.{}e}", v, decimals) : std::string("-");
+}
+
+/// errors / bits, NaN over no bits: a BER of nothing scored is not 0 (until stop 35
+/// `--frames 3 --snr -50`, no frame found, printed BER 0.000e+00 and bs.json "ber": 0.0).
+double ratio_or_nan(std::uint64_t errors, std::uint64_t bits) noexcept {
+  return bits == 0 ? std::numeric_limits<double>::quiet_NaN()
+                   : static_cast<double>(errors) / static_cast<double>(bits);
+}
+
+std::uint64_t chain_symbols(const chain_stats& ch) noexcept {
+  std::uint64_t n = 0;
+  for (const auto v : ch.user_symbols) n += v;
+  return n;
+}
+
+/// RMS EVM of the chain (k < 0) or user k, NaN over no scored symbol.
+double evm_or_nan(const chain_stats& ch, int k) noexcept {
+  const std::uint64_t symbols = k < 0 ? chain_symbols(ch) : ch.user_symbols[static_cast<std::size_t>(k)];
+  if (symbols == 0) return std::numeric_limits<double>::quiet_NaN();
+  return k < 0 ? ch.evm() : ch.user_evm(k);
+}
+
+/// Es/N0 estimate in dB, NaN before any frame was estimated (snr_estimate 0).
+double snr_estimate_db(const receiver_stats& s) noexcept {
+  return s.snr_estimate > 0.0 ? 10.0 * std::log10(s.snr_estimate) : std::numeric_limits<double>::quiet_NaN();
+}
+
+/// The guard-bin N0, NaN before any frame was estimated.
+double noise_variance_or_nan(const receiver_stats& s) noexcept {
+  return s.noise_variance > 0.0 && std::isfinite(s.noise_variance) ? s.noise_variance
+                                                                   : std::numeric_limits<double>::quiet_NaN();
+}
+
+/// Quantile q of a stage's latency (s), NaN when the stage never ran.
+double latency_quantile(const latency_record& rec, double q) {
+  return rec.count() == 0 ? std::numeric_limits<double>::quiet_NaN() : rec.quantile(q);
+}
+
 /// A figure in scientific notation for bs.csv, or an empty field when it cannot be computed.
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{:.6e}", v) : std::string(); }
 
@@ -153,7 +194,7 @@ double real_time_factor(const receiver_stats& s, const link_config& c) noexcept 
 std::string status_line(const receiver_stats& s, const link_config& c, double wall_seconds) {
   std::string line = fmt::format("[measured] frames {}", s.frames);
   for (const auto& ch : s.chains) {
-    line += fmt::format(" | {} BER {:.2e}", ch.label, ch.ber());
+    line += fmt::format(" | {} BER {}", ch.label, sci_or_dash(ratio_or_nan(ch.bit_errors, ch.bits), 2));
     if (ch.erased_bits > 0) line += fmt::format(" ({} erased bits)", ch.erased_bits);
   }
   if (s.misaligned_channels > 0 || s.unaligned_frames > 0) {
@@ -242,16 +283,18 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
   for (std::size_t i = 0; i < s.chains.size(); ++i) {
     const auto& ch = s.chains[i];
     const auto ci = metrics::wilson_interval(static_cast<double>(ch.bit_errors), static_cast<double>(ch.bits));
-    const double evm = ch.evm() * 100.0;
+    const double evm = evm_or_nan(ch, -1) * 100.0;
     const double us = solver_seconds_per_frame(ch) * 1e6;
     const bool analog = chain_is_analog(c, c.rx.chains[i]);
     // The calibration ratio needs errors to judge: '-' while neither the LLRs claim nor the
     // data show at least one sign error.
     const bool judgeable = ch.llr.sign_errors() > 0 || ch.llr.claimed_errors() >= 1.0;
     const double cal = judgeable ? ch.llr.calibration_ratio() : std::numeric_limits<double>::quiet_NaN();
-    t += fmt::format("  {:<22} {:>7} {:>11} {:>10.3e} [{:.2e}, {:.2e}] {:>8.2f} {:>9} {:>10.3e} {:>7} {:>10} {:>9} "
+    t += fmt::format("  {:<22} {:>7} {:>11} {:>10} [{:.2e}, {:.2e}] {:>8} {:>9} {:>10} {:>7} {:>10} {:>9} "
                      "{:>12} {:>12}\n",
-                     ch.label, ch.frames, ch.bits, ch.ber(), ci.low, ci.high, evm, ch.erased_bits, ch.llr.sign_ber(),
+                     ch.label, ch.frames, ch.bits, sci_or_dash(ratio_or_nan(ch.bit_errors, ch.bits), 3), ci.low, ci.high,
+                     fixed_or_dash(evm, 2), ch.erased_bits,
+                     sci_or_dash(ratio_or_nan(ch.llr.sign_errors(), ch.llr.bits()), 3),
                      std::isfinite(cal) ? fmt::format("{:.2f}", cal) : std::string(std::isnan(cal) ? "-" : "inf"),
                      ch.solver.fallbacks, ch.unresolved_subcarriers, fixed_or_dash(us, 1),
                      analog ? fixed_or_dash(modelled_joules_per_frame(ch) * 1e6, 2) : std::string("-"));
@@ -271,8 +314,8 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
   t += "# latency per frame p50/p99 (measured, ms):";
   for (int st = 0; st < static_cast<int>(stage::count); ++st) {
     const auto& rec = s.latency[static_cast<std::size_t>(st)];
-    t += fmt::format(" {} {:.3f}/{:.3f}", to_string(static_cast<stage>(st)), rec.quantile(0.5) * 1e3,
-                     rec.quantile(0.99) * 1e3);
+    t += fmt::format(" {} {}/{}", to_string(static_cast<stage>(st)), fixed_or_dash(latency_quantile(rec, 0.5) * 1e3, 3),
+                     fixed_or_dash(latency_quantile(rec, 0.99) * 1e3, 3));
   }
   t += "\n";
   t += "# scoring: BER of hard decisions over streams not erased; erased = bits of streams whose quality\n"
@@ -287,9 +330,9 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
                    s.nonfinite_frames, s.misaligned_channels, s.unaligned_frames, r.radio.timeouts, r.radio.overflows,
                    r.radio.dropped_messages, r.radio.dropped_samples, r.radio.refused_channels,
                    r.radio.late_channels);
-  t += fmt::format("# noise (measured): N0 {:.3e} from the guard bins; Es/N0 {:.2f} dB estimated from the pilots "
-                   "(mean |H|^2 / N0, independent of receive gain); stopped: {}\n",
-                   s.noise_variance, s.snr_estimate > 0 ? 10.0 * std::log10(s.snr_estimate) : 0.0, r.stop_reason);
+  t += fmt::format("# noise (measured): N0 {} from the guard bins; Es/N0 {} dB estimated from the pilots "
+                   "(mean |H|^2 / N0, independent of receive gain; '-': no frame estimated); stopped: {}\n",
+                   sci_or_dash(noise_variance_or_nan(s), 3), fixed_or_dash(snr_estimate_db(s), 2), r.stop_reason);
   return t;
 }
 
@@ -334,7 +377,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                  {"threads", c.rx.threads},
                  {"estimation_smoothing", pipeline::resolved_smoothing(c.rx)},
                  {"estimation_smoothing_auto", c.rx.estimation_smoothing == pipeline::receiver_config::kAutoSmoothing}};
-  j["units"] = {{"ber", "measured, fraction"},
+  j["units"] = {{"ber", "measured, fraction (null over 0 scored bits)"},
                 {"evm", "measured, RMS fraction (data-aided)"},
                 {"erased_bits", "measured, bits of erased streams (not in bits/bit_errors)"},
                 {"llr_calibration", "measured, observed / LLR-claimed sign errors"},
@@ -342,7 +385,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                 {"modelled_joules_per_frame", "modelled, J (analog cost model) per detected frame (identified or not)"},
                 {"modelled_seconds_per_frame", "modelled, s (analog cost model) per detected frame (identified or not)"},
                 {"detected_frames", "measured, frames detected (identified or not); frames = identified"},
-                {"latency", "measured, s per frame"},
+                {"latency", "measured, s per frame (null: the stage never ran)"},
+                {"noise_variance", "measured, guard-bin N0 of the last frame (null: no frame estimated)"},
                 {"real_time_factor", "measured, stream s / processing s"}};
   if (r.coded != nullptr) {
     j["coding"] = {{"coding", payload::to_string(c.coding.kind)},
@@ -371,8 +415,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"missed_frames", s.missed_frames},
                    {"misaligned_channels", s.misaligned_channels},
                    {"unaligned_frames", s.unaligned_frames},
-                   {"noise_variance", s.noise_variance},
-                   {"snr_estimate_db", s.snr_estimate > 0 ? 10.0 * std::log10(s.snr_estimate) : 0.0},
+                   {"noise_variance", json_number(noise_variance_or_nan(s))},
+                   {"snr_estimate_db", json_number(snr_estimate_db(s))},
                    {"busy_seconds", s.busy_seconds},
                    {"real_time_factor", real_time_factor(s, c)}};
   j["radio"] = {{"samples", r.radio.samples},
@@ -391,7 +435,10 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
   for (int st = 0; st < static_cast<int>(stage::count); ++st) {
     const auto& rec = s.latency[static_cast<std::size_t>(st)];
     lat[std::string(to_string(static_cast<stage>(st)))] = {
-        {"p50", rec.quantile(0.5)}, {"p99", rec.quantile(0.99)}, {"mean", rec.count() ? rec.total() / static_cast<double>(rec.count()) : 0.0}};
+        {"count", rec.count()},
+        {"p50", json_number(latency_quantile(rec, 0.5))},
+        {"p99", json_number(latency_quantile(rec, 0.99))},
+        {"mean", rec.count() ? json(rec.total() / static_cast<double>(rec.count())) : json()}};
   }
   j["latency"] = lat;
   std::string csv =
@@ -410,9 +457,9 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
     for (int k = -1; k < c.rx.users; ++k) {
       const std::uint64_t bits = k < 0 ? ch.bits : ch.user_bits[static_cast<std::size_t>(k)];
       const std::uint64_t errors = k < 0 ? ch.bit_errors : ch.user_errors[static_cast<std::size_t>(k)];
-      const double evm = k < 0 ? ch.evm() : ch.user_evm(k);
+      const double evm = evm_or_nan(ch, k);
       const auto ci = metrics::wilson_interval(static_cast<double>(errors), static_cast<double>(bits));
-      const double ber = bits ? static_cast<double>(errors) / static_cast<double>(bits) : 0.0;
+      const double ber = ratio_or_nan(errors, bits);
       const std::uint64_t erased = k < 0 ? ch.erased_bits : ch.user_erased_bits[static_cast<std::size_t>(k)];
       std::string coded_csv = ",,,,,,,";
       json coded = nullptr;
@@ -436,13 +483,14 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                  {"uncoded_errors_decoded", u.uncoded_errors},
                  {"uncoded_ber_decoded", payload::uncoded_ber(u)}};
       }
-      csv += fmt::format("{},{},{},{},{},{},{},{:.6e},{:.6e},{:.6e},{:.6e},{},{},{},{:.6e},{},{},{},{}\n", ch.label,
+      csv += fmt::format("{},{},{},{},{},{},{},{},{:.6e},{:.6e},{},{},{},{},{:.6e},{},{},{},{}\n", ch.label,
                          detect::to_string(spec.detector), spec.solver.name, k < 0 ? std::string("all") : std::to_string(k),
-                         ch.frames, bits, errors, ber, ci.low, ci.high, evm, ch.solver.solves, ch.solver.fallbacks,
+                         ch.frames, bits, errors, csv_number(ber), ci.low, ci.high, csv_number(evm), ch.solver.solves,
+                         ch.solver.fallbacks,
                          ch.unresolved_subcarriers, ch.solver.measured_seconds, csv_number(mj), csv_number(ms), erased,
                          coded_csv);
       if (k >= 0) {
-        json entry = {{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", ber}, {"evm", evm},
+        json entry = {{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", json_number(ber)}, {"evm", json_number(evm)},
                       {"erased_bits", erased}};
         if (!coded.is_null()) entry["coded"] = coded;
         users.push_back(entry);
@@ -459,19 +507,19 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                       {"detected_frames", ch.detected_frames},
                       {"bits", ch.bits},
                       {"bit_errors", ch.bit_errors},
-                      {"ber", ch.ber()},
+                      {"ber", json_number(ratio_or_nan(ch.bit_errors, ch.bits))},
                       {"unresolved_subcarriers", ch.unresolved_subcarriers},
                       {"erased_bits", ch.erased_bits},
                       {"erased_streams", ch.erased_streams},
                       {"llr_bits", ch.llr.bits()},
                       {"llr_sign_errors", ch.llr.sign_errors()},
-                      {"llr_sign_ber", ch.llr.sign_ber()},
-                      {"mean_abs_llr", ch.llr.mean_abs_llr()},
+                      {"llr_sign_ber", json_number(ratio_or_nan(ch.llr.sign_errors(), ch.llr.bits()))},
+                      {"mean_abs_llr", ch.llr.bits() ? json(ch.llr.mean_abs_llr()) : json()},
                       {"llr_claimed_errors", ch.llr.claimed_errors()},
                       {"llr_calibration", std::isfinite(ch.llr.calibration_ratio()) ? json(ch.llr.calibration_ratio()) : json()},
                       {"solves", ch.solver.solves},
                       {"fallbacks", ch.solver.fallbacks},
-                      {"mean_iterations", ch.solver.mean_iterations()},
+                      {"mean_iterations", ch.solver.solves ? json(ch.solver.mean_iterations()) : json()},
                       {"solver_measured_seconds", ch.solver.measured_seconds},
                       {"modelled", chain_is_analog(c, spec)},
                       {"modelled_joules_per_frame", json_number(mj)},

@@ -6,6 +6,7 @@
 
 #include "receiver_test_support.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -159,6 +160,37 @@ TEST(BsReport, NothingScoredPrintsDashAndNull) {
   EXPECT_NEAR(k["chains"][0]["users"][0]["evm"].get<double>(), 0.1, 1e-12);
   EXPECT_NEAR(k["receiver"]["snr_estimate_db"].get<double>(), 20.0, 1e-12);
   EXPECT_NEAR(k["latency"]["detect"]["p50"].get<double>(), 0.002, 1e-12);
+}
+
+// The calibration ratio needs errors to judge: with no sign error observed and under one
+// claimed, the table prints '-' and bs.json must say null too (it wrote 0.0). With errors it
+// is the ratio in both.
+TEST(BsReport, LlrCalibrationNotJudgeableIsNullInJson) {
+  empty_run e;
+  auto& cs = e.stats.chains[0];
+  const std::vector<float> confident(200, 12.0F);  // claims 200 / (1 + e^12) ≈ 0.001 errors
+  const std::vector<bit> zeros(200, 0);
+  cs.llr.add(confident, zeros);
+  cs.bits = 200;
+  ASSERT_EQ(cs.llr.sign_errors(), 0U);
+  ASSERT_LT(cs.llr.claimed_errors(), 1.0);
+  const auto j = written_json(e, "bs_report_llr_unjudged");
+  EXPECT_TRUE(j["chains"][0]["llr_calibration"].is_null()) << j["chains"][0]["llr_calibration"];
+
+  empty_run judged;
+  auto& js = judged.stats.chains[0];
+  std::vector<float> llrs(200, 0.0F);  // |L| = 0 claims an error with probability 1/2
+  std::vector<bit> ref(200, 0);
+  for (std::size_t i = 0; i < 100; ++i) llrs[i] = -1e-3F;  // 100 wrong signs of |L| ≈ 0
+  for (std::size_t i = 100; i < 200; ++i) llrs[i] = 1e-3F;
+  js.llr.add(llrs, ref);
+  js.bits = 200;
+  const double expected = js.llr.calibration_ratio();
+  ASSERT_TRUE(std::isfinite(expected));
+  const auto k = written_json(judged, "bs_report_llr_judged");
+  EXPECT_DOUBLE_EQ(k["chains"][0]["llr_calibration"].get<double>(), expected);
+  EXPECT_NE(summary_table(judged.stats, judged.config, run_summary{}).find(fmt::format(" {:.2f} ", expected)),
+            std::string::npos);
 }
 
 }  // namespace

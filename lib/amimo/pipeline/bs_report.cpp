@@ -149,6 +149,15 @@ double latency_quantile(const latency_record& rec, double q) {
   return rec.count() == 0 ? std::numeric_limits<double>::quiet_NaN() : rec.quantile(q);
 }
 
+/// The chain's LLR calibration ratio, NaN when it cannot be judged: the ratio needs errors,
+/// so while neither the LLRs claim nor the data show at least one sign error it is not
+/// computed (the table printed '-' there while bs.json wrote 0.0 until stop 35). +∞ when
+/// errors occur where the LLRs claim none.
+double llr_calibration(const chain_stats& ch) noexcept {
+  const bool judgeable = ch.llr.sign_errors() > 0 || ch.llr.claimed_errors() >= 1.0;
+  return judgeable ? ch.llr.calibration_ratio() : std::numeric_limits<double>::quiet_NaN();
+}
+
 /// A figure in scientific notation for bs.csv, or an empty field when it cannot be computed.
 std::string csv_number(double v) { return std::isfinite(v) ? fmt::format("{:.6e}", v) : std::string(); }
 
@@ -286,10 +295,7 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
     const double evm = evm_or_nan(ch, -1) * 100.0;
     const double us = solver_seconds_per_frame(ch) * 1e6;
     const bool analog = chain_is_analog(c, c.rx.chains[i]);
-    // The calibration ratio needs errors to judge: '-' while neither the LLRs claim nor the
-    // data show at least one sign error.
-    const bool judgeable = ch.llr.sign_errors() > 0 || ch.llr.claimed_errors() >= 1.0;
-    const double cal = judgeable ? ch.llr.calibration_ratio() : std::numeric_limits<double>::quiet_NaN();
+    const double cal = llr_calibration(ch);
     t += fmt::format("  {:<22} {:>7} {:>11} {:>10} [{:.2e}, {:.2e}] {:>8} {:>9} {:>10} {:>7} {:>10} {:>9} "
                      "{:>12} {:>12}\n",
                      ch.label, ch.frames, ch.bits, sci_or_dash(ratio_or_nan(ch.bit_errors, ch.bits), 3), ci.low, ci.high,
@@ -380,7 +386,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
   j["units"] = {{"ber", "measured, fraction (null over 0 scored bits)"},
                 {"evm", "measured, RMS fraction (data-aided)"},
                 {"erased_bits", "measured, bits of erased streams (not in bits/bit_errors)"},
-                {"llr_calibration", "measured, observed / LLR-claimed sign errors"},
+                {"llr_calibration", "measured, observed / LLR-claimed sign errors (null: not judgeable — no sign "
+                                    "error observed and < 1 claimed — or infinite: errors where none are claimed)"},
                 {"solver_measured_seconds", "measured, s (wall, inside the solver)"},
                 {"modelled_joules_per_frame", "modelled, J (analog cost model) per detected frame (identified or not)"},
                 {"modelled_seconds_per_frame", "modelled, s (analog cost model) per detected frame (identified or not)"},
@@ -516,7 +523,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                       {"llr_sign_ber", json_number(ratio_or_nan(ch.llr.sign_errors(), ch.llr.bits()))},
                       {"mean_abs_llr", ch.llr.bits() ? json(ch.llr.mean_abs_llr()) : json()},
                       {"llr_claimed_errors", ch.llr.claimed_errors()},
-                      {"llr_calibration", std::isfinite(ch.llr.calibration_ratio()) ? json(ch.llr.calibration_ratio()) : json()},
+                      {"llr_calibration", json_number(llr_calibration(ch))},
                       {"solves", ch.solver.solves},
                       {"fallbacks", ch.solver.fallbacks},
                       {"mean_iterations", ch.solver.solves ? json(ch.solver.mean_iterations()) : json()},

@@ -4,6 +4,7 @@
 // the labels of a small end-to-end comparison.
 #include <amimo/analog/cost_model.h>
 #include <amimo/core/error.h>
+#include <amimo/core/rng.h>
 #include <amimo/core/thread_pool.h>
 #include <amimo/perf/compare.h>
 #include <amimo/perf/measure.h>
@@ -224,6 +225,68 @@ TEST(AnalogEstimate, AmortisationUsesTheCostModelsProgrammingCost) {
   expect_relative(e.amortised.joules_per_solve, e.solve_joules + e.programming_joules / 10.0);
   expect_relative(e.amortised.seconds_per_solve, e.solve_seconds + e.programming_seconds / 10.0);
   EXPECT_LT(e.amortised.solves_per_s, e.solve_only.solves_per_s);
+}
+
+// A solve that fell back cost its analog iterations and a digital solve the model does not
+// price. Averaging only the solves that did not fall back made a mostly-failing profile look
+// cheaper than a working one (28 of 30 fell back: 2789 solves/s, 227 µJ against 2169 and
+// 292 with none), so any fallback must leave the cost unknown.
+TEST(AnalogEstimate, FallbacksLeaveTheCostUnknownRatherThanCheaper) {
+  const system_set set = make_systems(real_workload(16), 3, 10, 10.0, derive_seed(1, {0}));
+  const analog::analog_profile board = analog::load_analog_profile("feedback-board");
+  analog_run_options o;
+  o.tolerance = 1e-7;
+  o.max_iterations = 7;
+  o.rhs = 10;
+  const analog_estimate some = model_analog(set, board, o, derive_seed(1, {1000, 0, 0}));
+  ASSERT_GT(some.fallbacks, 0);
+  ASSERT_LT(some.fallbacks, some.solves);
+  EXPECT_TRUE(std::isnan(some.solve_joules));
+  EXPECT_TRUE(std::isnan(some.solve_seconds));
+  EXPECT_TRUE(std::isnan(some.solve_only.solves_per_s));
+  EXPECT_TRUE(std::isnan(some.amortised.joules_per_solve));
+  EXPECT_GT(some.median_iterations, 0.0);  // the answered solves' iterations are still known
+  // With enough iterations nothing falls back and the cost is given.
+  o.max_iterations = 40;
+  const analog_estimate none = model_analog(set, board, o, derive_seed(1, {1000, 0, 0}));
+  ASSERT_EQ(none.fallbacks, 0);
+  EXPECT_GT(none.solve_joules, 0.0);
+  EXPECT_GT(none.solve_only.solves_per_s, 0.0);
+}
+
+// Rows whose analog solves fell back print n/a with the count, and "-" iterations when none
+// was answered ("direct" is a direct solve); never "nan" in the table, CSV or JSON.
+TEST(Compare, FallbackRowsPrintNotAvailableNeverNan) {
+  const system_set set = make_systems(real_workload(8), 1, 6, 10.0, 3);
+  analog_run_options o;
+  o.max_iterations = 1;
+  o.rhs = 6;
+  const analog_estimate all = model_analog(set, analog::load_analog_profile("feedback-board"), o, 5);
+  ASSERT_EQ(all.fallbacks, all.solves);
+  compare_result r;
+  result_row row;
+  row.workload = "real 8x8";
+  row.kind = "real";
+  row.n = 8;
+  row.backend = "analog feedback-board (feedback mapping)";
+  row.throughput_basis = row.energy_basis = "modelled";
+  row.solves_per_s = all.solve_only.solves_per_s;
+  row.joules_per_solve = all.solve_only.joules_per_solve;
+  row.seconds_per_solve = all.solve_only.seconds_per_solve;
+  row.iterations = all.median_iterations;
+  row.rel_error_vs_f64 = all.median_rel_error_vs_f64;
+  row.fallbacks = all.fallbacks;
+  row.solves = static_cast<std::uint64_t>(all.solves);
+  r.rows.push_back(row);
+  const std::string tables = format_tables(r);
+  EXPECT_EQ(tables.find("nan"), std::string::npos) << tables;
+  EXPECT_EQ(tables.find("direct"), std::string::npos) << tables;
+  EXPECT_NE(tables.find("6 of 6 solves fell back"), std::string::npos) << tables;
+  const std::string csv = to_csv(r);
+  EXPECT_EQ(csv.find("nan"), std::string::npos) << csv;
+  const std::string json = to_json(compare_options{}, r, "test");
+  EXPECT_EQ(json.find("nan"), std::string::npos);
+  EXPECT_EQ(json.find("NaN"), std::string::npos);
 }
 
 TEST(Compare, RowsCarryTheirBasisAndModelFigures) {

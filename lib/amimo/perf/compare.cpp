@@ -38,6 +38,13 @@ std::string tag(const std::string& basis) {
   return basis.rfind("measured", 0) == 0 ? "[measured]" : "[modelled]";
 }
 
+/// The iterations cell: "direct" for a direct solve (0), "-" when no analog solve was
+/// answered (NaN: every one fell back; it printed "direct" until stop 35).
+std::string iterations_cell(double iterations) {
+  if (!std::isfinite(iterations)) return "-";
+  return iterations > 0 ? fmt::format("{:g}", iterations) : "direct";
+}
+
 result_row base_row(const workload& w) {
   result_row r;
   r.workload = w.name();
@@ -310,15 +317,22 @@ std::string format_tables(const compare_result& result) {
                           r.kind == "mimo" ? " — ZF detection, one received vector per solve" : "");
       text += table.header();
     }
-    text += table.row({r.backend, fmt::format("{:.3e}", r.solves_per_s), tag(r.throughput_basis),
-                       si(r.joules_per_solve, "J"), tag(r.energy_basis),
-                       r.iterations > 0 ? fmt::format("{:g}", r.iterations) : "direct",
+    text += table.row({r.backend, std::isfinite(r.solves_per_s) ? fmt::format("{:.3e}", r.solves_per_s) : "n/a",
+                       tag(r.throughput_basis), si(r.joules_per_solve, "J"), tag(r.energy_basis),
+                       iterations_cell(r.iterations),
                        std::isfinite(r.rel_error_vs_f64) ? fmt::format("{:.2e}", r.rel_error_vs_f64) : "-",
                        r.backend.rfind("analog", 0) == 0 ? std::to_string(r.fallbacks) : "-"});
   }
   text += "# cpu: measured wall time here; its energy is modelled (time x stated W/core). gpu roofline, ASIC and\n";
   text += "# analog figures are modelled. analog: iterations to the precision target (median), +prog = programming\n";
   text += "# amortised over the solves per matrix; err vs f64 = median ||x - x_f64|| / ||x_f64||.\n";
+  for (const result_row& r : result.rows) {
+    if (r.fallbacks > 0 && r.backend.rfind("analog", 0) == 0 && r.backend.find("+prog") == std::string::npos) {
+      text += fmt::format("# {} / {}: {} of {} solves fell back to the digital backend; their digital solve is not "
+                          "modelled, so no throughput or energy is given (n/a)\n",
+                          r.workload, r.backend, r.fallbacks, r.solves);
+    }
+  }
   text += fmt::format("# gpu measurement: {}\n", result.gpu_status);
   return text;
 }
@@ -378,7 +392,10 @@ std::string to_json(const compare_options& o, const compare_result& result, cons
   doc["units"] = {{"throughput_solves_per_s", "right-hand sides solved per second"},
                   {"energy_j_per_solve", "J per right-hand side"},
                   {"seconds_per_solve", "s per right-hand side (1 / throughput)"},
-                  {"iterations", "median analog refinement iterations to the precision target; 0: direct solve"},
+                  {"iterations", "median analog refinement iterations to the precision target; 0: direct solve; "
+                                 "null: every analog solve fell back"},
+                  {"fallbacks", "analog solves the digital fallback answered; when > 0 the row's throughput and "
+                                "energy are null (the fallback's digital solve is not modelled)"},
                   {"rel_error_vs_f64", "median ||x - x_f64||_2 / ||x_f64||_2; null for models"}};
   return doc.dump(2) + "\n";
 }

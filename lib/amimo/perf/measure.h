@@ -51,8 +51,8 @@ struct analog_estimate {
   double median_iterations = 0.0;  ///< over analog-answered right-hand sides (max over a solve() call)
   int max_iterations = 0;
   double median_rel_error_vs_f64 = 0.0;  ///< ‖x − x_f64‖/‖x_f64‖, analog-answered solves
-  double solve_seconds = 0.0;            ///< mean modelled time per right-hand side
-  double solve_joules = 0.0;             ///< mean modelled energy per right-hand side
+  double solve_seconds = 0.0;            ///< mean modelled time per right-hand side (NaN: a fallback)
+  double solve_joules = 0.0;             ///< mean modelled energy per right-hand side (NaN: a fallback)
   double programming_seconds = 0.0;      ///< mean modelled programming time per matrix
   double programming_joules = 0.0;       ///< mean modelled programming energy per matrix
   double endurance_fraction = 0.0;       ///< mean share of the busiest device's endurance per matrix
@@ -61,8 +61,11 @@ struct analog_estimate {
 };
 
 /// Runs create_analog_backend(profile with tol/iters applied, refine mode) over the set;
-/// solve costs are averaged over the analog-answered solve() calls (NaN when all fell
-/// back). rhs_per_matrix is the amortisation of `amortised` (the set's when 0).
+/// solve costs are averaged over the solve() calls, and NaN (not computable) when any fell
+/// back: a fallback's digital solve is not modelled, and leaving fallbacks out would
+/// understate the cost. Iterations and error are medians over the analog-answered calls
+/// (NaN when all fell back). rhs_per_matrix is the amortisation of `amortised` (the set's
+/// when 0).
 analog_estimate model_analog(const system_set& set, const analog::analog_profile& profile,
                              const analog_run_options& options, std::uint64_t chip_seed, int rhs_per_matrix = 0);
 

@@ -203,6 +203,9 @@ struct perf_row {
   double solves_per_s = kNoValue;
   double joules_per_solve = kNoValue;
   int iterations = 0;              ///< analog refinement iterations used (FP32 level)
+  /// Analog: some count up to perf_settings::max_iterations reached the FP32-level target;
+  /// false: `iterations` is that cap and the figures are not at FP32 level (true: digital).
+  bool fp32_level = true;
   double rel_error = kNoValue;     ///< median relative error reached (simulated / computed)
   std::string source;
   std::string note;  ///< analog: where the modelled energy goes, time per iteration
@@ -218,6 +221,7 @@ struct perf_ratio {
   double throughput_ratio = kNoValue;  ///< analog solves/s ÷ H100 solves/s
   double energy_ratio = kNoValue;      ///< H100 J/solve ÷ analog J/solve
   double throughput_ratio_per_sm = kNoValue;  ///< against one of the H100's SMs
+  bool fp32_level = true;  ///< the analog row reached FP32 level (false: not a verdict figure)
   /// Against the H100 measured here (cuSOLVER), where a CUDA device was present; else NaN.
   double throughput_ratio_measured_gpu = kNoValue;
   double energy_ratio_measured_gpu = kNoValue;
@@ -231,6 +235,10 @@ struct perf_result {
   std::string gpu_status;  ///< the measured device, or why there is no GPU measurement
   int gpu_sms = 132;
 };
+
+/// "FP32 level not reached within N iterations": the mark of an analog row whose figures are
+/// at the iteration cap.
+std::string fp32_not_reached(const perf_settings& s);
 
 /// Analog costs from the cost model (programming included or not), digital-f32 measured on
 /// this CPU, H100 and ASIC from amimo::perf's models.

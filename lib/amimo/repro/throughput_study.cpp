@@ -63,6 +63,7 @@ rmat dominant_matrix(Eigen::Index n, double cond, rng& gen) {
 
 struct analog_costs {
   int iterations = 0;
+  bool fp32_level = false;  ///< some count up to max_iterations reached the FP32-level target
   double rel_error = kNoValue;
   double solve_s = kNoValue, solve_j = kNoValue, prog_s = kNoValue, prog_j = kNoValue;
   int fallbacks = 0;
@@ -153,15 +154,20 @@ analog_costs model_analog_costs(const perf_settings& s, const std::string& profi
   analog_costs search;
   std::vector<std::vector<double>> per_k(static_cast<std::size_t>(s.max_iterations));
   run(s.max_iterations, &per_k, search);
+  // No count reaching the target leaves the figures at the cap, which is not "the count
+  // needed for FP32 level": the caller marks such rows and leaves them out of the verdicts.
   int chosen = s.max_iterations;
+  bool reached = false;
   for (int k = 1; k <= s.max_iterations; ++k) {
     if (quantile(per_k[static_cast<std::size_t>(k - 1)], 0.5) <= target) {
       chosen = k;
+      reached = true;
       break;
     }
   }
   analog_costs costs;
   costs.iterations = chosen;
+  costs.fp32_level = reached;
   run(chosen, nullptr, costs);
   return costs;
 }
@@ -257,6 +263,10 @@ nlohmann::ordered_json json_number(double v) {
 
 }  // namespace
 
+std::string fp32_not_reached(const perf_settings& s) {
+  return fmt::format("FP32 level not reached within {} iterations", s.max_iterations);
+}
+
 perf_result run_throughput_energy_study(const perf_settings& settings, const progress_sink& progress) {
   validate(settings);
   perf_result result;
@@ -318,9 +328,12 @@ perf_result run_throughput_energy_study(const perf_settings& settings, const pro
         const perf::throughput_energy a = perf::analog_figures(c.solve_s, c.solve_j, c.prog_s, c.prog_j, sc.analog_rhs);
         perf_row row = make_row(n, "analog " + profile, sc.name, "modelled", a,
                                 fmt::format("amimo analog cost model, profile {} (configs/analog/{}.yaml); {} "
-                                            "iterations; {} of {} solves fell back",
-                                            profile, profile, c.iterations, c.fallbacks, settings.trials));
+                                            "iterations{}; {} of {} solves fell back",
+                                            profile, profile, c.iterations,
+                                            c.fp32_level ? "" : " (" + fp32_not_reached(settings) + ")", c.fallbacks,
+                                            settings.trials));
         row.iterations = c.iterations;
+        row.fp32_level = c.fp32_level;
         row.rel_error = c.rel_error;
         row.note = breakdown(c);
         row.energy_driver = energy_driver(c);
@@ -331,6 +344,7 @@ perf_result run_throughput_energy_study(const perf_settings& settings, const pro
         ratio.n = n;
         ratio.profile = profile;
         ratio.scenario = sc.name;
+        ratio.fp32_level = c.fp32_level;
         ratio.throughput_ratio = a.solves_per_s / g.solves_per_s;
         ratio.energy_ratio = g.joules_per_solve / a.joules_per_solve;
         ratio.throughput_ratio_per_sm = a.solves_per_s / (g.solves_per_s / static_cast<double>(result.gpu_sms));
@@ -342,8 +356,9 @@ perf_result run_throughput_energy_study(const perf_settings& settings, const pro
         result.ratios.push_back(ratio);
       }
       if (progress) {
-        progress(fmt::format("throughput/energy: {}x{} {}: {} iterations, {:.3g} s and {:.3g} J per solve (modelled)",
-                             n, n, profile, c.iterations, c.solve_s, c.solve_j));
+        progress(fmt::format("throughput/energy: {}x{} {}: {} iterations{}, {:.3g} s and {:.3g} J per solve (modelled)",
+                             n, n, profile, c.iterations, c.fp32_level ? "" : " (" + fp32_not_reached(settings) + ")",
+                             c.solve_s, c.solve_j));
       }
     }
   }
@@ -365,6 +380,7 @@ void write_perf_outputs(const std::filesystem::path& directory, const perf_resul
                     {"solves_per_s", json_number(r.solves_per_s)},
                     {"joules_per_solve", json_number(r.joules_per_solve)},
                     {"iterations", r.iterations},
+                    {"fp32_level_reached", r.fp32_level},
                     {"rel_error", json_number(r.rel_error)},
                     {"source", r.source},
                     {"note", r.note}});
@@ -372,11 +388,12 @@ void write_perf_outputs(const std::filesystem::path& directory, const perf_resul
   nlohmann::ordered_json ratios = nlohmann::ordered_json::array();
   std::string ratio_csv =
       "n,profile,scenario,throughput_ratio_vs_h100,energy_ratio_vs_h100,throughput_ratio_vs_one_sm,"
-      "throughput_ratio_vs_measured_gpu,energy_ratio_vs_measured_gpu\n";
+      "throughput_ratio_vs_measured_gpu,energy_ratio_vs_measured_gpu,fp32_level_reached\n";
   for (const perf_ratio& r : result.ratios) {
-    ratio_csv += fmt::format("{},{},\"{}\",{},{},{},{},{}\n", r.n, r.profile, r.scenario, csv_number(r.throughput_ratio),
-                             csv_number(r.energy_ratio), csv_number(r.throughput_ratio_per_sm),
-                             csv_number(r.throughput_ratio_measured_gpu), csv_number(r.energy_ratio_measured_gpu));
+    ratio_csv += fmt::format("{},{},\"{}\",{},{},{},{},{},{}\n", r.n, r.profile, r.scenario,
+                             csv_number(r.throughput_ratio), csv_number(r.energy_ratio),
+                             csv_number(r.throughput_ratio_per_sm), csv_number(r.throughput_ratio_measured_gpu),
+                             csv_number(r.energy_ratio_measured_gpu), r.fp32_level ? "true" : "false");
     ratios.push_back({{"n", r.n},
                       {"profile", r.profile},
                       {"scenario", r.scenario},
@@ -384,7 +401,8 @@ void write_perf_outputs(const std::filesystem::path& directory, const perf_resul
                       {"energy_ratio_vs_h100", json_number(r.energy_ratio)},
                       {"throughput_ratio_vs_one_sm", json_number(r.throughput_ratio_per_sm)},
                       {"throughput_ratio_vs_measured_gpu", json_number(r.throughput_ratio_measured_gpu)},
-                      {"energy_ratio_vs_measured_gpu", json_number(r.energy_ratio_measured_gpu)}});
+                      {"energy_ratio_vs_measured_gpu", json_number(r.energy_ratio_measured_gpu)},
+                      {"fp32_level_reached", r.fp32_level}});
   }
   const perf_settings& s = result.settings;
   nlohmann::ordered_json doc;
@@ -410,7 +428,10 @@ void write_perf_outputs(const std::filesystem::path& directory, const perf_resul
                   {"basis", "modelled (analog cost model, GPU roofline, ASIC) or measured (CPU wall time)"},
                   {"throughput_ratio_vs_h100", "analog solves/s / H100 solves/s (>1: analog faster)"},
                   {"energy_ratio_vs_h100", "H100 J/solve / analog J/solve (>1: analog more efficient)"},
-                  {"throughput_ratio_vs_one_sm", "analog solves/s / (H100 solves/s / SMs)"}};
+                  {"throughput_ratio_vs_one_sm", "analog solves/s / (H100 solves/s / SMs)"},
+                  {"fp32_level_reached", "analog: some iteration count up to max_iterations reached the FP32-level "
+                                         "target (false: figures at max_iterations, left out of the verdicts); "
+                                         "true for digital rows"}};
   report::write_file_atomically(directory / "perf.csv", csv);
   report::write_file_atomically(directory / "perf_ratios.csv", ratio_csv);
   report::write_file_atomically(directory / "perf.json", doc.dump(2) + "\n");

@@ -11,9 +11,28 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+// SIGINT or SIGTERM: no more channel blocks are sent; the run ends and writes what it has.
+extern "C" void on_stop_signal(int) { g_stop = true; }
+
+void install_stop_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace amimo;
@@ -117,11 +136,15 @@ int main(int argc, char** argv) {
   std::fputs(demo::parameter_header(config, info, plan).c_str(), stdout);
   std::fflush(stdout);
   try {
-    const demo::image_link_result result = demo::run_image_link(*image, config);
+    // Once the header is out, SIGINT/SIGTERM end the run after the current channel block; what
+    // was received is written (status 130).
+    install_stop_handlers();
+    const demo::image_link_result result = demo::run_image_link(*image, config, &g_stop);
     std::fputs(demo::result_table(result).c_str(), stdout);
     demo::write_outputs(*image, config, info, result);
-    std::printf("# Wrote %s/original.png, recovered-*.png (%zu), mosaic.png, image.csv, image.json\n",
-                info.out.c_str(), result.backends.size());
+    std::printf("# Wrote %s/original.png, recovered-*.png (%zu), mosaic.png, image.csv, image.json%s\n",
+                info.out.c_str(), result.backends.size(), result.interrupted ? " (run interrupted: partial results)" : "");
+    if (result.interrupted) return 130;
   } catch (const config_error& e) {
     std::cerr << "amimo-image: configuration error: " << e.what() << "\n";
     return 2;

@@ -8,6 +8,8 @@
 #include <amimo/demo/image_output.h>
 
 #include <gtest/gtest.h>
+
+#include <atomic>
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
@@ -396,6 +398,32 @@ TEST(ImageLink, BlocksWithoutInformationFailTheirCrc) {
   const backend_result& b = r.backends.at(0);
   ASSERT_GT(b.block_errors, 200U) << "the case must fail most blocks";
   EXPECT_EQ(b.undetected_block_errors, 0U);
+}
+
+// A stop request (amimo-image's signal handler) ends the run before the next channel block:
+// the blocks not sent are erased — never scored as decisions of zeros, and, coded, failed
+// (grey) — and the result says so. Set before the run: nothing is sent.
+TEST(ImageLink, AStopRequestErasesTheBlocksNotSent) {
+  const report::rgb_image image = default_test_image(32, 32);
+  const std::atomic<bool> stop{true};
+  for (const std::string coding : {"none", "ldpc"}) {
+    image_link_config c = make_config(modem::modulation::qam16, 30.0, "digital-f64");
+    c.coding = coding;
+    const image_link_result r = run_image_link(image, c, &stop);
+    EXPECT_TRUE(r.interrupted) << coding;
+    EXPECT_EQ(r.blocks_sent, 0U) << coding;
+    const backend_result& b = r.backends.at(0);
+    EXPECT_EQ(b.bits, 0U) << coding;
+    EXPECT_EQ(b.bit_errors, 0U) << coding;
+    EXPECT_EQ(b.erased_bits, r.payload_bits) << coding;
+    EXPECT_EQ(b.transport_blocks, 0U) << coding;
+    EXPECT_EQ(b.stats.solves, 0U) << coding;
+  }
+  const std::atomic<bool> go{false};
+  const image_link_result whole = run_image_link(image, make_config(modem::modulation::qam16, 30.0, "digital-f64"), &go);
+  EXPECT_FALSE(whole.interrupted);
+  EXPECT_EQ(whole.blocks_sent, whole.channel_blocks);
+  EXPECT_EQ(whole.backends.at(0).erased_bits, 0U);
 }
 
 // amimo-image's files are one result, written as a set: a failure midway leaves the previous

@@ -340,7 +340,7 @@ std::unique_ptr<channel::flat_channel_model> make_image_channel(const image_link
 
 // coding ldpc: the same link, one transport block per user and channel block.
 image_link_result run_coded_image_link(const report::rgb_image& image, const image_link_config& config,
-                                       image_link_result result) {
+                                       image_link_result result, const std::atomic<bool>* stop) {
   const modem::mapper mapper(config.modulation);
   const std::size_t bps = mapper.bits_per_symbol();
   const std::size_t users = static_cast<std::size_t>(config.users);
@@ -384,6 +384,13 @@ image_link_result run_coded_image_link(const report::rgb_image& image, const ima
   const auto frame_bit = [&](std::size_t k, std::size_t i) { return ((i / bps) * users + k) * bps + i % bps; };
 
   for (std::size_t b = 0; b < blocks; ++b) {
+    if (stop != nullptr && stop->load()) {
+      // Not sent: every later block failed (erased, grey).
+      result.interrupted = true;
+      for (auto& f : failed) std::fill(f.begin() + static_cast<std::ptrdiff_t>(b * users * a), f.end(), bit{1});
+      break;
+    }
+    ++result.blocks_sent;
     rng gen(derive_seed(config.seed, {0, b}));
     channel->draw(h, gen);
     gen.fill_complex_normal(noise, 1.0);
@@ -464,9 +471,10 @@ image_link_result run_coded_image_link(const report::rgb_image& image, const ima
 
 }  // namespace
 
-image_link_result run_image_link(const report::rgb_image& image, const image_link_config& config) {
+image_link_result run_image_link(const report::rgb_image& image, const image_link_config& config,
+                                 const std::atomic<bool>* stop) {
   image_link_result result = plan_image_link(image, config);
-  if (config.coding == "ldpc") return run_coded_image_link(image, config, std::move(result));
+  if (config.coding == "ldpc") return run_coded_image_link(image, config, std::move(result), stop);
   const modem::mapper mapper(config.modulation);
   const std::size_t bps = mapper.bits_per_symbol();
   const std::size_t users = static_cast<std::size_t>(config.users);
@@ -486,7 +494,7 @@ image_link_result run_image_link(const report::rgb_image& image, const image_lin
     rx[c].detector = std::make_unique<detect::linear_detector>(config.detector, config.mode, *rx[c].solver,
                                                                config.antennas, config.users, config.vectors_per_channel);
     rx[c].rx_bits.assign(tx_bits.size(), 0);
-    rx[c].erased.assign(tx_bits.size(), 0);
+    rx[c].erased.assign(tx_bits.size(), 1);  // until its block is received
   }
 
   // Buffers sized once: the block loop below does not allocate.
@@ -498,6 +506,11 @@ image_link_result run_image_link(const report::rgb_image& image, const image_lin
   const double noise_scale = std::sqrt(result.n0);
 
   for (std::size_t b = 0; b < blocks; ++b) {
+    if (stop != nullptr && stop->load()) {
+      result.interrupted = true;  // the bits of the blocks not sent stay erased
+      break;
+    }
+    ++result.blocks_sent;
     const std::size_t first = b * vpc;
     const std::size_t t_count = std::min(vpc, vectors - first);
     const Eigen::Index cols = static_cast<Eigen::Index>(t_count);

@@ -26,6 +26,7 @@
 #include <amimo/solver/solver_factory.h>
 #include <channel_models/cdl_geometry.h>
 
+#include <atomic>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -149,6 +150,8 @@ struct image_link_result {
   std::uint64_t padding_bits = 0;   ///< zeros filling the last vector
   std::uint64_t vectors = 0;        ///< received vectors (channel uses)
   std::uint64_t channel_blocks = 0; ///< channel realisations
+  std::uint64_t blocks_sent = 0;    ///< channel blocks sent before the end (or an interruption)
+  bool interrupted = false;         ///< stopped early: the blocks not sent are erased (not scored)
   double n0 = 0.0;                  ///< noise variance per receive antenna
   int tb_bits = 0;                  ///< coding ldpc: A per transport block (payload bits)
   int g_bits = 0;                   ///< coding ldpc: G per transport block (coded bits)
@@ -162,7 +165,11 @@ image_link_result plan_image_link(const report::rgb_image& image, const image_li
 
 /// Sends the image through the link and recovers it with every backend of the config.
 /// Validates the config first (config_error). Numerical trouble is data: unresolved
-/// channels and fallbacks are counted in the result.
-image_link_result run_image_link(const report::rgb_image& image, const image_link_config& config);
+/// channels and fallbacks are counted in the result. `stop` (a signal handler's flag) is
+/// checked before each channel block: once set, no more blocks are sent, and the bits of
+/// those not sent are erased (uncoded: not scored, shown as decided from 0; coded: failed,
+/// shown grey), with `interrupted` set.
+image_link_result run_image_link(const report::rgb_image& image, const image_link_config& config,
+                                 const std::atomic<bool>* stop = nullptr);
 
 }  // namespace amimo::demo

@@ -128,6 +128,10 @@ std::string result_table(const image_link_result& result) {
     cells.push_back(b.modelled_cost ? fmt::format("{:.4g}", modelled_nj_per_rhs(b)) : std::string("-"));
     text += table.row(cells);
   }
+  if (result.interrupted) {
+    text += fmt::format("# interrupted after {} of {} channel blocks: the bits of the others are erased (not scored)\n",
+                        result.blocks_sent, result.channel_blocks);
+  }
   return text;
 }
 
@@ -194,6 +198,8 @@ std::string to_json(const image_link_config& c, const image_run_info& info, cons
   image["padding_bits"] = r.padding_bits;
   image["vectors"] = r.vectors;
   image["channel_blocks"] = r.channel_blocks;
+  image["channel_blocks_sent"] = r.blocks_sent;
+  image["interrupted"] = r.interrupted;
   image["side_information"] = "width, height and the gray/RGB flag are known to the receiver";
 
   nlohmann::ordered_json backends = nlohmann::ordered_json::array();

@@ -418,6 +418,13 @@ TEST(ImageLink, AStopRequestErasesTheBlocksNotSent) {
     EXPECT_EQ(b.erased_bits, r.payload_bits) << coding;
     EXPECT_EQ(b.transport_blocks, 0U) << coding;
     EXPECT_EQ(b.stats.solves, 0U) << coding;
+    // Nothing received is not lossless, and a BER over no bits is not 0.
+    const nlohmann::json j = nlohmann::json::parse(to_json(c, {"cmd", "in.png", "out"}, r));
+    EXPECT_TRUE(j["image"]["interrupted"].get<bool>()) << coding;
+    const auto& m = j["backends"][0]["measured"];
+    EXPECT_FALSE(m["lossless"].get<bool>()) << coding;
+    EXPECT_TRUE(m["ber"].is_null()) << coding;
+    EXPECT_NE(result_table(r).find("interrupted after 0 of"), std::string::npos) << coding;
   }
   const std::atomic<bool> go{false};
   const image_link_result whole = run_image_link(image, make_config(modem::modulation::qam16, 30.0, "digital-f64"), &go);

@@ -118,7 +118,8 @@ std::string result_table(const image_link_result& result) {
   }
   for (const backend_result& b : result.backends) {
     std::vector<std::string> cells = {b.backend.caption, std::to_string(b.bits), std::to_string(b.bit_errors),
-                                      fmt::format("{:.3e}", b.ber), format_psnr(b.psnr_db)};
+                                      b.bits == 0 ? std::string("-") : fmt::format("{:.3e}", b.ber),
+                                      format_psnr(b.psnr_db)};
     if (coded) {
       cells.push_back(std::to_string(b.transport_blocks));
       cells.push_back(std::to_string(b.block_errors));
@@ -147,8 +148,9 @@ std::string to_csv(const image_link_result& result) {
       "cpu_seconds_measured,modelled_nj_per_rhs,modelled_nj_per_program,file,erased_bits,transport_blocks,"
       "block_errors,bler,undetected_block_errors,channel_bits,channel_bit_errors\n";
   for (const backend_result& b : result.backends) {
-    csv += fmt::format("{},{},{},{},{},{:.6e},{:.6g},{},{},{},{},{:.6g},{},{},recovered-{}.png,{},{},{},{:.6g},{},{},{}\n",
-                       b.backend.slug, csv_quote(b.backend.caption), csv_quote(spec_text(b.backend.spec)), b.bits, b.bit_errors, b.ber,
+    csv += fmt::format("{},{},{},{},{},{},{:.6g},{},{},{},{},{:.6g},{},{},recovered-{}.png,{},{},{},{:.6g},{},{},{}\n",
+                       b.backend.slug, csv_quote(b.backend.caption), csv_quote(spec_text(b.backend.spec)), b.bits, b.bit_errors,
+                       b.bits == 0 ? std::string() : fmt::format("{:.6e}", b.ber),
                        b.mse, std::isinf(b.psnr_db) ? std::string("inf") : fmt::format("{:.4f}", b.psnr_db), b.stats.solves, b.stats.fallbacks, b.unresolved_blocks,
                        b.stats.measured_seconds,
                        b.modelled_cost ? fmt::format("{:.6g}", modelled_nj_per_rhs(b)) : std::string(),
@@ -213,10 +215,12 @@ std::string to_json(const image_link_config& c, const image_run_info& info, cons
     nlohmann::ordered_json m;
     m["bits"] = b.bits;
     m["bit_errors"] = b.bit_errors;
-    m["ber"] = b.ber;
+    m["ber"] = b.bits == 0 ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.ber);  // nothing scored
     m["mse"] = b.mse;
     m["psnr_db"] = std::isinf(b.psnr_db) ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(b.psnr_db);
-    m["lossless"] = b.bit_errors == 0 && b.block_errors == 0;
+    // Every payload bit received and right: an erased bit (a stream the detector could not
+    // resolve, a block not sent before an interruption) is not.
+    m["lossless"] = b.bit_errors == 0 && b.block_errors == 0 && b.erased_bits == 0;
     if (c.coding == "ldpc") {
       m["transport_blocks"] = b.transport_blocks;
       m["block_errors"] = b.block_errors;
@@ -283,7 +287,9 @@ report::rgb_image render_mosaic(const report::rgb_image& original, const image_l
   for (const backend_result& b : r.backends) {
     // Coded: the failed (grey) blocks are what matters; BER is over the blocks that passed.
     tiles.push_back({&b.image, {b.backend.caption,
-                                b.transport_blocks > 0 ? fmt::format("{}/{} blocks grey", b.block_errors, b.transport_blocks)
+                                b.transport_blocks > 0 ? fmt::format("{}/{} blocks grey{}", b.block_errors, b.transport_blocks,
+                                                                     r.interrupted ? " (+ not sent)" : "")
+                                : b.bits == 0          ? std::string("BER -")
                                                        : fmt::format("BER {:.2e}", b.ber),
                                 fmt::format("PSNR {} dB", format_psnr(b.psnr_db))}});
   }

@@ -689,6 +689,39 @@ TEST(ZmqGr, PubSinkSendsEachBlockToEveryChannelOrToNone) {
             (written - taken + got.ids[0].size() - got.ids[1].size()) * block);
 }
 
+// A block lost on several channels is one block: its samples count once in dropped_samples
+// (a channel without a subscriber and a full one on the same block counted it twice).
+TEST(ZmqGr, PubSinkCountsADroppedBlocksSamplesOnce) {
+  constexpr std::size_t block = 8192;
+  zmq_gr_options o;
+  o.pattern = zmq_pattern::pub_sub;
+  o.send_hwm = 2;
+  auto sink = create_zmq_gr_sink("tcp://127.0.0.1:*", channels_of(2), o);
+  zmq::context_t ctx(1);
+  zmq::socket_t sub(ctx, zmq::socket_type::sub);  // channel 1 only, never read
+  sub.set(zmq::sockopt::linger, 0);
+  sub.set(zmq::sockopt::rcvhwm, 2);
+  sub.set(zmq::sockopt::subscribe, "");
+  sub.connect(sink->endpoints()[1]);
+  std::vector<cf32> a(block), b(block);
+  const cf32* p[] = {a.data(), b.data()};
+  std::size_t written = 0;
+  // Until channel 1's subscription is known and its queue has refused several blocks.
+  for (int round = 0; round < 20000; ++round) {
+    sink->write(p, block);
+    ++written;
+    const auto& e = sink->events();
+    if (e.samples > 0 && e.dropped_messages > written + 3) break;  // both channels refused some
+    if (e.samples == 0) std::this_thread::sleep_for(1ms);         // let the subscription arrive
+  }
+  const auto& e = sink->events();
+  ASSERT_GT(e.samples, 0U) << "channel 1 never took a block";
+  ASSERT_GT(e.dropped_messages, written) << "no block was refused on both channels";
+  // Every block was lost on channel 0 at least: once each, whatever else refused it.
+  EXPECT_EQ(e.dropped_samples, written * block);
+  sink->close();
+}
+
 // A PUB sink counts what it sends to a channel nobody has subscribed to yet.
 TEST(ZmqGr, PubSinkCountsMessagesSentBeforeSubscription) {
   zmq_gr_options o;

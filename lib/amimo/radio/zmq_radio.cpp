@@ -691,7 +691,12 @@ class gr_sink final : public zmq_sink {
       drop_block(count);
       return;
     }
-    bool taken = false;  // some channel's subscriber took this block
+    bool taken = false;           // some channel's subscriber took this block
+    bool samples_counted = false;  // this block's samples are in dropped_samples (once a block)
+    const auto count_samples = [&] {
+      if (!samples_counted) events_.dropped_samples += count;
+      samples_counted = true;
+    };
     for (std::size_t c = 0; c < sockets_.size(); ++c) {
       zmq::message_t msg(channels[c], count * bytes_per_sample);
       switch (publish(c, msg)) {
@@ -700,21 +705,21 @@ class gr_sink final : public zmq_sink {
           break;
         case publish_result::no_subscriber:  // nobody to keep in step with on this channel
           ++events_.dropped_messages;
-          events_.dropped_samples += count;
+          count_samples();
           break;
         case publish_result::full:
           if (!taken) {
             // Nothing of this block is out yet: drop it on every channel (the channels
             // before this one had no subscriber and are counted already).
             events_.dropped_messages += sockets_.size() - c;
-            events_.dropped_samples += count;
+            count_samples();
             return;
           }
           owed_[c] = std::move(msg);
           break;
         case publish_result::error:
           ++events_.dropped_messages;
-          events_.dropped_samples += count;
+          count_samples();
           break;
       }
     }

@@ -46,19 +46,25 @@ class PaperQuick : public ::testing::Test {
     o.threads = 2;
     o.effort = paper_effort::quick;
     o.command_line = "test_paper";
+    ::testing::internal::CaptureStdout();
     status_ = run_paper(o);
+    stdout_ = new std::string(::testing::internal::GetCapturedStdout());
   }
   static void TearDownTestSuite() {
     std::error_code ec;
     fs::remove_all(*dir_, ec);
     delete dir_;
     dir_ = nullptr;
+    delete stdout_;
+    stdout_ = nullptr;
   }
   static fs::path* dir_;
   static int status_;
+  static std::string* stdout_;  // what run_paper printed
 };
 fs::path* PaperQuick::dir_ = nullptr;
 int PaperQuick::status_ = -1;
+std::string* PaperQuick::stdout_ = nullptr;
 
 TEST_F(PaperQuick, WritesEveryFile) {
   ASSERT_EQ(status_, 0);
@@ -342,6 +348,22 @@ TEST_F(PaperQuick, RowsShortOfFp32LevelAreMarkedAndNotJudged) {
   }
   EXPECT_GT(paper_verdicts, 0U);
   EXPECT_GT(feedback_verdicts, 0U);
+  // The printed summary withholds the same ratios (it quoted them for every profile).
+  std::istringstream printed(*stdout_);
+  std::size_t withheld = 0, quoted = 0;
+  for (std::string line; std::getline(printed, line);) {
+    if (line.find("vs H100 :") == std::string::npos) continue;
+    const bool feedback = line.find("feedback") != std::string::npos;
+    if (line.find("not judged (FP32 level not reached") != std::string::npos) {
+      ++withheld;
+      EXPECT_FALSE(feedback) << line;
+    } else {
+      ++quoted;
+      EXPECT_TRUE(feedback) << line;
+    }
+  }
+  EXPECT_GT(withheld, 0U);
+  EXPECT_GT(quoted, 0U);
 }
 
 TEST(PaperOptions, BadOptionsAreRefusedBeforeAnythingIsWritten) {

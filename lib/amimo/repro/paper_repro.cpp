@@ -599,6 +599,11 @@ std::string summary(const relerr_result& relerr, const std::vector<ber_result>& 
   }
   for (const perf_ratio& q : perf.ratios) {
     if (q.scenario.rfind("paper-style", 0) != 0) continue;
+    if (!q.fp32_level) {  // at the iteration cap, short of FP32 level: not comparable
+      t += fmt::format("#   {}x{} {:<12} vs H100 : not judged (FP32 level not reached within the iteration cap)\n", q.n,
+                       q.n, q.profile);
+      continue;
+    }
     t += fmt::format("#   {}x{} {:<12} vs H100 : throughput {}, energy efficiency {} (modelled, programming "
                      "excluded)\n",
                      q.n, q.n, q.profile, ratio_text(q.throughput_ratio), ratio_text(q.energy_ratio));

@@ -100,7 +100,10 @@ d = json.load(open('$work/int/ber.json'))
 assert d['interrupted']
 pts = {p['snr_db']: p for p in d['points']}
 assert sorted(pts) == [30.0, 31.0, 32.0], sorted(pts)
-assert all(p['stop_reason'] == 'interrupted' and p['bits'] > 0 for p in d['points'])
+assert all(p['stop_reason'] == 'interrupted' for p in d['points'])
+# 30 and 31 ran until their Ctrl-C; 32 began 0.2 s before the run stopped, which on a loaded
+# machine (the ASan build, tests in parallel) can be before its first round: bits may be 0.
+assert pts[30.0]['bits'] > 0 and pts[31.0]['bits'] > 0
 "
 
 # --- an SNR list that does not ascend: every point below an error-free one runs ------------

@@ -3,7 +3,12 @@
 #include "analog_test_support.h"
 
 #include <amimo/analog/cost_model.h>
+#include <amimo/analog/device_model.h>
+#include <amimo/analog/lp_inv.h>
 #include <amimo/core/error.h>
+#include <amimo/core/normal_stream.h>
+
+#include <Eigen/Eigenvalues>
 
 #include <gtest/gtest.h>
 
@@ -230,10 +235,11 @@ TEST(AnalogCost, SolveCostIsTheClosedFormOfTheCounts) {
 
   programming_activity prog;
   prog.pulses = 12800;
+  prog.gated_pulses = 14000;  // some write groups waited for a slow (stuck) device
   prog.max_pulses_per_device = 100.0;
   prog.digital_ops = 500.0;
   const programming_cost pc = model_programming_cost(p, prog);
-  EXPECT_NEAR(pc.seconds, 12800.0 * p.device.pulse_s / p.device.parallel_devices, 1e-15);
+  EXPECT_NEAR(pc.seconds, 14000.0 * p.device.pulse_s / p.device.parallel_devices, 1e-15);
   EXPECT_NEAR(pc.joules, 12800.0 * p.device.pulse_j + 500.0 * c.digital_j_per_op, 1e-18);
   EXPECT_DOUBLE_EQ(pc.endurance_fraction, 100.0 / p.device.endurance_cycles);
 }
@@ -258,6 +264,13 @@ TEST(AnalogCost, ActivityFollowsTheAlgorithmsStructure) {
     EXPECT_EQ(act.hp_mvm_ops, 3U * k);
     EXPECT_EQ(act.hp_mvm_steps, 3U * k * 24U);
     EXPECT_EQ(act.inv_settles, 3U * k);  // one 8×8 array: no BlockAMC
+    // DAC steps, 2^bits per conversion with the sign among the bits: per HP-MVM, n inputs ×
+    // 24 signed 1-bit chunks (sign + 1 bit: 2^2); per LP-INV evaluation, n lp_dac_bits
+    // conversions.
+    const analog_profile p = board();
+    const double mvm_dac = n * 24.0 * std::ldexp(1.0, p.circuit.mvm_dac_bits + 1);
+    const double lp_dac = n * std::ldexp(1.0, p.circuit.lp_dac_bits);
+    EXPECT_DOUBLE_EQ(act.dac_steps, 3.0 * k * (mvm_dac + lp_dac));
     EXPECT_GT(status.modelled_seconds, previous_seconds);
     previous_seconds = status.modelled_seconds;
     const programming_activity& prog = backend->engine().last_programming();
@@ -286,6 +299,147 @@ TEST(AnalogCost, BlockAmcCountsEveryPhysicalArrayOnce) {
   }
 }
 
+// A coupling block larger than one array occupies several: at 24×24 (three 8×8 blocks a
+// side) BlockAMC splits 16 + 8, A1 = 16×16 splits again, and A2 (16×8), A3 (8×16) take two
+// arrays each. Counted from the devices: every array holds 8×8 cells of two devices, and a
+// block with fewer rows/columns than a whole number of arrays still occupies the arrays it
+// touches, so the count is the sum over blocks of ⌈rows/8⌉·⌈cols/8⌉. LP-INV at n = 24: A1
+// (16×16, itself split into four 8×8 arrays) + A2 (16×8) 2 + A3 2 + S (8×8) 1 = 9; at n = 32:
+// A1 4 + A2 (16×16) 4 + A3 4 + S (16×16) 4 = 16. HP-MVM adds 8 slices × (n/8)² tiles.
+TEST(AnalogCost, BlockAmcCountsArraysOfLargeCouplingBlocks) {
+  rng gen(7);
+  for (const auto& [n, lp_arrays] : {std::pair{24, 9}, std::pair{32, 16}}) {
+    const rmat a = testing::spd_matrix(n, 2.0, gen);
+    auto backend = create_analog_backend(board({}), analog_mode::refine, n, 1);
+    ASSERT_TRUE(backend->set_matrix(a.cast<cf64>(), solver::matrix_structure::hermitian).ok);
+    const programming_activity& prog = backend->engine().last_programming();
+    ASSERT_TRUE(prog.analog_usable) << n;
+    const auto tiles = static_cast<std::uint64_t>((n / 8) * (n / 8));
+    EXPECT_EQ(prog.arrays, 8U * tiles + static_cast<std::uint64_t>(lp_arrays)) << n;
+    // Every LP-INV cell is on one of those arrays: devices ≤ 128 per array, and the tree's
+    // blocks exactly fill them at these sizes.
+    EXPECT_EQ(prog.devices, 128U * prog.arrays) << n;
+  }
+}
+
+// Write-verify programs parallel_devices devices at once and a group lasts as long as its
+// slowest device: a stuck device burns max_pulses and holds its whole group. With one device
+// per group the time counts every pulse once; with 8 per group and 2% stuck devices about
+// 15% of the groups hold a stuck device (1 − 0.98^8), each lasting max_pulses = 10× the
+// verified devices' pulses, so the gated count is far above the pulse count.
+TEST(AnalogCost, ProgrammingTimeWaitsForEachGroupsSlowestDevice) {
+  const int n = 8;
+  rng gen(8);
+  const rmat a = testing::spd_matrix(n, 2.0, gen);
+  const auto programmed = [&](int parallel, double stuck) {
+    analog_profile p = load_analog_profile("ideal");
+    p.device.parallel_devices = parallel;
+    p.device.stuck_off = stuck;
+    p.refinement.faults = fault_policy::correct;
+    auto backend = create_analog_backend(p, analog_mode::refine, n, 11);
+    backend->set_matrix(a.cast<cf64>(), solver::matrix_structure::hermitian);
+    return std::pair{backend->engine().last_programming(), backend->last_programming_cost()};
+  };
+  const auto [single, single_cost] = programmed(1, 0.02);
+  ASSERT_GT(single.unverified_cells, 0U);
+  EXPECT_EQ(single.gated_pulses, single.pulses);
+  const auto [grouped, grouped_cost] = programmed(8, 0.02);
+  EXPECT_EQ(grouped.pulses, single.pulses);  // the same chip: the same devices stuck
+  EXPECT_GT(static_cast<double>(grouped.gated_pulses), 1.5 * static_cast<double>(grouped.pulses));
+  const analog_profile ideal = load_analog_profile("ideal");
+  EXPECT_DOUBLE_EQ(grouped_cost.seconds, static_cast<double>(grouped.gated_pulses) * ideal.device.pulse_s / 8.0);
+  // No stuck device: every device takes mean_pulses and the grouping costs nothing extra.
+  const auto [clean, clean_cost] = programmed(8, 0.0);
+  EXPECT_EQ(clean.gated_pulses, clean.pulses);
+  EXPECT_EQ(clean.pulses, clean.devices * 10U);
+}
+
+// The INV circuit with single-pole op-amps, from its nodal equations: op-amp i's inverting
+// node collects G_in from the input r_i, every cell of its row (G+ from output v_j, G− from
+// the inverted −v_j) and nothing else (paper mapping: no feedback element), so its voltage
+// is u_i = (Σ_j (G+_ij − G−_ij) v_j + G_in r_i) / (G_in + Σ_j (G+_ij + G−_ij)) and the
+// output obeys dv_i/dt = −ω_t u_i (gain-bandwidth ω_t = 2π·GBW, infinite DC gain). The
+// error ‖v − v∞‖ decays at the slowest rate of that system; the λ_min the cost model's
+// settle time uses must be that rate over ω_t (the circuit matrix without the nodes'
+// loading gave a rate 3–4× too fast here).
+TEST(AnalogCost, SettleTimeFollowsTheLoadedCircuitsDecayRate) {
+  analog_profile p = load_analog_profile("ideal");
+  p.circuit.lp_mapping = "paper";
+  const int n = 8;
+  const int levels = 1 << p.device.bits;
+  const double l = levels;
+  // Digits −2…2 off the diagonal, 7 on it: symmetric and diagonally dominant, so every
+  // eigenvalue is real and positive.
+  rng gen(12);
+  rmat digits = rmat::Zero(n, n);
+  for (int j = 0; j < n; ++j) {
+    digits(j, j) = 7.0;
+    for (int i = 0; i < j; ++i) {
+      const double d = std::floor(gen.uniform() * 5.0) - 2.0;
+      digits(i, j) = d;
+      digits(j, i) = d;
+    }
+  }
+  const rmat target = digits / l;  // exactly representable: the array holds these digits
+  const device_model devices(p.device, 1);
+  lp_inv inv(p, devices);
+  normal_stream noise(1);
+  programming_activity activity;
+  ASSERT_TRUE(inv.program(target, noise, activity));
+  ASSERT_TRUE(inv.nominal().isApprox(target, 0.0));
+
+  const double g_min = p.device.g_min_us * 1e-6;
+  const double dg = (p.device.g_max_us - p.device.g_min_us) * 1e-6 / (l - 1.0);
+  const double g_in = l * dg;
+  rmat g_diff(n, n);
+  rvec load(n);
+  for (int i = 0; i < n; ++i) {
+    load(i) = g_in;
+    for (int j = 0; j < n; ++j) {
+      const double gp = g_min + std::max(digits(i, j), 0.0) * dg;
+      const double gm = g_min + std::max(-digits(i, j), 0.0) * dg;
+      g_diff(i, j) = gp - gm;
+      load(i) += gp + gm;
+    }
+  }
+  const double omega = 2.0 * std::numbers::pi * p.circuit.opamp_gbw_hz;
+  rvec r(n);
+  for (int i = 0; i < n; ++i) r(i) = gen.uniform() - 0.5;
+  const auto derivative = [&](const rvec& v) -> rvec {
+    const rvec u = (g_diff * v + g_in * r).cwiseQuotient(load);
+    return -omega * u;
+  };
+  const rvec v_final = -(g_diff / g_in).partialPivLu().solve(r);
+  // RK4 in steps far below the fastest time constant (1/ω_t at most), then the decay rate
+  // between two late times, where the slowest mode dominates.
+  const double dt = 0.01 / omega;
+  rvec v = rvec::Zero(n);
+  double t = 0.0;
+  double t1 = 0.0;
+  double e1 = 0.0;
+  double e2 = 0.0;
+  for (int step = 0; step < 40000; ++step) {
+    const rvec k1 = derivative(v);
+    const rvec k2 = derivative(v + 0.5 * dt * k1);
+    const rvec k3 = derivative(v + 0.5 * dt * k2);
+    const rvec k4 = derivative(v + dt * k3);
+    v += dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+    t += dt;
+    if (step == 20000) {
+      t1 = t;
+      e1 = (v - v_final).norm();
+    }
+  }
+  e2 = (v - v_final).norm();
+  ASSERT_GT(e2, 0.0);
+  ASSERT_LT(e2, 1e-3 * e1);  // well into the slowest mode, above rounding
+  const double rate = std::log(e1 / e2) / (t - t1) / omega;
+  EXPECT_NEAR(inv.lambda_min(), rate, 0.01 * rate);
+  // The unloaded circuit matrix (what the settle time used) decays much faster.
+  const double unloaded = Eigen::SelfAdjointEigenSolver<rmat>(target).eigenvalues().minCoeff();
+  EXPECT_GT(unloaded, 2.0 * rate);
+}
+
 // Every figure the cost model multiplies must be finite: a YAML .inf in a pulse energy, a
 // figure of merit, a power or an endurance gave Inf (or NaN where the count was 0) as a
 // modelled cost. Only the op-amp gain may be infinite (an ideal op-amp).
@@ -306,6 +460,10 @@ TEST(AnalogCost, ProfilesWithInfiniteCostFiguresAreRefused) {
   refused("dac_fom_j", [&](analog_profile& p) { p.circuit.dac_fom_j = inf; });
   refused("digital_j_per_op", [&](analog_profile& p) { p.circuit.digital_j_per_op = inf; });
   refused("mean_pulses", [&](analog_profile& p) { p.device.mean_pulses = inf; });
+  // drift_t0 = ∞ switched drift off without a word; a fractional mean_pulses was rounded for
+  // the pulse count but not for the endurance.
+  refused("drift_t0_s", [&](analog_profile& p) { p.device.drift_t0_s = inf; });
+  refused("mean_pulses 1.4", [&](analog_profile& p) { p.device.mean_pulses = 1.4; });
   analog_profile ideal_opamp = base;
   ideal_opamp.circuit.opamp_gain = inf;
   EXPECT_NO_THROW(validate(ideal_opamp));

@@ -21,7 +21,13 @@
 // stack ELMHES + HQR of analog/circuit_spectrum.h (1.5–1.9× faster at 8×8): a different
 // eigenvalue algorithm, so λ_min is compared within 1e-12 relative (it moved by at most
 // 4.3e-15 against this file; every other value stayed bit for bit, the recording was not
-// re-made). That the noise model itself is unchanged
+// re-made). Re-recorded a second time (stop 35) for a cost-model correction, not a
+// results change: the INV settle time now uses λ_min of the circuit's associated matrix
+// (each op-amp's row divided by its input node's loading, Sun et al., IEEE TED 2020), and a
+// write group's programming time waits for its slowest device. Against the previous file
+// exactly 82 lines moved, all of them λ_min, modelled solve costs, and the stuck-drift
+// case's programming seconds (stuck devices gate their groups); every solution, residual,
+// iteration count, status and programming energy stayed bit for bit. That the noise model itself is unchanged
 // is shown statistically by the accuracy tests (test_hp_inv.cpp, test_lp_mapping.cpp,
 // the AnalogMimo and paper-reproduction statistical tests) and by
 // ProgrammingNoise.ConductanceErrorHasTheProfilesSigma (test_hp_inv.cpp).

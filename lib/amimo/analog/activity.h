@@ -11,6 +11,11 @@ namespace amimo::analog {
 struct programming_activity {
   std::uint64_t devices = 0;            ///< devices written (two per differential cell)
   std::uint64_t pulses = 0;             ///< write-verify pulses over all devices
+  /// Σ over write groups (parallel_devices devices written together, in programming order)
+  /// of the group's size × the most pulses one of its devices took: a group lasts as long
+  /// as its slowest device (the programming time's count; equals `pulses` when every device
+  /// takes the same number).
+  std::uint64_t gated_pulses = 0;
   std::uint64_t unverified_cells = 0;   ///< cells whose write-verify failed (stuck devices)
   std::uint64_t corrected_cells = 0;    ///< of which corrected digitally in HP-MVM
   std::uint64_t arrays = 0;             ///< physical arrays used (HP-MVM tiles and LP-INV blocks)
@@ -23,7 +28,7 @@ struct programming_activity {
 struct solve_activity {
   std::uint64_t lp_inv_ops = 0;         ///< LP-INV evaluations (one per iteration per RHS)
   std::uint64_t inv_settles = 0;        ///< INV-circuit settles (≥ lp_inv_ops with BlockAMC)
-  double inv_settle_weight = 0.0;       ///< Σ over settles of 1/λ_min (normalised matrix)
+  double inv_settle_weight = 0.0;       ///< Σ over settles of 1/λ_min (associated matrix)
   double inv_opamp_weight = 0.0;        ///< Σ over settles of op-amps·1/λ_min
   double inv_conductance_weight = 0.0;  ///< Σ over settles of Σ_cells G·(V/V_read)²/λ_min (S)
   std::uint64_t block_mvm_reads = 0;    ///< BlockAMC coupling MVMs (A2, A3 blocks)

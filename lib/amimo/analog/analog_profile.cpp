@@ -294,13 +294,18 @@ void validate(const analog_profile& p) {
   check(d.read_noise >= 0 && d.read_noise < 1, "device.read_noise must be in [0, 1)");
   check(d.drift_nu >= 0 && d.drift_nu < 1 && d.drift_nu_sigma >= 0 && d.drift_nu_sigma < 1,
         "drift_nu and drift_nu_sigma must be in [0, 1)");
-  check(d.drift_t0_s > 0 && d.time_since_programming_s >= 0 && std::isfinite(d.time_since_programming_s),
-        "drift_t0_s must be positive, time_since_programming_s ≥ 0");
+  // An infinite t0 would silently switch drift off (t never exceeds it).
+  check(d.drift_t0_s > 0 && std::isfinite(d.drift_t0_s) && d.time_since_programming_s >= 0 &&
+            std::isfinite(d.time_since_programming_s),
+        "drift_t0_s must be positive and finite, time_since_programming_s ≥ 0 and finite");
   check(d.wire_ohm >= 0 && d.wire_ohm < 1e4, "device.wire_ohm must be in [0, 1e4)");
   // Every count, time and energy the cost model multiplies must be finite: an infinite one
   // (YAML .inf) would give Inf, or NaN where its count is 0, as a modelled figure. Only the
   // op-amp gain may be infinite (an ideal op-amp).
-  check(d.mean_pulses >= 1 && d.max_pulses >= d.mean_pulses, "need 1 ≤ mean_pulses ≤ max_pulses");
+  // Every verifying device takes mean_pulses pulses in this model: a whole number (a
+  // fractional value was rounded for the pulse count but not for the endurance).
+  check(d.mean_pulses >= 1 && d.max_pulses >= d.mean_pulses && d.mean_pulses == std::floor(d.mean_pulses),
+        "need 1 ≤ mean_pulses ≤ max_pulses, mean_pulses a whole number of pulses");
   check(d.pulse_s >= 0 && d.pulse_j >= 0 && d.parallel_devices >= 1 && d.endurance_cycles >= 1 &&
             std::isfinite(d.pulse_s) && std::isfinite(d.pulse_j) && std::isfinite(d.endurance_cycles),
         "programming costs must be finite and non-negative, parallel_devices ≥ 1, endurance_cycles finite and ≥ 1");

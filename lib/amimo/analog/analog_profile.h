@@ -27,7 +27,7 @@ struct device_params {
   double time_since_programming_s = 0.0;  ///< when the solves run, after programming (s)
   bool drift_calibration = true;     ///< periphery divides out the mean drift (reference column)
   double wire_ohm = 0.0;             ///< wire resistance between neighbouring cells (IR drop)
-  double mean_pulses = 10.0;         ///< write-verify pulses per device that verifies
+  double mean_pulses = 10.0;         ///< write-verify pulses per device that verifies (whole)
   int max_pulses = 100;              ///< pulses spent before a device is declared unverifiable
   double pulse_s = 100e-9;           ///< duration of one write pulse plus verify read (s)
   double pulse_j = 1e-12;            ///< energy of one write pulse plus verify read (J)
@@ -49,7 +49,8 @@ struct circuit_params {
   /// "paper" — the circuit the paper describes (Zuo et al. 2025; DESIGN.md §1.1 step 4): the
   /// array holds A0 = D_0/L, D_0 the signed digits −(L−1)…(L−1) of the most significant
   /// m-bit slice of the normalised matrix Ā = A/α (after the digital equilibration when
-  /// refinement.equilibrate is on), L = 2^m levels; every BlockAMC array keeps that scale.
+  /// refinement.equilibrate is on), L = 2^m levels; BlockAMC's A1, A2 and A3 keep that
+  /// scale, the Schur complement S is its own block at its own scale (DESIGN.md §1.1 step 7).
   /// "feedback" — amimo's own mapping: each op-amp's feedback conductance (a trimmed
   /// element, relative error feedback_sigma) holds the diagonal a_ii and every array holds
   /// the off-diagonal part at its own full scale β (A0 = diag(a_ii) + β·D/L), so couplings

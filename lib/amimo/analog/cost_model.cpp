@@ -8,7 +8,9 @@ namespace amimo::analog {
 cost_breakdown model_solve_cost(const analog_profile& profile, const solve_activity& a) {
   const circuit_params& c = profile.circuit;
   // One INV settle to within half an LSB of the output ADC: τ·ln(2^(b+1)),
-  // τ = 1/(2π·GBW·λ_min) in normalised units (IEEE TED 2020).
+  // τ = 1/(2π·GBW·λ_min), λ_min of the circuit's associated matrix: the circuit matrix with
+  // each op-amp's row divided by its input node's total conductance over G_in (IEEE TED
+  // 2020; lp_inv.cpp).
   const double settle_unit = std::log(std::ldexp(1.0, c.lp_adc_bits + 1)) / (2.0 * std::numbers::pi * c.opamp_gbw_hz);
   cost_breakdown cost;
   const double settle_s = a.inv_settle_weight * settle_unit;
@@ -33,7 +35,9 @@ cost_breakdown model_solve_cost(const analog_profile& profile, const solve_activ
 programming_cost model_programming_cost(const analog_profile& profile, const programming_activity& a) {
   const device_params& d = profile.device;
   programming_cost cost;
-  cost.seconds = static_cast<double>(a.pulses) * d.pulse_s / d.parallel_devices;
+  // parallel_devices are written at once and a group lasts as long as its slowest device
+  // (a stuck one burns max_pulses): the time counts gated pulses, the energy every pulse.
+  cost.seconds = static_cast<double>(a.gated_pulses) * d.pulse_s / d.parallel_devices;
   cost.joules = static_cast<double>(a.pulses) * d.pulse_j + a.digital_ops * profile.circuit.digital_j_per_op;
   cost.endurance_fraction = a.max_pulses_per_device / d.endurance_cycles;
   return cost;

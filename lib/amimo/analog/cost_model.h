@@ -4,12 +4,15 @@
 // joules. Every number it produces is modelled, never measured.
 //
 // Latency: INV settling τ = ln(2^(b+1)) / (2π·GBW·λ_min) per settle (b: LP-INV ADC bits,
-// λ_min: smallest real eigenvalue part of the normalised matrix), HP-MVM steps
+// λ_min: smallest real eigenvalue part of the circuit's associated matrix, i.e. the
+// normalised circuit matrix with each op-amp's row divided by its input node's loading
+// (G_in + ΣG_row + G_fb)/G_in, Sun et al., IEEE TED 2020), HP-MVM steps
 // (array read + ADC conversion, arrays in parallel, input chunks in sequence), BlockAMC
 // coupling reads, one ADC conversion per LP-INV output. Energy: ADC and DAC conversions
 // (figure of merit × 2^bits), array read energy V²·G·t, op-amp/TIA static power × time,
 // digital periphery operations. Programming: write-verify pulses × pulse energy, time with
-// `parallel_devices` written at once, endurance consumed by the busiest device.
+// `parallel_devices` written at once (a group lasting as long as its slowest device),
+// endurance consumed by the busiest device.
 
 #include <amimo/analog/hp_inv_solver.h>
 

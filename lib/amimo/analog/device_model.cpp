@@ -60,6 +60,7 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
   out.faults.clear();
   out.devices = 0;
   out.pulses = 0;
+  out.gated_pulses = 0;
   out.max_device_pulses = 0.0;
   // The stuck map first (it draws nothing), then every normal the cells will consume, in
   // their order: per cell (column-major) the writes of its non-stuck devices, then the
@@ -93,8 +94,22 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
     return std::clamp(target + sigma_g * *next++, 0.0, 1.05 * g_max_);
   };
   const double top = static_cast<double>(levels_ - 1);
-  const auto verified_pulses = 2 * static_cast<std::uint64_t>(std::lround(p_.mean_pulses));
+  const auto device_pulses = static_cast<std::uint64_t>(p_.mean_pulses);  // an integer (validate())
+  const auto stuck_pulses = static_cast<std::uint64_t>(p_.max_pulses);
+  const auto verified_pulses = 2 * device_pulses;
   std::uint64_t verified_cells = 0;
+  // Write groups: parallel_devices consecutive devices (cells column-major, G+ then G−)
+  // are written together and the group lasts as long as its slowest device.
+  const auto group_size = static_cast<std::uint64_t>(p_.parallel_devices);
+  std::uint64_t device_index = 0;
+  std::uint64_t group_max = 0;
+  const auto written = [&](std::uint64_t pulses_of_device) {
+    group_max = std::max(group_max, pulses_of_device);
+    if (++device_index % group_size == 0) {
+      out.gated_pulses += group_size * group_max;
+      group_max = 0;
+    }
+  };
   std::size_t c = 0;
   for (Eigen::Index j = 0; j < cols; ++j) {
     const auto col_hops = static_cast<int>(j % tile) + 2;
@@ -110,12 +125,16 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
         gp = write(g_min_ + std::max(d, 0.0) * delta_g_);
         gm = write(g_min_ + std::max(-d, 0.0) * delta_g_);
         ++verified_cells;
+        written(device_pulses);
+        written(device_pulses);
       } else if (sp != stuck::none && sm != stuck::none) {
         gp = sp == stuck::on ? g_max_ : g_min_;
         gm = sm == stuck::on ? g_max_ : g_min_;
         achieved = std::nearbyint((gp - gm) / delta_g_);
         out.pulses += 2 * static_cast<std::uint64_t>(p_.max_pulses);
         out.max_device_pulses = std::max(out.max_device_pulses, static_cast<double>(p_.max_pulses));
+        written(stuck_pulses);
+        written(stuck_pulses);
       } else {
         // One device stuck: re-target its partner so that G+ − G− = d·ΔG where reachable,
         // else the nearest reachable integer digit.
@@ -129,8 +148,10 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
         achieved = std::clamp(std::nearbyint(plus_stuck ? (g_stuck - partner_target) / delta_g_
                                                         : (partner_target - g_stuck) / delta_g_),
                               -top, top);
-        out.pulses += static_cast<std::uint64_t>(p_.max_pulses) + static_cast<std::uint64_t>(std::lround(p_.mean_pulses));
+        out.pulses += stuck_pulses + device_pulses;
         out.max_device_pulses = std::max(out.max_device_pulses, static_cast<double>(p_.max_pulses));
+        written(plus_stuck ? stuck_pulses : device_pulses);  // G+ first
+        written(plus_stuck ? device_pulses : stuck_pulses);
       }
       if (achieved != d) {
         out.faults.push_back({static_cast<int>(i), static_cast<int>(j), d - achieved});
@@ -148,6 +169,7 @@ void device_model::program(const rmat& digits, std::uint64_t array_key, int tile
     }
     out.col_g(j) = col_sum;
   }
+  if (device_index % group_size != 0) out.gated_pulses += (device_index % group_size) * group_max;
   out.devices = 2 * static_cast<std::uint64_t>(cells);
   out.pulses += verified_cells * verified_pulses;
   if (verified_cells > 0) out.max_device_pulses = std::max(out.max_device_pulses, p_.mean_pulses);
@@ -249,7 +271,8 @@ void device_model::program_clean(const rmat& digits, int tile, double sigma_g, p
   }
   const auto cells = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
   out.devices = 2 * cells;
-  out.pulses = cells * 2 * static_cast<std::uint64_t>(std::lround(p_.mean_pulses));
+  out.pulses = cells * 2 * static_cast<std::uint64_t>(p_.mean_pulses);  // an integer (validate())
+  out.gated_pulses = out.pulses;  // every device takes the same number
   if (cells > 0) out.max_device_pulses = std::max(0.0, p_.mean_pulses);
 }
 

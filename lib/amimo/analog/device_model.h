@@ -35,6 +35,7 @@ struct programmed_cells {
   std::vector<cell_fault> faults;
   std::uint64_t devices = 0;
   std::uint64_t pulses = 0;
+  std::uint64_t gated_pulses = 0;  ///< as programming_activity::gated_pulses, this array
   double max_device_pulses = 0.0;
 };
 

@@ -56,6 +56,7 @@ void hp_mvm::program(const std::vector<rmat>& digits, const rmat& a_q, normal_st
     fault_count_ += c.faults.size();
     activity.devices += c.devices;
     activity.pulses += c.pulses;
+    activity.gated_pulses += c.gated_pulses;
     activity.max_pulses_per_device = std::max(activity.max_pulses_per_device, c.max_device_pulses);
     activity.unverified_cells += c.faults.size();
     // Per tile and row: Σ_j |error| and Σ_j noise weight over the tile's columns, summed
@@ -142,7 +143,9 @@ void hp_mvm::multiply(const rvec& x, rvec& y, rng& gen, normal_stream& noise, so
   activity.adc_conversions += readouts;
   activity.adc_steps += static_cast<double>(readouts) * adc_steps_;
   activity.dac_conversions += static_cast<std::uint64_t>(n_) * static_cast<std::uint64_t>(chunks_);
-  activity.dac_steps += static_cast<double>(n_) * chunks_ * (chunk_max_ + 1.0);
+  // A chunk is signed (sign and chunk_bits of magnitude, as the LP-INV DAC's bits include
+  // its sign): 2^(chunk_bits+1) steps per conversion.
+  activity.dac_steps += static_cast<double>(n_) * chunks_ * 2.0 * (chunk_max_ + 1.0);
   activity.digital_ops += static_cast<double>(readouts) + 2.0 * n_ +
                           static_cast<double>(fault_count_) * chunks_;
   // Array read activity: Σ_j colG_j · Σ_c (u_cj / umax)².

@@ -25,6 +25,9 @@ struct lp_inv::node {
   rvec fb_g;          // |programmed feedback conductance| in units of G_in
   programmed_cells cells;
   rmat circuit;  // Ã/β + diag(fb)/β + finite-gain term, in units of G_in
+  // The circuit's dynamics: row i of `circuit` over op-amp i's total input-node
+  // conductance D_i (G_in + ΣG_row + G_fb) in units of G_in (stability_margin()).
+  rmat loaded;
   Eigen::PartialPivLU<rmat> lu;
   rmat inverse;  // circuit⁻¹, formed once at programming for the noisy evaluations
   Eigen::EigenSolver<rmat> eig;
@@ -248,18 +251,19 @@ bool lp_inv::program(const rmat& target, normal_stream& noise, programming_activ
   return std::isfinite(full_scale_) && full_scale_ > 0.0;
 }
 
-// Smallest real part of an eigenvalue of the leaf's circuit matrix (circuit_spectrum.h:
+// Smallest real part of an eigenvalue of the leaf's loaded circuit matrix (its settling
+// rates in units of the op-amps' gain-bandwidth; circuit_spectrum.h:
 // ELMHES + HQR on the stack, Eigen's solvers where that does not apply); NaN when no QR
 // iteration converges.
 double lp_inv::stability_margin(node& nd) {
   double fast = 0.0;
-  if (fast_min_real_eigenvalue(nd.circuit.data(), nd.size, fast)) return fast;
+  if (fast_min_real_eigenvalue(nd.loaded.data(), nd.size, fast)) return fast;
   if (nd.size == 8) {
-    nd.eig8.compute(nd.circuit, false);
+    nd.eig8.compute(nd.loaded, false);
     if (nd.eig8.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
     return nd.eig8.eigenvalues().real().minCoeff();
   }
-  nd.eig.compute(nd.circuit, false);
+  nd.eig.compute(nd.loaded, false);
   if (nd.eig.info() != Eigen::Success) return std::numeric_limits<double>::quiet_NaN();
   return nd.eig.eigenvalues().real().minCoeff();
 }
@@ -284,7 +288,13 @@ double lp_inv::map_block(Eigen::Ref<const rmat> target, bool own_scale, bool spl
 }
 
 void lp_inv::count(const programmed_cells& cells, programming_activity& activity) const {
-  ++activity.arrays;
+  // A block larger than one array (a BlockAMC coupling block such as A2 at 16×8) occupies
+  // ⌈rows/array⌉·⌈cols/array⌉ physical arrays.
+  const auto array = static_cast<std::uint64_t>(profile_.circuit.array_size);
+  const auto rows = static_cast<std::uint64_t>(cells.effective.rows());
+  const auto cols = static_cast<std::uint64_t>(cells.effective.cols());
+  activity.arrays += ((rows + array - 1) / array) * ((cols + array - 1) / array);
+  activity.gated_pulses += cells.gated_pulses;
   activity.devices += cells.devices;
   activity.pulses += cells.pulses;
   activity.unverified_cells += cells.faults.size();
@@ -319,6 +329,22 @@ bool lp_inv::program_node(int index, Eigen::Ref<const rmat> target, bool own_sca
       const double g_in = l * devices_.delta_g();
       for (int i = 0; i < nd.size; ++i) {
         nd.circuit(i, i) += (nd.cells.row_g(i) / g_in + nd.fb_g(i) + 1.0) / profile_.circuit.opamp_gain;
+      }
+    }
+    // Op-amp i's inverting node sees G_in, every cell of its row (G+ and G−) and its
+    // feedback element: D_i = G_in + ΣG_row + G_fb. With a single-pole op-amp (GBW ω_t)
+    // the outputs obey (D/G_in)·V̇/ω_t = −(circuit·V + r), so the settling rates are the
+    // eigenvalues of diag(G_in/D)·circuit (the "associated matrix" of Sun et al., IEEE TED
+    // 2020), not of the circuit matrix alone: that ignored the loading and made settles
+    // 2.6–6× faster than the circuit can (below ln(2^(b+1))/(2π·GBW), the floor any
+    // |λ(D⁻¹G)| < 1 circuit obeys).
+    {
+      const double g_in_loaded = l * devices_.delta_g();
+      nd.loaded.resize(nd.size, nd.size);
+      for (int j = 0; j < nd.size; ++j) {
+        for (int i = 0; i < nd.size; ++i) {
+          nd.loaded(i, j) = nd.circuit(i, j) / (1.0 + nd.cells.row_g(i) / g_in_loaded + nd.fb_g(i));
+        }
       }
     }
     nd.lu.compute(nd.circuit);

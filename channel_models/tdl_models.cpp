@@ -72,6 +72,9 @@ constexpr std::array<named_spread, 5> delay_spread_table{{{"very-short", 10e-9},
 // the delay to an int could overflow.
 constexpr double max_delay_samples = 1e6;
 constexpr double speed_of_light = 299792458.0;
+// Fewest sinusoids per fading process: w = M^{−1/2} Σ_m e^{jφ_m} has E|w|⁴ = 2 − 1/M (Rayleigh:
+// 2); at M = 8 that is 1.875, below it the envelope is visibly not Rayleigh (M = 1: |w| = 1).
+constexpr int min_sinusoids = 8;
 
 std::string format(double value) {
   std::ostringstream out;
@@ -115,7 +118,12 @@ void validate(const selective_channel_config& c) {
     reject("doppler_hz", "times frame_seconds must be finite", c.doppler_hz);
   }
   if (c.steps_per_frame < 1 || c.steps_per_frame > 4096) reject("steps_per_frame", "must be in [1, 4096]", c.steps_per_frame);
-  if (c.sinusoids < 1 || c.sinusoids > 1024) reject("sinusoids", "must be in [1, 1024]", c.sinusoids);
+  if (c.sinusoids < min_sinusoids || c.sinusoids > 1024) {
+    reject("sinusoids",
+           "must be in [8, 1024]: a sum of M sinusoids has E|h|^4/(E|h|^2)^2 = 2 - 1/M against Rayleigh's 2, and fewer "
+           "than 8 do not fade like Rayleigh (1 does not fade at all)",
+           c.sinusoids);
+  }
   if (!std::isfinite(c.los_angle_rad)) reject("los_angle_rad", "must be finite", c.los_angle_rad);
   if (!(c.rho_bs >= 0.0 && c.rho_bs < 1.0)) reject("rho_bs", "must lie in [0, 1)", c.rho_bs);
   if (!(c.rho_ue >= 0.0 && c.rho_ue < 1.0)) reject("rho_ue", "must lie in [0, 1)", c.rho_ue);
@@ -164,8 +172,8 @@ cmat cholesky_factor(int size, double rho) {
   return exponential_correlation(size, rho).llt().matrixL().toDenseMatrix().cast<cf64>();
 }
 
-// Rayleigh taps (sum-of-sinusoids processes) with Kronecker spatial correlation and, for
-// TDL-D/E, a LOS path on the delay-0 tap.
+// Fading taps (sum-of-sinusoids processes, Rayleigh as their count grows) with Kronecker
+// spatial correlation and, for TDL-D/E, a LOS path on the delay-0 tap.
 class fading_tdl_model final : public channel::selective_channel_model {
  public:
   fading_tdl_model(const selective_channel_config& c, const power_delay_profile& pdp)
@@ -457,17 +465,19 @@ std::string describe(const selective_channel_config& c) {
     if (g.user_spread_deg > 0.0) text += fmt::format(", user azimuth spread {:g} deg", g.user_spread_deg);
     if (c.doppler_hz > 0.0) text += fmt::format(", motion azimuth {:g} deg", g.ue_direction_deg);
   } else {
-    text += " (one Rayleigh tap)";
+    text += " (one fading tap)";
   }
   if (c.doppler_hz > 0.0) {
     if (is_cdl_model(c.model)) {
       text += fmt::format(", Doppler {:g} Hz (per ray), {} states/frame", c.doppler_hz, c.steps_per_frame);
     } else {
-      text += fmt::format(", Doppler {:g} Hz, {} sinusoids/process, {} states/frame", c.doppler_hz, c.sinusoids,
+      text += fmt::format(", Doppler {:g} Hz, sum of {} sinusoids/process, {} states/frame", c.doppler_hz, c.sinusoids,
                           c.steps_per_frame);
     }
   } else {
     text += ", static (no Doppler)";
+    // A static channel is one draw of the same sum of sinusoids (not a Gaussian draw).
+    if (!is_cdl_model(c.model)) text += fmt::format(", sum of {} sinusoids/process", c.sinusoids);
   }
   if (c.rho_bs > 0.0 || c.rho_ue > 0.0) text += fmt::format(", Kronecker rho_bs {:g} rho_ue {:g}", c.rho_bs, c.rho_ue);
   return text;

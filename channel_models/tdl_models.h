@@ -1,9 +1,9 @@
 #pragma once
 // Frequency-selective MIMO channel models for OFDM behind channel::selective_channel_model:
-// the 3GPP tapped-delay-line profiles TDL-A, TDL-B, TDL-C (NLOS, every tap Rayleigh) and
-// TDL-D, TDL-E (LOS: the first tap Ricean with the table's K-factor) of TR 38.901 V16
-// §7.7.2, plus "flat" (one Rayleigh tap) and "awgn" (one fixed tap, orthogonal unit-modulus
-// DFT columns, no fading).
+// the 3GPP tapped-delay-line profiles TDL-A, TDL-B, TDL-C (NLOS, every tap Rayleigh in the
+// standard; here a sum of sinusoids, see "Fading") and TDL-D, TDL-E (LOS: the first tap
+// Ricean with the table's K-factor) of TR 38.901 V16 §7.7.2, plus "flat" (one fading tap)
+// and "awgn" (one fixed tap, orthogonal unit-modulus DFT columns, no fading).
 //
 // Conventions:
 // - Delays (TR 38.901 §7.7.3). Tap n of a table sits at τ_n = normalised_delay_n · DS.
@@ -15,12 +15,15 @@
 //   small DS · sample_rate does not keep the table's RMS delay spread (TDL-A at 100 ns and
 //   7.68 MS/s becomes 6 taps on samples 0, 1, 2, 3, 4, 7). Powers are normalised to sum to
 //   1 (LOS path included), so E|H_ij(f)|² = 1 on every subcarrier.
-// - Fading. Each Rayleigh tap is G_l = sqrt(p_l) · L_bs W_l L_ueᴴ with L Lᴴ = R the
+// - Fading. Each fading tap is G_l = sqrt(p_l) · L_bs W_l L_ueᴴ with L Lᴴ = R the
 //   exponential correlation matrices (Kronecker model, the same at every tap). Every entry
 //   of W_l is its own unit-power sum-of-sinusoids (Clarke/Jakes) process, independent of
 //   all others:  w(t) = M^{−1/2} Σ_m exp(j(2π f_D cos(α_m) t + φ_m)),  α_m = (2πm + θ)/M,
 //   θ ~ U[−π, π), φ_m ~ U[0, 2π) (M = `sinusoids`, default 16): its autocorrelation over
 //   the random θ, φ is exactly J0(2π f_D Δt) at every lag, and it is continuous in time.
+//   It is a sum of M sinusoids, not a Gaussian process: E|w|⁴ = 2 − 1/M against Rayleigh's
+//   2, so M is at least 8 (1.875; M = 1 would not fade at all), and describe() says "sum
+//   of M sinusoids". A static channel (doppler_hz = 0) is one draw of the same sum.
 //   The LOS path of TDL-D/E adds sqrt(p_LOS) · exp(j(2π f_D cos(los_angle) t + ψ)) with ψ
 //   uniform and independent per antenna/user entry (the TDL model is a SISO profile; no
 //   array geometry), los_angle = π/4 by default (the angle of arrival of the LOS path
@@ -55,7 +58,7 @@ struct selective_channel_config {
   double rho_ue = 0.0;             ///< exponential correlation between adjacent users
   std::string delay_model = "exact";  ///< "exact" or "sample-spaced"
   int steps_per_frame = 1;            ///< channel states per frame (1 = block fading)
-  int sinusoids = 16;                 ///< sinusoids per fading process (Jakes/Clarke)
+  int sinusoids = 16;                 ///< sinusoids per fading process (Clarke), 8 … 1024
   double los_angle_rad = std::numbers::pi / 4.0;  ///< LOS angle of arrival vs motion (TDL-D/E)
   cdl_geometry cdl;                               ///< CDL array and angles
 };
@@ -66,7 +69,7 @@ std::vector<std::string> selective_channel_model_names();
 /// Creates a model. Throws amimo::config_error naming the bad field: unknown model or
 /// delay_model, non-positive antennas/users, delay_spread_s negative or not finite,
 /// sample_rate not positive and finite, doppler_hz negative, frame_seconds not positive,
-/// steps_per_frame outside [1, 4096], sinusoids outside [1, 1024], rho_bs/rho_ue outside
+/// steps_per_frame outside [1, 4096], sinusoids outside [8, 1024], rho_bs/rho_ue outside
 /// [0, 1), a last tap beyond 1e6 samples, or an "awgn" channel with users > antennas.
 std::unique_ptr<channel::selective_channel_model> create_selective_channel_model(
     const selective_channel_config& config);

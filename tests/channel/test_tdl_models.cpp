@@ -359,6 +359,42 @@ TEST(TdlModels, SameSeedSameRealisationAndADescription) {
   EXPECT_EQ(text, describe(config));
 }
 
+// A sum of M unit sinusoids with independent uniform phases, w = M^{−1/2} Σ e^{jφ_m}, has
+// E|w|⁴ = (2M² − M)/M² = 2 − 1/M (Rayleigh: 2) and, for M = 1, |w| = 1: no fading at all.
+// Fewer than 8 are refused, naming the field and the reason, and every description of a
+// sum-of-sinusoids model says what it is rather than "Rayleigh".
+TEST(TdlModels, FewerThanEightSinusoidsAreRefusedAndDescriptionsSaySumOfSinusoids) {
+  for (int m = 1; m < 8; ++m) {
+    selective_channel_config c = make("flat", 4, 2, 0.0, 7.68e6);
+    c.sinusoids = m;
+    try {
+      (void)create_selective_channel_model(c);
+      ADD_FAILURE() << "accepted sinusoids = " << m;
+    } catch (const config_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("sinusoids"), std::string::npos) << what;
+      EXPECT_NE(what.find("Rayleigh"), std::string::npos) << what;
+    }
+  }
+  selective_channel_config eight = make("tdl-a", 4, 2, 100e-9, 7.68e6);
+  eight.sinusoids = 8;
+  EXPECT_NO_THROW((void)create_selective_channel_model(eight));
+  eight.sinusoids = 1025;
+  EXPECT_THROW((void)create_selective_channel_model(eight), config_error);
+
+  for (const char* model : {"flat", "tdl-a", "tdl-d"}) {
+    for (const double doppler : {0.0, 30.0}) {
+      SCOPED_TRACE(std::string(model) + " doppler " + std::to_string(doppler));
+      selective_channel_config c = make(model, 4, 2, 100e-9, 7.68e6, doppler, 14);
+      c.sinusoids = 24;
+      const std::string text = describe(c);
+      EXPECT_NE(text.find("sum of 24 sinusoids"), std::string::npos) << text;
+      EXPECT_EQ(text.find("Rayleigh"), std::string::npos) << text;
+      EXPECT_EQ(create_selective_channel_model(c)->describe(), text);
+    }
+  }
+}
+
 TEST(TdlModels, DopplerFromSpeed) {
   // 120 km/h at 3.5 GHz: 33.333 m/s × 3.5e9 / 299792458 m/s = 389.158 Hz.
   EXPECT_NEAR(doppler_from_speed(120.0 / 3.6, 3.5e9), 389.158, 0.001);
@@ -414,6 +450,8 @@ TEST(TdlModels, BadConfigurationsAreRejectedNamingTheField) {
   rejects(c, "steps_per_frame");
   c = ok;
   c.sinusoids = 0;
+  rejects(c, "sinusoids");
+  c.sinusoids = 7;
   rejects(c, "sinusoids");
   c = ok;
   c.rho_bs = 1.0;

@@ -89,6 +89,33 @@ TEST(TdlStatistics, TapAutocorrelationIsBesselJ0InsideAndAcrossFrames) {
   EXPECT_LT(std::cyl_bessel_j(0.0, 2.0 * std::numbers::pi * fd * 30 * dt), -0.3);
 }
 
+// The envelope of a sum of M sinusoids: E|w|⁴/(E|w|²)² = 2 − 1/M (derived in
+// test_tdl_models.cpp; Rayleigh's is 2), the reason fewer than 8 are refused. Checked at the
+// smallest accepted count and a larger one, so the statement in the error message is the
+// model's real behaviour.
+TEST(TdlStatistics, FourthMomentOfASumOfSinusoidsIsTwoMinusOneOverM) {
+  for (const int m : {8, 32}) {
+    SCOPED_TRACE(m);
+    selective_channel_config c = make("flat", 64, 16, 0.0, 7.68e6, 0.0, 1);
+    c.sinusoids = m;
+    double m2 = 0.0, m4 = 0.0, count = 0.0;
+    rng gen(505);
+    for (int d = 0; d < 200; ++d) {
+      auto model = create_selective_channel_model(c);
+      model->next_frame(gen);
+      const cmat_cref g = model->tap_gain(0);
+      m2 += g.squaredNorm();
+      m4 += g.cwiseAbs2().cwiseAbs2().sum();
+      count += static_cast<double>(g.size());
+    }
+    m2 /= count;
+    m4 /= count;
+    // 204800 independent entries; E|w|⁸ ≤ 24, so the ratio's standard error is ≤ 0.011.
+    EXPECT_NEAR(m2, 1.0, 0.01);
+    EXPECT_NEAR(m4 / (m2 * m2), 2.0 - 1.0 / m, 0.035);
+  }
+}
+
 TEST(TdlStatistics, LosKFactorAndLosDopplerOfTdlDAndE) {
   for (const char* name : {"tdl-d", "tdl-e"}) {
     SCOPED_TRACE(name);

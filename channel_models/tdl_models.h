@@ -26,8 +26,10 @@
 //   of M sinusoids". A static channel (doppler_hz = 0) is one draw of the same sum.
 //   The LOS path of TDL-D/E adds sqrt(p_LOS) · exp(j(2π f_D cos(los_angle) t + ψ)) with ψ
 //   uniform and independent per antenna/user entry (the TDL model is a SISO profile; no
-//   array geometry), los_angle = π/4 by default (the angle of arrival of the LOS path
-//   relative to the direction of motion; TR 38.901 does not fix it for TDL).
+//   array geometry). los_angle is the LOS path's angle of arrival relative to the direction
+//   of motion; its default acos(0.7) puts the LOS Doppler at f_S = 0.7 f_D, where TR 38.901
+//   §7.7.2 places the peak of the LOS tap's Doppler spectrum for TDL-D/E (recent Sionna
+//   versions default to the same angle; older ones used π/4, i.e. 0.7071 f_D).
 // - Time. steps_per_frame states per frame, evenly spaced by frame_seconds / steps (one per
 //   OFDM symbol in amimo-ue), frames contiguous: the processes advance by rotating each
 //   sinusoid's phasor, so a run is one continuous realisation. doppler_hz = 0 gives a
@@ -37,6 +39,7 @@
 #include <amimo/channel/selective_channel.h>
 #include <channel_models/cdl_geometry.h>
 
+#include <cmath>
 #include <memory>
 #include <numbers>
 #include <span>
@@ -59,7 +62,7 @@ struct selective_channel_config {
   std::string delay_model = "exact";  ///< "exact" or "sample-spaced"
   int steps_per_frame = 1;            ///< channel states per frame (1 = block fading)
   int sinusoids = 16;                 ///< sinusoids per fading process (Clarke), 8 … 1024
-  double los_angle_rad = std::numbers::pi / 4.0;  ///< LOS angle of arrival vs motion (TDL-D/E)
+  double los_angle_rad = std::acos(0.7);          ///< LOS angle vs motion (TDL-D/E): f_S = 0.7 f_D
   cdl_geometry cdl;                               ///< CDL array and angles
 };
 

@@ -147,12 +147,45 @@ TEST(TdlStatistics, LosKFactorAndLosDopplerOfTdlDAndE) {
     const double k_db = 10.0 * std::log10(a2 / (m2 - a2));
     // 8000 samples: the K estimate's standard error is ≈ 0.1 dB.
     EXPECT_NEAR(k_db, t.k_factor_db, 0.4);
-    // LOS path: E[g(t+τ) g*(t)] = p_LOS e^{j2π f_D cos(π/4) τ} + p_R J0(2π f_D τ) (tap 0, per unit total power).
+    // LOS path: E[g(t+τ) g*(t)] = p_LOS e^{j2π f_S τ} + p_R J0(2π f_D τ) (tap 0, per unit total power),
+    // f_S = 0.7 f_D (TR 38.901 §7.7.2).
     const double tau = lag * dt;
-    const cf64 expected = (p_los * std::polar(1.0, 2.0 * std::numbers::pi * fd * std::cos(std::numbers::pi / 4) * tau) +
+    const cf64 expected = (p_los * std::polar(1.0, 2.0 * std::numbers::pi * 0.7 * fd * tau) +
                            p_ray * std::cyl_bessel_j(0.0, 2.0 * std::numbers::pi * fd * tau)) /
                           (p_los + p_ray);
     EXPECT_LT(std::abs(corr / power - expected), 0.01) << corr / power << " vs " << expected;
+  }
+}
+
+// TR 38.901 §7.7.2: the Doppler spectrum of the LOS tap of TDL-D/E has its peak at
+// f_S = 0.7 f_D. Over a lag of τ = 50 ms at f_D = 200 Hz (f_D τ = 10) the LOS term of the
+// tap-0 autocorrelation, p_LOS e^{j2π f_S τ}, turns 7 cycles; a LOS Doppler of 0.7071 f_D
+// (the old π/4 angle) would be 0.45 rad away from it.
+TEST(TdlStatistics, LosDopplerIsSeventyPercentOfTheMaximumDoppler) {
+  for (const char* name : {"tdl-d", "tdl-e"}) {
+    SCOPED_TRACE(name);
+    const double fd = 200.0;
+    const int frames = 50, draws = 200;
+    const auto config = make(name, 4, 4, 100e-9, 7.68e6, fd, 1);
+    const auto t = tdl_profile(name);
+    const double p_los = std::pow(10.0, t.powers_db[0] / 10.0), p_ray = std::pow(10.0, t.powers_db[1] / 10.0);
+    cf64 corr = 0.0;
+    double power = 0.0;
+    rng gen(212);
+    for (int d = 0; d < draws; ++d) {
+      auto model = create_selective_channel_model(config);
+      model->next_frame(gen);
+      const cmat g0 = model->tap_gain(0);
+      for (int f = 0; f < frames; ++f) model->next_frame(gen);
+      corr += (model->tap_gain(0).array() * g0.array().conjugate()).sum();
+      power += g0.squaredNorm();
+    }
+    const double tau = frames * 1e-3;
+    const cf64 expected = (p_los * std::polar(1.0, 2.0 * std::numbers::pi * 0.7 * fd * tau) +
+                           p_ray * std::cyl_bessel_j(0.0, 2.0 * std::numbers::pi * fd * tau)) /
+                          (p_los + p_ray);
+    // 3200 entries; the LOS × Rayleigh cross terms leave a standard error below 0.005.
+    EXPECT_LT(std::abs(corr / power - expected), 0.03) << corr / power << " vs " << expected;
   }
 }
 

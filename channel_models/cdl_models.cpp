@@ -11,6 +11,8 @@
 #include <map>
 #include <numbers>
 #include <numeric>
+#include <string_view>
+#include <vector>
 
 namespace amimo::channel_models {
 namespace {
@@ -107,18 +109,51 @@ constexpr std::array<double, 20> ray_offsets{0.0447,  -0.0447, 0.1413,  -0.1413,
 constexpr int rays_per_cluster = 20;
 
 constexpr double deg = std::numbers::pi / 180.0;
+// How far a scaled cluster spread may miss the desired one (degrees).
+constexpr double max_spread_error_deg = 1.0;
 
 double wrap180(double x) { return x - 360.0 * std::floor((x + 180.0) / 360.0); }
 
 // §7.7.5.1: every cluster angle (the LOS path's included, which also takes part in the
 // spread) is scaled about the power-weighted mean.
-void scale_angles(std::vector<double>& angles, std::span<const double> powers, double desired) {
-  if (desired <= 0.0) return;
+void scale_about_mean(std::vector<double>& angles, std::span<const double> powers, double desired) {
   double mean = 0.0;
   const double model = power_weighted_spread_deg(powers, angles, &mean);
   if (model <= 0.0) return;
   const double ratio = desired / model;
   for (double& a : angles) a = mean + ratio * wrap180(a - mean);
+}
+
+// The largest desired spread (on a 0.5° grid) below which every request scales to within
+// max_spread_error_deg of itself: what a table can be asked for. Only on the error path.
+double largest_met_spread(std::span<const double> table_angles, std::span<const double> powers) {
+  double met = 0.0;
+  for (double want = 0.5; want <= 180.0; want += 0.5) {
+    std::vector<double> a(table_angles.begin(), table_angles.end());
+    scale_about_mean(a, powers, want);
+    if (std::abs(power_weighted_spread_deg(powers, a) - want) > max_spread_error_deg) break;
+    met = want;
+  }
+  return met;
+}
+
+// Scales to the desired spread (0: the table's) and checks the spread it obtained: the
+// wrapped angles make the scaled spread fall short of large requests and even turn back
+// (CDL-A: 180° asked, 77.5° obtained), so a miss by more than max_spread_error_deg is a
+// config_error rather than a different channel than the one asked for.
+void scale_angles(std::vector<double>& angles, std::span<const double> powers, double desired, const char* field,
+                  std::string_view table_name) {
+  if (desired <= 0.0) return;
+  const std::vector<double> table(angles);
+  scale_about_mean(angles, powers, desired);
+  const double obtained = power_weighted_spread_deg(powers, angles);
+  if (!(std::abs(obtained - desired) <= max_spread_error_deg)) {
+    throw config_error(fmt::format(
+        "selective channel: {} (desired cluster angle spread) {:g} deg is out of reach: the §7.7.5.1 scaling of {} "
+        "gives {:.1f} deg (the scaled angles wrap around the circle); it meets every request up to about {:g} deg "
+        "within {:g} deg",
+        field, desired, table_name, obtained, largest_met_spread(table, powers), max_spread_error_deg));
+  }
 }
 
 }  // namespace
@@ -159,7 +194,9 @@ double power_weighted_spread_deg(std::span<const double> powers, std::span<const
   return std::sqrt(std::max(0.0, m2 - m1 * m1));
 }
 
-cdl_clusters scaled_cdl_clusters(const cdl_table& t, const cdl_geometry& g) {
+namespace {
+
+cdl_clusters scale_table(const cdl_table& t, const cdl_geometry& g, std::string_view name) {
   cdl_clusters c;
   const std::size_t n = t.normalised_delays.size();
   c.normalised_delays.assign(t.normalised_delays.begin(), t.normalised_delays.end());
@@ -178,15 +215,21 @@ cdl_clusters scaled_cdl_clusters(const cdl_table& t, const cdl_geometry& g) {
   c.c_zsd_deg = t.c_zsd_deg;
   c.c_zsa_deg = t.c_zsa_deg;
   c.los = t.los;
-  scale_angles(c.aod_deg, c.powers, g.asd_deg);
-  scale_angles(c.aoa_deg, c.powers, g.asa_deg);
-  scale_angles(c.zod_deg, c.powers, g.zsd_deg);
-  scale_angles(c.zoa_deg, c.powers, g.zsa_deg);
+  scale_angles(c.aod_deg, c.powers, g.asd_deg, "asd_deg", name);
+  scale_angles(c.aoa_deg, c.powers, g.asa_deg, "asa_deg", name);
+  scale_angles(c.zod_deg, c.powers, g.zsd_deg, "zsd_deg", name);
+  scale_angles(c.zoa_deg, c.powers, g.zsa_deg, "zsa_deg", name);
   return c;
 }
 
+}  // namespace
+
+cdl_clusters scaled_cdl_clusters(const cdl_table& t, const cdl_geometry& g) {
+  return scale_table(t, g, "the table");
+}
+
 cdl_clusters scaled_cdl_clusters(const selective_channel_config& config) {
-  return scaled_cdl_clusters(cdl_profile(config.model), config.cdl);
+  return scale_table(cdl_profile(config.model), config.cdl, config.model + "'s table");
 }
 
 // ---------------------------------------------------------------------------------------

@@ -27,7 +27,11 @@
 //   cluster angles become  φ_n ← (AS_desired / AS_model)(φ_n − μ_model) + μ_model,  with
 //   μ_model the power-weighted circular mean of the cluster angles and AS_model their
 //   power-weighted RMS spread about it (angles wrapped into μ ± 180°); ray offsets c·α_m are
-//   left as they are, so the ray-level spread is sqrt(AS² + c² · mean(α²)).
+//   left as they are, so the ray-level spread is sqrt(AS² + c² · mean(α²)). Scaled angles
+//   wrap around the circle, so large requests are not met (the obtained spread falls short
+//   and even decreases: CDL-A asked for ASD 180° gives 77.5°; CDL-D saturates near 26°): the
+//   spread obtained is computed after scaling, and one more than 1° from the desired spread
+//   is a config_error stating what was obtained and up to which request the table is met.
 // - Doppler. The user moves horizontally at azimuth ue_direction_deg with maximum Doppler
 //   f_D; ray m of cluster n rotates at f_D · sin θ_{n,m,ZOA} cos(φ_{n,m,AOA} − φ_v) (§7.5
 //   step 11, exp(j2π r̂·v̄ t/λ)). Steps as in tdl_models.h: per OFDM symbol or per frame,
@@ -88,8 +92,10 @@ struct cdl_clusters {
   bool los = false;  ///< row 0 is a single LOS ray
 };
 /// The clusters config.model gives after §7.7.5.1 scaling with config.cdl's desired spreads.
+/// Throws config_error naming the field (asd_deg, asa_deg, zsd_deg, zsa_deg) when the
+/// scaled cluster spread misses a desired one by more than 1°.
 cdl_clusters scaled_cdl_clusters(const selective_channel_config& config);
-/// The same from an explicit table (tests: single-cluster cases).
+/// The same from an explicit table (tests: single-cluster cases), with the same check.
 cdl_clusters scaled_cdl_clusters(const cdl_table& table, const cdl_geometry& geometry);
 
 /// Power-weighted RMS spread (degrees) of angles about their power-weighted circular mean,

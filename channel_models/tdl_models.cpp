@@ -151,6 +151,7 @@ void validate(const selective_channel_config& c) {
       throw config_error("selective channel: rho_bs/rho_ue do not apply to " + c.model +
                          " (its spatial correlation follows from the array and the ray angles)");
     }
+    (void)scaled_cdl_clusters(c);  // throws when a desired spread is out of the scaling's reach
   }
   if (is_tdl(c.model) || is_cdl_model(c.model)) {
     const auto delays = is_tdl(c.model) ? tdl_profile(c.model).normalised_delays : cdl_profile(c.model).normalised_delays;

@@ -73,7 +73,9 @@ std::vector<std::string> selective_channel_model_names();
 /// delay_model, non-positive antennas/users, delay_spread_s negative or not finite,
 /// sample_rate not positive and finite, doppler_hz negative, frame_seconds not positive,
 /// steps_per_frame outside [1, 4096], sinusoids outside [8, 1024], rho_bs/rho_ue outside
-/// [0, 1), a last tap beyond 1e6 samples, or an "awgn" channel with users > antennas.
+/// [0, 1), a last tap beyond 1e6 samples, or an "awgn" channel with users > antennas; for
+/// CDL, bad geometry or a desired angle spread the §7.7.5.1 scaling misses by more than 1°
+/// (cdl_models.h).
 std::unique_ptr<channel::selective_channel_model> create_selective_channel_model(
     const selective_channel_config& config);
 

@@ -4,13 +4,16 @@
 // OFDM emulator applies per subcarrier, within a stated error.
 
 #include <amimo/channel/fractional_delay.h>
+#include <amimo/core/error.h>
 
 #include <channel_models/tdl_models.h>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numbers>
+#include <string>
 #include <vector>
 
 namespace amimo::channel {
@@ -47,6 +50,63 @@ TEST(FractionalDelay, SingleTapMatchesTheDelayPhasorInBand) {
       worst = std::max(worst, std::abs(fir_response(c, first, f) - ideal));
     }
     EXPECT_LT(worst, 2e-3) << "delay " << d;
+  }
+}
+
+// The worst single-tap error max_d |FIR_d(f) − e^{−j2π f d}| over |f| ≤ band, by brute force
+// on a grid independent of the library's (fractions 0.02 … 0.98, 2000 frequencies from 0 to
+// the band edge included).
+double brute_force_worst_error(int half_width, double band) {
+  fractional_delay_options o;
+  o.half_width = half_width;
+  std::vector<double> c(static_cast<std::size_t>(2 * half_width));
+  double worst = 0.0;
+  for (int k = 1; k < 50; ++k) {
+    const double d = 3.0 + k / 50.0;
+    fractional_delay_coefficients(d, o, c);
+    const int first = fractional_delay_first(d, o);
+    for (int i = 0; i <= 2000; ++i) {
+      const double f = band * i / 2000.0;
+      worst = std::max(worst, std::abs(fir_response(c, first, f) - std::polar(1.0, -2.0 * std::numbers::pi * f * d)));
+    }
+  }
+  return worst;
+}
+
+// validate_fractional_delay() accepts a half-width for a band exactly when the FIR's worst
+// error there is within 1e-3 (cases chosen away from the limit: a factor 2 either side),
+// and never a half-width below 8 (W = 7 misses by more than 1e-3 at a third of fs).
+TEST(FractionalDelay, ValidationAcceptsExactlyTheBandsTheFirMeets) {
+  struct band_case {
+    int half_width;
+    double band;
+  };
+  const std::vector<band_case> cases{{8, 150.0 / 512}, {12, 150.0 / 512}, {16, 150.0 / 512},
+                                     {16, 0.40},       {32, 0.45},        {8, 0.40},
+                                     {12, 0.42},       {16, 0.45},        {16, 255.0 / 512}};
+  for (const auto& [w, band] : cases) {
+    SCOPED_TRACE("W " + std::to_string(w) + " band " + std::to_string(band));
+    const double truth = brute_force_worst_error(w, band);
+    ASSERT_TRUE(truth < 0.5e-3 || truth > 2e-3) << truth << " is too close to the limit for this check";
+    fractional_delay_options o;
+    o.half_width = w;
+    EXPECT_NEAR(fractional_delay_worst_error(o, band), truth, 0.1 * truth);
+    if (truth <= fractional_delay_tolerance) {
+      EXPECT_NO_THROW(validate_fractional_delay(o, band));
+    } else {
+      EXPECT_THROW(validate_fractional_delay(o, band), config_error);
+    }
+  }
+  EXPECT_GT(brute_force_worst_error(7, 1.0 / 3.0), fractional_delay_tolerance);
+  for (const int w : {0, 1, 4, 7, 257}) {
+    fractional_delay_options o;
+    o.half_width = w;
+    try {
+      validate_fractional_delay(o, 0.05);
+      ADD_FAILURE() << "accepted half-width " << w;
+    } catch (const config_error& e) {
+      EXPECT_NE(std::string(e.what()).find("half-width"), std::string::npos) << e.what();
+    }
   }
 }
 

@@ -47,6 +47,32 @@ TEST(LinkConfigChannel, ChannelFilterIsCheckedAndBecomesEmulatorOptions) {
   EXPECT_THROW(parse({{"sinc_half_width", "0"}}), config_error);
 }
 
+// The sinc filter must meet the used band to 1e-3 (channel/fractional_delay.h): half-widths
+// below 8 are refused (W = 4 missed a fractional delay's response by 5e-2 inside |f| ≤ 0.3),
+// and so is a used band wider than the FIR covers (500 of 512 subcarriers reach |f| = 0.49,
+// where W = 16 misses by 0.9), naming the keys; the per-subcarrier filter has no such limit.
+TEST(LinkConfigChannel, SincFilterMustCoverTheUsedBand) {
+  const auto message = [](const std::map<std::string, std::string>& overrides) -> std::string {
+    try {
+      (void)parse(overrides);
+    } catch (const config_error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  for (const char* w : {"1", "4", "7"}) {
+    const std::string m = message({{"channel_filter", "sinc"}, {"sinc_half_width", w}});
+    EXPECT_NE(m.find("sinc_half_width"), std::string::npos) << w << ": " << m;
+  }
+  const std::string wide = message({{"channel_filter", "sinc"}, {"used_subcarriers", "500"}});
+  EXPECT_NE(wide.find("used_subcarriers"), std::string::npos) << wide;
+  EXPECT_NE(wide.find("sinc_half_width"), std::string::npos) << wide;
+  EXPECT_NE(message({{"channel_filter", "sinc"}, {"used_subcarriers", "500"}, {"sinc_half_width", "8"}}), "");
+  EXPECT_EQ(message({{"channel_filter", "frequency"}, {"used_subcarriers", "500"}}), "");
+  EXPECT_EQ(message({{"channel_filter", "sinc"}, {"used_subcarriers", "420"}}), "");  // |f| ≤ 0.41 at W = 16
+  EXPECT_EQ(message({{"channel_filter", "sinc"}, {"sinc_half_width", "8"}}), "");     // default 300 of 512
+}
+
 TEST(LinkConfigChannel, EmulatorThreadsAreCheckedAndBecomeEmulatorOptions) {
   EXPECT_EQ(parse({}).emulator_options().threads, 1);
   EXPECT_EQ(parse({{"emulator_threads", "2"}}).emulator_options().threads, 2);

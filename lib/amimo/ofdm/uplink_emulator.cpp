@@ -76,9 +76,8 @@ uplink_emulator::uplink_emulator(const frame_layout& layout,
   user_grid_.resize(static_cast<std::size_t>(users_) * symbols * used);
   symbols_.resize(static_cast<std::size_t>(users_) * n.symbols_per_frame() * used);
   if (options_.time_domain) {
-    if (options_.fir.half_width < 1 || options_.fir.half_width > 256) {
-      throw config_error("time-domain channel: FIR half-width must be in 1..256");
-    }
+    // The used band is |f| ≤ (used/2) / fft_size of the sample rate.
+    channel::validate_fractional_delay(options_.fir, 0.5 * n.used_subcarriers / n.fft_size);
     span_ = channel::channel_fir_span(delays, options_.fir);
     if (-span_.first >= n.symbol_length()) {
       throw config_error("time-domain channel: the FIR's pre-cursor is longer than an OFDM symbol");

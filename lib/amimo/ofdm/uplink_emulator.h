@@ -36,7 +36,12 @@
 // FIR of the state of the OFDM symbol the output sample belongs to, continuous across
 // symbols and frames (history kept; the sinc's pre-cursor reads the next frame's preamble,
 // which is known). Unlike the per-subcarrier path it produces the inter-symbol interference
-// of taps beyond the CP. Cost per sample: antennas × users × FIR length complex MACs.
+// of taps beyond the CP. Cost per sample: antennas × users × FIR length complex MACs. The
+// FIR must meet channel/fractional_delay.h's accuracy contract on the used band
+// |f| ≤ (used/2)/fft_size (single-tap error ≤ 1e-3, half-width 8 … 256): the constructor
+// throws config_error otherwise (W = 16 covers used ≤ 0.84 · fft_size, W = 8 ≤ 0.69).
+// last_response() and symbol_response() still give the model's H(f), which the applied FIR
+// matches to that bound; they are test and genie aids, not used by the receiver.
 
 #include <amimo/channel/fractional_delay.h>
 #include <amimo/channel/selective_channel.h>
@@ -81,7 +86,8 @@ struct emulator_options {
 class uplink_emulator {
  public:
   /// The channel model is borrowed; its antennas()/users() must match. Throws config_error
-  /// for mismatched sizes or impairment lists of the wrong length.
+  /// for mismatched sizes, impairment lists of the wrong length, or (time domain) an FIR
+  /// that misses the used band's response (channel::validate_fractional_delay).
   uplink_emulator(const frame_layout& layout, channel::selective_channel_model& channel,
                   double snr_db, std::uint64_t seed, user_impairments impairments = {},
                   emulator_options options = {});

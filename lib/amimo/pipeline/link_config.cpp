@@ -309,8 +309,28 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   if (c.channel_filter != "frequency" && c.channel_filter != "sinc") {
     throw config_error("'channel_filter': expected frequency or sinc, got '" + c.channel_filter + "'");
   }
-  if (c.sinc_half_width < 1 || c.sinc_half_width > 256) {
-    throw config_error("'sinc_half_width': must be in 1..256, got " + std::to_string(c.sinc_half_width));
+  if (c.sinc_half_width < channel::fractional_delay_min_half_width ||
+      c.sinc_half_width > channel::fractional_delay_max_half_width) {
+    throw config_error(
+        "'sinc_half_width': must be in 8..256 (fewer coefficients miss a fractional delay's response "
+        "by more than 1e-3 at a third of the sample rate), got " +
+        std::to_string(c.sinc_half_width));
+  }
+  if (c.channel_filter == "sinc") {
+    const ofdm::numerology& n = c.rx.layout;
+    const double band = 0.5 * n.used_subcarriers / n.fft_size;
+    const auto options = c.emulator_options().fir;
+    const double error = channel::fractional_delay_worst_error(options, band);
+    if (error > channel::fractional_delay_tolerance) {
+      const double reach = channel::fractional_delay_accurate_band(options, channel::fractional_delay_tolerance);
+      throw config_error(fmt::format(
+          "'used_subcarriers' {} of 'fft_size' {} reach |f| = {:.3f} of the sample rate, where the sinc channel filter "
+          "with 'sinc_half_width' {} misses a fractional delay's response by up to {:.2g} (limit {:g}; it meets it up "
+          "to |f| = {:.3f}, i.e. used_subcarriers <= {}): use fewer used subcarriers, a larger sinc_half_width, or "
+          "channel_filter: frequency",
+          n.used_subcarriers, n.fft_size, band, c.sinc_half_width, error, channel::fractional_delay_tolerance, reach,
+          2 * static_cast<int>(std::floor(reach * n.fft_size))));
+    }
   }
   return c;
 }

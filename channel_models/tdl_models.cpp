@@ -75,6 +75,8 @@ constexpr double speed_of_light = 299792458.0;
 // Fewest sinusoids per fading process: w = M^{−1/2} Σ_m e^{jφ_m} has E|w|⁴ = 2 − 1/M (Rayleigh:
 // 2); at M = 8 that is 1.875, below it the envelope is visibly not Rayleigh (M = 1: |w| = 1).
 constexpr int min_sinusoids = 8;
+// Entries of the largest state table a model may allocate (validate_table_sizes).
+constexpr double max_table_entries = 67108864.0;  // 2^26
 
 std::string format(double value) {
   std::ostringstream out;
@@ -169,6 +171,47 @@ void validate(const selective_channel_config& c) {
 
 power_delay_profile profile_from_table(const tdl_table& table, const selective_channel_config& config);
 
+// The tables a model allocates, checked before it does (a bare std::bad_alloc, or the OOM
+// killer, is no answer to a configuration): the TDL/flat model keeps two
+// sinusoids × taps × antennas × users tables of complex phasors (current value and per-step
+// rotation), the CDL model one antennas × rays steering matrix per user, and a correlated
+// end (rho > 0) an antennas² or users² Cholesky factor. Each is at most 2^26 entries
+// (16 B each: 1 GiB per table).
+void validate_table_sizes(const selective_channel_config& c, const power_delay_profile& pdp) {
+  const double limit = max_table_entries;
+  const auto refuse = [limit](const std::string& product, double entries) {
+    throw config_error(fmt::format(
+        "selective channel: {} = {:.0f} exceeds the limit of 2^26 = {:.0f} entries per table ({:.1f} GiB of complex "
+        "values where 1 GiB is allowed): use fewer antennas, users{}",
+        product, entries, limit, entries * 16.0 / 1073741824.0,
+        product.find("sinusoids") != std::string::npos ? " or sinusoids" : ""));
+  };
+  const double antennas = c.antennas, users = c.users;
+  if (c.model == "awgn") return;
+  if (is_cdl_model(c.model)) {
+    const cdl_table t = cdl_profile(c.model);
+    const double rays = 20.0 * static_cast<double>(t.powers_db.size()) - (t.los ? 19.0 : 0.0);
+    if (antennas * users * rays > limit) {
+      refuse(fmt::format("antennas × users × rays ({} × {} × {:.0f})", c.antennas, c.users, rays),
+             antennas * users * rays);
+    }
+    return;
+  }
+  const double taps = static_cast<double>(pdp.delays.size());
+  const double entries = static_cast<double>(c.sinusoids) * taps * antennas * users;
+  if (entries > limit) {
+    refuse(fmt::format("sinusoids × taps × antennas × users ({} × {:.0f} × {} × {})", c.sinusoids, taps, c.antennas,
+                       c.users),
+           entries);
+  }
+  if (c.rho_bs > 0.0 && antennas * antennas > limit) {
+    refuse(fmt::format("antennas² ({}², the rho_bs correlation factor)", c.antennas), antennas * antennas);
+  }
+  if (c.rho_ue > 0.0 && users * users > limit) {
+    refuse(fmt::format("users² ({}², the rho_ue correlation factor)", c.users), users * users);
+  }
+}
+
 cmat cholesky_factor(int size, double rho) {
   return exponential_correlation(size, rho).llt().matrixL().toDenseMatrix().cast<cf64>();
 }
@@ -192,8 +235,8 @@ class fading_tdl_model final : public channel::selective_channel_model {
         los_angle_(c.los_angle_rad),
         correlated_bs_(c.rho_bs > 0.0),
         correlated_ue_(c.rho_ue > 0.0),
-        l_bs_(cholesky_factor(c.antennas, c.rho_bs)),
-        l_ue_adjoint_(cholesky_factor(c.users, c.rho_ue).adjoint()),
+        l_bs_(c.rho_bs > 0.0 ? cholesky_factor(c.antennas, c.rho_bs) : cmat()),  // only used when correlated
+        l_ue_adjoint_(c.rho_ue > 0.0 ? cmat(cholesky_factor(c.users, c.rho_ue).adjoint()) : cmat()),
         temp_(c.antennas, c.users) {
     for (const double p : pdp.powers) amplitudes_.push_back(std::sqrt(p));
     const Eigen::Index taps = static_cast<Eigen::Index>(delays_.size());
@@ -388,12 +431,17 @@ std::vector<std::string> delay_spread_preset_names() {
 
 power_delay_profile model_power_delay_profile(const selective_channel_config& config) {
   validate(config);
+  power_delay_profile pdp;
   if (is_cdl_model(config.model)) {
     const auto cdl = cdl_profile(config.model);
-    return profile_from_table({cdl.normalised_delays, cdl.powers_db, cdl.los, 0.0}, config);
+    pdp = profile_from_table({cdl.normalised_delays, cdl.powers_db, cdl.los, 0.0}, config);
+  } else if (is_tdl(config.model)) {
+    pdp = profile_from_table(tdl_profile(config.model), config);
+  } else {
+    pdp = {{0.0}, {1.0}, 0.0};
   }
-  if (!is_tdl(config.model)) return {{0.0}, {1.0}, 0.0};
-  return profile_from_table(tdl_profile(config.model), config);
+  validate_table_sizes(config, pdp);
+  return pdp;
 }
 
 namespace {

@@ -75,7 +75,9 @@ std::vector<std::string> selective_channel_model_names();
 /// steps_per_frame outside [1, 4096], sinusoids outside [8, 1024], rho_bs/rho_ue outside
 /// [0, 1), a last tap beyond 1e6 samples, or an "awgn" channel with users > antennas; for
 /// CDL, bad geometry or a desired angle spread the §7.7.5.1 scaling misses by more than 1°
-/// (cdl_models.h).
+/// (cdl_models.h); or a state table above 2^26 complex entries (1 GiB), checked before any
+/// is allocated: sinusoids × taps × antennas × users (TDL/flat: phasors and rotations),
+/// antennas × users × rays (CDL steering), antennas² / users² (a rho_bs / rho_ue > 0 factor).
 std::unique_ptr<channel::selective_channel_model> create_selective_channel_model(
     const selective_channel_config& config);
 

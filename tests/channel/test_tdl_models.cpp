@@ -395,6 +395,63 @@ TEST(TdlModels, FewerThanEightSinusoidsAreRefusedAndDescriptionsSaySumOfSinusoid
   }
 }
 
+// Every fading entry of every tap is a sum of `sinusoids` phasors, and the model keeps two
+// such tables (current phasors and per-step rotations): sinusoids × taps × antennas × users
+// complex values each; CDL keeps an antennas × rays steering matrix per user (20 rays per
+// cluster, 1 for a LOS row); a correlated end an antennas² or users² Cholesky factor. Each
+// table is limited to 2^26 entries (1 GiB), checked before anything is allocated, so a
+// large configuration is a config_error naming the product, not std::bad_alloc.
+TEST(TdlModels, StateTablesAreBoundedBeforeTheyAreAllocated) {
+  const double limit = 67108864.0;  // 2^26
+  const auto refused = [](const selective_channel_config& c, const std::string& product) {
+    try {
+      (void)describe(c);  // validates without building the model
+    } catch (const config_error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find(product), std::string::npos) << what;
+      EXPECT_NE(what.find("2^26"), std::string::npos) << what;
+      return true;
+    }
+    return false;
+  };
+  // flat: one tap. 1024 sinusoids × 65536 antennas × 1 user is exactly 2^26.
+  selective_channel_config flat = make("flat", 65536, 1, 0.0, 7.68e6);
+  flat.sinusoids = 1024;
+  ASSERT_EQ(1024.0 * 65536.0, limit);
+  EXPECT_FALSE(refused(flat, "sinusoids × taps × antennas × users"));
+  flat.antennas = 65537;
+  EXPECT_TRUE(refused(flat, "sinusoids × taps × antennas × users"));
+  // TDL-C with exact delays: 24 taps. 16 × 24 × 1024 × 170 ≤ 2^26 < 16 × 24 × 1024 × 171.
+  selective_channel_config tdl = make("tdl-c", 1024, 170, 300e-9, 30.72e6);
+  ASSERT_EQ(model_power_delay_profile(tdl).delays.size(), 24U);
+  ASSERT_LE(16.0 * 24 * 1024 * 170, limit);
+  ASSERT_GT(16.0 * 24 * 1024 * 171, limit);
+  EXPECT_FALSE(refused(tdl, "sinusoids × taps × antennas × users"));
+  tdl.users = 171;
+  EXPECT_TRUE(refused(tdl, "sinusoids × taps × antennas × users"));
+  // Far beyond any memory (100 GiB per table): refused by the factory too, not bad_alloc.
+  tdl.users = 256;
+  tdl.sinusoids = 1024;
+  EXPECT_THROW((void)create_selective_channel_model(tdl), config_error);
+  // CDL-A: 23 clusters × 20 rays; CDL-D: 13 × 20 + 1 LOS ray.
+  selective_channel_config cdl = make("cdl-a", 1024, 142, 100e-9, 30.72e6);
+  ASSERT_LE(1024.0 * 142 * 460, limit);
+  ASSERT_GT(1024.0 * 143 * 460, limit);
+  EXPECT_FALSE(refused(cdl, "antennas × users × rays"));
+  cdl.users = 143;
+  EXPECT_TRUE(refused(cdl, "antennas × users × rays"));
+  cdl.model = "cdl-d";  // 261 rays: 1024 × 143 × 261 fits
+  EXPECT_FALSE(refused(cdl, "antennas × users × rays"));
+  // A correlated BS end: the antennas × antennas factor (8192² = 2^26).
+  selective_channel_config corr = make("tdl-a", 8192, 1, 100e-9, 7.68e6);
+  corr.rho_bs = 0.5;
+  EXPECT_FALSE(refused(corr, "antennas²"));
+  corr.antennas = 8193;
+  EXPECT_TRUE(refused(corr, "antennas²"));
+  corr.rho_bs = 0.0;  // uncorrelated: no factor is built
+  EXPECT_FALSE(refused(corr, "antennas²"));
+}
+
 TEST(TdlModels, DopplerFromSpeed) {
   // 120 km/h at 3.5 GHz: 33.333 m/s × 3.5e9 / 299792458 m/s = 389.158 Hz.
   EXPECT_NEAR(doppler_from_speed(120.0 / 3.6, 3.5e9), 389.158, 0.001);

@@ -3,13 +3,19 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace amimo {
 namespace {
@@ -99,6 +105,109 @@ TEST_F(FileIo, AbandonedOrFailedWritesLeaveNothingAndKeepTheOldFile) {
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir_)) ++files;
   EXPECT_EQ(files, 2);
   EXPECT_THROW(write_file_atomically(dir_ / "missing-dir" / "x.csv", "x"), io_error);
+}
+
+// Everything in the test's directory (names), sorted.
+std::vector<std::string> listing(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A rename that fails after an earlier file of the set was renamed: the earlier file is
+// taken back (it had no predecessor: removed) and the old file stays, so the directory
+// holds exactly the previous run's set. The failure is forced through the test hook: when
+// the writer asks for the backup name of b.json (after every temporary is written and
+// before any rename), the hook deletes b.json's temporary, so its rename finds nothing.
+TEST_F(FileIo, SetWhoseLaterRenameFailsLeavesThePreviousSetWhole) {
+  write_file_atomically(dir_ / "b.json", "old json");
+  std::uint64_t next = 1;
+  const fs::path b_temporary = file_io_testing::temporary_name(dir_ / "b.json", 2);
+  file_io_testing::set_temporary_name_source([&] {
+    const std::uint64_t v = next++;
+    if (v == 3) fs::remove(b_temporary);  // the backup name: both temporaries exist
+    return v;
+  });
+  const std::string csv = "new csv";
+  const std::string json = "new json";
+  const std::array<output_file, 2> files{{{dir_ / "a.csv", csv}, {dir_ / "b.json", json}}};
+  EXPECT_THROW(write_file_set_atomically(files), io_error);
+  file_io_testing::set_temporary_name_source({});
+  EXPECT_EQ(listing(dir_), std::vector<std::string>{"b.json"});
+  EXPECT_EQ(slurp(dir_ / "b.json"), "old json");
+}
+
+// A target the writer may not replace (immutable: chattr +i, where the file system and
+// privileges allow it). Before, a.csv was renamed and then b.json's rename failed: a new
+// a.csv beside the old b.json. Now the set is refused before any rename.
+TEST_F(FileIo, SetWithATargetThatCannotBeReplacedIsRefusedBeforeAnyRename) {
+  write_file_atomically(dir_ / "a.csv", "old csv");
+  write_file_atomically(dir_ / "b.json", "old json");
+  const std::string command = "chattr +i '" + (dir_ / "b.json").string() + "' 2>/dev/null";
+  if (std::system(command.c_str()) != 0) GTEST_SKIP() << "chattr +i is not available here";
+  const std::string csv = "new csv";
+  const std::string json = "new json";
+  const std::array<output_file, 2> files{{{dir_ / "a.csv", csv}, {dir_ / "b.json", json}}};
+  bool threw = false;
+  try {
+    write_file_set_atomically(files);
+  } catch (const io_error& e) {
+    threw = true;
+    EXPECT_NE(std::string(e.what()).find("b.json"), std::string::npos) << e.what();
+  }
+  (void)std::system(("chattr -i '" + (dir_ / "b.json").string() + "'").c_str());
+  EXPECT_TRUE(threw);
+  EXPECT_EQ(slurp(dir_ / "a.csv"), "old csv");
+  EXPECT_EQ(slurp(dir_ / "b.json"), "old json");
+  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"a.csv", "b.json"}));
+}
+
+// A file-size limit: the kernel sends SIGXFSZ, whose default action killed the process with
+// the temporaries half-written. Now the write fails with an error, and nothing is left.
+// (In a child process: the limit would hit the test runner's own files.)
+TEST_F(FileIo, FileSizeLimitIsAnErrorNotADeathAndLeavesNoTemporary) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    rlimit limit{1000, 1000};
+    if (::setrlimit(RLIMIT_FSIZE, &limit) != 0) ::_exit(3);
+    const std::string small = "x";
+    const std::string large(4096, 'y');
+    const std::array<output_file, 2> files{{{dir_ / "a.csv", small}, {dir_ / "b.bin", large}}};
+    try {
+      write_file_set_atomically(files);
+    } catch (const io_error&) {
+      ::_exit(0);
+    }
+    ::_exit(1);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_FALSE(WIFSIGNALED(status)) << "killed by signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(listing(dir_).empty());
+}
+
+// A legal name close to NAME_MAX (255 bytes): the temporary's longer name was refused
+// (ENAMETOOLONG), so the file could not be written at all.
+TEST_F(FileIo, LongLegalFileNamesCanBeWritten) {
+  const std::string name = std::string(244, 'n') + ".csv";
+  write_file_atomically(dir_ / name, "long");
+  EXPECT_EQ(slurp(dir_ / name), "long");
+  const std::string csv = "a";
+  const std::string json = "b";
+  const std::array<output_file, 2> files{{{dir_ / name, csv}, {dir_ / (std::string(250, 'm') + ".json"), json}}};
+  write_file_set_atomically(files);
+  EXPECT_EQ(slurp(dir_ / name), "a");
+  EXPECT_EQ(listing(dir_).size(), 2U);
 }
 
 }  // namespace

@@ -2,10 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <functional>
 #include <stdexcept>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -148,6 +153,37 @@ TEST(ThreadPool, NestedJobsAndAStartedJobsExceptionReachTheWaiter) {
   pool.start(j, 5, nothing);  // reusable once waited for
   EXPECT_NO_THROW(pool.wait(j));
 }
+
+// A thread that cannot be started (here: an address-space limit far below 512 thread
+// stacks) must reach the caller as an exception. The threads already started waited on the
+// pool's condition variable while the constructor unwound, and the process hung (amimo-sweep
+// --threads 256 under ulimit -v). In a child process, with an alarm as the hang detector;
+// not under AddressSanitizer, whose shadow memory cannot live under such a limit.
+#if !defined(__SANITIZE_ADDRESS__)
+TEST(ThreadPool, AThreadThatCannotStartIsAnExceptionNotAHang) {
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::alarm(20);
+    rlimit limit{};
+    limit.rlim_cur = limit.rlim_max = rlim_t{256} << 20U;
+    if (::setrlimit(RLIMIT_AS, &limit) != 0) ::_exit(3);
+    try {
+      thread_pool pool(512);
+    } catch (const std::system_error&) {
+      ::_exit(0);
+    } catch (...) {
+      ::_exit(4);
+    }
+    ::_exit(5);  // every thread started: the limit did not bite
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_FALSE(WIFSIGNALED(status)) << "the child hung (alarm) or died: signal " << WTERMSIG(status);
+  if (WEXITSTATUS(status) == 5) GTEST_SKIP() << "512 threads fit in 256 MiB here";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+#endif
 
 }  // namespace
 }  // namespace amimo

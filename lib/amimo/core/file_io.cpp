@@ -2,6 +2,7 @@
 #include <amimo/core/file_io.h>
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -56,6 +57,37 @@ std::uint64_t next_name_value() {
   return generator();
 }
 
+// A file-size limit (RLIMIT_FSIZE) sends SIGXFSZ, whose default action kills the process
+// and leaves the temporaries half-written; ignored (once, and only while it still has its
+// default action, so a program's own handler stays), the write fails with EFBIG and is
+// reported and cleaned up like any other.
+void ignore_file_size_signal() noexcept {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current {};
+    if (::sigaction(SIGXFSZ, nullptr, &current) == 0 && current.sa_handler == SIG_DFL &&
+        (current.sa_flags & SA_SIGINFO) == 0) {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      sigemptyset(&ignore.sa_mask);
+      (void)::sigaction(SIGXFSZ, &ignore, nullptr);
+    }
+  });
+}
+
+// A name next to `target` for a hidden companion file ("." + stem + tag + 16 hex digits),
+// kept within NAME_MAX: a long (legal) target name is shortened in the companion's name
+// instead of making the companion impossible to create.
+std::filesystem::path companion_name(const std::filesystem::path& target, const char* tag, std::uint64_t value) {
+  char suffix[48];
+  std::snprintf(suffix, sizeof suffix, "%s%016llx", tag, static_cast<unsigned long long>(value));
+  constexpr std::size_t name_max = 255;
+  std::string stem = target.filename().string();
+  const std::size_t room = name_max - 1 - std::char_traits<char>::length(suffix);
+  if (stem.size() > room) stem.resize(room);
+  return target.parent_path() / ("." + stem + suffix);
+}
+
 }  // namespace
 
 std::string read_bounded_file(const std::filesystem::path& path, std::uintmax_t max_bytes, std::string_view what) {
@@ -104,6 +136,7 @@ atomic_file_writer::atomic_file_writer(std::filesystem::path target, unsigned mo
   if (target_.empty() || !target_.has_filename()) {
     throw io_error("cannot write " + quoted(target_) + ": not a file name");
   }
+  ignore_file_size_signal();
   int error = 0;
   for (int attempt = 0; attempt < file_io_testing::temporary_name_attempts; ++attempt) {
     std::filesystem::path candidate = file_io_testing::temporary_name(target_, next_name_value());
@@ -203,7 +236,66 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
       throw io_error("cannot write " + quoted(w->target()) + ": a directory is in the way");
     }
   }
-  for (const auto& w : writers) w->commit();
+  // The renames as one step: every existing target is first hard-linked to a backup name
+  // (a target that cannot be linked — immutable, another user's in a sticky directory — is
+  // one the rename could not replace either, so the set is refused before anything is
+  // renamed); a rename that still fails puts the backups back and removes the new files
+  // that had no predecessor, so the previous set stands whole.
+  struct slot {
+    std::filesystem::path backup;  // empty: no previous file
+    bool renamed = false;
+  };
+  std::vector<slot> slots(writers.size());
+  const auto remove_backups = [&] {
+    for (const slot& sl : slots) {
+      if (!sl.backup.empty()) (void)::unlink(sl.backup.c_str());
+    }
+  };
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    const std::filesystem::path& target = writers[i]->target();
+    struct stat st {};
+    if (::lstat(target.c_str(), &st) != 0) {
+      if (errno == ENOENT) continue;
+      const int error = errno;
+      remove_backups();
+      throw io_error("cannot write " + quoted(target) + ": " + system_message(error));
+    }
+    int error = 0;
+    for (int attempt = 0; attempt < file_io_testing::temporary_name_attempts; ++attempt) {
+      std::filesystem::path candidate = companion_name(target, ".bak-", next_name_value());
+      if (::link(target.c_str(), candidate.c_str()) == 0) {
+        slots[i].backup = std::move(candidate);
+        error = 0;
+        break;
+      }
+      error = errno;
+      if (error != EEXIST && error != EINTR) break;
+    }
+    if (error != 0) {
+      remove_backups();
+      throw io_error("cannot write " + quoted(target) + ": cannot replace the existing file (" +
+                     system_message(error) + "); nothing was written");
+    }
+  }
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    try {
+      writers[i]->commit();
+      slots[i].renamed = true;
+    } catch (const io_error&) {
+      for (std::size_t k = 0; k < i; ++k) {
+        const std::filesystem::path& target = writers[k]->target();
+        if (!slots[k].backup.empty()) {
+          (void)::rename(slots[k].backup.c_str(), target.c_str());
+          slots[k].backup.clear();
+        } else {
+          (void)::unlink(target.c_str());
+        }
+      }
+      remove_backups();
+      throw;
+    }
+  }
+  remove_backups();
 }
 
 namespace file_io_testing {
@@ -214,9 +306,7 @@ void set_temporary_name_source(std::function<std::uint64_t()> source) {
 }
 
 std::filesystem::path temporary_name(const std::filesystem::path& target, std::uint64_t value) {
-  char suffix[32];
-  std::snprintf(suffix, sizeof suffix, ".tmp-%016llx", static_cast<unsigned long long>(value));
-  return target.parent_path() / ("." + target.filename().string() + suffix);
+  return companion_name(target, ".tmp-", value);
 }
 
 }  // namespace file_io_testing

@@ -40,7 +40,9 @@ std::string read_bounded_file(const std::filesystem::path& path, std::uintmax_t 
 class atomic_file_writer {
  public:
   /// Creates the temporary next to `target` with permissions `mode` (before the umask;
-  /// 0600 for secrets). Throws amimo::io_error naming the target when it cannot.
+  /// 0600 for secrets). Throws amimo::io_error naming the target when it cannot. The first
+  /// writer sets SIGXFSZ to ignored if it still has its default action (which kills the
+  /// process at a file-size limit): the write then fails with an error instead.
   explicit atomic_file_writer(std::filesystem::path target, unsigned mode = 0666);
   atomic_file_writer(const atomic_file_writer&) = delete;
   atomic_file_writer& operator=(const atomic_file_writer&) = delete;
@@ -82,15 +84,20 @@ struct output_file {
 };
 
 /// Writes files that are one result (a run's CSV, JSON and images) as a set: every file is
-/// written to its temporary and synced first; then, if no target name is a directory (the
-/// failure a rename can still meet), all are renamed. So a failure (a full disk, a file-size
-/// limit, a directory in the way) leaves the previous run's set as it was — never new files
-/// beside an old run's — and no temporary behind. Throws amimo::io_error naming the file.
+/// written to its temporary and synced first; then, if no target name is a directory, every
+/// existing target is hard-linked to a backup and all are renamed; a rename that fails puts
+/// the backups back (and removes new files that had no predecessor). So a failure (a full
+/// disk, a file-size limit, a directory in the way, a target that cannot be replaced) leaves
+/// the previous run's set as it was — never new files beside an old run's — and no temporary
+/// or backup behind. Throws amimo::io_error naming the file. (A file system without hard
+/// links refuses to replace an existing set; a crash between the renames can still leave a
+/// mixed set, with the backups as hidden ".name.bak-…" files beside it.)
 void write_file_set_atomically(std::span<const output_file> files, unsigned mode = 0666);
 
 namespace file_io_testing {
 /// Tests only: the 64-bit values that name temporaries ("." + filename + ".tmp-" + 16 hex
-/// digits) come from `source` instead of the system's random generator; an empty function
+/// digits, the filename shortened to keep the name within 255 bytes) and backups
+/// (".bak-") come from `source` instead of the system's random generator; an empty function
 /// restores it. Lets a test plant files and symlinks at every name a writer will try.
 void set_temporary_name_source(std::function<std::uint64_t()> source);
 /// The temporary name a writer of `target` derives from `value`.

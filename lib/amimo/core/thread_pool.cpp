@@ -32,7 +32,20 @@ thread_pool::thread_pool(int threads, bool caller_joins, std::chrono::microsecon
     : caller_joins_(caller_joins), spin_(spin) {
   const int count = (threads > 0 ? threads : hardware_threads()) - (caller_joins ? 1 : 0);
   workers_.reserve(static_cast<std::size_t>(count));
-  for (int i = 0; i < count; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  try {
+    for (int i = 0; i < count; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  } catch (...) {
+    // A thread that cannot be started (a process or memory limit): the ones already
+    // running wait on changed_, so they are stopped and joined before the exception leaves
+    // (unwinding past them destroyed the condition variable under its waiters: a hang).
+    {
+      const std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    for (std::thread& t : workers_) t.join();
+    throw;
+  }
 }
 
 thread_pool::~thread_pool() {

@@ -279,11 +279,8 @@ int main(int argc, char** argv) {
     if (o.array_given) analog_options["array"] = std::to_string(o.array);
     analog::apply_analog_options(profile, analog_options);
     if (from_file) {
-      file_matrix = read_matrix_market(o.matrix_path);
-      if (file_matrix.rows() > kMaxSize) {
-        throw config_error(fmt::format("matrix '{}' is {} x {}; amimo-solve handles up to {} x {}", o.matrix_path,
-                                       file_matrix.rows(), file_matrix.cols(), kMaxSize, kMaxSize));
-      }
+      // The cap is checked on the file's size line, before the matrix is allocated.
+      file_matrix = read_matrix_market(o.matrix_path, kMaxSize);
       n = static_cast<int>(file_matrix.rows());
       structure = file_matrix == file_matrix.adjoint() ? solver::matrix_structure::hermitian
                                                        : solver::matrix_structure::general;

@@ -36,6 +36,22 @@ printf '%%%%MatrixMarket matrix coordinate real general\n2 2 2\n1 1 1\n3 1 1\n' 
 expect_error index-out-of-range 2 "index.mtx', line 4: index (3, 1) is outside" --matrix "$work/index.mtx"
 printf '%%%%MatrixMarket matrix coordinate pattern general\n2 2 1\n1 1\n' >"$work/pattern.mtx"
 expect_error pattern-matrix 2 "pattern" --matrix "$work/pattern.mtx"
+# A size line above amimo-solve's 512 is refused on that line, before the matrix is
+# allocated: the 58-byte header of a 4096 x 4096 matrix (256 MiB) costs no more memory than
+# refusing a 2 x 3 one (it read the whole matrix first: ~190 MB more).
+printf '%%%%MatrixMarket matrix coordinate real general\n4096 4096 0\n' >"$work/big.mtx"
+expect_error oversized-matrix 2 "big.mtx', line 2: the matrix is 4096 x 4096, larger than the 512 x 512" \
+  --matrix "$work/big.mtx"
+check "oversized-matrix: refused before allocating (peak RSS within 64 MiB of a 2 x 3 refusal)" python3 - "$solve" "$work" <<'PY'
+import os, subprocess, sys
+def peak_kib(matrix):
+    p = subprocess.Popen([sys.argv[1], "--matrix", matrix], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 2, status
+    return usage.ru_maxrss
+base, big = peak_kib(sys.argv[2] + "/nonsquare.mtx"), peak_kib(sys.argv[2] + "/big.mtx")
+assert big - base < 64 * 1024, (base, big)
+PY
 mkdir -p "$work/ro" && touch "$work/ro/file"
 expect_error unwritable-out 3 "output directory" --out "$work/ro/file/sub" --trials 1
 

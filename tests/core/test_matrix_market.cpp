@@ -237,6 +237,30 @@ TEST_F(MatrixMarket, MalformedContentThrowsConfigErrorNamingFileAndLine) {
   }
 }
 
+// A caller's own cap is checked on the size line: the 4096 x 4096 header of an otherwise
+// empty file (a 256 MiB matrix) is refused with the caller's limit, and a matrix within it
+// still reads. (amimo-solve read such a header into memory before its own check.)
+TEST_F(MatrixMarket, CallersSizeCapIsCheckedOnTheSizeLine) {
+  const std::string header = write_text("big.mtx", "%%MatrixMarket matrix coordinate real general\n4096 4096 0\n");
+  try {
+    read_matrix_market(header, 512);
+    FAIL() << "expected config_error";
+  } catch (const config_error& e) {
+    EXPECT_NE(std::string(e.what()).find("line 2: the matrix is 4096 x 4096, larger than the 512 x 512"),
+              std::string::npos)
+        << e.what();
+  }
+  const std::string small = write_text("small.mtx", "%%MatrixMarket matrix coordinate real general\n3 3 1\n2 2 5\n");
+  EXPECT_THROW(read_matrix_market(small, 2), config_error);
+  const cmat a = read_matrix_market(small, 3);
+  EXPECT_EQ(a.rows(), 3);
+  EXPECT_EQ(a(1, 1), cf64(5.0, 0.0));
+  // A cap above the reader's own is the reader's own.
+  EXPECT_THROW(read_matrix_market(write_text("huge.mtx", "%%MatrixMarket matrix coordinate real general\n4097 4097 0\n"),
+                                  1 << 20),
+               config_error);
+}
+
 TEST_F(MatrixMarket, UnreadableFilesThrowIoError) {
   try {
     read_matrix_market(path("missing.mtx"));

@@ -210,7 +210,7 @@ void store(cmat& a, Eigen::Index i, Eigen::Index j, cf64 value, mm_symmetry symm
   }
 }
 
-cmat parse(std::istream& in, const std::string& path) {
+cmat parse(std::istream& in, const std::string& path, int max_size) {
   mm_reader reader(in, path);
   const mm_header h = parse_banner(reader);
 
@@ -229,10 +229,10 @@ cmat parse(std::istream& in, const std::string& path) {
     reader.fail("the matrix is " + std::to_string(rows) + " x " + std::to_string(cols) +
                 "; a linear solve needs a square matrix");
   }
-  if (rows > max_matrix_market_size) {
+  // Checked here, on the size line: nothing of the matrix's size is allocated before.
+  if (rows > max_size) {
     reader.fail("the matrix is " + std::to_string(rows) + " x " + std::to_string(cols) + ", larger than the " +
-                std::to_string(max_matrix_market_size) + " x " + std::to_string(max_matrix_market_size) +
-                " this reader accepts");
+                std::to_string(max_size) + " x " + std::to_string(max_size) + " accepted here");
   }
   const long long n = rows;
   const long long capacity = stored_entries(n, h.symmetry);
@@ -327,11 +327,11 @@ void append_number(std::string& out, double value) {
 
 }  // namespace
 
-cmat read_matrix_market(const std::string& path) {
+cmat read_matrix_market(const std::string& path, int max_size) {
   // Bounded: a regular file of at most max_matrix_market_file_bytes (a directory, FIFO or
   // device is refused before anything is read).
   std::istringstream in(read_bounded_file(path, max_matrix_market_file_bytes, "Matrix Market file"));
-  return parse(in, path);
+  return parse(in, path, std::clamp(max_size, 1, max_matrix_market_size));
 }
 
 void write_matrix_market(const std::string& path, cmat_cref a) {

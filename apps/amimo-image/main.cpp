@@ -2,6 +2,7 @@
 // backend recovers it (the image-transmission recovery demo, lib/amimo/demo/).
 
 #include <amimo/core/error.h>
+#include <amimo/core/stop_signals.h>
 #include <amimo/core/version.h>
 #include <amimo/demo/image_link.h>
 #include <amimo/demo/image_output.h>
@@ -11,28 +12,9 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <optional>
-
-namespace {
-
-std::atomic<bool> g_stop{false};
-
-// SIGINT or SIGTERM: no more channel blocks are sent; the run ends and writes what it has.
-extern "C" void on_stop_signal(int) { g_stop = true; }
-
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace amimo;
@@ -138,8 +120,8 @@ int main(int argc, char** argv) {
   try {
     // Once the header is out, SIGINT/SIGTERM end the run after the current channel block; what
     // was received is written (status 130).
-    install_stop_handlers();
-    const demo::image_link_result result = demo::run_image_link(*image, config, &g_stop);
+    const std::atomic<bool>& stop = install_stop_handlers();
+    const demo::image_link_result result = demo::run_image_link(*image, config, &stop);
     std::fputs(demo::result_table(result).c_str(), stdout);
     demo::write_outputs(*image, config, info, result);
     std::printf("# Wrote %s/original.png, recovered-*.png (%zu), mosaic.png, image.csv, image.json%s\n",

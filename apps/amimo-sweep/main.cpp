@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
+#include <amimo/core/stop_signals.h>
 #include <amimo/core/version.h>
 #include <amimo/remote/remote_solver.h>
 #include <amimo/report/atomic_file.h>
@@ -39,14 +40,6 @@ extern "C" void on_signal(int signal_number) {
   } else {
     g_control.stop_run = true;
   }
-}
-
-void install_signal_handlers() {
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
 }
 
 std::string read_text_file(const std::string& path) {
@@ -207,7 +200,7 @@ int main(int argc, char** argv) {
   const bool live = progress == "on" || (progress == "auto" && isatty(STDERR_FILENO) != 0);
   // The handlers first: once the header is out, a signal is the run's to handle (scripts
   // wait for the header before they signal).
-  install_signal_handlers();
+  amimo::install_stop_signal_handler(on_signal);
   std::fputs(sweep::parameter_header(config, command_line).c_str(), stdout);
   std::fputs(sweep::table_header(config).c_str(), stdout);
   std::fflush(stdout);

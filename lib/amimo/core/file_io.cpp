@@ -298,6 +298,17 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
   remove_backups();
 }
 
+void output_file_set::add(std::filesystem::path path, std::string content) {
+  files_.emplace_back(std::move(path), std::move(content));
+}
+
+void output_file_set::commit(unsigned mode) const {
+  std::vector<output_file> files;
+  files.reserve(files_.size());
+  for (const auto& [path, content] : files_) files.push_back({path, content});
+  write_file_set_atomically(files, mode);
+}
+
 namespace file_io_testing {
 
 void set_temporary_name_source(std::function<std::uint64_t()> source) {

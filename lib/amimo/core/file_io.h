@@ -19,6 +19,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace amimo {
 
@@ -93,6 +95,20 @@ struct output_file {
 /// links refuses to replace an existing set; a crash between the renames can still leave a
 /// mixed set, with the backups as hidden ".name.bak-…" files beside it.)
 void write_file_set_atomically(std::span<const output_file> files, unsigned mode = 0666);
+
+/// A result's output files assembled in memory (contents owned), then written together by
+/// commit() through write_file_set_atomically: a writer adds its CSV, JSON and encoded PNGs
+/// and nothing reaches the disk until every file of the set is ready.
+class output_file_set {
+ public:
+  void add(std::filesystem::path path, std::string content);
+  /// Writes every file added (write_file_set_atomically). Throws amimo::io_error.
+  void commit(unsigned mode = 0666) const;
+  std::size_t size() const noexcept { return files_.size(); }
+
+ private:
+  std::vector<std::pair<std::filesystem::path, std::string>> files_;
+};
 
 namespace file_io_testing {
 /// Tests only: the 64-bit values that name temporaries ("." + filename + ".tmp-" + 16 hex

@@ -6,9 +6,11 @@
 
 #include <amimo/analog/analog_profile.h>
 #include <amimo/analog/cost_model.h>
+#include <amimo/core/cli_decimal.h>
 #include <amimo/core/error.h>
 #include <amimo/core/matrix_market.h>
 #include <amimo/core/rng.h>
+#include <amimo/core/stop_signals.h>
 #include <amimo/core/version.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/command_line.h>
@@ -24,6 +26,7 @@
 
 #include <unistd.h>
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -58,11 +61,15 @@ struct options {
   std::string out;
 };
 
-/// Everything measured in one trial (one matrix, one right-hand side).
+/// Everything measured in one trial (one matrix, one right-hand side). A backend whose
+/// set_matrix or solve says !ok (the matrix singular to its precision, or non-finite, or a
+/// solution that overflowed) returned no x: that trial is *unusable* for it, its error is NaN
+/// (not the 1.0 of the zero vector it returns), and it counts in no statistic of that backend.
 struct trial_result {
   std::vector<double> iterate_error;  ///< ‖x_k − x‖/‖x‖ per iteration k (NaN: no analog estimate)
   double final_error = kNaN;          ///< of the X the analog backend returned (fallback included)
-  bool fallback = false;
+  bool unusable = false;              ///< the analog backend returned no x (fallback included)
+  bool fallback = false;              ///< answered by the digital fallback (only when usable)
   std::string fallback_reason;  ///< "", "unstable circuit", "diverged", "not converged", "other"
   int iterations = 0;
   double residual = kNaN;
@@ -71,8 +78,25 @@ struct trial_result {
   double programming_seconds = 0.0, programming_joules = 0.0, endurance_fraction = 0.0;
   double lp_error = kNaN;
   bool lp_fallback = false;
+  bool lp_unusable = false;
   double f32_error = kNaN, f64_error = kNaN;
+  bool f32_unusable = false, f64_unusable = false;
 };
+
+/// How the unusable trials are named wherever they are counted.
+constexpr const char* kUnusable = "unusable (singular / non-finite)";
+
+/// Loads A into `backend` and solves for b; the relative error of its x, or NaN (and
+/// `unusable` set) when the backend says it returned no x.
+double reference_error(solver::linear_solver& backend, const cmat& a, solver::matrix_structure structure,
+                       const cmat& b, cmat& x, const cvec& x_true, bool& unusable, bool* fallback = nullptr) {
+  const solver::matrix_status loaded = backend.set_matrix(a, structure);
+  x.setZero();
+  const solver::solve_status status = backend.solve(x, b);
+  unusable = !loaded.ok || !status.ok;
+  if (fallback != nullptr) *fallback = !unusable && status.fallback;
+  return unusable ? kNaN : (x.col(0) - x_true).norm() / x_true.norm();
+}
 
 /// Quantile q of the finite values (linear interpolation between order statistics); NaN if none.
 double quantile(std::vector<double> values, double q) {
@@ -181,18 +205,23 @@ void validate(const options& o) {
 struct iteration_stats {
   std::vector<double> median, p10, p90;  ///< analog solves
   std::vector<int> trials;               ///< analog solves with an estimate at k
-  std::vector<double> all_median, all_p10, all_p90;  ///< all trials
+  std::vector<double> all_median, all_p10, all_p90;  ///< all trials with an answer
   std::vector<int> all_trials;
   int fallbacks = 0;
+  int unusable = 0;  ///< trials the analog backend returned no x for: in no statistic
 };
 
 iteration_stats summarise_iterations(const std::vector<trial_result>& results, int iters) {
   iteration_stats s;
-  for (const trial_result& r : results) s.fallbacks += r.fallback ? 1 : 0;
+  for (const trial_result& r : results) {
+    s.fallbacks += r.fallback ? 1 : 0;
+    s.unusable += r.unusable ? 1 : 0;
+  }
   for (int k = 0; k < iters; ++k) {
     std::vector<double> pool;
     std::vector<double> all;
     for (const trial_result& r : results) {
+      if (r.unusable) continue;
       const double e = r.fallback ? r.final_error : r.iterate_error[static_cast<std::size_t>(k)];
       if (!std::isfinite(e)) continue;
       all.push_back(e);
@@ -218,41 +247,64 @@ nlohmann::ordered_json json_number(double v) {
   return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json();
 }
 
+/// Which trials a statistic is over.
+enum class over_trials {
+  all,     ///< every trial
+  usable,  ///< trials the analog backend returned an x for (fallbacks included)
+  analog,  ///< analog solves: usable and not answered by the fallback
+};
+
 template <typename F>
-std::vector<double> collect(const std::vector<trial_result>& results, F field, bool analog_only = false) {
+std::vector<double> collect(const std::vector<trial_result>& results, F field, over_trials which = over_trials::all) {
   std::vector<double> out;
   for (const trial_result& r : results) {
-    if (analog_only && r.fallback) continue;
+    if (which != over_trials::all && r.unusable) continue;
+    if (which == over_trials::analog && r.fallback) continue;
     out.push_back(field(r));
   }
   return out;
+}
+
+/// "3.1e-07" or, when some trials were unusable for the backend, "3.1e-07 (over 3 trials;
+/// 2 unusable (singular / non-finite))".
+std::string reference_text(double median_error, int trials, int unusable) {
+  if (unusable == 0) return sci(median_error);
+  return fmt::format("{} (over {} of {} trials; {} {})", sci(median_error), trials - unusable, trials, unusable,
+                     kUnusable);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace amimo;
+  ignore_broken_pipe();
   CLI::App app{"amimo-solve: relative error per refinement iteration of the analog HP-INV solver on A x = b"};
   app.set_version_flag("--version", std::string(version_string));
   // A repeated option takes its last value, so a flag appended to a command overrides.
   app.option_defaults()->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
 
   options o;
-  app.add_option("--size,-n", o.size, "matrix size n (1..512; default 16)");
+  app.add_option("--size,-n", o.size, "matrix size n (1..512; default 16)")->transform(decimal_integer<int>());
   app.add_option("--cond", o.cond, "condition number of the generated matrices (>= 1; default 10)");
   app.add_option("--kind", o.kind,
                  "dominant (default): I + off-diagonal part, unit diagonal | spd: Q diag(l) Q^T | general: U diag(s) V^T (the INV circuit settles only when every "
                  "eigenvalue has a positive real part; others fall back to digital)");
-  app.add_option("--matrix", o.matrix_path, "Matrix Market file (overrides --size, --cond, --kind)");
-  app.add_option("--iters", o.iters, "refinement iterations (1..64; the maximum when --tol > 0; default 10)");
+  auto* o_matrix = app.add_option("--matrix", o.matrix_path,
+                                  "Matrix Market file (overrides --size, --cond, --kind; refused when the digital "
+                                  "f64 reference finds it singular)");
+  app.add_option("--iters", o.iters, "refinement iterations (1..64; the maximum when --tol > 0; default 10)")
+      ->transform(decimal_integer<int>());
   app.add_option("--tol", o.tol, "stop when the chip-measured relative residual <= tol (default 0: fixed iterations)");
   app.add_option("--profile", o.profile,
                  "analog profile: paper-board (default; the paper's LP-INV mapping A0 = D0/L) | projected | "
                  "feedback-board | feedback-projected (amimo's feedback mapping) | ideal, or a YAML path");
-  auto* o_array = app.add_option("--array", o.array, "physical array size override (2..256)");
-  app.add_option("--trials", o.trials, "independent trials (matrix, right-hand side, chip programming; default 20)");
-  app.add_option("--seed", o.seed, "random seed (default 1)");
-  app.add_option("--out", o.out, "output directory for solve.csv, solve.json, solve.png");
+  auto* o_array =
+      app.add_option("--array", o.array, "physical array size override (2..256)")->transform(decimal_integer<int>());
+  app.add_option("--trials", o.trials, "independent trials (matrix, right-hand side, chip programming; default 20)")
+      ->transform(decimal_integer<int>());
+  app.add_option("--seed", o.seed, "random seed (decimal, 0..2^64-1; default 1)")
+      ->transform(decimal_integer<std::uint64_t>());
+  auto* o_out = app.add_option("--out", o.out, "output directory for solve.csv, solve.json, solve.png");
 
   try {
     app.parse(argc, argv);
@@ -261,6 +313,16 @@ int main(int argc, char** argv) {
     return rc == 0 ? 0 : 2;
   }
   o.array_given = static_cast<bool>(*o_array);
+  // Given but empty is refused: --matrix "" would silently use generated matrices and
+  // --out "" silently write nothing.
+  if (*o_matrix && o.matrix_path.empty()) {
+    std::cerr << "amimo-solve: configuration error: --matrix must name a Matrix Market file (got an empty value)\n";
+    return 2;
+  }
+  if (*o_out && o.out.empty()) {
+    std::cerr << "amimo-solve: configuration error: --out must name a directory (got an empty value)\n";
+    return 2;
+  }
 
   const std::string command_line = report::command_line(argc, argv);
 
@@ -284,6 +346,13 @@ int main(int argc, char** argv) {
       n = static_cast<int>(file_matrix.rows());
       structure = file_matrix == file_matrix.adjoint() ? solver::matrix_structure::hermitian
                                                        : solver::matrix_structure::general;
+      // The same matrix every trial: one the digital f64 reference cannot solve would give
+      // trials that are all unusable, so it is refused here, before anything is written.
+      if (!solver::create_linear_solver({"digital-f64", {}}, n, 0)->set_matrix(file_matrix, structure).ok) {
+        throw config_error(fmt::format("matrix '{}' ({} x {}) is singular to working precision: the digital f64 "
+                                       "reference cannot solve it, so there is no A x = b to refine",
+                                       o.matrix_path, n, n));
+      }
     }
     if (!o.out.empty()) report::ensure_writable_directory(o.out);
   } catch (const config_error& e) {
@@ -296,6 +365,11 @@ int main(int argc, char** argv) {
   const bool complex_matrix = from_file && file_matrix.imag().cwiseAbs().maxCoeff() > 0.0;
   const char* structure_name = structure == solver::matrix_structure::hermitian ? "hermitian" : "general";
   const std::vector<std::pair<std::string, std::string>> profile_description = analog::describe(profile);
+
+  // From the header on, SIGINT/SIGTERM end the run after the current trial: what was measured
+  // is printed and written (status 130). A closed stdout (`| head`) does not stop the run:
+  // writes to it fail quietly and the files are still written.
+  const std::atomic<bool>& stop = install_stop_handlers();
 
   // --- header: parameters, seed and version first ---------------------------------------------
   {
@@ -334,6 +408,7 @@ int main(int argc, char** argv) {
 
   // --- trials ---------------------------------------------------------------------------------
   std::vector<trial_result> results;
+  bool interrupted = false;
   try {
     auto backend = analog::create_analog_backend(profile, analog::analog_mode::refine, n, derive_seed(o.seed, {1000}));
     auto lp_backend =
@@ -361,6 +436,10 @@ int main(int argc, char** argv) {
     const bool live = isatty(STDERR_FILENO) != 0;
     cmat x(dim, 1), b(dim, 1);
     for (int t = 0; t < o.trials; ++t) {
+      if (stop.load()) {  // SIGINT/SIGTERM: the trials done so far are the result
+        interrupted = true;
+        break;
+      }
       const auto trial = static_cast<std::uint64_t>(t);
       rng gen(derive_seed(o.seed, {trial}));
       const cmat a = from_file ? file_matrix : generate_matrix(o.kind, n, o.cond, gen);
@@ -374,7 +453,7 @@ int main(int argc, char** argv) {
       r.iterate_error.assign(static_cast<std::size_t>(o.iters), kNaN);
       current = &r;
       backend->reseed(derive_seed(o.seed, {2, trial}));
-      backend->set_matrix(a, structure);
+      const bool loaded = backend->set_matrix(a, structure).ok;
       r.programming_seconds = backend->last_programming_cost().seconds;
       r.programming_joules = backend->last_programming_cost().joules;
       r.endurance_fraction = backend->last_programming_cost().endurance_fraction;
@@ -382,14 +461,19 @@ int main(int argc, char** argv) {
       x.setZero();
       const solver::solve_status status = backend->solve(x, b);
       current = nullptr;
-      r.final_error = relative_error(x.col(0), x_true);
-      r.fallback = status.fallback;
-      r.fallback_reason = status.fallback ? fallback_reason(*backend) : "";
-      r.iterations = status.iterations;
-      r.residual = status.residual;
-      r.solve_seconds = backend->last_solve_cost().seconds;
-      r.solve_joules = backend->last_solve_cost().joules;
-      if (!r.fallback) {
+      // No x (singular / non-finite, also through the fallback): no error, no iterates, no
+      // cost — and not an analog solve.
+      r.unusable = !loaded || !status.ok;
+      r.final_error = r.unusable ? kNaN : relative_error(x.col(0), x_true);
+      r.fallback = !r.unusable && status.fallback;
+      r.fallback_reason = r.fallback ? fallback_reason(*backend) : "";
+      r.iterations = r.unusable ? 0 : status.iterations;
+      r.residual = r.unusable ? kNaN : status.residual;
+      r.solve_seconds = r.unusable ? kNaN : backend->last_solve_cost().seconds;
+      r.solve_joules = r.unusable ? kNaN : backend->last_solve_cost().joules;
+      if (r.unusable) {
+        std::fill(r.iterate_error.begin(), r.iterate_error.end(), kNaN);
+      } else if (!r.fallback) {
         // Converged early (--tol): the estimate stays what it was at the last iteration.
         for (std::size_t k = 1; k < r.iterate_error.size(); ++k) {
           if (!std::isfinite(r.iterate_error[k])) r.iterate_error[k] = r.iterate_error[k - 1];
@@ -397,19 +481,9 @@ int main(int argc, char** argv) {
       }
 
       lp_backend->reseed(derive_seed(o.seed, {2, trial}));
-      lp_backend->set_matrix(a, structure);
-      x.setZero();
-      r.lp_fallback = lp_backend->solve(x, b).fallback;
-      r.lp_error = relative_error(x.col(0), x_true);
-
-      f32->set_matrix(a, structure);
-      x.setZero();
-      f32->solve(x, b);
-      r.f32_error = relative_error(x.col(0), x_true);
-      f64->set_matrix(a, structure);
-      x.setZero();
-      f64->solve(x, b);
-      r.f64_error = relative_error(x.col(0), x_true);
+      r.lp_error = reference_error(*lp_backend, a, structure, b, x, x_true, r.lp_unusable, &r.lp_fallback);
+      r.f32_error = reference_error(*f32, a, structure, b, x, x_true, r.f32_unusable);
+      r.f64_error = reference_error(*f64, a, structure, b, x, x_true, r.f64_unusable);
 
       results.push_back(std::move(r));
       if (live) {
@@ -431,28 +505,33 @@ int main(int argc, char** argv) {
 
   // --- table and summary ----------------------------------------------------------------------
   const iteration_stats stats = summarise_iterations(results, o.iters);
+  const int done = static_cast<int>(results.size());  // o.trials unless interrupted
   const report::text_table table({
       {"Iteration", {{"k", 9}}},
       {"rel. error (simulated), analog solves", {{"median", 10}, {"p10", 10}, {"p90", 10}, {"trials", 6}}},
       {"all trials (fallback: returned x)", {{"median", 10}, {"p10", 10}, {"p90", 10}, {"trials", 6}}},
       {"Fallbacks", {{"digital", 7}}},
+      {"Unusable", {{"no x", 8}}},
   });
   std::string text = table.header();
   for (int k = 0; k < o.iters; ++k) {
     const auto i = static_cast<std::size_t>(k);
     text += table.row({std::to_string(k + 1), sci(stats.median[i]), sci(stats.p10[i]), sci(stats.p90[i]),
                        std::to_string(stats.trials[i]), sci(stats.all_median[i]), sci(stats.all_p10[i]),
-                       sci(stats.all_p90[i]), std::to_string(stats.all_trials[i]), std::to_string(stats.fallbacks)});
+                       sci(stats.all_p90[i]), std::to_string(stats.all_trials[i]), std::to_string(stats.fallbacks),
+                       std::to_string(stats.unusable)});
   }
   text += "# rel. error = ||x_k - x||_2 / ||x||_2 after k iterations. \"analog solves\": the analog estimate over the\n";
   text += "# trials that did not fall back to digital (a solve stopped by --tol keeps its last estimate);\n";
-  text += "# \"all trials\": every trial, one that fell back counted with the error of the x it returned (the\n";
-  text += fmt::format("# digital {} answer). Fallbacks: trials answered digitally (same at every k).\n",
+  text += "# \"all trials\": every trial with an answer, one that fell back counted with the error of the x it\n";
+  text += fmt::format("# returned (the digital {} answer). Fallbacks: trials answered digitally (same at every k).\n",
                       profile.refinement.fallback);
+  text += "# Unusable: trials the analog backend returned no x for, singular or non-finite (its digital fallback\n";
+  text += "# could not solve A either); they are in no statistic and no average.\n";
   text += fmt::format("# Profile: {}.\n", analog::profile_label(profile));
 
-  const int fallbacks =
-      static_cast<int>(std::count_if(results.begin(), results.end(), [](const trial_result& r) { return r.fallback; }));
+  const int fallbacks = stats.fallbacks;
+  const int unusable = stats.unusable;
   std::map<std::string, int> reasons;
   for (const trial_result& r : results) {
     if (r.fallback) ++reasons[r.fallback_reason];
@@ -460,48 +539,64 @@ int main(int argc, char** argv) {
   std::string reason_text;
   for (const auto& [reason, count] : reasons)
     reason_text += fmt::format("{}{}: {}", reason_text.empty() ? "" : ", ", reason, count);
-  const int lp_fallbacks = static_cast<int>(
-      std::count_if(results.begin(), results.end(), [](const trial_result& r) { return r.lp_fallback; }));
-  const int analog_solves = o.trials - fallbacks;
+  const auto count = [&results](bool trial_result::*flag) {
+    return static_cast<int>(
+        std::count_if(results.begin(), results.end(), [flag](const trial_result& r) { return r.*flag; }));
+  };
+  const int lp_fallbacks = count(&trial_result::lp_fallback);
+  const int lp_unusable = count(&trial_result::lp_unusable);
+  const int f32_unusable = count(&trial_result::f32_unusable);
+  const int f64_unusable = count(&trial_result::f64_unusable);
+  const int analog_solves = done - fallbacks - unusable;
 
-  const auto final_errors = collect(results, [](const trial_result& r) { return r.final_error; });
+  const auto final_errors = collect(results, [](const trial_result& r) { return r.final_error; }, over_trials::usable);
   const double final_median = median(final_errors);
   // One analog step as a reference: over the trials the LP-INV circuit answered itself.
   std::vector<double> lp_errors;
   for (const trial_result& r : results) {
-    if (!r.lp_fallback) lp_errors.push_back(r.lp_error);
+    if (!r.lp_fallback && !r.lp_unusable) lp_errors.push_back(r.lp_error);
   }
   const double lp_median = median(lp_errors);
   const double f32_median = median(collect(results, [](const trial_result& r) { return r.f32_error; }));
   const double f64_median = median(collect(results, [](const trial_result& r) { return r.f64_error; }));
-  const auto lambdas = collect(results, [](const trial_result& r) { return r.lambda_min; });
+  const auto usable = over_trials::usable;
+  const auto lambdas = collect(results, [](const trial_result& r) { return r.lambda_min; }, usable);
   const double solve_s = median(collect(
-      results, [](const trial_result& r) { return r.solve_seconds; }, true));
+      results, [](const trial_result& r) { return r.solve_seconds; }, over_trials::analog));
   const double solve_j = median(collect(
-      results, [](const trial_result& r) { return r.solve_joules; }, true));
-  const double prog_s = median(collect(results, [](const trial_result& r) { return r.programming_seconds; }));
-  const double prog_j = median(collect(results, [](const trial_result& r) { return r.programming_joules; }));
-  const double endurance = median(collect(results, [](const trial_result& r) { return r.endurance_fraction; }));
+      results, [](const trial_result& r) { return r.solve_joules; }, over_trials::analog));
+  const double prog_s = median(collect(results, [](const trial_result& r) { return r.programming_seconds; }, usable));
+  const double prog_j = median(collect(results, [](const trial_result& r) { return r.programming_joules; }, usable));
+  const double endurance =
+      median(collect(results, [](const trial_result& r) { return r.endurance_fraction; }, usable));
   const double iterations_median = median(collect(
-      results, [](const trial_result& r) { return static_cast<double>(r.iterations); }, true));
+      results, [](const trial_result& r) { return static_cast<double>(r.iterations); }, over_trials::analog));
 
   const auto summary = [&text](std::string_view key, const std::string& value) {
     text += fmt::format("#   {:<44}: {}\n", key, value);
   };
-  text += fmt::format("# Summary over {} trials (medians):\n", o.trials);
+  if (interrupted) {
+    text += fmt::format("# Interrupted (signal) after {} of {} trials: the statistics are over those.\n", done,
+                        o.trials);
+  }
+  text += fmt::format("# Summary over {} trials (medians):\n", done);
+  summary(kUnusable, fmt::format("{}/{}{}", unusable, done,
+                                 unusable ? " (the analog backend returned no x: in no statistic below)" : ""));
   summary("analog fallbacks to " + profile.refinement.fallback,
-          fmt::format("{}/{}{}", fallbacks, o.trials, fallbacks ? " (" + reason_text + ")" : ""));
+          fmt::format("{}/{}{}", fallbacks, done, fallbacks ? " (" + reason_text + ")" : ""));
   summary("analog rel. error of returned x (simulated)",
           fmt::format("{} (p10 {}, p90 {}; fallbacks included)", sci(final_median), sci(quantile(final_errors, 0.1)),
                       sci(quantile(final_errors, 0.9))));
   summary("analog iterations taken", std::isfinite(iterations_median) ? fmt::format("{:g}", iterations_median) : "n/a");
-  summary("analog-lp rel. error (simulated, 1 step)",
-          fmt::format("{}{}", sci(lp_median),
-                      lp_fallbacks ? fmt::format(" (over {} analog-lp solves; {} fell back to digital)",
-                                                 o.trials - lp_fallbacks, lp_fallbacks)
-                                   : ""));
-  summary("digital-f32 rel. error (computed)", sci(f32_median));
-  summary("digital-f64 rel. error (computed)", sci(f64_median));
+  std::string lp_note;
+  if (lp_fallbacks > 0 || lp_unusable > 0) {
+    lp_note = fmt::format(" (over {} analog-lp solves; {} fell back to digital", done - lp_fallbacks - lp_unusable,
+                          lp_fallbacks);
+    lp_note += lp_unusable > 0 ? fmt::format(", {} {})", lp_unusable, kUnusable) : ")";
+  }
+  summary("analog-lp rel. error (simulated, 1 step)", sci(lp_median) + lp_note);
+  summary("digital-f32 rel. error (computed)", reference_text(f32_median, done, f32_unusable));
+  summary("digital-f64 rel. error (computed)", reference_text(f64_median, done, f64_unusable));
   summary("lambda_min of normalised INV matrix",
           fmt::format("{} (smallest {})", sci(median(lambdas)), sci(quantile(lambdas, 0.0))));
   const std::string over = fmt::format(" (over {} analog solves)", analog_solves);
@@ -509,22 +604,25 @@ int main(int argc, char** argv) {
   summary("energy per solve (modelled)", si(solve_j, "J") + over);
   summary("programming time per matrix (modelled)", si(prog_s, "s"));
   summary("programming energy per matrix (modelled)", si(prog_j, "J"));
-  summary("endurance used per matrix (modelled)", fmt::format("{:.3g} of the busiest device's cycles", endurance));
+  summary("endurance used per matrix (modelled)",
+          std::isfinite(endurance) ? fmt::format("{:.3g} of the busiest device's cycles", endurance) : "n/a");
   std::fputs(text.c_str(), stdout);
   std::fflush(stdout);
 
-  if (o.out.empty()) return 0;
+  const int status = interrupted ? 130 : 0;
+  if (o.out.empty()) return status;
 
   // --- output files ---------------------------------------------------------------------------
   try {
     const std::filesystem::path dir(o.out);
-    std::string csv = "iteration,median_rel_error,p10,p90,trials,all_median_rel_error,all_p10,all_p90,all_trials,fallbacks\n";
+    std::string csv =
+        "iteration,median_rel_error,p10,p90,trials,all_median_rel_error,all_p10,all_p90,all_trials,fallbacks,unusable\n";
     for (int k = 0; k < o.iters; ++k) {
       const auto i = static_cast<std::size_t>(k);
-      csv += fmt::format("{},{},{},{},{},{},{},{},{},{}\n", k + 1, csv_number(stats.median[i]), csv_number(stats.p10[i]),
-                         csv_number(stats.p90[i]), stats.trials[i], csv_number(stats.all_median[i]),
-                         csv_number(stats.all_p10[i]), csv_number(stats.all_p90[i]), stats.all_trials[i],
-                         stats.fallbacks);
+      csv += fmt::format("{},{},{},{},{},{},{},{},{},{},{}\n", k + 1, csv_number(stats.median[i]),
+                         csv_number(stats.p10[i]), csv_number(stats.p90[i]), stats.trials[i],
+                         csv_number(stats.all_median[i]), csv_number(stats.all_p10[i]), csv_number(stats.all_p90[i]),
+                         stats.all_trials[i], stats.fallbacks, stats.unusable);
     }
 
     nlohmann::ordered_json params;
@@ -565,8 +663,10 @@ int main(int argc, char** argv) {
     per_iteration["all_p90"] = array_of(stats.all_p90);
     per_iteration["all_trials"] = stats.all_trials;
     per_iteration["fallbacks"] = stats.fallbacks;
-    per_iteration["note"] = "median/p10/p90/trials: analog solves (no fallback); all_*: every trial, a fallback "
-                            "counted with the error of the x it returned";
+    per_iteration["unusable"] = stats.unusable;
+    per_iteration["note"] = "median/p10/p90/trials: analog solves (no fallback); all_*: every trial with an answer, a "
+                            "fallback counted with the error of the x it returned; unusable: trials with no x "
+                            "(singular / non-finite), in no statistic";
 
     nlohmann::ordered_json trials = nlohmann::ordered_json::array();
     for (std::size_t t = 0; t < results.size(); ++t) {
@@ -574,31 +674,41 @@ int main(int argc, char** argv) {
       nlohmann::ordered_json j;
       j["trial"] = t;
       j["final_rel_error"] = json_number(r.final_error);
+      j["unusable"] = r.unusable;
       j["fallback"] = r.fallback;
       j["fallback_reason"] = r.fallback_reason;
       j["iterations"] = r.iterations;
       j["residual"] = json_number(r.residual);
       j["lambda_min"] = json_number(r.lambda_min);
       j["rel_error_per_iteration"] = array_of(r.iterate_error);
-      j["modelled_solve_seconds"] = r.solve_seconds;
-      j["modelled_solve_joules"] = r.solve_joules;
+      j["modelled_solve_seconds"] = json_number(r.solve_seconds);
+      j["modelled_solve_joules"] = json_number(r.solve_joules);
       j["modelled_programming_seconds"] = r.programming_seconds;
       j["modelled_programming_joules"] = r.programming_joules;
       j["endurance_fraction"] = r.endurance_fraction;
       j["analog_lp_rel_error"] = json_number(r.lp_error);
       j["analog_lp_fallback"] = r.lp_fallback;
+      j["analog_lp_unusable"] = r.lp_unusable;
       j["digital_f32_rel_error"] = json_number(r.f32_error);
+      j["digital_f32_unusable"] = r.f32_unusable;
       j["digital_f64_rel_error"] = json_number(r.f64_error);
+      j["digital_f64_unusable"] = r.f64_unusable;
       trials.push_back(j);
     }
 
     nlohmann::ordered_json references;
     references["analog_lp_median_rel_error"] = json_number(lp_median);  // trials without fallback
     references["analog_lp_fallbacks"] = lp_fallbacks;
+    references["analog_lp_unusable"] = lp_unusable;
     references["digital_f32_median_rel_error"] = json_number(f32_median);
+    references["digital_f32_unusable"] = f32_unusable;
     references["digital_f64_median_rel_error"] = json_number(f64_median);
+    references["digital_f64_unusable"] = f64_unusable;
 
     nlohmann::ordered_json summary_json;
+    summary_json["trials_done"] = done;
+    summary_json["unusable"] = unusable;
+    summary_json["analog_solves"] = analog_solves;
     summary_json["fallbacks"] = fallbacks;
     summary_json["fallback_reasons"] = reasons;
     summary_json["final_median_rel_error"] = json_number(final_median);
@@ -610,6 +720,7 @@ int main(int argc, char** argv) {
     summary_json["median_endurance_fraction"] = json_number(endurance);
 
     nlohmann::ordered_json doc;
+    doc["interrupted"] = interrupted;
     doc["params"] = params;
     doc["profile"] = profile_json;
     doc["per_iteration"] = per_iteration;
@@ -634,13 +745,13 @@ int main(int argc, char** argv) {
     plot.log_y = true;
     plot.width = 1200;  // room for the title at the plot font scale
     report::plot_series analog_series{
-        fmt::format("analog HP-INV, {} analog solves (median, p10-p90)", o.trials - stats.fallbacks), {}, stats.median,
-        stats.p10, stats.p90};
+        fmt::format("analog HP-INV, {} analog solves (median, p10-p90)", analog_solves), {}, stats.median, stats.p10,
+        stats.p90};
     for (int k = 1; k <= o.iters; ++k) analog_series.x.push_back(k);
     plot.series.push_back(std::move(analog_series));
     if (stats.fallbacks > 0) {
-      report::plot_series all_series{fmt::format("all {} trials, {} fell back to digital (median)", o.trials,
-                                                 stats.fallbacks),
+      report::plot_series all_series{fmt::format("all {} answered trials, {} fell back to digital (median)",
+                                                 done - stats.unusable, stats.fallbacks),
                                      {}, stats.all_median, {}, {}};
       for (int k = 1; k <= o.iters; ++k) all_series.x.push_back(k);
       plot.series.push_back(std::move(all_series));
@@ -649,10 +760,15 @@ int main(int argc, char** argv) {
     plot.series.push_back({"digital-f32 (median)", {1.0, x_end}, {f32_median, f32_median}, {}, {}});
     plot.series.push_back({"analog-lp, 1 step (median)", {1.0, x_end}, {lp_median, lp_median}, {}, {}});
 
-    report::write_file_atomically(dir / "solve.csv", csv);
-    report::write_file_atomically(dir / "solve.json", doc.dump(2) + "\n");
-    report::write_line_plot_png(dir / "solve.png", plot);
-    std::printf("# Wrote %s/solve.csv, solve.json, solve.png\n", o.out.c_str());
+    // One set: the PNG is encoded first, and nothing is renamed into place unless all three
+    // files can be (a directory in the way of solve.png left solve.csv and solve.json behind).
+    output_file_set files;
+    files.add(dir / "solve.csv", std::move(csv));
+    files.add(dir / "solve.json", doc.dump(2) + "\n");
+    files.add(dir / "solve.png", report::encode_png(report::render_line_plot(plot)));
+    files.commit();
+    std::printf("# Wrote %s/solve.csv, solve.json, solve.png%s\n", o.out.c_str(),
+                interrupted ? " (run interrupted: partial results)" : "");
   } catch (const io_error& e) {
     std::cerr << "amimo-solve: " << e.what() << "\n";
     return 3;
@@ -660,5 +776,5 @@ int main(int argc, char** argv) {
     std::cerr << "amimo-solve: error: " << e.what() << "\n";
     return 1;
   }
-  return 0;
+  return status;
 }

@@ -52,6 +52,23 @@ def peak_kib(matrix):
 base, big = peak_kib(sys.argv[2] + "/nonsquare.mtx"), peak_kib(sys.argv[2] + "/big.mtx")
 assert big - base < 64 * 1024, (base, big)
 PY
+# A matrix the digital f64 reference finds singular has no solution to refine: refused, no
+# files (it ran and reported "analog fallbacks 0/2", 0 s per solve over "2 analog solves").
+printf '%%%%MatrixMarket matrix array real general\n2 2\n1\n2\n2\n4\n' >"$work/singular.mtx"
+expect_error singular-matrix 2 "singular.mtx' (2 x 2) is singular" --matrix "$work/singular.mtx"
+printf '%%%%MatrixMarket matrix coordinate real general\n2 2 0\n' >"$work/zero.mtx"
+expect_error zero-matrix 2 "zero.mtx' (2 x 2) is singular" --matrix "$work/zero.mtx"
+# Given but empty: refused (--matrix "" ran on generated matrices, --out "" wrote nothing).
+expect_error empty-matrix 2 "--matrix must name" --matrix ""
+"$solve" --size 2 --trials 1 --iters 1 --out "" >"$work/stdout" 2>"$work/stderr"
+rc=$?
+check "empty --out: exit 2 (got $rc)" test "$rc" -eq 2
+check "empty --out: message" grep -q -- "--out must name a directory" "$work/stderr"
+# Integers are plain decimal digits in range (CLI11 read 0x10 as 16, -1 and 2^64 as 2^64-1).
+expect_error size-hex 2 "--size: '0x10' is not a decimal integer" --size 0x10
+expect_error seed-negative 2 "--seed: '-1' is not a non-negative decimal integer" --seed -1
+expect_error seed-too-large 2 "--seed: '18446744073709551616' is out of range" --seed 18446744073709551616
+expect_error trials-exponent 2 "--trials: '1e3'" --trials 1e3
 mkdir -p "$work/ro" && touch "$work/ro/file"
 expect_error unwritable-out 3 "output directory" --out "$work/ro/file/sub" --trials 1
 
@@ -89,8 +106,8 @@ check "ideal: csv rectangular, one row per iteration, p10 <= median <= p90" pyth
 import csv, sys
 rows = list(csv.reader(open(sys.argv[1])))
 assert rows[0] == ["iteration", "median_rel_error", "p10", "p90", "trials", "all_median_rel_error", "all_p10",
-                   "all_p90", "all_trials", "fallbacks"], rows[0]
-assert len(rows) == 11 and all(len(r) == 10 for r in rows), rows
+                   "all_p90", "all_trials", "fallbacks", "unusable"], rows[0]
+assert len(rows) == 11 and all(len(r) == 11 for r in rows), rows
 data = [dict(zip(rows[0], r)) for r in rows[1:]]
 assert [int(d["iteration"]) for d in data] == list(range(1, 11))
 for d in data:
@@ -222,6 +239,79 @@ assert "all trials (fallback: returned x)" in text
 # Every trial still returns an answer: fallbacks are solved digitally.
 assert all(t["final_rel_error"] is not None and t["final_rel_error"] < 1e-6 or not t["fallback"]
            for t in doc["trials"]), doc["trials"]
+PY
+
+# --- leading zeros are decimal, the largest seed is accepted -------------------------------
+"$solve" --size 010 --iters 02 --trials 1 --seed 18446744073709551615 --profile ideal --out "$work/dec" >/dev/null 2>&1
+check "--size 010 is ten (not octal 8), --seed 2^64-1 accepted" python3 -c "
+import json; p = json.load(open('$work/dec/solve.json'))['params']
+assert p['size'] == 10 and p['iters'] == 2 and p['seed'] == 18446744073709551615, p"
+
+# --- unusable solves are counted and named, never reported as analog solves --------------
+# Generated general matrices with singular values down to 1e-300: no backend returns an x.
+run_ok unusable --kind general --cond 1e300 --size 4 --trials 3 --iters 2 --profile ideal
+check "unusable: summary counts them" grep -q "unusable (singular / non-finite) *: 3/3" "$work/unusable.txt"
+check "unusable: not analog solves, no modelled cost" grep -q "time per solve (modelled) *: n/a (over 0 analog solves)" "$work/unusable.txt"
+check "unusable: no fallback claimed" grep -q "analog fallbacks to digital-f64 *: 0/3" "$work/unusable.txt"
+check "unusable: csv, json name them; no error, residual or cost" python3 - "$work/unusable/solve.json" "$work/unusable/solve.csv" <<'PY'
+import csv, json, sys
+doc = json.load(open(sys.argv[1]))
+rows = list(csv.DictReader(open(sys.argv[2])))
+assert all(r["unusable"] == "3" and r["trials"] == "0" and r["all_trials"] == "0" for r in rows), rows
+s = doc["summary"]
+assert s["unusable"] == 3 and s["analog_solves"] == 0 and s["fallbacks"] == 0, s
+assert s["median_modelled_solve_seconds"] is None and s["final_median_rel_error"] is None, s
+assert doc["per_iteration"]["unusable"] == 3
+for t in doc["trials"]:
+    assert t["unusable"] and not t["fallback"] and t["final_rel_error"] is None and t["residual"] is None, t
+    assert t["modelled_solve_seconds"] is None and t["digital_f64_unusable"] and t["digital_f64_rel_error"] is None, t
+assert doc["references"]["digital_f64_unusable"] == 3
+PY
+# Entries of 1e300: the analog backend falls back and digital-f64 solves it, but digital-f32
+# overflows (it printed that as rel. error 1.0, "computed").
+printf '%%%%MatrixMarket matrix array real general\n2 2\n1e300\n1e300\n1e300\n-1e300\n' >"$work/huge.mtx"
+run_ok huge --matrix "$work/huge.mtx" --trials 2 --iters 2
+check "huge: digital-f32 unusable, named" grep -q "digital-f32 rel. error (computed) *: n/a (over 0 of 2 trials; 2 unusable (singular / non-finite))" "$work/huge.txt"
+check "huge: json" python3 -c "
+import json; d = json.load(open('$work/huge/solve.json'))
+assert d['references']['digital_f32_unusable'] == 2 and d['references']['digital_f32_median_rel_error'] is None, d['references']
+assert d['summary']['unusable'] == 0 and d['summary']['fallbacks'] == 2, d['summary']
+assert all(t['digital_f32_unusable'] and t['digital_f32_rel_error'] is None for t in d['trials'])"
+
+# --- the output files are one set: a directory in the way of one leaves none new ------------
+mkdir -p "$work/part/solve.png"
+"$solve" --size 2 --trials 1 --iters 1 --profile ideal --out "$work/part" >"$work/part.txt" 2>"$work/part.err"
+rc=$?
+check "directory in the way: exit 3 (got $rc)" test "$rc" -eq 3
+check "directory in the way: named" grep -q "solve.png" "$work/part.err"
+check "directory in the way: no solve.csv or solve.json committed" test ! -e "$work/part/solve.csv" -a ! -e "$work/part/solve.json"
+
+# --- SIGTERM mid-run: what was measured is written, exit 130 --------------------------------
+"$solve" --size 48 --trials 100000 --iters 3 --profile ideal --out "$work/term" >"$work/term.txt" 2>&1 &
+pid=$!
+wait_for_text "$work/term.txt" "^# Errors of the analog backends"  # the header: the handlers are in place
+sleep 0.3
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "SIGTERM: exit 130 (got $rc)" test "$rc" -eq 130
+check "SIGTERM: says so" grep -q "^# Interrupted (signal) after [0-9]* of 100000 trials" "$work/term.txt"
+check "SIGTERM: files written with the trials done" python3 -c "
+import json; d = json.load(open('$work/term/solve.json'))
+assert d['interrupted'] and d['summary']['trials_done'] == len(d['trials']) < 100000, d['summary']"
+check "SIGTERM: png written" test -s "$work/term/solve.png"
+
+# --- a closed stdout (| head -1) does not stop the run or lose the files -------------------
+check "closed stdout: exit 0 and the files are written" python3 - "$solve" "$work/pipe" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)  # every write to stdout fails with EPIPE (SIGPIPE killed it: status 141, no files)
+p = subprocess.run([sys.argv[1], "--size", "4", "--trials", "2", "--iters", "2", "--profile", "ideal", "--out",
+                    sys.argv[2]], stdout=w, stderr=subprocess.DEVNULL)
+os.close(w)
+assert p.returncode == 0, p.returncode
+for f in ("solve.csv", "solve.json", "solve.png"):
+    assert os.path.getsize(os.path.join(sys.argv[2], f)) > 0, f
 PY
 
 echo "amimo-solve CLI: $pass passed, $failures failed"

@@ -84,5 +84,92 @@ expect_error unknown-subcommand 2 "paperz" paperz
 mkdir -p "$work/ro" && touch "$work/ro/file"
 expect_error unwritable-out 3 "directory" --out "$work/ro/file/sub" --sizes 8 --shapes none
 
+# Integers are plain decimal digits in range (CLI11 read 0x8 as 8, -1 and 2^64 as 2^64-1).
+expect_error seed-negative 2 "--seed: '-1' is not a non-negative decimal integer" --seed -1
+expect_error seed-too-large 2 "--seed: '18446744073709551616' is out of range" --seed 18446744073709551616
+expect_error sizes-hex 2 "--sizes: '0x8' is not a decimal integer" --sizes 0x8
+expect_error empty-out 2 "--out must name a directory" --out ""
+timeout 60 "$report" paper --quick --seed -1 --out "$work/bad-paper-seed" >"$work/stdout" 2>"$work/stderr"
+rc=$?
+check "paper --seed -1: exit 2 (got $rc)" test "$rc" -eq 2
+check "paper --seed -1: no folder" test ! -e "$work/bad-paper-seed"
+timeout 60 "$report" compare "${quick[@]}" --sizes 08 --shapes none --seconds 0 --out "$work/dec" >/dev/null 2>&1
+check "--sizes 08 is eight (strtol read it as a bad octal)" python3 -c "
+import json; assert [r['n'] for r in json.load(open('$work/dec/report.json'))['rows']][0] == 8"
+
+# --- sensitivity: every option checked before the header or the folder ----------------------
+timeout 60 "$report" sensitivity --sizes 1 --out "$work/sens1" >"$work/sens1.txt" 2>"$work/sens1.err"
+rc=$?
+check "sensitivity --sizes 1: exit 2 (got $rc)" test "$rc" -eq 2
+check "sensitivity --sizes 1: message" grep -q "sizes must be in 2..256 (got 1)" "$work/sens1.err"
+check "sensitivity --sizes 1: no header printed" test ! -s "$work/sens1.txt"
+check "sensitivity --sizes 1: no folder created" test ! -e "$work/sens1"
+
+# --- output files are one set: a directory in the way of one leaves none new ---------------
+mkdir -p "$work/part/report-energy.png"
+timeout 120 "$report" compare "${quick[@]}" --sizes 8 --shapes none --out "$work/part" >/dev/null 2>"$work/part.err"
+rc=$?
+check "compare, directory in the way: exit 3 (got $rc)" test "$rc" -eq 3
+check "compare, directory in the way: named" grep -q "report-energy.png" "$work/part.err"
+check "compare, directory in the way: nothing else written" test ! -e "$work/part/report.csv" -a ! -e "$work/part/report.json" -a ! -e "$work/part/report-throughput.png"
+mkdir -p "$work/spart/sensitivity.json"
+timeout 120 "$report" sensitivity --sizes 8 --trials 1 --iters 1 --out "$work/spart" >/dev/null 2>&1
+rc=$?
+check "sensitivity, directory in the way: exit 3 (got $rc), nothing else written" test "$rc" -eq 3 -a ! -e "$work/spart/sensitivity.csv" -a ! -e "$work/spart/tornado_8_time.png"
+mkdir -p "$work/ppart/paper_reproduction.md"
+timeout 120 "$report" paper --quick --threads 2 --out "$work/ppart" >/dev/null 2>&1
+rc=$?
+check "paper, directory in the way of the report: exit 3 (got $rc)" test "$rc" -eq 3
+check "paper, directory in the way: no study's files written" test ! -e "$work/ppart/relerr.csv" -a ! -e "$work/ppart/ber.csv" -a ! -e "$work/ppart/perf.csv" -a ! -e "$work/ppart/paper-board/ber.csv"
+
+# --- signals: what was measured is written, exit 130 ----------------------------------------
+"$report" compare --sizes 8,16 --shapes none --profiles feedback-board --seconds 5 --matrices 1 --analog-matrices 1 \
+  --analog-rhs 1 --threads 1 --no-gpu --progress off --out "$work/cint" >"$work/cint.txt" 2>&1 &
+pid=$!
+wait_for_text "$work/cint.txt" "^# CPU throughput is measured here"
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+check "compare SIGINT: exit 130 (got $rc)" test "$rc" -eq 130
+check "compare SIGINT: says so" grep -q "^# Interrupted (signal)" "$work/cint.txt"
+check "compare SIGINT: files with the rows measured" python3 -c "
+import json, os; d = json.load(open('$work/cint/report.json'))
+assert d['interrupted'] and 1 <= len(d['rows']) < 12, (d['interrupted'], len(d['rows']))
+assert os.path.getsize('$work/cint/report-energy.png') > 0"
+"$report" sensitivity --sizes 256 --trials 8 --out "$work/sint" >"$work/sint.txt" 2>&1 &
+pid=$!
+wait_for_text "$work/sint.txt" "^#   varied: "
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "sensitivity SIGTERM: exit 130 (got $rc)" test "$rc" -eq 130
+check "sensitivity SIGTERM: files with the rows done" python3 -c "
+import json; d = json.load(open('$work/sint/sensitivity.json'))
+assert d['interrupted'] and len(d['rows']) < 13, (d['interrupted'], len(d['rows']))"
+"$report" paper --quick --threads 2 --out "$work/pint" >"$work/pint.txt" 2>"$work/pint.err" &
+pid=$!
+wait_for_text "$work/pint.err" "2/3 BER vs SNR"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "paper SIGTERM: exit 130 (got $rc)" test "$rc" -eq 130
+check "paper SIGTERM: the studies that ran written, no report" test -s "$work/pint/relerr.json" -a ! -e "$work/pint/paper_reproduction.md"
+check "paper SIGTERM: says so" grep -q "^# Interrupted (signal)" "$work/pint.txt"
+
+# --- a closed stdout (| head -1) does not stop the run or lose the files -------------------
+check "closed stdout: exit 0 and the files are written" python3 - "$report" "$work/pipe" "${quick[@]}" <<'PY'
+import os, subprocess, sys
+r, w = os.pipe()
+os.close(r)  # every write to stdout fails with EPIPE (SIGPIPE killed it: status 141)
+p = subprocess.run([sys.argv[1], "compare", *sys.argv[3:], "--sizes", "8", "--shapes", "none", "--out", sys.argv[2]],
+                   stdout=w, stderr=subprocess.DEVNULL, timeout=120)
+os.close(w)
+assert p.returncode == 0, p.returncode
+for f in ("report.csv", "report.json", "report-throughput.png", "report-energy.png"):
+    assert os.path.getsize(os.path.join(sys.argv[2], f)) > 0, f
+PY
+
 echo "amimo-report CLI: $pass checks passed, $failures failed"
 test "$failures" -eq 0

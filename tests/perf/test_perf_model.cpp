@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 #include <Eigen/Eigenvalues>
 
+#include <atomic>
 #include <cmath>
 
 namespace {
@@ -323,6 +324,15 @@ TEST(Compare, RowsCarryTheirBasisAndModelFigures) {
   EXPECT_NE(tables.find("[measured]"), std::string::npos);
   EXPECT_NE(tables.find("[modelled]"), std::string::npos);
   EXPECT_NE(tables.find("MIMO 16x4"), std::string::npos);
+
+  // A stop request (a signal handler's flag) is checked between steps: set before the run,
+  // nothing is measured and the result says interrupted.
+  const std::atomic<bool> stop{true};
+  const compare_result stopped = run_compare(o, {}, &stop);
+  EXPECT_TRUE(stopped.interrupted);
+  EXPECT_TRUE(stopped.rows.empty());
+  EXPECT_NE(format_tables(stopped).find("# Interrupted (signal)"), std::string::npos);
+  EXPECT_FALSE(r.interrupted);
 
   compare_options bad = o;
   bad.sizes = {1};

@@ -12,6 +12,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -127,7 +128,20 @@ TEST(Sensitivity, EachAssumptionMovesTheFiguresTheCostModelSays) {
   EXPECT_NE(sensitivity_table(r).find("swing"), std::string::npos);
   sensitivity_options bad = o;
   bad.sizes = {1};
+  EXPECT_THROW(validate(bad), config_error);  // what amimo-report checks before its header
   EXPECT_THROW(run_sensitivity(bad), config_error);
+  EXPECT_NO_THROW(validate(o));
+  EXPECT_FALSE(r.interrupted);
+  // Stopped before the first assumption: no rows, said so, and the files hold no chart.
+  const std::atomic<bool> stop{true};
+  const sensitivity_result stopped = run_sensitivity(o, &stop);
+  EXPECT_TRUE(stopped.interrupted);
+  EXPECT_TRUE(stopped.rows.empty());
+  EXPECT_NE(sensitivity_table(stopped).find("# Interrupted (signal)"), std::string::npos);
+  temp_dir d2("sensitivity-stopped");
+  write_sensitivity_outputs(d2.path, stopped);
+  EXPECT_TRUE(fs::exists(d2.path / "sensitivity.json"));
+  EXPECT_FALSE(fs::exists(d2.path / "tornado_16_time.png"));
 }
 
 // Systems a variant cannot solve in analog fall back (no analog cost): every median is over

@@ -3,6 +3,7 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/perf/rapl.h>
 #include <amimo/core/error.h>
+#include <amimo/core/file_io.h>
 #include <amimo/core/rng.h>
 #include <amimo/core/thread_pool.h>
 #include <amimo/core/version.h>
@@ -128,7 +129,8 @@ void validate(const compare_options& o) {
   }
 }
 
-compare_result run_compare(const compare_options& o, const std::function<void(const std::string&)>& progress) {
+compare_result run_compare(const compare_options& o, const std::function<void(const std::string&)>& progress,
+                           const std::atomic<bool>* stop) {
   const rapl_meter rapl;  // CPU energy measured where the machine exposes RAPL
   validate(o);
   const auto say = [&progress](const std::string& line) {
@@ -145,16 +147,22 @@ compare_result run_compare(const compare_options& o, const std::function<void(co
   result.threads = pool.size();
   bool gpu_checked = false;
   result.gpu_status = built_with_cuda() ? "" : "not measured: amimo built without CUDA";
+  // Checked between steps: once set, the rows so far are the result.
+  const auto stopped = [&result, stop] {
+    if (stop != nullptr && stop->load()) result.interrupted = true;
+    return result.interrupted;
+  };
 
-  for (std::size_t wi = 0; wi < loads.size(); ++wi) {
+  for (std::size_t wi = 0; wi < loads.size() && !stopped(); ++wi) {
     const workload& w = loads[wi];
     const system_set set = make_systems(w, o.matrices, o.solves_per_matrix, o.cond, derive_seed(o.seed, {wi}));
     const std::string amortised = fmt::format("factorisation once per {} solves", o.solves_per_matrix);
 
     for (const char* backend : {"digital-f64", "digital-f32"}) {
+      if (stopped()) break;
       say(fmt::format("{}: cpu {} ({} threads, {} s)", w.name(), backend, pool.size(), o.cpu_seconds));
       const auto before = rapl.read();
-      const cpu_measurement m = measure_cpu(pool, set, backend, o.cpu_seconds, 1, o.cpu_watts_per_core);
+      const cpu_measurement m = measure_cpu(pool, set, backend, o.cpu_seconds, 1, o.cpu_watts_per_core, stop);
       const auto after = rapl.read();
       result_row r = base_row(w);
       r.backend = fmt::format("cpu {} x{}", backend, m.threads);
@@ -176,6 +184,7 @@ compare_result run_compare(const compare_options& o, const std::function<void(co
       result.rows.push_back(r);
     }
 
+    if (stopped()) break;
     if (o.try_gpu && built_with_cuda() && (!gpu_checked || result.gpu_status.rfind("not measured", 0) != 0)) {
       say(fmt::format("{}: gpu (cuSOLVER batched Cholesky)", w.name()));
       const gpu_measurement g = measure_gpu(set, o.cpu_seconds, o.gpu.board_watts);
@@ -225,6 +234,7 @@ compare_result run_compare(const compare_options& o, const std::function<void(co
     }
 
     for (std::size_t pi = 0; pi < profiles.size(); ++pi) {
+      if (stopped()) break;
       say(fmt::format("{}: analog {} (simulating {} matrices x {} solves)", w.name(), profiles[pi].name,
                       o.analog_matrices, o.analog.rhs));
       analog_run_options ao = o.analog;
@@ -334,6 +344,10 @@ std::string format_tables(const compare_result& result) {
     }
   }
   text += fmt::format("# gpu measurement: {}\n", result.gpu_status);
+  if (result.interrupted) {
+    text += "# Interrupted (signal): the rows above are the steps finished before it (the last CPU measurement\n"
+            "# may be shorter than --seconds); the rest was not run.\n";
+  }
   return text;
 }
 
@@ -352,6 +366,7 @@ std::string to_csv(const compare_result& result) {
 
 std::string to_json(const compare_options& o, const compare_result& result, const std::string& command_line) {
   nlohmann::ordered_json doc;
+  doc["interrupted"] = result.interrupted;
   nlohmann::ordered_json params;
   params["version"] = version_string;
   params["command_line"] = command_line;
@@ -440,10 +455,12 @@ report::plot_spec energy_plot(const compare_result& result) {
 void write_outputs(const std::filesystem::path& dir, const compare_options& options, const compare_result& result,
                    const std::string& command_line) {
   report::ensure_writable_directory(dir);
-  report::write_file_atomically(dir / "report.csv", to_csv(result));
-  report::write_file_atomically(dir / "report.json", to_json(options, result, command_line));
-  report::write_line_plot_png(dir / "report-throughput.png", throughput_plot(result));
-  report::write_line_plot_png(dir / "report-energy.png", energy_plot(result));
+  output_file_set files;
+  files.add(dir / "report.csv", to_csv(result));
+  files.add(dir / "report.json", to_json(options, result, command_line));
+  files.add(dir / "report-throughput.png", report::encode_png(report::render_line_plot(throughput_plot(result))));
+  files.add(dir / "report-energy.png", report::encode_png(report::render_line_plot(energy_plot(result))));
+  files.commit();
 }
 
 }  // namespace amimo::perf

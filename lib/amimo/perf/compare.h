@@ -11,6 +11,7 @@
 #include <amimo/perf/workload.h>
 #include <amimo/report/line_plot.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -79,10 +80,14 @@ struct compare_result {
   std::vector<result_row> rows;
   std::string gpu_status;  ///< measured device, or why the GPU figures are the roofline model only
   int threads = 0;         ///< CPU workers used
+  bool interrupted = false;  ///< stopped by `stop`: rows holds the steps finished before it
 };
 
-/// Runs the whole comparison. progress (may be empty) gets one line per step.
-compare_result run_compare(const compare_options& options, const std::function<void(const std::string&)>& progress);
+/// Runs the whole comparison. progress (may be empty) gets one line per step. `stop` (a
+/// signal handler's flag; may be null) is checked between steps and ends a CPU measurement
+/// early: the result then holds the rows measured so far and says interrupted.
+compare_result run_compare(const compare_options& options, const std::function<void(const std::string&)>& progress,
+                           const std::atomic<bool>* stop = nullptr);
 
 /// "# name: value" lines of every parameter and model constant with its source.
 std::vector<std::pair<std::string, std::string>> describe(const compare_options& options);
@@ -101,8 +106,9 @@ std::string to_json(const compare_options& options, const compare_result& result
 report::plot_spec throughput_plot(const compare_result& result);
 report::plot_spec energy_plot(const compare_result& result);
 
-/// Writes report.csv, report.json, report-throughput.png and report-energy.png into dir
-/// (atomically). Throws io_error naming the file.
+/// Writes report.csv, report.json, report-throughput.png and report-energy.png into dir as
+/// one set (the PNGs encoded first, write_file_set_atomically: all four or none). Throws
+/// io_error naming the file.
 void write_outputs(const std::filesystem::path& dir, const compare_options& options, const compare_result& result,
                    const std::string& command_line);
 

@@ -59,7 +59,7 @@ void check_set(const system_set& set) {
 }  // namespace
 
 cpu_measurement measure_cpu(thread_pool& pool, const system_set& set, std::string_view backend, double seconds,
-                            int min_blocks_per_worker, double watts_per_core) {
+                            int min_blocks_per_worker, double watts_per_core, const std::atomic<bool>* stop) {
   check_set(set);
   if (!(seconds >= 0.0) || !std::isfinite(seconds)) {
     throw config_error(fmt::format("measurement time must be a finite number >= 0 s (got {})", seconds));
@@ -93,7 +93,8 @@ cpu_measurement measure_cpu(thread_pool& pool, const system_set& set, std::strin
   pool.parallel_for(static_cast<std::size_t>(workers), [&](int, std::size_t slot) {
     std::uint64_t count = 0;
     std::size_t k = slot % blocks;
-    while (count < static_cast<std::uint64_t>(min_blocks_per_worker) || clock_type::now() < deadline) {
+    while (count < static_cast<std::uint64_t>(min_blocks_per_worker) ||
+           (clock_type::now() < deadline && (stop == nullptr || !stop->load(std::memory_order_relaxed)))) {
       run_block(slot, k);
       ++count;
       k = (k + 1) % blocks;

@@ -9,6 +9,7 @@
 #include <amimo/perf/perf_model.h>
 #include <amimo/perf/workload.h>
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -29,10 +30,12 @@ struct cpu_measurement {
 /// Solves the set's blocks on every worker of `pool` (worker w starts at block w and
 /// cycles), each with its own backend made by the factory, until `seconds` have passed
 /// since the start and each worker did at least min_blocks_per_worker blocks. One untimed
-/// warm-up block per worker comes first. Throws config_error for an unknown backend or
-/// negative seconds.
+/// warm-up block per worker comes first. `stop` (a signal handler's flag; may be null) ends
+/// the measurement early once every worker did its minimum: the rate is then measured over
+/// the shorter time. Throws config_error for an unknown backend or negative seconds.
 cpu_measurement measure_cpu(thread_pool& pool, const system_set& set, std::string_view backend, double seconds,
-                            int min_blocks_per_worker, double watts_per_core);
+                            int min_blocks_per_worker, double watts_per_core,
+                            const std::atomic<bool>* stop = nullptr);
 
 /// How the analog backend is run.
 struct analog_run_options {

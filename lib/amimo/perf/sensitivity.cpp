@@ -183,7 +183,7 @@ std::vector<assumption_range> sensitivity_ranges(const std::string& profile_name
   return out;
 }
 
-sensitivity_result run_sensitivity(const sensitivity_options& o) {
+void validate(const sensitivity_options& o) {
   if (o.sizes.empty()) throw config_error("sensitivity: at least one size");
   for (const int n : o.sizes) {
     if (n < 2 || n > 256) throw config_error(fmt::format("sensitivity: sizes must be in 2..256 (got {})", n));
@@ -191,6 +191,11 @@ sensitivity_result run_sensitivity(const sensitivity_options& o) {
   if (o.trials < 1 || o.trials > 100) throw config_error("sensitivity: trials must be in 1..100");
   if (o.iterations < 1 || o.iterations > 64) throw config_error("sensitivity: iterations must be in 1..64");
   if (!(o.cond >= 1.0) || !std::isfinite(o.cond)) throw config_error("sensitivity: cond must be >= 1");
+  (void)analog::load_analog_profile(o.profile);
+}
+
+sensitivity_result run_sensitivity(const sensitivity_options& o, const std::atomic<bool>* stop) {
+  validate(o);
   analog::analog_profile base = analog::load_analog_profile(o.profile);
   analog::apply_analog_options(base, {{"iters", std::to_string(o.iterations)}, {"tol", "0"}});
   sensitivity_result result;
@@ -205,6 +210,10 @@ sensitivity_result run_sensitivity(const sensitivity_options& o) {
     const auto base_costs = costs_of(base, systems, seed);
     std::vector<sensitivity_row> rows;
     for (std::size_t i = 0; i < ranges.size(); ++i) {
+      if (stop != nullptr && stop->load()) {  // the rows so far are the result
+        result.interrupted = true;
+        break;
+      }
       sensitivity_row row;
       row.n = n;
       row.range = ranges[i];
@@ -235,6 +244,7 @@ sensitivity_result run_sensitivity(const sensitivity_options& o) {
       return rank_of(a.time_swing(), a.energy_swing()) > rank_of(b.time_swing(), b.energy_swing());
     });
     result.rows.insert(result.rows.end(), rows.begin(), rows.end());
+    if (result.interrupted) break;
   }
   return result;
 }
@@ -269,6 +279,7 @@ std::string sensitivity_table(const sensitivity_result& r) {
                     std::to_string(row.fallbacks)});
   }
   t += "# swing = largest / smallest of baseline, low end, high end; rows ranked by the larger swing.\n";
+  if (r.interrupted) t += "# Interrupted (signal): the rows above are the assumptions varied before it.\n";
   return t;
 }
 
@@ -311,11 +322,15 @@ void write_sensitivity_outputs(const std::filesystem::path& directory, const sen
   doc["iterations"] = r.options.iterations;
   doc["trials"] = r.options.trials;
   doc["seed"] = r.options.seed;
+  doc["interrupted"] = r.interrupted;
   doc["rows"] = rows;
   doc["units"] = {{"modelled_seconds", "s per solve, modelled"}, {"modelled_joules", "J per solve, modelled"}};
-  report::write_file_atomically(directory / "sensitivity.csv", csv);
-  report::write_file_atomically(directory / "sensitivity.json", doc.dump(2) + "\n");
+  output_file_set files;
+  files.add(directory / "sensitivity.csv", std::move(csv));
+  files.add(directory / "sensitivity.json", doc.dump(2) + "\n");
   for (const int n : r.options.sizes) {
+    // A size an interrupted run did not reach has no rows and gets no chart.
+    if (std::none_of(r.rows.begin(), r.rows.end(), [n](const sensitivity_row& row) { return row.n == n; })) continue;
     for (const bool energy : {false, true}) {
       report::tornado_spec spec;
       spec.title = fmt::format("{} per solve, {}x{}, {} (modelled)", energy ? "Energy" : "Time", n, n, r.profile_label);
@@ -339,9 +354,11 @@ void write_sensitivity_outputs(const std::filesystem::path& directory, const sen
                              (energy ? row->low_joules : row->low_seconds) / base,
                              (energy ? row->high_joules : row->high_seconds) / base});
       }
-      report::write_tornado_png(directory / fmt::format("tornado_{}_{}.png", n, energy ? "energy" : "time"), spec);
+      files.add(directory / fmt::format("tornado_{}_{}.png", n, energy ? "energy" : "time"),
+                report::encode_png(report::render_tornado(spec)));
     }
   }
+  files.commit();
 }
 
 }  // namespace amimo::perf

@@ -6,6 +6,7 @@
 // baseline; results as a table (ranked by the larger of the two swings), CSV/JSON and one
 // tornado chart per size and metric. Every figure here is modelled.
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -52,19 +53,28 @@ struct sensitivity_result {
   sensitivity_options options;
   std::string profile_label;
   std::vector<sensitivity_row> rows;  ///< per size, ranked by max(time, energy) swing
+  bool interrupted = false;           ///< stopped by `stop`: rows holds the assumptions done before it
 };
 
 /// The assumptions varied and their ranges for a profile (its values, marked "assumed" in
 /// the profile, not the device facts the paper reports).
 std::vector<assumption_range> sensitivity_ranges(const std::string& profile);
 
-/// Runs the study. Throws config_error for a bad option or profile.
-sensitivity_result run_sensitivity(const sensitivity_options& options);
+/// Throws config_error naming the first bad option (sizes, trials, iterations, cond) or a
+/// profile that cannot be loaded. run_sensitivity checks the same; a caller validates
+/// first so that nothing is printed or created for a run that would be refused.
+void validate(const sensitivity_options& options);
+
+/// Runs the study. Throws config_error for a bad option or profile. `stop` (a signal
+/// handler's flag; may be null) is checked between assumptions: the result then holds the
+/// rows finished before it and says interrupted.
+sensitivity_result run_sensitivity(const sensitivity_options& options, const std::atomic<bool>* stop = nullptr);
 
 /// The ranked table as text (stdout).
 std::string sensitivity_table(const sensitivity_result& result);
 
-/// sensitivity.csv, sensitivity.json, tornado_<n>_time.png, tornado_<n>_energy.png.
+/// sensitivity.csv, sensitivity.json, tornado_<n>_time.png, tornado_<n>_energy.png, written
+/// as one set (the PNGs encoded first, write_file_set_atomically: all or none).
 void write_sensitivity_outputs(const std::filesystem::path& directory, const sensitivity_result& result);
 
 }  // namespace amimo::perf

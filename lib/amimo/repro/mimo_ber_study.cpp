@@ -36,10 +36,16 @@ void validate(const ber_settings& s) {
   }
 }
 
-/// Forwards finished points as progress lines.
+/// Forwards finished points as progress lines, and a stop request (a signal handler's flag)
+/// to the running sweep: it ends after its current round.
 class progress_observer final : public sweep::sweep_observer {
  public:
-  progress_observer(const progress_sink& sink, std::string prefix) : sink_(sink), prefix_(std::move(prefix)) {}
+  progress_observer(const progress_sink& sink, std::string prefix, const std::atomic<bool>* stop,
+                    sweep::sweep_control& control)
+      : sink_(sink), prefix_(std::move(prefix)), stop_(stop), control_(control) {}
+  void on_progress(const sweep::point_result&) override {
+    if (stop_ != nullptr && stop_->load()) control_.stop_run = true;
+  }
   void on_point_done(const sweep::point_result& point) override {
     if (!sink_) return;
     std::string text = fmt::format("{}: {:g} dB", prefix_, point.snr_db);
@@ -52,6 +58,8 @@ class progress_observer final : public sweep::sweep_observer {
  private:
   const progress_sink& sink_;
   std::string prefix_;
+  const std::atomic<bool>* stop_;
+  sweep::sweep_control& control_;
 };
 
 std::string analog_label(int iterations) {
@@ -143,11 +151,14 @@ std::string shape_name(const mimo_shape& s) {
 
 }  // namespace
 
-ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink& progress) {
+ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink& progress,
+                              const std::atomic<bool>* stop) {
   validate(settings);
   ber_result result;
   result.settings = settings;
+  const auto stop_requested = [stop] { return stop != nullptr && stop->load(); };
   for (const mimo_shape& shape : settings.shapes) {
+    if (stop_requested()) break;
     const auto start = std::chrono::steady_clock::now();
     ber_shape_result sr;
     sr.shape = shape;
@@ -172,6 +183,10 @@ ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink&
     curve_for(sr.curves, "analog-lp", "analog-lp", 1);
 
     for (std::size_t run = 0; run < settings.iterations.size(); ++run) {
+      if (stop_requested()) {
+        sr.interrupted = true;
+        break;
+      }
       const int k = settings.iterations[run];
       sweep::sweep_config c = base;
       c.analog_options = {{"profile", settings.profile}, {"iters", std::to_string(k)}};
@@ -181,10 +196,11 @@ ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink&
         c.solvers = {{"analog", {}}};
       }
       sweep::validate(c);
-      progress_observer observer(progress, fmt::format("BER {} run {}/{} (analog {} it{})", shape_name(shape),
-                                                       run + 1, settings.iterations.size(), k,
-                                                       run == 0 ? ", digital-f32, analog-lp" : ""));
       sweep::sweep_control control;
+      progress_observer observer(progress,
+                                 fmt::format("BER {} run {}/{} (analog {} it{})", shape_name(shape), run + 1,
+                                             settings.iterations.size(), k, run == 0 ? ", digital-f32, analog-lp" : ""),
+                                 stop, control);
       const sweep::sweep_result r = sweep::run_sweep(c, observer, control);
       sr.interrupted = sr.interrupted || r.interrupted;
       for (const sweep::point_result& p : r.points) {
@@ -229,8 +245,7 @@ ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink&
   return result;
 }
 
-void write_ber_outputs(const std::filesystem::path& directory, const ber_result& result) {
-  report::ensure_writable_directory(directory);
+void add_ber_outputs(output_file_set& files, const std::filesystem::path& directory, const ber_result& result) {
   const analog::analog_profile profile = analog::load_analog_profile(result.settings.profile);
   std::string csv =
       "shape,antennas,users,snr_db,ebn0_db,curve,solver,iterations,frames,bits,bit_errors,ber,ber_ci_low,"
@@ -343,7 +358,7 @@ void write_ber_outputs(const std::filesystem::path& directory, const ber_result&
       }
       plot.series.push_back(std::move(s));
     }
-    report::write_line_plot_png(directory / fmt::format("ber_{}.png", name), plot);
+    files.add(directory / fmt::format("ber_{}.png", name), report::encode_png(report::render_line_plot(plot)));
   }
   const ber_settings& s = result.settings;
   nlohmann::ordered_json doc;
@@ -369,9 +384,9 @@ void write_ber_outputs(const std::filesystem::path& directory, const ber_result&
                   {"modelled_joules_per_rhs", "J per right-hand side, modelled"},
                   {"modelled_joules_per_matrix", "J per programmed channel matrix, modelled"},
                   {"measured_seconds", "s wall time of the shape's sweep runs, measured"}};
-  report::write_file_atomically(directory / "ber.csv", csv);
-  report::write_file_atomically(directory / "ber_match.csv", match_csv);
-  report::write_file_atomically(directory / "ber.json", doc.dump(2) + "\n");
+  files.add(directory / "ber.csv", std::move(csv));
+  files.add(directory / "ber_match.csv", std::move(match_csv));
+  files.add(directory / "ber.json", doc.dump(2) + "\n");
 }
 
 }  // namespace amimo::repro

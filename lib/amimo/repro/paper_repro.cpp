@@ -2,6 +2,7 @@
 // console summary (see paper_repro.h).
 
 #include <amimo/analog/analog_profile.h>
+#include <amimo/core/cli_decimal.h>
 #include <amimo/core/error.h>
 #include <amimo/core/thread_pool.h>
 #include <amimo/core/version.h>
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <thread>
 
 namespace amimo::repro {
@@ -619,8 +621,12 @@ void add_paper_options(CLI::App& subcommand, paper_options& options) {
   subcommand.add_option("--out", options.out, "output folder for the CSV/JSON/PNG files and paper_reproduction.md")
       ->capture_default_str()
       ->multi_option_policy(last);
-  subcommand.add_option("--seed", options.seed, "random seed (default 1)")->capture_default_str()->multi_option_policy(last);
+  subcommand.add_option("--seed", options.seed, "random seed (default 1)")
+      ->transform(decimal_integer<std::uint64_t>())
+      ->capture_default_str()
+      ->multi_option_policy(last);
   subcommand.add_option("--threads", options.threads, "worker threads (0: one per core)")
+      ->transform(decimal_integer<int>())
       ->capture_default_str()
       ->multi_option_policy(last);
   subcommand
@@ -658,24 +664,49 @@ int run_paper(const paper_options& options) {
     std::fprintf(stderr, "amimo-report paper: %s\n", message.c_str());
     std::fflush(stderr);
   };
+  const auto stopped = [&options] { return options.stop != nullptr && options.stop->load(); };
+  bool interrupted = false;
   try {
+    // Every file of the run is one set, written after the studies: a file that cannot be
+    // written (a directory in its way) leaves none of them, not the studies before it.
     const std::filesystem::path dir(options.out);
+    output_file_set files;
+    std::vector<std::string> written;
     progress("1/3 relative error vs iteration …");
     const relerr_result relerr = run_relative_error_study(plan.relerr, progress);
-    write_relative_error_outputs(dir, relerr);
-    progress("2/3 BER vs SNR …");
+    add_relative_error_outputs(files, dir, relerr);
+    written.emplace_back("relerr.*");
     std::vector<ber_result> ber;
-    for (std::size_t i = 0; i < plan.ber.size(); ++i) {
+    std::vector<std::filesystem::path> ber_dirs;
+    if (!stopped()) progress("2/3 BER vs SNR …");
+    for (std::size_t i = 0; i < plan.ber.size() && !stopped(); ++i) {
       progress(fmt::format("    profile {} (LP-INV mapping {})", plan.ber[i].profile, mapping_of(plan.ber[i].profile)));
-      ber.push_back(run_mimo_ber_study(plan.ber[i], progress));
-      write_ber_outputs(dir / ber_folder(plan.ber[i], i == 0), ber.back());
+      ber.push_back(run_mimo_ber_study(plan.ber[i], progress, options.stop));
+      ber_dirs.push_back(dir / ber_folder(plan.ber[i], i == 0));
+      add_ber_outputs(files, ber_dirs.back(), ber.back());
+      written.push_back(ber_folder(plan.ber[i], i == 0) + "ber.*");
     }
-    progress("3/3 throughput and energy …");
-    const perf_result perf = run_throughput_energy_study(plan.perf, progress);
-    write_perf_outputs(dir, perf);
-    report::write_file_atomically(dir / "paper_reproduction.md", markdown(options, plan, relerr, ber, perf));
-    std::string text = summary(relerr, ber, perf);
-    text += fmt::format("# Wrote {}/paper_reproduction.md and relerr.*, ber.*, perf.* beside it\n", options.out);
+    std::optional<perf_result> perf;
+    if (!stopped()) {
+      progress("3/3 throughput and energy …");
+      perf = run_throughput_energy_study(plan.perf, progress);
+      add_perf_outputs(files, dir, *perf);
+      written.emplace_back("perf.*");
+    }
+    // A study cut short, or one not run: no report (it needs all three, complete).
+    interrupted = stopped();
+    if (!interrupted) {
+      files.add(dir / "paper_reproduction.md", markdown(options, plan, relerr, ber, *perf));
+      written.emplace_back("paper_reproduction.md");
+    }
+    for (const std::filesystem::path& d : ber_dirs) report::ensure_writable_directory(d);
+    files.commit();
+    std::string text = interrupted ? std::string() : summary(relerr, ber, *perf);
+    if (interrupted) {
+      text += "# Interrupted (signal): the studies that ran are written (an interrupted BER study with the points "
+              "it measured); paper_reproduction.md is not\n";
+    }
+    text += fmt::format("# Wrote {}/: {}\n", options.out, fmt::join(written, ", "));
     std::fputs(text.c_str(), stdout);
     std::fflush(stdout);
   } catch (const config_error& e) {
@@ -688,7 +719,7 @@ int run_paper(const paper_options& options) {
     std::cerr << "amimo-report paper: error: " << e.what() << "\n";
     return 1;
   }
-  return 0;
+  return interrupted ? 130 : 0;
 }
 
 }  // namespace amimo::repro

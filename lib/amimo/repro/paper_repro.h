@@ -10,6 +10,7 @@
 // simulated/measured (errors, BER, CPU wall time) or modelled (analog and GPU time and
 // energy). The same seed gives the same files (CPU timings aside).
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 
@@ -30,6 +31,11 @@ struct paper_options {
   /// The command line as the user typed it, for the parameter header (the caller fills it,
   /// e.g. with amimo::report::command_line(argc, argv)); empty: not shown.
   std::string command_line;
+  /// A signal handler's flag (amimo/core/stop_signals.h), or null: checked between studies
+  /// and, in the BER study, between sweep rounds. Once set, run_paper writes the studies that
+  /// ran (an interrupted BER study with its partial points; no paper_reproduction.md, which
+  /// needs all three) and returns 130.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 /// Adds --out, --seed, --threads, --effort quick|full and --quick to a (sub)command, bound
@@ -37,8 +43,9 @@ struct paper_options {
 void add_paper_options(CLI::App& subcommand, paper_options& options);
 
 /// Runs the reproduction. Returns the exit status: 0 done, 2 bad options (nothing written),
-/// 3 output folder not writable or a file could not be written, 1 any other failure; the
-/// message goes to stderr.
+/// 3 output folder not writable or a file could not be written (then none is: every file of
+/// the run is written as one set, after the studies), 130 interrupted (options.stop), 1 any
+/// other failure; the message goes to stderr.
 int run_paper(const paper_options& options);
 
 }  // namespace amimo::repro

@@ -17,9 +17,11 @@
 // analog time and energy is modelled by amimo::analog's cost model, every GPU and ASIC
 // figure by amimo::perf's stated models. All randomness derives from one seed.
 
+#include <amimo/core/file_io.h>
 #include <amimo/metrics/error_stats.h>
 #include <amimo/solver/accounting_solver.h>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -90,8 +92,10 @@ struct relerr_result {
 /// Runs every (profile, family) curve. Throws config_error for a bad setting or profile.
 relerr_result run_relative_error_study(const relerr_settings& settings, const progress_sink& progress = {});
 
-/// relerr.csv (per iteration), relerr_summary.csv, relerr.json, relerr_<profile>.png.
-void write_relative_error_outputs(const std::filesystem::path& directory, const relerr_result& result);
+/// relerr.csv (per iteration), relerr_summary.csv, relerr.json, relerr_<profile>.png (encoded
+/// here), added to `files` under `directory`; run_paper writes its whole set at once.
+void add_relative_error_outputs(output_file_set& files, const std::filesystem::path& directory,
+                                const relerr_result& result);
 
 // ---- 2. BER vs SNR --------------------------------------------------------------------------
 
@@ -172,10 +176,14 @@ struct ber_result {
 /// Runs the sweeps (one run with digital-f32, analog at the first count and analog-lp,
 /// one run per further count; the same seed, so every curve sees the same channels, bits
 /// and noise) and merges them. Throws config_error for a bad setting.
-ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink& progress = {});
+/// `stop` (a signal handler's flag; may be null) ends the running sweep after its current
+/// round and skips the rest: the shapes then say interrupted (a shape not begun is left out).
+ber_result run_mimo_ber_study(const ber_settings& settings, const progress_sink& progress = {},
+                              const std::atomic<bool>* stop = nullptr);
 
-/// ber.csv, ber.json and ber_<N>x<K>.png (log BER with 95% Wilson intervals).
-void write_ber_outputs(const std::filesystem::path& directory, const ber_result& result);
+/// ber.csv, ber.json and ber_<N>x<K>.png (log BER with 95% Wilson intervals), added to
+/// `files` under `directory`.
+void add_ber_outputs(output_file_set& files, const std::filesystem::path& directory, const ber_result& result);
 
 // ---- 3. throughput and energy -----------------------------------------------------------------
 
@@ -244,8 +252,9 @@ std::string fp32_not_reached(const perf_settings& s);
 /// this CPU, H100 and ASIC from amimo::perf's models.
 perf_result run_throughput_energy_study(const perf_settings& settings, const progress_sink& progress = {});
 
-/// perf.csv, perf.json, perf.png (solves/s per system, log y).
-void write_perf_outputs(const std::filesystem::path& directory, const perf_result& result);
+/// perf.csv, perf.json, perf.png (solves/s per system, log y), added to `files` under
+/// `directory`.
+void add_perf_outputs(output_file_set& files, const std::filesystem::path& directory, const perf_result& result);
 
 // ---- shared helpers (exposed for tests) -----------------------------------------------------
 

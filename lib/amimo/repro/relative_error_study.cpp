@@ -279,7 +279,8 @@ relerr_result run_relative_error_study(const relerr_settings& settings, const pr
   return result;
 }
 
-void write_relative_error_outputs(const std::filesystem::path& directory, const relerr_result& result) {
+void add_relative_error_outputs(output_file_set& files, const std::filesystem::path& directory,
+                                const relerr_result& result) {
   const relerr_settings& s = result.settings;
   std::string csv = "profile,kind,cond,iteration,median_rel_error,p10,p90,trials_counted\n";
   std::string summary =
@@ -339,9 +340,9 @@ void write_relative_error_outputs(const std::filesystem::path& directory, const 
       {"modelled_solve_joules", "J per solve, modelled"},
       {"modelled_programming_seconds", "s per matrix, modelled"},
       {"modelled_programming_joules", "J per matrix, modelled"}};
-  report::write_file_atomically(directory / "relerr.csv", csv);
-  report::write_file_atomically(directory / "relerr_summary.csv", summary);
-  report::write_file_atomically(directory / "relerr.json", doc.dump(2) + "\n");
+  files.add(directory / "relerr.csv", std::move(csv));
+  files.add(directory / "relerr_summary.csv", std::move(summary));
+  files.add(directory / "relerr.json", doc.dump(2) + "\n");
 
   for (const std::string& profile : s.profiles) {
     report::plot_spec plot;
@@ -372,7 +373,7 @@ void write_relative_error_outputs(const std::filesystem::path& directory, const 
       paper_slope.y.push_back(std::exp2(-3.0 * static_cast<double>(k)));
     }
     plot.series.push_back(std::move(paper_slope));
-    report::write_line_plot_png(directory / fmt::format("relerr_{}.png", profile), plot);
+    files.add(directory / fmt::format("relerr_{}.png", profile), report::encode_png(report::render_line_plot(plot)));
   }
 }
 

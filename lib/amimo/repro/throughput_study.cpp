@@ -365,7 +365,7 @@ perf_result run_throughput_energy_study(const perf_settings& settings, const pro
   return result;
 }
 
-void write_perf_outputs(const std::filesystem::path& directory, const perf_result& result) {
+void add_perf_outputs(output_file_set& files, const std::filesystem::path& directory, const perf_result& result) {
   std::string csv = "n,system,scenario,basis,seconds_per_solve,solves_per_s,joules_per_solve,iterations,rel_error,source,note\n";
   nlohmann::ordered_json rows = nlohmann::ordered_json::array();
   for (const perf_row& r : result.rows) {
@@ -432,9 +432,9 @@ void write_perf_outputs(const std::filesystem::path& directory, const perf_resul
                   {"fp32_level_reached", "analog: some iteration count up to max_iterations reached the FP32-level "
                                          "target (false: figures at max_iterations, left out of the verdicts); "
                                          "true for digital rows"}};
-  report::write_file_atomically(directory / "perf.csv", csv);
-  report::write_file_atomically(directory / "perf_ratios.csv", ratio_csv);
-  report::write_file_atomically(directory / "perf.json", doc.dump(2) + "\n");
+  files.add(directory / "perf.csv", std::move(csv));
+  files.add(directory / "perf_ratios.csv", std::move(ratio_csv));
+  files.add(directory / "perf.json", doc.dump(2) + "\n");
 
   // Solves/s against n, one series per system, in the "R=1" and paper-style scenarios.
   report::plot_spec plot;
@@ -459,7 +459,7 @@ void write_perf_outputs(const std::filesystem::path& directory, const perf_resul
     series.x.push_back(static_cast<double>(r.n));
     series.y.push_back(r.solves_per_s);
   }
-  report::write_line_plot_png(directory / "perf.png", plot);
+  files.add(directory / "perf.png", report::encode_png(report::render_line_plot(plot)));
 }
 
 }  // namespace amimo::repro

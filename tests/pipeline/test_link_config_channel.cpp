@@ -141,5 +141,41 @@ TEST(LinkConfig, RepeatedKeysAndOutOfRangeSnrAreClearErrors) {
   EXPECT_EQ(message("snr_db: 100\n"), "");
 }
 
+// Command-line values of text keys are the text as given: through YAML, "b #1" lost its
+// comment-like tail and "c: d" became a mapping. Other keys are still read as YAML.
+TEST(LinkConfig, TextOverridesAreTakenAsTheyStand) {
+  EXPECT_EQ(parse({{"sink", "sigmf:rec/b #1"}}).sink, "sigmf:rec/b #1");
+  EXPECT_EQ(parse({{"sink", "sigmf:rec/c: d"}}).sink, "sigmf:rec/c: d");
+  const auto coded = parse({{"coding", "ldpc"}, {"payload", "pay #1.bin,[x]"}, {"users", "2"}});
+  EXPECT_EQ(coded.coding.payloads, (std::vector<std::string>{"pay #1.bin", "[x]"}));
+  EXPECT_DOUBLE_EQ(parse({{"delay_spread", "300e-9"}}).channel.delay_spread_s, 300e-9);
+  EXPECT_EQ(parse({{"estimation_smoothing", "2"}}).rx.estimation_smoothing, 2);
+  EXPECT_EQ(parse({{"cfo_hz", "[10, 20, 30, 40]"}}).cfo_hz.size(), 4U);
+  EXPECT_EQ(parse({{"solver", "analog"}, {"analog", "{iters: 2}"}}).analog_options.at("iters"), "2");
+}
+
+// A second YAML document was dropped silently ("frames: 1\n---\nsnr_db: 500" ran), and a
+// shape whose frame needs terabytes passed validation and died in an allocation.
+TEST(LinkConfig, ExtraDocumentsAndOversizedFramesAreRefused) {
+  const auto message = [](const std::string& yaml, const std::map<std::string, std::string>& overrides = {}) {
+    try {
+      (void)parse_link_config(yaml, overrides);
+    } catch (const config_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("frames: 1\n---\nsnr_db: 500\n").find("more than one YAML document"), std::string::npos);
+  EXPECT_NE(message("frames: 1\n---\n---\nsnr_db: 500\n").find("line 2"), std::string::npos);  // an empty one
+  EXPECT_EQ(message("frames: 1\n...\n"), "");
+  EXPECT_EQ(message("---\nframes: 1\n"), "");
+  (void)message(std::string(",\0n\0|", 5));  // YAML::LoadAll looped for ever on it (a fuzz finding)
+  const std::string huge = message("", {{"antennas", "1024"}, {"fft_size", "65536"}, {"used_subcarriers", "65534"},
+                                        {"cp_length", "65535"}, {"data_symbols", "1024"}});
+  EXPECT_NE(huge.find("more than the 2 GiB limit"), std::string::npos) << huge;
+  EXPECT_NE(huge.find("1024 antennas × 134478846 samples per frame"), std::string::npos) << huge;
+  EXPECT_EQ(message("", {{"preset", "128x8"}}), "");  // the largest preset is far below it
+}
+
 }  // namespace
 }  // namespace amimo::pipeline

@@ -1,6 +1,7 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
+#include <amimo/core/yaml_strict.h>
 
 #include <yaml-cpp/yaml.h>
 
@@ -206,9 +207,11 @@ analog_profile parse_analog_profile(std::string_view yaml_text, std::string_view
   const std::string where(origin);
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml_text));
+    root = yaml_strict::load_one_document(yaml_text);
   } catch (const YAML::Exception& e) {
     throw config_error(where + ": not valid YAML: " + e.what());
+  } catch (const config_error& e) {
+    throw config_error(where + ": " + e.what());
   }
   // Any conversion yaml-cpp refuses while walking the tree (a mapping or a sequence used as
   // a key, a non-text 'source') is the profile's error too, never a YAML exception: the
@@ -224,6 +227,9 @@ namespace {
 
 analog_profile profile_from_yaml(const YAML::Node& root, const std::string& where) {
   if (!root.IsMap()) throw config_error(where + ": an analog profile is a YAML mapping");
+  // A key twice (`bits: 3` then `bits: 6`, or a second `device:` section) is refused, not
+  // merged or overridden: whichever copy was meant, the profile is ambiguous.
+  yaml_strict::refuse_repeated_keys(root, where + ": ");
   analog_profile profile;
   for (const auto& top : root) {
     const std::string section = top.first.as<std::string>();
@@ -236,6 +242,7 @@ analog_profile profile_from_yaml(const YAML::Node& root, const std::string& wher
       throw config_error(where + ": unknown section '" + section + "' (device, circuit, refinement)");
     }
     if (!top.second.IsMap()) throw config_error(where + ": section '" + section + "' must be a mapping");
+    yaml_strict::refuse_repeated_keys(top.second, where + ": section '" + section + "': ");
     for (const auto& entry : top.second) {
       std::string key = entry.first.as<std::string>();
       bool legacy_diagonal = false;
@@ -247,6 +254,7 @@ analog_profile profile_from_yaml(const YAML::Node& root, const std::string& wher
       if (f == nullptr) throw config_error(where + ": unknown key '" + section + "." + key + "'");
       YAML::Node value = entry.second;
       if (value.IsMap()) {
+        yaml_strict::refuse_repeated_keys(value, where + ": '" + section + "." + key + "': ");
         if (!value["value"]) throw config_error(where + ": '" + section + "." + key + "' has no 'value'");
         if (value["source"]) profile.sources[path_of(*f)] = value["source"].as<std::string>();
         value = value["value"];

@@ -2,6 +2,7 @@
 
 #include <amimo/core/error.h>
 #include <amimo/core/thread_pool.h>
+#include <amimo/core/yaml_strict.h>
 #include <amimo/sweep/sweep_config.h>
 
 #include <fmt/format.h>
@@ -72,6 +73,33 @@ const std::set<std::string>& known_keys() {
       "idle_timeout", "out", "coding", "code_rate", "tb_bits", "ldpc_iterations", "payload", "payload_out",
       "payload_chain"};
   return keys;
+}
+
+// Keys whose value is text (a name, a spec string, a path): a command-line value for one of
+// them is that text as it stands. Through YAML::Load, "sigmf:rec/b #1" lost its comment-like
+// tail, "sigmf:rec/c: d" became a mapping and "pay #1.bin" named the file "pay".
+bool is_text_key(const std::string& key) {
+  static const std::set<std::string> keys = {
+      "preset", "modulation", "time_interpolation", "channel", "delay_spread", "delay_model", "channel_time",
+      "channel_filter", "detector", "solver", "mode", "estimation_smoothing", "source", "sink", "out", "coding",
+      "payload", "payload_out"};
+  return keys.count(key) != 0;
+}
+
+// Buffers a frame needs (bytes, estimated): amimo-ue's and amimo-bs's frame of every
+// antenna's samples, the emulator's channel state (the response at one symbol and the taps of
+// every symbol), the users' symbol grids and one IFFT worker's inputs. Checked against
+// max_frame_buffer_bytes so that an absurd shape is a configuration error, not a bad_alloc
+// after start-up.
+double frame_buffer_bytes(const link_config& c, std::size_t taps) {
+  const auto& n = c.rx.layout;
+  const double antennas = c.rx.antennas;
+  const double users = c.rx.users;
+  const double symbols = n.symbols_per_frame();
+  const double used = n.used_subcarriers;
+  return 8.0 * antennas * static_cast<double>(n.frame_length()) +
+         16.0 * antennas * users * (used + symbols * static_cast<double>(taps)) + 16.0 * users * symbols * used +
+         8.0 * symbols * 4.0 * n.fft_size;
 }
 
 void apply_key(link_config& c, const std::string& key, const YAML::Node& v) {
@@ -189,7 +217,7 @@ std::string_view embedded_link_config() noexcept { return kLinkDefaultYaml; }
 link_config parse_link_config(std::string_view yaml, const std::map<std::string, std::string>& overrides) {
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml));
+    root = yaml_strict::load_one_document(yaml);
   } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own bound on nesting (its message says "bad file")
     throw config_error("malformed YAML: nesting deeper than yaml-cpp's limit (line " + std::to_string(e.mark.line + 1) +
                        ")");
@@ -198,7 +226,14 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
   }
   if (!root.IsNull() && !root.IsMap()) throw config_error("the configuration must be a YAML map");
   if (root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
+  // yaml-cpp keeps every copy of a repeated key and root[key] reads the first, the sweep's
+  // loop the last: a repeat is the configuration's error, whichever copy was meant.
+  yaml_strict::refuse_repeated_keys(root);
   for (const auto& [key, value] : overrides) {
+    if (is_text_key(key)) {
+      root[key] = YAML::Node(value);  // a plain scalar: the text exactly as given
+      continue;
+    }
     try {
       root[key] = YAML::Load(value);
     } catch (const YAML::Exception& e) {
@@ -215,11 +250,6 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
     }
     const auto key = item.first.Scalar();
     if (known_keys().count(key) == 0) throw config_error("unknown key '" + key + "'");
-    // yaml-cpp keeps every copy of a repeated key and root[key] reads the first, the sweep's
-    // loop the last: a repeat is the configuration's error, whichever copy was meant.
-    if (std::find(order.begin(), order.end(), key) != order.end()) {
-      throw config_error("key '" + key + "' given twice (line " + std::to_string(item.first.Mark().line + 1) + ")");
-    }
     if (key == "preset") order.insert(order.begin(), key);
     else order.push_back(key);
   }
@@ -305,7 +335,15 @@ link_config parse_link_config(std::string_view yaml, const std::map<std::string,
     rx.known_bits = payload::make_coded_layout(frame, c.coding).header_bits;  // the frame header identifies frames
   }
   validate(rx);
-  (void)channel_models::create_selective_channel_model(c.channel);  // validates the channel
+  const auto model = channel_models::create_selective_channel_model(c.channel);  // validates the channel
+  if (const double bytes = frame_buffer_bytes(c, model->tap_delays().size()); bytes > max_frame_buffer_bytes) {
+    throw config_error(fmt::format(
+        "a frame of this shape needs about {:.3g} GiB of buffers ({} antennas × {} samples per frame, {} users × {} "
+        "symbols × {} used subcarriers, the channel's {} taps per symbol), more than the {:g} GiB limit: use fewer "
+        "antennas, users, subcarriers or symbols",
+        bytes / 1073741824.0, rx.antennas, rx.layout.frame_length(), rx.users, rx.layout.symbols_per_frame(),
+        rx.layout.used_subcarriers, model->tap_delays().size(), max_frame_buffer_bytes / 1073741824.0));
+  }
   if (c.channel_filter != "frequency" && c.channel_filter != "sinc") {
     throw config_error("'channel_filter': expected frequency or sinc, got '" + c.channel_filter + "'");
   }

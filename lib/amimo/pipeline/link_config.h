@@ -54,11 +54,20 @@ struct link_config {
   payload::coding_config coding;       ///< coded link (both sides): coding, code rate, payloads
 };
 
+/// The largest estimated frame buffers (bytes) a configuration may need: every antenna's
+/// samples of one frame, the emulator's channel state for one frame (one response, every
+/// symbol's taps), the users' symbol grids and one IFFT worker's inputs. Beyond it
+/// parse_link_config refuses the shape (a config_error stating both figures) instead of
+/// amimo-ue or amimo-bs failing an allocation after start-up.
+inline constexpr double max_frame_buffer_bytes = 2.0 * 1073741824.0;  // 2 GiB
+
 /// The embedded default (configs/link-default.yaml).
 std::string_view embedded_link_config() noexcept;
 
-/// Parses YAML, then applies overrides (key → YAML value text, the same keys as the file,
-/// e.g. {"snr_db", "12"}, {"solver", "digital-f32,analog"}); a `preset` (in the file or an
+/// Parses YAML (one document, no key twice), then applies overrides (key → value text, the
+/// same keys as the file, e.g. {"snr_db", "12"}, {"solver", "digital-f32,analog"}): the value
+/// of a text key (names, spec strings, paths: sink, source, payload, out, …) is taken as it
+/// stands, any other is read as YAML (numbers, lists, the analog/remote maps); a `preset` (in the file or an
 /// override) is applied before every other key. Builds rx.chains (detectors × solvers, with
 /// analog/remote options merged) and validates everything. Throws config_error naming the
 /// key for an unknown key or a bad value.

@@ -5,7 +5,7 @@
 # - high SNR: the files come out byte-identical (user<k>.bin), BLER 0, every byte counted;
 # - low SNR: failed blocks are counted (BLER > 0) and never written as good: no user<k>.bin,
 #   the partial file holds exactly the input's bytes outside the listed missing ranges;
-# - bad input: --payload without --coding ldpc, a missing payload file: exit status 2; an
+# - bad input: --payload without --coding ldpc: exit status 2; a missing payload file and an
 #   unwritable --payload-out: exit status 3 at start-up.
 set -u
 ue="$1"
@@ -67,7 +67,7 @@ PY
 "$ue" --coding none --payload "$work/a.bin" --sink "sigmf:$work/x" >/dev/null 2>&1
 check "--payload without --coding ldpc: exit 2" test $? -eq 2
 "$ue" --coding ldpc --payload "$work/none.bin" --sink "sigmf:$work/x" >/dev/null 2>&1
-check "missing payload file: exit 2" test $? -eq 2
+check "missing payload file: exit 3 (an input file that cannot be read)" test $? -eq 3
 
 # An unwritable --payload-out is refused at start-up with exit status 3, before any frame is
 # received (no parameter header): a path under a regular file, a directory nobody can write.

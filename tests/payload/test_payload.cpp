@@ -291,9 +291,10 @@ TEST(DecoderSink, OutputChainIsValidated) {
   EXPECT_THROW(decoder_sink(frame, c, {"a", "b"}), config_error);
 }
 
-TEST(PayloadSource, MissingFileIsAConfigError) {
-  EXPECT_THROW((void)open_byte_source("/nonexistent/amimo/payload.bin", 1, 0), config_error);
-  EXPECT_THROW((void)open_byte_source("/", 1, 0), config_error);  // a directory
+TEST(PayloadSource, MissingFileIsAnIoError) {
+  // An input file that cannot be read is a file problem: io_error, exit status 3 (README).
+  EXPECT_THROW((void)open_byte_source("/nonexistent/amimo/payload.bin", 1, 0), io_error);
+  EXPECT_THROW((void)open_byte_source("/", 1, 0), io_error);  // a directory
 }
 
 TEST(PayloadSource, ZmqPullAppendsMessagesUntilAnEmptyOne) {

@@ -30,13 +30,15 @@ class prbs_source final : public byte_source {
 class file_source final : public byte_source {
  public:
   explicit file_source(const std::string& path) {
+    // An input file that cannot be read is a file problem (io_error, exit status 3), as for
+    // every other input file (README "Exit statuses").
     std::error_code ec;
     if (!std::filesystem::is_regular_file(path, ec))
-      throw config_error("payload: '" + path + "' is not a readable regular file");
+      throw io_error("payload: '" + path + "' is not a readable regular file");
     in_.open(path, std::ios::binary);
-    if (!in_) throw config_error("payload: cannot open '" + path + "'");
+    if (!in_) throw io_error("payload: cannot open '" + path + "'");
     remaining_ = std::filesystem::file_size(path, ec);
-    if (ec) throw config_error("payload: cannot size '" + path + "'");
+    if (ec) throw io_error("payload: cannot size '" + path + "'");
   }
   std::size_t read(std::span<std::uint8_t> out) override {
     const auto n = static_cast<std::size_t>(std::min<std::uintmax_t>(remaining_, out.size()));

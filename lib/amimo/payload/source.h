@@ -27,7 +27,7 @@ class byte_source {
 
 /// spec: "prbs" (or empty) | "zmq-pull:ENDPOINT" (connects; every message is appended, an
 /// empty message ends the stream; messages ≤ 16 MiB) | a file path (a regular file). Throws
-/// config_error for a missing or unreadable file or a bad endpoint.
+/// io_error for a missing or unreadable file (exit status 3), config_error for a bad endpoint.
 std::unique_ptr<byte_source> open_byte_source(const std::string& spec, std::uint64_t seed, int user);
 
 /// The frame data of every user in the coded link: header PRBS, then the scrambled TB.

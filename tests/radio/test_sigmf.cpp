@@ -578,5 +578,98 @@ TEST_F(SigmfTest, CloseReplacesAnOlderRecordingWhole) {
   EXPECT_EQ(files_in(dir_), (std::vector<std::string>{"again.sigmf-data", "again.sigmf-meta"}));
 }
 
+// Malformed metadata that the reader took before (audit of 2026-12-03): each is refused with
+// a message naming the file and the field.
+TEST_F(SigmfTest, MalformedMetadataIsRefusedNotGuessed) {
+  const auto with_captures = [](const json& captures) {
+    json meta = valid_meta(1);
+    meta["captures"] = captures;
+    return meta.dump();
+  };
+  const auto with_global = [](const char* key, const json& value, int channels = 1) {
+    json meta = valid_meta(channels);
+    meta["global"][key] = value;
+    return meta.dump();
+  };
+  struct bad_case {
+    std::string name;
+    std::string meta_text;
+    std::string expected;
+  };
+  const std::vector<bad_case> cases{
+      // Out of order: the first capture starts at 50, another at 0 (its frequency was lost).
+      {"order", with_captures(json::array({{{"core:sample_start", 50}, {"core:frequency", 2.4e9}},
+                                            {{"core:sample_start", 0}, {"core:frequency", 3.5e9}}})),
+       "sorted"},
+      {"laterstr", with_captures(json::array({{{"core:sample_start", 0}}, {{"core:sample_start", "abc"}}})),
+       "captures[1] core:sample_start"},
+      {"laterneg", with_captures(json::array({{{"core:sample_start", 0}}, {{"core:sample_start", -5}}})),
+       "captures[1] core:sample_start"},
+      {"nostart", with_captures(json::array({{{"core:frequency", 1e9}}})), "captures[0] has no core:sample_start"},
+      {"dupkey",
+       R"({"global": {"core:datatype": "cf32_le", "core:sample_rate": -5, "core:sample_rate": 7.68e6}})",
+       "\"core:sample_rate\" appears twice"},
+      {"dupnested",
+       R"({"global": {"core:datatype": "cf32_le", "core:sample_rate": 1e6},
+           "captures": [{"core:sample_start": 0, "core:frequency": 1, "core:frequency": 2}]})",
+       "\"core:frequency\" appears twice"},
+      {"mdonly", with_global("core:metadata_only", "yes"), "core:metadata_only must be true or false"},
+      {"version", with_global("core:version", "9.9.9"), "core:version \"9.9.9\""},
+      {"layoutdup", with_global("amimo:channel_layout", json::array({0, 0}), 2), "names antenna 0 twice"},
+      {"layoutbig", with_global("amimo:channel_layout", json::array({7, 99999}), 2), "99999 is out of range"},
+  };
+  for (const bad_case& c : cases) {
+    write_text(base(c.name) + ".sigmf-meta", c.meta_text);
+    write_floats(base(c.name) + ".sigmf-data", std::vector<float>(16, 0.0F));
+    const std::string message = open_error(base(c.name));
+    EXPECT_NE(message.find(c.name + ".sigmf-meta"), std::string::npos) << c.name << ": " << message;
+    EXPECT_NE(message.find(c.expected), std::string::npos) << c.name << ": " << message;
+  }
+
+  // Sorted captures: the frequency is the one of the capture at sample 0, not of a later one;
+  // with no capture at sample 0 there is none.
+  write_recording(base("sorted"),
+                  json::parse(with_captures(json::array({{{"core:sample_start", 0}, {"core:frequency", 3.5e9}},
+                                                         {{"core:sample_start", 2}, {"core:frequency", 2.4e9}}}))),
+                  1, 4);
+  EXPECT_EQ(read_sigmf_metadata(base("sorted")).frequency, 3.5e9);
+  write_recording(base("late"), json::parse(with_captures(json::array({{{"core:sample_start", 2},
+                                                                        {"core:frequency", 2.4e9}}}))),
+                  1, 4);
+  EXPECT_EQ(read_sigmf_metadata(base("late")).frequency, 0.0);
+  // The sink refuses what the reader refuses.
+  sigmf_options twice;
+  twice.channel_layout = {3, 3};
+  EXPECT_THROW(create_sigmf_sink(base("twice"), {2, 1e6, 0.0}, twice), config_error);
+  sigmf_options beyond;
+  beyond.channel_layout = {0, 4096};
+  EXPECT_THROW(create_sigmf_sink(base("beyond"), {2, 1e6, 0.0}, beyond), config_error);
+}
+
+// A directory in the way is found when the sink is created (not after every frame was
+// generated), and an older recording is kept; a base path that names a directory is refused.
+TEST_F(SigmfTest, SinkRefusesDirectoriesWhenCreatedAndKeepsAnOlderRecording) {
+  fs::create_directory(base("rec") + ".sigmf-data");
+  write_text(base("rec") + ".sigmf-meta", "older metadata");
+  EXPECT_THROW(create_sigmf_sink(base("rec"), {1, 1e6, 0.0}, {}), io_error);
+  fs::create_directory(base("m") + ".sigmf-meta");
+  EXPECT_THROW(create_sigmf_sink(base("m"), {1, 1e6, 0.0}, {}), io_error);
+  fs::create_directory(base("d"));
+  EXPECT_THROW(create_sigmf_sink(base("d") + "/", {1, 1e6, 0.0}, {}), config_error);
+  EXPECT_THROW(create_sigmf_sink(base("d"), {1, 1e6, 0.0}, {}), io_error);
+  EXPECT_TRUE(fs::is_empty(base("d")));
+
+  // A directory put in the way after creation: close() fails before it touches anything.
+  write_text(base("late") + ".sigmf-meta", "older metadata");
+  auto sink = create_sigmf_sink(base("late"), {1, 1e6, 0.0}, {});
+  fs::create_directory(base("late") + ".sigmf-data");
+  EXPECT_THROW(sink->close(), io_error);
+  EXPECT_EQ(read_text(base("late") + ".sigmf-meta"), "older metadata");
+  EXPECT_EQ(read_text(base("rec") + ".sigmf-meta"), "older metadata");
+  EXPECT_TRUE(fs::is_directory(base("late") + ".sigmf-data"));
+  EXPECT_EQ(files_in(dir_), (std::vector<std::string>{"d", "late.sigmf-data", "late.sigmf-meta", "m.sigmf-meta",
+                                                      "rec.sigmf-data", "rec.sigmf-meta"}));
+}
+
 }  // namespace
 }  // namespace amimo::radio

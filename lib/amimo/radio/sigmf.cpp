@@ -17,6 +17,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <system_error>
 #include <utility>
 
@@ -37,6 +38,7 @@ constexpr const char* written_version = "1.2.0";    // core:version the sink wri
 constexpr const char* extension_version = "1.0.0";  // the "amimo" namespace
 constexpr std::size_t io_buffer_bytes = std::size_t{1} << 20U;
 constexpr int max_channels = 4096;
+constexpr int max_antenna_index = 4096;  // amimo:channel_layout entries are 0 … 4095
 constexpr int max_json_depth = 64;  // SigMF metadata nests 4 levels; deeper is refused unparsed
 constexpr const char* supported_types = "amimo reads cf32_le and ci16_le";
 
@@ -152,8 +154,31 @@ json parse_meta_file(const std::string& meta_path, const std::string& given_path
     throw io_error("SigMF metadata '" + meta_path + "' nests arrays/objects deeper than " +
                    std::to_string(max_json_depth) + " levels; refused without parsing");
   }
+  // nlohmann keeps the last of a repeated key silently: {"core:sample_rate": -5,
+  // "core:sample_rate": 7.68e6} would read as 7.68e6. JSON leaves repeats undefined
+  // (RFC 8259 §4) and SigMF gives them no meaning, so a repeat is refused. One set of keys per
+  // open object (arrays hold an empty marker so that every end pops its own start).
+  std::vector<std::optional<std::set<std::string>>> open;
+  const auto refuse_repeats = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start: open.emplace_back(std::set<std::string>()); break;
+      case json::parse_event_t::array_start: open.emplace_back(std::nullopt); break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        if (!open.empty()) open.pop_back();
+        break;
+      case json::parse_event_t::key:
+        if (!open.empty() && open.back() && !open.back()->insert(parsed.get<std::string>()).second) {
+          throw io_error("SigMF metadata '" + meta_path + "': key \"" + parsed.get<std::string>() +
+                         "\" appears twice in one object");
+        }
+        break;
+      case json::parse_event_t::value: break;
+    }
+    return true;
+  };
   try {
-    return json::parse(text);
+    return json::parse(text, refuse_repeats);
   } catch (const json::exception& e) {
     throw io_error("SigMF metadata '" + meta_path + "' is not valid JSON: " + e.what());
   }
@@ -179,6 +204,7 @@ void read_captures(const meta_reader& reader, const json& root, sigmf_metadata& 
   if (captures == nullptr) return;
   if (!captures->is_array())
     reader.fail("\"captures\" must be an array, found " + value_text(*captures));
+  std::uint64_t previous_start = 0;
   for (std::size_t i = 0; i < captures->size(); ++i) {
     const json& capture = (*captures)[i];
     const std::string where = "captures[" + std::to_string(i) + "] ";
@@ -191,7 +217,18 @@ void read_captures(const meta_reader& reader, const json& root, sigmf_metadata& 
                     ": non-conforming datasets with headers are not supported");
       }
     }
-    if (i != 0) continue;
+    // SigMF: every capture has core:sample_start, and captures are sorted by it. Out of order,
+    // the first capture need not describe sample 0 (its frequency was taken for the whole
+    // recording): refused, never re-sorted.
+    const json* start_value = reader.find(capture, "core:sample_start");
+    if (start_value == nullptr) reader.fail(where + "has no core:sample_start");
+    const std::uint64_t start = reader.unsigned_value(*start_value, where + "core:sample_start");
+    if (i != 0 && start <= previous_start) {
+      reader.fail(where + "core:sample_start " + std::to_string(start) + " does not follow the previous capture's " +
+                  std::to_string(previous_start) + ": captures must be sorted by core:sample_start");
+    }
+    previous_start = start;
+    if (start != 0) continue;  // the stream's description is the capture at sample 0
     if (const json* frequency = reader.find(capture, "core:frequency")) {
       m.frequency = reader.number_value(*frequency, where + "core:frequency");
       if (!std::isfinite(m.frequency)) {
@@ -213,10 +250,18 @@ void read_channel_layout(const meta_reader& reader, const json& global, sigmf_me
     reader.fail("amimo:channel_layout must be an array of " + std::to_string(m.channels) +
                 " antenna indices (one per channel), found " + value_text(*layout));
   }
+  // What the sink writes: distinct antenna indices below max_antenna_index (one antenna is
+  // recorded on one channel).
   for (const json& entry : *layout) {
     const std::uint64_t antenna = reader.unsigned_value(entry, "amimo:channel_layout entry");
-    if (antenna > static_cast<std::uint64_t>(std::numeric_limits<int>::max())) {
-      reader.fail("amimo:channel_layout entry " + std::to_string(antenna) + " is out of range");
+    if (antenna >= static_cast<std::uint64_t>(max_antenna_index)) {
+      reader.fail("amimo:channel_layout entry " + std::to_string(antenna) + " is out of range (antenna indices 0.." +
+                  std::to_string(max_antenna_index - 1) + ")");
+    }
+    if (std::find(m.channel_layout.begin(), m.channel_layout.end(), static_cast<int>(antenna)) !=
+        m.channel_layout.end()) {
+      reader.fail("amimo:channel_layout names antenna " + std::to_string(antenna) +
+                  " twice (each channel records a different antenna), found " + value_text(*layout));
     }
     m.channel_layout.push_back(static_cast<int>(antenna));
   }
@@ -263,6 +308,18 @@ class sigmf_sink final : public radio_sink {
     data_path_ = base + std::string(data_suffix);
     meta_path_ = base + std::string(meta_suffix);
     const std::string who = "SigMF sink '" + base + "': ";
+    // "sigmf:DIR/" wrote the hidden DIR/.sigmf-data; "sigmf:DIR" for an existing directory
+    // is as surely a mistake. Both name a recording by its directory, not a base name.
+    if (base.back() == '/') {
+      throw config_error(who + "the path ends in '/': give the recording's base name (sigmf:DIR/NAME)");
+    }
+    std::error_code ec;
+    if (fs::is_directory(fs::status(base, ec))) {
+      throw io_error(who + "it is a directory: give the recording's base name (sigmf:DIR/NAME)");
+    }
+    // Found now, not after every frame was generated (close() checks again before it touches
+    // anything).
+    refuse_directory_targets();
     if (description.channels < 1 || description.channels > max_channels) {
       throw config_error(who + "channels must be in 1.." + std::to_string(max_channels) +
                          ", found " + std::to_string(description.channels));
@@ -289,8 +346,15 @@ class sigmf_sink final : public radio_sink {
       throw config_error(who + "channel_layout has " + std::to_string(layout.size()) +
                          " entries for " + std::to_string(description.channels) + " channels");
     }
-    if (std::any_of(layout.begin(), layout.end(), [](int antenna) { return antenna < 0; })) {
-      throw config_error(who + "channel_layout has a negative antenna index");
+    for (std::size_t c = 0; c < layout.size(); ++c) {
+      if (layout[c] < 0 || layout[c] >= max_antenna_index) {
+        throw config_error(who + "channel_layout entry " + std::to_string(layout[c]) +
+                           " is out of range (antenna indices 0.." + std::to_string(max_antenna_index - 1) + ")");
+      }
+      if (std::find(layout.begin(), layout.begin() + static_cast<std::ptrdiff_t>(c), layout[c]) !=
+          layout.begin() + static_cast<std::ptrdiff_t>(c)) {
+        throw config_error(who + "channel_layout names antenna " + std::to_string(layout[c]) + " twice");
+      }
     }
     meta_text_ = make_meta_text(who, datetime, layout, options);
 
@@ -361,9 +425,16 @@ class sigmf_sink final : public radio_sink {
     } catch (const io_error& e) {
       fail(std::string("SigMF sink: ") + e.what());
     }
+    // A directory at either name would fail its rename after the older recording's metadata
+    // was removed: checked before anything is touched.
+    try {
+      refuse_directory_targets();
+    } catch (const io_error& e) {
+      fail(e.what());
+    }
     // An older recording's metadata must not describe the new data, even for a moment.
-    std::error_code ec;
-    fs::remove(meta_path_, ec);
+    // unlink, not remove: it never deletes a directory (one put there since the check).
+    (void)::unlink(meta_path_.c_str());
     try {
       data_->commit();
     } catch (const io_error& e) {
@@ -372,8 +443,7 @@ class sigmf_sink final : public radio_sink {
     try {
       meta_->commit();
     } catch (const io_error& e) {
-      std::error_code ignored;
-      fs::remove(data_path_, ignored);
+      (void)::unlink(data_path_.c_str());
       fail(std::string("SigMF sink: cannot move the metadata into place: ") + e.what());
     }
     state_ = state::closed;
@@ -381,6 +451,17 @@ class sigmf_sink final : public radio_sink {
 
  private:
   enum class state { open, closed, failed };
+
+  /// Throws io_error when a directory stands at the data or metadata file's name (a symlink
+  /// there is replaced by the rename, never followed, so it is no obstacle).
+  void refuse_directory_targets() const {
+    for (const std::string& target : {data_path_, meta_path_}) {
+      std::error_code ec;
+      if (fs::is_directory(fs::symlink_status(target, ec))) {
+        throw io_error("SigMF sink: cannot write '" + target + "': a directory is in the way");
+      }
+    }
+  }
 
   std::string make_meta_text(const std::string& who, const std::string& datetime,
                              const std::vector<int>& layout, const sigmf_options& options) const {
@@ -648,9 +729,10 @@ sigmf_metadata read_sigmf_metadata(const std::string& path) {
   }
 
   if (const json* metadata_only = reader.find(*global, "core:metadata_only")) {
-    if (metadata_only->is_boolean() && metadata_only->get<bool>()) {
-      reader.fail("core:metadata_only is true: the recording has no samples");
+    if (!metadata_only->is_boolean()) {
+      reader.fail("core:metadata_only must be true or false, found " + value_text(*metadata_only));
     }
+    if (metadata_only->get<bool>()) reader.fail("core:metadata_only is true: the recording has no samples");
   }
   std::uint64_t trailing_bytes = 0;
   if (const json* trailing = reader.find(*global, "core:trailing_bytes")) {
@@ -658,6 +740,10 @@ sigmf_metadata read_sigmf_metadata(const std::string& path) {
   }
 
   m.version = reader.string_or_empty(*global, "core:version", "");
+  // SigMF 1.x is what this reader knows; a major version it does not know may mean anything.
+  if (reader.find(*global, "core:version") != nullptr && m.version.rfind("1.", 0) != 0) {
+    reader.fail("core:version \"" + m.version + "\" is not supported (amimo reads SigMF 1.x)");
+  }
   m.description = reader.string_or_empty(*global, "core:description", "");
   m.author = reader.string_or_empty(*global, "core:author", "");
   m.hw = reader.string_or_empty(*global, "core:hw", "");

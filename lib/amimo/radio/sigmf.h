@@ -15,7 +15,15 @@
 //   1.0); other datatypes are refused. A data file whose size (less core:trailing_bytes)
 //   is not a whole number of samples is refused as truncated or corrupt, never guessed at.
 //   Captures with core:header_bytes, SigMF archives (.sigmf) and metadata_only recordings
-//   are refused too. The center frequency is the first capture's core:frequency.
+//   are refused too. The center frequency is core:frequency of the capture at sample 0.
+// - Malformed metadata is refused, never guessed at: a key twice in one object, a core:version
+//   other than 1.x, core:metadata_only not a boolean, a capture or annotation whose
+//   core:sample_start is not a non-negative integer, captures not sorted by core:sample_start,
+//   an amimo:channel_layout naming an antenna twice or one outside 0 … 4095 (the sink refuses
+//   such a layout too).
+// - The sink refuses, when it is created, a base path ending in '/' or naming a directory and
+//   a directory at either file's name; an older recording at the names is replaced only by a
+//   complete new one.
 // - Every refusal is an amimo::io_error whose message names the file and the problem
 //   (the field, the expected and the found value). NaN/Inf samples are passed on and
 //   counted in radio_events::nonfinite_samples (by the source and by the sink).
@@ -63,8 +71,8 @@ struct sigmf_metadata {
   std::string version;              ///< core:version ("" when absent)
   double sample_rate = 0.0;         ///< core:sample_rate, finite and > 0
   int channels = 1;                 ///< core:num_channels (1 when absent)
-  double frequency = 0.0;           ///< first capture's core:frequency (0 when absent)
-  std::string datetime;             ///< first capture's core:datetime ("" when absent)
+  double frequency = 0.0;           ///< core:frequency of the capture at sample 0 (0 when absent)
+  std::string datetime;             ///< core:datetime of the capture at sample 0 ("" when absent)
   std::string description;          ///< core:description ("" when absent)
   std::string author;               ///< core:author ("" when absent)
   std::string hw;                   ///< core:hw ("" when absent)

@@ -224,7 +224,7 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
   std::vector<std::unique_ptr<atomic_file_writer>> writers;
   writers.reserve(files.size());
   for (const output_file& f : files) {
-    writers.push_back(std::make_unique<atomic_file_writer>(f.path, mode));
+    writers.push_back(std::make_unique<atomic_file_writer>(f.path, f.mode.value_or(mode)));
     writers.back()->write(f.content);
     writers.back()->finish();
   }

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -83,6 +84,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 struct output_file {
   std::filesystem::path path;
   std::string_view content;
+  std::optional<unsigned> mode = std::nullopt;  ///< permissions of this file; none: the set's `mode`
 };
 
 /// Writes files that are one result (a run's CSV, JSON and images) as a set: every file is

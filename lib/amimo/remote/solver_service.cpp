@@ -806,18 +806,29 @@ void solver_service::run(const std::atomic<bool>* stop_flag) {
   m.stopping = true;
 }
 
-void write_curve_keys(const std::string& directory, const std::string& name) {
+void write_curve_keys(const std::string& directory, const std::string& name, bool overwrite) {
   if (name.empty() || name.find('/') != std::string::npos) throw config_error("key name must be a plain file name");
   if (!zmq_has("curve")) throw io_error("this libzmq has no CURVE support");
+  const std::string secret_path = directory + "/" + name + ".key";
+  const std::string public_path = directory + "/" + name + ".pub";
+  // A key pair in use is never replaced by accident: its clients would be locked out.
+  for (const std::string& path : {secret_path, public_path}) {
+    std::error_code ec;
+    const auto status = std::filesystem::symlink_status(path, ec);
+    if (std::filesystem::exists(status) && !overwrite) {
+      throw io_error("'" + path + "' exists: refusing to replace a key pair (--force replaces it)");
+    }
+  }
   char public_key[41] = {};
   char secret_key[41] = {};
   if (zmq_curve_keypair(public_key, secret_key) != 0) throw io_error("zmq_curve_keypair failed");
-  const std::string secret_name = "/" + name + ".key";
-  for (const auto& [file, key] : {std::pair{secret_name, secret_key}, std::pair{"/" + name + ".pub", public_key}}) {
-    // The one output writer (unpredictable temporary, O_EXCL|O_NOFOLLOW, fsync, rename); the
-    // secret key is created owner-only from the start.
-    write_file_atomically(directory + file, std::string(key) + "\n", file == secret_name ? 0600U : 0644U);
-  }
+  const std::string secret_text = std::string(secret_key) + "\n";
+  const std::string public_text = std::string(public_key) + "\n";
+  // The one output writer (unpredictable temporaries, O_EXCL|O_NOFOLLOW, fsync, renames), as a
+  // set: nothing is renamed until both are written and no directory is in the way, so a failure
+  // leaves the names as they were. The secret key is created owner-only from the start.
+  const output_file files[] = {{secret_path, secret_text, 0600U}, {public_path, public_text, 0644U}};
+  write_file_set_atomically(files);
 }
 
 }  // namespace amimo::remote

@@ -97,7 +97,10 @@ class solver_service {
 };
 
 /// Generates a CURVE key pair and writes DIR/NAME.key (secret, mode 600) and DIR/NAME.pub
-/// (public), Z85 text; throws io_error on failure or when libzmq lacks CURVE.
-void write_curve_keys(const std::string& directory, const std::string& name = "server");
+/// (public), Z85 text, as one set (core/file_io.h write_file_set_atomically): both files or
+/// neither. Throws io_error when either file (or anything else at its name) exists already,
+/// unless `overwrite` (amimo-solverd --force), when the set cannot be written (a directory in
+/// the way leaves both names as they were) or when libzmq lacks CURVE.
+void write_curve_keys(const std::string& directory, const std::string& name = "server", bool overwrite = false);
 
 }  // namespace amimo::remote

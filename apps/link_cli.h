@@ -2,6 +2,8 @@
 // Command-line options shared by amimo-ue and amimo-bs: each flag is a YAML key of the
 // link configuration (configs/link-default.yaml) and overrides the file.
 
+#include "cli_paths.h"
+
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
 
@@ -9,12 +11,14 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace amimo::apps {
 
 struct link_flags {
   std::string config_path;
+  CLI::Option* config_option = nullptr;  ///< --config: given (never empty) or the embedded default
   std::map<std::string, std::string> values;  // key → YAML text
   std::vector<std::string> sets;              // --set key=value
   std::vector<std::pair<std::string, CLI::Option*>> options;
@@ -41,7 +45,9 @@ struct link_flags {
 
 /// The flags both executables take.
 inline void add_common_link_flags(CLI::App& app, link_flags& f) {
-  app.add_option("--config", f.config_path, "YAML configuration (default: the embedded configs/link-default.yaml)");
+  f.config_option =
+      app.add_option("--config", f.config_path, "YAML configuration (default: the embedded configs/link-default.yaml)")
+          ->check(non_empty_value());
   f.add(app, "--preset", "preset", "MIMO shape and numerology: 16x4 | 32x8 | 64x16 | 128x8");
   f.add(app, "--antennas,-N", "antennas", "receive antennas N");
   f.add(app, "--users,-K", "users", "users K");
@@ -72,6 +78,11 @@ inline void add_common_link_flags(CLI::App& app, link_flags& f) {
 /// amimo::io_error naming it and the problem (exit status 3).
 inline std::string read_text_file(const std::string& path) {
   return read_bounded_file(path, max_config_file_bytes, "config file");
+}
+
+/// The configuration text: the --config file if given, else the embedded default.
+inline std::string link_config_text(const link_flags& f, std::string_view embedded) {
+  return *f.config_option ? read_text_file(f.config_path) : std::string(embedded);
 }
 
 /// Exit status for a command-line parse error: 0 for --help/--version (CLI11 prints them),

@@ -69,8 +69,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<payload::payload_output> payload_out;
   std::unique_ptr<payload::coded_transmitter> synthetic_coded;
   try {
-    const std::string yaml = flags.config_path.empty() ? std::string(pipeline::embedded_link_config())
-                                                       : apps::read_text_file(flags.config_path);
+    const std::string yaml = apps::link_config_text(flags, pipeline::embedded_link_config());
     config = pipeline::parse_link_config(yaml, flags.overrides());
     report::ensure_writable_directory(config.out);
     rx = std::make_unique<pipeline::receiver>(config.rx);

@@ -3,6 +3,8 @@
 // default), serves solver sessions with a pool of worker threads under per-client and
 // global limits (printed in the startup banner), stops within about a second on
 // SIGINT/SIGTERM whatever the workers are doing.
+#include "../cli_paths.h"
+
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
 #include <amimo/core/version.h>
@@ -14,12 +16,32 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <thread>
+#include <tuple>
+#include <vector>
 
 namespace {
 std::atomic<bool> stop_requested{false};
 extern "C" void on_signal(int) { stop_requested = true; }
+
+// The port file must not replace a file the service reads: the secret key, an authorised
+// client key (DIR/*.pub) or an offered profile (DIR/*.yaml). config_error: exit status 2.
+void refuse_port_file_over_inputs(const std::string& port_file, const amimo::remote::service_options& o) {
+  namespace fs = std::filesystem;
+  std::vector<amimo::apps::named_path> inputs;
+  if (!o.curve_secret_key_file.empty()) inputs.push_back({"--curve-secret-key", o.curve_secret_key_file});
+  for (const auto& [flag, dir, extension] : {std::tuple{"--curve-clients", o.curve_clients_dir, ".pub"},
+                                             std::tuple{"--profile-dir", o.profile_dir, ".yaml"}}) {
+    if (dir.empty()) continue;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().extension() == extension) inputs.push_back({std::string(flag) + " file", it->path().string()});
+    }
+  }
+  amimo::apps::refuse_output_over_input({{"--port-file", port_file}}, inputs);
+}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -28,7 +50,12 @@ int main(int argc, char** argv) {
   std::string port_file;
   std::string gen_keys;
   std::size_t max_message_mib = options.limits.max_message >> 20U;
-  app.add_option("--bind", options.endpoint, "ZeroMQ endpoint (port * = any free port)")->capture_default_str();
+  // Every text option refuses an empty value (exit status 2): `--curve-secret-key ""` read as
+  // "not given" started a plain-TCP server, `--gen-keys ""` a server instead of writing keys.
+  const CLI::Validator non_empty = amimo::apps::non_empty_value();
+  app.add_option("--bind", options.endpoint, "ZeroMQ endpoint (port * = any free port)")
+      ->capture_default_str()
+      ->check(non_empty);
   app.add_option("--workers", options.workers, "worker threads (sessions are pinned to one)")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
@@ -39,11 +66,14 @@ int main(int argc, char** argv) {
   app.add_option("--max-message-mib", max_message_mib, "largest accepted message (ZMQ_MAXMSGSIZE), MiB")
       ->capture_default_str()
       ->check(CLI::Range(1, 1024));
-  app.add_option("--curve-secret-key", options.curve_secret_key_file, "enable CURVE with this server secret key file");
+  app.add_option("--curve-secret-key", options.curve_secret_key_file, "enable CURVE with this server secret key file")
+      ->check(non_empty);
   app.add_option("--curve-clients", options.curve_clients_dir,
-                 "CURVE: serve only clients whose public key is a DIR/*.pub file (refused handshakes are counted)");
+                 "CURVE: serve only clients whose public key is a DIR/*.pub file (refused handshakes are counted)")
+      ->check(non_empty);
   app.add_option("--profile-dir", options.profile_dir,
-                 "offer DIR/NAME.yaml analog profiles by NAME (read once at startup; clients never name files)");
+                 "offer DIR/NAME.yaml analog profiles by NAME (read once at startup; clients never name files)")
+      ->check(non_empty);
   app.add_option("--client-sessions", options.client_sessions, "sessions one client may hold")
       ->capture_default_str()->check(CLI::Range(1, 1 << 20));
   app.add_option("--client-session-mib", options.client_session_mib, "modelled session memory one client may hold, MiB")
@@ -60,10 +90,16 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1e3, 1e18));
   app.add_option("--deadline", options.deadline_s, "seconds after arrival at which a request is cut")
       ->capture_default_str()->check(CLI::Range(0.01, 86400.0));
-  app.add_option("--port-file", port_file, "write the bound endpoint to this file once listening");
+  auto* o_port = app.add_option("--port-file", port_file, "write the bound endpoint to this file once listening")
+                     ->check(non_empty);
   std::string key_name = "server";
-  app.add_option("--gen-keys", gen_keys, "write DIR/NAME.key and DIR/NAME.pub (CURVE) and exit");
-  app.add_option("--key-name", key_name, "NAME for --gen-keys (e.g. one per client)")->capture_default_str();
+  bool force = false;
+  auto* o_gen = app.add_option("--gen-keys", gen_keys, "write DIR/NAME.key and DIR/NAME.pub (CURVE) and exit")
+                    ->check(non_empty);
+  app.add_option("--key-name", key_name, "NAME for --gen-keys (e.g. one per client)")
+      ->capture_default_str()
+      ->check(non_empty);
+  app.add_flag("--force", force, "--gen-keys: replace an existing NAME.key / NAME.pub (refused otherwise)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -71,11 +107,12 @@ int main(int argc, char** argv) {
   }
   options.limits.max_message = max_message_mib << 20U;
   try {
-    if (!gen_keys.empty()) {
-      amimo::remote::write_curve_keys(gen_keys, key_name);
+    if (*o_gen) {
+      amimo::remote::write_curve_keys(gen_keys, key_name, force);
       fmt::print("wrote {}/{}.key and {}/{}.pub\n", gen_keys, key_name, gen_keys, key_name);
       return 0;
     }
+    if (*o_port) refuse_port_file_over_inputs(port_file, options);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     amimo::remote::solver_service service(options);
@@ -96,7 +133,7 @@ int main(int argc, char** argv) {
     fmt::print("  limits per request: {:g} modelled multiply-adds, deadline {:g} s; idle sessions dropped after {:g} s\n",
                options.max_work, options.deadline_s, options.session_idle_s);
     std::fflush(stdout);
-    if (!port_file.empty()) {
+    if (*o_port) {
       amimo::write_file_atomically(port_file, service.endpoint() + "\n");
     }
     service.run(&stop_requested);

@@ -12,6 +12,7 @@
 #include <amimo/payload/source.h>
 #include <amimo/pipeline/link_config.h>
 #include <amimo/radio/radio_factory.h>
+#include <amimo/radio/sigmf.h>
 #include <amimo/radio/zmq_radio.h>
 #include <amimo/report/atomic_file.h>
 #include <amimo/report/command_line.h>
@@ -19,8 +20,10 @@
 #include <channel_models/tdl_models.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -33,6 +36,30 @@ namespace {
 std::atomic<bool> g_stop{false};
 static_assert(std::atomic<bool>::is_always_lock_free, "g_stop is set from a signal handler");
 extern "C" void on_signal(int) { g_stop.store(true); }
+
+constexpr double max_wait_receivers_s = 86400.0;
+
+// The run's input files (--config, payload files) must not be its outputs (--port-file, a
+// SigMF recording's two files): writing one would destroy an input. config_error (status 2).
+void refuse_outputs_over_inputs(const amimo::pipeline::link_config& config, const std::string& config_path,
+                                const std::string& port_file) {
+  using amimo::apps::named_path;
+  std::vector<named_path> inputs;
+  if (!config_path.empty()) inputs.push_back({"--config", config_path});
+  if (config.coding.kind == amimo::payload::coding_kind::ldpc) {
+    for (const auto& p : config.coding.payloads) {
+      if (p != "prbs" && p.rfind("zmq-pull:", 0) != 0) inputs.push_back({"payload", p});
+    }
+  }
+  std::vector<named_path> outputs;
+  if (!port_file.empty()) outputs.push_back({"--port-file", port_file});
+  if (config.sink.rfind("sigmf:", 0) == 0) {
+    const std::string base = amimo::radio::sigmf_base_path(config.sink.substr(6));
+    outputs.push_back({"the SigMF sink's data file", base + ".sigmf-data"});
+    outputs.push_back({"the SigMF sink's metadata", base + ".sigmf-meta"});
+  }
+  amimo::apps::refuse_output_over_input(outputs, inputs);
+}
 
 }  // namespace
 
@@ -52,12 +79,22 @@ int main(int argc, char** argv) {
   std::string port_file;
   double wait_receivers = 5.0;
   auto* o_rt = app.add_flag("--realtime", realtime, "pace the output to the sample rate");
-  app.add_option("--port-file", port_file, "write the bound endpoints here (one per line) once listening");
-  app.add_option("--wait-receivers", wait_receivers, "zmq-pub: wait this long for every subscriber (s)");
+  auto* o_port =
+      app.add_option("--port-file", port_file, "write the bound endpoints here (one per line) once listening")
+          ->check(apps::non_empty_value());
+  app.add_option("--wait-receivers", wait_receivers,
+                 fmt::format("zmq-pub: wait this long for every subscriber (s, 0…{:g})", max_wait_receivers_s));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return apps::parse_error_status(app, e);
+  }
+  // CLI::Range lets NaN through, and NaN or ±inf seconds converted to milliseconds were
+  // undefined behaviour.
+  if (!std::isfinite(wait_receivers) || wait_receivers < 0.0 || wait_receivers > max_wait_receivers_s) {
+    std::cerr << "amimo-ue: --wait-receivers: expected a number of seconds in 0…" << max_wait_receivers_s << ", got "
+              << wait_receivers << "\n";
+    return 2;
   }
   const std::string command_line = report::command_line(argc, argv);
 
@@ -68,12 +105,13 @@ int main(int argc, char** argv) {
   std::unique_ptr<payload::coded_transmitter> coded;
   std::unique_ptr<radio::radio_sink> sink;
   try {
-    const std::string yaml = flags.config_path.empty() ? std::string(pipeline::embedded_link_config())
-                                                       : apps::read_text_file(flags.config_path);
+    const std::string yaml = apps::link_config_text(flags, pipeline::embedded_link_config());
     auto overrides = flags.overrides();
     if (*o_rt) overrides["realtime"] = realtime ? "true" : "false";
     config = pipeline::parse_link_config(yaml, overrides);
     if (config.sink.empty()) throw config_error("no sink: give --sink (zmq-push:…, zmq-pub:…, srsran:…, sigmf:PATH)");
+    refuse_outputs_over_inputs(config, *flags.config_option ? flags.config_path : std::string(),
+                               *o_port ? port_file : std::string());
     layout = std::make_unique<ofdm::frame_layout>(config.rx.layout, config.rx.users, config.rx.modulation);
     channel = channel_models::create_selective_channel_model(config.channel);
     emulator = std::make_unique<ofdm::uplink_emulator>(*layout, *channel, config.snr_db, config.rx.seed,
@@ -89,7 +127,7 @@ int main(int argc, char** argv) {
                                   {config.rx.antennas, config.rx.layout.sample_rate, config.center_frequency});
     if (auto* z = dynamic_cast<radio::zmq_sink*>(sink.get())) z->set_interrupt_flag(&g_stop);
     const auto endpoints = radio::bound_endpoints(*sink);
-    if (!port_file.empty()) {
+    if (*o_port) {
       std::string text;
       for (const auto& e : endpoints) text += e + "\n";
       report::write_file_atomically(port_file, text);
@@ -125,8 +163,9 @@ int main(int argc, char** argv) {
   if (const auto warning = pipeline::cyclic_prefix_warning(config); !warning.empty()) {
     std::cerr << "amimo-ue: warning: " << warning << "\n";
   }
-  if (!radio::wait_for_receivers(*sink, std::chrono::milliseconds(static_cast<long>(wait_receivers * 1000))) &&
-      !g_stop)
+  const auto wait_timeout =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::duration<double>(wait_receivers));
+  if (!radio::wait_for_receivers(*sink, wait_timeout) && !g_stop)
     std::cerr << "amimo-ue: warning: not every channel has a subscriber yet; messages sent before are lost\n";
 
   const auto len = static_cast<std::size_t>(n.frame_length());
@@ -178,10 +217,14 @@ int main(int argc, char** argv) {
       ++sent;
       if (coded && coded->all_sent()) break;  // every user's payload has been sent
       if (config.realtime) {
-        const auto due = t0 + std::chrono::duration_cast<clock::duration>(
-                                  std::chrono::duration<double>(static_cast<double>(f + 1) * n.frame_seconds()));
-        if (clock::now() > due) ++late;
-        std::this_thread::sleep_until(due);
+        // Seconds since t0 in double (a clock time point overflows at a tiny sample rate), and
+        // waited in slices of at most 50 ms, so that a signal stops the program whatever the
+        // frame time (at --sample-rate 1 a frame lasts two hours).
+        const double due = static_cast<double>(f + 1) * n.frame_seconds();
+        const auto elapsed = [&t0] { return std::chrono::duration<double>(clock::now() - t0).count(); };
+        if (elapsed() > due) ++late;
+        for (double left = due - elapsed(); left > 0.0 && !g_stop; left = due - elapsed())
+          std::this_thread::sleep_for(std::chrono::duration<double>(std::min(left, 0.05)));
       }
     }
     sink->close();  // also after a signal: a recording keeps the frames written so far

@@ -494,7 +494,8 @@ std::string perf_section(const perf_result& r) {
   }
   md += "\nThe mapping changes the analog figures through the iteration count needed for FP32 level (the paper "
         "mapping needs more iterations where its contraction is slow) and through the settle time, set by the "
-        "smallest eigenvalue of the programmed INV matrix.\n";
+        "smallest eigenvalue of the programmed INV circuit's associated matrix (each op-amp's row over its input "
+        "node's total conductance).\n";
   md += "\n\"A GPU core\" is read here as one of the H100's 132 streaming multiprocessors (1/132 of the roofline "
         "throughput). The paper's throughput and energy claims are projections (and, for the board, figures "
         "from news coverage); amimo's are outputs of a stated cost model, and the GPU side is a roofline "

@@ -29,9 +29,10 @@
 //   power-weighted RMS spread about it (angles wrapped into μ ± 180°); ray offsets c·α_m are
 //   left as they are, so the ray-level spread is sqrt(AS² + c² · mean(α²)). Scaled angles
 //   wrap around the circle, so large requests are not met (the obtained spread falls short
-//   and even decreases: CDL-A asked for ASD 180° gives 77.5°; CDL-D saturates near 26°): the
-//   spread obtained is computed after scaling, and one more than 1° from the desired spread
-//   is a config_error stating what was obtained and up to which request the table is met.
+//   and even decreases: CDL-A asked for ASD 180° gives 77.5°; CDL-D meets requests only up
+//   to about 31°): the spread obtained is computed after scaling, and one more than 1° from
+//   the desired spread is a config_error stating what was obtained and up to which request
+//   the table is met.
 // - Doppler. The user moves horizontally at azimuth ue_direction_deg with maximum Doppler
 //   f_D; ray m of cluster n rotates at f_D · sin θ_{n,m,ZOA} cos(φ_{n,m,AOA} − φ_v) (§7.5
 //   step 11, exp(j2π r̂·v̄ t/λ)). Steps as in tdl_models.h: per OFDM symbol or per frame,

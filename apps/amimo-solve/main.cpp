@@ -597,7 +597,7 @@ int main(int argc, char** argv) {
   summary("analog-lp rel. error (simulated, 1 step)", sci(lp_median) + lp_note);
   summary("digital-f32 rel. error (computed)", reference_text(f32_median, done, f32_unusable));
   summary("digital-f64 rel. error (computed)", reference_text(f64_median, done, f64_unusable));
-  summary("lambda_min of normalised INV matrix",
+  summary("lambda_min of the INV circuit (loaded)",
           fmt::format("{} (smallest {})", sci(median(lambdas)), sci(quantile(lambdas, 0.0))));
   const std::string over = fmt::format(" (over {} analog solves)", analog_solves);
   summary("time per solve (modelled)", si(solve_s, "s") + over);

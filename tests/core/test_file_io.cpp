@@ -147,8 +147,8 @@ TEST_F(FileIo, SetWhoseLaterRenameFailsLeavesThePreviousSetWhole) {
 
 // A target the writer may not replace (immutable: chattr +i, where the file system and
 // privileges allow it). Before, a.csv was renamed and then b.json's rename failed: a new
-// a.csv beside the old b.json. Now the set is refused before any rename.
-TEST_F(FileIo, SetWithATargetThatCannotBeReplacedIsRefusedBeforeAnyRename) {
+// a.csv beside the old b.json. Now a.csv's backup is put back.
+TEST_F(FileIo, SetWithATargetThatCannotBeReplacedLeavesThePreviousSetWhole) {
   write_file_atomically(dir_ / "a.csv", "old csv");
   write_file_atomically(dir_ / "b.json", "old json");
   const std::string command = "chattr +i '" + (dir_ / "b.json").string() + "' 2>/dev/null";

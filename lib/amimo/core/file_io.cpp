@@ -236,14 +236,15 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
       throw io_error("cannot write " + quoted(w->target()) + ": a directory is in the way");
     }
   }
-  // The renames as one step: every existing target is first hard-linked to a backup name
-  // (a target that cannot be linked — immutable, another user's in a sticky directory — is
-  // one the rename could not replace either, so the set is refused before anything is
-  // renamed); a rename that still fails puts the backups back and removes the new files
-  // that had no predecessor, so the previous set stands whole.
+  // The renames as one step: every existing target is first hard-linked to a backup name;
+  // a rename that fails puts the backups back and removes the new files that had no
+  // predecessor, so the previous set stands whole. A target that cannot be linked (a file
+  // system without hard links, fs.protected_hardlinks and another user's file in our own
+  // directory) can often still be replaced by rename, so it is written without a backup, as
+  // a single file would be: only a later failure in the same set then leaves it new.
   struct slot {
-    std::filesystem::path backup;  // empty: no previous file
-    bool renamed = false;
+    std::filesystem::path backup;  // empty: no backup (no previous file, or not linkable)
+    bool existed = false;
   };
   std::vector<slot> slots(writers.size());
   const auto remove_backups = [&] {
@@ -260,34 +261,26 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
       remove_backups();
       throw io_error("cannot write " + quoted(target) + ": " + system_message(error));
     }
-    int error = 0;
+    slots[i].existed = true;
     for (int attempt = 0; attempt < file_io_testing::temporary_name_attempts; ++attempt) {
       std::filesystem::path candidate = companion_name(target, ".bak-", next_name_value());
       if (::link(target.c_str(), candidate.c_str()) == 0) {
         slots[i].backup = std::move(candidate);
-        error = 0;
         break;
       }
-      error = errno;
-      if (error != EEXIST && error != EINTR) break;
-    }
-    if (error != 0) {
-      remove_backups();
-      throw io_error("cannot write " + quoted(target) + ": cannot replace the existing file (" +
-                     system_message(error) + "); nothing was written");
+      if (errno != EEXIST && errno != EINTR) break;  // not linkable: no backup
     }
   }
   for (std::size_t i = 0; i < writers.size(); ++i) {
     try {
       writers[i]->commit();
-      slots[i].renamed = true;
     } catch (const io_error&) {
       for (std::size_t k = 0; k < i; ++k) {
         const std::filesystem::path& target = writers[k]->target();
         if (!slots[k].backup.empty()) {
           (void)::rename(slots[k].backup.c_str(), target.c_str());
           slots[k].backup.clear();
-        } else {
+        } else if (!slots[k].existed) {
           (void)::unlink(target.c_str());
         }
       }

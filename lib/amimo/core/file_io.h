@@ -93,9 +93,11 @@ struct output_file {
 /// the backups back (and removes new files that had no predecessor). So a failure (a full
 /// disk, a file-size limit, a directory in the way, a target that cannot be replaced) leaves
 /// the previous run's set as it was — never new files beside an old run's — and no temporary
-/// or backup behind. Throws amimo::io_error naming the file. (A file system without hard
-/// links refuses to replace an existing set; a crash between the renames can still leave a
-/// mixed set, with the backups as hidden ".name.bak-…" files beside it.)
+/// or backup behind. Throws amimo::io_error naming the file. (A target that cannot be
+/// hard-linked — a file system without hard links, another user's file under
+/// fs.protected_hardlinks — is replaced without a backup, as a single file would be, so a
+/// later failure in the same set leaves that one new; a crash between the renames can still
+/// leave a mixed set, with the backups as hidden ".name.bak-…" files beside it.)
 void write_file_set_atomically(std::span<const output_file> files, unsigned mode = 0666);
 
 /// A result's output files assembled in memory (contents owned), then written together by

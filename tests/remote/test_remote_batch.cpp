@@ -4,6 +4,7 @@
 // chunks that keep an analog backend's random stream, limits that refuse oversize batches,
 // garbage that gets error replies, and counted fallbacks when the service is gone.
 #include <amimo/core/error.h>
+#include <amimo/core/heap_tuning.h>
 #include <amimo/core/rng.h>
 #include <amimo/remote/remote_batch_solver.h>
 #include <amimo/remote/remote_solver.h>
@@ -15,6 +16,8 @@
 
 #include <gtest/gtest.h>
 #include <zmq.hpp>
+
+#include <sys/resource.h>
 
 #include <chrono>
 #include <memory>
@@ -494,6 +497,45 @@ TEST(RemoteBatch, AChunkAnsweredBusyAfterARetryIsNotSentAgainUnderAFreshId) {
   EXPECT_FALSE(got.status[0].solve.fallback);
   for (int k = 0; k < 3; ++k) EXPECT_EQ(got.x[static_cast<std::size_t>(k)], cf64(answer[2 * k], answer[2 * k + 1]));
   EXPECT_EQ(remote_fallbacks().total, 0U);
+}
+
+// Steady-state service traffic must not hand pages back to the kernel and fault them in
+// again on every request: each request's buffers (ZeroMQ's receive buffers, the decoded
+// request, the reply) are freed on other threads than the ones that allocated them, and
+// glibc's default 128 KiB trim threshold then returned the tops of the worker arenas to the
+// kernel after most requests. On the 2-core VM that halved amimo-bs's remote real-time
+// factor (README "Solver offload"). The service keeps freed memory for reuse
+// (core/heap_tuning.h); this counts the process's minor page faults over many requests after
+// a warm-up.
+TEST(RemoteBatch, SteadyStateRequestsDoNotFaultPagesBackIn) {
+  running_service s;
+  // The service set glibc's thresholds; a sanitizer's allocator (or another C library)
+  // refuses them, and its faults say nothing about the service.
+  if (!keep_freed_memory_for_reuse()) GTEST_SKIP() << "the allocator does not take glibc's mallopt thresholds";
+  for (const int n : {4, 16}) {
+    const systems in(256, n, n, 8);
+    auto remote = solver::create_batch_solver({"remote",
+                                               {{"endpoint", s.service.endpoint()},
+                                                {"backend", "digital-f64"},
+                                                {"batch-chunk", "64"},
+                                                {"window", "4"},
+                                                {"on-failure", "error"}}},
+                                              n, 1);
+    remote->reserve(1);
+    for (int k = 0; k < 30; ++k) (void)run(*remote, in);
+    rusage before{};
+    getrusage(RUSAGE_SELF, &before);
+    constexpr int kCalls = 60;
+    for (int k = 0; k < kCalls; ++k) (void)run(*remote, in);
+    rusage after{};
+    getrusage(RUSAGE_SELF, &after);
+    const long faults = after.ru_minflt - before.ru_minflt;
+    // A request of 64 systems of order 16 is 278 KiB (68 pages); with glibc's default
+    // thresholds this counted 22k-36k faults (~150 per request), with the service's
+    // settings 7-330 (start-up of lazily grown buffers).
+    EXPECT_LT(faults, 16 * kCalls) << "order " << n << ": " << faults << " minor page faults over " << kCalls
+                                  << " calls of 4 requests";
+  }
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include <amimo/core/error.h>
 #include <amimo/core/file_io.h>
+#include <amimo/core/heap_tuning.h>
 #include <amimo/remote/service_policy.h>
 #include <amimo/remote/solver_service.h>
 
@@ -611,6 +612,9 @@ solver_service::solver_service(service_options options) : impl_(std::make_shared
   m.options = std::move(options);
   const service_options& o = m.options;
   if (o.workers < 1 || o.workers > 256) throw config_error("workers must be 1…256");
+  // Requests' buffers are freed on other threads than allocated them: keep freed memory
+  // for reuse rather than faulting it in again on every request (core/heap_tuning.h).
+  (void)keep_freed_memory_for_reuse();
   if (o.max_sessions < 1) throw config_error("max_sessions must be positive");
   if (o.client_sessions < 1 || o.client_queue < 1 || o.max_queue < 1) {
     throw config_error("client sessions and queue bounds must be positive");

@@ -12,6 +12,8 @@
 // - specs are checked against closed lists (service_policy.h); nothing names a file;
 // - sessions, modelled session memory and queued requests are bounded per client and in
 //   total; a full queue is answered `busy` at once;
+// - constructing a service sets the process's glibc heap thresholds so that freed request
+//   buffers are reused, not faulted in again per request (core/heap_tuning.h);
 // - each request's modelled work is bounded, and it is cut at its deadline (analog solves
 //   check the deadline between refinement iterations);
 // - workers never touch files or block on the network; stop returns within about a second

@@ -209,6 +209,7 @@ std::string status_line(const receiver_stats& s, const link_config& c, double wa
   if (s.misaligned_channels > 0 || s.unaligned_frames > 0) {
     line += fmt::format(" | misaligned {} / unaligned frames {}", s.misaligned_channels, s.unaligned_frames);
   }
+  if (s.slipped_frames > 0) line += fmt::format(" | slipped frames {}", s.slipped_frames);
   const double msps = wall_seconds > 0.0 ? static_cast<double>(s.samples) / wall_seconds / 1e6 : 0.0;
   line += fmt::format(" | {:.2f} Msps/antenna | RTF {:.2f}", msps, real_time_factor(s, c));
   for (int st = 0; st < static_cast<int>(stage::count); ++st) {
@@ -330,10 +331,10 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
        "#   solve us/fr and uJ/frame are per detected frame (identified or unmatched: both were solved)\n";
   t += fmt::format("# events: acquisitions {}, sync losses {}, burst ends {}, missed frames {}, unmatched frames {}, "
                    "NaN/Inf samples {} (frames dropped {}), misaligned channels {} (realigned), unaligned frames {} "
-                   "(dropped), radio: timeouts {}, overflows {}, dropped messages {}, dropped samples {}, "
+                   "(dropped), slipped frames {} (dropped: samples lost inside), radio: timeouts {}, overflows {}, dropped messages {}, dropped samples {}, "
                    "refused channels {}, late channels {}\n",
                    s.acquisitions, s.sync_losses, s.burst_ends, s.missed_frames, s.unmatched_frames, s.nonfinite_samples,
-                   s.nonfinite_frames, s.misaligned_channels, s.unaligned_frames, r.radio.timeouts, r.radio.overflows,
+                   s.nonfinite_frames, s.misaligned_channels, s.unaligned_frames, s.slipped_frames, r.radio.timeouts, r.radio.overflows,
                    r.radio.dropped_messages, r.radio.dropped_samples, r.radio.refused_channels,
                    r.radio.late_channels);
   t += fmt::format("# noise (measured): N0 {} from the guard bins; Es/N0 {} dB estimated from the pilots "
@@ -422,6 +423,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"missed_frames", s.missed_frames},
                    {"misaligned_channels", s.misaligned_channels},
                    {"unaligned_frames", s.unaligned_frames},
+                   {"slipped_frames", s.slipped_frames},
                    {"noise_variance", json_number(noise_variance_or_nan(s))},
                    {"snr_estimate_db", json_number(snr_estimate_db(s))},
                    {"busy_seconds", s.busy_seconds},

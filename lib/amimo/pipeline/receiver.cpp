@@ -276,7 +276,7 @@ void receiver::take(const sync_verdict& v) {
   using kind = sync_verdict::kind;
   if (v.what == kind::frame) {
     process_frame(v.rows);
-  } else if (v.what == kind::unaligned || v.what == kind::bad_samples) {
+  } else if (v.what == kind::unaligned || v.what == kind::bad_samples || v.what == kind::slipped) {
     wait_back_end();  // the identifier's expected index moves in frame order
     identifier_.skip();
   }

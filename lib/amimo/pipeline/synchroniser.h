@@ -53,6 +53,10 @@ struct sync_stats {
                                           ///< lag by more than the CP and realigned
   std::uint64_t unaligned_frames = 0;     ///< frames dropped because a channel was off and could not
                                           ///< be realigned (or its skew changed inside the frame)
+  std::uint64_t slipped_frames = 0;       ///< frames dropped because the next preamble came ≥ 2
+                                          ///< samples early or late: samples lost or repeated
+                                          ///< inside the frame (a 1-sample move is followed as
+                                          ///< clock drift: it cannot be told from one)
   double last_sync_metric = 0.0;          ///< normalised preamble correlation of the last search
 };
 
@@ -66,6 +70,8 @@ struct sync_verdict {
                      ///< frame dropped, searching again
     unaligned,       ///< a frame slot dropped: a channel fell out of step (realigned, or lock lost)
     bad_samples,     ///< a frame slot dropped: NaN/Inf samples inside it
+    slipped,         ///< a frame slot dropped: the next preamble moved by ≥ 2 samples (samples
+                     ///< lost or repeated inside the frame); the lock follows the new position
     frame,           ///< a frame: rows, first_sample (after the last frame of a burst, the
                      ///< lock is dropped: locked() is false)
   };

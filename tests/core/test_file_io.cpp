@@ -210,5 +210,45 @@ TEST_F(FileIo, LongLegalFileNamesCanBeWritten) {
   EXPECT_EQ(listing(dir_).size(), 2U);
 }
 
+// An earlier run's files that the new set does not write (an interrupted run's later
+// studies, charts of sizes not reached) go with the set: before, they stayed beside the
+// new files, a mixed set. A name also written is written; a directory there is left alone.
+TEST_F(FileIo, SetRemovesTheEarlierRunsFilesItDoesNotWrite) {
+  for (const char* name : {"a.csv", "b.json", "c.png"}) write_file_atomically(dir_ / name, "old");
+  fs::create_directories(dir_ / "d.png");
+  const std::string csv = "new csv";
+  const std::array<output_file, 1> files{{{dir_ / "a.csv", csv}}};
+  const std::array<fs::path, 5> stale{dir_ / "a.csv", dir_ / "b.json", dir_ / "c.png", dir_ / "missing.png",
+                                      dir_ / "d.png"};
+  write_file_set_atomically(files, 0666, stale);
+  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"a.csv", "d.png"}));  // no backup left either
+  EXPECT_EQ(slurp(dir_ / "a.csv"), "new csv");
+}
+
+// A set that fails after the earlier run's extra files were moved aside puts them back:
+// the directory holds exactly the previous set. The failure is forced as in
+// SetWhoseLaterRenameFailsLeavesThePreviousSetWhole: when the writer asks for the name to
+// move c.png aside to (after the temporaries and a.csv's backup), b.json's temporary goes.
+TEST_F(FileIo, FailedSetPutsTheEarlierRunsExtraFilesBack) {
+  write_file_atomically(dir_ / "a.csv", "old csv");
+  write_file_atomically(dir_ / "c.png", "old png");
+  std::uint64_t next = 1;
+  const fs::path b_temporary = file_io_testing::temporary_name(dir_ / "b.json", 2);
+  file_io_testing::set_temporary_name_source([&] {
+    const std::uint64_t v = next++;
+    if (v == 4) fs::remove(b_temporary);  // 1, 2: temporaries; 3: a.csv's backup; 4: c.png's
+    return v;
+  });
+  const std::string csv = "new csv";
+  const std::string json = "new json";
+  const std::array<output_file, 2> files{{{dir_ / "a.csv", csv}, {dir_ / "b.json", json}}};
+  const std::array<fs::path, 1> stale{dir_ / "c.png"};
+  EXPECT_THROW(write_file_set_atomically(files, 0666, stale), io_error);
+  file_io_testing::set_temporary_name_source({});
+  EXPECT_EQ(listing(dir_), (std::vector<std::string>{"a.csv", "c.png"}));
+  EXPECT_EQ(slurp(dir_ / "a.csv"), "old csv");
+  EXPECT_EQ(slurp(dir_ / "c.png"), "old png");
+}
+
 }  // namespace
 }  // namespace amimo

@@ -9,11 +9,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace amimo {
 namespace {
@@ -45,6 +47,34 @@ TEST(OutputFileSet, OwnsItsContentsAndWritesAllOrNothing) {
   int files = 0;
   for ([[maybe_unused]] const auto& e : fs::directory_iterator(dir / "new")) ++files;
   EXPECT_EQ(files, 1);  // the directory in the way, nothing else
+  fs::remove_all(dir);
+}
+
+// The files an earlier run wrote that this set does not: named ones and the charts that
+// match a pattern are removed at commit, the set's own files, other files and directories
+// stay; nothing happens before commit.
+TEST(OutputFileSet, RemovesTheEarlierRunsFilesAtCommit) {
+  const fs::path dir = fs::temp_directory_path() / ("amimo-test-output-stale-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "tornado_9_time.png");  // a directory: left alone
+  for (const char* name : {"r.csv", "r.md", "tornado_8_time.png", "tornado_16_time.png", "tornado_16_energy.png",
+                           "notes_time.png"}) {
+    write_file_atomically(dir / name, "old");
+  }
+  output_file_set set;
+  set.add(dir / "r.csv", "new");
+  set.add(dir / "tornado_8_time.png", "new png");
+  set.remove_stale(dir / "r.md");
+  set.remove_stale_matching(dir, "tornado_", "_time.png");
+  set.remove_stale_matching(dir / "missing", "tornado_", "_time.png");  // no folder: none
+  EXPECT_TRUE(fs::exists(dir / "r.md"));
+  set.commit();
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"notes_time.png", "r.csv", "tornado_16_energy.png", "tornado_8_time.png",
+                                             "tornado_9_time.png"}));
+  EXPECT_EQ(read_bounded_file(dir / "tornado_8_time.png", 64, "png"), "new png");
   fs::remove_all(dir);
 }
 

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
@@ -219,7 +220,8 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   out.commit();
 }
 
-void write_file_set_atomically(std::span<const output_file> files, unsigned mode) {
+void write_file_set_atomically(std::span<const output_file> files, unsigned mode,
+                               std::span<const std::filesystem::path> stale) {
   // A writer not committed removes its temporary, so any throw below leaves no temporary.
   std::vector<std::unique_ptr<atomic_file_writer>> writers;
   writers.reserve(files.size());
@@ -271,6 +273,52 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
       if (errno != EEXIST && errno != EINTR) break;  // not linkable: no backup
     }
   }
+  // An earlier run's files this set does not produce are moved aside (to a backup name,
+  // never over an existing file) before the first rename, and deleted only once every
+  // rename succeeded; a failure puts them back.
+  struct moved {
+    std::filesystem::path from;
+    std::filesystem::path backup;
+  };
+  std::vector<moved> moved_aside;
+  const auto put_back_moved = [&] {
+    for (const moved& m : moved_aside) (void)::rename(m.backup.c_str(), m.from.c_str());
+    moved_aside.clear();
+  };
+  for (const std::filesystem::path& path : stale) {
+    const bool written = std::any_of(writers.begin(), writers.end(), [&](const auto& w) {
+      return w->target().lexically_normal() == path.lexically_normal();
+    });
+    if (written || std::any_of(moved_aside.begin(), moved_aside.end(),
+                               [&](const moved& m) { return m.from.lexically_normal() == path.lexically_normal(); })) {
+      continue;
+    }
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0 && errno == ENOENT) continue;
+    if (S_ISDIR(st.st_mode)) continue;  // not a file of a set
+    int error = 0;
+    bool done = false;
+    for (int attempt = 0; attempt < file_io_testing::temporary_name_attempts && !done; ++attempt) {
+      std::filesystem::path candidate = companion_name(path, ".bak-", next_name_value());
+      if (::renameat2(AT_FDCWD, path.c_str(), AT_FDCWD, candidate.c_str(), RENAME_NOREPLACE) == 0) {
+        moved_aside.push_back({path, std::move(candidate)});
+        done = true;
+        break;
+      }
+      error = errno;
+      if (error == ENOENT) {  // gone meanwhile: nothing to remove
+        done = true;
+        break;
+      }
+      if (error != EEXIST && error != EINTR) break;
+    }
+    if (!done) {
+      put_back_moved();
+      remove_backups();
+      throw io_error("cannot remove " + quoted(path) + " (a file of an earlier run that this one does not write): " +
+                     system_message(error));
+    }
+  }
   for (std::size_t i = 0; i < writers.size(); ++i) {
     try {
       writers[i]->commit();
@@ -284,22 +332,47 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
           (void)::unlink(target.c_str());
         }
       }
+      put_back_moved();
       remove_backups();
       throw;
     }
   }
   remove_backups();
+  for (const moved& m : moved_aside) (void)::unlink(m.backup.c_str());
 }
 
 void output_file_set::add(std::filesystem::path path, std::string content) {
   files_.emplace_back(std::move(path), std::move(content));
 }
 
+void output_file_set::remove_stale(std::filesystem::path path) { stale_.push_back(std::move(path)); }
+
+void output_file_set::remove_stale_matching(const std::filesystem::path& directory, std::string_view prefix,
+                                            std::string_view suffix) {
+  std::error_code ec;
+  std::filesystem::directory_iterator it(directory, ec);
+  if (ec) {
+    if (ec == std::errc::no_such_file_or_directory) return;
+    throw io_error("cannot list " + quoted(directory) + ": " + ec.message());
+  }
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() < prefix.size() + suffix.size() || name.compare(0, prefix.size(), prefix) != 0 ||
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    std::error_code type_error;
+    if (it->is_directory(type_error)) continue;
+    stale_.push_back(it->path());
+  }
+  if (ec) throw io_error("cannot list " + quoted(directory) + ": " + ec.message());
+}
+
 void output_file_set::commit(unsigned mode) const {
   std::vector<output_file> files;
   files.reserve(files_.size());
   for (const auto& [path, content] : files_) files.push_back({path, content});
-  write_file_set_atomically(files, mode);
+  write_file_set_atomically(files, mode, stale_);
 }
 
 namespace file_io_testing {

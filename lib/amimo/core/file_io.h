@@ -98,7 +98,15 @@ struct output_file {
 /// fs.protected_hardlinks — is replaced without a backup, as a single file would be, so a
 /// later failure in the same set leaves that one new; a crash between the renames can still
 /// leave a mixed set, with the backups as hidden ".name.bak-…" files beside it.)
-void write_file_set_atomically(std::span<const output_file> files, unsigned mode = 0666);
+///
+/// `stale` names files of an earlier run's set that this one does not produce (an
+/// interrupted run's missing files, charts of sizes not reached): in the same step, each
+/// that exists (a directory there is left alone; a name also in `files` is written, not
+/// removed) is moved to a backup name before the renames and deleted after them, or put
+/// back if the set fails, so the directory holds either the previous set or exactly the new
+/// one. One that cannot be moved aside fails the set (io_error naming it) before any rename.
+void write_file_set_atomically(std::span<const output_file> files, unsigned mode = 0666,
+                               std::span<const std::filesystem::path> stale = {});
 
 /// A result's output files assembled in memory (contents owned), then written together by
 /// commit() through write_file_set_atomically: a writer adds its CSV, JSON and encoded PNGs
@@ -106,12 +114,24 @@ void write_file_set_atomically(std::span<const output_file> files, unsigned mode
 class output_file_set {
  public:
   void add(std::filesystem::path path, std::string content);
-  /// Writes every file added (write_file_set_atomically). Throws amimo::io_error.
+  /// Marks `path` as a file of this result that this run may not produce (a study an
+  /// interrupted run did not reach): commit() removes an earlier run's file there together
+  /// with writing the set, unless the set also add()s it. Nothing happens until commit().
+  void remove_stale(std::filesystem::path path);
+  /// remove_stale() for every entry of `directory` (not its subfolders) whose name starts
+  /// with `prefix` and ends with `suffix` and that is not a directory: the charts of an
+  /// earlier run made with other options ("tornado_" … "_time.png"). A missing directory
+  /// has none. Throws amimo::io_error when the directory cannot be listed.
+  void remove_stale_matching(const std::filesystem::path& directory, std::string_view prefix,
+                             std::string_view suffix);
+  /// Writes every file added and removes the stale ones, as one set
+  /// (write_file_set_atomically). Throws amimo::io_error.
   void commit(unsigned mode = 0666) const;
   std::size_t size() const noexcept { return files_.size(); }
 
  private:
   std::vector<std::pair<std::filesystem::path, std::string>> files_;
+  std::vector<std::filesystem::path> stale_;
 };
 
 namespace file_io_testing {

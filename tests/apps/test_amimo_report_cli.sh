@@ -123,11 +123,14 @@ check "paper, directory in the way of the report: exit 3 (got $rc)" test "$rc" -
 check "paper, directory in the way: no study's files written" test ! -e "$work/ppart/relerr.csv" -a ! -e "$work/ppart/ber.csv" -a ! -e "$work/ppart/perf.csv" -a ! -e "$work/ppart/paper-board/ber.csv"
 
 # --- signals: what was measured is written, exit 130 ----------------------------------------
+# The signal goes once the first CPU measurement has begun (its progress line, printed just
+# before it; its row is kept even when the signal arrives before the first solve), not after
+# a fixed sleep that a loaded machine could outlast.
 "$report" compare --sizes 8,16 --shapes none --profiles feedback-board --seconds 5 --matrices 1 --analog-matrices 1 \
-  --analog-rhs 1 --threads 1 --no-gpu --progress off --out "$work/cint" >"$work/cint.txt" 2>&1 &
+  --analog-rhs 1 --threads 1 --no-gpu --progress on --out "$work/cint" >"$work/cint.txt" 2>"$work/cint.err" &
 pid=$!
-wait_for_text "$work/cint.txt" "^# CPU throughput is measured here"
-sleep 0.5
+pids+=("$pid")
+wait_for_text "$work/cint.err" "8x8: cpu digital-f64"
 kill -INT "$pid"
 wait "$pid"
 rc=$?
@@ -137,7 +140,11 @@ check "compare SIGINT: files with the rows measured" python3 -c "
 import json, os; d = json.load(open('$work/cint/report.json'))
 assert d['interrupted'] and 1 <= len(d['rows']) < 12, (d['interrupted'], len(d['rows']))
 assert os.path.getsize('$work/cint/report-energy.png') > 0"
-"$report" sensitivity --sizes 256 --trials 8 --out "$work/sint" >"$work/sint.txt" 2>&1 &
+# An earlier complete run's charts of a size the interrupted run does not reach go with the
+# new set (they stayed beside it: a mixed set).
+timeout 120 "$report" sensitivity --sizes 16 --trials 1 --iters 1 --out "$work/sint" >/dev/null 2>&1
+check "sensitivity: an earlier run's chart" test -s "$work/sint/tornado_16_energy.png"
+"$report" sensitivity --sizes 256,16 --trials 8 --out "$work/sint" >"$work/sint.txt" 2>&1 &
 pid=$!
 wait_for_text "$work/sint.txt" "^#   varied: "
 sleep 1
@@ -148,8 +155,14 @@ check "sensitivity SIGTERM: exit 130 (got $rc)" test "$rc" -eq 130
 check "sensitivity SIGTERM: files with the rows done" python3 -c "
 import json; d = json.load(open('$work/sint/sensitivity.json'))
 assert d['interrupted'] and len(d['rows']) < 13, (d['interrupted'], len(d['rows']))"
+check "sensitivity SIGTERM: no earlier run's chart beside the new files" test ! -e "$work/sint/tornado_16_time.png" -a ! -e "$work/sint/tornado_16_energy.png"
+# Over an earlier complete run: its files of the studies not reached (and its report) go
+# with the new set; they used to stay beside the new relerr.* (a mixed set).
+timeout 120 "$report" paper --quick --threads 2 --out "$work/pint" >/dev/null 2>&1
+check "paper: an earlier complete run" test -s "$work/pint/paper_reproduction.md" -a -s "$work/pint/perf.csv" -a -s "$work/pint/paper-board/ber.csv"
 "$report" paper --quick --threads 2 --out "$work/pint" >"$work/pint.txt" 2>"$work/pint.err" &
 pid=$!
+pids+=("$pid")
 wait_for_text "$work/pint.err" "2/3 BER vs SNR"
 kill -TERM "$pid"
 wait "$pid"
@@ -157,6 +170,19 @@ rc=$?
 check "paper SIGTERM: exit 130 (got $rc)" test "$rc" -eq 130
 check "paper SIGTERM: the studies that ran written, no report" test -s "$work/pint/relerr.json" -a ! -e "$work/pint/paper_reproduction.md"
 check "paper SIGTERM: says so" grep -q "^# Interrupted (signal)" "$work/pint.txt"
+check "paper SIGTERM: none of the earlier run's files of the studies not reached" test ! -e "$work/pint/perf.csv" -a ! -e "$work/pint/perf.png" -a ! -e "$work/pint/paper-board/ber.csv" -a ! -e "$work/pint/paper-board/ber_16x4.png"
+check "paper SIGTERM: no backup left behind" test -z "$(find "$work/pint" -name '.*.bak-*')"
+# A signal during the throughput study (not cut short): every study is complete, so the
+# report is written and the status is 0 (it was discarded, status 130).
+"$report" paper --quick --threads 2 --out "$work/pint3" >"$work/pint3.txt" 2>"$work/pint3.err" &
+pid=$!
+pids+=("$pid")
+wait_for_text "$work/pint3.err" "3/3 throughput and energy"
+kill -TERM "$pid" 2>/dev/null
+wait "$pid"
+rc=$?
+check "paper SIGTERM in the last study: exit 0 (got $rc)" test "$rc" -eq 0
+check "paper SIGTERM in the last study: the report is written" test -s "$work/pint3/paper_reproduction.md" -a -s "$work/pint3/perf.json"
 
 # --- a closed stdout (| head -1) does not stop the run or lose the files -------------------
 check "closed stdout: exit 0 and the files are written" python3 - "$report" "$work/pipe" "${quick[@]}" <<'PY'

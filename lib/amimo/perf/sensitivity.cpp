@@ -358,6 +358,10 @@ void write_sensitivity_outputs(const std::filesystem::path& directory, const sen
                 report::encode_png(report::render_tornado(spec)));
     }
   }
+  // The charts of sizes this run did not chart (an interrupted run's later sizes, an
+  // earlier run's other --sizes) go with the set: never an old chart beside new tables.
+  files.remove_stale_matching(directory, "tornado_", "_time.png");
+  files.remove_stale_matching(directory, "tornado_", "_energy.png");
   files.commit();
 }
 

@@ -74,7 +74,8 @@ sensitivity_result run_sensitivity(const sensitivity_options& options, const std
 std::string sensitivity_table(const sensitivity_result& result);
 
 /// sensitivity.csv, sensitivity.json, tornado_<n>_time.png, tornado_<n>_energy.png, written
-/// as one set (the PNGs encoded first, write_file_set_atomically: all or none).
+/// as one set (the PNGs encoded first, write_file_set_atomically: all or none); a
+/// tornado_<n>_*.png of a size this run did not chart (an earlier run's) is removed with it.
 void write_sensitivity_outputs(const std::filesystem::path& directory, const sensitivity_result& result);
 
 }  // namespace amimo::perf

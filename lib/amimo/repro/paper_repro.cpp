@@ -614,6 +614,22 @@ std::string summary(const relerr_result& relerr, const std::vector<ber_result>& 
   return t;
 }
 
+// Every file a complete run of `plan` writes, and the charts an earlier run with other
+// options wrote: the ones this run does not write (an interrupted run's later studies) are
+// removed with the set, so the folder never holds an earlier run's files beside this one's.
+void mark_earlier_run_files_stale(output_file_set& files, const std::filesystem::path& dir, const study_plan& plan) {
+  for (const char* name : {"relerr.csv", "relerr_summary.csv", "relerr.json", "perf.csv", "perf_ratios.csv", "perf.json",
+                           "perf.png", "paper_reproduction.md"}) {
+    files.remove_stale(dir / name);
+  }
+  files.remove_stale_matching(dir, "relerr_", ".png");
+  for (std::size_t i = 0; i < plan.ber.size(); ++i) {
+    const std::filesystem::path ber_dir = dir / ber_folder(plan.ber[i], i == 0);
+    for (const char* name : {"ber.csv", "ber_match.csv", "ber.json"}) files.remove_stale(ber_dir / name);
+    files.remove_stale_matching(ber_dir, "ber_", ".png");
+  }
+}
+
 }  // namespace
 
 void add_paper_options(CLI::App& subcommand, paper_options& options) {
@@ -694,15 +710,27 @@ int run_paper(const paper_options& options) {
       add_perf_outputs(files, dir, *perf);
       written.emplace_back("perf.*");
     }
-    // A study cut short, or one not run: no report (it needs all three, complete).
-    interrupted = stopped();
+    // A study cut short, or one not run: no report (it needs all three, complete). The
+    // throughput study is not cut short by a signal, so one arriving while it runs leaves
+    // every study complete: the report is written (it used to be discarded, status 130).
+    const bool ber_complete =
+        ber.size() == plan.ber.size() && std::all_of(ber.begin(), ber.end(), [](const ber_result& b) {
+          return b.shapes.size() == b.settings.shapes.size() &&
+                 std::none_of(b.shapes.begin(), b.shapes.end(),
+                              [](const ber_shape_result& sr) { return sr.interrupted; });
+        });
+    interrupted = !ber_complete || !perf.has_value();
     if (!interrupted) {
       files.add(dir / "paper_reproduction.md", markdown(options, plan, relerr, ber, *perf));
       written.emplace_back("paper_reproduction.md");
     }
+    mark_earlier_run_files_stale(files, dir, plan);
     for (const std::filesystem::path& d : ber_dirs) report::ensure_writable_directory(d);
     files.commit();
     std::string text = interrupted ? std::string() : summary(relerr, ber, *perf);
+    if (!interrupted && stopped()) {
+      text += "# A signal arrived during the last study, which ran to its end: the run is complete and written\n";
+    }
     if (interrupted) {
       text += "# Interrupted (signal): the studies that ran are written (an interrupted BER study with the points "
               "it measured); paper_reproduction.md is not\n";

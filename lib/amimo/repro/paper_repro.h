@@ -34,7 +34,9 @@ struct paper_options {
   /// A signal handler's flag (amimo/core/stop_signals.h), or null: checked between studies
   /// and, in the BER study, between sweep rounds. Once set, run_paper writes the studies that
   /// ran (an interrupted BER study with its partial points; no paper_reproduction.md, which
-  /// needs all three) and returns 130.
+  /// needs all three; the earlier run's files of the studies not written are removed with the
+  /// set) and returns 130. A signal during the throughput study (which is not cut short)
+  /// leaves every study complete: the report is written and the status is 0.
   const std::atomic<bool>* stop = nullptr;
 };
 

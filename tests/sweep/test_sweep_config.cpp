@@ -72,6 +72,16 @@ TEST(SweepConfig, RepeatedKeysAreRefused) {
   EXPECT_EQ(config_error_of("snr_db: \"20\"\nantennas: 8\n"), "");
 }
 
+// A second YAML document was dropped silently ("antennas: 8\n---\nsnr_db: …" ran with the
+// default SNRs); the link config and analog profiles refuse it, and now so does the sweep.
+TEST(SweepConfig, ASecondYamlDocumentIsRefused) {
+  const std::string message = config_error_of("antennas: 8\n---\nsnr_db: \"0\"\n");
+  EXPECT_NE(message.find("more than one YAML document"), std::string::npos) << message;
+  EXPECT_NE(message.find("line 2"), std::string::npos) << message;  // the "---"
+  EXPECT_NE(config_error_of("antennas: 8\n---\n").find("more than one YAML document"), std::string::npos);
+  EXPECT_EQ(config_error_of("---\nantennas: 8\n"), "");  // one document with its start marker
+}
+
 // min_errors 0 ended every point after one round with no error needed; SNRs outside the range
 // are named with their value.
 TEST(SweepConfig, StopRulesNeedAnErrorAndSnrsStayInRange) {

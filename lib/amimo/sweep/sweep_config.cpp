@@ -1,6 +1,7 @@
 #include <amimo/analog/analog_profile.h>
 #include <amimo/core/error.h>
 #include <amimo/core/thread_pool.h>
+#include <amimo/core/yaml_strict.h>
 #include <amimo/fec/link_coding.h>
 #include <amimo/sweep/sweep_config.h>
 
@@ -216,7 +217,9 @@ std::vector<solver::solver_spec> parse_solver_list(std::string_view text) {
 sweep_config parse_sweep_yaml(std::string_view yaml_text, const sweep_config& base) {
   YAML::Node root;
   try {
-    root = YAML::Load(std::string(yaml_text));
+    // One document, as the link config and analog profiles: a second one (after '---') was
+    // dropped silently ("sweep: …\n---\nsnr_db: …" ran without the second part).
+    root = yaml_strict::load_one_document(yaml_text);
   } catch (const YAML::DeepRecursion& e) {  // yaml-cpp's own bound on nesting (its message says "bad file")
     throw config_error("config is not valid YAML: nesting deeper than yaml-cpp's limit (line " +
                        std::to_string(e.mark.line + 1) + ")");

@@ -5,6 +5,7 @@
 #include "../link_cli.h"
 
 #include <amimo/core/error.h>
+#include <amimo/core/stop_signals.h>
 #include <amimo/core/version.h>
 #include <amimo/payload/decoder_sink.h>
 #include <amimo/payload/source.h>
@@ -20,17 +21,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <unistd.h>
-
-namespace {
-
-std::atomic<bool> g_stop{false};
-extern "C" void on_signal(int) { g_stop = true; }
-
-}  // namespace
 
 int main(int argc, char** argv) {
   using namespace amimo;
@@ -121,8 +114,9 @@ int main(int argc, char** argv) {
     return 3;
   }
 
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  // sigaction through stop_signals.h, as the other programs (std::signal's semantics vary:
+  // SA_RESTART on glibc): a signal ends the run after the current read, status 130.
+  const std::atomic<bool>& stop = install_stop_handlers();
   const bool live = progress == "on" || (progress == "auto" && isatty(STDERR_FILENO) != 0);
   std::fputs(pipeline::parameter_header(config, command_line).c_str(), stdout);
   std::fflush(stdout);
@@ -137,7 +131,7 @@ int main(int argc, char** argv) {
   summary.stop_reason = "frames";
   try {
     for (;;) {
-      if (g_stop) {
+      if (stop.load()) {
         summary.stop_reason = "interrupted";
         break;
       }

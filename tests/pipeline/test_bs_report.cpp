@@ -162,6 +162,41 @@ TEST(BsReport, NothingScoredPrintsDashAndNull) {
   EXPECT_NEAR(k["latency"]["detect"]["p50"].get<double>(), 0.002, 1e-12);
 }
 
+// Nothing received or processed (no frame found, a source that sent nothing): the
+// throughput and real-time factor are "-" in the table and the status line and null in
+// bs.json; they printed 0.00, which reads as measured. With samples processed they are
+// numbers in all three.
+TEST(BsReport, NothingProcessedPrintsDashForThroughputAndRealTimeFactor) {
+  const empty_run e;
+  run_summary r;
+  r.wall_seconds = 1.0;
+  const std::string table = summary_table(e.stats, e.config, r);
+  EXPECT_NE(table.find("throughput: - Msamples/s per antenna over the run, receiver real-time factor - ("),
+            std::string::npos)
+      << table;
+  EXPECT_NE(status_line(e.stats, e.config, 1.0).find("| - Msps/antenna | RTF -"), std::string::npos)
+      << status_line(e.stats, e.config, 1.0);
+  const auto j = written_json(e, "bs_report_nothing_processed");
+  EXPECT_TRUE(j["receiver"]["real_time_factor"].is_null()) << j["receiver"]["real_time_factor"];
+
+  empty_run processed;
+  processed.stats.samples = 2'000'000;
+  processed.stats.busy_seconds = 0.5;
+  const double rtf = real_time_factor(processed.stats, processed.config);
+  ASSERT_TRUE(std::isfinite(rtf));
+  ASSERT_GT(rtf, 0.0);
+  const std::string measured = summary_table(processed.stats, processed.config, r);
+  EXPECT_NE(measured.find(fmt::format("throughput: 2.00 Msamples/s per antenna over the run, receiver real-time "
+                                      "factor {:.2f} (",
+                                      rtf)),
+            std::string::npos)
+      << measured;
+  EXPECT_NE(status_line(processed.stats, processed.config, 1.0).find(fmt::format("| 2.00 Msps/antenna | RTF {:.2f}", rtf)),
+            std::string::npos);
+  const auto k = written_json(processed, "bs_report_processed");
+  EXPECT_NEAR(k["receiver"]["real_time_factor"].get<double>(), rtf, 1e-12);
+}
+
 // The calibration ratio needs errors to judge: with no sign error observed and under one
 // claimed, the table prints '-' and bs.json must say null too (it wrote 0.0). With errors it
 // is the ratio in both.

@@ -197,7 +197,12 @@ double solver_seconds_per_frame(const chain_stats& ch) noexcept {
 }
 
 double real_time_factor(const receiver_stats& s, const link_config& c) noexcept {
-  return s.busy_seconds > 0.0 ? stream_seconds(s, c) / s.busy_seconds : 0.0;
+  return s.busy_seconds > 0.0 ? stream_seconds(s, c) / s.busy_seconds : std::numeric_limits<double>::quiet_NaN();
+}
+
+double msamples_per_second(const receiver_stats& s, double wall_seconds) noexcept {
+  return s.samples > 0 && wall_seconds > 0.0 ? static_cast<double>(s.samples) / wall_seconds / 1e6
+                                             : std::numeric_limits<double>::quiet_NaN();
 }
 
 std::string status_line(const receiver_stats& s, const link_config& c, double wall_seconds) {
@@ -210,8 +215,8 @@ std::string status_line(const receiver_stats& s, const link_config& c, double wa
     line += fmt::format(" | misaligned {} / unaligned frames {}", s.misaligned_channels, s.unaligned_frames);
   }
   if (s.slipped_frames > 0) line += fmt::format(" | slipped frames {}", s.slipped_frames);
-  const double msps = wall_seconds > 0.0 ? static_cast<double>(s.samples) / wall_seconds / 1e6 : 0.0;
-  line += fmt::format(" | {:.2f} Msps/antenna | RTF {:.2f}", msps, real_time_factor(s, c));
+  line += fmt::format(" | {} Msps/antenna | RTF {}", fixed_or_dash(msamples_per_second(s, wall_seconds), 2),
+                      fixed_or_dash(real_time_factor(s, c), 2));
   for (int st = 0; st < static_cast<int>(stage::count); ++st) {
     const auto& rec = s.latency[static_cast<std::size_t>(st)];
     if (rec.count() == 0) continue;
@@ -314,9 +319,9 @@ std::string summary_table(const receiver_stats& s, const link_config& c, const r
   const double wall = r.wall_seconds;
   t += fmt::format("# stream: {} frames decoded, {} samples/antenna ({:.3f} s of signal) in {:.3f} s wall (measured)\n",
                    s.frames, s.samples, stream_seconds(s, c), wall);
-  t += fmt::format("# throughput: {:.2f} Msamples/s per antenna over the run, receiver real-time factor {:.2f} "
+  t += fmt::format("# throughput: {} Msamples/s per antenna over the run, receiver real-time factor {} "
                    "(stream time / processing time, measured; {} threads)\n",
-                   wall > 0 ? static_cast<double>(s.samples) / wall / 1e6 : 0.0, real_time_factor(s, c),
+                   fixed_or_dash(msamples_per_second(s, wall), 2), fixed_or_dash(real_time_factor(s, c), 2),
                    c.rx.threads == 0 ? std::string("all") : std::to_string(c.rx.threads));
   t += "# latency per frame p50/p99 (measured, ms):";
   for (int st = 0; st < static_cast<int>(stage::count); ++st) {
@@ -395,7 +400,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                 {"detected_frames", "measured, frames detected (identified or not); frames = identified"},
                 {"latency", "measured, s per frame (null: the stage never ran)"},
                 {"noise_variance", "measured, guard-bin N0 of the last frame (null: no frame estimated)"},
-                {"real_time_factor", "measured, stream s / processing s"}};
+                {"real_time_factor", "measured, stream s / processing s (null: nothing was processed)"}};
   if (r.coded != nullptr) {
     j["coding"] = {{"coding", payload::to_string(c.coding.kind)},
                    {"code_rate", c.coding.code_rate},
@@ -427,7 +432,7 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"noise_variance", json_number(noise_variance_or_nan(s))},
                    {"snr_estimate_db", json_number(snr_estimate_db(s))},
                    {"busy_seconds", s.busy_seconds},
-                   {"real_time_factor", real_time_factor(s, c)}};
+                   {"real_time_factor", json_number(real_time_factor(s, c))}};
   j["radio"] = {{"samples", r.radio.samples},
                 {"timeouts", r.radio.timeouts},
                 {"overflows", r.radio.overflows},

@@ -50,6 +50,11 @@ double modelled_seconds_per_frame(const chain_stats& chain) noexcept;
 /// Measured wall time inside the solver (s) per frame.
 double solver_seconds_per_frame(const chain_stats& chain) noexcept;
 /// Real-time factor: stream seconds processed per second of receiver processing (measured).
+/// NaN when nothing was processed (no receiver time): "-" / null, never a 0 that reads as
+/// measured.
 double real_time_factor(const receiver_stats& s, const link_config& c) noexcept;
+/// Samples per antenna received per second of wall time, in millions (measured). NaN when
+/// no sample was received or no time passed.
+double msamples_per_second(const receiver_stats& s, double wall_seconds) noexcept;
 
 }  // namespace amimo::pipeline

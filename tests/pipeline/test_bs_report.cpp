@@ -13,6 +13,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <string>
+#include <vector>
 
 namespace amimo::pipeline {
 namespace {
@@ -195,6 +198,80 @@ TEST(BsReport, NothingProcessedPrintsDashForThroughputAndRealTimeFactor) {
             std::string::npos);
   const auto k = written_json(processed, "bs_report_processed");
   EXPECT_NEAR(k["receiver"]["real_time_factor"].get<double>(), rtf, 1e-12);
+}
+
+/// bs.csv as rows of column name → field (the fields hold no commas or quotes).
+std::vector<std::map<std::string, std::string>> written_csv(const empty_run& e, const std::string& name) {
+  const auto dir = std::filesystem::path(::testing::TempDir()) / name;
+  std::filesystem::create_directories(dir);
+  run_summary r;
+  r.stop_reason = "frames";
+  write_bs_report(dir.string(), e.config, e.stats, r);
+  std::ifstream in(dir / "bs.csv");
+  const auto split = [](const std::string& line) {
+    std::vector<std::string> fields;
+    std::size_t start = 0;
+    for (std::size_t comma = line.find(','); comma != std::string::npos; comma = line.find(',', start)) {
+      fields.push_back(line.substr(start, comma - start));
+      start = comma + 1;
+    }
+    fields.push_back(line.substr(start));
+    return fields;
+  };
+  std::string line;
+  std::getline(in, line);
+  const std::vector<std::string> header = split(line);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    const std::vector<std::string> fields = split(line);
+    EXPECT_EQ(fields.size(), header.size()) << line;
+    std::map<std::string, std::string> row;
+    for (std::size_t i = 0; i < header.size() && i < fields.size(); ++i) row[header[i]] = fields[i];
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// A user's bs.csv row repeated the chain's solver totals (solves, fallbacks, solver time,
+// modelled J and s per frame) as if they were that user's. They are the chain's (a
+// subcarrier's solve serves every user): the `all` row carries them, a user's row leaves
+// them empty and carries its own bits, errors and erased bits.
+TEST(BsReport, UserRowsOfTheCsvCarryUserFiguresNotTheChainsSolverTotals) {
+  empty_run e;
+  auto& cs = e.stats.chains[0];
+  cs.frames = 2;
+  cs.detected_frames = 2;
+  cs.bits = 1000;
+  cs.bit_errors = 3;
+  cs.user_bits = {600, 400};
+  cs.user_errors = {1, 2};
+  cs.user_erased_bits = {0, 8};
+  cs.erased_bits = 8;
+  cs.solver.solves = 600;
+  cs.solver.fallbacks = 4;
+  cs.solver.measured_seconds = 0.25;
+  cs.unresolved_subcarriers = 5;
+  const auto rows = written_csv(e, "bs_report_user_rows");
+  ASSERT_EQ(rows.size(), 3U);
+  const auto& all = rows[0];
+  EXPECT_EQ(all.at("user"), "all");
+  EXPECT_EQ(all.at("bits"), "1000");
+  EXPECT_EQ(all.at("solves"), "600");
+  EXPECT_EQ(all.at("fallbacks"), "4");
+  EXPECT_EQ(all.at("unresolved_subcarriers"), "5");
+  EXPECT_FALSE(all.at("solver_measured_seconds").empty());
+  for (std::size_t k = 0; k < 2; ++k) {
+    const auto& user = rows[k + 1];
+    EXPECT_EQ(user.at("user"), std::to_string(k));
+    EXPECT_EQ(user.at("frames"), "2");
+    EXPECT_EQ(user.at("bits"), std::to_string(cs.user_bits[k]));
+    EXPECT_EQ(user.at("bit_errors"), std::to_string(cs.user_errors[k]));
+    EXPECT_EQ(user.at("erased_bits"), std::to_string(cs.user_erased_bits[k]));
+    for (const char* column : {"solves", "fallbacks", "unresolved_subcarriers", "solver_measured_seconds",
+                               "modelled_joules_per_frame", "modelled_seconds_per_frame"}) {
+      EXPECT_EQ(user.at(column), "") << "user " << k << " column " << column;
+    }
+  }
 }
 
 // The calibration ratio needs errors to judge: with no sign error observed and under one

@@ -497,12 +497,17 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                  {"uncoded_errors_decoded", u.uncoded_errors},
                  {"uncoded_ber_decoded", payload::uncoded_ber(u)}};
       }
-      csv += fmt::format("{},{},{},{},{},{},{},{},{:.6e},{:.6e},{},{},{},{},{:.6e},{},{},{},{}\n", ch.label,
-                         detect::to_string(spec.detector), spec.solver.name, k < 0 ? std::string("all") : std::to_string(k),
-                         ch.frames, bits, errors, csv_number(ber), ci.low, ci.high, csv_number(evm), ch.solver.solves,
-                         ch.solver.fallbacks,
-                         ch.unresolved_subcarriers, ch.solver.measured_seconds, csv_number(mj), csv_number(ms), erased,
-                         coded_csv);
+      // The solver columns (solves, fallbacks, unresolved subcarriers, solver time, modelled
+      // J and s per frame) are the chain's: a subcarrier's solve serves every user at once, so
+      // there is no per-user share. The `all` row carries them; a user's row leaves them empty
+      // (it repeated the chain's totals, which read as that user's).
+      const std::string solver_csv =
+          k < 0 ? fmt::format("{},{},{},{:.6e},{},{}", ch.solver.solves, ch.solver.fallbacks, ch.unresolved_subcarriers,
+                              ch.solver.measured_seconds, csv_number(mj), csv_number(ms))
+                : std::string(",,,,,");
+      csv += fmt::format("{},{},{},{},{},{},{},{},{:.6e},{:.6e},{},{},{},{}\n", ch.label, detect::to_string(spec.detector),
+                         spec.solver.name, k < 0 ? std::string("all") : std::to_string(k), ch.frames, bits, errors,
+                         csv_number(ber), ci.low, ci.high, csv_number(evm), solver_csv, erased, coded_csv);
       if (k >= 0) {
         json entry = {{"user", k}, {"bits", bits}, {"bit_errors", errors}, {"ber", json_number(ber)}, {"evm", json_number(evm)},
                       {"erased_bits", erased}};

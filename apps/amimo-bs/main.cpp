@@ -177,11 +177,15 @@ int main(int argc, char** argv) {
   summary.radio = source->events();
   if (decoder) {
     summary.coded = &decoder->stats();
+    // A payload directory that broke during the run (removed, made unwritable) loses the
+    // payload files, not the run's results: bs.json and bs.csv are still written, they and
+    // the table say so, and the status is 3 (an output file that cannot be written). It
+    // used to return 3 here with no report at all.
     try {
       if (payload_out) summary.payload_lines = payload_out->finish();
     } catch (const std::exception& e) {
+      summary.payload_error = e.what();
       std::cerr << "amimo-bs: payload output: " << e.what() << "\n";
-      return 3;
     }
   }
   std::fputs(pipeline::summary_table(rx->stats(), config, summary).c_str(), stdout);
@@ -196,5 +200,6 @@ int main(int argc, char** argv) {
     std::cerr << "amimo-bs: " << warning << "\n";
   }
   std::printf("# Wrote %s/bs.json, bs.csv\n", config.out.c_str());
+  if (!summary.payload_error.empty()) return 3;
   return summary.stop_reason == "interrupted" ? 130 : 0;
 }

@@ -80,4 +80,41 @@ for bad in "$work/afile/x" /proc/self; do
     bash -c "grep -q 'payload_out' '$work/pbad.log' && ! grep -q 'Parameters' '$work/pbad.log'"
 done
 
+# A --payload-out directory that breaks during the run (removed here) loses the payload
+# files, not the results: bs.json and bs.csv are still written and say why, the table says
+# FAILED, and the status is 3 (an output file that cannot be written). Before, amimo-bs
+# returned 3 with no bs.json. The run is ended by SIGTERM once it has printed its header.
+timeout -k 5 60 "$bs" "${shape[@]}" --snr 12 --frames 0 --progress off --payload-out "$work/gone/payload" \
+  --out "$work/gone/out" >"$work/gone.log" 2>"$work/gone.err" &
+pid=$!
+pids+=($pid)
+wait_for_text "$work/gone.log" "^# Parameters"
+rm -rf "$work/gone/payload"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "payload directory removed mid-run: exit 3 (got $rc)" test "$rc" -eq 3
+check "payload directory removed mid-run: bs.json and bs.csv still written" test -s "$work/gone/out/bs.json" -a -s "$work/gone/out/bs.csv"
+check "payload directory removed mid-run: bs.json says why" python3 - "$work/gone/out/bs.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert "payload" in d["coding"]["payload_output_error"], d["coding"]
+assert d["stop_reason"] == "interrupted", d["stop_reason"]
+PY
+check "payload directory removed mid-run: the table says FAILED" grep -q "^# payload output: FAILED" "$work/gone.log"
+check "payload directory removed mid-run: stderr names it" grep -q "payload output: cannot write" "$work/gone.err"
+
+# SIGTERM alone (stop_signals.h's handlers): the run ends, the report is written, status 130.
+timeout -k 5 60 "$bs" "${shape[@]}" --snr 12 --frames 0 --progress off --payload-out "$work/term/payload" \
+  --out "$work/term/out" >"$work/term.log" 2>&1 &
+pid=$!
+pids+=($pid)
+wait_for_text "$work/term.log" "^# Parameters"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "SIGTERM: exit 130 (got $rc)" test "$rc" -eq 130
+check "SIGTERM: bs.json written, interrupted, no payload error" test \
+  "$(json "$work/term/out/bs.json" 'r["stop_reason"], r["coding"]["payload_output_error"]')" = "interrupted None"
+
 cli_test_finish "coded link CLI"

@@ -95,6 +95,7 @@ std::string coded_table(const receiver_stats& s, const link_config& c, const run
        "#   never output; goodput = CRC-passing payload bits / stream signal time; uncoded BER = LLR signs of the TB\n"
        "#   bits of CRC-passing blocks vs the re-encoded codeword; the BER table above scores the known header bits\n";
   for (const auto& line : r.payload_lines) t += "# payload output: " + line + "\n";
+  if (!r.payload_error.empty()) t += "# payload output: FAILED, not written: " + r.payload_error + "\n";
   return t;
 }
 
@@ -408,7 +409,8 @@ void write_bs_report(const std::string& dir, const link_config& c, const receive
                    {"ldpc_iterations_max", c.coding.ldpc_iterations},
                    {"payload_chain", c.coding.payload_chain},
                    {"payload_out", c.coding.payload_out},
-                   {"payload_output", r.payload_lines}};
+                   {"payload_output", r.payload_lines},
+                   {"payload_output_error", r.payload_error.empty() ? json() : json(r.payload_error)}};
     j["units"]["bler"] = "measured, fraction of transport blocks failing the CRC (or malformed)";
     j["units"]["goodput_mbps"] = "measured, Mbit/s of CRC-passing payload bits over the stream signal time";
     j["units"]["uncoded_ber_decoded"] = "measured, TB bits of CRC-passing blocks vs the re-encoded codeword";

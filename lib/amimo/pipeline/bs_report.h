@@ -23,6 +23,9 @@ struct run_summary {
   /// the payload output's closing lines.
   const std::vector<payload::coded_chain_stats>* coded = nullptr;
   std::vector<std::string> payload_lines;
+  /// Why the payload output could not be completed (its directory removed or unwritable at
+  /// the end of the run); empty: it was. The report is written either way.
+  std::string payload_error;
 };
 
 /// One provisional line (no newline) for stderr; every figure measured except the

@@ -307,6 +307,35 @@ TEST_F(SigmfTest, MetadataHasSigmfFieldsWithTheRightTypes) {
   EXPECT_EQ(m.data_path, base("meta") + ".sigmf-data");
 }
 
+// SigMF requires annotations sorted by core:sample_start; the sink wrote them in the order
+// given. Now sorted (stably: two at the same sample keep their order). The reader takes an
+// unsorted list (another tool's non-conforming recording) and returns it sorted.
+TEST_F(SigmfTest, AnnotationsAreWrittenAndReadSortedBySampleStart) {
+  const auto signal = random_channels(1, 10, 2);
+  sigmf_options options;
+  options.datetime = "2025-01-31T12:34:56Z";
+  options.annotations = {{7, 1, "c", ""}, {2, 1, "a", ""}, {7, 1, "d", ""}, {5, 1, "b", ""}};
+  record(base("ann.sigmf-data"), signal, 1e6, 1e9, options, 10);
+  const json meta = json::parse(read_text(dir_ / "ann.sigmf-meta"));
+  std::vector<std::string> labels;
+  std::vector<std::uint64_t> starts;
+  for (const json& a : meta.at("annotations")) {
+    labels.push_back(a.at("core:label").get<std::string>());
+    starts.push_back(a.at("core:sample_start").get<std::uint64_t>());
+  }
+  EXPECT_EQ(labels, (std::vector<std::string>{"a", "b", "c", "d"}));
+  EXPECT_EQ(starts, (std::vector<std::uint64_t>{2, 5, 7, 7}));
+
+  json unsorted = valid_meta(1);
+  unsorted["annotations"] = json::array({{{"core:sample_start", 4}, {"core:label", "late"}},
+                                         {{"core:sample_start", 1}, {"core:label", "early"}}});
+  write_recording(base("unsorted"), unsorted, 1, 8);
+  const sigmf_metadata m = read_sigmf_metadata(base("unsorted"));
+  ASSERT_EQ(m.annotations.size(), 2U);
+  EXPECT_EQ(m.annotations[0].label, "early");
+  EXPECT_EQ(m.annotations[1].label, "late");
+}
+
 TEST_F(SigmfTest, DefaultDatetimeIsNowInUtcAndOptionalFieldsAreOmitted) {
   const auto signal = random_channels(1, 4, 2);
   record(base("now"), signal, 1e6, 0.0, {}, 4);

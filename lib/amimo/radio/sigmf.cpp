@@ -483,8 +483,14 @@ class sigmf_sink final : public radio_sink {
     capture["core:frequency"] = description_.center_frequency;
     capture["core:datetime"] = datetime;
 
+    // SigMF requires annotations sorted by core:sample_start; they were written as given.
+    // A stable sort: annotations starting at the same sample keep the caller's order.
+    std::vector<sigmf_annotation> sorted = options.annotations;
+    std::stable_sort(sorted.begin(), sorted.end(), [](const sigmf_annotation& a, const sigmf_annotation& b) {
+      return a.sample_start < b.sample_start;
+    });
     ordered_json annotations = ordered_json::array();
-    for (const sigmf_annotation& a : options.annotations) {
+    for (const sigmf_annotation& a : sorted) {
       ordered_json entry;
       entry["core:sample_start"] = a.sample_start;
       if (a.sample_count != 0) entry["core:sample_count"] = a.sample_count;
@@ -758,6 +764,10 @@ sigmf_metadata read_sigmf_metadata(const std::string& path) {
     for (std::size_t i = 0; i < annotations->size(); ++i) {
       m.annotations.push_back(parse_annotation(reader, (*annotations)[i], i));
     }
+    // Unsorted annotations (non-conforming) are taken and returned sorted (stably): unlike
+    // captures they say nothing about how a sample is read, so nothing is guessed at.
+    std::stable_sort(m.annotations.begin(), m.annotations.end(),
+                     [](const sigmf_annotation& a, const sigmf_annotation& b) { return a.sample_start < b.sample_start; });
   }
 
   m.bytes_per_sample = static_cast<std::uint64_t>(m.channels) * (m.datatype == "cf32_le" ? 8U : 4U);

@@ -20,7 +20,8 @@
 //   other than 1.x, core:metadata_only not a boolean, a capture or annotation whose
 //   core:sample_start is not a non-negative integer, captures not sorted by core:sample_start,
 //   an amimo:channel_layout naming an antenna twice or one outside 0 … 4095 (the sink refuses
-//   such a layout too).
+//   such a layout too). Annotations are written sorted by core:sample_start (SigMF requires
+//   it); unsorted ones are read and returned sorted (they change no sample's reading).
 // - The sink refuses, when it is created, a base path ending in '/' or naming a directory and
 //   a directory at either file's name; an older recording at the names is replaced only by a
 //   complete new one.
@@ -54,7 +55,9 @@ struct sigmf_options {
   std::string datetime;
   /// amimo:channel_layout, the antenna index of each channel; empty: 0, 1, …, channels-1.
   std::vector<int> channel_layout;
-  std::vector<sigmf_annotation> annotations;  ///< written as given (may be empty)
+  /// Written sorted by sample_start, as SigMF requires (stable: equal starts keep their
+  /// order); may be empty.
+  std::vector<sigmf_annotation> annotations;
 };
 
 struct sigmf_source_options {
@@ -78,6 +81,7 @@ struct sigmf_metadata {
   std::string hw;                   ///< core:hw ("" when absent)
   std::string recorder;             ///< core:recorder ("" when absent)
   std::vector<int> channel_layout;  ///< amimo:channel_layout, else 0 … channels-1
+  /// Sorted by sample_start (stably; a recording that lists them unsorted is read, not refused).
   std::vector<sigmf_annotation> annotations;
   std::uint64_t total_samples = 0;     ///< samples per channel in the data file
   std::uint64_t bytes_per_sample = 0;  ///< one sample of all channels, in bytes

@@ -119,17 +119,19 @@ TEST(LinkConfig, NonScalarKeysAndMissingProfileFilesAreClearErrors) {
                io_error);
 }
 
+/// The config_error message of parsing `yaml` with `overrides`, or "" when it parses.
+std::string message(const std::string& yaml, const std::map<std::string, std::string>& overrides = {}) {
+  try {
+    (void)parse_link_config(yaml, overrides);
+  } catch (const config_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
 // A repeated key was read silently (the first copy), and an SNR of −1000 dB made every sample
 // NaN; both are clear errors now, the SNR with the sweep's −50…100 dB range.
 TEST(LinkConfig, RepeatedKeysAndOutOfRangeSnrAreClearErrors) {
-  const auto message = [](const std::string& yaml, const std::map<std::string, std::string>& overrides = {}) {
-    try {
-      (void)parse_link_config(yaml, overrides);
-    } catch (const config_error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   EXPECT_NE(message("snr_db: 20\nsnr_db: 0\n").find("'snr_db' given twice (line 2)"), std::string::npos);
   EXPECT_NE(message("solver: analog\nanalog: {iters: 1, iters: 2}\n").find("option 'iters' given twice"),
             std::string::npos);
@@ -157,14 +159,6 @@ TEST(LinkConfig, TextOverridesAreTakenAsTheyStand) {
 // A second YAML document was dropped silently ("frames: 1\n---\nsnr_db: 500" ran), and a
 // shape whose frame needs terabytes passed validation and died in an allocation.
 TEST(LinkConfig, ExtraDocumentsAndOversizedFramesAreRefused) {
-  const auto message = [](const std::string& yaml, const std::map<std::string, std::string>& overrides = {}) {
-    try {
-      (void)parse_link_config(yaml, overrides);
-    } catch (const config_error& e) {
-      return std::string(e.what());
-    }
-    return std::string();
-  };
   EXPECT_NE(message("frames: 1\n---\nsnr_db: 500\n").find("more than one YAML document"), std::string::npos);
   EXPECT_NE(message("frames: 1\n---\n---\nsnr_db: 500\n").find("line 2"), std::string::npos);  // an empty one
   EXPECT_EQ(message("frames: 1\n...\n"), "");

@@ -98,6 +98,25 @@ class SigmfTest : public ::testing::Test {
     return "";
   }
 
+  /// A metadata text the source must refuse, with a message naming NAME.sigmf-meta.
+  struct bad_case {
+    std::string name;
+    std::string meta_text;
+    std::string expected;  // must appear in the message
+  };
+
+  /// Writes each case as a recording (its metadata text, 16 zero floats of data) and checks
+  /// that opening it is refused with a message naming the metadata file and `expected`.
+  void expect_refused(const std::vector<bad_case>& cases) const {
+    for (const bad_case& c : cases) {
+      write_text(base(c.name) + ".sigmf-meta", c.meta_text);
+      write_floats(base(c.name) + ".sigmf-data", std::vector<float>(16, 0.0F));
+      const std::string message = open_error(base(c.name));
+      EXPECT_NE(message.find(c.name + ".sigmf-meta"), std::string::npos) << c.name << ": " << message;
+      EXPECT_NE(message.find(c.expected), std::string::npos) << c.name << ": " << message;
+    }
+  }
+
   fs::path dir_;
 };
 
@@ -524,11 +543,6 @@ TEST_F(SigmfTest, TruncatedDataIsRefusedNamingTheFile) {
 }
 
 TEST_F(SigmfTest, CorruptMetadataIsRefusedNamingFileAndField) {
-  struct bad_case {
-    std::string name;
-    std::string meta_text;
-    std::string expected;  // must appear in the message
-  };
   const auto with_global = [](const char* key, const json& value) {
     json meta = valid_meta(1);
     meta["global"][key] = value;
@@ -567,13 +581,7 @@ TEST_F(SigmfTest, CorruptMetadataIsRefusedNamingFileAndField) {
       {"header", header_bytes.dump(), "core:header_bytes"},
       {"metaonly", with_global("core:metadata_only", true), "core:metadata_only"},
   };
-  for (const bad_case& c : cases) {
-    write_text(base(c.name) + ".sigmf-meta", c.meta_text);
-    write_floats(base(c.name) + ".sigmf-data", std::vector<float>(16, 0.0F));
-    const std::string message = open_error(base(c.name));
-    EXPECT_NE(message.find(c.name + ".sigmf-meta"), std::string::npos) << c.name << ": " << message;
-    EXPECT_NE(message.find(c.expected), std::string::npos) << c.name << ": " << message;
-  }
+  expect_refused(cases);
 
   // Absent core:num_channels means one channel.
   write_recording(
@@ -620,11 +628,6 @@ TEST_F(SigmfTest, MalformedMetadataIsRefusedNotGuessed) {
     meta["global"][key] = value;
     return meta.dump();
   };
-  struct bad_case {
-    std::string name;
-    std::string meta_text;
-    std::string expected;
-  };
   const std::vector<bad_case> cases{
       // Out of order: the first capture starts at 50, another at 0 (its frequency was lost).
       {"order", with_captures(json::array({{{"core:sample_start", 50}, {"core:frequency", 2.4e9}},
@@ -647,13 +650,7 @@ TEST_F(SigmfTest, MalformedMetadataIsRefusedNotGuessed) {
       {"layoutdup", with_global("amimo:channel_layout", json::array({0, 0}), 2), "names antenna 0 twice"},
       {"layoutbig", with_global("amimo:channel_layout", json::array({7, 99999}), 2), "99999 is out of range"},
   };
-  for (const bad_case& c : cases) {
-    write_text(base(c.name) + ".sigmf-meta", c.meta_text);
-    write_floats(base(c.name) + ".sigmf-data", std::vector<float>(16, 0.0F));
-    const std::string message = open_error(base(c.name));
-    EXPECT_NE(message.find(c.name + ".sigmf-meta"), std::string::npos) << c.name << ": " << message;
-    EXPECT_NE(message.find(c.expected), std::string::npos) << c.name << ": " << message;
-  }
+  expect_refused(cases);
 
   // Sorted captures: the frequency is the one of the capture at sample 0, not of a later one;
   // with no capture at sample 0 there is none.

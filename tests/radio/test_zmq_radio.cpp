@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -1020,6 +1021,68 @@ TEST(SrsranZmq, ReplyArrivingWhileTheConsumerIsBusyIsKept) {
   // No request sent again; the transmitter's close may be seen as a lost connection.
   EXPECT_LE(source->events().other_errors, 1U);
   EXPECT_EQ(sink->events().dropped_samples, 0U);
+}
+
+// One channel's reply comes after trx_timeout_ms, so that request is sent again. The late
+// reply is lost to that channel alone (ZMQ_REQ_CORRELATE drops it; without it libzmq drops
+// it or mismatches it), so the source must realign: every channel's backlog is discarded
+// and each channel goes on from the same reply index. Each sample carries (block index,
+// channel); afterwards both channels must deliver the same block at every position, and
+// each re-send must be counted (an overflow).
+TEST(SrsranZmq, ReSentRequestOnOneChannelKeepsTheChannelsAligned) {
+  zmq::context_t ctx(1);
+  constexpr int channels = 2;
+  constexpr int blocks = 8;
+  constexpr std::size_t block = 100;
+  std::vector<std::unique_ptr<raw_socket>> reps;
+  for (int c = 0; c < channels; ++c) {
+    reps.push_back(std::make_unique<raw_socket>(ctx, zmq::socket_type::rep));
+  }
+  zmq_srsran_options o;
+  o.max_backlog_samples = 4 * block;  // the channel on time runs at most 4 blocks ahead
+  auto source = create_srsran_zmq_source("rx_port0=" + reps[0]->endpoint + ",rx_port1=" +
+                                             reps[1]->endpoint + ",trx_timeout_ms=100",
+                                         channels_of(channels), o);
+  // Each transmitter answers every request with its next block until told to stop.
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> servers;
+  for (int c = 0; c < channels; ++c) {
+    servers.emplace_back([&, c] {
+      auto& s = reps[static_cast<std::size_t>(c)]->socket;
+      for (int b = 0; !stop.load();) {
+        zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+        zmq::poll(&item, 1, 10ms);
+        if ((item.revents & ZMQ_POLLIN) == 0) continue;
+        zmq::message_t request;
+        if (!s.recv(request, zmq::recv_flags::none)) return;
+        if (c == 1 && b == 2) std::this_thread::sleep_for(400ms);  // > trx_timeout_ms
+        std::vector<cf32> v(block, cf32(static_cast<float>(b), static_cast<float>(c)));
+        const auto bytes = encode_fc32_le(v);
+        if (!s.send(zmq::buffer(bytes), zmq::send_flags::none)) return;
+        ++b;
+      }
+    });
+  }
+  const auto got = read_samples(*source, block * blocks, 64, 2000ms);
+  const radio_events events = source->events();
+  stop = true;
+  for (auto& t : servers) t.join();
+  ASSERT_EQ(got[0].size(), block * blocks);
+  ASSERT_EQ(got[1].size(), block * blocks);
+  for (std::size_t i = 0; i < got[0].size(); ++i) {
+    ASSERT_EQ(got[0][i].real(), got[1][i].real()) << "sample " << i;
+    ASSERT_EQ(got[0][i].imag(), 0.0F);
+    ASSERT_EQ(got[1][i].imag(), 1.0F);
+  }
+  // Blocks 0 and 1, then (block 2 lost on channel 1, and the blocks channel 0 had taken
+  // meanwhile discarded) later blocks, in step.
+  EXPECT_EQ(got[0][block].real(), 1.0F);
+  EXPECT_GE(got[0][2 * block].real(), 3.0F);
+  EXPECT_LE(got[0][2 * block].real(), 20.0F);
+  // Each re-send (one per trx_timeout_ms while channel 1's transmitter is stalled) is one
+  // lost reply: one discontinuity each.
+  EXPECT_GE(events.overflows, 1U);
+  EXPECT_EQ(events.overflows, events.other_errors);
 }
 
 TEST(SrsranZmq, SinkWithoutReceiverDropsTheBlockAfterTimeout) {

@@ -1081,6 +1081,9 @@ class srsran_source final : public radio_source {
       }
       auto& s = core_.add_socket(zmq::socket_type::req, a.rx_ports[c]);
       s.set(zmq::sockopt::req_relaxed, 1);
+      // A reply to a superseded request is dropped by libzmq, never taken as the reply
+      // to the request sent again (which would shift this channel's blocks by one).
+      s.set(zmq::sockopt::req_correlate, 1);
       s.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(std::min<std::size_t>(
                                           o.max_message_bytes,
                                           std::numeric_limits<std::int64_t>::max())));
@@ -1089,6 +1092,8 @@ class srsran_source final : public radio_source {
     core_.connect_all();
     outstanding_.assign(core_.sockets.size(), false);
     sent_at_.assign(core_.sockets.size(), clock_type::time_point{});
+    replies_.assign(core_.sockets.size(), 0);
+    skip_replies_.assign(core_.sockets.size(), 0);
   }
 
   std::string_view name() const noexcept override { return "srsran-zmq-source"; }
@@ -1179,11 +1184,22 @@ class srsran_source final : public radio_source {
           if (trx_timeout_.count() > 0 && now - sent_at_[c] >= trx_timeout_) {
             ++core_.events.other_errors;  // unanswered: ask again (ZMQ_REQ_RELAXED)
             outstanding_[c] = false;
+            lost_reply(c);
             continue;
           }
           break;
         }
         outstanding_[c] = false;
+        const std::uint64_t index = replies_[c]++;
+        if (skip_replies_[c] > 0 && !message_.more() && message_.size() > 0) {
+          // A block the channel that lost a reply never gets: dropped here too.
+          --skip_replies_[c];
+          if (index >= counted_through_) {
+            core_.events.dropped_samples += message_.size() / bytes_per_sample;
+            counted_through_ = index + 1;
+          }
+          continue;
+        }
         if (message_.more()) {
           core_.refuse_multipart(c, s, message_);
         } else if (message_.size() == 0) {
@@ -1195,9 +1211,28 @@ class srsran_source final : public radio_source {
     }
   }
 
+  // Channel c's request was sent again: the reply to the superseded one (already sent, or
+  // sent later: the transmitter answers each request in turn) is dropped by libzmq
+  // (ZMQ_REQ_CORRELATE), so channel c lost one block the other channels get. A
+  // discontinuity as after a lost connection: every channel's backlog is discarded (one
+  // overflow, the largest backlog in dropped_samples) and each channel drops the replies
+  // up to the same reply index, so that all go on from the same block (the transmitter
+  // serves every channel's n-th request with the same span of the stream).
+  void lost_reply(std::size_t c) {
+    const std::uint64_t before = *std::max_element(replies_.begin(), replies_.end());
+    ++replies_[c];
+    core_.discontinuity();
+    const std::uint64_t target = *std::max_element(replies_.begin(), replies_.end());
+    for (std::size_t k = 0; k < replies_.size(); ++k) skip_replies_[k] = target - replies_[k];
+    counted_through_ = std::max(counted_through_, before);
+  }
+
   stream_description description_;
   receive_core core_;
   std::chrono::milliseconds trx_timeout_{2000};
+  std::vector<std::uint64_t> replies_;       // per channel: replies taken or lost so far
+  std::vector<std::uint64_t> skip_replies_;  // per channel: replies still to drop (realign)
+  std::uint64_t counted_through_ = 0;        // reply indices below: in dropped_samples
   std::vector<bool> outstanding_;
   std::vector<clock_type::time_point> sent_at_;
   std::optional<clock_type::time_point> left_read_at_;  // when read() last returned

@@ -65,7 +65,13 @@
 //      channel's FIFO is full (back-pressure: the transmitter's write() waits); a request
 //      unanswered for trx_timeout_ms, counted only while read() waits, is sent again
 //      (ZMQ_REQ_RELAXED: the REQ socket never deadlocks on a lost request or a vanished
-//      transmitter). A reply already waiting is taken first: the re-send would discard it.
+//      transmitter; counted in other_errors). A reply already waiting is taken first: the
+//      re-send would discard it. The reply to the superseded request, which the
+//      transmitter still sends, is dropped (ZMQ_REQ_CORRELATE), so that channel lost a
+//      block the others get: every re-send is a discontinuity, as after a lost connection
+//      (every channel's backlog discarded, one overflow, the largest backlog in
+//      dropped_samples), and each channel then drops replies up to the same reply index, so
+//      all go on from the same block (those dropped replies also in dropped_samples).
 //    - amimo's end marker: the sink's close() answers each channel's next request (waiting
 //      at most trx_timeout_ms, and at most 1 s) with an empty reply; the source then reports
 //      end_of_stream after the aligned samples. srsRAN ignores empty replies, so this stays

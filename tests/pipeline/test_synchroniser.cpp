@@ -243,6 +243,36 @@ TEST_F(SyncFixture, ATruncatedStreamReleasesNoFrameUntilItIsWhole) {
   }
 }
 
+// The stream ends inside the last locked frame. Short by no more than the CP (a multipath
+// lock a few samples into each frame leaves the last frame's tail past the end of the
+// stream): drain() pads it with silence and releases it. Short by more: the frame is
+// dropped and counted as a sync loss, never lost uncounted.
+TEST_F(SyncFixture, AStreamEndingInsideTheLastFrameReleasesOrCountsIt) {
+  const std::size_t lead = 300;
+  const rows_t rows = stream(lead, 3);
+  {
+    // The stream as sent: its last 5 samples never came; the frame is released with
+    // silence in their place.
+    rows_t cut = rows;
+    for (auto& r : cut) std::fill(r.begin() + static_cast<std::ptrdiff_t>(lead + 3 * len() - 5), r.end(), cf32{});
+    synchroniser s = make();
+    const auto events = run(s, cut, lead + 3 * len() - 5, 1000, /*drain=*/true);
+    const auto taken = only(events, kind::frame);
+    ASSERT_EQ(taken.size(), 3U);
+    EXPECT_EQ(taken[2].first_sample, lead + 2 * len());
+    EXPECT_EQ(s.stats().sync_losses, 0U);
+    EXPECT_FALSE(s.locked());
+    EXPECT_EQ(s.drain().what, kind::need_more);
+  }
+  {
+    synchroniser s = make();
+    const auto events = run(s, rows, lead + 3 * len() - 100, 1000, /*drain=*/true);
+    EXPECT_EQ(only(events, kind::frame).size(), 2U);
+    EXPECT_EQ(s.stats().sync_losses, 1U);
+    EXPECT_FALSE(s.locked());
+  }
+}
+
 TEST_F(SyncFixture, NonFiniteSamplesInsideAFrameAreCountedAndThatFrameRefused) {
   const std::size_t lead = 2100;
   rows_t rows = stream(lead, 6);

@@ -627,6 +627,23 @@ sync_verdict synchroniser::drain() {
     head_ = std::min(frame_start_, aligned_tail());
     return v;
   }
+  // Locked on a frame the stream ends inside. Short by no more than the CP (a lock a few
+  // samples into the frame, as on a multipath channel, puts the frame's last samples past
+  // the end of the stream, where the transmitter sent silence): padded with silence and
+  // released. Short by more, with the frame's preamble seen (at least a symbol of it in
+  // the stream): a frame cut off, dropped and counted as a sync loss.
+  if (locked_ && aligned_tail() < frame_start_ + frame_len_) {
+    const std::size_t have = aligned_tail() - frame_start_;
+    if (have > 0 && frame_len_ - have <= cp_) {
+      pad_with_silence();
+      locked_ = false;
+      const sync_verdict v = release(frame_start_);
+      frame_start_ += frame_len_;
+      head_ = frame_start_;
+      return v;
+    }
+    if (have >= sym_len_ + 2) ++stats_.sync_losses;
+  }
   // Not locked with a frame's worth of samples left: a last frame may be there, unsearched
   // (the search needs a symbol past a frame). The stream is over, so silence follows it.
   if (!locked_ && aligned_tail() >= head_ + frame_len_) {

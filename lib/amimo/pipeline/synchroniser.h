@@ -43,7 +43,8 @@ namespace amimo::pipeline {
 struct sync_stats {
   std::uint64_t samples = 0;              ///< samples per antenna taken in
   std::uint64_t acquisitions = 0;         ///< times the synchroniser locked
-  std::uint64_t sync_losses = 0;          ///< expected preamble missing after lock
+  std::uint64_t sync_losses = 0;          ///< expected preamble missing after lock, or the
+                                          ///< stream ended inside a locked frame (cut off)
   std::uint64_t burst_ends = 0;           ///< the signal stopped after a locked frame: that frame
                                           ///< released, the lock dropped (not a sync loss)
   std::uint64_t discarded_samples = 0;    ///< searched without finding a preamble
